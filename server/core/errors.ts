@@ -1,0 +1,51 @@
+// One catalogue of coded errors. A code is stable (tests, API clients and the dashboard match on it);
+// the message says what happened and, where it can, what to do next.
+
+export const ErrorCodes = {
+  CONFIG_INVALID: 'RUMAH_ERR_CONFIG_INVALID',
+  DATA_DIR_UNWRITABLE: 'RUMAH_ERR_DATA_DIR_UNWRITABLE',
+  DB_OPEN: 'RUMAH_ERR_DB_OPEN',
+  DB_WRITE: 'RUMAH_ERR_DB_WRITE',
+  LISTEN: 'RUMAH_ERR_LISTEN',
+  NOT_FOUND: 'RUMAH_ERR_NOT_FOUND',
+  BAD_REQUEST: 'RUMAH_ERR_BAD_REQUEST',
+  UNAUTHORIZED: 'RUMAH_ERR_UNAUTHORIZED',
+  FORBIDDEN: 'RUMAH_ERR_FORBIDDEN',
+  CONFLICT: 'RUMAH_ERR_CONFLICT',
+  NOT_SETTABLE: 'RUMAH_ERR_NOT_SETTABLE',
+  INVALID_VALUE: 'RUMAH_ERR_INVALID_VALUE',
+  RATE_LIMITED: 'RUMAH_ERR_RATE_LIMITED',
+  DEVICE_LIMIT: 'RUMAH_ERR_DEVICE_LIMIT',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+const httpStatus: Partial<Record<ErrorCode, number>> = {
+  RUMAH_ERR_NOT_FOUND: 404,
+  RUMAH_ERR_BAD_REQUEST: 400,
+  RUMAH_ERR_UNAUTHORIZED: 401,
+  RUMAH_ERR_FORBIDDEN: 403,
+  RUMAH_ERR_CONFLICT: 409,
+  RUMAH_ERR_NOT_SETTABLE: 422,
+  RUMAH_ERR_INVALID_VALUE: 422,
+  RUMAH_ERR_RATE_LIMITED: 429,
+  RUMAH_ERR_DEVICE_LIMIT: 409,
+};
+
+export class RumahError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'RumahError';
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return httpStatus[this.code] ?? 500;
+  }
+}
+
+export function isRumahError(err: unknown): err is RumahError {
+  return err instanceof RumahError;
+}

@@ -1,0 +1,39 @@
+import type { Availability, Cause, Device, StateValue } from './model.js';
+
+/** Every event on the hub's bus, with its payload type: the one place names are defined. */
+export interface HubEvents {
+  /** Every publish the broker routed, from a client or from the hub itself. Hot path: keep listeners cheap. */
+  message: MqttMessage;
+  deviceAdded: { device: Device };
+  deviceUpdated: { device: Device };
+  deviceRemoved: { deviceId: string };
+  /** Only real changes: the same value reported again is not a change. */
+  stateChanged: StateChange;
+  /** Event capabilities (button presses): they fire triggers and are never stored as state. */
+  deviceEvent: { deviceId: string; property: string; value: StateValue; ts: number; cause: Cause };
+  availabilityChanged: { deviceId: string; availability: Availability; previous: Availability; ts: number };
+  commandSent: { deviceId: string; property: string; value: StateValue; topic: string; payload: string; cause: Cause };
+  clientConnected: { clientId: string; username?: string; address?: string };
+  clientDisconnected: { clientId: string; username?: string; reason: 'closed' | 'keepalive' | 'error' };
+  /** A device message that a parser refused or a limit dropped: shown in the device's log. */
+  deviceRejected: { topic: string; username?: string; reason: string };
+}
+
+export interface MqttMessage {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  /** Set when a client published it; absent when the hub itself did. */
+  clientId?: string;
+  username?: string;
+}
+
+export interface StateChange {
+  deviceId: string;
+  property: string;
+  value: StateValue;
+  previous: StateValue | undefined;
+  ts: number;
+  cause: Cause;
+}

@@ -1,0 +1,77 @@
+// The core model (see ../shared/STYLE.md): devices own capabilities; state is the last reported value of each
+// (device, property) with its time and cause. A device's report is the truth; a command is only a request.
+
+export type CapabilityKind = 'binary' | 'numeric' | 'enum' | 'text' | 'event';
+
+export interface Access {
+  /** The device reports this property. */
+  reported: boolean;
+  /** The hub may command it (a `set`). */
+  settable: boolean;
+  /** The hub may ask the device to report it (a `get`). */
+  readable: boolean;
+}
+
+export interface Capability {
+  property: string;
+  kind: CapabilityKind;
+  access: Access;
+  unit?: string;
+  min?: number;
+  max?: number;
+  step?: number;
+  /** enum: the allowed values. */
+  values?: string[];
+  /** binary: the raw words the device uses, so a command is sent in the device's own words. */
+  on?: string | boolean;
+  off?: string | boolean;
+}
+
+export type Availability = 'online' | 'offline' | 'unknown';
+
+/** A JSON value: what a state may hold after a payload is parsed. */
+export type StateValue = string | number | boolean | null | StateValue[] | { [key: string]: StateValue };
+
+export type CauseKind = 'device' | 'user' | 'rule' | 'schedule' | 'restore';
+
+/** Who or what caused a change; `parent` lets a rule's action be traced back to the report that fired it. */
+export interface Cause {
+  kind: CauseKind;
+  /** device id, user name, rule id... */
+  id?: string;
+  parent?: Cause;
+}
+
+export interface Device {
+  id: string;
+  name: string;
+  convention: string;
+  /** Area from the topic hierarchy (home/floor/room) or as assigned by a user. */
+  home?: string;
+  floor?: string;
+  room?: string;
+  /** The topic the device reports on (native: its own topic; others: their state topic). */
+  topic: string;
+  commandTopic?: string;
+  availabilityTopic?: string;
+  capabilities: Capability[];
+  availability: Availability;
+  /** MQTT account (username) that first published it: devices per account are capped. */
+  owner?: string;
+  createdAt: number;
+  lastSeen?: number;
+}
+
+export interface PropertyState {
+  value: StateValue;
+  ts: number;
+  cause: Cause;
+}
+
+export type DeviceState = Record<string, PropertyState>;
+
+export function causeDepth(cause: Cause | undefined): number {
+  let depth = 0;
+  for (let c = cause; c; c = c.parent) depth++;
+  return depth;
+}
