@@ -1,0 +1,82 @@
+import type { Convention, ConventionContext, ConventionFactory, ConventionUpdate, OutgoingMessage } from '../convention.js';
+import type { Device, StateValue } from '../../server/core/model.js';
+import type { MqttMessage } from '../../server/core/events.js';
+import { availabilitySuffix, commandSuffix } from '../../server/mqtt/topics.js';
+import { binaryWord, parseNativePayload } from './payload.js';
+
+// Accepted topic forms (the native home convention):
+//   <home>/<floor>/<room>/<thing>          state: a word (on/off/open/true...), a number, text or a JSON object
+//   <home>/<floor>/<room>/<thing>/status   availability: online | offline (typically the device's last will)
+//   <home>/<floor>/<room>/<thing>/set      commands to the device: published by the hub, never read as state
+
+/** First levels that belong to other conventions or to the broker; native never claims them. */
+const reserved = new Set(['homeassistant', 'homie', 'zigbee2mqtt', 'tasmota', 'cmnd', 'stat', 'tele', 'shellies']);
+const slugPart = /[^a-z0-9_]+/g;
+
+export function nativeDeviceId(levels: string[]): string {
+  return levels.map((l) => l.toLowerCase().replace(slugPart, '_')).join('-');
+}
+
+function humanName(room: string, thing: string): string {
+  const words = `${room} ${thing}`.replace(/[_-]+/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export const createNativeConvention: ConventionFactory = (ctx: ConventionContext): Convention => {
+  return {
+    name: 'native',
+
+    claims(topic: string): boolean {
+      if (topic.startsWith('$')) return false;
+      const levels = topic.split('/');
+      if (levels.length !== 4 && levels.length !== 5) return false;
+      if (reserved.has(levels[0]!)) return false;
+      if (levels.length === 5 && `/${levels[4]}` !== commandSuffix && `/${levels[4]}` !== availabilitySuffix) return false;
+      return levels.every((l) => l.length > 0);
+    },
+
+    handle(msg: MqttMessage): ConventionUpdate | undefined {
+      const levels = msg.topic.split('/');
+      const suffix = levels.length === 5 ? `/${levels[4]}` : '';
+      if (suffix === commandSuffix) return undefined;
+      const base = levels.slice(0, 4);
+      const [home, floor, room, thing] = base as [string, string, string, string];
+      const id = nativeDeviceId(base);
+      const topic = base.join('/');
+      const descriptor = {
+        id, name: humanName(room, thing), convention: 'native', topic, home, floor, room,
+        commandTopic: topic + commandSuffix, availabilityTopic: topic + availabilitySuffix, capabilities: [],
+      };
+      // An empty payload clears a retained message; it says nothing about the device.
+      if (msg.payload.length === 0) return undefined;
+      const text = msg.payload.toString('utf8');
+      if (suffix === availabilitySuffix) {
+        const word = text.trim().toLowerCase();
+        if (word !== 'online' && word !== 'offline') {
+          return { rejected: { deviceId: id, reason: `availability payload must be "online" or "offline", got "${text.slice(0, 40)}"` } };
+        }
+        return { devices: [descriptor], availability: [{ deviceId: id, availability: word }] };
+      }
+      const parsed = parseNativePayload(thing, text);
+      return {
+        devices: [{ ...descriptor, capabilities: parsed.capabilities }],
+        states: [{ deviceId: id, values: parsed.values }],
+      };
+    },
+
+    encodeCommand(device: Device, property: string, value: StateValue): OutgoingMessage | undefined {
+      if (!device.commandTopic) return undefined;
+      const cap = device.capabilities.find((c) => c.property === property);
+      const thing = device.topic.split('/').pop();
+      let raw: StateValue = value;
+      if (cap?.kind === 'binary' && typeof value === 'boolean') raw = binaryWord(cap, value, value ? 'on' : 'off');
+      // A device that reported plain values gets a plain command; one that reported JSON gets JSON back.
+      if (property === thing) {
+        const payload = typeof raw === 'string' ? raw : JSON.stringify(raw);
+        return { topic: device.commandTopic, payload, qos: 1, retain: false };
+      }
+      ctx.log.debug({ deviceId: device.id, property }, 'native JSON command');
+      return { topic: device.commandTopic, payload: JSON.stringify({ [property]: raw }), qos: 1, retain: false };
+    },
+  };
+};

@@ -1,0 +1,110 @@
+import type { Capability, StateValue } from '../../server/core/model.js';
+
+// How a native payload becomes typed properties. Plain words and numbers are the common case; a JSON object
+// gives one property per key, its values kept as the device sent them.
+
+const binaryWords: Record<string, boolean> = {
+  on: true, off: false, true: true, false: false, open: true, closed: false, yes: true, no: false,
+};
+const wordPairs: Record<string, [string, string]> = {
+  on: ['on', 'off'], off: ['on', 'off'], true: ['true', 'false'], false: ['true', 'false'],
+  open: ['open', 'closed'], closed: ['open', 'closed'], yes: ['yes', 'no'], no: ['yes', 'no'],
+};
+
+/** Things that only report: a command to them makes no sense. */
+const sensorNames = new Set([
+  'temperature', 'humidity', 'pressure', 'illuminance', 'lux', 'co2', 'voc', 'pm25', 'pm10', 'battery', 'voltage',
+  'current', 'power', 'energy', 'contact', 'motion', 'occupancy', 'presence', 'door', 'window', 'leak', 'smoke',
+  'water', 'vibration', 'linkquality', 'rssi', 'button', 'action', 'status',
+]);
+/** Numbers a user sets (a dimmer's level, a thermostat's set point). */
+const settableNumbers = new Set(['brightness', 'level', 'dimmer', 'setpoint', 'target', 'target_temperature', 'position', 'volume', 'speed', 'color_temp']);
+
+const units: Record<string, string> = {
+  temperature: '°C', humidity: '%', pressure: 'hPa', illuminance: 'lx', lux: 'lx', co2: 'ppm', battery: '%',
+  voltage: 'V', current: 'A', power: 'W', energy: 'kWh', brightness: '', linkquality: 'lqi',
+};
+
+export const maxJsonKeys = 64;
+export const maxTextLength = 4096;
+
+export interface ParsedPayload {
+  values: Record<string, StateValue>;
+  capabilities: Capability[];
+  /** The device spoke JSON: commands go back as JSON too. */
+  json: boolean;
+}
+
+export function parseNativePayload(thing: string, text: string): ParsedPayload {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    const obj = tryJson(trimmed);
+    if (obj && typeof obj === 'object' && !Array.isArray(obj)) return fromObject(thing, obj as Record<string, StateValue>);
+    // Invalid JSON is kept as the string it is: nothing the device sent is lost.
+  }
+  return { values: { [thing]: scalar(trimmed, text) }, capabilities: [capabilityFor(thing, scalar(trimmed, text))], json: false };
+}
+
+function fromObject(thing: string, obj: Record<string, StateValue>): ParsedPayload {
+  // `{"value": 48.2, "unit": "%"}` is one reading with its unit, not two properties.
+  const keys = Object.keys(obj);
+  if (typeof obj.value === 'number' && keys.every((k) => k === 'value' || k === 'unit')) {
+    const cap = capabilityFor(thing, obj.value);
+    if (typeof obj.unit === 'string') cap.unit = obj.unit;
+    return { values: { [thing]: obj.value }, capabilities: [cap], json: false };
+  }
+  const values: Record<string, StateValue> = {};
+  const capabilities: Capability[] = [];
+  for (const key of keys.slice(0, maxJsonKeys)) {
+    const value = obj[key]!;
+    values[key] = value;
+    capabilities.push(capabilityFor(key, value));
+  }
+  return { values, capabilities, json: true };
+}
+
+function scalar(trimmed: string, raw: string): StateValue {
+  const lower = trimmed.toLowerCase();
+  if (lower in binaryWords) return binaryWords[lower]!;
+  if (trimmed !== '' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(trimmed)) return Number(trimmed);
+  if (trimmed.startsWith('[') || trimmed.startsWith('"')) {
+    const parsed = tryJson(trimmed);
+    if (parsed !== undefined) return parsed;
+  }
+  return raw.length > maxTextLength ? raw.slice(0, maxTextLength) : raw;
+}
+
+function capabilityFor(property: string, value: StateValue): Capability {
+  const name = property.toLowerCase();
+  const sensor = sensorNames.has(name);
+  if (typeof value === 'boolean') {
+    return { property, kind: 'binary', access: { reported: true, settable: !sensor, readable: false }, on: true, off: false };
+  }
+  if (typeof value === 'string' && value.toLowerCase() in wordPairs) {
+    const [on, off] = wordPairs[value.toLowerCase()]!;
+    const upper = value === value.toUpperCase();
+    return { property, kind: 'binary', access: { reported: true, settable: !sensor, readable: false }, on: upper ? on.toUpperCase() : on, off: upper ? off.toUpperCase() : off };
+  }
+  if (typeof value === 'number') {
+    const cap: Capability = { property, kind: 'numeric', access: { reported: true, settable: settableNumbers.has(name), readable: false } };
+    if (units[name]) cap.unit = units[name];
+    if (name === 'brightness') Object.assign(cap, { min: 0, max: 255, step: 1 });
+    return cap;
+  }
+  return { property, kind: 'text', access: { reported: true, settable: false, readable: false } };
+}
+
+/** The word a binary capability uses for `on`, in the device's own spelling. */
+export function binaryWord(cap: Capability | undefined, on: boolean, plainFallback: string): string | boolean {
+  const raw = on ? cap?.on : cap?.off;
+  if (raw === undefined || typeof raw === 'boolean') return plainFallback;
+  return raw;
+}
+
+function tryJson(text: string): StateValue | undefined {
+  try {
+    return JSON.parse(text) as StateValue;
+  } catch {
+    return undefined;
+  }
+}

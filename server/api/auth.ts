@@ -1,0 +1,124 @@
+import { ErrorCodes, RumahError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { MqttAuthenticator, MqttIdentity } from '../mqtt/broker.js';
+import { randomSecret, sha256 } from '../auth/passwords.js';
+import type { Store } from '../store/index.js';
+
+export type Role = 'admin' | 'member';
+export interface Principal {
+  username: string;
+  role: Role;
+  /** How the caller proved who it is. */
+  via: 'session' | 'token';
+}
+
+const sessionTtlMs = 30 * 24 * 3600 * 1000;
+const setupCodeKey = 'setup_code_hash';
+
+/**
+ * Logins, sessions, API tokens and first-run setup: transport-neutral, used by HTTP routes and socket.io.
+ */
+export class AuthApi implements MqttAuthenticator {
+  /** Verified MQTT logins: scrypt costs ~50 ms, and devices reconnect often. Cleared on any credential change. */
+  private readonly mqttCache = new Map<string, { identity: MqttIdentity; until: number }>();
+  private readonly failures = new Map<string, { count: number; until: number }>();
+
+  constructor(private readonly store: Store, private readonly log: Logger) {}
+
+  /** First start: the admin from RUMAH_ADMIN_PASSWORD, or a one-time setup code to create one in the browser. */
+  async bootstrap(adminPassword: string | undefined): Promise<{ setupCode?: string; adminCreated?: boolean }> {
+    if ((await this.store.users.count()) > 0) return {};
+    if (adminPassword) {
+      await this.store.users.create('admin', adminPassword, 'admin');
+      this.log.info('admin account "admin" created from RUMAH_ADMIN_PASSWORD');
+      return { adminCreated: true };
+    }
+    const code = randomSecret(9);
+    await this.store.settings.set(setupCodeKey, sha256(code));
+    return { setupCode: code };
+  }
+
+  async setup(code: string, username: string, password: string): Promise<Principal> {
+    if ((await this.store.users.count()) > 0) throw new RumahError(ErrorCodes.CONFLICT, 'setup is already done; log in instead');
+    const expected = await this.store.settings.get(setupCodeKey);
+    if (!expected || sha256(code) !== expected) throw new RumahError(ErrorCodes.UNAUTHORIZED, 'wrong setup code; it was printed in the hub\'s log at first start');
+    checkPassword(password);
+    await this.store.users.create(username, password, 'admin');
+    await this.store.settings.delete(setupCodeKey);
+    return { username, role: 'admin', via: 'session' };
+  }
+
+  async login(username: string, password: string, address = '?'): Promise<{ token: string; principal: Principal }> {
+    this.throttle(address);
+    const user = await this.store.users.verify(username, password);
+    if (!user) {
+      this.failed(address);
+      throw new RumahError(ErrorCodes.UNAUTHORIZED, 'wrong username or password');
+    }
+    this.failures.delete(address);
+    const token = await this.store.sessions.create(user.username, sessionTtlMs);
+    return { token, principal: { username: user.username, role: user.role, via: 'session' } };
+  }
+
+  async logout(token: string): Promise<void> {
+    await this.store.sessions.remove(token);
+  }
+
+  async fromSession(token: string | undefined): Promise<Principal | undefined> {
+    if (!token) return undefined;
+    const session = await this.store.sessions.get(token);
+    if (!session) return undefined;
+    const user = await this.store.users.get(session.username);
+    return user ? { username: user.username, role: user.role, via: 'session' } : undefined;
+  }
+
+  /** Long-lived API tokens act as an admin (they are created only from the CLI on the hub's machine). */
+  async fromToken(token: string | undefined): Promise<Principal | undefined> {
+    if (!token) return undefined;
+    const found = await this.store.tokens.verify(token);
+    return found ? { username: `token:${found.name}`, role: 'admin', via: 'token' } : undefined;
+  }
+
+  async authenticate(username: string, password: string): Promise<MqttIdentity | undefined> {
+    const key = `${username}\u0000${sha256(password)}`;
+    const hit = this.mqttCache.get(key);
+    if (hit && hit.until > Date.now()) return hit.identity;
+    let identity: MqttIdentity | undefined;
+    const account = await this.store.accounts.verify(username, password);
+    if (account) identity = { username, kind: account.kind };
+    else {
+      const user = await this.store.users.verify(username, password);
+      if (user?.role === 'admin') identity = { username, kind: 'admin' };
+    }
+    if (identity) {
+      if (this.mqttCache.size > 10_000) this.mqttCache.clear();
+      this.mqttCache.set(key, { identity, until: Date.now() + 5 * 60_000 });
+    }
+    return identity;
+  }
+
+  credentialsChanged(): void {
+    this.mqttCache.clear();
+  }
+
+  private throttle(address: string): void {
+    const f = this.failures.get(address);
+    if (f && f.count >= 5 && f.until > Date.now()) {
+      throw new RumahError(ErrorCodes.RATE_LIMITED, `too many failed logins; try again in ${Math.ceil((f.until - Date.now()) / 1000)} s`);
+    }
+  }
+
+  private failed(address: string): void {
+    const f = this.failures.get(address) ?? { count: 0, until: 0 };
+    f.count++;
+    // Doubling back-off from the 5th failure: 2 s, 4 s, ... capped at 15 minutes.
+    f.until = Date.now() + Math.min(15 * 60_000, 1000 * 2 ** Math.max(0, f.count - 4));
+    this.failures.set(address, f);
+  }
+}
+
+export function checkPassword(password: string): void {
+  if (typeof password !== 'string' || password.length < 8) {
+    throw new RumahError(ErrorCodes.BAD_REQUEST, 'password must have at least 8 characters');
+  }
+}

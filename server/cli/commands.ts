@@ -1,0 +1,85 @@
+import { ErrorCodes, RumahError } from '../core/errors.js';
+import type { Store } from '../store/index.js';
+
+export interface CliContext {
+  store: Store;
+  args: string[];
+  role?: string;
+}
+
+export interface CliCommand {
+  words: string[];
+  args: number;
+  usage: string;
+  help: string;
+  run(ctx: CliContext): Promise<{ text: string; json: unknown }>;
+}
+
+const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+function checkName(name: string, what: string): string {
+  if (!namePattern.test(name)) throw new RumahError(ErrorCodes.BAD_REQUEST, `${what} "${name}" must be 1-64 letters, digits, '.', '_' or '-'`);
+  return name;
+}
+
+export const commands: CliCommand[] = [
+  {
+    words: ['devices', 'add'], args: 1, usage: 'devices add NAME [--json]', help: 'create MQTT credentials for a device (password shown once)',
+    async run({ store, args }) {
+      const username = checkName(args[0]!, 'device name');
+      const password = await store.accounts.create(username, 'device');
+      return { text: `username: ${username}\npassword: ${password}\n(shown once; store it in the device)`, json: { username, password } };
+    },
+  },
+  {
+    words: ['devices', 'list'], args: 0, usage: 'devices list [--json]', help: 'list MQTT device credentials',
+    async run({ store }) {
+      const accounts = await store.accounts.list();
+      return { text: accounts.map((a) => `${a.username}\t${a.kind}${a.revokedAt ? '\trevoked' : ''}`).join('\n') || '(none)', json: accounts };
+    },
+  },
+  {
+    words: ['devices', 'rotate'], args: 1, usage: 'devices rotate NAME [--json]', help: 'give a device a new password (the old one stops working)',
+    async run({ store, args }) {
+      const password = await store.accounts.rotate(args[0]!);
+      return { text: `username: ${args[0]}\npassword: ${password}`, json: { username: args[0], password } };
+    },
+  },
+  {
+    words: ['devices', 'revoke'], args: 1, usage: 'devices revoke NAME', help: 'revoke a device\'s credentials',
+    async run({ store, args }) {
+      await store.accounts.revoke(args[0]!);
+      return { text: `revoked ${args[0]}`, json: { username: args[0], revoked: true } };
+    },
+  },
+  {
+    words: ['tokens', 'create'], args: 1, usage: 'tokens create NAME [--json]', help: 'create a long-lived API token (Authorization: Bearer ...)',
+    async run({ store, args }) {
+      const name = checkName(args[0]!, 'token name');
+      const token = await store.tokens.create(name);
+      return { text: `token: ${token}\n(shown once)`, json: { name, token } };
+    },
+  },
+  {
+    words: ['tokens', 'list'], args: 0, usage: 'tokens list [--json]', help: 'list API tokens',
+    async run({ store }) {
+      const tokens = await store.tokens.list();
+      return { text: tokens.map((t) => t.name).join('\n') || '(none)', json: tokens };
+    },
+  },
+  {
+    words: ['tokens', 'revoke'], args: 1, usage: 'tokens revoke NAME', help: 'delete an API token',
+    async run({ store, args }) {
+      await store.tokens.remove(args[0]!);
+      return { text: `revoked ${args[0]}`, json: { name: args[0], revoked: true } };
+    },
+  },
+  {
+    words: ['users', 'add'], args: 2, usage: 'users add NAME PASSWORD [--role admin|member]', help: 'create a dashboard user',
+    async run({ store, args, role = 'member' }) {
+      if (role !== 'admin' && role !== 'member') throw new RumahError(ErrorCodes.BAD_REQUEST, '--role must be admin or member');
+      if (args[1]!.length < 8) throw new RumahError(ErrorCodes.BAD_REQUEST, 'password must have at least 8 characters');
+      await store.users.create(checkName(args[0]!, 'user name'), args[1]!, role);
+      return { text: `created ${role} ${args[0]}`, json: { username: args[0], role } };
+    },
+  },
+];

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../core/logger.js';
+import { isRumahError } from '../core/errors.js';
+import { openStore, type Store } from '../store/index.js';
+import { commands, type CliCommand } from './commands.js';
+
+const usage = `usage: npm run rumah -- <command> [--data DIR] [--json]
+
+commands:
+${commands.map((c) => `  ${c.usage.padEnd(34)} ${c.help}`).join('\n')}
+`;
+
+/** Administers a hub's data directory; works whether or not the hub is running (SQLite WAL allows both). */
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { data: { type: 'string' }, json: { type: 'boolean' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    process.stderr.write(`rumah: ${(err as Error).message}\n${usage}`);
+    return 2;
+  }
+  const words = parsed.positionals;
+  const command: CliCommand | undefined = commands.find((c) => c.words.every((w, i) => words[i] === w));
+  if (parsed.values.help || !command) {
+    process.stderr.write(words.length && !parsed.values.help ? `rumah: unknown command "${words.join(' ')}"\n${usage}` : usage);
+    return parsed.values.help ? 0 : 2;
+  }
+  const args = words.slice(command.words.length);
+  if (args.length < command.args) {
+    process.stderr.write(`rumah: usage: npm run rumah -- ${command.usage}\n`);
+    return 2;
+  }
+  const dataDir = path.resolve(parsed.values.data ?? process.env.RUMAH_DATA ?? './data');
+  let store: Store | undefined;
+  try {
+    store = await openStore(dataDir, createLogger('warn', process.stderr), {});
+    const out = await command.run({ store, args, role: parsed.values.role });
+    process.stdout.write(parsed.values.json ? JSON.stringify(out.json) + '\n' : out.text + '\n');
+    return 0;
+  } catch (err) {
+    process.stderr.write(`rumah: ${isRumahError(err) ? err.message : (err as Error).stack}\n`);
+    return 1;
+  } finally {
+    await store?.close();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

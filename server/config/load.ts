@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import YAML from 'yaml';
+import { configSchema, defaults, type Config } from './schema.js';
+import { ErrorCodes, RumahError } from '../core/errors.js';
+
+type Json = Record<string, unknown>;
+
+/** Environment variables and the config path each one sets. */
+const envMap: Record<string, { path: string; type: 'string' | 'number' | 'boolean' }> = {
+  RUMAH_DATA: { path: 'dataDir', type: 'string' },
+  RUMAH_BIND: { path: 'bind', type: 'string' },
+  RUMAH_LOG_LEVEL: { path: 'log.level', type: 'string' },
+  RUMAH_MQTT_PORT: { path: 'mqtt.port', type: 'number' },
+  RUMAH_HTTP_PORT: { path: 'http.port', type: 'number' },
+  RUMAH_ALLOW_ANONYMOUS: { path: 'mqtt.allowAnonymous', type: 'boolean' },
+  RUMAH_PERSISTENCE: { path: 'mqtt.persistence', type: 'string' },
+};
+
+const flagMap: Record<string, { path: string; type: 'string' | 'number' }> = {
+  data: { path: 'dataDir', type: 'string' },
+  bind: { path: 'bind', type: 'string' },
+  'mqtt-port': { path: 'mqtt.port', type: 'number' },
+  'http-port': { path: 'http.port', type: 'number' },
+  'log-level': { path: 'log.level', type: 'string' },
+  persistence: { path: 'mqtt.persistence', type: 'string' },
+};
+
+export interface LoadOptions {
+  argv?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * defaults < `<data>/rumah.yaml` < RUMAH_* env < CLI flags. Validated once with every error and its path,
+ * then frozen. Throws RumahError(CONFIG_INVALID) — main.ts turns it into exit code 2.
+ */
+export function loadConfig({ argv = [], env = process.env }: LoadOptions = {}): Readonly<Config> {
+  const errors: string[] = [];
+  let flags: Record<string, string | boolean | undefined> = {};
+  try {
+    const parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: Object.fromEntries(Object.keys(flagMap).map((k) => [k, { type: 'string' as const }])),
+    });
+    flags = parsed.values;
+  } catch (err) {
+    throw new RumahError(ErrorCodes.CONFIG_INVALID, `${(err as Error).message}\nValid flags: ${Object.keys(flagMap).map((f) => `--${f}`).join(', ')}`);
+  }
+
+  const fromEnv: Json = {};
+  for (const [name, spec] of Object.entries(envMap)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = coerce(raw, spec.type, `${name}`, errors);
+    if (value !== undefined) setPath(fromEnv, spec.path, value);
+  }
+  const fromFlags: Json = {};
+  for (const [name, spec] of Object.entries(flagMap)) {
+    const raw = flags[name];
+    if (typeof raw !== 'string') continue;
+    const value = coerce(raw, spec.type, `--${name}`, errors);
+    if (value !== undefined) setPath(fromFlags, spec.path, value);
+  }
+
+  // The data dir decides where rumah.yaml is, so it is resolved before the file is read.
+  const dataDir = (getPath(fromFlags, 'dataDir') ?? getPath(fromEnv, 'dataDir') ?? defaults.dataDir) as string;
+  const fromFile = readYamlFile(path.join(dataDir, 'rumah.yaml'), errors);
+
+  if (errors.length) throw invalid(errors);
+  const merged = deepMerge(deepMerge(deepMerge(structuredClone(defaults) as unknown as Json, fromFile), fromEnv), fromFlags);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    throw invalid(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const config = result.data;
+  config.dataDir = path.resolve(config.dataDir);
+  return deepFreeze(config);
+}
+
+function invalid(errors: string[]): RumahError {
+  return new RumahError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${errors.join('\n  ')}`, errors);
+}
+
+function readYamlFile(file: string, errors: string[]): Json {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    errors.push(`${file}: cannot read (${(err as Error).message})`);
+    return {};
+  }
+  const doc = YAML.parseDocument(text);
+  if (doc.errors.length) {
+    for (const e of doc.errors) errors.push(`${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+    return {};
+  }
+  const value = doc.toJS() as unknown;
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    errors.push(`${file}: must be a mapping of settings`);
+    return {};
+  }
+  return value as Json;
+}
+
+function coerce(raw: string, type: 'string' | 'number' | 'boolean', name: string, errors: string[]): unknown {
+  if (type === 'string') return raw;
+  if (type === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || raw.trim() === '') {
+      errors.push(`${name}: expected a number, got "${raw}"`);
+      return undefined;
+    }
+    return n;
+  }
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  errors.push(`${name}: expected true or false, got "${raw}"`);
+  return undefined;
+}
+
+function setPath(target: Json, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Json;
+  node[keys[keys.length - 1]!] = value;
+}
+
+function getPath(source: Json, dotted: string): unknown {
+  let node: unknown = source;
+  for (const key of dotted.split('.')) node = (node as Json | undefined)?.[key];
+  return node;
+}
+
+function deepMerge(base: Json, over: Json): Json {
+  for (const [key, value] of Object.entries(over)) {
+    const current = base[key];
+    if (isPlain(value) && isPlain(current)) base[key] = deepMerge({ ...current }, value);
+    else base[key] = value;
+  }
+  return base;
+}
+
+function isPlain(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (isPlain(value)) for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+
+// Every limit a device can push against has a deliberate default here; docs/limits.md explains each one.
+export const configSchema = z
+  .object({
+    dataDir: z.string().min(1),
+    bind: z.string().min(1),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }).strict(),
+    mqtt: z
+      .object({
+        port,
+        allowAnonymous: z.boolean(),
+        persistence: z.enum(['sqlite', 'memory']),
+        /** Bytes; a larger packet is refused before it is buffered. */
+        maxPacketSize: z.number().int().min(1024).max(268_435_455),
+        maxTopicLevels: z.number().int().min(1).max(100),
+        /** Bytes of a topic name or filter. */
+        maxTopicLength: z.number().int().min(16).max(65_535),
+        /** Seconds; a client asking for a longer keepalive is refused (0 allows any). */
+        keepaliveLimit: z.number().int().min(0).max(65_535),
+        /** Milliseconds a new connection has to send CONNECT. */
+        connectTimeout: z.number().int().min(100),
+        /** Milliseconds a client may block writes before it is dropped, so a stuck reader cannot stall others. */
+        drainTimeout: z.number().int().min(0),
+        maxClientIdLength: z.number().int().min(23).max(65_535),
+        maxInflightInbound: z.number().int().min(1),
+        /** Sustained publishes per second one client may send; above it its socket is paused, not dropped. */
+        publishRate: z.number().int().min(1),
+        publishBurst: z.number().int().min(1),
+        connectionsPerAddress: z.number().int().min(1),
+      })
+      .strict(),
+    http: z.object({ port }).strict(),
+    devices: z
+      .object({
+        /** Devices one MQTT account may create; stops a misbehaving client from filling the registry. */
+        maxPerAccount: z.number().int().min(1),
+      })
+      .strict(),
+    history: z
+      .object({
+        rawDays: z.number().min(0.001),
+        hourlyDays: z.number().min(1),
+        maxQueue: z.number().int().min(100),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export const defaults: Config = {
+  dataDir: './data',
+  bind: '0.0.0.0',
+  log: { level: 'info' },
+  mqtt: {
+    port: 1883,
+    allowAnonymous: false,
+    persistence: 'memory',
+    maxPacketSize: 262_144,
+    maxTopicLevels: 16,
+    maxTopicLength: 1024,
+    keepaliveLimit: 3600,
+    connectTimeout: 10_000,
+    drainTimeout: 30_000,
+    maxClientIdLength: 128,
+    maxInflightInbound: 200,
+    publishRate: 5000,
+    publishBurst: 10_000,
+    connectionsPerAddress: 1000,
+  },
+  http: { port: 8080 },
+  devices: { maxPerAccount: 500 },
+  history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },
+};

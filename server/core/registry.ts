@@ -1,0 +1,206 @@
+import type { Convention, ConventionUpdate, DeviceDescriptor } from '../../devices/convention.js';
+import type { EventBus } from './event-bus.js';
+import type { MqttMessage } from './events.js';
+import type { Logger } from './logger.js';
+import type { Availability, Capability, Cause, Device } from './model.js';
+import type { StateStore } from './state-store.js';
+
+export interface RegistryOptions {
+  bus: EventBus;
+  log: Logger;
+  states: StateStore;
+  conventions: Convention[];
+  maxDevicesPerAccount: number;
+  now?: () => number;
+}
+
+/**
+ * Turns device messages into devices and typed state. The first convention that claims a topic parses it; the
+ * registry applies what it concluded: devices created or updated, state, events, availability.
+ */
+export class Registry {
+  private readonly devices = new Map<string, Device>();
+  private readonly aliases = new Map<string, string>();
+  private readonly perOwner = new Map<string, number>();
+  /** The client that last reported each device: its keepalive loss makes the device offline. */
+  private readonly reporter = new Map<string, string>();
+  private readonly limitWarned = new Map<string, number>();
+  readonly counters = { rejected: 0, capped: 0 };
+  private readonly now: () => number;
+
+  constructor(private readonly opts: RegistryOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Devices saved before a restart. Their availability is unknown until they speak again. */
+  restore(devices: Device[]): void {
+    for (const device of devices) {
+      this.devices.set(device.id, { ...device, availability: 'unknown' });
+      if (device.owner) this.perOwner.set(device.owner, (this.perOwner.get(device.owner) ?? 0) + 1);
+    }
+  }
+
+  get(idOrAlias: string): Device | undefined {
+    return this.devices.get(idOrAlias) ?? this.devices.get(this.aliases.get(idOrAlias) ?? '');
+  }
+
+  list(): Device[] {
+    return [...this.devices.values()];
+  }
+
+  get size(): number {
+    return this.devices.size;
+  }
+
+  get conventions(): readonly Convention[] {
+    return this.opts.conventions;
+  }
+
+  conventionOf(device: Device): Convention | undefined {
+    return this.opts.conventions.find((c) => c.name === device.convention);
+  }
+
+  handleMessage(msg: MqttMessage): void {
+    const convention = this.opts.conventions.find((c) => c.claims(msg.topic));
+    if (!convention) return;
+    const update = convention.handle(msg);
+    if (update) this.apply(update, msg);
+  }
+
+  apply(update: ConventionUpdate, msg: MqttMessage): void {
+    const ts = this.now();
+    const { bus, log } = this.opts;
+    if (update.rejected) {
+      this.counters.rejected++;
+      log.info({ topic: msg.topic, username: msg.username, reason: update.rejected.reason }, 'device message rejected');
+      bus.emit('deviceRejected', { topic: msg.topic, username: msg.username, reason: update.rejected.reason });
+    }
+    const accepted = new Set<string>();
+    for (const descriptor of update.devices ?? []) {
+      const device = this.upsert(descriptor, msg, ts);
+      if (device) accepted.add(device.id);
+    }
+    for (const id of update.removed ?? []) this.remove(id);
+    const cause: Cause = { kind: 'device', id: msg.clientId };
+    for (const { deviceId, values } of update.states ?? []) {
+      const device = this.get(deviceId);
+      if (!device) continue;
+      device.lastSeen = ts;
+      if (msg.clientId) this.reporter.set(device.id, msg.clientId);
+      // A device that reports is there, unless it says otherwise on its availability topic.
+      if (device.availability === 'unknown') this.setAvailability(device, 'online', ts);
+      this.opts.states.apply(device.id, values, { ...cause, id: device.id }, ts);
+    }
+    for (const event of update.events ?? []) {
+      const device = this.get(event.deviceId);
+      if (!device) continue;
+      device.lastSeen = ts;
+      bus.emit('deviceEvent', { deviceId: device.id, property: event.property, value: event.value, ts, cause: { ...cause, id: device.id } });
+    }
+    for (const { deviceId, availability } of update.availability ?? []) {
+      const device = this.get(deviceId);
+      if (device) this.setAvailability(device, availability, ts);
+    }
+  }
+
+  remove(id: string): boolean {
+    const device = this.get(id);
+    if (!device) return false;
+    this.devices.delete(device.id);
+    for (const [alias, target] of this.aliases) if (target === device.id) this.aliases.delete(alias);
+    if (device.owner) this.perOwner.set(device.owner, Math.max(0, (this.perOwner.get(device.owner) ?? 1) - 1));
+    this.reporter.delete(device.id);
+    this.opts.states.remove(device.id);
+    this.opts.bus.emit('deviceRemoved', { deviceId: device.id });
+    return true;
+  }
+
+  /** Applies a user's change of name or area. */
+  update(id: string, patch: Partial<Pick<Device, 'name' | 'floor' | 'room'>>): Device | undefined {
+    const device = this.get(id);
+    if (!device) return undefined;
+    Object.assign(device, patch);
+    this.opts.bus.emit('deviceUpdated', { device });
+    return device;
+  }
+
+  /** Keepalive loss: a device whose reporting client vanished without a will is offline. */
+  clientLost(clientId: string): void {
+    const ts = this.now();
+    for (const [deviceId, reporter] of this.reporter) {
+      if (reporter !== clientId) continue;
+      const device = this.devices.get(deviceId);
+      if (device) this.setAvailability(device, 'offline', ts);
+    }
+  }
+
+  private setAvailability(device: Device, availability: Availability, ts: number): void {
+    const previous = device.availability;
+    if (previous === availability) return;
+    device.availability = availability;
+    this.opts.bus.emit('availabilityChanged', { deviceId: device.id, availability, previous, ts });
+  }
+
+  private upsert(d: DeviceDescriptor, msg: MqttMessage, ts: number): Device | undefined {
+    const existing = this.get(d.id) ?? d.aliases?.map((a) => this.get(a)).find(Boolean);
+    if (existing) {
+      const changed = mergeInto(existing, d);
+      for (const alias of d.aliases ?? []) if (alias !== existing.id) this.aliases.set(alias, existing.id);
+      if (d.id !== existing.id) this.aliases.set(d.id, existing.id);
+      if (changed) this.opts.bus.emit('deviceUpdated', { device: existing });
+      return existing;
+    }
+    const owner = msg.username || undefined;
+    if (owner && !this.withinLimit(owner, msg.topic)) return undefined;
+    const device: Device = {
+      id: d.id, name: d.name, convention: d.convention, topic: d.topic, commandTopic: d.commandTopic,
+      availabilityTopic: d.availabilityTopic, home: d.home, floor: d.floor, room: d.room,
+      capabilities: d.capabilities.map((c) => ({ ...c })), availability: 'unknown', owner, createdAt: ts,
+    };
+    this.devices.set(device.id, device);
+    for (const alias of d.aliases ?? []) this.aliases.set(alias, device.id);
+    if (owner) this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
+    this.opts.log.info({ deviceId: device.id, convention: device.convention, topic: device.topic }, 'device added');
+    this.opts.bus.emit('deviceAdded', { device });
+    return device;
+  }
+
+  private withinLimit(owner: string, topic: string): boolean {
+    const count = this.perOwner.get(owner) ?? 0;
+    if (count < this.opts.maxDevicesPerAccount) return true;
+    this.counters.capped++;
+    const now = this.now();
+    if ((this.limitWarned.get(owner) ?? 0) + 60_000 < now) {
+      this.limitWarned.set(owner, now);
+      this.opts.log.warn({ username: owner, limit: this.opts.maxDevicesPerAccount, topic }, 'account reached devices.maxPerAccount; messages for new devices are dropped. Raise the limit or give each device its own account');
+    }
+    this.opts.bus.emit('deviceRejected', { topic, username: owner, reason: `account ${owner} has reached devices.maxPerAccount (${this.opts.maxDevicesPerAccount})` });
+    return false;
+  }
+}
+
+/** Merges a descriptor into a device; true when anything a user would see changed. */
+function mergeInto(device: Device, d: DeviceDescriptor): boolean {
+  let changed = false;
+  for (const cap of d.capabilities) {
+    const i = device.capabilities.findIndex((c) => c.property === cap.property);
+    if (i < 0) {
+      device.capabilities.push({ ...cap });
+      changed = true;
+    } else if (!sameCapability(device.capabilities[i]!, cap)) {
+      device.capabilities[i] = { ...device.capabilities[i]!, ...cap };
+      changed = true;
+    }
+  }
+  for (const key of ['commandTopic', 'availabilityTopic'] as const) {
+    if (d[key] && device[key] !== d[key]) {
+      device[key] = d[key];
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+function sameCapability(a: Capability, b: Capability): boolean {
+  return a.kind === b.kind && a.unit === b.unit && a.on === b.on && a.off === b.off && a.access.settable === b.access.settable;
+}

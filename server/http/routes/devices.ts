@@ -1,0 +1,30 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { DevicesApi } from '../../api/devices.js';
+import { parseBody } from '../validate.js';
+
+const historyQuery = z.object({
+  property: z.string().min(1),
+  from: z.coerce.number().int().min(0).optional(),
+  to: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+});
+const commandBody = z.object({ property: z.string().min(1).max(256), value: z.unknown() });
+
+/** Routes only translate HTTP to the devices API. */
+export function deviceRoutes(devices: DevicesApi): Router {
+  const router = Router();
+  router.get('/', (_req, res) => void res.json({ devices: devices.list() }));
+  router.get('/:id', (req, res) => void res.json({ device: devices.get(req.params.id) }));
+  router.get('/:id/history', async (req, res) => {
+    const q = parseBody(historyQuery, req.query);
+    const points = await devices.history(req.params.id, q.property, q.from, q.to, q.limit);
+    res.json({ deviceId: req.params.id, property: q.property, points });
+  });
+  router.post('/:id/command', async (req, res) => {
+    const body = parseBody(commandBody, req.body);
+    const sent = await devices.command(req.params.id, body.property, body.value, { kind: 'user', id: req.principal?.username });
+    res.status(202).json({ ok: true, pending: true, ...sent });
+  });
+  return router;
+}

@@ -1,0 +1,163 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import type net from 'node:net';
+import type { Config } from './config/schema.js';
+import { EventBus } from './core/event-bus.js';
+import { ErrorCodes, RumahError } from './core/errors.js';
+import type { Logger } from './core/logger.js';
+import { Registry } from './core/registry.js';
+import { StateStore } from './core/state-store.js';
+import { Broker } from './mqtt/broker.js';
+import { attachWebSocket, listenTcp } from './mqtt/listeners.js';
+import { openStore, type Store } from './store/index.js';
+import { AuthApi } from './api/auth.js';
+import { DevicesApi } from './api/devices.js';
+import { createApp } from './http/app.js';
+import { hubMetrics, hubHealth } from './ops.js';
+import { conventionFactories } from '../devices/conventions.js';
+import { DevicePersister } from './store/device-persister.js';
+
+export interface HubOptions {
+  config: Readonly<Config>;
+  log: Logger;
+  /** Admin password for a first start (RUMAH_ADMIN_PASSWORD). */
+  adminPassword?: string;
+  now?: () => number;
+}
+
+export interface Runtime {
+  mqttPort: number;
+  httpPort: number;
+  bind: string;
+  pid: number;
+  startedAt: number;
+}
+
+/**
+ * The composition root: builds every part with its dependencies, starts them in order and stops them in reverse.
+ */
+export class Hub {
+  readonly bus: EventBus;
+  readonly states: StateStore;
+  store!: Store;
+  registry!: Registry;
+  broker!: Broker;
+  auth!: AuthApi;
+  devices!: DevicesApi;
+  runtime?: Runtime;
+  setupCode?: string;
+  private tcp?: net.Server;
+  private http?: http.Server;
+  private persister?: DevicePersister;
+  private readonly stops: Array<() => Promise<void> | void> = [];
+  private stopping?: Promise<void>;
+
+  constructor(private readonly opts: HubOptions) {
+    this.bus = new EventBus(opts.log.child({ module: 'bus' }));
+    this.states = new StateStore(this.bus);
+  }
+
+  async start(): Promise<Runtime> {
+    const { config, log } = this.opts;
+    ensureWritableDir(config.dataDir);
+
+    this.store = await openStore(config.dataDir, log.child({ module: 'store' }), {
+      rawDays: config.history.rawDays, hourlyDays: config.history.hourlyDays, maxQueue: config.history.maxQueue,
+    });
+    this.stops.push(() => this.store.close());
+
+    const conventionLog = log.child({ module: 'devices' });
+    const now = this.opts.now ?? Date.now;
+    this.registry = new Registry({
+      bus: this.bus, log: conventionLog, states: this.states, maxDevicesPerAccount: config.devices.maxPerAccount, now,
+      conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id) })),
+    });
+    this.registry.restore(await this.store.devices.all());
+    for (const row of await this.store.state.all()) this.states.restore(row.deviceId, row.property, row.state);
+
+    this.persister = new DevicePersister(this.store.devices, log.child({ module: 'store' }));
+    this.persister.attach(this.bus, this.registry);
+    this.stops.push(() => this.persister?.stop());
+    this.bus.on('stateChanged', 'history', (change) => this.store.history.enqueue(change));
+    this.bus.on('message', 'registry', (msg) => this.registry.handleMessage(msg));
+    this.bus.on('clientDisconnected', 'registry', (e) => {
+      if (e.reason !== 'closed') this.registry.clientLost(e.clientId);
+    });
+
+    this.auth = new AuthApi(this.store, log.child({ module: 'auth' }));
+    const boot = await this.auth.bootstrap(this.opts.adminPassword);
+    this.setupCode = boot.setupCode;
+
+    this.broker = await Broker.create({ config: config.mqtt, log: log.child({ module: 'broker' }), bus: this.bus, auth: this.auth });
+    await this.broker.start();
+    this.stops.push(() => this.broker.stop());
+
+    this.devices = new DevicesApi({
+      registry: this.registry, states: this.states, broker: this.broker, bus: this.bus,
+      history: this.store.historyRepo, flushHistory: () => this.store.history.flush(),
+    });
+
+    const app = createApp({
+      log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: false,
+      ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
+    });
+    this.http = http.createServer(app);
+    attachWebSocket(this.http, this.broker, log.child({ module: 'broker' }));
+    const httpPort = await listen(this.http, config.http.port, config.bind, 'HTTP');
+    this.stops.push(() => closeServer(this.http));
+
+    const tcp = await listenTcp({ broker: this.broker, log: log.child({ module: 'broker' }), host: config.bind, port: config.mqtt.port, connectionsPerAddress: config.mqtt.connectionsPerAddress })
+      .catch((err: Error) => {
+        throw new RumahError(ErrorCodes.LISTEN, `cannot listen for MQTT on ${config.bind}:${config.mqtt.port}: ${err.message}. Is another broker running? Use --mqtt-port to pick another port`);
+      });
+    this.tcp = tcp.server;
+    this.stops.push(() => closeServer(this.tcp));
+
+    for (const convention of this.registry.conventions) {
+      for (const msg of convention.startMessages?.() ?? []) await this.broker.publish(msg);
+    }
+
+    this.runtime = { mqttPort: tcp.port, httpPort, bind: config.bind, pid: process.pid, startedAt: Date.now() };
+    fs.writeFileSync(path.join(config.dataDir, 'runtime.json'), JSON.stringify(this.runtime, null, 2) + '\n');
+    return this.runtime;
+  }
+
+  /** Stops in reverse order of start; idempotent. History queued in memory is flushed before the DB closes. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const stop of this.stops.reverse()) {
+        try {
+          await stop();
+        } catch (err) {
+          this.opts.log.error({ err }, 'error while stopping');
+        }
+      }
+      this.bus.clear();
+    })();
+    return this.stopping;
+  }
+}
+
+function ensureWritableDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw new RumahError(ErrorCodes.DATA_DIR_UNWRITABLE, `data directory ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Give the hub's user write access, or choose another with --data DIR`);
+  }
+}
+
+function listen(server: http.Server, port: number, host: string, what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new RumahError(ErrorCodes.LISTEN, `cannot listen for ${what} on ${host}:${port}: ${err.message}. Use --http-port to pick another port`)));
+    server.listen(port, host, () => resolve((server.address() as net.AddressInfo).port));
+  });
+}
+
+/** Stops accepting connections. Open MQTT connections are closed by the broker's stop, which comes next. */
+function closeServer(server: net.Server | http.Server | undefined): void {
+  if (!server?.listening) return;
+  server.close();
+  (server as http.Server).closeAllConnections?.();
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+import { loadConfig } from './config/load.js';
+import { isRumahError, ErrorCodes } from './core/errors.js';
+import { createLogger } from './core/logger.js';
+import { Hub } from './hub.js';
+import { printBanner } from './banner.js';
+
+/** Process entry: configuration, signals and exit codes. Everything else is built by the Hub. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig({ argv: process.argv.slice(2) });
+  } catch (err) {
+    if (isRumahError(err) && err.code === ErrorCodes.CONFIG_INVALID) {
+      process.stderr.write(`rumah: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.log.level);
+  const hub = new Hub({ config, log, adminPassword: process.env.RUMAH_ADMIN_PASSWORD || undefined });
+
+  let exiting = false;
+  const shutdown = (signal: string, code = 0): void => {
+    if (exiting) return;
+    exiting = true;
+    log.info({ signal }, 'stopping');
+    // Stop must finish within 2 s (history flushed, database closed); if something hangs, leave anyway.
+    const force = setTimeout(() => {
+      log.error('stop took longer than 5 s; exiting without waiting');
+      process.exit(code || 1);
+    }, 5000);
+    force.unref();
+    hub.stop().then(
+      () => {
+        log.info('stopped');
+        log.flush?.();
+        setImmediate(() => process.exit(code));
+      },
+      (err) => {
+        log.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('uncaughtException', (err) => {
+    // A bug of ours, not a device's doing: log it, save what we can, and let the supervisor restart us.
+    log.fatal({ err }, 'uncaught exception');
+    shutdown('uncaughtException', 1);
+  });
+
+  try {
+    const runtime = await hub.start();
+    printBanner(config, runtime, hub.setupCode);
+    log.info({ ...runtime, dataDir: config.dataDir }, 'rumah is running');
+  } catch (err) {
+    const message = isRumahError(err) ? `${err.code}: ${err.message}` : (err as Error).stack;
+    process.stderr.write(`rumah: cannot start: ${message}\n`);
+    log.fatal({ err }, 'start failed');
+    await hub.stop();
+    process.exit(isRumahError(err) && err.code === ErrorCodes.CONFIG_INVALID ? 2 : 1);
+  }
+}
+
+void main();

@@ -1,0 +1,240 @@
+import { Aedes, type AedesOptions, type AuthenticateError, type Client, type Subscription } from 'aedes';
+import type { Logger } from '../core/logger.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { Config } from '../config/schema.js';
+import { FlowControl } from './flow-control.js';
+import { guardPacketSize } from './packet-size-guard.js';
+import { sysPrefix } from './topics.js';
+
+export interface MqttIdentity {
+  username: string;
+  /** admin: unrestricted; device: a device account (ACLs apply where configured). */
+  kind: 'admin' | 'device' | 'anonymous';
+}
+
+export interface MqttAuthenticator {
+  authenticate(username: string, password: string): Promise<MqttIdentity | undefined>;
+}
+
+/** The seam for topic ACLs: return a reason to deny, or undefined to allow. */
+export interface MqttAcl {
+  publish(identity: MqttIdentity, topic: string, retain: boolean): string | undefined;
+  subscribe(identity: MqttIdentity, filter: string): string | undefined;
+}
+
+export interface BrokerOptions {
+  config: Config['mqtt'];
+  log: Logger;
+  bus: EventBus;
+  auth: MqttAuthenticator;
+  acl?: MqttAcl;
+  /** An aedes persistence; aedes's in-memory one when absent. */
+  persistence?: unknown;
+}
+
+export interface OutgoingPublish {
+  topic: string;
+  payload: string | Buffer;
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+}
+
+export class Broker {
+  readonly aedes: Aedes;
+  readonly identities = new WeakMap<Client, MqttIdentity>();
+  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, oversizePackets: 0, deniedPublishes: 0, deniedSubscribes: 0 };
+  private readonly flow: FlowControl;
+  private started = false;
+
+  private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
+    this.aedes = aedes;
+    const mq = (aedes as unknown as { mq: { length: number } }).mq;
+    this.flow = new FlowControl({
+      rate: opts.config.publishRate,
+      burst: opts.config.publishBurst,
+      // Well below the depth at which mqemitter's recursive drain overflows the stack.
+      maxQueued: 1000,
+      queued: () => mq.length,
+    });
+    this.wireEvents();
+  }
+
+  static async create(opts: BrokerOptions): Promise<Broker> {
+    // eslint-disable-next-line prefer-const
+    let broker: Broker | undefined;
+    const c = opts.config;
+    const aedesOptions: AedesOptions = {
+      persistence: opts.persistence,
+      connectTimeout: c.connectTimeout,
+      drainTimeout: c.drainTimeout,
+      keepaliveLimit: c.keepaliveLimit,
+      maxClientsIdLength: c.maxClientIdLength,
+      maxTopicLevels: c.maxTopicLevels,
+      maxInflightInbound: c.maxInflightInbound,
+      // Hooks are bound late: aedes copies them at construction, the Broker exists only after.
+      authenticate: (client, username, password, done) => broker!.authenticate(client, username, password, done),
+      authorizePublish: (client, packet, cb) => broker!.authorizePublish(client, packet, cb),
+      authorizeSubscribe: (client, sub, cb) => broker!.authorizeSubscribe(client, sub, cb),
+      authorizeForward: (_client, packet) => {
+        broker!.counters.messagesOut++;
+        return packet;
+      },
+    };
+    const aedes = new Aedes(aedesOptions);
+    broker = new Broker(opts, aedes);
+    return broker;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.aedes.listen();
+    this.started = true;
+    if (this.opts.config.allowAnonymous) {
+      this.opts.log.warn('anonymous MQTT clients are allowed (mqtt.allowAnonymous: true): any device on the network can publish and subscribe');
+    }
+  }
+
+  /** Hands a new connection (TCP socket or WebSocket stream) to aedes, with the packet size guard. */
+  handle(conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): void {
+    const client = this.aedes.handle(conn, req);
+    guardPacketSize(client, this.opts.config.maxPacketSize, (length) => {
+      this.counters.oversizePackets++;
+      this.opts.log.warn({ clientId: client.id, length, limit: this.opts.config.maxPacketSize }, 'packet over mqtt.maxPacketSize refused; client disconnected');
+    });
+  }
+
+  publish(msg: OutgoingPublish): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.aedes.publish(
+        { cmd: 'publish', topic: msg.topic, payload: typeof msg.payload === 'string' ? Buffer.from(msg.payload) : msg.payload, qos: msg.qos ?? 0, retain: msg.retain ?? false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
+  }
+
+  get connectedClients(): number {
+    return this.aedes.connectedClients ?? 0;
+  }
+
+  /** Disconnects every client logged in as `username` (a revoked credential). */
+  disconnectUser(username: string): number {
+    let n = 0;
+    const clients = (this.aedes as unknown as { clients: Record<string, Client> }).clients;
+    for (const client of Object.values(clients)) {
+      if (this.identities.get(client)?.username === username) {
+        client.close();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.flow.stop();
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+  }
+
+  private wireEvents(): void {
+    const { bus, log } = this.opts;
+    this.aedes.on('publish', (packet, client) => {
+      if (packet.topic.startsWith(sysPrefix)) return;
+      if (client) this.counters.messagesIn++;
+      const identity = client ? this.identities.get(client) : undefined;
+      bus.emit('message', {
+        topic: packet.topic,
+        payload: packet.payload as Buffer,
+        qos: packet.qos as 0 | 1 | 2,
+        retain: packet.retain,
+        clientId: client?.id,
+        username: identity?.username,
+      });
+    });
+    this.aedes.on('clientReady', (client) => {
+      bus.emit('clientConnected', { clientId: client.id, username: this.identities.get(client)?.username });
+      log.debug({ clientId: client.id }, 'client connected');
+    });
+    const disconnected = (client: Client, reason: 'closed' | 'keepalive' | 'error'): void => {
+      this.flow.forget(client.id);
+      bus.emit('clientDisconnected', { clientId: client.id, username: this.identities.get(client)?.username, reason });
+    };
+    this.aedes.on('clientDisconnect', (client) => disconnected(client, 'closed'));
+    this.aedes.on('keepaliveTimeout', (client) => {
+      log.info({ clientId: client.id }, 'client keepalive expired');
+      disconnected(client, 'keepalive');
+    });
+    this.aedes.on('clientError', (client, err) => {
+      // A protocol violation or a broken socket ends this client only; the hub goes on.
+      log.info({ clientId: client.id, err: err.message }, 'client error; connection closed');
+    });
+    this.aedes.on('connectionError', (client, err) => {
+      log.info({ clientId: client?.id, err: err.message }, 'connection error before CONNECT completed');
+    });
+  }
+
+  private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+    const refuse = (returnCode: 4 | 5, why: string): void => {
+      this.counters.refusedLogins++;
+      this.opts.log.info({ clientId: client.id, username, why }, 'MQTT login refused');
+      const err = new Error(why) as AuthenticateError;
+      err.returnCode = returnCode;
+      done(err, false);
+    };
+    if (username === undefined || username === '') {
+      if (!this.opts.config.allowAnonymous) return refuse(5, 'anonymous clients are not allowed');
+      this.identities.set(client, { username: '', kind: 'anonymous' });
+      return done(null, true);
+    }
+    this.opts.auth.authenticate(username, password?.toString('utf8') ?? '').then(
+      (identity) => {
+        if (!identity) return refuse(4, 'bad username or password');
+        this.identities.set(client, identity);
+        done(null, true);
+      },
+      (err: Error) => {
+        this.opts.log.error({ err }, 'MQTT authentication failed');
+        const e = new Error('server unavailable') as AuthenticateError;
+        e.returnCode = 3;
+        done(e, false);
+      },
+    );
+  }
+
+  private authorizePublish(client: Client | null, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
+    if (!client) return cb(null);
+    const topic = packet.topic;
+    if (Buffer.byteLength(topic) > this.opts.config.maxTopicLength) {
+      this.counters.deniedPublishes++;
+      return cb(new Error(`topic longer than mqtt.maxTopicLength (${this.opts.config.maxTopicLength} bytes)`));
+    }
+    const identity = this.identities.get(client);
+    if (this.opts.acl && identity) {
+      const denied = this.opts.acl.publish(identity, topic, packet.retain);
+      if (denied) {
+        this.counters.deniedPublishes++;
+        this.opts.log.info({ clientId: client.id, username: identity.username, topic, denied }, 'publish denied');
+        // MQTT 3.1.1 has no negative PUBACK; an error makes aedes close this client's connection.
+        return cb(new Error(denied));
+      }
+    }
+    this.flow.admit(client.id, () => cb(null));
+  }
+
+  private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
+    if (Buffer.byteLength(sub.topic) > this.opts.config.maxTopicLength) {
+      this.counters.deniedSubscribes++;
+      return cb(null, null);
+    }
+    const identity = this.identities.get(client);
+    if (this.opts.acl && identity) {
+      const denied = this.opts.acl.subscribe(identity, sub.topic);
+      if (denied) {
+        this.counters.deniedSubscribes++;
+        this.opts.log.info({ clientId: client.id, username: identity.username, filter: sub.topic, denied }, 'subscribe denied');
+        return cb(null, null); // [MQTT-3.9.3] SUBACK return code 0x80 for this filter
+      }
+    }
+    cb(null, sub);
+  }
+}

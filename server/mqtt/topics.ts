@@ -1,0 +1,32 @@
+// Topic names and matching, defined once. MQTT 3.1.1 section 4.7.
+
+/** `+` matches one level, `#` (last) matches any remaining levels including none [MQTT-4.7.1-2]. */
+export function topicMatches(filter: string, topic: string): boolean {
+  // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with `$`.
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i];
+    if (level === '#') return true;
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** Why a topic filter is invalid, or undefined when it is valid [MQTT-4.7.1-2], [MQTT-4.7.1-3]. */
+export function filterError(filter: string): string | undefined {
+  if (filter.length === 0) return 'a topic filter must not be empty';
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i]!;
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) return '"#" must be a whole level and the last one';
+    if (level.includes('+') && level !== '+') return '"+" must be a whole level';
+  }
+  return undefined;
+}
+
+export const commandSuffix = '/set';
+export const availabilitySuffix = '/status';
+export const sysPrefix = '$SYS/';

@@ -1,0 +1,32 @@
+import type { Hub } from './hub.js';
+import type { Health, Metric } from './http/routes/ops.js';
+
+export function hubHealth(hub: Hub): Health {
+  const history = hub.store.history;
+  const checks: Health['checks'] = {
+    broker: { ok: !hub.broker.aedes.closed },
+    history: { ok: history.healthy, detail: history.healthy ? undefined : 'history writes are failing; see the log (disk full?)' },
+  };
+  return { ok: Object.values(checks).every((c) => c.ok), checks };
+}
+
+export function hubMetrics(hub: Hub): Metric[] {
+  const b = hub.broker.counters;
+  const h = hub.store.history;
+  const mem = process.memoryUsage();
+  return [
+    { name: 'rumah_mqtt_clients', help: 'Connected MQTT clients', type: 'gauge', value: hub.broker.connectedClients },
+    { name: 'rumah_mqtt_messages_in_total', help: 'Publishes received from clients', type: 'counter', value: b.messagesIn },
+    { name: 'rumah_mqtt_messages_out_total', help: 'Publishes delivered to subscribers', type: 'counter', value: b.messagesOut },
+    { name: 'rumah_mqtt_refused_logins_total', help: 'MQTT logins refused', type: 'counter', value: b.refusedLogins },
+    { name: 'rumah_mqtt_oversize_packets_total', help: 'Packets refused for exceeding mqtt.maxPacketSize', type: 'counter', value: b.oversizePackets },
+    { name: 'rumah_devices', help: 'Devices in the registry', type: 'gauge', value: hub.registry.size },
+    { name: 'rumah_device_messages_rejected_total', help: 'Device messages a convention refused', type: 'counter', value: hub.registry.counters.rejected },
+    { name: 'rumah_state_changes_total', help: 'State changes applied', type: 'counter', value: hub.states.changes },
+    { name: 'rumah_history_queue_depth', help: 'State changes waiting to be written to history', type: 'gauge', value: h.depth },
+    { name: 'rumah_history_written_total', help: 'History rows written', type: 'counter', value: h.written },
+    { name: 'rumah_history_dropped_total', help: 'History rows dropped because the queue was full', type: 'counter', value: h.dropped },
+    { name: 'rumah_history_write_seconds', help: 'Duration of the last history batch write', type: 'gauge', value: h.lastBatchMs / 1000 },
+    { name: 'rumah_process_resident_memory_bytes', help: 'Resident set size', type: 'gauge', value: mem.rss },
+  ];
+}

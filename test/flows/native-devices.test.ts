@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, waitFor } from '../helpers/hub.js';
+import { loadFixture, payloadText } from '../helpers/fixtures.js';
+import { loginAsAdmin } from '../helpers/http.js';
+
+test('native home topics: every message of the native fixture behaves as its expect says', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const creds = await deviceAccount(hub, 'kitchen-sensor');
+  const device = await connect(hub.mqttUrl, creds);
+  t.after(() => end(device));
+  const api = await loginAsAdmin(hub.httpUrl);
+
+  let last: { topic: string } | undefined;
+  for (const msg of loadFixture('native.json')) {
+    await publish(device, msg.topic, payloadText(msg.payload), { retain: msg.retain ?? false });
+    last = msg;
+    const base = msg.topic.replace(/\/status$/, '');
+    const found = await waitFor(async () => {
+      const { body } = await api.get('/api/devices');
+      return body.devices.find((d: any) => d.topic === base);
+    }, 5000, `device for ${msg.topic}`);
+    const expect = msg.expect;
+    if (!expect) continue;
+    const { body } = await api.get(`/api/devices/${found.id}`);
+    const d = body.device;
+    if (expect.device) assert.equal(d.topic, expect.device);
+    if (expect.floor) assert.equal(d.floor, expect.floor);
+    if (expect.room) assert.equal(d.room, expect.room);
+    if (expect.command_topic) assert.equal(d.commandTopic, expect.command_topic);
+    if (expect.state) {
+      for (const [property, value] of Object.entries(expect.state as Record<string, unknown>)) {
+        assert.deepEqual(d.state[property]?.value, value, `${msg.topic}: ${property}`);
+      }
+    }
+    if (expect.kind) {
+      const thing = msg.topic.split('/').pop()!;
+      const cap = d.capabilities.find((c: any) => c.property === thing);
+      assert.equal(cap.kind, expect.kind);
+      assert.equal(d.state[thing].value, expect.value);
+    }
+  }
+  assert.ok(last);
+
+  const { body } = await api.get('/api/devices');
+  const byTopic = (topic: string) => body.devices.find((d: any) => d.topic === topic);
+  // JSON {value, unit}: one numeric reading with its unit.
+  const humidity = byTopic('ourhome/firstfloor/kitchen/humidity');
+  assert.equal(humidity.state.humidity.value, 48.2);
+  assert.equal(humidity.capabilities[0].unit, '%');
+  assert.equal(byTopic('ourhome/firstfloor/kitchen/temperature').state.temperature.value, 29.1);
+  assert.equal(byTopic('ourhome/groundfloor/frontdoor/contact').state.contact.value, true);
+  assert.equal(byTopic('ourhome/groundfloor/hall/motion').state.motion.value, true);
+  assert.equal(byTopic('ourhome/groundfloor/hall/light').state.light.value, false);
+  // The last will on <topic>/status: the light is now unavailable.
+  await waitFor(async () => (await api.get('/api/devices/ourhome-groundfloor-livingroom-light')).body.device.availability === 'offline', 5000, 'light offline');
+  const light = byTopic('ourhome/groundfloor/livingroom/light');
+  assert.equal(light.home, 'ourhome');
+  assert.equal(light.owner, 'kitchen-sensor');
+});
+
+test('a command from the API reaches the device on <topic>/set in its own words', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const device = await connect(hub.mqttUrl, await deviceAccount(hub));
+  t.after(() => end(device));
+  await subscribe(device, 'ourhome/#');
+  await publish(device, 'ourhome/groundfloor/hall/light', 'OFF');
+  await publish(device, 'ourhome/firstfloor/bedroom/light', '{"state":"ON","brightness":180}');
+  const api = await loginAsAdmin(hub.httpUrl);
+  await waitFor(async () => (await api.get('/api/devices/ourhome-firstfloor-bedroom-light')).status === 200);
+
+  const plain = nextMessage(device, (topic) => topic === 'ourhome/groundfloor/hall/light/set');
+  const res = await api.post('/api/devices/ourhome-groundfloor-hall-light/command', { property: 'light', value: true });
+  assert.equal(res.status, 202);
+  assert.deepEqual(await plain, { topic: 'ourhome/groundfloor/hall/light/set', payload: 'ON' });
+
+  const json = nextMessage(device, (topic) => topic === 'ourhome/firstfloor/bedroom/light/set');
+  assert.equal((await api.post('/api/devices/ourhome-firstfloor-bedroom-light/command', { property: 'brightness', value: 90 })).status, 202);
+  assert.deepEqual(JSON.parse((await json).payload), { brightness: 90 });
+
+  // The command is a request: the state changes only when the device confirms.
+  assert.equal((await api.get('/api/devices/ourhome-groundfloor-hall-light')).body.device.state.light.value, false);
+  await publish(device, 'ourhome/groundfloor/hall/light', 'ON');
+  await waitFor(async () => (await api.get('/api/devices/ourhome-groundfloor-hall-light')).body.device.state.light.value === true);
+
+  const bad = await api.post('/api/devices/ourhome-groundfloor-hall-light/command', { property: 'light', value: 'maybe' });
+  assert.equal(bad.status, 422);
+  assert.match(bad.body.error.message, /expected true or false/);
+  const sensor = await api.post('/api/devices/ourhome-firstfloor-bedroom-light/command', { property: 'nope', value: 1 });
+  assert.equal(sensor.status, 404);
+});
+
+test('history records every change and answers by property and time range', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const device = await connect(hub.mqttUrl, await deviceAccount(hub));
+  t.after(() => end(device));
+  const t0 = Date.now();
+  for (const v of [20, 20.5, 20.5, 21, 22.25]) await publish(device, 'ourhome/firstfloor/kitchen/temperature', String(v));
+  const api = await loginAsAdmin(hub.httpUrl);
+  const id = 'ourhome-firstfloor-kitchen-temperature';
+  const res = await waitFor(async () => {
+    const r = await api.get(`/api/devices/${id}/history?property=temperature&from=${t0}`);
+    return r.body.points?.length === 4 ? r : undefined;
+  }, 5000, '4 history points');
+  // 20.5 reported twice is one change.
+  assert.deepEqual(res.body.points.map((p: any) => p.value), [20, 20.5, 21, 22.25]);
+  const none = await api.get(`/api/devices/${id}/history?property=temperature&from=${t0}&to=${t0 - 1}`);
+  assert.deepEqual(none.body.points, []);
+  const missing = await api.get(`/api/devices/${id}/history`);
+  assert.equal(missing.status, 400);
+  assert.match(missing.body.error.message, /property/);
+});
