@@ -62,8 +62,9 @@ export class Hub {
     const { config, log } = this.opts;
     ensureWritableDir(config.dataDir);
 
-    this.store = await openStore(config.dataDir, log.child({ module: 'store' }), {
-      rawDays: config.history.rawDays, hourlyDays: config.history.hourlyDays, maxQueue: config.history.maxQueue,
+    this.store = await openStore(config.dataDir, log, {
+      history: { maxQueue: config.history.maxQueue },
+      retention: { rawDays: config.history.rawDays, hourlyDays: config.history.hourlyDays },
     });
     this.stops.push(() => this.store.close());
 
@@ -79,7 +80,7 @@ export class Hub {
     this.persister = new DevicePersister(this.store.devices, log.child({ module: 'store' }));
     this.persister.attach(this.bus, this.registry);
     this.stops.push(() => this.persister?.stop());
-    this.bus.on('stateChanged', 'history', (change) => this.store.history.enqueue(change));
+    this.bus.on('stateChanged', 'history', (change) => this.store.writer.enqueue(change));
     this.bus.on('message', 'registry', (msg) => this.registry.handleMessage(msg));
     this.bus.on('clientDisconnected', 'registry', (e) => {
       if (e.reason !== 'closed') this.registry.clientLost(e.clientId);
@@ -95,7 +96,7 @@ export class Hub {
 
     this.devices = new DevicesApi({
       registry: this.registry, states: this.states, broker: this.broker, bus: this.bus,
-      history: this.store.historyRepo, flushHistory: () => this.store.history.flush(),
+      history: this.store.history, flushHistory: () => this.store.writer.flush(),
     });
 
     const app = createApp({

@@ -2,7 +2,7 @@ import type { Hub } from './hub.js';
 import type { Health, Metric } from './http/routes/ops.js';
 
 export function hubHealth(hub: Hub): Health {
-  const history = hub.store.history;
+  const history = hub.store.writer;
   const checks: Health['checks'] = {
     broker: { ok: !hub.broker.aedes.closed },
     history: { ok: history.healthy, detail: history.healthy ? undefined : 'history writes are failing; see the log (disk full?)' },
@@ -12,7 +12,7 @@ export function hubHealth(hub: Hub): Health {
 
 export function hubMetrics(hub: Hub): Metric[] {
   const b = hub.broker.counters;
-  const h = hub.store.history;
+  const h = hub.store.writer;
   const mem = process.memoryUsage();
   return [
     { name: 'rumah_mqtt_clients', help: 'Connected MQTT clients', type: 'gauge', value: hub.broker.connectedClients },

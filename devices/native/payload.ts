@@ -31,8 +31,6 @@ export const maxTextLength = 4096;
 export interface ParsedPayload {
   values: Record<string, StateValue>;
   capabilities: Capability[];
-  /** The device spoke JSON: commands go back as JSON too. */
-  json: boolean;
 }
 
 export function parseNativePayload(thing: string, text: string): ParsedPayload {
@@ -42,7 +40,10 @@ export function parseNativePayload(thing: string, text: string): ParsedPayload {
     if (obj && typeof obj === 'object' && !Array.isArray(obj)) return fromObject(thing, obj as Record<string, StateValue>);
     // Invalid JSON is kept as the string it is: nothing the device sent is lost.
   }
-  return { values: { [thing]: scalar(trimmed, text) }, capabilities: [capabilityFor(thing, scalar(trimmed, text))], json: false };
+  const value = scalar(trimmed, text);
+  // A plain word keeps its spelling in the capability ("OFF" → commands are sent as "ON"/"OFF").
+  const cap = capabilityFor(thing, typeof value === 'boolean' ? trimmed : value);
+  return { values: { [thing]: value }, capabilities: [cap] };
 }
 
 function fromObject(thing: string, obj: Record<string, StateValue>): ParsedPayload {
@@ -51,7 +52,7 @@ function fromObject(thing: string, obj: Record<string, StateValue>): ParsedPaylo
   if (typeof obj.value === 'number' && keys.every((k) => k === 'value' || k === 'unit')) {
     const cap = capabilityFor(thing, obj.value);
     if (typeof obj.unit === 'string') cap.unit = obj.unit;
-    return { values: { [thing]: obj.value }, capabilities: [cap], json: false };
+    return { values: { [thing]: obj.value }, capabilities: [cap] };
   }
   const values: Record<string, StateValue> = {};
   const capabilities: Capability[] = [];
@@ -60,7 +61,7 @@ function fromObject(thing: string, obj: Record<string, StateValue>): ParsedPaylo
     values[key] = value;
     capabilities.push(capabilityFor(key, value));
   }
-  return { values, capabilities, json: true };
+  return { values, capabilities };
 }
 
 function scalar(trimmed: string, raw: string): StateValue {

@@ -75,7 +75,7 @@ export class AuthApi implements MqttAuthenticator {
   /** Long-lived API tokens act as an admin (they are created only from the CLI on the hub's machine). */
   async fromToken(token: string | undefined): Promise<Principal | undefined> {
     if (!token) return undefined;
-    const found = await this.store.tokens.verify(token);
+    const found = await this.store.apiTokens.verify(token);
     return found ? { username: `token:${found.name}`, role: 'admin', via: 'token' } : undefined;
   }
 

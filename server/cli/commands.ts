@@ -55,21 +55,21 @@ export const commands: CliCommand[] = [
     words: ['tokens', 'create'], args: 1, usage: 'tokens create NAME [--json]', help: 'create a long-lived API token (Authorization: Bearer ...)',
     async run({ store, args }) {
       const name = checkName(args[0]!, 'token name');
-      const token = await store.tokens.create(name);
+      const token = await store.apiTokens.create(name);
       return { text: `token: ${token}\n(shown once)`, json: { name, token } };
     },
   },
   {
     words: ['tokens', 'list'], args: 0, usage: 'tokens list [--json]', help: 'list API tokens',
     async run({ store }) {
-      const tokens = await store.tokens.list();
+      const tokens = await store.apiTokens.list();
       return { text: tokens.map((t) => t.name).join('\n') || '(none)', json: tokens };
     },
   },
   {
     words: ['tokens', 'revoke'], args: 1, usage: 'tokens revoke NAME', help: 'delete an API token',
     async run({ store, args }) {
-      await store.tokens.remove(args[0]!);
+      await store.apiTokens.remove(args[0]!);
       return { text: `revoked ${args[0]}`, json: { name: args[0], revoked: true } };
     },
   },

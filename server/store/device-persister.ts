@@ -5,7 +5,7 @@ import type { Registry } from '../core/registry.js';
 
 interface DeviceWriter {
   upsert(device: Device): Promise<void>;
-  remove(id: string): Promise<void>;
+  remove(id: string): Promise<unknown>;
 }
 
 /**

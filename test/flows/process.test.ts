@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { tempDir, waitFor } from '../helpers/hub.js';
+import { client } from '../helpers/http.js';
+import { runCli, runMain, spawnHub } from '../helpers/process.js';
+
+const exec = promisify(execFile);
+
+test('the CLI makes device credentials; mosquitto_pub with them makes a device; SIGINT stops within 2 s losing nothing', async (t) => {
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const hub = await spawnHub(dataDir);
+  t.after(() => hub.child.kill('SIGKILL'));
+
+  const added = await runCli(['devices', 'add', 'kitchen-sensor', '--json', '--data', dataDir]);
+  assert.equal(added.code, 0, added.stderr);
+  const creds = JSON.parse(added.stdout);
+  assert.equal(creds.username, 'kitchen-sensor');
+  assert.ok(creds.password.length >= 16);
+  const token = JSON.parse((await runCli(['tokens', 'create', 'ci', '--json', '--data', dataDir])).stdout).token;
+  const api = client(`http://127.0.0.1:${hub.runtime.httpPort}`, { authorization: `Bearer ${token}` });
+
+  const pub = (topic: string, message: string) =>
+    exec('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(hub.runtime.mqttPort), '-u', creds.username, '-P', creds.password, '-q', '1', '-t', topic, '-m', message]);
+  await pub('ourhome/groundfloor/livingroom/light', 'on');
+  const light = await waitFor(async () => (await api.get('/api/devices/ourhome-groundfloor-livingroom-light')).body.device, 5000, 'light device');
+  assert.deepEqual([light.home, light.floor, light.room, light.state.light.value, light.commandTopic], ['ourhome', 'groundfloor', 'livingroom', true, 'ourhome/groundfloor/livingroom/light/set']);
+
+  // A burst of changes right before the signal: all of them must be in history after the restart.
+  const values = Array.from({ length: 200 }, (_, i) => (20 + i / 10).toFixed(1));
+  await exec('sh', ['-c', `for v in ${values.join(' ')}; do echo $v; done | mosquitto_pub -h 127.0.0.1 -p ${hub.runtime.mqttPort} -u ${creds.username} -P '${creds.password}' -q 1 -t ourhome/firstfloor/kitchen/temperature -l`]);
+  const t0 = Date.now();
+  hub.child.kill('SIGINT');
+  const exit = await hub.exited;
+  const took = Date.now() - t0;
+  assert.equal(exit.code, 0, hub.stderr());
+  assert.ok(took < 2000, `stop took ${took} ms`);
+
+  const again = await spawnHub(dataDir);
+  t.after(() => again.child.kill('SIGKILL'));
+  const api2 = client(`http://127.0.0.1:${again.runtime.httpPort}`, { authorization: `Bearer ${token}` });
+  const history = await api2.get('/api/devices/ourhome-firstfloor-kitchen-temperature/history?property=temperature');
+  assert.equal(history.status, 200);
+  assert.deepEqual(history.body.points.map((p: { value: number }) => p.value), values.map(Number));
+  assert.equal((await api2.get('/api/devices/ourhome-groundfloor-livingroom-light')).body.device.state.light.value, true);
+  again.child.kill('SIGTERM');
+  assert.equal((await again.exited).code, 0);
+});
+
+test('a bad flag or config value is named, with exit code 2', async () => {
+  const flag = await runMain(['--mqtt-prot', '1']);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /mqtt-prot/);
+  const port = await runMain(['--mqtt-port', 'abc']);
+  assert.equal(port.code, 2);
+  assert.match(port.stderr, /--mqtt-port: expected a number, got "abc"/);
+  const dataDir = tempDir();
+  fs.writeFileSync(path.join(dataDir, 'rumah.yaml'), 'mqtt:\n  port: 99999\n  maxTopicLevels: many\nhttp:\n  prot: 1\n');
+  const file = await runMain(['--data', dataDir]);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  assert.equal(file.code, 2);
+  // Every error at once, each with its path.
+  assert.match(file.stderr, /mqtt\.port/);
+  assert.match(file.stderr, /mqtt\.maxTopicLevels/);
+  assert.match(file.stderr, /http/);
+});
+
+test('an unwritable data dir is a clear error at start', async () => {
+  const parent = tempDir();
+  const file = path.join(parent, 'not-a-dir');
+  fs.writeFileSync(file, 'x'); // a file where the data dir should be: unwritable even for root
+  const res = await runMain(['--data', path.join(file, 'data'), '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1']);
+  fs.rmSync(parent, { recursive: true, force: true });
+  assert.equal(res.code, 1);
+  assert.match(res.stderr, /RUMAH_ERR_DATA_DIR_UNWRITABLE: data directory .*not-a-dir\/data is not writable/);
+});
