@@ -1,0 +1,64 @@
+import crypto from 'node:crypto';
+
+// Passwords (chosen by people, so guessable) get scrypt: slow and memory-hard. Tokens and generated secrets are
+// 32 random bytes, which no one can guess, so a fast sha256 of them is enough and keeps each request cheap.
+// Stored form: scrypt$N$r$p$saltB64$hashB64 — the parameters travel with the hash, so they can be raised later
+// and old hashes still verify.
+
+const N = 16384;
+const R = 8;
+const P = 1;
+const SALT_BYTES = 16;
+const KEY_BYTES = 32;
+/** Refuse parameters a tampered row could use to make one verify eat the machine. */
+const MAX_N = 1 << 20;
+
+function scrypt(password: string, salt: Buffer, keylen: number, n: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    // maxmem: scrypt needs 128·N·r bytes; node's default cap (32 MiB) would refuse a larger N.
+    crypto.scrypt(password, salt, keylen, { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
+  });
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.randomBytes(SALT_BYTES);
+  const key = await scrypt(password, salt, KEY_BYTES, N, R, P);
+  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * True when `password` matches `stored`. With `stored` undefined (no such user) it still spends one scrypt,
+ * so the answer takes as long for an unknown name as for a wrong password: names cannot be probed by timing.
+ */
+export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
+  if (stored === undefined) {
+    dummyHash ??= hashPassword(randomSecret(16));
+    await verifyPassword(password, await dummyHash);
+    return false;
+  }
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  if (![n, r, p].every(Number.isSafeInteger) || n < 2 || n > MAX_N || (n & (n - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) {
+    return false;
+  }
+  const salt = Buffer.from(parts[4]!, 'base64');
+  const expected = Buffer.from(parts[5]!, 'base64');
+  if (salt.length === 0 || expected.length < 16 || expected.length > 128) return false;
+  const actual = await scrypt(password, salt, expected.length, n, r, p);
+  return crypto.timingSafeEqual(actual, expected);
+}
+
+/** A random secret for generated passwords and tokens: `bytes` random bytes, base64url (URL- and MQTT-safe). */
+export function randomSecret(bytes = 32): string {
+  return crypto.randomBytes(bytes).toString('base64url');
+}
+
+/** Hex sha256, for storing tokens: they are long and random, so no salt or slow hash is needed. */
+export function sha256(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex');
+}

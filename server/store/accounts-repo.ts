@@ -1,0 +1,140 @@
+import crypto from 'node:crypto';
+import { ErrorCodes, RumahError } from '../core/errors.js';
+import { hashPassword, randomSecret, verifyPassword } from '../auth/passwords.js';
+import type { Database } from './database.js';
+import { requireName, requirePassword } from './validate.js';
+
+export type AccountKind = 'device' | 'admin';
+
+export interface Account {
+  username: string;
+  kind: AccountKind;
+  createdAt: number;
+  revokedAt?: number;
+}
+
+interface Row {
+  username: string;
+  password_hash: string;
+  kind: AccountKind;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** 24 random bytes = 192 bits: far beyond guessing, and short enough to type into a device's web page. */
+const GENERATED_PASSWORD_BYTES = 24;
+const VERIFIED_CACHE_MAX = 10_000;
+
+/**
+ * MQTT credentials. verify() runs on every CONNECT, and scrypt costs tens of milliseconds of a libuv thread (the
+ * same pool SQLite uses): a reconnect storm after a Wi-Fi outage would stall history writes. So a successful
+ * verify is remembered as an HMAC of the password under a per-process random key, tied to the stored hash:
+ * the next CONNECT with the same password costs one HMAC, and any change of the row (set, rotate, even from
+ * another process such as the CLI) no longer matches and falls back to scrypt. Revocation is read from the row
+ * each time.
+ */
+export class AccountsRepo {
+  private readonly macKey = crypto.randomBytes(32);
+  private readonly verified = new Map<string, { hash: string; mac: Buffer }>();
+
+  constructor(private readonly db: Database) {}
+
+  /** Creates an account with a generated password and returns that password: it is shown once, stored hashed. */
+  async create(username: string, kind: AccountKind, now = Date.now()): Promise<string> {
+    requireName(username, 'username');
+    const password = randomSecret(GENERATED_PASSWORD_BYTES);
+    const hash = await hashPassword(password);
+    const { changes } = await this.db.run(
+      `INSERT INTO accounts (username, password_hash, kind, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (username) DO NOTHING`,
+      [username, hash, kind, now],
+    );
+    if (changes === 0) throw new RumahError(ErrorCodes.CONFLICT, `MQTT account "${username}" already exists`, { username });
+    return password;
+  }
+
+  /** Creates or replaces an account with a chosen password (config, CLI); re-enables it if it was revoked. */
+  async set(username: string, password: string, kind: AccountKind, now = Date.now()): Promise<void> {
+    requireName(username, 'username');
+    requirePassword(password);
+    const hash = await hashPassword(password);
+    await this.db.run(
+      `INSERT INTO accounts (username, password_hash, kind, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, kind = excluded.kind, revoked_at = NULL`,
+      [username, hash, kind, now],
+    );
+    this.verified.delete(username);
+  }
+
+  /** The account if the password is right and the account not revoked; otherwise undefined. */
+  async verify(username: string, password: string): Promise<Account | undefined> {
+    const row = await this.row(username);
+    if (!row) {
+      await verifyPassword(password, undefined); // same time as a wrong password: names cannot be probed
+      return undefined;
+    }
+    const mac = crypto.createHmac('sha256', this.macKey).update(password).digest();
+    const cached = this.verified.get(username);
+    let ok = cached !== undefined && cached.hash === row.password_hash && crypto.timingSafeEqual(cached.mac, mac);
+    if (!ok) {
+      ok = await verifyPassword(password, row.password_hash);
+      if (ok) {
+        if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+        this.verified.set(username, { hash: row.password_hash, mac });
+      }
+    }
+    return ok && row.revoked_at === null ? toAccount(row) : undefined;
+  }
+
+  async get(username: string): Promise<Account | undefined> {
+    const row = await this.row(username);
+    return row && toAccount(row);
+  }
+
+  async exists(username: string): Promise<boolean> {
+    return (await this.row(username)) !== undefined;
+  }
+
+  /** Every account, revoked ones included, without hashes. */
+  async list(): Promise<Account[]> {
+    const rows = await this.db.all<Row>('SELECT * FROM accounts ORDER BY username');
+    return rows.map(toAccount);
+  }
+
+  /** Refuses further logins. Does not disconnect a client already connected: the broker does that. */
+  async revoke(username: string, now = Date.now()): Promise<void> {
+    const { changes } = await this.db.run(
+      'UPDATE accounts SET revoked_at = coalesce(revoked_at, ?) WHERE username = ?',
+      [now, username],
+    );
+    if (changes === 0) throw notFound(username);
+    this.verified.delete(username);
+  }
+
+  /** Issues a fresh generated password (returned once) and re-enables the account; the old one stops working. */
+  async rotate(username: string): Promise<string> {
+    const password = randomSecret(GENERATED_PASSWORD_BYTES);
+    const hash = await hashPassword(password);
+    const { changes } = await this.db.run(
+      'UPDATE accounts SET password_hash = ?, revoked_at = NULL WHERE username = ?',
+      [hash, username],
+    );
+    if (changes === 0) throw notFound(username);
+    this.verified.delete(username);
+    return password;
+  }
+
+  private row(username: string): Promise<Row | undefined> {
+    return this.db.get<Row>('SELECT * FROM accounts WHERE username = ?', [username]);
+  }
+}
+
+function toAccount(r: Row): Account {
+  const account: Account = { username: r.username, kind: r.kind, createdAt: r.created_at };
+  if (r.revoked_at !== null) account.revokedAt = r.revoked_at;
+  return account;
+}
+
+function notFound(username: string): RumahError {
+  return new RumahError(ErrorCodes.NOT_FOUND, `MQTT account "${username}" does not exist`, { username });
+}

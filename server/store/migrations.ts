@@ -1,0 +1,152 @@
+import { ErrorCodes, RumahError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { sqliteCode, type Database } from './database.js';
+
+// Numbered schema migrations, tracked by `PRAGMA user_version` (an integer in the file header: no table needed).
+// Never edit a migration that has shipped: add the next number.
+
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      -- The registry's Device as JSON: it changes shape often, and is read whole at start.
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        json TEXT NOT NULL,
+        owner TEXT,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX devices_owner ON devices (owner) WHERE owner IS NOT NULL;
+
+      -- Last value of each (device, property), restored at start. No foreign key to devices: a state may be
+      -- written before (or without) its device row, and one missing row must not fail a whole history batch.
+      CREATE TABLE state (
+        device_id TEXT NOT NULL,
+        property TEXT NOT NULL,
+        value TEXT NOT NULL,  -- JSON
+        ts INTEGER NOT NULL,  -- ms since epoch
+        cause TEXT NOT NULL,  -- JSON
+        PRIMARY KEY (device_id, property)
+      ) WITHOUT ROWID;
+
+      -- A small integer per (device, property), so each history row stores 1-2 bytes instead of two strings.
+      CREATE TABLE series (
+        id INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        property TEXT NOT NULL,
+        UNIQUE (device_id, property)
+      );
+
+      -- Raw samples. REAL affinity stores numbers as numbers (integral ones compactly, as SQLite does for REAL);
+      -- anything else is stored as JSON text; null as NULL. No foreign key: it would cost a lookup per row on the
+      -- hottest write path, and series rows are never deleted.
+      CREATE TABLE history (
+        series_id INTEGER NOT NULL,
+        ts INTEGER NOT NULL,  -- ms since epoch
+        value REAL
+      );
+      CREATE INDEX history_series_ts ON history (series_id, ts);
+
+      -- Hourly roll-up of numeric samples; hour = floor(ts / 3600000).
+      CREATE TABLE history_hourly (
+        series_id INTEGER NOT NULL,
+        hour INTEGER NOT NULL,
+        min REAL NOT NULL,
+        max REAL NOT NULL,
+        avg REAL NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (series_id, hour)
+      ) WITHOUT ROWID;
+
+      -- MQTT credentials.
+      CREATE TABLE accounts (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('device', 'admin')),
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+
+      -- Dashboard users.
+      CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'member')),
+        created_at INTEGER NOT NULL
+      );
+
+      -- Only the sha256 of a session token is stored: a copy of the file does not log anyone in.
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE ON UPDATE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_expires ON sessions (expires_at);
+      CREATE INDEX sessions_username ON sessions (username);
+
+      CREATE TABLE api_tokens (
+        name TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER
+      );
+
+      -- Small JSON values: UI preferences, the retention watermark...
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+
+/** Applies the migrations newer than the file's user_version, each in its own transaction with its version bump. */
+export async function migrate(db: Database, log: Logger, list: readonly Migration[] = migrations): Promise<number> {
+  checkOrder(list);
+  const current = (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+  const latest = list.at(-1)?.version ?? 0;
+  if (current > latest) {
+    // Running an older rumah on a newer file would write rows the newer schema does not expect.
+    throw new RumahError(
+      ErrorCodes.DB_OPEN,
+      `The database ${db.file} has schema version ${current}, newer than this rumah knows (${latest}). ` +
+        'Run the newer rumah again, or restore a backup made by this version.',
+      { file: db.file, version: current, latest },
+    );
+  }
+  for (const m of list) {
+    if (m.version <= current) continue;
+    try {
+      await db.transaction(async () => {
+        await db.exec(m.sql);
+        // user_version lives in the file header, which is written within the transaction: it rolls back with it.
+        await db.exec(`PRAGMA user_version = ${m.version}`);
+      });
+    } catch (err) {
+      throw new RumahError(
+        ErrorCodes.DB_OPEN,
+        `Migrating the database ${db.file} to schema version ${m.version} failed (${(err as Error).message}); ` +
+          'nothing was changed. Is this file really rumah\'s? If it is, restore a backup or move it aside and restart.',
+        { file: db.file, version: m.version, sqliteCode: sqliteCode(err) },
+      );
+    }
+    log.info({ version: m.version }, 'database migrated');
+  }
+  return Math.max(current, latest);
+}
+
+function checkOrder(list: readonly Migration[]): void {
+  list.forEach((m, i) => {
+    if (!Number.isInteger(m.version) || m.version < 1 || (i > 0 && m.version <= list[i - 1]!.version)) {
+      throw new Error(`migrations must have increasing positive integer versions (at index ${i}: ${m.version})`);
+    }
+  });
+}

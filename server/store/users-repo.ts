@@ -1,0 +1,84 @@
+import { ErrorCodes, RumahError } from '../core/errors.js';
+import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import type { Database } from './database.js';
+import { requireName, requirePassword } from './validate.js';
+
+export type UserRole = 'admin' | 'member';
+
+export interface User {
+  username: string;
+  role: UserRole;
+  createdAt: number;
+}
+
+interface Row {
+  username: string;
+  password_hash: string;
+  role: UserRole;
+  created_at: number;
+}
+
+/** Dashboard users. Passwords are stored as scrypt hashes only. */
+export class UsersRepo {
+  constructor(private readonly db: Database) {}
+
+  async create(username: string, password: string, role: UserRole, now = Date.now()): Promise<User> {
+    requireName(username, 'username');
+    requirePassword(password);
+    const hash = await hashPassword(password);
+    const { changes } = await this.db.run(
+      `INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (username) DO NOTHING`,
+      [username, hash, role, now],
+    );
+    if (changes === 0) throw new RumahError(ErrorCodes.CONFLICT, `user "${username}" already exists`, { username });
+    return { username, role, createdAt: now };
+  }
+
+  /** The user if the password is right, else undefined (an unknown name takes as long as a wrong password). */
+  async verify(username: string, password: string): Promise<User | undefined> {
+    const row = await this.db.get<Row>('SELECT * FROM users WHERE username = ?', [username]);
+    const ok = await verifyPassword(password, row?.password_hash);
+    return ok && row ? toUser(row) : undefined;
+  }
+
+  async get(username: string): Promise<User | undefined> {
+    const row = await this.db.get<Row>('SELECT * FROM users WHERE username = ?', [username]);
+    return row && toUser(row);
+  }
+
+  /** 0 means first run: the setup page creates the first admin. */
+  async count(): Promise<number> {
+    return (await this.db.get<{ n: number }>('SELECT count(*) AS n FROM users'))?.n ?? 0;
+  }
+
+  async list(): Promise<User[]> {
+    return (await this.db.all<Row>('SELECT * FROM users ORDER BY username')).map(toUser);
+  }
+
+  /** Other sessions stay valid: the caller decides (SessionsRepo.removeForUser) whether to end them. */
+  async setPassword(username: string, password: string): Promise<void> {
+    requirePassword(password);
+    const hash = await hashPassword(password);
+    const { changes } = await this.db.run('UPDATE users SET password_hash = ? WHERE username = ?', [hash, username]);
+    if (changes === 0) throw notFound(username);
+  }
+
+  async setRole(username: string, role: UserRole): Promise<void> {
+    const { changes } = await this.db.run('UPDATE users SET role = ? WHERE username = ?', [role, username]);
+    if (changes === 0) throw notFound(username);
+  }
+
+  /** Also ends the user's sessions (foreign key, ON DELETE CASCADE). */
+  async remove(username: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM users WHERE username = ?', [username])).changes > 0;
+  }
+}
+
+function toUser(r: Row): User {
+  return { username: r.username, role: r.role, createdAt: r.created_at };
+}
+
+function notFound(username: string): RumahError {
+  return new RumahError(ErrorCodes.NOT_FOUND, `user "${username}" does not exist`, { username });
+}

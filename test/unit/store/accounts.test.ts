@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCodes, RumahError } from '../../../server/core/errors.js';
+import { openTestStore } from './helpers.js';
+
+const isCode = (code: string) => (err: unknown) => err instanceof RumahError && err.code === code;
+
+test('create returns a generated password once and stores only its scrypt hash', async (t) => {
+  const store = await openTestStore(t);
+  const password = await store.accounts.create('sensor-1', 'device', 1234);
+  assert.ok(password.length >= 32, password);
+  const row = await store.db.get<{ password_hash: string }>('SELECT password_hash FROM accounts WHERE username = ?', ['sensor-1']);
+  assert.ok(row!.password_hash.startsWith('scrypt$'));
+  assert.ok(!row!.password_hash.includes(password));
+  assert.deepEqual(await store.accounts.verify('sensor-1', password), { username: 'sensor-1', kind: 'device', createdAt: 1234 });
+  assert.equal(await store.accounts.verify('sensor-1', password + 'x'), undefined);
+  assert.equal(await store.accounts.verify('nobody', password), undefined);
+  assert.notEqual(await store.accounts.create('sensor-2', 'device'), password);
+});
+
+test('a duplicate username is a CONFLICT; an empty one a BAD_REQUEST', async (t) => {
+  const store = await openTestStore(t);
+  await store.accounts.create('a', 'device');
+  await assert.rejects(store.accounts.create('a', 'admin'), isCode(ErrorCodes.CONFLICT));
+  await assert.rejects(store.accounts.create('', 'admin'), isCode(ErrorCodes.BAD_REQUEST));
+});
+
+test('revoke refuses further logins, even right after a successful one', async (t) => {
+  const store = await openTestStore(t);
+  const password = await store.accounts.create('a', 'device');
+  assert.ok(await store.accounts.verify('a', password)); // now remembered
+  await store.accounts.revoke('a', 5000);
+  assert.equal(await store.accounts.verify('a', password), undefined);
+  assert.equal((await store.accounts.get('a'))?.revokedAt, 5000);
+  assert.equal(await store.accounts.exists('a'), true);
+  await assert.rejects(store.accounts.revoke('nobody'), isCode(ErrorCodes.NOT_FOUND));
+});
+
+test('rotate issues a new password, the old one stops working, and re-enables the account', async (t) => {
+  const store = await openTestStore(t);
+  const old = await store.accounts.create('a', 'device');
+  assert.ok(await store.accounts.verify('a', old));
+  await store.accounts.revoke('a');
+  const fresh = await store.accounts.rotate('a');
+  assert.notEqual(fresh, old);
+  assert.equal(await store.accounts.verify('a', old), undefined);
+  assert.equal((await store.accounts.verify('a', fresh))?.username, 'a');
+  await assert.rejects(store.accounts.rotate('nobody'), isCode(ErrorCodes.NOT_FOUND));
+});
+
+test('a change of the row by another process (CLI) is seen at the next verify', async (t) => {
+  const store = await openTestStore(t);
+  const password = await store.accounts.create('a', 'device');
+  assert.ok(await store.accounts.verify('a', password));
+  const other = (await store.db.get<{ password_hash: string }>("SELECT password_hash FROM accounts WHERE username = 'b'")) ?? undefined;
+  assert.equal(other, undefined);
+  // Simulate `rumah accounts set a other-password` from the CLI: a different hash in the row.
+  await store.accounts.set('b', 'other-password', 'device');
+  const newHash = (await store.db.get<{ password_hash: string }>("SELECT password_hash FROM accounts WHERE username = 'b'"))!.password_hash;
+  await store.db.run("UPDATE accounts SET password_hash = ? WHERE username = 'a'", [newHash]);
+  assert.equal(await store.accounts.verify('a', password), undefined);
+  assert.ok(await store.accounts.verify('a', 'other-password'));
+});
+
+test('set creates or replaces with a chosen password; list shows accounts without hashes', async (t) => {
+  const store = await openTestStore(t);
+  await store.accounts.set('admin', 'first', 'admin', 10);
+  await store.accounts.set('admin', 'second', 'admin', 20);
+  assert.equal(await store.accounts.verify('admin', 'first'), undefined);
+  assert.deepEqual(await store.accounts.verify('admin', 'second'), { username: 'admin', kind: 'admin', createdAt: 10 });
+  await store.accounts.create('dev', 'device', 30);
+  await store.accounts.revoke('dev', 40);
+  assert.deepEqual(await store.accounts.list(), [
+    { username: 'admin', kind: 'admin', createdAt: 10 },
+    { username: 'dev', kind: 'device', createdAt: 30, revokedAt: 40 },
+  ]);
+  assert.equal(await store.accounts.exists('ghost'), false);
+});

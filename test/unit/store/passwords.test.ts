@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { hashPassword, randomSecret, sha256, verifyPassword } from '../../../server/auth/passwords.js';
+
+test('hashPassword stores scrypt parameters, salt and key, never the password', async () => {
+  const stored = await hashPassword('correct horse');
+  assert.ok(stored.startsWith('scrypt$16384$8$1$'), stored);
+  assert.ok(!stored.includes('correct horse'));
+  const [, , , , salt, key] = stored.split('$');
+  assert.equal(Buffer.from(salt!, 'base64').length, 16);
+  assert.equal(Buffer.from(key!, 'base64').length, 32);
+  assert.notEqual(await hashPassword('correct horse'), stored, 'each hash has its own salt');
+});
+
+test('verifyPassword accepts the right password and refuses others', async () => {
+  const stored = await hashPassword('correct horse');
+  assert.equal(await verifyPassword('correct horse', stored), true);
+  assert.equal(await verifyPassword('correct horsE', stored), false);
+  assert.equal(await verifyPassword('', stored), false);
+  assert.equal(await verifyPassword('correct horse', undefined), false);
+});
+
+test('verifyPassword refuses malformed and abusive stored strings without throwing', async () => {
+  const stored = await hashPassword('pw');
+  const parts = stored.split('$');
+  assert.equal(await verifyPassword('pw', 'plain'), false);
+  assert.equal(await verifyPassword('pw', ['bcrypt', ...parts.slice(1)].join('$')), false);
+  assert.equal(await verifyPassword('pw', [parts[0], String(1 << 30), ...parts.slice(2)].join('$')), false);
+  assert.equal(await verifyPassword('pw', [parts[0], '1000', ...parts.slice(2)].join('$')), false);
+});
+
+test('randomSecret is base64url of the asked length; sha256 is hex and stable', () => {
+  const s = randomSecret(32);
+  assert.match(s, /^[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(randomSecret(32), s);
+  assert.equal(sha256('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
