@@ -1,0 +1,43 @@
+import type { Node } from './ast.js';
+import { Evaluator, MAX_STEPS } from './evaluate.js';
+import { parseTemplate } from './parser.js';
+import { TemplateError, UNDEFINED, fromJson, pyStr, type PyValue } from './values.js';
+
+// The Jinja subset that devices put in HA discovery `value_template` / `command_template` (see
+// ../../../../shared/reference/conventions.md): `value`, `value_json.x`, `value_json['x']`, filters float, int,
+// round(n), default(x), lower, upper..., `iif(a, b, c)`, `'a' if x else 'b'`, comparisons and `~` concatenation.
+// Templates are parsed once, when the discovery config arrives, and evaluated per message without any
+// code generation: no eval, no Function, no vm.
+
+export { TemplateError, UNDEFINED, pyStr, type PyValue };
+
+export interface Template {
+  readonly source: string;
+  /** Evaluates with the given variables; throws TemplateError (bad input, unsupported name, step limit). */
+  render(vars: Record<string, PyValue>, maxSteps?: number): PyValue;
+}
+
+export function compileTemplate(source: string): Template {
+  const nodes: Node[] = parseTemplate(source);
+  return {
+    source,
+    render: (vars, maxSteps = MAX_STEPS) => new Evaluator(vars, maxSteps).run(nodes),
+  };
+}
+
+/**
+ * The variables HA gives a value template: `value` is the payload text, `value_json` the payload parsed as
+ * JSON when it is JSON (otherwise undefined, so `value_json.x` fails as it does in HA).
+ */
+export function payloadVars(payload: string, json?: unknown): Record<string, PyValue> {
+  let parsed: PyValue = UNDEFINED;
+  if (json !== undefined) parsed = fromJson(json);
+  else {
+    try {
+      parsed = fromJson(JSON.parse(payload));
+    } catch {
+      // Not JSON: value_json stays undefined.
+    }
+  }
+  return { value: payload, value_json: parsed };
+}
