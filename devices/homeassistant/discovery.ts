@@ -1,7 +1,7 @@
 import type { MqttMessage } from '../../server/core/events.js';
 import { Fields } from '../shared/fields.js';
 import { safeId } from '../shared/ids.js';
-import { MAX_CAPABILITIES_PER_DEVICE, MAX_ENTITIES_PER_NODE } from '../shared/limits.js';
+import { MAX_CAPABILITIES_PER_DEVICE, MAX_DEVICES_PER_CONVENTION, MAX_ENTITIES_PER_NODE } from '../shared/limits.js';
 import { isObject, readJsonObject, typeName } from '../shared/payload.js';
 import type { UpdateBuilder } from '../shared/update.js';
 import { AvailabilityState, readAvailability } from './availability.js';
@@ -106,6 +106,9 @@ export class Discovery {
     const deviceId = this.store.findDevice(ids) ?? ids[0]!;
     if (this.store.countDevice(deviceId, key) >= MAX_CAPABILITIES_PER_DEVICE) {
       return `device ${deviceId} already has ${MAX_CAPABILITIES_PER_DEVICE} entities; refusing more`;
+    }
+    if (!this.store.hasDevice(deviceId) && this.store.deviceCount >= MAX_DEVICES_PER_CONVENTION) {
+      return `already ${MAX_DEVICES_PER_CONVENTION} discovered devices; refusing more`;
     }
     if (where.nodeId && this.store.countNode(where.nodeId, key) >= MAX_ENTITIES_PER_NODE) {
       return `node ${where.nodeId} already has ${MAX_ENTITIES_PER_NODE} entities; refusing more`;

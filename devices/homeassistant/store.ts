@@ -41,6 +41,14 @@ export class EntityStore {
   private readonly byConfig = new Map<string, Set<string>>();
   private readonly byNode = new Map<string, Set<string>>();
 
+  get deviceCount(): number {
+    return this.devices.size;
+  }
+
+  hasDevice(id: string): boolean {
+    return this.devices.has(id);
+  }
+
   get(key: string): Entity | undefined {
     return this.entities.get(key);
   }
