@@ -89,7 +89,8 @@ function readYamlFile(file: string, errors: string[]): Json {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    // No file, or no data dir yet (ENOTDIR is reported clearly by the data dir check at start).
+    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return {};
     errors.push(`${file}: cannot read (${(err as Error).message})`);
     return {};
   }
