@@ -1,0 +1,284 @@
+// A durable aedes persistence on SQLite (the async interface of aedes-persistence 11), one file:
+// `<data>/broker.db`. In-memory indexes answer every read (aedes reads on each PUBLISH and
+// SUBSCRIBE); every change is written through, grouped per event-loop turn into one transaction
+// (write-batcher.ts), and its promise resolves only after COMMIT, so what aedes waits for before
+// PUBREC or SUBACK is stored first. (aedes 1.2 sends a QoS 1 PUBACK before publishing, hence before
+// storing: see docs/persistence.md.) A QoS 0 message that is not retained never reaches this object.
+//
+//   const persistence = createSqlitePersistence({ file: join(dataDir, 'broker.db'), log });
+//   const broker = await Aedes.createBroker({ persistence });   // aedes calls setup()
+//   ...
+//   broker.close(); await persistence.destroy();                 // aedes does not destroy it
+import { Readable } from 'node:stream';
+import { ErrorCodes, RumahError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { Checkpointer } from './checkpointer.js';
+import { IncomingStore } from './incoming-store.js';
+import { databaseOpenError, openDatabase } from './open-database.js';
+import { resolveOptions, type ResolvedOptions, type SqlitePersistenceOptions } from './options.js';
+import { OutgoingStore } from './outgoing-store.js';
+import { RetainedStore } from './retained-store.js';
+import type { Connection } from './sqlite-connection.js';
+import { SubscriptionStore } from './subscription-store.js';
+import type {
+  AsyncPersistence,
+  BrokerRef,
+  ClientRef,
+  StoredPacket,
+  SubscriptionInput,
+  SubscriptionRecord,
+  TopicSubscription,
+} from './types.js';
+import { WillStore } from './will-store.js';
+import { WriteBatcher, type BatcherStats, type Op } from './write-batcher.js';
+
+export type { SqlitePersistenceOptions } from './options.js';
+
+interface Opened {
+  conn: Connection;
+  batcher: WriteBatcher;
+  checkpointer: Checkpointer;
+  retained: RetainedStore;
+  subscriptions: SubscriptionStore;
+  outgoing: OutgoingStore;
+  incoming: IncomingStore;
+  wills: WillStore;
+}
+
+export class SqlitePersistence implements AsyncPersistence {
+  readonly #opts: ResolvedOptions;
+  readonly #log: Logger;
+  #broker: BrokerRef | undefined;
+  #db: Opened | undefined;
+  #destroyed: Promise<void> | undefined;
+
+  constructor(opts: SqlitePersistenceOptions) {
+    this.#opts = resolveOptions(opts);
+    this.#log = this.#opts.log.child({ module: 'mqtt-persistence' });
+  }
+
+  /** The broker given to setup() (aedes-persistence's abstract suite reads it). */
+  get broker(): BrokerRef | undefined {
+    return this.#broker;
+  }
+
+  /** For /healthz: false from a failed write (disk full...) until the next successful commit. */
+  get healthy(): boolean {
+    return this.#db?.batcher.healthy ?? true;
+  }
+
+  /** The last write failure (a RUMAH_ERR_DB_WRITE RumahError), kept after recovery for diagnosis. */
+  get lastError(): RumahError | undefined {
+    return this.#db?.batcher.lastError;
+  }
+
+  /** Transactions, statements and failures since setup. */
+  get stats(): Readonly<BatcherStats> {
+    return { ...(this.#db?.batcher.stats ?? { transactions: 0, statements: 0, failures: 0 }) };
+  }
+
+  get file(): string {
+    return this.#opts.file;
+  }
+
+  // aedes 1.2 checks that setup is an AsyncFunction (`setup.constructor.name`); keep it `async`.
+  async setup(broker: BrokerRef): Promise<void> {
+    if (this.#db) throw new RumahError(ErrorCodes.CONFLICT, `The broker persistence on ${this.#opts.file} is already set up.`);
+    this.#broker = broker;
+    const started = performance.now();
+    const { file, busyTimeoutMs, maxPageCount } = this.#opts;
+    const conn = await openDatabase({ file, busyTimeoutMs, maxPageCount, log: this.#log });
+    const opened: Array<{ close(): Promise<void> }> = [];
+    const load = async <S extends { close(): Promise<void> }>(open: (c: Connection) => Promise<S>): Promise<S> => {
+      const store = await open(conn);
+      opened.push(store);
+      return store;
+    };
+    try {
+      const retained = await load(RetainedStore.open);
+      const subscriptions = await load(SubscriptionStore.open);
+      const outgoing = await load(OutgoingStore.open);
+      const incoming = await load(IncomingStore.open);
+      const wills = await load(WillStore.open);
+      const batcher = new WriteBatcher(conn, this.#log);
+      const checkpointer = new Checkpointer(batcher, this.#opts.checkpointIntervalMs, this.#log);
+      this.#db = { conn, batcher, checkpointer, retained, subscriptions, outgoing, incoming, wills };
+      checkpointer.start();
+    } catch (err) {
+      // A row that does not decode is damage too; release the statements so the file can be closed.
+      await Promise.allSettled(opened.map((store) => store.close()));
+      await conn.close().catch(() => undefined);
+      throw databaseOpenError(file, err);
+    }
+    const db = this.#db;
+    this.#log.info(
+      {
+        file,
+        ms: Math.round(performance.now() - started),
+        retained: db.retained.size,
+        sessions: db.subscriptions.count().clientsCount,
+        queued: db.outgoing.size,
+        incoming: db.incoming.size,
+        wills: db.wills.size,
+      },
+      'broker database loaded',
+    );
+  }
+
+  // --- retained messages ---
+
+  storeRetained(packet: StoredPacket): Promise<void> {
+    return this.#write((db) => db.retained.prepareStore(packet));
+  }
+
+  /** Deprecated by aedes-persistence in favour of createRetainedStreamCombi; kept for the interface. */
+  createRetainedStream(pattern: string): Readable {
+    return this.createRetainedStreamCombi([pattern]);
+  }
+
+  /** Each pattern's matches in turn: a topic matching two filters of one SUBSCRIBE comes twice [MQTT-3.8.4-4]. */
+  createRetainedStreamCombi(patterns: string[]): Readable {
+    return Readable.from(this.#db?.retained.match(patterns) ?? []);
+  }
+
+  // --- subscriptions ---
+
+  addSubscriptions(client: ClientRef, subs: SubscriptionInput[]): Promise<void> {
+    return this.#write((db) => (tx) => db.subscriptions.add(tx, client.id, subs));
+  }
+
+  removeSubscriptions(client: ClientRef, topics: string[]): Promise<void> {
+    return this.#write((db) => (tx) => db.subscriptions.remove(tx, client.id, topics));
+  }
+
+  cleanSubscriptions(client: ClientRef): Promise<void> {
+    return this.#write((db) => (tx) => db.subscriptions.clean(tx, client.id));
+  }
+
+  async subscriptionsByClient(client: ClientRef): Promise<Array<{ topic: string } & SubscriptionRecord>> {
+    return this.#read().subscriptions.byClient(client.id);
+  }
+
+  async subscriptionsByTopic(topic: string): Promise<TopicSubscription[]> {
+    return this.#read().subscriptions.byTopic(topic);
+  }
+
+  async countOffline(): Promise<{ subsCount: number; clientsCount: number }> {
+    return this.#read().subscriptions.count();
+  }
+
+  getClientList(topic: string): Readable {
+    return Readable.from(this.#db?.subscriptions.clientsWithFilter(topic) ?? []);
+  }
+
+  // --- outgoing queues ---
+
+  outgoingEnqueue(sub: { clientId: string }, packet: StoredPacket): Promise<void> {
+    return this.outgoingEnqueueCombi([sub], packet);
+  }
+
+  outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: StoredPacket): Promise<void> {
+    // aedes calls this for every QoS > 0 PUBLISH; without a persistent subscriber there is nothing to write.
+    if (subs.length === 0) return Promise.resolve();
+    return this.#write((db) => db.outgoing.prepareEnqueue(subs.map((sub) => sub.clientId), packet));
+  }
+
+  outgoingUpdate(client: ClientRef, packet: StoredPacket): Promise<void> {
+    return this.#write((db) => (tx) => db.outgoing.update(tx, client.id, packet));
+  }
+
+  outgoingClearMessageId(client: ClientRef, packet: StoredPacket): Promise<StoredPacket | undefined> {
+    return this.#write((db) => (tx) => db.outgoing.clearMessageId(tx, client.id, packet));
+  }
+
+  outgoingStream(client: ClientRef): Readable {
+    return Readable.from(this.#db?.outgoing.stream(client.id) ?? []);
+  }
+
+  // --- incoming QoS 2 ---
+
+  incomingStorePacket(client: ClientRef, packet: StoredPacket): Promise<void> {
+    return this.#write((db) => db.incoming.prepareStore(client.id, packet));
+  }
+
+  async incomingGetPacket(client: ClientRef, packet: StoredPacket): Promise<StoredPacket> {
+    return this.#read().incoming.get(client.id, packet.messageId);
+  }
+
+  incomingDelPacket(client: ClientRef, packet: StoredPacket): Promise<void> {
+    return this.#write((db) => (tx) => db.incoming.delete(tx, client.id, packet.messageId));
+  }
+
+  cleanIncoming(client: ClientRef): Promise<void> {
+    return this.#write((db) => (tx) => db.incoming.clean(tx, client.id));
+  }
+
+  // --- wills ---
+
+  putWill(client: ClientRef, packet: StoredPacket): Promise<void> {
+    // Stamped on aedes's own object, as the reference implementation does (the abstract suite
+    // compares the object it passed with what getWill returns).
+    packet.brokerId = this.#broker?.id;
+    packet.clientId = client.id;
+    return this.#write((db) => db.wills.preparePut(client.id, packet));
+  }
+
+  async getWill(client: ClientRef): Promise<StoredPacket | undefined> {
+    return this.#read().wills.get(client.id);
+  }
+
+  delWill(client: ClientRef): Promise<StoredPacket | undefined> {
+    return this.#write((db) => (tx) => db.wills.delete(tx, client.id));
+  }
+
+  streamWill(brokers: Record<string, unknown> = {}): Readable {
+    return Readable.from(this.#db?.wills.ofDeadBrokers(brokers) ?? []);
+  }
+
+  // --- lifecycle ---
+
+  /** Commits what is pending, then closes the file. Idempotent. */
+  destroy(): Promise<void> {
+    this.#destroyed ??= this.#close();
+    return this.#destroyed;
+  }
+
+  async #close(): Promise<void> {
+    const db = this.#db;
+    if (!db) return;
+    db.checkpointer.stop();
+    await db.batcher.close();
+    await Promise.all([db.retained.close(), db.subscriptions.close(), db.outgoing.close(), db.incoming.close(), db.wills.close()]);
+    // Closing the last connection checkpoints the WAL into broker.db and removes it.
+    await db.conn.close();
+    this.#log.info({ file: this.#opts.file }, 'broker database closed');
+  }
+
+  #read(): Opened {
+    if (!this.#db) throw this.#notReady();
+    return this.#db;
+  }
+
+  /**
+   * Submits a write. `prepare` runs now (copying and encoding what aedes passed, which may throw on
+   * bad input and then rejects only this call); the operation it returns runs at flush time.
+   */
+  #write<T>(prepare: (db: Opened) => Op<T>): Promise<T> {
+    try {
+      const db = this.#read();
+      if (this.#destroyed) throw new RumahError(ErrorCodes.DB_WRITE, `The broker database ${this.#opts.file} is closed.`);
+      return db.batcher.submit(prepare(db));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #notReady(): RumahError {
+    return new RumahError(ErrorCodes.DB_WRITE, `The broker persistence on ${this.#opts.file} is not set up (aedes calls setup()).`);
+  }
+}
+
+/** The factory the hub uses: `Aedes.createBroker({ persistence: createSqlitePersistence({ file, log }) })`. */
+export function createSqlitePersistence(opts: SqlitePersistenceOptions): SqlitePersistence {
+  return new SqlitePersistence(opts);
+}
