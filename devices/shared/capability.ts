@@ -32,6 +32,8 @@ export function binaryFromWord(cap: Pick<Capability, 'on' | 'off'>, raw: StateVa
   const off = cap.off ?? 'OFF';
   if (raw === on) return true;
   if (raw === off) return false;
+  // The hub's own booleans (a command value, a device that reports JSON true/false for ON/OFF words).
+  if (typeof raw === 'boolean') return raw;
   // Devices are inconsistent about case ("on" in state, "ON" in config) and about JSON booleans vs words.
   const text = String(raw).toLowerCase();
   if (text === String(on).toLowerCase()) return true;
