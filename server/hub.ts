@@ -17,6 +17,7 @@ import { createApp } from './http/app.js';
 import { hubMetrics, hubHealth } from './ops.js';
 import { conventionFactories } from '../devices/conventions.js';
 import { DevicePersister } from './store/device-persister.js';
+import { createSqlitePersistence, type SqlitePersistence } from './mqtt/persistence/sqlite-persistence.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -47,6 +48,7 @@ export class Hub {
   devices!: DevicesApi;
   runtime?: Runtime;
   setupCode?: string;
+  persistence?: SqlitePersistence;
   private tcp?: net.Server;
   private http?: http.Server;
   private persister?: DevicePersister;
@@ -90,7 +92,16 @@ export class Hub {
     const boot = await this.auth.bootstrap(this.opts.adminPassword);
     this.setupCode = boot.setupCode;
 
-    this.broker = await Broker.create({ config: config.mqtt, log: log.child({ module: 'broker' }), bus: this.bus, auth: this.auth });
+    const brokerLog = log.child({ module: 'broker' });
+    if (config.mqtt.persistence === 'sqlite') {
+      this.persistence = createSqlitePersistence({ file: path.join(config.dataDir, 'broker.db'), log: brokerLog });
+      // aedes never destroys its persistence; this runs after the broker's stop (stops run in reverse).
+      this.stops.push(() => this.persistence?.destroy());
+    }
+    this.broker = await Broker.create({
+      config: config.mqtt, log: brokerLog, bus: this.bus, auth: this.auth,
+      persistence: this.persistence, durable: this.persistence !== undefined,
+    });
     await this.broker.start();
     this.stops.push(() => this.broker.stop());
 

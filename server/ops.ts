@@ -7,6 +7,13 @@ export function hubHealth(hub: Hub): Health {
     broker: { ok: !hub.broker.aedes.closed },
     history: { ok: history.healthy, detail: history.healthy ? undefined : 'history writes are failing; see the log (disk full?)' },
   };
+  const persistence = hub.persistence;
+  if (persistence) {
+    checks.brokerStore = {
+      ok: persistence.healthy,
+      detail: persistence.healthy ? undefined : `broker.db writes are failing (${persistence.lastError?.message ?? 'unknown'}); QoS 1/2 and retained publishes are not acknowledged until they succeed. Free disk space`,
+    };
+  }
   return { ok: Object.values(checks).every((c) => c.ok), checks };
 }
 

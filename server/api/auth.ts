@@ -19,8 +19,6 @@ const setupCodeKey = 'setup_code_hash';
  * Logins, sessions, API tokens and first-run setup: transport-neutral, used by HTTP routes and socket.io.
  */
 export class AuthApi implements MqttAuthenticator {
-  /** Verified MQTT logins: scrypt costs ~50 ms, and devices reconnect often. Cleared on any credential change. */
-  private readonly mqttCache = new Map<string, { identity: MqttIdentity; until: number }>();
   private readonly failures = new Map<string, { count: number; until: number }>();
 
   constructor(private readonly store: Store, private readonly log: Logger) {}
@@ -79,26 +77,17 @@ export class AuthApi implements MqttAuthenticator {
     return found ? { username: `token:${found.name}`, role: 'admin', via: 'token' } : undefined;
   }
 
+  /** MQTT logins: device accounts first (the repository caches verified passwords), then dashboard admins. */
   async authenticate(username: string, password: string): Promise<MqttIdentity | undefined> {
-    const key = `${username}\u0000${sha256(password)}`;
-    const hit = this.mqttCache.get(key);
-    if (hit && hit.until > Date.now()) return hit.identity;
-    let identity: MqttIdentity | undefined;
     const account = await this.store.accounts.verify(username, password);
-    if (account) identity = { username, kind: account.kind };
-    else {
-      const user = await this.store.users.verify(username, password);
-      if (user?.role === 'admin') identity = { username, kind: 'admin' };
-    }
-    if (identity) {
-      if (this.mqttCache.size > 10_000) this.mqttCache.clear();
-      this.mqttCache.set(key, { identity, until: Date.now() + 5 * 60_000 });
-    }
-    return identity;
+    if (account) return { username, kind: account.kind, acl: account.acl };
+    const user = await this.store.users.verify(username, password);
+    return user?.role === 'admin' ? { username, kind: 'admin' } : undefined;
   }
 
-  credentialsChanged(): void {
-    this.mqttCache.clear();
+  /** Whether a name is taken by an account or a user: an unknown name may become a pairing candidate. */
+  async knows(username: string): Promise<boolean> {
+    return (await this.store.accounts.exists(username)) || (await this.store.users.get(username)) !== undefined;
   }
 
   private throttle(address: string): void {

@@ -30,6 +30,8 @@ export const configSchema = z
         publishRate: z.number().int().min(1),
         publishBurst: z.number().int().min(1),
         connectionsPerAddress: z.number().int().min(1),
+        /** Failed logins from one address before it must wait (doubling, up to 5 minutes). */
+        loginFailures: z.number().int().min(1),
       })
       .strict(),
     http: z.object({ port }).strict(),
@@ -58,7 +60,7 @@ export const defaults: Config = {
   mqtt: {
     port: 1883,
     allowAnonymous: false,
-    persistence: 'memory',
+    persistence: 'sqlite',
     maxPacketSize: 262_144,
     maxTopicLevels: 16,
     maxTopicLength: 1024,
@@ -70,6 +72,7 @@ export const defaults: Config = {
     publishRate: 5000,
     publishBurst: 10_000,
     connectionsPerAddress: 1000,
+    loginFailures: 5,
   },
   http: { port: 8080 },
   devices: { maxPerAccount: 500 },

@@ -4,23 +4,34 @@ import type { EventBus } from '../core/event-bus.js';
 import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
 import { guardPacketSize } from './packet-size-guard.js';
-import { sysPrefix } from './topics.js';
+import { isCommandTopic, sysPrefix } from './topics.js';
+import { LoginThrottle } from './login-throttle.js';
 
 export interface MqttIdentity {
   username: string;
-  /** admin: unrestricted; device: a device account (ACLs apply where configured). */
-  kind: 'admin' | 'device' | 'anonymous';
+  /** admin: unrestricted; device: a device account, ACL applies; candidate: waiting in the join window. */
+  kind: 'admin' | 'device' | 'anonymous' | 'candidate';
+  /** Topic filters a device account is limited to, when it has them. */
+  acl?: string[];
+}
+
+export interface ConnectContext {
+  clientId: string;
+  address: string;
 }
 
 export interface MqttAuthenticator {
-  authenticate(username: string, password: string): Promise<MqttIdentity | undefined>;
+  authenticate(username: string, password: string, ctx: ConnectContext): Promise<MqttIdentity | undefined>;
 }
 
 /** The seam for topic ACLs: return a reason to deny, or undefined to allow. */
 export interface MqttAcl {
-  publish(identity: MqttIdentity, topic: string, retain: boolean): string | undefined;
-  subscribe(identity: MqttIdentity, filter: string): string | undefined;
+  publish(identity: MqttIdentity, topic: string, clientId: string): string | undefined;
+  subscribe(identity: MqttIdentity, filter: string, clientId: string): string | undefined;
 }
+
+/** Denied publishes are routed here instead of to their topic: nothing subscribes, nothing is retained. */
+const deniedSink = '$SYS/rumah/denied';
 
 export interface BrokerOptions {
   config: Config['mqtt'];
@@ -30,6 +41,8 @@ export interface BrokerOptions {
   acl?: MqttAcl;
   /** An aedes persistence; aedes's in-memory one when absent. */
   persistence?: unknown;
+  /** The persistence is durable: QoS 1 is acknowledged only once stored (see authorizePublish). */
+  durable?: boolean;
 }
 
 export interface OutgoingPublish {
@@ -42,8 +55,9 @@ export interface OutgoingPublish {
 export class Broker {
   readonly aedes: Aedes;
   readonly identities = new WeakMap<Client, MqttIdentity>();
-  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, oversizePackets: 0, deniedPublishes: 0, deniedSubscribes: 0 };
+  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0 };
   private readonly flow: FlowControl;
+  private readonly logins: LoginThrottle;
   private started = false;
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
@@ -56,6 +70,7 @@ export class Broker {
       maxQueued: 1000,
       queued: () => mq.length,
     });
+    this.logins = new LoginThrottle(opts.config.loginFailures);
     this.wireEvents();
   }
 
@@ -174,9 +189,10 @@ export class Broker {
   }
 
   private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+    const address = remoteAddress(client);
     const refuse = (returnCode: 4 | 5, why: string): void => {
       this.counters.refusedLogins++;
-      this.opts.log.info({ clientId: client.id, username, why }, 'MQTT login refused');
+      this.opts.log.info({ clientId: client.id, username, address, why }, 'MQTT login refused');
       const err = new Error(why) as AuthenticateError;
       err.returnCode = returnCode;
       done(err, false);
@@ -186,9 +202,18 @@ export class Broker {
       this.identities.set(client, { username: '', kind: 'anonymous' });
       return done(null, true);
     }
-    this.opts.auth.authenticate(username, password?.toString('utf8') ?? '').then(
+    // Brute force: after repeated failures from one address, refuse at once without checking (no scrypt work).
+    if (this.logins.blocked(address)) {
+      this.counters.throttledLogins++;
+      return refuse(5, 'too many failed logins from this address; wait and retry');
+    }
+    this.opts.auth.authenticate(username, password?.toString('utf8') ?? '', { clientId: client.id, address }).then(
       (identity) => {
-        if (!identity) return refuse(4, 'bad username or password');
+        if (!identity) {
+          this.logins.failed(address);
+          return refuse(4, 'bad username or password');
+        }
+        this.logins.succeeded(address);
         this.identities.set(client, identity);
         done(null, true);
       },
@@ -204,21 +229,52 @@ export class Broker {
   private authorizePublish(client: Client | null, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
     if (!client) return cb(null);
     const topic = packet.topic;
+    if (topic.startsWith(sysPrefix)) return cb(new Error('$SYS/ topics are reserved for the broker'));
     if (Buffer.byteLength(topic) > this.opts.config.maxTopicLength) {
       this.counters.deniedPublishes++;
       return cb(new Error(`topic longer than mqtt.maxTopicLength (${this.opts.config.maxTopicLength} bytes)`));
     }
     const identity = this.identities.get(client);
     if (this.opts.acl && identity) {
-      const denied = this.opts.acl.publish(identity, topic, packet.retain);
+      const denied = this.opts.acl.publish(identity, topic, client.id);
       if (denied) {
         this.counters.deniedPublishes++;
         this.opts.log.info({ clientId: client.id, username: identity.username, topic, denied }, 'publish denied');
-        // MQTT 3.1.1 has no negative PUBACK; an error makes aedes close this client's connection.
-        return cb(new Error(denied));
+        // MQTT 3.1.1 has no negative PUBACK. Like mosquitto we acknowledge and drop it, so one bad topic does not
+        // cut a device off; aedes has no "drop" answer, so the message goes to a sink topic nobody can read.
+        packet.topic = deniedSink;
+        packet.retain = false;
+        return cb(null);
       }
     }
+    if (packet.retain && isCommandTopic(topic)) {
+      // A retained command is replayed to the device at every reconnect and switches it again ("ghost
+      // switching", a known Tasmota plague): commands are delivered, never stored as retained.
+      packet.retain = false;
+      this.counters.retainStripped++;
+    }
+    if (this.opts.durable && (packet as { qos?: number }).qos === 1) {
+      this.flow.admit(client.id, () => this.publishThenAck(client, packet, cb));
+      return;
+    }
     this.flow.admit(client.id, () => cb(null));
+  }
+
+  /**
+   * aedes 1.2 writes a QoS 1 PUBACK before it stores the message (lib/handlers/publish.js), so an acknowledged
+   * message could be lost in a crash. We publish it ourselves first — retained store and offline queues are
+   * committed when the callback runs — and only then let aedes go on, with the packet pointed at the sink topic,
+   * so its PUBACK now follows the commit. A failed store fails the publish: no PUBACK, the client is
+   * disconnected and will resend (MQTT-4.4.0-1).
+   */
+  private publishThenAck(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
+    const original = { ...(packet as object), cmd: 'publish' } as Parameters<Aedes['publish']>[0];
+    (this.aedes.publish as unknown as (p: unknown, c: Client, done: (err?: Error) => void) => void).call(this.aedes, original, client, (err?: Error) => {
+      if (err) return cb(err);
+      packet.topic = deniedSink;
+      packet.retain = false;
+      cb(null);
+    });
   }
 
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
@@ -226,9 +282,10 @@ export class Broker {
       this.counters.deniedSubscribes++;
       return cb(null, null);
     }
+    if (sub.topic.startsWith(sysPrefix) && this.identities.get(client)?.kind !== 'admin') return cb(null, null);
     const identity = this.identities.get(client);
     if (this.opts.acl && identity) {
-      const denied = this.opts.acl.subscribe(identity, sub.topic);
+      const denied = this.opts.acl.subscribe(identity, sub.topic, client.id);
       if (denied) {
         this.counters.deniedSubscribes++;
         this.opts.log.info({ clientId: client.id, username: identity.username, filter: sub.topic, denied }, 'subscribe denied');
@@ -237,4 +294,10 @@ export class Broker {
     }
     cb(null, sub);
   }
+}
+
+function remoteAddress(client: Client): string {
+  const conn = client.conn as { remoteAddress?: string; socket?: { remoteAddress?: string } };
+  const req = (client as unknown as { req?: { socket?: { remoteAddress?: string } } }).req;
+  return conn.remoteAddress ?? req?.socket?.remoteAddress ?? conn.socket?.remoteAddress ?? '?';
 }

@@ -30,3 +30,11 @@ export function filterError(filter: string): string | undefined {
 export const commandSuffix = '/set';
 export const availabilitySuffix = '/status';
 export const sysPrefix = '$SYS/';
+
+/**
+ * Topics that carry commands to devices, in every convention we speak: native and Zigbee2MQTT/Homie `…/set`,
+ * Tasmota `cmnd/…`, Shelly Gen2 `…/rpc` and Gen1 `…/command`.
+ */
+export function isCommandTopic(topic: string): boolean {
+  return topic.endsWith('/set') || topic.startsWith('cmnd/') || topic.endsWith('/rpc') || topic.endsWith('/command') || topic.includes('/set/');
+}

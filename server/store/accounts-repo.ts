@@ -11,6 +11,8 @@ export interface Account {
   kind: AccountKind;
   createdAt: number;
   revokedAt?: number;
+  /** Topic filters this account is limited to; absent: ownership rules (devices/pairing/acl.ts). */
+  acl?: string[];
 }
 
 interface Row {
@@ -19,6 +21,7 @@ interface Row {
   kind: AccountKind;
   created_at: number;
   revoked_at: number | null;
+  acl: string | null;
 }
 
 /** 24 random bytes = 192 bits: far beyond guessing, and short enough to type into a device's web page. */
@@ -51,6 +54,22 @@ export class AccountsRepo {
     );
     if (changes === 0) throw new RumahError(ErrorCodes.CONFLICT, `MQTT account "${username}" already exists`, { username });
     return password;
+  }
+
+  /** Creates an account from a password hashed elsewhere (a paired device's presented password). */
+  async createHashed(username: string, hash: string, kind: AccountKind, acl?: string[], now = Date.now()): Promise<void> {
+    requireName(username, 'username');
+    const { changes } = await this.db.run(
+      `INSERT INTO accounts (username, password_hash, kind, created_at, acl) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (username) DO NOTHING`,
+      [username, hash, kind, now, acl ? JSON.stringify(acl) : null],
+    );
+    if (changes === 0) throw new RumahError(ErrorCodes.CONFLICT, `MQTT account "${username}" already exists`, { username });
+  }
+
+  async setAcl(username: string, acl: string[] | undefined): Promise<void> {
+    const { changes } = await this.db.run('UPDATE accounts SET acl = ? WHERE username = ?', [acl ? JSON.stringify(acl) : null, username]);
+    if (changes === 0) throw notFound(username);
   }
 
   /** Creates or replaces an account with a chosen password (config, CLI); re-enables it if it was revoked. */
@@ -132,6 +151,7 @@ export class AccountsRepo {
 function toAccount(r: Row): Account {
   const account: Account = { username: r.username, kind: r.kind, createdAt: r.created_at };
   if (r.revoked_at !== null) account.revokedAt = r.revoked_at;
+  if (r.acl) account.acl = JSON.parse(r.acl) as string[];
   return account;
 }
 

@@ -104,6 +104,14 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Topic filters an account may publish and subscribe under (JSON array); NULL: the ownership rules apply
+      -- (a device publishes only to topics no other account owns). See devices/pairing/acl.ts.
+      ALTER TABLE accounts ADD COLUMN acl TEXT;
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);
