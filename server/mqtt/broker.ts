@@ -104,9 +104,26 @@ export class Broker {
     if (this.started) return;
     await this.aedes.listen();
     this.started = true;
+    if (this.opts.durable) await this.publishOrphanedWills();
     if (this.opts.config.allowAnonymous) {
       this.opts.log.warn('anonymous MQTT clients are allowed (mqtt.allowAnonymous: true): any device on the network can publish and subscribe');
     }
+  }
+
+  /**
+   * Wills left by clients of a previous run (killed with the hub) are published now. aedes does it too, but only
+   * on its will sweep every 4 heartbeats (4 minutes): a device that died with the hub would look alive that long.
+   * Every stored will that is not this broker's is orphaned, as one hub process owns its broker.db.
+   */
+  private async publishOrphanedWills(): Promise<void> {
+    const persistence = (this.aedes as unknown as { persistence: { streamWill(brokers: object): AsyncIterable<{ clientId: string; brokerId: string; topic: string }>; delWill(c: object): Promise<unknown> } }).persistence;
+    let published = 0;
+    for await (const will of persistence.streamWill({ [this.aedes.id]: Date.now() })) {
+      await this.publish(will as unknown as OutgoingPublish);
+      await persistence.delWill({ id: will.clientId, brokerId: will.brokerId });
+      published++;
+    }
+    if (published) this.opts.log.info({ published }, 'published the wills of clients cut off by the last stop');
   }
 
   /** Hands a new connection (TCP socket or WebSocket stream) to aedes, with the packet size guard. */

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { MqttClient } from 'mqtt';
+import { connect, end, nextMessage, publish, subscribe, tempDir } from '../helpers/hub.js';
+import { spawnHub, type HubProcess } from '../helpers/process.js';
+
+// The durability contract: each case kills the hub with SIGKILL and starts it again on the same data dir.
+
+const admin = { username: 'admin', password: 'test-admin-password' };
+const url = (hub: HubProcess) => `mqtt://127.0.0.1:${hub.runtime.mqttPort}`;
+
+async function kill(hub: HubProcess): Promise<void> {
+  hub.child.kill('SIGKILL');
+  await hub.exited;
+}
+
+async function withHub(t: { after: (fn: () => unknown) => void }): Promise<{ dataDir: string; start: () => Promise<HubProcess> }> {
+  const dataDir = tempDir();
+  const started: HubProcess[] = [];
+  t.after(() => {
+    for (const h of started) h.child.kill('SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  return { dataDir, start: async () => { const h = await spawnHub(dataDir); started.push(h); return h; } };
+}
+
+function collect(client: MqttClient): Array<{ topic: string; payload: string; retain: boolean }> {
+  const got: Array<{ topic: string; payload: string; retain: boolean }> = [];
+  client.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), retain: packet.retain }));
+  return got;
+}
+
+test('a retained message acknowledged before a crash is there after it; a deleted one stays deleted', async (t) => {
+  const { start } = await withHub(t);
+  const hub = await start();
+  const pub = await connect(url(hub), { ...admin, clientId: 'pub-retained' });
+  await publish(pub, 'ourhome/groundfloor/hall/light', 'on', { qos: 1, retain: true });
+  await publish(pub, 'ourhome/groundfloor/hall/motion', 'true', { qos: 1, retain: true });
+  await publish(pub, 'ourhome/groundfloor/hall/motion', '', { qos: 1, retain: true }); // [MQTT-3.3.1-10] delete
+  await end(pub);
+  await kill(hub);
+
+  const again = await start();
+  const sub = await connect(url(again), { ...admin, clientId: 'sub-retained' });
+  t.after(() => end(sub));
+  const got = collect(sub);
+  const first = nextMessage(sub, (topic) => topic === 'ourhome/groundfloor/hall/light');
+  await subscribe(sub, 'ourhome/#');
+  assert.equal((await first).payload, 'on');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(got.map((m) => m.topic), ['ourhome/groundfloor/hall/light'], 'the deleted retained message did not come back');
+  assert.equal(got[0]!.retain, true);
+});
+
+test('QoS 1 and QoS 2 messages queued for an offline persistent session survive a crash; QoS 2 arrives once', async (t) => {
+  const { start } = await withHub(t);
+  const hub = await start();
+  const sub = await connect(url(hub), { ...admin, clientId: 'sleepy', clean: false });
+  await subscribe(sub, 'ourhome/q1/#', 1);
+  await subscribe(sub, 'ourhome/q2/#', 2);
+  await end(sub);
+  const pub = await connect(url(hub), { ...admin, clientId: 'pub-queued' });
+  await publish(pub, 'ourhome/q1/room/thing', 'one', { qos: 1 });
+  await publish(pub, 'ourhome/q2/room/thing', 'two', { qos: 2 });
+  await end(pub);
+  await kill(hub);
+
+  const again = await start();
+  let sessionPresent = false;
+  const back = await new Promise<MqttClient>((resolve, reject) => {
+    import('mqtt').then(({ default: mqtt }) => {
+      const c = mqtt.connect(url(again), { ...admin, clientId: 'sleepy', clean: false, reconnectPeriod: 0 });
+      c.once('connect', (connack) => {
+        sessionPresent = connack.sessionPresent;
+        resolve(c);
+      });
+      c.once('error', reject);
+    }, reject);
+  });
+  t.after(() => end(back));
+  const got = collect(back);
+  await new Promise((r) => setTimeout(r, 800));
+  assert.equal(sessionPresent, true, 'CONNACK says session present');
+  assert.deepEqual(got.filter((m) => m.topic === 'ourhome/q1/room/thing').map((m) => m.payload), ['one']);
+  assert.deepEqual(got.filter((m) => m.topic === 'ourhome/q2/room/thing').map((m) => m.payload), ['two'], 'QoS 2 exactly once');
+  // The subscriptions themselves survived: a new message is delivered without subscribing again.
+  const pub2 = await connect(url(again), { ...admin, clientId: 'pub-after' });
+  const fresh = nextMessage(back, (topic) => topic === 'ourhome/q1/room/other');
+  await publish(pub2, 'ourhome/q1/room/other', 'three', { qos: 1 });
+  assert.equal((await fresh).payload, 'three');
+  await end(pub2);
+});
+
+test('the will of a client still connected at the crash is published after the restart', async (t) => {
+  const { start } = await withHub(t);
+  const hub = await start();
+  const watcher = await connect(url(hub), { ...admin, clientId: 'watcher', clean: false });
+  await subscribe(watcher, 'ourhome/+/+/+/status', 1);
+  await end(watcher);
+  await connect(url(hub), {
+    ...admin, clientId: 'lamp-1', keepalive: 60,
+    will: { topic: 'ourhome/groundfloor/livingroom/light/status', payload: Buffer.from('offline'), qos: 1, retain: true },
+  });
+  await kill(hub); // the lamp's connection dies with the hub, without a DISCONNECT
+
+  const again = await start();
+  const back = await connect(url(again), { ...admin, clientId: 'watcher', clean: false });
+  t.after(() => end(back));
+  const queued = nextMessage(back, (topic) => topic === 'ourhome/groundfloor/livingroom/light/status');
+  assert.equal((await queued).payload, 'offline');
+  const late = await connect(url(again), { ...admin, clientId: 'late' });
+  t.after(() => end(late));
+  const retained = nextMessage(late, (topic) => topic === 'ourhome/groundfloor/livingroom/light/status');
+  await subscribe(late, 'ourhome/#');
+  assert.equal((await retained).payload, 'offline', 'the retained will is stored too');
+});
