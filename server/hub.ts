@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
 import type net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { Config } from './config/schema.js';
 import { EventBus } from './core/event-bus.js';
 import { ErrorCodes, RumahError } from './core/errors.js';
@@ -13,6 +14,9 @@ import { attachWebSocket, listenTcp } from './mqtt/listeners.js';
 import { openStore, type Store } from './store/index.js';
 import { AuthApi } from './api/auth.js';
 import { DevicesApi } from './api/devices.js';
+import { DeviceAdminApi } from './api/device-admin.js';
+import { UsersApi } from './api/users.js';
+import { RealtimeServer } from './realtime/server.js';
 import { createApp } from './http/app.js';
 import { hubMetrics, hubHealth } from './ops.js';
 import { conventionFactories } from '../devices/conventions.js';
@@ -24,7 +28,11 @@ export interface HubOptions {
   log: Logger;
   /** Admin password for a first start (RUMAH_ADMIN_PASSWORD). */
   adminPassword?: string;
+  /** The built dashboard; dist/web beside dist/server by default. */
+  webRoot?: string;
   now?: () => number;
+  /** Test seam: SQLite's max_page_count on broker.db stands in for a full disk. */
+  brokerStoreMaxPages?: number;
 }
 
 export interface Runtime {
@@ -46,6 +54,8 @@ export class Hub {
   broker!: Broker;
   auth!: AuthApi;
   devices!: DevicesApi;
+  users!: UsersApi;
+  realtime!: RealtimeServer;
   runtime?: Runtime;
   setupCode?: string;
   persistence?: SqlitePersistence;
@@ -94,7 +104,7 @@ export class Hub {
 
     const brokerLog = log.child({ module: 'broker' });
     if (config.mqtt.persistence === 'sqlite') {
-      this.persistence = createSqlitePersistence({ file: path.join(config.dataDir, 'broker.db'), log: brokerLog });
+      this.persistence = createSqlitePersistence({ file: path.join(config.dataDir, 'broker.db'), log: brokerLog, maxPageCount: this.opts.brokerStoreMaxPages });
       // aedes never destroys its persistence; this runs after the broker's stop (stops run in reverse).
       this.stops.push(() => this.persistence?.destroy());
     }
@@ -110,14 +120,23 @@ export class Hub {
       history: this.store.history, flushHistory: () => this.store.writer.flush(),
     });
 
+    this.realtime = new RealtimeServer({
+      auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
+    });
+    this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime.endUser(username) });
     const app = createApp({
       log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: false,
       ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
+      deviceAdmin: new DeviceAdminApi(this.registry), users: this.users,
+      webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
+      sessionEnded: (token) => this.realtime.endSession(token),
     });
     this.http = http.createServer(app);
+    this.realtime.start(this.http);
     attachWebSocket(this.http, this.broker, log.child({ module: 'broker' }));
     const httpPort = await listen(this.http, config.http.port, config.bind, 'HTTP');
     this.stops.push(() => closeServer(this.http));
+    this.stops.push(() => this.realtime.stop());
 
     const tcp = await listenTcp({ broker: this.broker, log: log.child({ module: 'broker' }), host: config.bind, port: config.mqtt.port, connectionsPerAddress: config.mqtt.connectionsPerAddress })
       .catch((err: Error) => {

@@ -60,8 +60,19 @@ async function main(): Promise<void> {
     process.stderr.write(`rumah: cannot start: ${message}\n`);
     log.fatal({ err }, 'start failed');
     await hub.stop();
-    process.exit(isRumahError(err) && err.code === ErrorCodes.CONFIG_INVALID ? 2 : 1);
+    process.exit(exitCodeFor(err));
   }
+}
+
+/**
+ * 2: fix the configuration; 3: the database needs a person (corrupt, unreadable, unwritable data dir). A supervisor
+ * should not restart on either (systemd: RestartPreventExitStatus=2 3): a restart loop would only repeat it.
+ */
+function exitCodeFor(err: unknown): number {
+  if (!isRumahError(err)) return 1;
+  if (err.code === ErrorCodes.CONFIG_INVALID) return 2;
+  if (err.code === ErrorCodes.DB_OPEN || err.code === ErrorCodes.DATA_DIR_UNWRITABLE) return 3;
+  return 1;
 }
 
 void main();

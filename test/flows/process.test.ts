@@ -75,6 +75,6 @@ test('an unwritable data dir is a clear error at start', async () => {
   fs.writeFileSync(file, 'x'); // a file where the data dir should be: unwritable even for root
   const res = await runMain(['--data', path.join(file, 'data'), '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1']);
   fs.rmSync(parent, { recursive: true, force: true });
-  assert.equal(res.code, 1);
+  assert.equal(res.code, 3);
   assert.match(res.stderr, /RUMAH_ERR_DATA_DIR_UNWRITABLE: data directory .*not-a-dir\/data is not writable/);
 });

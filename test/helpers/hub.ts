@@ -23,7 +23,7 @@ export function tempDir(prefix = 'rumah-test-'): string {
 }
 
 /** A real hub on 127.0.0.1, ports picked by the OS, data in a temp dir (removed at stop unless `keepData`). */
-export async function startHub(overrides: DeepPartial<Config> = {}, opts: { dataDir?: string; keepData?: boolean } = {}): Promise<TestHub> {
+export async function startHub(overrides: DeepPartial<Config> = {}, opts: { dataDir?: string; keepData?: boolean; brokerStoreMaxPages?: number } = {}): Promise<TestHub> {
   const dataDir = opts.dataDir ?? tempDir();
   const config: Config = {
     ...defaults,
@@ -37,7 +37,7 @@ export async function startHub(overrides: DeepPartial<Config> = {}, opts: { data
     history: { ...defaults.history, ...overrides.history },
   };
   const log = pino({ level: config.log.level });
-  const hub = new Hub({ config, log, adminPassword });
+  const hub = new Hub({ config, log, adminPassword, brokerStoreMaxPages: opts.brokerStoreMaxPages });
   const runtime = await hub.start();
   return {
     hub,
