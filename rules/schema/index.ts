@@ -1,0 +1,5 @@
+// Rule files: validation (every error with file, line, column, path and message) and comment-keeping edits.
+
+export { validateRuleText, idFromFile, type ValidationResult } from './validate.js';
+export { formatPath, type RuleError } from './context.js';
+export { updateRuleText, setRuleValue, ruleToYaml, toYamlValue } from './edit.js';
