@@ -69,8 +69,3 @@ export function numberFromReport(raw: StateValue | undefined): number | undefine
   if (typeof raw === 'string') return numberForCommand(raw.trim());
   return undefined;
 }
-
-/** True when two capability lists describe the same thing (so an unchanged config yields no device update). */
-export function sameCapabilities(a: readonly Capability[], b: readonly Capability[]): boolean {
-  return a.length === b.length && JSON.stringify(a) === JSON.stringify(b);
-}

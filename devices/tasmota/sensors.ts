@@ -1,4 +1,4 @@
-import type { Capability, StateValue } from '../../server/core/model.js';
+import type { Capability } from '../../server/core/model.js';
 import { accessOf } from '../shared/capability.js';
 import { propertySlug } from '../shared/ids.js';
 import { MAX_CAPABILITIES_PER_DEVICE } from '../shared/limits.js';
@@ -49,8 +49,4 @@ export function readSensors(sensor: Record<string, unknown>): SensorReading[] {
     } else push(propertySlug(name), unitOf(name), reading);
   }
   return out;
-}
-
-export function valuesOf(readings: SensorReading[]): Record<string, StateValue> {
-  return Object.fromEntries(readings.map((r) => [r.capability.property, r.value]));
 }

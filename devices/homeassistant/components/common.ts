@@ -114,7 +114,3 @@ export function commandNumber(min?: number, max?: number): (v: StateValue) => nu
 export function commandChoice(values: string[]): (v: StateValue) => string | undefined {
   return (v) => (typeof v === 'string' && values.includes(v) ? v : undefined);
 }
-
-export function strings(r: Fields, key: string, fallback: string[]): string[] {
-  return r.strList(key) ?? fallback;
-}

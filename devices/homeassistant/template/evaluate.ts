@@ -20,7 +20,7 @@ export class Evaluator {
   /** A lone `{{ expr }}` keeps its type (HA's native types); anything else renders to text. */
   run(nodes: Node[]): PyValue {
     const only = nodes.length === 1 ? nodes[0]! : undefined;
-    if (only?.t === 'out') return this.eval(only.expr);
+    if (only?.t === 'out') return this.evaluate(only.expr);
     const out: string[] = [];
     let size = 0;
     const emit = (s: string): void => {
@@ -36,10 +36,10 @@ export class Evaluator {
     for (const node of nodes) {
       this.tick();
       if (node.t === 'text') emit(node.text);
-      else if (node.t === 'out') emit(pyStr(this.eval(node.expr)));
-      else if (node.t === 'set') this.scope.set(node.name, this.eval(node.expr));
+      else if (node.t === 'out') emit(pyStr(this.evaluate(node.expr)));
+      else if (node.t === 'set') this.scope.set(node.name, this.evaluate(node.expr));
       else {
-        const branch = node.branches.find((b) => truthy(this.eval(b.test)));
+        const branch = node.branches.find((b) => truthy(this.evaluate(b.test)));
         this.exec(branch ? branch.body : node.otherwise, emit);
       }
     }
@@ -49,15 +49,15 @@ export class Evaluator {
     if (++this.steps > this.maxSteps) throw new TemplateError(`template exceeded ${this.maxSteps} evaluation steps`);
   }
 
-  private eval(e: Expr): PyValue {
+  private evaluate(e: Expr): PyValue {
     this.tick();
     switch (e.t) {
       case 'lit': return e.value;
       case 'name': return this.scope.has(e.name) ? this.scope.get(e.name)! : UNDEFINED;
       case 'attr': return getItem(this.defined(e.obj, e.name), /^\d+$/.test(e.name) ? Number(e.name) : e.name);
       case 'index': {
-        const obj = this.eval(e.obj);
-        const index = this.eval(e.index);
+        const obj = this.evaluate(e.obj);
+        const index = this.evaluate(e.index);
         if (obj === UNDEFINED) throw new TemplateError(`cannot index undefined with ${pyStr(index)}`);
         return getItem(obj, index);
       }
@@ -73,52 +73,52 @@ export class Evaluator {
         const fn = FILTERS[e.name];
         if (!Object.hasOwn(FILTERS, e.name) || !fn) throw new TemplateError(`unsupported filter |${e.name}`);
         const [args, kw] = this.args(e.args);
-        return fn(this.eval(e.value), args, kw);
+        return fn(this.evaluate(e.value), args, kw);
       }
       case 'test': {
         const fn = TESTS[e.name];
         if (!Object.hasOwn(TESTS, e.name) || !fn) throw new TemplateError(`unsupported test "is ${e.name}"`);
-        return fn(this.eval(e.value), e.args.map((a) => this.eval(a))) !== e.negate;
+        return fn(this.evaluate(e.value), e.args.map((a) => this.evaluate(a))) !== e.negate;
       }
       case 'neg': {
-        const v = this.eval(e.arg);
+        const v = this.evaluate(e.arg);
         if (typeof v === 'number' || typeof v === 'boolean') return -Number(v);
         throw new TemplateError(`cannot negate ${typeOf(v)}`);
       }
-      case 'not': return !truthy(this.eval(e.arg));
+      case 'not': return !truthy(this.evaluate(e.arg));
       case 'and': {
-        const left = this.eval(e.left);
-        return truthy(left) ? this.eval(e.right) : left;
+        const left = this.evaluate(e.left);
+        return truthy(left) ? this.evaluate(e.right) : left;
       }
       case 'or': {
-        const left = this.eval(e.left);
-        return truthy(left) ? left : this.eval(e.right);
+        const left = this.evaluate(e.left);
+        return truthy(left) ? left : this.evaluate(e.right);
       }
       case 'cmp': return this.compareChain(e.first, e.rest);
-      case 'cond': return truthy(this.eval(e.test)) ? this.eval(e.then) : e.else ? this.eval(e.else) : UNDEFINED;
-      case 'bin': return this.binary(e.op, this.eval(e.left), this.eval(e.right));
-      case 'list': return e.items.map((x) => this.eval(x));
-      case 'dict': return makeDict(e.entries.map(([k, v]) => [this.eval(k), this.eval(v)]));
+      case 'cond': return truthy(this.evaluate(e.test)) ? this.evaluate(e.then) : e.else ? this.evaluate(e.else) : UNDEFINED;
+      case 'bin': return this.binary(e.op, this.evaluate(e.left), this.evaluate(e.right));
+      case 'list': return e.items.map((x) => this.evaluate(x));
+      case 'dict': return makeDict(e.entries.map(([k, v]) => [this.evaluate(k), this.evaluate(v)]));
     }
   }
 
   /** Jinja raises on `undefined.attr` (HA logs "'dict object' has no attribute"): the chain is broken. */
   private defined(obj: Expr, name: string): PyValue {
-    const v = this.eval(obj);
+    const v = this.evaluate(obj);
     if (v === UNDEFINED) throw new TemplateError(`cannot read "${name}" of undefined`);
     return v;
   }
 
   private args(a: Args): [PyValue[], Record<string, PyValue>] {
     const kw = Object.create(null) as Record<string, PyValue>;
-    for (const [k, v] of Object.entries(a.keyword)) kw[k] = this.eval(v);
-    return [a.positional.map((x) => this.eval(x)), kw];
+    for (const [k, v] of Object.entries(a.keyword)) kw[k] = this.evaluate(v);
+    return [a.positional.map((x) => this.evaluate(x)), kw];
   }
 
   private compareChain(first: Expr, rest: [string, Expr][]): boolean {
-    let left = this.eval(first);
+    let left = this.evaluate(first);
     for (const [op, expr] of rest) {
-      const right = this.eval(expr);
+      const right = this.evaluate(expr);
       if (!compareOnce(op, left, right)) return false;
       left = right;
     }

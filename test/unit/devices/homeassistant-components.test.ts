@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createHomeAssistantConvention } from '../../../devices/homeassistant/index.js';
+import { createHomeAssistantConvention, homeAssistantConventionWith } from '../../../devices/homeassistant/index.js';
 import { HubView, message, testContext } from './harness.js';
 
 // Component mapping, availability modes, `~`, device-based component removal and command templates.
@@ -134,5 +134,13 @@ describe('homeassistant convention: components', () => {
     send('bell', { event_type: 'hold' });
     assert.deepEqual(view.events, [{ deviceId: 'd1', property: 'doorbell', value: 'hold' }]);
     assert.match(send('bell', { event_type: 'lick' })?.rejected?.reason ?? '', /not one of press, hold/);
+  });
+
+  it('honours a custom discovery prefix', () => {
+    const conv = homeAssistantConventionWith({ discoveryPrefix: 'ha' })(testContext());
+    assert.ok(conv.claims('ha/sensor/x/config'));
+    assert.ok(!conv.claims('homeassistant/sensor/x/config'));
+    assert.equal(conv.handle(message('ha/sensor/x/config', { ...dev, uniq_id: 'x', stat_t: 'x/t' }))?.devices?.[0]?.id, 'd1');
+    assert.deepEqual(conv.startMessages?.()[0]?.topic, 'ha/status');
   });
 });

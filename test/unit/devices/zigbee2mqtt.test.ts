@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHomeAssistantConvention } from '../../../devices/homeassistant/index.js';
-import { createZigbee2mqttConvention } from '../../../devices/zigbee2mqtt/index.js';
+import { createZigbee2mqttConvention, zigbee2mqttConventionWith } from '../../../devices/zigbee2mqtt/index.js';
 import { HubView, commands, loadFixture, message, payloadOf, replay, testContext } from './harness.js';
 
 const CEILING = 'zigbee2mqtt_0x0017880104e45517';
@@ -130,5 +130,12 @@ describe('zigbee2mqtt convention: behaviour', () => {
     assert.match(send('zigbee2mqtt/kitchen/climate', 'hot')?.rejected?.reason ?? '', /state must be a JSON object/);
     assert.match(send('zigbee2mqtt/kitchen/climate/availability', 'maybe')?.rejected?.reason ?? '', /availability must be/);
     assert.match(send('zigbee2mqtt/kitchen/climate', 'x'.repeat(300 * 1024))?.rejected?.reason ?? '', /exceeds/);
+  });
+
+  it('honours a custom base topic', () => {
+    const conv = zigbee2mqttConventionWith({ baseTopic: 'z2m-attic' })(testContext());
+    assert.ok(conv.claims('z2m-attic/bridge/devices'));
+    assert.ok(!conv.claims('zigbee2mqtt/bridge/devices'));
+    assert.equal(conv.handle(message('z2m-attic/bridge/devices', payloadOf(devices)))?.devices?.[0]?.topic, 'z2m-attic/livingroom/ceiling');
   });
 });
