@@ -1,7 +1,7 @@
 import type { MqttMessage } from '../../server/core/events.js';
 import { readText } from '../shared/payload.js';
 import type { UpdateBuilder } from '../shared/update.js';
-import { Payload } from './field.js';
+import { Payload, type Reading } from './field.js';
 import type { EntityStore } from './store.js';
 import { TemplateError } from './template/index.js';
 
@@ -25,7 +25,7 @@ export function handleState(store: EntityStore, msg: MqttMessage, out: UpdateBui
     if (entity.availability?.receive(msg.topic, payload)) availabilityOf.add(entity.deviceId);
     for (const field of entity.fields) {
       if (field.state?.topic !== msg.topic) continue;
-      let reading;
+      let reading: Reading;
       try {
         reading = field.state.read(payload);
       } catch (err) {

@@ -89,8 +89,7 @@ export function toEnum(values: string[]): (v: PyValue) => Reading {
 }
 
 export function toText(v: PyValue): Reading {
-  if (typeof v === 'symbol') return SKIP;
-  return { value: typeof v === 'string' ? v : (pyStr(v) as StateValue) };
+  return typeof v === 'symbol' ? SKIP : { value: pyStr(v) };
 }
 
 /** The device word for a commanded binary value: true/false, or either word itself. */
