@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import type { Convention, ConventionContext, ConventionUpdate, DeviceDescriptor } from '../../../devices/convention.js';
+import type { Convention, ConventionContext, ConventionFactory, ConventionUpdate, DeviceDescriptor } from '../../../devices/convention.js';
 import type { MqttMessage } from '../../../server/core/events.js';
 import type { Availability, Capability, Device, StateValue } from '../../../server/core/model.js';
 
@@ -112,4 +112,16 @@ export function replay(conv: Convention, entries: FixtureEntry[], checks: Record
 /** The fixture's hub-to-device entries, in order: the commands the hub must publish. */
 export function commands(entries: FixtureEntry[]): { topic: string; payload: string }[] {
   return entries.filter((e) => e.direction === 'hub-to-device').map((e) => ({ topic: e.topic, payload: payloadOf(e) }));
+}
+
+/** A convention with its view: `send` handles one message and applies what it concluded. */
+export function session(factory: ConventionFactory) {
+  const view = new HubView();
+  const conv = factory(testContext(view));
+  const send = (topic: string, payload: string | Buffer | object, retain = false) => {
+    const u = conv.handle(message(topic, payload, retain));
+    view.apply(u);
+    return u;
+  };
+  return { view, conv, send };
 }

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHomeAssistantConvention, homeAssistantConventionWith } from '../../../devices/homeassistant/index.js';
-import { HubView, message, testContext } from './harness.js';
+import { message, session, testContext } from './harness.js';
 
 // Component mapping, availability modes, `~`, device-based component removal and command templates.
 
 function setup() {
-  const view = new HubView();
-  const conv = createHomeAssistantConvention(testContext(view));
-  const send = (topic: string, payload: string | object, retain = false) => {
-    const u = conv.handle(message(topic, payload, retain));
-    view.apply(u);
-    return u;
-  };
+  const { view, conv, send } = session(createHomeAssistantConvention);
   const command = (id: string, property: string, value: Parameters<typeof conv.encodeCommand>[2]) =>
     conv.encodeCommand(view.asDevice(id)!, property, value);
   return { view, conv, send, command };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHomieConvention } from '../../../devices/homie/index.js';
-import { HubView, commands, loadFixture, message, replay, testContext } from './harness.js';
+import { HubView, commands, loadFixture, replay, session, testContext } from './harness.js';
 
 const ID = 'kitchen-light';
 
@@ -42,16 +42,7 @@ describe('homie convention: behaviour', () => {
       button: { properties: { press: { datatype: 'enum', format: 'single,double', retained: false }, label: { datatype: 'string', settable: true } } },
     },
   };
-  const setup = () => {
-    const view = new HubView();
-    const conv = createHomieConvention(testContext(view));
-    const send = (topic: string, payload: string | object) => {
-      const u = conv.handle(message(topic, payload));
-      view.apply(u);
-      return u;
-    };
-    return { view, conv, send };
-  };
+  const setup = () => session(createHomieConvention);
 
   it('qualifies property ids shared by nodes, maps non-retained properties to events, buffers early values', () => {
     const { view, conv, send } = setup();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createShellyConvention, shellyConventionWith } from '../../../devices/shelly/index.js';
-import { HubView, commands, loadFixture, message, replay, testContext } from './harness.js';
+import { HubView, commands, loadFixture, message, replay, session, testContext } from './harness.js';
 
 const ID = 'shellyplus1-a8032ab12345';
 
@@ -40,16 +40,7 @@ describe('shelly convention: fixture', () => {
 });
 
 describe('shelly convention: behaviour', () => {
-  const setup = () => {
-    const view = new HubView();
-    const conv = createShellyConvention(testContext(view));
-    const send = (topic: string, payload: string | object) => {
-      const u = conv.handle(message(topic, payload));
-      view.apply(u);
-      return u;
-    };
-    return { view, conv, send };
-  };
+  const setup = () => session(createShellyConvention);
 
   it('claims events/rpc anywhere, online/status only for Shelly prefixes', () => {
     const { conv, send } = setup();

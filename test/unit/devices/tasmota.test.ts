@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTasmotaConvention } from '../../../devices/tasmota/index.js';
-import { HubView, commands, loadFixture, message, payloadOf, replay, testContext } from './harness.js';
+import { HubView, commands, loadFixture, payloadOf, replay, session, testContext } from './harness.js';
 
 const MAC = 'E09806F17F56';
 
@@ -42,13 +42,7 @@ describe('tasmota convention: fixture', () => {
 describe('tasmota convention: behaviour', () => {
   const config = { ip: '10.0.0.9', dn: 'Cellar', fn: ['A', 'B'], mac: 'A4CF12345678', t: 'cellar', ft: '%prefix%/home/%topic%/', tp: ['cmnd', 'stat', 'tele'], rl: [1, 1, 2], lt_st: 1, state: ['AUS', 'AN', 'UM', 'HALT'], ver: 1 };
   const setup = () => {
-    const view = new HubView();
-    const conv = createTasmotaConvention(testContext(view));
-    const send = (topic: string, payload: string | object) => {
-      const u = conv.handle(message(topic, payload));
-      view.apply(u);
-      return u;
-    };
+    const { view, conv, send } = session(createTasmotaConvention);
     send('tasmota/discovery/A4CF12345678/config', config);
     return { view, conv, send };
   };

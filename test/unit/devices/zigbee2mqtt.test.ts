@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHomeAssistantConvention } from '../../../devices/homeassistant/index.js';
 import { createZigbee2mqttConvention, zigbee2mqttConventionWith } from '../../../devices/zigbee2mqtt/index.js';
-import { HubView, commands, loadFixture, message, payloadOf, replay, testContext } from './harness.js';
+import { HubView, commands, loadFixture, message, payloadOf, replay, session, testContext } from './harness.js';
 
 const CEILING = 'zigbee2mqtt_0x0017880104e45517';
 const CLIMATE = 'zigbee2mqtt_0x00158d0001e1a2b3';
@@ -64,16 +64,7 @@ describe('zigbee2mqtt convention: fixture', () => {
 
 describe('zigbee2mqtt convention: behaviour', () => {
   const devices = loadFixture('zigbee2mqtt.json')[1]!;
-  const setup = () => {
-    const view = new HubView();
-    const conv = createZigbee2mqttConvention(testContext(view));
-    const send = (topic: string, payload: string | object) => {
-      const u = conv.handle(message(topic, payload));
-      view.apply(u);
-      return u;
-    };
-    return { view, conv, send };
-  };
+  const setup = () => session(createZigbee2mqttConvention);
 
   it('keeps state and availability that arrive before bridge/devices', () => {
     const { view, send } = setup();
