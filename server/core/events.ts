@@ -15,6 +15,10 @@ export interface HubEvents {
   commandSent: { deviceId: string; property: string; value: StateValue; topic: string; payload: string; cause: Cause };
   clientConnected: { clientId: string; username?: string; address?: string };
   clientDisconnected: { clientId: string; username?: string; reason: 'closed' | 'keepalive' | 'error' };
+  /** The join window opened or closed. */
+  joinWindowChanged: { open: boolean; remaining: number };
+  /** A pairing candidate appeared, changed (published, disconnected) or was decided. */
+  candidateChanged: { username: string; state: 'pending' | 'accepted' | 'rejected' };
   /** A device message that a parser refused or a limit dropped: shown in the device's log. */
   deviceRejected: { topic: string; username?: string; reason: string };
 }

@@ -12,7 +12,7 @@ test('flooding clients cannot take the hub down: after the flood another client 
   const hub = await startHub();
   t.after(() => hub.stop());
   const creds = await deviceAccount(hub);
-  const listener = await connect(hub.mqttUrl, creds);
+  const listener = await connect(hub.mqttUrl, { username: 'admin', password: 'test-admin-password' });
   t.after(() => end(listener));
   await subscribe(listener, 'ourhome/#', 0);
   let received = 0;
@@ -52,7 +52,7 @@ test('flooding clients cannot take the hub down: after the flood another client 
   // The hub still serves a well-behaved client and HTTP.
   const other = await connect(hub.mqttUrl, await deviceAccount(hub));
   t.after(() => end(other));
-  await subscribe(other, 'ourhome/check/#');
+  await subscribe(other, 'ourhome/check/after/flood');
   const echo = nextMessage(other, (topic) => topic === 'ourhome/check/after/flood', 10_000);
   await publish(other, 'ourhome/check/after/flood', 'ok');
   assert.equal((await echo).payload, 'ok');

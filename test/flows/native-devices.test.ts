@@ -65,7 +65,8 @@ test('a command from the API reaches the device on <topic>/set in its own words'
   t.after(() => hub.stop());
   const device = await connect(hub.mqttUrl, await deviceAccount(hub));
   t.after(() => end(device));
-  await subscribe(device, 'ourhome/#');
+  await subscribe(device, 'ourhome/groundfloor/hall/light/set');
+  await subscribe(device, 'ourhome/firstfloor/bedroom/light/set');
   await publish(device, 'ourhome/groundfloor/hall/light', 'OFF');
   await publish(device, 'ourhome/firstfloor/bedroom/light', '{"state":"ON","brightness":180}');
   const api = await loginAsAdmin(hub.httpUrl);

@@ -1,0 +1,32 @@
+import type { ConnectContext, MqttAuthenticator, MqttIdentity } from '../../server/mqtt/broker.js';
+import type { Candidates } from './candidates.js';
+import type { JoinWindow } from './join-window.js';
+
+interface Accounts extends MqttAuthenticator {
+  knows(username: string): Promise<boolean>;
+}
+
+/**
+ * Known credentials first; while the join window is open an unknown username becomes a candidate (trust on first
+ * use: its presented password becomes the device's when the admin accepts). A known name with a wrong password is
+ * never a candidate, so the window cannot be used to take over an account.
+ */
+export class PairingAuthenticator implements MqttAuthenticator {
+  constructor(
+    private readonly accounts: Accounts,
+    private readonly window: JoinWindow,
+    private readonly candidates: Candidates,
+    private readonly onCandidate: (username: string) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async authenticate(username: string, password: string, ctx: ConnectContext): Promise<MqttIdentity | undefined> {
+    const identity = await this.accounts.authenticate(username, password, ctx);
+    if (identity || !this.window.isOpen || (await this.accounts.knows(username))) return identity;
+    if (password.length === 0) return undefined;
+    const candidate = await this.candidates.add(username, password, ctx.clientId, ctx.address, this.now());
+    if (!candidate) return undefined;
+    this.onCandidate(username);
+    return { username, kind: 'candidate' };
+  }
+}

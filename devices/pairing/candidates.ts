@@ -1,0 +1,95 @@
+import { hashPassword } from '../../server/auth/passwords.js';
+
+export interface Candidate {
+  username: string;
+  clientId: string;
+  address: string;
+  firstSeen: number;
+  /** Topics it tried to publish (capped), discovery announcements among them. */
+  topics: string[];
+  announcements: string[];
+  subscriptions: string[];
+  connected: boolean;
+}
+
+interface Entry extends Candidate {
+  passwordHash: string;
+}
+
+const maxCandidates = 200;
+const maxTopics = 50;
+
+/** Unknown clients that connected while the join window was open. Their password is kept only as a hash. */
+export class Candidates {
+  private readonly entries = new Map<string, Entry>();
+  private readonly rejected = new Set<string>();
+
+  async add(username: string, password: string, clientId: string, address: string, now: number): Promise<Candidate | undefined> {
+    if (this.rejected.has(username)) return undefined;
+    const existing = this.entries.get(username);
+    if (existing) {
+      existing.clientId = clientId;
+      existing.connected = true;
+      return view(existing);
+    }
+    if (this.entries.size >= maxCandidates) return undefined;
+    const entry: Entry = { username, clientId, address, firstSeen: now, topics: [], announcements: [], subscriptions: [], connected: true, passwordHash: await hashPassword(password) };
+    this.entries.set(username, entry);
+    return view(entry);
+  }
+
+  /** Records a topic a candidate published to; true when it is new (worth telling the dashboard). */
+  published(username: string, topic: string): boolean {
+    const e = this.entries.get(username);
+    if (!e) return false;
+    const list = isDiscovery(topic) ? e.announcements : e.topics;
+    if (list.includes(topic) || list.length >= maxTopics) return false;
+    list.push(topic);
+    return true;
+  }
+
+  subscribed(username: string, filter: string): void {
+    const e = this.entries.get(username);
+    if (e && !e.subscriptions.includes(filter) && e.subscriptions.length < maxTopics) e.subscriptions.push(filter);
+  }
+
+  disconnected(username: string): void {
+    const e = this.entries.get(username);
+    if (e) e.connected = false;
+  }
+
+  /** Removes and returns the candidate with its password hash, for acceptance. */
+  take(username: string): (Candidate & { passwordHash: string }) | undefined {
+    const e = this.entries.get(username);
+    if (e) this.entries.delete(username);
+    return e;
+  }
+
+  reject(username: string): boolean {
+    const had = this.entries.delete(username);
+    this.rejected.add(username);
+    return had;
+  }
+
+  has(username: string): boolean {
+    return this.entries.has(username);
+  }
+
+  list(): Candidate[] {
+    return [...this.entries.values()].map(view);
+  }
+
+  /** A new window is a new chance for clients rejected in the last one. */
+  reset(): void {
+    this.rejected.clear();
+  }
+}
+
+function view(e: Entry): Candidate {
+  const { passwordHash: _hidden, ...candidate } = e;
+  return { ...candidate, topics: [...e.topics], announcements: [...e.announcements], subscriptions: [...e.subscriptions] };
+}
+
+export function isDiscovery(topic: string): boolean {
+  return topic.startsWith('homeassistant/') || topic.startsWith('tasmota/discovery/') || topic.endsWith('/$description') || topic.endsWith('bridge/devices');
+}

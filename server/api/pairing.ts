@@ -1,0 +1,130 @@
+import { ErrorCodes, RumahError } from '../core/errors.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { Logger } from '../core/logger.js';
+import type { Broker } from '../mqtt/broker.js';
+import type { Store } from '../store/index.js';
+import type { Account } from '../store/accounts-repo.js';
+import { Candidates, type Candidate } from '../../devices/pairing/candidates.js';
+import { JoinWindow } from '../../devices/pairing/join-window.js';
+import { DeviceAcl, type DenialCount } from '../../devices/pairing/acl.js';
+import { filterError } from '../mqtt/topics.js';
+import type { Convention } from '../../devices/convention.js';
+
+export interface PairingState {
+  open: boolean;
+  remaining: number;
+  candidates: Candidate[];
+}
+
+export interface AccountView extends Account {
+  denied?: DenialCount;
+}
+
+const maxWindowSeconds = 3600;
+
+/**
+ * Pairing and device credentials, transport-neutral (REST, socket.io and the CLI call these): the join window,
+ * candidates accepted or rejected, credentials created ahead of time, rotated and revoked.
+ */
+export class PairingApi {
+  readonly window: JoinWindow;
+  readonly candidates = new Candidates();
+  readonly acl: DeviceAcl;
+  private broker?: Broker;
+
+  constructor(private readonly deps: { store: Store; bus: EventBus; log: Logger; conventions: () => readonly Convention[] }) {
+    this.window = new JoinWindow((open, seconds) => this.windowChanged(open, seconds));
+    this.acl = new DeviceAcl(this.candidates, (username) => deps.bus.emit('candidateChanged', { username, state: 'pending' }));
+  }
+
+  /** The broker exists only after the authenticator (this) is built: wired in late by the hub. */
+  attachBroker(broker: Broker): void {
+    this.broker = broker;
+  }
+
+  state(): PairingState {
+    return { open: this.window.isOpen, remaining: this.window.remaining, candidates: this.candidates.list() };
+  }
+
+  open(seconds: number): PairingState {
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > maxWindowSeconds) {
+      throw new RumahError(ErrorCodes.BAD_REQUEST, `seconds must be a whole number from 1 to ${maxWindowSeconds}`);
+    }
+    this.candidates.reset();
+    this.window.open(seconds);
+    return this.state();
+  }
+
+  close(): PairingState {
+    this.window.close();
+    return this.state();
+  }
+
+  /** The candidate's presented password becomes its account's (hashed); it reconnects as a normal device. */
+  async accept(username: string, acl?: string[]): Promise<AccountView> {
+    if (acl) checkFilters(acl);
+    const candidate = this.candidates.take(username);
+    if (!candidate) throw new RumahError(ErrorCodes.NOT_FOUND, `no pairing candidate "${username}"; GET /api/pairing lists them`);
+    await this.deps.store.accounts.createHashed(username, candidate.passwordHash, 'device', acl);
+    // Its session so far was a candidate's (routed nowhere): reconnecting makes it a device with its messages.
+    this.broker?.disconnectUser(username);
+    this.deps.log.info({ username, topics: candidate.topics.length }, 'pairing candidate accepted');
+    this.deps.bus.emit('candidateChanged', { username, state: 'accepted' });
+    return (await this.deps.store.accounts.get(username))!;
+  }
+
+  reject(username: string): void {
+    if (!this.candidates.reject(username)) throw new RumahError(ErrorCodes.NOT_FOUND, `no pairing candidate "${username}"`);
+    this.broker?.disconnectUser(username);
+    this.deps.bus.emit('candidateChanged', { username, state: 'rejected' });
+  }
+
+  candidateDisconnected(username: string): void {
+    if (!this.candidates.has(username)) return;
+    this.candidates.disconnected(username);
+    this.deps.bus.emit('candidateChanged', { username, state: 'pending' });
+  }
+
+  async accounts(): Promise<AccountView[]> {
+    return (await this.deps.store.accounts.list()).map((a) => ({ ...a, denied: this.acl.denied.get(a.username) }));
+  }
+
+  /** Credentials made ahead of time; the password is returned once. */
+  async createAccount(username: string, acl?: string[]): Promise<{ username: string; password: string }> {
+    if (acl) checkFilters(acl);
+    const password = await this.deps.store.accounts.create(username, 'device');
+    if (acl) await this.deps.store.accounts.setAcl(username, acl);
+    return { username, password };
+  }
+
+  async rotate(username: string): Promise<{ username: string; password: string }> {
+    const password = await this.deps.store.accounts.rotate(username);
+    this.broker?.disconnectUser(username);
+    return { username, password };
+  }
+
+  /** Revoking disconnects the device at once; its next CONNECT is refused. */
+  async revoke(username: string): Promise<{ username: string; disconnected: number }> {
+    await this.deps.store.accounts.revoke(username);
+    return { username, disconnected: this.broker?.disconnectUser(username) ?? 0 };
+  }
+
+  stop(): void {
+    this.window.stop();
+  }
+
+  private windowChanged(open: boolean, seconds: number): void {
+    this.deps.log.info({ open, seconds }, open ? 'join window opened' : 'join window closed');
+    this.deps.bus.emit('joinWindowChanged', { open, remaining: seconds });
+    // Bridges with their own join (Zigbee2MQTT permit_join) open and close with ours.
+    for (const convention of this.deps.conventions()) {
+      for (const msg of convention.joinWindowMessages?.(open, seconds) ?? []) void this.broker?.publish(msg).catch(() => undefined);
+    }
+    if (!open) for (const c of this.candidates.list()) if (c.connected) this.broker?.disconnectUser(c.username);
+  }
+}
+
+function checkFilters(filters: string[]): void {
+  const problems = filters.map((f, i) => [i, filterError(f)] as const).filter(([, e]) => e);
+  if (problems.length) throw new RumahError(ErrorCodes.BAD_REQUEST, problems.map(([i, e]) => `acl[${i}]: ${e}`).join('; '));
+}
