@@ -21,6 +21,8 @@ import { createApp } from './http/app.js';
 import { hubMetrics, hubHealth } from './ops.js';
 import { conventionFactories } from '../devices/conventions.js';
 import { DevicePersister } from './store/device-persister.js';
+import { PairingApi } from './api/pairing.js';
+import { PairingAuthenticator } from '../devices/pairing/authenticator.js';
 import { createSqlitePersistence, type SqlitePersistence } from './mqtt/persistence/sqlite-persistence.js';
 
 export interface HubOptions {
@@ -59,6 +61,7 @@ export class Hub {
   runtime?: Runtime;
   setupCode?: string;
   persistence?: SqlitePersistence;
+  pairing!: PairingApi;
   private tcp?: net.Server;
   private http?: http.Server;
   private persister?: DevicePersister;
@@ -108,12 +111,18 @@ export class Hub {
       // aedes never destroys its persistence; this runs after the broker's stop (stops run in reverse).
       this.stops.push(() => this.persistence?.destroy());
     }
+    this.pairing = new PairingApi({ store: this.store, bus: this.bus, log: log.child({ module: 'pairing' }), conventions: () => this.registry.conventions });
+    const authenticator = new PairingAuthenticator(this.auth, this.pairing.window, this.pairing.candidates, (username) => this.bus.emit('candidateChanged', { username, state: 'pending' }));
     this.broker = await Broker.create({
-      config: config.mqtt, log: brokerLog, bus: this.bus, auth: this.auth,
+      config: config.mqtt, log: brokerLog, bus: this.bus, auth: authenticator, acl: this.pairing.acl,
       persistence: this.persistence, durable: this.persistence !== undefined,
     });
+    this.pairing.attachBroker(this.broker);
+    this.pairing.acl.attach(this.bus, this.registry);
+    this.bus.on('clientDisconnected', 'pairing', (e) => e.username && this.pairing.candidateDisconnected(e.username));
     await this.broker.start();
     this.stops.push(() => this.broker.stop());
+    this.stops.push(() => this.pairing.stop());
 
     this.devices = new DevicesApi({
       registry: this.registry, states: this.states, broker: this.broker, bus: this.bus,
@@ -127,7 +136,7 @@ export class Hub {
     const app = createApp({
       log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: false,
       ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
-      deviceAdmin: new DeviceAdminApi(this.registry), users: this.users,
+      deviceAdmin: new DeviceAdminApi(this.registry), users: this.users, pairing: this.pairing,
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
       sessionEnded: (token) => this.realtime.endSession(token),
     });
@@ -145,6 +154,7 @@ export class Hub {
     this.tcp = tcp.server;
     this.stops.push(() => closeServer(this.tcp));
 
+    await this.replayRetained();
     for (const convention of this.registry.conventions) {
       for (const msg of convention.startMessages?.() ?? []) await this.broker.publish(msg);
     }
@@ -152,6 +162,19 @@ export class Hub {
     this.runtime = { mqttPort: tcp.port, httpPort, bind: config.bind, pid: process.pid, startedAt: Date.now() };
     fs.writeFileSync(path.join(config.dataDir, 'runtime.json'), JSON.stringify(this.runtime, null, 2) + '\n');
     return this.runtime;
+  }
+
+  /**
+   * Conventions learn devices from retained discovery messages; after a restart they must see them again, or
+   * nothing they announced could be commanded. The registry's devices and states are already restored, so this
+   * changes only what changed while the hub was down.
+   */
+  private async replayRetained(): Promise<void> {
+    const persistence = (this.broker.aedes as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer; qos: 0 | 1 | 2 }> } }).persistence;
+    for await (const packet of persistence.createRetainedStream('#')) {
+      if (packet.topic.startsWith('$')) continue;
+      this.registry.handleMessage({ topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true });
+    }
   }
 
   /** Stops in reverse order of start; idempotent. History queued in memory is flushed before the DB closes. */
