@@ -102,7 +102,9 @@ export class HistoryWriter {
       return;
     }
     this.queue.push(change);
-    if (this.queue.length - this.head >= this.batchSize && this.timer && !this.immediate) {
+    // Group commit: the first change after an idle moment is written on the next turn (a row a few ms after the
+    // report); while a batch is being written, later changes gather for the next one, so batches grow with load.
+    if (this.timer && !this.immediate && !this.draining && this.retryAt <= Date.now()) {
       this.immediate = setImmediate(() => {
         this.immediate = undefined;
         this.kick();
