@@ -27,10 +27,19 @@ export function requireAuth(auth: AuthApi, role: Role = 'member'): RequestHandle
     if (role === 'admin' && principal.role !== 'admin') throw new RumahError(ErrorCodes.FORBIDDEN, 'this needs an admin');
     // Cookie-authenticated writes must be JSON: a cross-site form cannot send that without a CORS preflight,
     // which we never grant, so this (with SameSite=Strict) is the CSRF protection.
-    if (principal.via === 'session' && !['GET', 'HEAD', 'OPTIONS'].includes(req.method) && !req.is('application/json')) {
+    // DELETE is exempt: an HTML form cannot send it, and a cross-site fetch of it needs the preflight too.
+    if (principal.via === 'session' && ['POST', 'PUT', 'PATCH'].includes(req.method) && !req.is('application/json')) {
       throw new RumahError(ErrorCodes.FORBIDDEN, 'state-changing requests must send Content-Type: application/json');
     }
     req.principal = principal;
+    next();
+  };
+}
+
+/** After requireAuth: refuses a principal below `role` (members may control devices, not administer). */
+export function requireRole(role: Role): RequestHandler {
+  return (req, _res, next) => {
+    if (role === 'admin' && req.principal?.role !== 'admin') throw new RumahError(ErrorCodes.FORBIDDEN, 'this needs an admin');
     next();
   };
 }

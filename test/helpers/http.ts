@@ -3,6 +3,7 @@ import { adminPassword } from './hub.js';
 export interface Api {
   get(path: string): Promise<{ status: number; body: any }>;
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  del(path: string): Promise<{ status: number; body: any }>;
 }
 
 /** An HTTP client that logs in as the admin and keeps the session cookie. */
@@ -31,5 +32,5 @@ export function client(httpUrl: string, headers: Record<string, string> = {}): A
     }
     return { status: res.status, body: parsed as any };
   };
-  return { get: (p) => call('GET', p), post: (p, b, h) => call('POST', p, b, h) };
+  return { get: (p) => call('GET', p), post: (p, b, h) => call('POST', p, b, h), del: (p) => call('DELETE', p) };
 }
