@@ -9,6 +9,7 @@ import { ErrorCodes, RumahError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { Registry } from './core/registry.js';
 import { StateStore } from './core/state-store.js';
+import { DeviceLog } from './core/device-log.js';
 import { Broker } from './mqtt/broker.js';
 import { attachWebSocket, listenTcp } from './mqtt/listeners.js';
 import { openStore, type Store } from './store/index.js';
@@ -51,6 +52,7 @@ export interface Runtime {
 export class Hub {
   readonly bus: EventBus;
   readonly states: StateStore;
+  readonly deviceLog = new DeviceLog();
   store!: Store;
   registry!: Registry;
   broker!: Broker;
@@ -111,7 +113,8 @@ export class Hub {
       // aedes never destroys its persistence; this runs after the broker's stop (stops run in reverse).
       this.stops.push(() => this.persistence?.destroy());
     }
-    this.pairing = new PairingApi({ store: this.store, bus: this.bus, log: log.child({ module: 'pairing' }), conventions: () => this.registry.conventions });
+    this.deviceLog.attach(this.bus);
+    this.pairing = new PairingApi({ store: this.store, bus: this.bus, log: log.child({ module: 'pairing' }), conventions: () => this.registry.conventions, deviceLog: this.deviceLog });
     const authenticator = new PairingAuthenticator(this.auth, this.pairing.window, this.pairing.candidates, (username) => this.bus.emit('candidateChanged', { username, state: 'pending' }));
     this.broker = await Broker.create({
       config: config.mqtt, log: brokerLog, bus: this.bus, auth: authenticator, acl: this.pairing.acl,
@@ -126,7 +129,7 @@ export class Hub {
 
     this.devices = new DevicesApi({
       registry: this.registry, states: this.states, broker: this.broker, bus: this.bus,
-      history: this.store.history, flushHistory: () => this.store.writer.flush(),
+      history: this.store.history, flushHistory: () => this.store.writer.flush(), deviceLog: this.deviceLog,
     });
 
     this.realtime = new RealtimeServer({

@@ -5,6 +5,7 @@ import type { Registry } from '../core/registry.js';
 import type { StateStore } from '../core/state-store.js';
 import type { Broker } from '../mqtt/broker.js';
 import type { HistoryRepo } from '../store/history-repo.js';
+import type { DeviceLog, LogEntry } from '../core/device-log.js';
 
 export interface DeviceView extends Device {
   state: DeviceState;
@@ -18,6 +19,7 @@ export interface DevicesApiDeps {
   history: HistoryRepo;
   /** Writes still queued for the history table: flushed before a history query so it sees every change. */
   flushHistory: () => Promise<void>;
+  deviceLog: DeviceLog;
 }
 
 /**
@@ -42,6 +44,11 @@ export class DevicesApi {
     }
     await this.deps.flushHistory();
     return this.deps.history.query(device.id, property, from ?? 0, to ?? Date.now(), limit);
+  }
+
+  /** Why the device's recent messages were refused, newest last. */
+  log(id: string): LogEntry[] {
+    return this.deps.deviceLog.forDevice(this.device(id).id);
   }
 
   /** The one command path: capability check, convention encoder, broker publish. */

@@ -9,6 +9,7 @@ import { JoinWindow } from '../../devices/pairing/join-window.js';
 import { DeviceAcl, type DenialCount } from '../../devices/pairing/acl.js';
 import { filterError } from '../mqtt/topics.js';
 import type { Convention } from '../../devices/convention.js';
+import type { DeviceLog, LogEntry } from '../core/device-log.js';
 
 export interface PairingState {
   open: boolean;
@@ -32,7 +33,7 @@ export class PairingApi {
   readonly acl: DeviceAcl;
   private broker?: Broker;
 
-  constructor(private readonly deps: { store: Store; bus: EventBus; log: Logger; conventions: () => readonly Convention[] }) {
+  constructor(private readonly deps: { store: Store; bus: EventBus; log: Logger; conventions: () => readonly Convention[]; deviceLog: DeviceLog }) {
     this.window = new JoinWindow((open, seconds) => this.windowChanged(open, seconds));
     this.acl = new DeviceAcl(this.candidates, (username) => deps.bus.emit('candidateChanged', { username, state: 'pending' }));
   }
@@ -87,6 +88,10 @@ export class PairingApi {
 
   async accounts(): Promise<AccountView[]> {
     return (await this.deps.store.accounts.list()).map((a) => ({ ...a, denied: this.acl.denied.get(a.username) }));
+  }
+
+  accountLog(username: string): LogEntry[] {
+    return this.deps.deviceLog.forAccount(username);
   }
 
   /** Credentials made ahead of time; the password is returned once. */

@@ -20,7 +20,7 @@ export interface HubEvents {
   /** A pairing candidate appeared, changed (published, disconnected) or was decided. */
   candidateChanged: { username: string; state: 'pending' | 'accepted' | 'rejected' };
   /** A device message that a parser refused or a limit dropped: shown in the device's log. */
-  deviceRejected: { topic: string; username?: string; reason: string };
+  deviceRejected: { topic: string; username?: string; deviceId?: string; reason: string };
 }
 
 export interface MqttMessage {

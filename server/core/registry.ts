@@ -73,7 +73,7 @@ export class Registry {
     if (update.rejected) {
       this.counters.rejected++;
       log.info({ topic: msg.topic, username: msg.username, reason: update.rejected.reason }, 'device message rejected');
-      bus.emit('deviceRejected', { topic: msg.topic, username: msg.username, reason: update.rejected.reason });
+      bus.emit('deviceRejected', { topic: msg.topic, username: msg.username, deviceId: update.rejected.deviceId, reason: update.rejected.reason });
     }
     const accepted = new Set<string>();
     for (const descriptor of update.devices ?? []) {

@@ -77,3 +77,34 @@ test('a Zigbee2MQTT device that also announces Home Assistant discovery appears 
   assert.equal(hub.hub.registry.size, before, 'no second device');
   assert.ok(hub.hub.registry.get('zigbee2mqtt_0x0017880104e45517'));
 });
+
+test('bad discovery payloads are rejected with a reason in the device\'s and the account\'s log; the hub goes on', async (t) => {
+  const hub = await startHub({ mqtt: { maxPacketSize: 2_000_000 } as never });
+  t.after(() => hub.stop());
+  const creds = { username: 'bad-bridge', password: await hub.hub.store.accounts.create('bad-bridge', 'device') };
+  const client = await connect(hub.mqttUrl, creds);
+  t.after(() => end(client));
+  const bad: Array<[string, string]> = [
+    ['homeassistant/sensor/broken1/config', JSON.stringify({ name: 'No state topic', uniq_id: 'broken1', dev: { ids: ['broken-dev'] } })],
+    ['homeassistant/teleporter/x1/config', JSON.stringify({ name: 'Unknown component', uniq_id: 'x1', stat_t: 'a/b' })],
+    ['homeassistant/sensor/wrongtype/config', JSON.stringify({ name: 5, uniq_id: 'wrongtype', stat_t: 42 })],
+    ['homeassistant/sensor/huge/config', JSON.stringify({ name: 'Huge', uniq_id: 'huge', stat_t: 'x/y', pad: 'x'.repeat(1_000_000) })],
+    ['homeassistant/sensor/notjson/config', '{"name": '],
+  ];
+  for (const [topic, payload] of bad) await publish(client, topic, payload);
+  const api = (await import('../helpers/http.js')).loginAsAdmin;
+  const admin = await api(hub.httpUrl);
+  const log = await waitFor(async () => {
+    const entries = (await admin.get('/api/accounts/bad-bridge/log')).body.entries as Array<{ topic: string; reason: string }>;
+    return entries.length >= bad.length ? entries : undefined;
+  }, 5000, 'a log entry per bad payload');
+  assert.deepEqual(log.map((e) => e.topic), bad.map(([topic]) => topic));
+  for (const e of log) assert.ok(e.reason.length > 10, `a reason: ${e.reason}`);
+  assert.equal(hub.hub.registry.list().filter((d) => d.convention === 'homeassistant').length, 0);
+  // The hub still works, and a known device's own log shows what it sent wrong.
+  await publish(client, 'ourhome/groundfloor/hall/light', 'on');
+  await waitFor(() => hub.hub.registry.get('ourhome-groundfloor-hall-light'));
+  await publish(client, 'ourhome/groundfloor/hall/light/status', 'gone fishing');
+  const deviceLog = await waitFor(async () => (await admin.get('/api/devices/ourhome-groundfloor-hall-light/log')).body.entries[0]);
+  assert.match(deviceLog.reason, /availability payload must be "online" or "offline", got "gone fishing"/);
+});

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { DeviceAdminApi } from '../../api/device-admin.js';
 import type { DevicesApi } from '../../api/devices.js';
+import { requireRole } from '../auth-middleware.js';
 import { parseBody } from '../validate.js';
 
 const historyQuery = z.object({
@@ -10,12 +12,15 @@ const historyQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).optional(),
 });
 const commandBody = z.object({ property: z.string().min(1).max(256), value: z.unknown() });
+const area = z.string().max(128).nullable().optional();
+const patchBody = z.strictObject({ name: z.string().min(1).max(128).optional(), floor: area, room: area });
 
 /** Routes only translate HTTP to the devices API. */
-export function deviceRoutes(devices: DevicesApi): Router {
+export function deviceRoutes(devices: DevicesApi, admin: DeviceAdminApi): Router {
   const router = Router();
   router.get('/', (_req, res) => void res.json({ devices: devices.list() }));
   router.get('/:id', (req, res) => void res.json({ device: devices.get(req.params.id) }));
+  router.get('/:id/log', (req, res) => void res.json({ entries: devices.log(req.params.id as string) }));
   router.get('/:id/history', async (req, res) => {
     const q = parseBody(historyQuery, req.query);
     const points = await devices.history(req.params.id, q.property, q.from, q.to, q.limit);
@@ -25,6 +30,14 @@ export function deviceRoutes(devices: DevicesApi): Router {
     const body = parseBody(commandBody, req.body);
     const sent = await devices.command(req.params.id, body.property, body.value, { kind: 'user', id: req.principal?.username });
     res.status(202).json({ ok: true, pending: true, ...sent });
+  });
+  router.patch('/:id', requireRole('admin'), (req, res) => {
+    const device = admin.update(String(req.params.id), parseBody(patchBody, req.body));
+    res.json({ device: devices.get(device.id) });
+  });
+  router.delete('/:id', requireRole('admin'), (req, res) => {
+    admin.remove(String(req.params.id));
+    res.json({ ok: true });
   });
   return router;
 }

@@ -30,6 +30,7 @@ export function accountRoutes(pairing: PairingApi): Router {
     const body = parseBody(accountBody, req.body);
     res.status(201).json(await pairing.createAccount(body.username, body.acl));
   });
+  router.get('/:username/log', (req, res) => void res.json({ entries: pairing.accountLog(req.params.username as string) }));
   router.post('/:username/rotate', async (req, res) => void res.json(await pairing.rotate(req.params.username as string)));
   router.delete('/:username', async (req, res) => void res.json(await pairing.revoke(req.params.username as string)));
   return router;
