@@ -1,10 +1,15 @@
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
+import { callHub, runningHub } from './hub-client.js';
 
 export interface CliContext {
   store: Store;
   args: string[];
+  dataDir: string;
   role?: string;
+  /** `pair --for N` */
+  seconds?: string;
+  close?: boolean;
 }
 
 export interface CliCommand {
@@ -45,10 +50,28 @@ export const commands: CliCommand[] = [
     },
   },
   {
-    words: ['devices', 'revoke'], args: 1, usage: 'devices revoke NAME', help: 'revoke a device\'s credentials',
-    async run({ store, args }) {
+    words: ['devices', 'revoke'], args: 1, usage: 'devices revoke NAME', help: 'revoke a device\'s credentials (a running hub disconnects it)',
+    async run({ store, args, dataDir }) {
+      // Through the running hub when there is one, so the device is disconnected at once, not only refused later.
+      if (runningHub(dataDir)) {
+        const out = (await callHub(store, dataDir, 'DELETE', `/api/accounts/${encodeURIComponent(args[0]!)}`)) as { disconnected: number };
+        return { text: `revoked ${args[0]} (${out.disconnected} connection(s) closed)`, json: { username: args[0], revoked: true, disconnected: out.disconnected } };
+      }
       await store.accounts.revoke(args[0]!);
       return { text: `revoked ${args[0]}`, json: { username: args[0], revoked: true } };
+    },
+  },
+  {
+    words: ['pair'], args: 0, usage: 'pair --for SECONDS | pair --close', help: 'open (or close) the running hub\'s join window for new devices',
+    async run({ store, dataDir, seconds, close }) {
+      if (close) {
+        await callHub(store, dataDir, 'POST', '/api/pairing/close', {});
+        return { text: 'join window closed', json: { open: false } };
+      }
+      const n = Number(seconds ?? '120');
+      if (!Number.isInteger(n) || n < 1 || n > 3600) throw new RumahError(ErrorCodes.BAD_REQUEST, '--for takes whole seconds from 1 to 3600');
+      const state = (await callHub(store, dataDir, 'POST', '/api/pairing/open', { seconds: n })) as { remaining: number };
+      return { text: `join window open for ${state.remaining} s: new devices may connect with any username and password; accept them in the dashboard or with the API`, json: state };
     },
   },
   {

@@ -30,6 +30,19 @@ test('the CLI makes device credentials; mosquitto_pub with them makes a device; 
   const light = await waitFor(async () => (await api.get('/api/devices/ourhome-groundfloor-livingroom-light')).body.device, 5000, 'light device');
   assert.deepEqual([light.home, light.floor, light.room, light.state.light.value, light.commandTopic], ['ourhome', 'groundfloor', 'livingroom', true, 'ourhome/groundfloor/livingroom/light/set']);
 
+  // The CLI reaches the running hub: open the join window; revoke a device (disconnected at once).
+  const pair = await runCli(['pair', '--for', '30', '--data', dataDir]);
+  assert.equal(pair.code, 0, pair.stderr);
+  assert.match(pair.stdout, /join window open for 30 s/);
+  assert.equal((await api.get('/api/pairing')).body.open, true);
+  const other = JSON.parse((await runCli(['devices', 'add', 'hall-sensor', '--json', '--data', dataDir])).stdout);
+  const sub = exec('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(hub.runtime.mqttPort), '-u', other.username, '-P', other.password, '-t', 'ourhome/groundfloor/hall/light/set', '-C', '1', '-W', '10']).catch((e: { code: number }) => e);
+  await waitFor(async () => (await api.get('/metrics')).body.match(/^rumah_mqtt_clients 1$/m), 5000, 'mosquitto_sub connected');
+  const revoked = await runCli(['devices', 'revoke', 'hall-sensor', '--json', '--data', dataDir]);
+  assert.equal(JSON.parse(revoked.stdout).disconnected, 1, revoked.stderr);
+  assert.notEqual(((await sub) as { code?: number }).code ?? 0, 0, 'mosquitto_sub was cut off');
+  assert.equal((await runCli(['tokens', 'list', '--json', '--data', dataDir])).stdout.includes('cli-'), false, 'no CLI token is left behind');
+
   // A burst of changes right before the signal: all of them must be in history after the restart.
   const values = Array.from({ length: 200 }, (_, i) => (20 + i / 10).toFixed(1));
   await exec('sh', ['-c', `for v in ${values.join(' ')}; do echo $v; done | mosquitto_pub -h 127.0.0.1 -p ${hub.runtime.mqttPort} -u ${creds.username} -P '${creds.password}' -q 1 -t ourhome/firstfloor/kitchen/temperature -l`]);
