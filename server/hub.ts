@@ -92,6 +92,7 @@ export class Hub {
       conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id) })),
     });
     this.registry.restore(await this.store.devices.all());
+    this.stops.push(() => this.registry.stop());
     for (const row of await this.store.state.all()) this.states.restore(row.deviceId, row.property, row.state);
 
     this.persister = new DevicePersister(this.store.devices, log.child({ module: 'store' }));

@@ -4,6 +4,7 @@ import type { MqttMessage } from './events.js';
 import type { Logger } from './logger.js';
 import type { Availability, Capability, Cause, Device } from './model.js';
 import type { StateStore } from './state-store.js';
+import { Expiry } from './expiry.js';
 
 export interface RegistryOptions {
   bus: EventBus;
@@ -27,9 +28,18 @@ export class Registry {
   private readonly limitWarned = new Map<string, number>();
   readonly counters = { rejected: 0, capped: 0 };
   private readonly now: () => number;
+  private readonly expiry: Expiry;
 
   constructor(private readonly opts: RegistryOptions) {
     this.now = opts.now ?? Date.now;
+    this.expiry = new Expiry((id) => {
+      const device = this.devices.get(id);
+      if (device) this.setAvailability(device, 'offline', this.now());
+    }, this.now);
+  }
+
+  stop(): void {
+    this.expiry.stop();
   }
 
   /** Devices saved before a restart. Their availability is unknown until they speak again. */
@@ -86,6 +96,7 @@ export class Registry {
       const device = this.get(deviceId);
       if (!device) continue;
       device.lastSeen = ts;
+      this.expiry.touch(device);
       if (msg.clientId) this.reporter.set(device.id, msg.clientId);
       // A device that reports is there, unless it says otherwise on its availability topic.
       if (device.availability === 'unknown') this.setAvailability(device, 'online', ts);
@@ -110,6 +121,7 @@ export class Registry {
     for (const [alias, target] of this.aliases) if (target === device.id) this.aliases.delete(alias);
     if (device.owner) this.perOwner.set(device.owner, Math.max(0, (this.perOwner.get(device.owner) ?? 1) - 1));
     this.reporter.delete(device.id);
+    this.expiry.forget(device.id);
     this.opts.states.remove(device.id);
     this.opts.bus.emit('deviceRemoved', { deviceId: device.id });
     return true;

@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Expiry } from '../../../server/core/expiry.js';
+import type { Device } from '../../../server/core/model.js';
+
+const device = (id: string, expireAfter?: number): Device => ({
+  id, name: id, convention: 'homeassistant', topic: id, availability: 'online', createdAt: 0,
+  capabilities: [{ property: 'temperature', kind: 'numeric', access: { reported: true, settable: false, readable: false }, ...(expireAfter ? { expireAfter } : {}) } as Device['capabilities'][number]],
+});
+
+test('expire_after: silent devices expire, reporting ones do not, devices without it never', () => {
+  let now = 0;
+  const expired: string[] = [];
+  const expiry = new Expiry((id) => expired.push(id), () => now);
+  expiry.touch(device('a', 60));
+  expiry.touch(device('b', 60));
+  expiry.touch(device('c'));
+  now = 59_000;
+  expiry.touch(device('b', 60)); // b reports again
+  expiry.sweep();
+  assert.deepEqual(expired, []);
+  now = 60_000;
+  expiry.sweep();
+  assert.deepEqual(expired, ['a']);
+  now = 200_000;
+  expiry.sweep();
+  assert.deepEqual(expired, ['a', 'b'], 'each expires once; c has no expire_after');
+  expiry.stop();
+});
