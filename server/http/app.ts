@@ -1,19 +1,32 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../core/logger.js';
 import type { AuthApi } from '../api/auth.js';
+import type { DeviceAdminApi } from '../api/device-admin.js';
 import type { DevicesApi } from '../api/devices.js';
+import type { UsersApi } from '../api/users.js';
 import { requireAuth } from './auth-middleware.js';
 import { errorHandler } from './errors.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { opsRoutes, type OpsSource } from './routes/ops.js';
+import { userRoutes } from './routes/users.js';
+import { accountRoutes, pairingRoutes } from './routes/pairing.js';
+import type { PairingApi } from '../api/pairing.js';
+import { webRoutes } from './routes/web.js';
 
 export interface HttpDeps {
   log: Logger;
   auth: AuthApi;
   devices: DevicesApi;
+  deviceAdmin: DeviceAdminApi;
+  users: UsersApi;
+  pairing: PairingApi;
   ops: OpsSource;
   secureCookies: boolean;
+  /** The built dashboard (dist/web): index.html and assets/. */
+  webRoot: string;
+  /** A session ended by logout: its live sockets close. */
+  sessionEnded?: (token: string) => void;
 }
 
 export function createApp(deps: HttpDeps): Express {
@@ -26,9 +39,13 @@ export function createApp(deps: HttpDeps): Express {
   });
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(opsRoutes(deps.ops));
-  app.use('/api/auth', authRoutes(deps.auth, deps.secureCookies));
-  app.use('/api/devices', requireAuth(deps.auth), deviceRoutes(deps.devices));
+  app.use('/api/auth', authRoutes(deps.auth, deps.secureCookies, { setupRequired: () => deps.users.setupRequired(), sessionEnded: deps.sessionEnded }));
+  app.use('/api/devices', requireAuth(deps.auth), deviceRoutes(deps.devices, deps.deviceAdmin));
+  app.use('/api/users', requireAuth(deps.auth, 'admin'), userRoutes(deps.users));
+  app.use('/api/pairing', requireAuth(deps.auth, 'admin'), pairingRoutes(deps.pairing));
+  app.use('/api/accounts', requireAuth(deps.auth, 'admin'), accountRoutes(deps.pairing));
   app.use('/api', (_req, res) => void res.status(404).json({ error: { code: 'RUMAH_ERR_NOT_FOUND', message: 'no such API route' } }));
+  app.use(webRoutes(deps.webRoot));
   app.use(errorHandler(deps.log));
   return app;
 }

@@ -7,7 +7,14 @@ import { parseBody } from '../validate.js';
 const loginBody = z.object({ username: z.string().min(1).max(128), password: z.string().min(1).max(1024) });
 const setupBody = loginBody.extend({ code: z.string().min(1).max(128), password: z.string().min(8).max(1024) });
 
-export function authRoutes(auth: AuthApi, secureCookies: boolean): Router {
+export interface AuthRouteHooks {
+  /** True on first run (no user yet): the dashboard shows its setup page. */
+  setupRequired?: () => Promise<boolean>;
+  /** A session was ended by logout: live sockets opened with it close too. */
+  sessionEnded?: (token: string) => void;
+}
+
+export function authRoutes(auth: AuthApi, secureCookies: boolean, hooks: AuthRouteHooks = {}): Router {
   const router = Router();
   const cookie = { httpOnly: true, sameSite: 'strict' as const, secure: secureCookies, path: '/', maxAge: 30 * 24 * 3600 * 1000 };
 
@@ -26,8 +33,16 @@ export function authRoutes(auth: AuthApi, secureCookies: boolean): Router {
 
   router.post('/logout', async (req, res) => {
     const token = sessionToken(req);
-    if (token) await auth.logout(token);
+    if (token) {
+      await auth.logout(token);
+      hooks.sessionEnded?.(token);
+    }
     res.clearCookie(sessionCookie, { path: '/' }).json({ ok: true });
+  });
+
+  // Unauthenticated on purpose: the login page must know whether to offer first-run setup instead.
+  router.get('/status', async (_req, res) => {
+    res.json({ setupRequired: (await hooks.setupRequired?.()) ?? false });
   });
 
   router.get('/me', async (req, res) => {

@@ -1,0 +1,47 @@
+import { ErrorCodes, RumahError } from '../core/errors.js';
+import type { Device } from '../core/model.js';
+import type { Registry } from '../core/registry.js';
+
+export interface DevicePatch {
+  name?: string;
+  /** null clears the area back to none. */
+  floor?: string | null;
+  room?: string | null;
+}
+
+/**
+ * Administering devices (rename, move to a room, delete): admin-only, transport-neutral. Kept apart from
+ * DevicesApi, which everyone who may control devices uses. The registry emits deviceUpdated / deviceRemoved;
+ * the store and the dashboards follow those events.
+ */
+export class DeviceAdminApi {
+  constructor(private readonly registry: Registry) {}
+
+  update(id: string, patch: DevicePatch): Device {
+    const change: Partial<Pick<Device, 'name' | 'floor' | 'room'>> = {};
+    if (patch.name !== undefined) {
+      const name = patch.name.trim();
+      if (!name) throw new RumahError(ErrorCodes.BAD_REQUEST, 'name: must not be empty');
+      change.name = name;
+    }
+    for (const key of ['floor', 'room'] as const) {
+      const value = patch[key];
+      if (value !== undefined) change[key] = value === null || value.trim() === '' ? undefined : value.trim();
+    }
+    const device = this.registry.update(id, change);
+    if (!device) throw notFound(id);
+    return device;
+  }
+
+  /**
+   * Forgets the device and its state. A device that keeps publishing comes back as new at its next message:
+   * revoke its MQTT account (`rumah devices remove`) to keep it out.
+   */
+  remove(id: string): void {
+    if (!this.registry.remove(id)) throw notFound(id);
+  }
+}
+
+function notFound(id: string): RumahError {
+  return new RumahError(ErrorCodes.NOT_FOUND, `no device "${id}"; GET /api/devices lists them`);
+}

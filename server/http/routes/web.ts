@@ -1,0 +1,49 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import express, { Router } from 'express';
+
+/**
+ * The dashboard's policy: every script and style comes from the hub itself (nothing from a CDN, so it works
+ * without internet), no inline script or style, no plugins, no framing, and connections only back to the hub
+ * (REST and the socket; 'self' covers ws: and wss: to the same host in CSP Level 3). Device names and payloads are
+ * rendered as text by the dashboard; this is the second lock if one ever reached the DOM as markup.
+ */
+export const contentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * Serves the built dashboard (scripts/build-web.mjs writes it to dist/web). Assets have content-hashed names and
+ * are cached for a year; index.html is never cached, so a new build reaches browsers on their next load. Any other
+ * GET for a page (not /api, not /socket.io, not a file) is the single-page app's: it routes in the browser.
+ */
+export function webRoutes(webRoot: string): Router {
+  const router = Router();
+  const security = { 'Content-Security-Policy': contentSecurityPolicy, 'Cross-Origin-Opener-Policy': 'same-origin' };
+  router.use('/assets', (_req, res, next) => {
+    res.set(security);
+    next();
+  }, express.static(path.join(webRoot, 'assets'), { index: false, immutable: true, maxAge: '365d', fallthrough: false }));
+
+  router.get(/^\/(?!api\/|socket\.io\/|mqtt$|assets\/)[^.]*$/, async (req, res, next) => {
+    if (!req.accepts('html')) return next();
+    let html: string;
+    try {
+      html = await fs.readFile(path.join(webRoot, 'index.html'), 'utf8');
+    } catch {
+      res.status(503).type('text/plain').send('The dashboard is not built yet: run `npm run build` (npm start does it), then reload.\n');
+      return;
+    }
+    res.set({ ...security, 'Cache-Control': 'no-cache' }).type('html').send(html);
+  });
+  return router;
+}

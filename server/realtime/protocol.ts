@@ -1,0 +1,99 @@
+// The socket.io protocol between the hub and the dashboard: every event name and payload type, defined once.
+// The browser bundle imports this file too (web/src/live/*), so it must stay free of Node imports: types, and
+// constants only.
+//
+// Flow (see docs/dashboard.md):
+//   connect (session cookie or Bearer token in the handshake; refused with connect_error otherwise)
+//   server → `snapshot`  every device with its state and pending commands, and who you are
+//   server → `deltas`    batches, at most one every `coalesceMs`; a device appears at most once per batch, with
+//                        only what changed since the previous batch
+//   client → `command`   {deviceId, property, value}, acknowledged with `{ok: true}` or `{ok: false, error, message}`
+//   server → `session`   `{ended: true}` just before the server disconnects a socket whose session ended
+
+import type { Availability, Cause, Device, DeviceState, PropertyState, StateValue } from '../core/model.js';
+
+/** Where socket.io listens; the browser connects to the same path. */
+export const socketPath = '/socket.io';
+
+/** The server sends at most one `deltas` batch per this many milliseconds: per device, at most one update. */
+export const coalesceMs = 100;
+
+/** A command not confirmed by a report within this time stops being pending and is flagged `unconfirmed`. */
+export const pendingTimeoutMs = 10_000;
+
+export type Role = 'admin' | 'member';
+
+/** A command sent to the device that its report has not confirmed yet. */
+export interface Pending {
+  value: StateValue;
+  /** When the command was published (hub clock, ms). */
+  since: number;
+  cause: Cause;
+}
+
+export interface LiveDevice extends Device {
+  state: DeviceState;
+  /** Pending commands by property. */
+  pending: Record<string, Pending>;
+}
+
+export interface Snapshot {
+  user: { username: string; role: Role };
+  devices: LiveDevice[];
+  /** The hub's clock when the snapshot was taken, to show "last seen" without trusting the browser's clock. */
+  serverTime: number;
+}
+
+/**
+ * What changed about one device since the previous batch. Fields that are absent did not change. Applying the
+ * same delta twice is harmless: every value is absolute.
+ */
+export interface DeviceDelta {
+  id: string;
+  /** The device was deleted (nothing else is set). */
+  removed?: true;
+  /** Added, or its name, area, topics or capabilities changed: the whole description, without state. */
+  device?: Device;
+  /** Changed properties only. */
+  state?: Record<string, PropertyState>;
+  /** Properties whose pending command started (a value) or ended (null: confirmed, or timed out). */
+  pending?: Record<string, Pending | null>;
+  /** Properties whose pending command timed out without a confirming report. */
+  unconfirmed?: string[];
+  availability?: Availability;
+  lastSeen?: number;
+}
+
+export interface Deltas {
+  devices: DeviceDelta[];
+  serverTime: number;
+}
+
+export interface CommandRequest {
+  deviceId: string;
+  property: string;
+  value: StateValue;
+}
+
+/** The acknowledgement of every client request. `error` is a RUMAH_ERR_… code from server/core/errors.ts. */
+export type Ack = { ok: true } | { ok: false; error: string; message: string };
+
+export interface ServerToClient {
+  snapshot(snapshot: Snapshot): void;
+  deltas(deltas: Deltas): void;
+  session(info: { ended: true }): void;
+}
+
+export interface ClientToServer {
+  command(request: CommandRequest, ack: (ack: Ack) => void): void;
+}
+
+/** The least role allowed to send each client event: members may control devices, not administer the hub. */
+export const eventRoles: Record<keyof ClientToServer, Role> = {
+  command: 'member',
+};
+
+/** `connect_error` data: the browser sends the user to the login page on UNAUTHORIZED. */
+export interface ConnectErrorData {
+  code: string;
+}

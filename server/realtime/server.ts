@@ -1,0 +1,137 @@
+import type http from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import type { AuthApi } from '../api/auth.js';
+import type { DevicesApi } from '../api/devices.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { Logger } from '../core/logger.js';
+import type { Registry } from '../core/registry.js';
+import type { StateStore } from '../core/state-store.js';
+import { DeltaCoalescer } from './coalescer.js';
+import { commandHandler } from './commands.js';
+import { PendingCommands } from './pending.js';
+import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type LiveDevice, type ServerToClient, type Snapshot } from './protocol.js';
+import { authenticateSocket, sameOrigin, type SocketData } from './socket-auth.js';
+
+export interface RealtimeDeps {
+  auth: AuthApi;
+  devices: DevicesApi;
+  registry: Registry;
+  states: StateStore;
+  bus: EventBus;
+  log: Logger;
+  /** How often open sockets' sessions are checked again (expired, logged out elsewhere, user deleted). */
+  revalidateMs?: number;
+}
+
+type LiveServer = Server<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
+export type LiveSocket = Socket<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
+
+/** Every authenticated socket joins this room; deltas are broadcast to it (encoded once for all sockets). */
+const room = 'live';
+
+/**
+ * The dashboard's live channel: socket.io on the hub's HTTP server. A snapshot on connect, then coalesced deltas;
+ * commands go through DevicesApi.command, the same path as REST and rules.
+ */
+export class RealtimeServer {
+  private io?: LiveServer;
+  private readonly pending: PendingCommands;
+  private readonly coalescer: DeltaCoalescer;
+  /** Session tokens of open sockets, to check them again later; memory only, never logged or sent. */
+  private readonly sessions = new WeakMap<object, string>();
+  private revalidator?: NodeJS.Timeout;
+  private stopping?: Promise<void>;
+
+  constructor(private readonly deps: RealtimeDeps) {
+    const { bus, registry } = deps;
+    this.coalescer = new DeltaCoalescer({
+      bus, intervalMs: coalesceMs, getDevice: (id) => registry.get(id), listDevices: () => registry.list(),
+      flush: (devices) => this.io?.to(room).emit('deltas', { devices, serverTime: Date.now() }),
+    });
+    this.pending = new PendingCommands(bus, (change) => this.coalescer.pendingChanged(change), pendingTimeoutMs,
+      (deviceId, property) => deps.states.value(deviceId, property));
+  }
+
+  start(httpServer: http.Server): void {
+    const io: LiveServer = new Server(httpServer, {
+      path: socketPath,
+      // The dashboard bundles its own client; serving another copy would be one more file to keep in step.
+      serveClient: false,
+      // MQTT over WebSocket (/mqtt) shares this server's upgrade event: leave upgrades that are not ours alone.
+      destroyUpgrade: false,
+      allowRequest: sameOrigin,
+      // Commands are small; a bigger frame is a mistake or an attack.
+      maxHttpBufferSize: 64 * 1024,
+      cors: undefined,
+    });
+    this.io = io;
+    io.use(authenticateSocket(this.deps.auth, (socket, token) => this.sessions.set(socket, token)));
+    io.on('connection', (socket) => this.connected(socket));
+    this.pending.start();
+    this.coalescer.start();
+    this.revalidator = setInterval(() => void this.revalidate(), this.deps.revalidateMs ?? 60_000);
+    this.revalidator.unref();
+  }
+
+  get connections(): number {
+    return this.io?.engine.clientsCount ?? 0;
+  }
+
+  /** Logout: the sockets opened with this session close now, not at the next revalidation. */
+  endSession(token: string): void {
+    for (const socket of this.sockets()) if (this.sessions.get(socket) === token) this.end(socket);
+  }
+
+  /** A user was deleted or demoted: their sockets close and reconnect (or not) with what they are now. */
+  endUser(username: string): void {
+    for (const socket of this.sockets()) if (socket.data.principal.username === username) this.end(socket);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.revalidator);
+      this.coalescer.stop();
+      this.pending.stop();
+      // io.close() would also close the HTTP server, which the hub closes itself: disconnect the sockets only.
+      this.io?.disconnectSockets(true);
+      this.io?.engine.close();
+    })();
+    return this.stopping;
+  }
+
+  private connected(socket: LiveSocket): void {
+    const log = this.deps.log.child({ socket: socket.id, user: socket.data.principal.username });
+    log.debug('dashboard connected');
+    socket.on('disconnect', (reason) => log.debug({ reason }, 'dashboard disconnected'));
+    socket.on('command', commandHandler(socket, this.deps.devices, log));
+    // Join before the snapshot: a delta batch emitted in between is applied on top of it, harmlessly (deltas are
+    // absolute values); joining after could lose one.
+    void socket.join(room);
+    socket.emit('snapshot', this.snapshot(socket));
+  }
+
+  private snapshot(socket: LiveSocket): Snapshot {
+    const { username, role } = socket.data.principal;
+    const devices: LiveDevice[] = this.deps.devices.list().map((d) => ({ ...d, pending: this.pending.of(d.id) }));
+    return { user: { username, role }, devices, serverTime: Date.now() };
+  }
+
+  private async revalidate(): Promise<void> {
+    for (const socket of this.sockets()) {
+      const token = this.sessions.get(socket);
+      if (!token) continue; // API tokens are checked at connect; revoking one disconnects through endUser
+      const principal = await this.deps.auth.fromSession(token).catch(() => undefined);
+      if (!principal) this.end(socket);
+      else socket.data.principal = principal;
+    }
+  }
+
+  private sockets(): LiveSocket[] {
+    return this.io ? [...this.io.of('/').sockets.values()] : [];
+  }
+
+  private end(socket: LiveSocket): void {
+    socket.emit('session', { ended: true });
+    socket.disconnect(true);
+  }
+}
