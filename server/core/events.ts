@@ -21,6 +21,8 @@ export interface HubEvents {
   candidateChanged: { username: string; state: 'pending' | 'accepted' | 'rejected' };
   /** A device message that a parser refused or a limit dropped: shown in the device's log. */
   deviceRejected: { topic: string; username?: string; deviceId?: string; reason: string };
+  /** For the dashboard: a rule's `notify` action, or the rules engine reporting a problem (a rule stopped by a guard). */
+  notification: Notification;
 }
 
 export interface MqttMessage {
@@ -40,4 +42,15 @@ export interface StateChange {
   previous: StateValue | undefined;
   ts: number;
   cause: Cause;
+}
+
+export interface Notification {
+  id: string;
+  ts: number;
+  level: 'info' | 'warning' | 'error';
+  title?: string;
+  message: string;
+  /** The rule that sent it or that it is about. */
+  ruleId?: string;
+  cause?: Cause;
 }

@@ -112,6 +112,43 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE accounts ADD COLUMN acl TEXT;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Rule traces (rules/engine/trace.ts): the last N evaluations of each rule, runs (fired = 1) and evaluations
+      -- that did not fire (fired = 0) kept apart. trace is the JSON the API returns.
+      CREATE TABLE rule_traces (
+        id TEXT PRIMARY KEY,
+        rule_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        fired INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        trace TEXT NOT NULL
+      );
+      CREATE INDEX rule_traces_rule ON rule_traces (rule_id, fired, at);
+
+      -- Durable rule timers: pending 'for' waits of triggers, delays and waits of runs. remaining_ms is written at a
+      -- clean stop: timers pause while the hub is down and resume with the time they had left.
+      CREATE TABLE rule_timers (
+        id TEXT PRIMARY KEY,
+        rule_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        due_at INTEGER NOT NULL,
+        remaining_ms INTEGER,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX rule_timers_rule ON rule_timers (rule_id);
+
+      -- The last run of each cron trigger, so catch_up knows whether a run was missed while the hub was down.
+      CREATE TABLE rule_cron (
+        rule_id TEXT NOT NULL,
+        trigger_key TEXT NOT NULL,
+        last_run INTEGER NOT NULL,
+        PRIMARY KEY (rule_id, trigger_key)
+      );
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);

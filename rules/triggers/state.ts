@@ -1,0 +1,70 @@
+// trigger: state — a device property changed (only real changes reach here: the state store drops repeats),
+// optionally from/to given values (on/off by on-ness) and held `for` a while. Without a property: any property.
+
+import { show } from '../engine/describe.js';
+import type { ExprValue } from '../expressions/index.js';
+import type { StateTrigger } from '../types.js';
+import { ForWaits } from './for-waits.js';
+import { triggerVar, type DryResult, type TriggerKind, type Vars } from './types.js';
+import { listText, matchesAny } from './values.js';
+
+/** undefined: it fires; otherwise why not. */
+function refusal(config: StateTrigger, label: string, value: ExprValue, previous: ExprValue): string | undefined {
+  if (!matchesAny(value, config.to)) return `${label} changed to ${show(value)}, not to ${listText(config.to!)}`;
+  if (!matchesAny(previous, config.from)) return `${label} changed from ${show(previous)}, not from ${listText(config.from!)}`;
+  return undefined;
+}
+
+function varsOf(ctx: { index: number; id?: string }, deviceId: string, property: string, value: ExprValue, previous: ExprValue): Vars {
+  return {
+    value, previous, device: deviceId, property,
+    trigger: triggerVar(ctx, 'state', { device: deviceId, property, to: value, from: previous }),
+  };
+}
+
+export const stateTrigger: TriggerKind<StateTrigger> = {
+  attach(ctx, config, fire) {
+    const waits = config.for ? new ForWaits(ctx, config.for, fire) : undefined;
+    const ref = ctx.devices.resolve(config.device)?.id ?? config.device;
+    const detach = ctx.feeds.state(ref, config.property, (change, cause) => {
+      const subject = `${change.deviceId}.${change.property}`;
+      const vars = varsOf(ctx, change.deviceId, change.property, change.value, change.previous);
+      if (waits?.isWaiting(subject)) {
+        // A change that still matches `to` (on → ON) keeps the wait; anything else breaks it.
+        if (config.to !== undefined && matchesAny(change.value, config.to)) return ctx.miss(`${subject} is still ${show(change.value)}: the 'for' wait goes on`, vars);
+        waits.interrupt(subject, `${subject} changed to ${show(change.value)}`);
+      }
+      const why = refusal(config, subject, change.value, change.previous);
+      if (why) return ctx.miss(why, vars);
+      const event = { vars, cause, description: `${subject} changed from ${show(change.previous)} to ${show(change.value)}` };
+      if (waits) waits.start(subject, event, event.description, change.value);
+      else fire(event);
+    });
+    // After a restart: the wait goes on if the property still has the value it changed to.
+    waits?.restore((subject, stored) => {
+      const dot = subject.lastIndexOf('.');
+      const now = ctx.devices.value(subject.slice(0, dot), subject.slice(dot + 1));
+      const ok = config.to !== undefined ? matchesAny(now, config.to) : JSON.stringify(now) === JSON.stringify(stored);
+      return ok ? { holds: true } : { holds: false, why: `${subject} is now ${show(now)}` };
+    });
+    return () => {
+      detach();
+      waits?.release();
+    };
+  },
+
+  test(ctx, config, input): DryResult {
+    if (input.kind !== 'state') return { fired: false, reason: 'a state trigger fires on state changes: give {device, property, value}' };
+    const device = ctx.devices.resolve(input.device);
+    const target = ctx.devices.resolve(config.device);
+    if ((device?.id ?? input.device) !== (target?.id ?? config.device)) return { fired: false, reason: `the change is of ${input.device}, not ${config.device}` };
+    const property = input.property ?? (device ? ctx.devices.mainProperty(device) : undefined) ?? 'state';
+    if (config.property !== undefined && property !== config.property) return { fired: false, reason: `the change is of ${property}, not ${config.property}` };
+    const previous = input.previous !== undefined ? input.previous : device ? ctx.devices.value(device.id, property) : undefined;
+    const label = `${device?.id ?? input.device}.${property}`;
+    const why = refusal(config, label, input.value, previous);
+    if (why) return { fired: false, reason: why };
+    const vars = varsOf(ctx, device?.id ?? input.device, property, input.value, previous);
+    return { fired: true, vars, description: `${label} changed from ${show(previous)} to ${show(input.value)}`, ...(config.for ? { note: 'fires only if the value holds for the \'for\' time' } : {}) };
+  },
+};
