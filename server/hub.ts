@@ -25,6 +25,10 @@ import { DevicePersister } from './store/device-persister.js';
 import { PairingApi } from './api/pairing.js';
 import { PairingAuthenticator } from '../devices/pairing/authenticator.js';
 import { createSqlitePersistence, type SqlitePersistence } from './mqtt/persistence/sqlite-persistence.js';
+import { RulesApi } from './api/rules.js';
+import { CauseTracker } from '../rules/engine/cause-tracker.js';
+import type { Clock } from '../rules/engine/clock.js';
+import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -36,6 +40,10 @@ export interface HubOptions {
   now?: () => number;
   /** Test seam: SQLite's max_page_count on broker.db stands in for a full disk. */
   brokerStoreMaxPages?: number;
+  /** The rules engine's clock: tests move `for`, delays and schedules forward by hand. */
+  clock?: Clock;
+  /** Rules engine tuning (guard limits, traces kept, reload debounce): tests and benchmarks. */
+  rules?: Pick<RulesEngineOptions, 'limits' | 'keepTraces' | 'watchDebounceMs' | 'traceFlushMs'>;
 }
 
 export interface Runtime {
@@ -64,6 +72,9 @@ export class Hub {
   setupCode?: string;
   persistence?: SqlitePersistence;
   pairing!: PairingApi;
+  rules!: RulesEngine;
+  /** Carries rules' causes through the broker to the state changes they make (loop guard, traces). */
+  readonly ruleCauses = new CauseTracker();
   private tcp?: net.Server;
   private http?: http.Server;
   private persister?: DevicePersister;
@@ -99,6 +110,8 @@ export class Hub {
     this.persister.attach(this.bus, this.registry);
     this.stops.push(() => this.persister?.stop());
     this.bus.on('stateChanged', 'history', (change) => this.store.writer.enqueue(change));
+    // Before the registry: a message a rule published must be known as the rule's while the registry parses it.
+    this.bus.on('message', 'rule-causes', (msg) => this.ruleCauses.enter(msg));
     this.bus.on('message', 'registry', (msg) => this.registry.handleMessage(msg));
     this.bus.on('clientDisconnected', 'registry', (e) => {
       if (e.reason !== 'closed') this.registry.clientLost(e.clientId);
@@ -133,6 +146,15 @@ export class Hub {
       history: this.store.history, flushHistory: () => this.store.writer.flush(), deviceLog: this.deviceLog,
     });
 
+    this.rules = new RulesEngine({
+      dir: path.join(config.dataDir, 'rules'), bus: this.bus, registry: this.registry, states: this.states, broker: this.broker,
+      commander: this.devices, tracker: this.ruleCauses, db: this.store.db, log: log.child({ module: 'rules' }), clock: this.opts.clock,
+      timezone: config.location?.timezone, ...this.opts.rules,
+      ...(config.location?.latitude !== undefined && config.location.longitude !== undefined ? { location: { latitude: config.location.latitude, longitude: config.location.longitude } } : {}),
+    });
+    await this.rules.start();
+    this.stops.push(() => this.rules.stop());
+
     this.realtime = new RealtimeServer({
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
     });
@@ -142,7 +164,7 @@ export class Hub {
       ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
       deviceAdmin: new DeviceAdminApi(this.registry), users: this.users, pairing: this.pairing,
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
-      sessionEnded: (token) => this.realtime.endSession(token),
+      sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules),
     });
     this.http = http.createServer(app);
     this.realtime.start(this.http);
@@ -162,6 +184,8 @@ export class Hub {
     for (const convention of this.registry.conventions) {
       for (const msg of convention.startMessages?.() ?? []) await this.broker.publish(msg);
     }
+
+    this.rules.hubStarted();
 
     this.runtime = { mqttPort: tcp.port, httpPort, bind: config.bind, pid: process.pid, startedAt: Date.now() };
     fs.writeFileSync(path.join(config.dataDir, 'runtime.json'), JSON.stringify(this.runtime, null, 2) + '\n');

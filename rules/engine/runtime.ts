@@ -15,7 +15,7 @@ import { describeCause, humanDuration } from './describe.js';
 import { FloodGuard, loopGuard, type GuardLimits } from './guards.js';
 import { KeepBlock } from './keep.js';
 import { Run, type RunDeps, type RunSnapshot } from './run.js';
-import type { TimerRow } from './store.js';
+import { cronKey, type TimerRow } from './store.js';
 import { traceVars, type TraceHandle, type TraceRecorder, type TraceTrigger } from './trace.js';
 
 export interface RuntimeDeps extends RunDeps {
@@ -244,7 +244,9 @@ export class RuleRuntime {
     const info: TraceTrigger = { index, kind: trigger.trigger, ...(trigger.id !== undefined ? { id: trigger.id } : {}) };
     return {
       ruleId: this.rule.id, index, path, key: `${index}:${hash(trigger)}`, clock: deps.clock, devices: deps.devices, feeds: deps.feeds,
-      timers: deps.timers, timezone: deps.timezone, location: deps.location, log: this.log, cron: deps.cron,
+      timers: deps.timers, timezone: deps.timezone, location: deps.location, log: this.log,
+      // Cron last runs are stored per rule and trigger key.
+      cron: { last: (key) => deps.cron.last(cronKey(this.rule.id, key)), set: (key, at) => deps.cron.set(cronKey(this.rule.id, key), at) },
       ...(trigger.id !== undefined ? { id: trigger.id } : {}),
       miss: (reason, vars, error) => {
         this.counters.evaluations++;

@@ -48,8 +48,30 @@ export const configSchema = z
         maxQueue: z.number().int().min(100),
       })
       .strict(),
+    /**
+     * Where the house is: sun triggers need latitude and longitude; timezone is the zone of cron triggers and time
+     * conditions (default: the system's). Optional as a whole, so configs written before it stay valid.
+     */
+    location: z
+      .object({
+        latitude: z.number().min(-90).max(90).optional(),
+        longitude: z.number().min(-180).max(180).optional(),
+        timezone: z.string().refine(isTimeZone, { message: 'unknown time zone: use an IANA name such as Europe/Amsterdam or UTC' }).optional(),
+      })
+      .strict()
+      .refine((l) => (l.latitude === undefined) === (l.longitude === undefined), { message: 'give latitude and longitude together' })
+      .optional(),
   })
   .strict();
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -13,6 +13,8 @@ import { userRoutes } from './routes/users.js';
 import { accountRoutes, pairingRoutes } from './routes/pairing.js';
 import type { PairingApi } from '../api/pairing.js';
 import { webRoutes } from './routes/web.js';
+import { ruleRoutes } from './routes/rules.js';
+import type { RulesApi } from '../api/rules.js';
 
 export interface HttpDeps {
   log: Logger;
@@ -27,6 +29,8 @@ export interface HttpDeps {
   webRoot: string;
   /** A session ended by logout: its live sockets close. */
   sessionEnded?: (token: string) => void;
+  /** Automation rules (docs/rules-api.md): members read, admins change. */
+  rules?: RulesApi;
 }
 
 export function createApp(deps: HttpDeps): Express {
@@ -44,6 +48,7 @@ export function createApp(deps: HttpDeps): Express {
   app.use('/api/users', requireAuth(deps.auth, 'admin'), userRoutes(deps.users));
   app.use('/api/pairing', requireAuth(deps.auth, 'admin'), pairingRoutes(deps.pairing));
   app.use('/api/accounts', requireAuth(deps.auth, 'admin'), accountRoutes(deps.pairing));
+  if (deps.rules) app.use('/api/rules', requireAuth(deps.auth), ruleRoutes(deps.rules));
   app.use('/api', (_req, res) => void res.status(404).json({ error: { code: 'RUMAH_ERR_NOT_FOUND', message: 'no such API route' } }));
   app.use(webRoutes(deps.webRoot));
   app.use(errorHandler(deps.log));

@@ -1,0 +1,306 @@
+// The rules engine: builds its parts (device index, feeds, timers, traces, rule set), wires them to the hub's bus,
+// and owns their lifecycle. start() loads every rule file and attaches triggers; hubStarted() fires start triggers,
+// keep blocks and cron catch-ups once the hub is up; stop() pauses durable timers (they resume at the next start),
+// writes the last traces and detaches everything.
+
+import fs from 'node:fs';
+import type { EventBus } from '../../server/core/event-bus.js';
+import { ErrorCodes, RumahError } from '../../server/core/errors.js';
+import type { MqttMessage } from '../../server/core/events.js';
+import type { Logger } from '../../server/core/logger.js';
+import type { Cause } from '../../server/core/model.js';
+import type { Registry } from '../../server/core/registry.js';
+import type { StateStore } from '../../server/core/state-store.js';
+import type { Database } from '../../server/store/database.js';
+import { validateRuleText } from '../schema/index.js';
+import type { DryInput, Location } from '../triggers/types.js';
+import type { Rule } from '../types.js';
+import type { CauseTracker } from './cause-tracker.js';
+import { systemClock, type Clock } from './clock.js';
+import { DeviceIndex } from './devices.js';
+import { dryRun } from './dry-run.js';
+import { liveEffects, type RuleCommander, type RulePublisher } from './effects.js';
+import { Feeds } from './feeds.js';
+import { DEFAULT_LIMITS, type GuardLimits } from './guards.js';
+import { listRuleFiles, readRuleFile, watchRuleFiles } from './rule-files.js';
+import { RuleSet, type RuleStatus } from './rule-set.js';
+import type { RuleRuntime, RuntimeDeps } from './runtime.js';
+import { cronKey, RulesStore } from './store.js';
+import { DurableTimers } from './timers.js';
+import { TraceRecorder, type Trace } from './trace.js';
+import { systemTimeZone } from './zoned.js';
+
+export interface RulesEngineOptions {
+  /** `<data>/rules`, created when missing. Without it the engine holds only rules given with loadText (sandbox). */
+  dir?: string;
+  bus: EventBus;
+  registry: Registry;
+  states: StateStore;
+  broker: RulePublisher;
+  commander: RuleCommander;
+  tracker: CauseTracker;
+  /** Traces, durable timers and cron last runs live here; without it nothing survives a restart. */
+  db?: Database;
+  log: Logger;
+  clock?: Clock;
+  timezone?: string;
+  location?: Location;
+  limits?: Partial<GuardLimits>;
+  /** Traces kept per rule and kind (runs, non-fires); default 50. */
+  keepTraces?: number;
+  traceFlushMs?: number;
+  watchDebounceMs?: number;
+}
+
+const LOOP_NOTICE_MS = 60_000;
+
+export class RulesEngine {
+  readonly clock: Clock;
+  readonly devices: DeviceIndex;
+  readonly feeds: Feeds;
+  readonly recorder: TraceRecorder;
+  readonly timers: DurableTimers;
+  readonly rules: RuleSet;
+  readonly timezone: string;
+  private readonly store?: RulesStore;
+  private readonly log: Logger;
+  private readonly cron = new Map<string, number>();
+  private readonly startHooks: Array<() => void> = [];
+  private readonly unsubscribe: Array<() => void> = [];
+  private readonly loopNoticed = new Map<string, number>();
+  private started = false;
+  private stopped = false;
+  private flushTimer?: NodeJS.Timeout;
+  private flushes = 0;
+  private unwatch?: () => void;
+
+  constructor(private readonly opts: RulesEngineOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log;
+    this.timezone = opts.timezone ?? systemTimeZone();
+    this.store = opts.db ? new RulesStore(opts.db) : undefined;
+    this.devices = new DeviceIndex(opts.registry, opts.states, () => this.clock.now());
+    this.feeds = new Feeds(opts.log);
+    this.recorder = new TraceRecorder(this.clock, opts.keepTraces ?? 50);
+    this.timers = new DurableTimers(this.clock, this.store, opts.log);
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const effects = liveEffects({
+      broker: opts.broker, commander: opts.commander, devices: this.devices, tracker: opts.tracker, bus: opts.bus, log: opts.log,
+      now: () => this.clock.now(), runRule: (id, cause) => this.runRule(id, cause),
+    });
+    const runtimeDeps: RuntimeDeps = {
+      clock: this.clock, timers: this.timers, feeds: this.feeds, devices: this.devices, effects, timezone: this.timezone,
+      recorder: this.recorder, limits, log: opts.log, ...(opts.location ? { location: opts.location } : {}),
+      cron: {
+        last: (key) => this.cron.get(key),
+        set: (key, at) => {
+          this.cron.set(key, at);
+          const [ruleId, triggerKey] = key.split('\n') as [string, string];
+          this.store?.setCron(ruleId, triggerKey, at).catch((err: unknown) => this.log.warn({ err }, 'cron last run not stored'));
+        },
+      },
+      atHubStart: (fn) => {
+        if (!this.started) this.startHooks.push(fn);
+      },
+      hubStarted: () => this.started,
+      flooded: (runtime, reason) => this.flooded(runtime, reason),
+      looped: (runtime, reason) => this.looped(runtime, reason),
+    };
+    this.rules = new RuleSet({
+      ...(opts.dir ? { dir: opts.dir } : {}), log: opts.log, recorder: this.recorder, runtimeDeps,
+      pendingTimers: (id) => this.timers.count(id),
+      forget: (id, deleted) => this.forget(id, deleted),
+      reloaded: (id) => {
+        for (const row of this.timers.dropReleased(id)) this.log.info({ rule: id, key: row.key }, 'a pending wait of the old version was dropped by the reload');
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    const { bus, tracker } = this.opts;
+    if (this.store) {
+      await this.timers.load();
+      for (const [key, at] of await this.store.loadCron()) this.cron.set(key, at);
+      this.recorder.restore(await this.store.loadTraces(this.recorder.keep));
+    }
+    this.on(bus.on('message', 'rules', (msg) => this.onMessage(msg)));
+    this.on(bus.on('stateChanged', 'rules', (change) => {
+      // A state change made by a rule's publish inherits the rule's cause (see cause-tracker.ts).
+      const parent = tracker.dispatching;
+      const cause = parent && !change.cause.parent ? { ...change.cause, parent } : change.cause;
+      this.feeds.dispatchState(change, cause, this.keysOf(change.deviceId));
+    }));
+    this.on(bus.on('deviceEvent', 'rules', (e) => {
+      const parent = tracker.dispatching;
+      this.feeds.dispatchEvent(parent && !e.cause.parent ? { ...e, cause: { ...e.cause, parent } } : e, this.keysOf(e.deviceId));
+    }));
+    this.on(bus.on('availabilityChanged', 'rules', (e) => this.feeds.dispatchAvailability(e, this.keysOf(e.deviceId))));
+    for (const event of ['deviceAdded', 'deviceRemoved', 'deviceUpdated'] as const) this.on(bus.on(event, 'rules', () => this.devices.invalidate()));
+
+    if (this.opts.dir) {
+      fs.mkdirSync(this.opts.dir, { recursive: true });
+      for (const file of listRuleFiles(this.opts.dir)) await this.rules.apply(file, readRuleFile(this.opts.dir, file));
+      this.unwatch = watchRuleFiles(this.opts.dir, this.opts.watchDebounceMs ?? 150, (file) => void this.reloadFile(file), (err) => this.log.error({ err }, 'watching the rules folder failed; hot reload is off'));
+    }
+    this.flushTimer = setInterval(() => void this.flush(), this.opts.traceFlushMs ?? 1000);
+    this.flushTimer.unref();
+    this.log.info({ rules: this.rules.size, dir: this.opts.dir }, 'rules loaded');
+  }
+
+  /** The hub is up: start triggers, keep blocks at start, cron catch-ups; timers of rules that are gone are dropped. */
+  hubStarted(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const fn of this.startHooks.splice(0)) {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error({ err }, 'rule start hook failed');
+      }
+    }
+    for (const row of this.timers.dropUnclaimed()) this.log.info({ rule: row.ruleId, kind: row.kind, key: row.key }, 'a pending rule timer was dropped: its rule is gone or disabled');
+    this.timers.startHeartbeat();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unwatch?.();
+    clearInterval(this.flushTimer);
+    // Pause first: each timer records what it had left; then runs and triggers let go without deleting rows.
+    await this.timers.pause();
+    await this.rules.stopAll();
+    for (const off of this.unsubscribe.splice(0)) off();
+    await this.flush(true);
+  }
+
+  /** Loads a rule from text without a file on disk (`rules test`). */
+  loadText(file: string, text: string): Promise<void> {
+    return this.rules.apply(file, text);
+  }
+
+  list(): RuleStatus[] {
+    return this.rules.list();
+  }
+
+  traces(id: string, limit?: number): Trace[] {
+    this.require(id);
+    return this.recorder.list(id, limit);
+  }
+
+  trace(id: string, traceId: string): Trace {
+    this.require(id);
+    const trace = this.recorder.get(id, traceId);
+    if (!trace) throw new RumahError(ErrorCodes.NOT_FOUND, `rule ${id} has no trace "${traceId}" (the last ${this.recorder.keep} of each kind are kept)`);
+    return trace;
+  }
+
+  /** API "run now": the actions, conditions only when asked. */
+  runNow(id: string, cause: Cause, checkConditions = false): Trace {
+    const runtime = this.rules.runtime(id);
+    if (!runtime) throw new RumahError(ErrorCodes.CONFLICT, `rule ${id} is not running (${this.rules.get(id)?.status.state ?? 'unknown'}): enable it or fix its file first`);
+    return runtime.runNow(cause, { checkConditions }).trace;
+  }
+
+  /** Evaluate a rule (by id, or a rule text) against one input, without side effects. */
+  async dryRun(ref: { id: string } | { text: string }, input: DryInput): Promise<Trace> {
+    let rule: Rule | undefined;
+    if ('id' in ref) {
+      rule = this.require(ref.id).rule;
+      if (!rule) throw new RumahError(ErrorCodes.CONFLICT, `rule ${ref.id} does not load: fix its file first`);
+    } else {
+      const result = validateRuleText(ref.text, 'dry-run.yaml');
+      if (!result.rule) throw new RumahError(ErrorCodes.INVALID_VALUE, `the rule has ${result.errors.length} error(s): ${result.errors[0]?.message}`, { errors: result.errors });
+      rule = result.rule;
+    }
+    return dryRun(rule, input, { clock: this.clock, timers: this.timers, feeds: this.feeds, devices: this.devices, timezone: this.timezone });
+  }
+
+  /** Writes the traces changed since the last time; every minute (and at stop) old ones are pruned. */
+  async flush(prune = false): Promise<void> {
+    if (!this.store) {
+      this.recorder.drain();
+      return;
+    }
+    try {
+      await this.store.writeTraces(this.recorder.drain());
+      if (prune || ++this.flushes % 60 === 0) await this.store.pruneTraces(this.recorder.keep);
+    } catch (err) {
+      this.log.warn({ err }, 'rule traces not written');
+    }
+  }
+
+  private require(id: string): NonNullable<ReturnType<RuleSet['get']>> {
+    const found = this.rules.get(id);
+    if (!found) throw new RumahError(ErrorCodes.NOT_FOUND, `no rule "${id}"`);
+    return found;
+  }
+
+  private on(off: () => void): void {
+    this.unsubscribe.push(off);
+  }
+
+  private onMessage(msg: MqttMessage): void {
+    const { tracker } = this.opts;
+    try {
+      const cause: Cause = tracker.causeOf(msg) ?? { kind: 'device', id: msg.username || msg.clientId || 'hub' };
+      this.feeds.dispatchMessage(msg, cause);
+    } finally {
+      tracker.leave(msg);
+    }
+  }
+
+  private keysOf(deviceId: string): string[] {
+    const topic = this.devices.get(deviceId)?.topic;
+    return topic && topic !== deviceId ? [deviceId, topic] : [deviceId];
+  }
+
+  private async reloadFile(file: string): Promise<void> {
+    if (this.stopped || !this.opts.dir) return;
+    try {
+      await this.rules.apply(file, readRuleFile(this.opts.dir, file));
+    } catch (err) {
+      this.log.error({ err, file }, 'reloading a rule file failed');
+    }
+  }
+
+  private runRule(id: string, cause: Cause): string {
+    const runtime = this.rules.runtime(id);
+    if (!runtime) {
+      const found = this.rules.get(id);
+      if (!found) throw new RumahError(ErrorCodes.NOT_FOUND, `no rule "${id}"`);
+      return `rule ${id} is ${found.status.state}: not run`;
+    }
+    const trace = runtime.runNow(cause, { description: `run by rule ${cause.id}` });
+    return `started rule ${id} (trace ${trace.id}: ${trace.trace.result})`;
+  }
+
+  private async forget(id: string, deleted: boolean): Promise<void> {
+    await this.timers.dropRule(id);
+    for (const key of [...this.cron.keys()]) if (key.startsWith(cronKey(id, ''))) this.cron.delete(key);
+    await this.store?.deleteCron(id).catch((err: unknown) => this.log.warn({ err }, 'cron rows not deleted'));
+    if (deleted) await this.store?.deleteTraces(id).catch((err: unknown) => this.log.warn({ err }, 'traces not deleted'));
+  }
+
+  private flooded(runtime: RuleRuntime, reason: string): void {
+    if (runtime.stopped) return;
+    runtime.stopped = { at: this.clock.now(), reason };
+    // Detached on the next turn: the fire being handled is still on the stack.
+    setImmediate(() => runtime.stop('guard'));
+    this.log.error({ rule: runtime.rule.id }, reason);
+    this.notify('error', runtime.rule.id, `Rule ${runtime.rule.name} stopped`, reason);
+  }
+
+  private looped(runtime: RuleRuntime, reason: string): void {
+    const id = runtime.rule.id;
+    const now = this.clock.now();
+    if (now - (this.loopNoticed.get(id) ?? -Infinity) < LOOP_NOTICE_MS) return;
+    this.loopNoticed.set(id, now);
+    this.log.warn({ rule: id }, reason);
+    this.notify('warning', id, `Rule ${runtime.rule.name}: loop stopped`, reason);
+  }
+
+  private notify(level: 'warning' | 'error', ruleId: string, title: string, message: string): void {
+    this.opts.bus.emit('notification', { id: `${ruleId}-${this.clock.now()}`, ts: this.clock.now(), level, ruleId, title, message });
+  }
+}
