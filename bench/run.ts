@@ -1,0 +1,170 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { benchFanin } from './fanin.js';
+import { benchFootprint } from './footprint.js';
+import { benchHistory } from './history.js';
+import { benchLatency } from './latency.js';
+import { benchPersistence } from './lib/persistence-adapter.js';
+import { killStarted, mosquittoPath, mosquittoVersion, repoRoot } from './lib/procs.js';
+import { markdownTable, textTable, type BenchResult } from './lib/report.js';
+
+/**
+ * `npm run bench`: every benchmark, each figure printed beside references measured in the same run, then written
+ * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
+ */
+
+const usage = `usage: node dist/bench/run.js [--only fanin,latency,history,footprint,persistence] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--docs|--no-docs]`;
+
+interface Bench {
+  id: string;
+  run(): Promise<BenchResult | undefined>;
+}
+
+function ensureMosquitto(): string | undefined {
+  const found = mosquittoPath();
+  if (found) return found;
+  console.log('mosquitto not found: installing the Debian package (apt-get install -y mosquitto)');
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+  const cmd = [...sudo, 'apt-get', 'install', '-y', 'mosquitto'];
+  console.log(`$ ${cmd.join(' ')}`);
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (r.status !== 0) {
+    console.log('apt-get install failed: the run goes on without the mosquitto reference');
+    return undefined;
+  }
+  return mosquittoPath();
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        only: { type: 'string' }, profile: { type: 'boolean' }, 'step-ms': { type: 'string' }, workers: { type: 'string' },
+        qos: { type: 'string' }, brokers: { type: 'string' }, docs: { type: 'boolean' }, 'no-docs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${usage}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(usage);
+    return 0;
+  }
+  const only = args.only?.split(',').map((s) => s.trim());
+  const mosquitto = !only || only.includes('fanin') ? ensureMosquitto() : undefined;
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}` +
+    (mosquitto ? `, mosquitto ${mosquittoVersion(mosquitto)}` : '');
+  console.log(`rumah benchmarks — ${new Date().toISOString()}\nmachine: ${machine}`);
+  console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log('note: the CPU is shared (other engineers may be running tests): figures vary between runs; ratios measured in the same run are the ones to compare.\n');
+
+  const benches: Bench[] = [
+    {
+      id: 'fanin',
+      run: () => benchFanin({
+        mosquitto, profile: args.profile, stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined,
+        workers: args.workers ? Number(args.workers) : undefined,
+        qos: args.qos ? (args.qos.split(',').map(Number) as Array<0 | 1>) : undefined,
+        brokers: args.brokers?.split(',').map((s) => s.trim()),
+      }),
+    },
+    { id: 'latency', run: () => benchLatency() },
+    { id: 'history', run: () => benchHistory() },
+    { id: 'footprint', run: () => benchFootprint() },
+    { id: 'persistence', run: () => benchPersistence() },
+  ];
+
+  const results: BenchResult[] = [];
+  const failures: string[] = [];
+  for (const bench of benches) {
+    if (only && !only.includes(bench.id)) continue;
+    console.log(`== ${bench.id}`);
+    const started = performance.now();
+    try {
+      const result = await bench.run();
+      if (result) {
+        results.push(result);
+        console.log(textTable([result]));
+        for (const n of result.notes) console.log(`  · ${n}`);
+      }
+    } catch (err) {
+      failures.push(`${bench.id}: ${(err as Error).stack ?? String(err)}`);
+      console.log(`  ${bench.id} FAILED: ${(err as Error).message}`);
+    }
+    console.log(`  (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+  }
+
+  console.log('== summary');
+  console.log(textTable(results));
+  for (const f of failures) console.log(`FAILED ${f}`);
+
+  const writeDocs = args.docs || (!only && !args['no-docs']);
+  if (writeDocs && results.length) {
+    const file = path.join(repoRoot, 'docs/benchmarks.md');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // What people wrote below the marker (analysis, causes) survives a new run; the figures above it are replaced.
+    const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const kept = previous.includes(HAND_WRITTEN) ? previous.slice(previous.indexOf(HAND_WRITTEN)) : `${HAND_WRITTEN}\n`;
+    fs.writeFileSync(file, `${docs(results, machine, failures)}\n${kept}`);
+    console.log(`\nwritten to ${path.relative(process.cwd(), file) || file}`);
+  }
+  return failures.length ? 1 : 0;
+}
+
+const HAND_WRITTEN = '<!-- Everything below this line is written by hand and kept when npm run bench rewrites the figures above. -->';
+
+function docs(results: BenchResult[], machine: string, failures: string[]): string {
+  const out = [
+    '# Benchmarks',
+    '',
+    `Measured with \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    `Machine: ${machine}.`,
+    '',
+    '**Caveat:** the machine has 2 cores, shared with the brokers, the load generator and with other work ' +
+      '(other engineers running tests at the same time). Absolute figures move from run to run; the ratios, ' +
+      'measured against references in the same run, are what to compare. Everything runs on loopback.',
+    '',
+    '## Summary',
+    '',
+    markdownTable(results),
+    '',
+  ];
+  for (const r of results) {
+    out.push(`## ${r.title}`, '', markdownTable([r]), '');
+    for (const n of r.notes) out.push(`- ${n}`);
+    if (r.details?.length) out.push('', '```', ...r.details, '```');
+    out.push('');
+  }
+  if (failures.length) out.push('## Failures', '', '```', ...failures, '```', '');
+  out.push('Run `npm run bench` to measure again (about 5 minutes); `node dist/bench/run.js --only fanin --profile` for one benchmark with a CPU profile of rumah.', '');
+  return out.join('\n');
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  process.on('exit', killStarted);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      killStarted();
+      process.exit(130);
+    });
+  }
+  main().then(
+    (code) => {
+      killStarted();
+      process.exit(code);
+    },
+    (err: unknown) => {
+      console.error(err);
+      killStarted();
+      process.exit(1);
+    },
+  );
+}
