@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Bundles the dashboard (web/) into dist/web: one script and one stylesheet with content-hashed names, and an
+// index.html that names them. Everything the browser loads comes from the hub (no CDN): the hub may run on a home
+// network without internet. Run by `npm run build` (and so by npm start / npm test) and by `npm install` (prepare).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'dist/web');
+const assets = path.join(out, 'assets');
+
+fs.rmSync(out, { recursive: true, force: true });
+fs.mkdirSync(assets, { recursive: true });
+
+const result = await build({
+  entryPoints: [path.join(root, 'web/src/main.tsx')],
+  outdir: assets,
+  entryNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]',
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022', 'chrome109', 'firefox115', 'safari16'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  minify: true,
+  sourcemap: 'linked',
+  metafile: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+  // socket.io ships its browser client inside the server package; its package.json does not export that path.
+  alias: { 'socket.io-client': path.join(root, 'node_modules/socket.io/client-dist/socket.io.esm.min.js') },
+  loader: { '.svg': 'file' },
+});
+
+const outputs = Object.keys(result.metafile.outputs).map((file) => path.relative(out, path.resolve(root, file)));
+const script = outputs.find((f) => /^assets\/main-[^/]+\.js$/.test(f));
+const style = outputs.find((f) => /^assets\/main-[^/]+\.css$/.test(f));
+if (!script || !style) throw new Error(`build-web: missing outputs in ${outputs.join(', ')}`);
+
+fs.copyFileSync(path.join(root, 'web/favicon.svg'), path.join(assets, 'favicon.svg'));
+const html = fs.readFileSync(path.join(root, 'web/index.html'), 'utf8')
+  .replace('%SCRIPT%', `/${script}`)
+  .replace('%STYLE%', `/${style}`);
+fs.writeFileSync(path.join(out, 'index.html'), html);
+
+const size = (f) => fs.statSync(path.join(out, f)).size;
+process.stderr.write(`build-web: ${script} ${(size(script) / 1024).toFixed(1)} KiB, ${style} ${(size(style) / 1024).toFixed(1)} KiB\n`);

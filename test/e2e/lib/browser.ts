@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { distRoot } from '../../helpers/process.js';
+
+/** Debian's chromium (installed by .ci/run); `npx playwright install` cannot download browsers here. */
+export const chromiumPath = process.env.RUMAH_CHROMIUM ?? '/usr/bin/chromium';
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+}
+
+/** test-results/ at the checkout's root (gitignored): the screenshots CI keeps as artifacts. */
+export const resultsDir = path.resolve(distRoot, '..', 'test-results');
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(resultsDir, { recursive: true });
+  await page.screenshot({ path: path.join(resultsDir, `${name}.png`), fullPage: true });
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Console errors and page errors, including Content-Security-Policy violations. */
+  problems: string[];
+  /** Dialogs the page opened (alert() from an injected script would land here). */
+  dialogs: string[];
+}
+
+/** A page that records what must never happen: script errors, CSP violations, dialogs. */
+export async function watchedPage(context: BrowserContext): Promise<WatchedPage> {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const dialogs: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(msg.text());
+  });
+  page.on('pageerror', (err) => problems.push(err.message));
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  return { page, problems, dialogs };
+}
+
+/** Fills the login form like a person would and waits for the home page. */
+export async function logIn(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Home', level: 1 }).waitFor();
+  await page.locator('.live-status[data-status="live"]').waitFor();
+}

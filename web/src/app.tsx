@@ -1,0 +1,116 @@
+import type { JSX } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, currentUser, errorText, type User } from './api.js';
+import { Layout } from './components/layout.js';
+import { LiveConnection, type LiveStatus } from './live/connection.js';
+import { LiveContext, type Live } from './live/hooks.js';
+import { DeviceStore } from './live/store.js';
+import { Ticker } from './live/ticker.js';
+import { DevicePage } from './pages/device.js';
+import { HomePage } from './pages/home.js';
+import { LoginPage } from './pages/login.js';
+import { SetupPage } from './pages/setup.js';
+import { UsersPage } from './pages/users.js';
+import { match, navigate, usePath } from './router.js';
+
+type Session = { state: 'loading' } | { state: 'failed'; error: string } | { state: 'out'; setupRequired: boolean } | { state: 'in'; user: User };
+
+/** Who is here decides the page: first-run setup, login, or the live dashboard. */
+export function App(): JSX.Element {
+  const [session, setSession] = useState<Session>({ state: 'loading' });
+  const path = usePath();
+
+  const check = async (): Promise<void> => {
+    try {
+      const user = await currentUser();
+      if (user) return setSession({ state: 'in', user });
+      const { setupRequired } = await api<{ setupRequired: boolean }>('GET', '/api/auth/status');
+      setSession({ state: 'out', setupRequired });
+    } catch (err) {
+      setSession({ state: 'failed', error: errorText(err) });
+    }
+  };
+  useEffect(() => void check(), []);
+
+  // Keep the address bar honest: /setup or /login while logged out, never those once in.
+  useEffect(() => {
+    if (session.state === 'out') {
+      const want = session.setupRequired ? '/setup' : '/login';
+      if (path !== want) navigate(path === '/login' || path === '/setup' ? want : `${want}?next=${encodeURIComponent(path)}`, true);
+    } else if (session.state === 'in' && (path === '/login' || path === '/setup')) {
+      navigate(safeNext(), true);
+    }
+  }, [session, path]);
+
+  const loggedIn = (user: User): void => {
+    setSession({ state: 'in', user });
+    navigate(safeNext(), true);
+  };
+  switch (session.state) {
+    case 'loading':
+      return <main id="main" class="narrow"><p>Loading…</p></main>;
+    case 'failed':
+      return <main id="main" class="narrow"><h1>The hub did not answer</h1><p role="alert">{session.error}</p><button type="button" onClick={() => void check()}>Try again</button></main>;
+    case 'out':
+      return session.setupRequired ? <SetupPage onDone={loggedIn} /> : <LoginPage onLogin={loggedIn} />;
+    case 'in':
+      return <Dashboard user={session.user} onSessionEnded={() => setSession({ state: 'out', setupRequired: false })} />;
+  }
+}
+
+/** Only a path on this site (`/x`, not `//evil.example`): an open redirect would make phishing links look like ours. */
+function safeNext(): string {
+  const next = new URLSearchParams(location.search).get('next') ?? '/';
+  return /^\/(?![/\\])/.test(next) && next !== '/login' && next !== '/setup' ? next : '/';
+}
+
+function Dashboard({ user, onSessionEnded }: { user: User; onSessionEnded: () => void }): JSX.Element {
+  const [status, setStatus] = useState<LiveStatus>('connecting');
+  const [loaded, setLoaded] = useState(false);
+  const live = useRef<Live | null>(null);
+  if (!live.current) {
+    const store = new DeviceStore();
+    const connection = new LiveConnection(store, {
+      status: (s) => {
+        setStatus(s);
+        if (s === 'unauthorized') onSessionEnded();
+      },
+      snapshot: () => setLoaded(true),
+    });
+    live.current = { store, connection, ticker: new Ticker(5000) };
+  }
+  useEffect(() => () => live.current?.connection.close(), []);
+
+  const logout = async (): Promise<void> => {
+    live.current?.connection.close();
+    await api('POST', '/api/auth/logout').catch(() => undefined);
+    onSessionEnded();
+  };
+
+  return (
+    <LiveContext.Provider value={live.current}>
+      <Layout user={user} status={status} onLogout={() => void logout()}>
+        <Routes user={user} loaded={loaded} />
+      </Layout>
+    </LiveContext.Provider>
+  );
+}
+
+function Routes({ user, loaded }: { user: User; loaded: boolean }): JSX.Element {
+  const path = usePath();
+  const first = useRef(true);
+  // A new page: move focus to it, so keyboard and screen-reader users start at its top (as after a full load).
+  useEffect(() => {
+    if (first.current) return void (first.current = false);
+    document.getElementById('main')?.focus();
+  }, [path]);
+  let params: Record<string, string> | undefined;
+  if (match('/', path)) return <HomePage loaded={loaded} />;
+  if ((params = match('/devices/:id', path))) return <DevicePage id={params.id!} user={user} loaded={loaded} />;
+  if (match('/users', path)) return user.role === 'admin' ? <UsersPage me={user} /> : <Forbidden />;
+  return <><h1>Not found</h1><p>There is no page at this address.</p></>;
+}
+
+function Forbidden(): JSX.Element {
+  return <><h1>Admins only</h1><p>Ask an admin of this hub if you need this page.</p></>;
+}

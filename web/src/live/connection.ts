@@ -1,0 +1,72 @@
+import { io, type Socket } from 'socket.io-client';
+import type { Ack, CommandRequest, ConnectErrorData, Deltas, Snapshot } from '../../../server/realtime/protocol.js';
+import { socketPath } from '../../../server/realtime/protocol.js';
+import type { DeviceStore } from './store.js';
+
+export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'unauthorized' | 'closed';
+
+export interface LiveEvents {
+  status(status: LiveStatus): void;
+  snapshot(snapshot: Snapshot): void;
+}
+
+/**
+ * The page's one socket.io connection: it fills the store from the snapshot and the deltas, and sends commands.
+ * socket.io reconnects by itself after a network loss; each new connection brings a fresh snapshot, so nothing
+ * missed while away stays wrong. A refused handshake (no session) or an ended session stops it for good.
+ */
+export class LiveConnection {
+  private readonly socket: Socket;
+  status: LiveStatus = 'connecting';
+  user?: Snapshot['user'];
+
+  constructor(store: DeviceStore, private readonly events: LiveEvents) {
+    this.socket = io({ path: socketPath, reconnectionDelayMax: 5000 });
+    this.socket.on('snapshot', (snapshot: Snapshot) => {
+      this.user = snapshot.user;
+      store.loadSnapshot(snapshot);
+      this.events.snapshot(snapshot);
+      this.setStatus('live');
+    });
+    this.socket.on('deltas', (deltas: Deltas) => store.applyDeltas(deltas));
+    this.socket.on('session', () => this.stop('unauthorized'));
+    this.socket.on('connect_error', (err: Error & { data?: ConnectErrorData }) => {
+      if (err.data?.code === 'RUMAH_ERR_UNAUTHORIZED') this.stop('unauthorized');
+      else this.setStatus('reconnecting');
+    });
+    this.socket.on('disconnect', (reason: string) => {
+      if (this.status === 'unauthorized' || this.status === 'closed') return;
+      this.setStatus('reconnecting');
+      // The server closed it (a restart, a revalidated session): socket.io does not retry that on its own.
+      if (reason === 'io server disconnect') setTimeout(() => this.socket.connect(), 1000);
+    });
+  }
+
+  /** Sends a command; resolves with the hub's acknowledgement (or a timeout error of our own). */
+  command(request: CommandRequest): Promise<Ack> {
+    return new Promise((resolve) => {
+      if (!this.socket.connected) {
+        resolve({ ok: false, error: 'RUMAH_ERR_OFFLINE', message: 'not connected to the hub; retrying' });
+        return;
+      }
+      this.socket.timeout(10_000).emit('command', request, (err: Error | null, ack: Ack) => {
+        resolve(err ? { ok: false, error: 'RUMAH_ERR_TIMEOUT', message: 'the hub did not answer' } : ack);
+      });
+    });
+  }
+
+  close(): void {
+    this.stop('closed');
+  }
+
+  private stop(status: LiveStatus): void {
+    this.setStatus(status);
+    this.socket.disconnect();
+  }
+
+  private setStatus(status: LiveStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.events.status(status);
+  }
+}
