@@ -5,8 +5,8 @@ import type { MqttAcl, MqttIdentity } from '../../server/mqtt/broker.js';
 import { isCommandTopic, topicMatches } from '../../server/mqtt/topics.js';
 import type { Candidates } from './candidates.js';
 
-/** Topics every device may subscribe to because its convention needs them. */
-const conventionSubscriptions = new Set(['homeassistant/status']);
+/** Filters every device may subscribe to because its convention needs them (requests from the hub, not data). */
+const conventionSubscriptions = new Set(['homeassistant/status', 'zigbee2mqtt/bridge/request/#']);
 const suffixes = ['/set', '/status', '/availability', '/get', '/rpc', '/command'];
 
 export interface DenialCount {
@@ -105,7 +105,7 @@ function isCommandFilter(filter: string): boolean {
   if (filter.startsWith('cmnd/')) return !filter.slice(5).startsWith('#') && !filter.slice(5).startsWith('+');
   if (!isCommandTopic(filter)) return false;
   const wildcard = filter.search(/[#+]/);
-  return wildcard < 0 || filter.indexOf('/set') < wildcard || filter.indexOf('/rpc') < wildcard;
+  return wildcard < 0 || [filter.indexOf('/set'), filter.indexOf('/rpc'), filter.indexOf('/command/')].some((i) => i >= 0 && i < wildcard);
 }
 
 /** Whether every topic `filter` can match is matched by `allowed`. */

@@ -16,7 +16,8 @@ interface Entry extends Candidate {
   passwordHash: string;
 }
 
-const maxCandidates = 200;
+// Enough for a whole house paired at once (the bench pairs 1,000); each holds a hash and a few topic names.
+const maxCandidates = 5000;
 const maxTopics = 50;
 
 /** Unknown clients that connected while the join window was open. Their password is kept only as a hash. */

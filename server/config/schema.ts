@@ -35,6 +35,28 @@ export const configSchema = z
       })
       .strict(),
     http: z.object({ port }).strict(),
+    // docs/tls.md explains each setting; relative file paths are read from the data directory.
+    tls: z
+      .object({
+        /** MQTT over TLS on mqttPort, and HTTPS instead of HTTP on http.port. */
+        enabled: z.boolean(),
+        mqttPort: port,
+        /** A PEM certificate (with its chain) and key to use instead of the hub's generated ones. */
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+        /** Names and addresses to add to the generated certificate (a DNS name or an IP address each). */
+        hostnames: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.:*-]+$/, 'a DNS name or an IP address')).max(100),
+        /** Keep plain MQTT on mqtt.port beside MQTT over TLS (for devices that cannot do TLS). */
+        plainMqtt: z.boolean(),
+        /** Plain HTTP on the web port answers with a redirect to HTTPS (and serves /ca.crt); false: closed. */
+        plainHttp: z.boolean(),
+        /** Devices may log in with a client certificate instead of a password (MQTT over TLS only). */
+        clientCertificates: z.boolean(),
+        /** PEM CA(s) whose client certificates are accepted; the hub's local CA when absent. */
+        clientCaFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'give both certFile and keyFile, or neither (the hub then makes its own)', path: ['certFile'] }),
     devices: z
       .object({
         /** Devices one MQTT account may create; stops a misbehaving client from filling the registry. */
@@ -83,7 +105,8 @@ export const defaults: Config = {
     port: 1883,
     allowAnonymous: false,
     persistence: 'sqlite',
-    maxPacketSize: 262_144,
+    // Zigbee2MQTT's retained bridge/devices lists every device (~5 KB each): 2 MiB holds ~400 of them.
+    maxPacketSize: 2_097_152,
     maxTopicLevels: 16,
     maxTopicLength: 1024,
     keepaliveLimit: 3600,
@@ -97,6 +120,7 @@ export const defaults: Config = {
     loginFailures: 5,
   },
   http: { port: 8080 },
+  tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },
   devices: { maxPerAccount: 500 },
   history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },
 };

@@ -6,6 +6,7 @@ import { FlowControl } from './flow-control.js';
 import { guardPacketSize } from './packet-size-guard.js';
 import { isCommandTopic, sysPrefix } from './topics.js';
 import { LoginThrottle } from './login-throttle.js';
+import { peerCertificate } from '../tls/client-auth.js';
 
 export interface MqttIdentity {
   username: string;
@@ -18,6 +19,8 @@ export interface MqttIdentity {
 export interface ConnectContext {
   clientId: string;
   address: string;
+  /** Names of a verified client certificate (MQTT over TLS with tls.clientCertificates): CN, then DNS SANs. */
+  certificateNames?: string[];
 }
 
 export interface MqttAuthenticator {
@@ -58,6 +61,7 @@ export class Broker {
   readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0 };
   private readonly flow: FlowControl;
   private readonly logins: LoginThrottle;
+  private readonly sequences = new Map<string, Array<(done: () => void) => void>>();
   private started = false;
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
@@ -189,6 +193,7 @@ export class Broker {
     });
     const disconnected = (client: Client, reason: 'closed' | 'keepalive' | 'error'): void => {
       this.flow.forget(client.id);
+      this.sequences.delete(client.id);
       bus.emit('clientDisconnected', { clientId: client.id, username: this.identities.get(client)?.username, reason });
     };
     this.aedes.on('clientDisconnect', (client) => disconnected(client, 'closed'));
@@ -214,8 +219,11 @@ export class Broker {
       err.returnCode = returnCode;
       done(err, false);
     };
-    if (username === undefined || username === '') {
-      if (!this.opts.config.allowAnonymous) return refuse(5, 'anonymous clients are not allowed');
+    const cert = peerCertificate(client.conn);
+    const certificateNames = cert && !cert.error && cert.names.length ? cert.names : undefined;
+    if (cert?.error) this.opts.log.info({ clientId: client.id, address, names: cert.names, error: cert.error }, 'client certificate not trusted; ignored');
+    if ((username === undefined || username === '') && !certificateNames) {
+      if (!this.opts.config.allowAnonymous) return refuse(5, cert?.error ? `client certificate not trusted (${cert.error}) and no username` : 'anonymous clients are not allowed');
       this.identities.set(client, { username: '', kind: 'anonymous' });
       return done(null, true);
     }
@@ -224,10 +232,12 @@ export class Broker {
       this.counters.throttledLogins++;
       return refuse(5, 'too many failed logins from this address; wait and retry');
     }
-    this.opts.auth.authenticate(username, password?.toString('utf8') ?? '', { clientId: client.id, address }).then(
+    const secret = password?.toString('utf8') ?? '';
+    this.opts.auth.authenticate(username ?? '', secret, { clientId: client.id, address, certificateNames }).then(
       (identity) => {
         if (!identity) {
           this.logins.failed(address);
+          if (certificateNames && secret === '') return refuse(5, `the client certificate (${certificateNames.join(', ')}) names no active MQTT account`);
           return refuse(4, 'bad username or password');
         }
         this.logins.succeeded(address);
@@ -270,11 +280,43 @@ export class Broker {
       packet.retain = false;
       this.counters.retainStripped++;
     }
-    if (this.opts.durable && (packet as { qos?: number }).qos === 1) {
-      this.flow.admit(client.id, () => this.publishThenAck(client, packet, cb));
+    if (this.opts.durable) {
+      const qos1 = (packet as { qos?: number }).qos === 1;
+      this.flow.admit(client.id, () => this.inOrder(client.id, (done) => {
+        if (!qos1) {
+          cb(null);
+          return done();
+        }
+        this.publishThenAck(client, packet, (err) => {
+          cb(err);
+          done();
+        });
+      }));
       return;
     }
     this.flow.admit(client.id, () => cb(null));
+  }
+
+  /**
+   * One client's publishes in the order it sent them. A QoS 1 publish waits for its commit (publishThenAck); what
+   * the client sent after it must wait too, or a later QoS 0 message would overtake it — and be delivered first,
+   * after which aedes's duplicate filter (it drops packets older than the last one a subscriber saw) would
+   * silently discard the QoS 1 message.
+   */
+  private inOrder(clientId: string, task: (done: () => void) => void): void {
+    const queue = this.sequences.get(clientId);
+    if (queue) {
+      queue.push(task);
+      return;
+    }
+    const waiting: Array<(done: () => void) => void> = [];
+    this.sequences.set(clientId, waiting);
+    const next = (): void => {
+      const t = waiting.shift();
+      if (t) t(next);
+      else this.sequences.delete(clientId);
+    };
+    task(next);
   }
 
   /**

@@ -36,5 +36,5 @@ export const sysPrefix = '$SYS/';
  * Tasmota `cmnd/…`, Shelly Gen2 `…/rpc` and Gen1 `…/command`.
  */
 export function isCommandTopic(topic: string): boolean {
-  return topic.endsWith('/set') || topic.startsWith('cmnd/') || topic.endsWith('/rpc') || topic.endsWith('/command') || topic.includes('/set/');
+  return topic.endsWith('/set') || topic.startsWith('cmnd/') || topic.endsWith('/rpc') || topic.endsWith('/command') || topic.includes('/set/') || topic.includes('/command/');
 }

@@ -79,3 +79,21 @@ test('/healthz and /metrics report the hub', async (t) => {
   assert.match(metrics, /^rumah_history_queue_depth 0$/m);
   assert.match(metrics, /^# TYPE rumah_history_write_seconds gauge$/m);
 });
+
+test('a client\'s mixed QoS 1 and QoS 0 publishes all reach a live subscriber, in the order sent', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const admin = { username: 'admin', password: 'test-admin-password' };
+  const sub = await connect(hub.mqttUrl, admin);
+  t.after(() => end(sub));
+  await subscribe(sub, 'ourhome/#');
+  const got: string[] = [];
+  sub.on('message', (_topic, payload) => got.push(payload.toString()));
+  const pub = await connect(hub.mqttUrl, admin);
+  t.after(() => end(pub));
+  const sent = Array.from({ length: 60 }, (_, i) => String(i));
+  // Without waiting between them: a QoS 1 message is stored before it is acknowledged, and must not be overtaken.
+  for (const v of sent) pub.publish('ourhome/groundfloor/hall/counter', v, { qos: Number(v) % 3 === 0 ? 1 : 0 });
+  await waitFor(() => got.length === sent.length, 5000, `all ${sent.length} messages (got ${got.length})`);
+  assert.deepEqual(got, sent);
+});
