@@ -14,7 +14,7 @@ test('MQTT over WebSocket at /mqtt on the web port', async (t) => {
   const creds = await deviceAccount(hub);
   const ws = await connect(`${hub.httpUrl.replace('http', 'ws')}/mqtt`, creds);
   t.after(() => end(ws));
-  await subscribe(ws, 'ourhome/+/+/light/set');
+  await subscribe(ws, 'ourhome/groundfloor/hall/light/set');
   const tcp = await connect(hub.mqttUrl, creds);
   t.after(() => end(tcp));
   await publish(ws, 'ourhome/groundfloor/hall/light', 'off');
