@@ -5,14 +5,23 @@ import type { Runtime } from './hub.js';
 /** The few lines a person reads after `npm start`: where to connect and how to log in. Logs stay JSON on stdout. */
 export function printBanner(config: Readonly<Config>, runtime: Runtime, setupCode: string | undefined): void {
   const host = config.bind === '0.0.0.0' || config.bind === '::' ? hostAddress() : config.bind;
-  const lines = [
-    '',
-    'rumah is running',
-    `  dashboard        http://${host}:${runtime.httpPort}/`,
-    `  MQTT over TCP    mqtt://${host}:${runtime.mqttPort}`,
-    `  MQTT over WS     ws://${host}:${runtime.httpPort}/mqtt`,
-    `  data             ${config.dataDir} (ports also in runtime.json)`,
-  ];
+  const tls = runtime.tls;
+  const web = `${tls ? 'https' : 'http'}://${host}:${runtime.httpPort}`;
+  const lines = ['', 'rumah is running', `  dashboard        ${web}/`];
+  if (tls) lines.push(`  MQTT over TLS    mqtts://${host}:${tls.mqttPort}`);
+  if (runtime.mqttPort) lines.push(`  MQTT over TCP    mqtt://${host}:${runtime.mqttPort}${tls ? '   (plain: tls.plainMqtt: false turns it off)' : ''}`);
+  lines.push(`  MQTT over WS     ${tls ? 'wss' : 'ws'}://${host}:${runtime.httpPort}/mqtt`);
+  if (tls?.caFingerprint256) {
+    // What a person needs to make devices and browsers trust the hub: where the CA is, and how to check it.
+    lines.push(
+      `  CA certificate   ${web}/ca.crt${config.tls.plainHttp ? ' (plain http:// too)' : ''}, or ${config.dataDir}/tls/ca.crt`,
+      `  CA SHA-256       ${tls.caFingerprint256}`,
+      '                   compare it before you trust the CA; devices: mosquitto_pub --cafile ca.crt ...',
+    );
+  } else if (tls) {
+    lines.push(`  certificate      yours (tls.certFile), SHA-256 ${tls.fingerprint256}`);
+  }
+  lines.push(`  data             ${config.dataDir} (ports also in runtime.json)`);
   if (setupCode) {
     lines.push(
       '',

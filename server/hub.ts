@@ -11,7 +11,10 @@ import { Registry } from './core/registry.js';
 import { StateStore } from './core/state-store.js';
 import { DeviceLog } from './core/device-log.js';
 import { Broker } from './mqtt/broker.js';
-import { attachWebSocket, listenTcp } from './mqtt/listeners.js';
+import { attachWebSocket, listenTcp, listenTls } from './mqtt/listeners.js';
+import { TlsService, type TlsInfo } from './tls/service.js';
+import { SecureWebServer } from './tls/web-server.js';
+import { CertificateAuthenticator } from './tls/client-auth.js';
 import { openStore, type Store } from './store/index.js';
 import { AuthApi } from './api/auth.js';
 import { DevicesApi } from './api/devices.js';
@@ -47,8 +50,11 @@ export interface HubOptions {
 }
 
 export interface Runtime {
+  /** Plain MQTT; 0 when there is none (TLS on with tls.plainMqtt: false). */
   mqttPort: number;
+  /** HTTP, or HTTPS when `tls` is set. */
   httpPort: number;
+  tls?: { mqttPort: number } & Pick<TlsInfo, 'source' | 'fingerprint256' | 'caFingerprint256'>;
   bind: string;
   pid: number;
   startedAt: number;
@@ -77,6 +83,7 @@ export class Hub {
   readonly ruleCauses = new CauseTracker();
   private tcp?: net.Server;
   private http?: http.Server;
+  tls?: TlsService;
   private persister?: DevicePersister;
   private readonly stops: Array<() => Promise<void> | void> = [];
   private stopping?: Promise<void>;
@@ -89,6 +96,12 @@ export class Hub {
   async start(): Promise<Runtime> {
     const { config, log } = this.opts;
     ensureWritableDir(config.dataDir);
+    if (config.tls.enabled) {
+      // First, so a certificate that cannot be used stops the start before anything else is opened.
+      this.tls = new TlsService({ config: config.tls, dataDir: config.dataDir, bind: config.bind, log: log.child({ module: 'tls' }) });
+      await this.tls.start();
+      this.stops.push(() => this.tls?.stop());
+    }
 
     this.store = await openStore(config.dataDir, log, {
       history: { maxQueue: config.history.maxQueue },
@@ -131,7 +144,8 @@ export class Hub {
     this.pairing = new PairingApi({ store: this.store, bus: this.bus, log: log.child({ module: 'pairing' }), conventions: () => this.registry.conventions, deviceLog: this.deviceLog });
     const authenticator = new PairingAuthenticator(this.auth, this.pairing.window, this.pairing.candidates, (username) => this.bus.emit('candidateChanged', { username, state: 'pending' }));
     this.broker = await Broker.create({
-      config: config.mqtt, log: brokerLog, bus: this.bus, auth: authenticator, acl: this.pairing.acl,
+      config: config.mqtt, log: brokerLog, bus: this.bus,
+      auth: this.tls && config.tls.clientCertificates ? new CertificateAuthenticator(authenticator, this.store.accounts) : authenticator, acl: this.pairing.acl,
       persistence: this.persistence, durable: this.persistence !== undefined,
     });
     this.pairing.attachBroker(this.broker);
@@ -160,25 +174,38 @@ export class Hub {
     });
     this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime.endUser(username) });
     const app = createApp({
-      log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: false,
+      log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: this.tls !== undefined, caCertificate: () => this.tls?.info.caPem,
       ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
       deviceAdmin: new DeviceAdminApi(this.registry), users: this.users, pairing: this.pairing,
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules),
     });
-    this.http = http.createServer(app);
+    if (this.tls) {
+      // HTTPS on the web port; plain HTTP on the same port is redirected (docs/tls.md).
+      const web = new SecureWebServer({ app, secureContext: this.tls.secureContext, plainHttp: config.tls.plainHttp, caPem: () => this.tls?.info.caPem, log: log.child({ module: 'http' }) });
+      this.tls.onChange((options) => web.setSecureContext(options));
+      this.http = web;
+    } else {
+      this.http = http.createServer(app);
+    }
     this.realtime.start(this.http);
     attachWebSocket(this.http, this.broker, log.child({ module: 'broker' }));
     const httpPort = await listen(this.http, config.http.port, config.bind, 'HTTP');
     this.stops.push(() => closeServer(this.http));
     this.stops.push(() => this.realtime.stop());
 
-    const tcp = await listenTcp({ broker: this.broker, log: log.child({ module: 'broker' }), host: config.bind, port: config.mqtt.port, connectionsPerAddress: config.mqtt.connectionsPerAddress })
-      .catch((err: Error) => {
-        throw new RumahError(ErrorCodes.LISTEN, `cannot listen for MQTT on ${config.bind}:${config.mqtt.port}: ${err.message}. Is another broker running? Use --mqtt-port to pick another port`);
-      });
-    this.tcp = tcp.server;
-    this.stops.push(() => closeServer(this.tcp));
+    const listenerOptions = { broker: this.broker, log: log.child({ module: 'broker' }), host: config.bind, connectionsPerAddress: config.mqtt.connectionsPerAddress };
+    let tcp: { port: number } | undefined;
+    if (!this.tls || config.tls.plainMqtt) {
+      const plain = await listenTcp({ ...listenerOptions, port: config.mqtt.port })
+        .catch((err: Error) => {
+          throw new RumahError(ErrorCodes.LISTEN, `cannot listen for MQTT on ${config.bind}:${config.mqtt.port}: ${err.message}. Is another broker running? Use --mqtt-port to pick another port`);
+        });
+      this.tcp = plain.server;
+      this.stops.push(() => closeServer(this.tcp));
+      tcp = plain;
+    }
+    const mqtts = this.tls ? await this.listenMqttTls(listenerOptions) : undefined;
 
     await this.replayRetained();
     for (const convention of this.registry.conventions) {
@@ -187,9 +214,34 @@ export class Hub {
 
     this.rules.hubStarted();
 
-    this.runtime = { mqttPort: tcp.port, httpPort, bind: config.bind, pid: process.pid, startedAt: Date.now() };
-    fs.writeFileSync(path.join(config.dataDir, 'runtime.json'), JSON.stringify(this.runtime, null, 2) + '\n');
+    this.runtime = { mqttPort: tcp?.port ?? 0, httpPort, bind: config.bind, pid: process.pid, startedAt: Date.now(), ...(mqtts ? { tls: runtimeTls(mqtts.port, this.tls!.info) } : {}) };
+    this.writeRuntime();
+    // A reloaded certificate changes its fingerprint, which the CLI pins: runtime.json follows.
+    this.tls?.onChange((_options, info) => {
+      if (this.runtime && mqtts) this.runtime.tls = runtimeTls(mqtts.port, info);
+      this.writeRuntime();
+    });
     return this.runtime;
+  }
+
+  private writeRuntime(): void {
+    fs.writeFileSync(path.join(this.opts.config.dataDir, 'runtime.json'), JSON.stringify(this.runtime, null, 2) + '\n');
+  }
+
+  /** MQTT over TLS; a reloaded certificate is used by new connections (open ones keep theirs). */
+  private async listenMqttTls(base: Omit<Parameters<typeof listenTls>[0], 'port' | 'secureContext' | 'requestCert' | 'handshakeTimeout'>): Promise<{ port: number }> {
+    const { config } = this.opts;
+    const tls = this.tls!;
+    const listener = await listenTls({ ...base, port: config.tls.mqttPort, secureContext: tls.secureContext, requestCert: config.tls.clientCertificates, handshakeTimeout: config.mqtt.connectTimeout })
+      .catch((err: Error) => {
+        throw new RumahError(ErrorCodes.LISTEN, `cannot listen for MQTT over TLS on ${config.bind}:${config.tls.mqttPort}: ${err.message}. Is another broker running? Use --tls-mqtt-port to pick another port`);
+      });
+    tls.onChange((options) => listener.server.setSecureContext(options));
+    this.stops.push(() => {
+      closeServer(listener.server);
+      listener.destroyAll();
+    });
+    return listener;
   }
 
   /**
@@ -242,4 +294,8 @@ function closeServer(server: net.Server | http.Server | undefined): void {
   if (!server?.listening) return;
   server.close();
   (server as http.Server).closeAllConnections?.();
+}
+
+function runtimeTls(mqttPort: number, info: TlsInfo): NonNullable<Runtime['tls']> {
+  return { mqttPort, source: info.source, fingerprint256: info.fingerprint256, ...(info.caFingerprint256 ? { caFingerprint256: info.caFingerprint256 } : {}) };
 }

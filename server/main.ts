@@ -70,7 +70,8 @@ async function main(): Promise<void> {
  */
 function exitCodeFor(err: unknown): number {
   if (!isRumahError(err)) return 1;
-  if (err.code === ErrorCodes.CONFIG_INVALID) return 2;
+  // A certificate that cannot be used is fixed in the configuration or its files, like a bad setting.
+  if (err.code === ErrorCodes.CONFIG_INVALID || err.code === ErrorCodes.TLS_CERT) return 2;
   if (err.code === ErrorCodes.DB_OPEN || err.code === ErrorCodes.DATA_DIR_UNWRITABLE) return 3;
   return 1;
 }

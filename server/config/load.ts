@@ -16,15 +16,21 @@ const envMap: Record<string, { path: string; type: 'string' | 'number' | 'boolea
   RUMAH_HTTP_PORT: { path: 'http.port', type: 'number' },
   RUMAH_ALLOW_ANONYMOUS: { path: 'mqtt.allowAnonymous', type: 'boolean' },
   RUMAH_PERSISTENCE: { path: 'mqtt.persistence', type: 'string' },
+  RUMAH_TLS: { path: 'tls.enabled', type: 'boolean' },
+  RUMAH_TLS_MQTT_PORT: { path: 'tls.mqttPort', type: 'number' },
+  RUMAH_TLS_CERT: { path: 'tls.certFile', type: 'string' },
+  RUMAH_TLS_KEY: { path: 'tls.keyFile', type: 'string' },
 };
 
-const flagMap: Record<string, { path: string; type: 'string' | 'number' }> = {
+const flagMap: Record<string, { path: string; type: 'string' | 'number' | 'boolean' }> = {
   data: { path: 'dataDir', type: 'string' },
   bind: { path: 'bind', type: 'string' },
   'mqtt-port': { path: 'mqtt.port', type: 'number' },
   'http-port': { path: 'http.port', type: 'number' },
   'log-level': { path: 'log.level', type: 'string' },
   persistence: { path: 'mqtt.persistence', type: 'string' },
+  tls: { path: 'tls.enabled', type: 'boolean' },
+  'tls-mqtt-port': { path: 'tls.mqttPort', type: 'number' },
 };
 
 export interface LoadOptions {
@@ -43,7 +49,7 @@ export function loadConfig({ argv = [], env = process.env }: LoadOptions = {}): 
     const parsed = parseArgs({
       args: argv,
       strict: true,
-      options: Object.fromEntries(Object.keys(flagMap).map((k) => [k, { type: 'string' as const }])),
+      options: Object.fromEntries(Object.entries(flagMap).map(([k, spec]) => [k, { type: spec.type === 'boolean' ? 'boolean' as const : 'string' as const }])),
     });
     flags = parsed.values;
   } catch (err) {
@@ -60,6 +66,7 @@ export function loadConfig({ argv = [], env = process.env }: LoadOptions = {}): 
   const fromFlags: Json = {};
   for (const [name, spec] of Object.entries(flagMap)) {
     const raw = flags[name];
+    if (raw === true) setPath(fromFlags, spec.path, true); // a boolean flag: present means on
     if (typeof raw !== 'string') continue;
     const value = coerce(raw, spec.type, `--${name}`, errors);
     if (value !== undefined) setPath(fromFlags, spec.path, value);

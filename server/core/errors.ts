@@ -16,6 +16,8 @@ export const ErrorCodes = {
   INVALID_VALUE: 'RUMAH_ERR_INVALID_VALUE',
   RATE_LIMITED: 'RUMAH_ERR_RATE_LIMITED',
   DEVICE_LIMIT: 'RUMAH_ERR_DEVICE_LIMIT',
+  /** A TLS certificate or key that cannot be used: missing, expired, not yet valid, or not matching each other. */
+  TLS_CERT: 'RUMAH_ERR_TLS_CERT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -15,6 +15,7 @@ import type { PairingApi } from '../api/pairing.js';
 import { webRoutes } from './routes/web.js';
 import { ruleRoutes } from './routes/rules.js';
 import type { RulesApi } from '../api/rules.js';
+import { caRoutes } from '../tls/routes.js';
 
 export interface HttpDeps {
   log: Logger;
@@ -31,6 +32,8 @@ export interface HttpDeps {
   sessionEnded?: (token: string) => void;
   /** Automation rules (docs/rules-api.md): members read, admins change. */
   rules?: RulesApi;
+  /** The hub's local CA (PEM) when TLS made one: GET /ca.crt, public, so devices and browsers can trust the hub. */
+  caCertificate?: () => string | undefined;
 }
 
 export function createApp(deps: HttpDeps): Express {
@@ -43,6 +46,7 @@ export function createApp(deps: HttpDeps): Express {
   });
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(opsRoutes(deps.ops));
+  app.use(caRoutes(deps.caCertificate ?? (() => undefined)));
   app.use('/api/auth', authRoutes(deps.auth, deps.secureCookies, { setupRequired: () => deps.users.setupRequired(), sessionEnded: deps.sessionEnded }));
   app.use('/api/devices', requireAuth(deps.auth), deviceRoutes(deps.devices, deps.deviceAdmin));
   app.use('/api/users', requireAuth(deps.auth, 'admin'), userRoutes(deps.users));
