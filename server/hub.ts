@@ -21,6 +21,7 @@ import { DevicesApi } from './api/devices.js';
 import { DeviceAdminApi } from './api/device-admin.js';
 import { UsersApi } from './api/users.js';
 import { RealtimeServer } from './realtime/server.js';
+import { BrokerApi } from './api/broker.js';
 import { createApp } from './http/app.js';
 import { hubMetrics, hubHealth } from './ops.js';
 import { conventionFactories } from '../devices/conventions.js';
@@ -171,14 +172,18 @@ export class Hub {
 
     this.realtime = new RealtimeServer({
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
+      pairing: this.pairing,
     });
+    const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters });
+    brokerPage.start();
+    this.stops.push(() => brokerPage.stop());
     this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime.endUser(username) });
     const app = createApp({
       log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: this.tls !== undefined, caCertificate: () => this.tls?.info.caPem,
       ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
       deviceAdmin: new DeviceAdminApi(this.registry), users: this.users, pairing: this.pairing,
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
-      sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules),
+      sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage,
     });
     if (this.tls) {
       // HTTPS on the web port; plain HTTP on the same port is redirected (docs/tls.md).

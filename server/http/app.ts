@@ -13,6 +13,9 @@ import { userRoutes } from './routes/users.js';
 import { accountRoutes, pairingRoutes } from './routes/pairing.js';
 import type { PairingApi } from '../api/pairing.js';
 import { webRoutes } from './routes/web.js';
+import { brokerRoutes } from './routes/broker.js';
+import { ruleValidateRoutes } from './routes/rule-validate.js';
+import type { BrokerApi } from '../api/broker.js';
 import { ruleRoutes } from './routes/rules.js';
 import type { RulesApi } from '../api/rules.js';
 import { caRoutes } from '../tls/routes.js';
@@ -30,6 +33,8 @@ export interface HttpDeps {
   webRoot: string;
   /** A session ended by logout: its live sockets close. */
   sessionEnded?: (token: string) => void;
+  /** The dashboard's broker page: clients, messages/s, topics (admins). */
+  broker?: BrokerApi;
   /** Automation rules (docs/rules-api.md): members read, admins change. */
   rules?: RulesApi;
   /** The hub's local CA (PEM) when TLS made one: GET /ca.crt, public, so devices and browsers can trust the hub. */
@@ -52,6 +57,8 @@ export function createApp(deps: HttpDeps): Express {
   app.use('/api/users', requireAuth(deps.auth, 'admin'), userRoutes(deps.users));
   app.use('/api/pairing', requireAuth(deps.auth, 'admin'), pairingRoutes(deps.pairing));
   app.use('/api/accounts', requireAuth(deps.auth, 'admin'), accountRoutes(deps.pairing));
+  if (deps.broker) app.use('/api/broker', requireAuth(deps.auth, 'admin'), brokerRoutes(deps.broker));
+  app.use('/api/rules/validate', requireAuth(deps.auth), ruleValidateRoutes());
   if (deps.rules) app.use('/api/rules', requireAuth(deps.auth), ruleRoutes(deps.rules));
   app.use('/api', (_req, res) => void res.status(404).json({ error: { code: 'RUMAH_ERR_NOT_FOUND', message: 'no such API route' } }));
   app.use(webRoutes(deps.webRoot));

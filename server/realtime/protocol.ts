@@ -9,6 +9,7 @@
 //                        only what changed since the previous batch
 //   client → `command`   {deviceId, property, value}, acknowledged with `{ok: true}` or `{ok: false, error, message}`
 //   server → `session`   `{ended: true}` just before the server disconnects a socket whose session ended
+//   server → `pairing`   admins only: the join window and its candidates, on connect and whenever they change
 
 import type { Availability, Cause, Device, DeviceState, PropertyState, StateValue } from '../core/model.js';
 
@@ -78,10 +79,30 @@ export interface CommandRequest {
 /** The acknowledgement of every client request. `error` is a RUMAH_ERR_… code from server/core/errors.ts. */
 export type Ack = { ok: true } | { ok: false; error: string; message: string };
 
+/** A client that connected with unknown credentials while the join window was open (devices/pairing). */
+export interface CandidateView {
+  username: string;
+  clientId: string;
+  address: string;
+  firstSeen: number;
+  topics: string[];
+  announcements: string[];
+  subscriptions: string[];
+  connected: boolean;
+}
+
+export interface PairingView {
+  open: boolean;
+  /** Seconds left when sent; the page counts down by itself. */
+  remaining: number;
+  candidates: CandidateView[];
+}
+
 export interface ServerToClient {
   snapshot(snapshot: Snapshot): void;
   deltas(deltas: Deltas): void;
   session(info: { ended: true }): void;
+  pairing(state: PairingView): void;
 }
 
 export interface ClientToServer {

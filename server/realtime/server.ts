@@ -9,7 +9,7 @@ import type { StateStore } from '../core/state-store.js';
 import { DeltaCoalescer } from './coalescer.js';
 import { commandHandler } from './commands.js';
 import { PendingCommands } from './pending.js';
-import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type LiveDevice, type ServerToClient, type Snapshot } from './protocol.js';
+import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type LiveDevice, type PairingView, type ServerToClient, type Snapshot } from './protocol.js';
 import { authenticateSocket, sameOrigin, type SocketData } from './socket-auth.js';
 
 export interface RealtimeDeps {
@@ -19,6 +19,8 @@ export interface RealtimeDeps {
   states: StateStore;
   bus: EventBus;
   log: Logger;
+  /** The join window and its candidates, pushed to admins when they change. */
+  pairing?: { state(): PairingView };
   /** How often open sockets' sessions are checked again (expired, logged out elsewhere, user deleted). */
   revalidateMs?: number;
 }
@@ -28,6 +30,8 @@ export type LiveSocket = Socket<ClientToServer, ServerToClient, Record<string, n
 
 /** Every authenticated socket joins this room; deltas are broadcast to it (encoded once for all sockets). */
 const room = 'live';
+/** Admins' sockets also join this one: pairing candidates are theirs only. */
+const adminRoom = 'admins';
 
 /**
  * The dashboard's live channel: socket.io on the hub's HTTP server. A snapshot on connect, then coalesced deltas;
@@ -40,6 +44,8 @@ export class RealtimeServer {
   /** Session tokens of open sockets, to check them again later; memory only, never logged or sent. */
   private readonly sessions = new WeakMap<object, string>();
   private revalidator?: NodeJS.Timeout;
+  private pairingTimer?: NodeJS.Timeout;
+  private readonly offs: Array<() => void> = [];
   private stopping?: Promise<void>;
 
   constructor(private readonly deps: RealtimeDeps) {
@@ -69,6 +75,10 @@ export class RealtimeServer {
     io.on('connection', (socket) => this.connected(socket));
     this.pending.start();
     this.coalescer.start();
+    if (this.deps.pairing) {
+      const push = (): void => this.pushPairing();
+      this.offs.push(this.deps.bus.on('candidateChanged', 'realtime', push), this.deps.bus.on('joinWindowChanged', 'realtime', push));
+    }
     this.revalidator = setInterval(() => void this.revalidate(), this.deps.revalidateMs ?? 60_000);
     this.revalidator.unref();
   }
@@ -90,6 +100,8 @@ export class RealtimeServer {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.revalidator);
+      clearTimeout(this.pairingTimer);
+      for (const off of this.offs.splice(0)) off();
       this.coalescer.stop();
       this.pending.stop();
       // io.close() would also close the HTTP server, which the hub closes itself: disconnect the sockets only.
@@ -108,6 +120,21 @@ export class RealtimeServer {
     // absolute values); joining after could lose one.
     void socket.join(room);
     socket.emit('snapshot', this.snapshot(socket));
+    if (socket.data.principal.role === 'admin' && this.deps.pairing) {
+      void socket.join(adminRoom);
+      socket.emit('pairing', this.deps.pairing.state());
+    }
+  }
+
+  /** A burst of candidate activity (a device retrying its publishes) becomes one push per coalescing interval. */
+  private pushPairing(): void {
+    if (this.pairingTimer) return;
+    this.pairingTimer = setTimeout(() => {
+      this.pairingTimer = undefined;
+      const state = this.deps.pairing?.state();
+      if (state) this.io?.to(adminRoom).emit('pairing', state);
+    }, coalesceMs);
+    this.pairingTimer.unref();
   }
 
   private snapshot(socket: LiveSocket): Snapshot {

@@ -11,6 +11,10 @@ import { HomePage } from './pages/home.js';
 import { LoginPage } from './pages/login.js';
 import { SetupPage } from './pages/setup.js';
 import { UsersPage } from './pages/users.js';
+import { RulesPage } from './pages/rules.js';
+import { RulePage } from './pages/rule.js';
+import { PairingPage } from './pages/pairing.js';
+import { BrokerPage } from './pages/broker.js';
 import { match, navigate, usePath } from './router.js';
 
 type Session = { state: 'loading' } | { state: 'failed'; error: string } | { state: 'out'; setupRequired: boolean } | { state: 'in'; user: User };
@@ -107,6 +111,10 @@ function Routes({ user, loaded }: { user: User; loaded: boolean }): JSX.Element 
   let params: Record<string, string> | undefined;
   if (match('/', path)) return <HomePage loaded={loaded} />;
   if ((params = match('/devices/:id', path))) return <DevicePage id={params.id!} user={user} loaded={loaded} />;
+  if (match('/rules', path)) return <RulesPage user={user} />;
+  if ((params = match('/rules/:id', path))) return <RulePage key={params.id} id={params.id!} user={user} />;
+  if (match('/pairing', path)) return user.role === 'admin' ? <PairingPage /> : <Forbidden />;
+  if (match('/broker', path)) return user.role === 'admin' ? <BrokerPage /> : <Forbidden />;
   if (match('/users', path)) return user.role === 'admin' ? <UsersPage me={user} /> : <Forbidden />;
   return <><h1>Not found</h1><p>There is no page at this address.</p></>;
 }

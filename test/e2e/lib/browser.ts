@@ -18,6 +18,8 @@ export const resultsDir = path.resolve(distRoot, '..', 'test-results');
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(resultsDir, { recursive: true });
+  // From the top: a full-page shot taken while scrolled paints the sticky header in the middle of the page.
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: path.join(resultsDir, `${name}.png`), fullPage: true });
 }
 

@@ -21,8 +21,8 @@ const statusText: Record<LiveStatus, string> = {
 /** The frame of every logged-in page: a skip link, the navigation, the connection state, the page. */
 export function Layout({ user, status, onLogout, children }: LayoutProps): JSX.Element {
   const path = usePath();
-  const links: Array<[string, string]> = [['/', 'Home']];
-  if (user.role === 'admin') links.push(['/users', 'Users']);
+  const links: Array<[string, string]> = [['/', 'Home'], ['/rules', 'Rules']];
+  if (user.role === 'admin') links.push(['/pairing', 'Pairing'], ['/broker', 'Broker'], ['/users', 'Users']);
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, CommandRequest, ConnectErrorData, Deltas, Snapshot } from '../../../server/realtime/protocol.js';
+import type { Ack, CommandRequest, ConnectErrorData, Deltas, PairingView, Snapshot } from '../../../server/realtime/protocol.js';
 import { socketPath } from '../../../server/realtime/protocol.js';
 import type { DeviceStore } from './store.js';
 
@@ -19,6 +19,9 @@ export class LiveConnection {
   private readonly socket: Socket;
   status: LiveStatus = 'connecting';
   user?: Snapshot['user'];
+  /** The join window as last pushed (admins only), with the browser time it arrived: the page counts down from it. */
+  pairing?: { state: PairingView; at: number };
+  private readonly pairingListeners = new Set<() => void>();
 
   constructor(store: DeviceStore, private readonly events: LiveEvents) {
     this.socket = io({ path: socketPath, reconnectionDelayMax: 5000 });
@@ -30,6 +33,10 @@ export class LiveConnection {
     });
     this.socket.on('deltas', (deltas: Deltas) => store.applyDeltas(deltas));
     this.socket.on('session', () => this.stop('unauthorized'));
+    this.socket.on('pairing', (state: PairingView) => {
+      this.pairing = { state, at: Date.now() };
+      for (const fn of this.pairingListeners) fn();
+    });
     this.socket.on('connect_error', (err: Error & { data?: ConnectErrorData }) => {
       if (err.data?.code === 'RUMAH_ERR_UNAUTHORIZED') this.stop('unauthorized');
       else this.setStatus('reconnecting');
@@ -53,6 +60,11 @@ export class LiveConnection {
         resolve(err ? { ok: false, error: 'RUMAH_ERR_TIMEOUT', message: 'the hub did not answer' } : ack);
       });
     });
+  }
+
+  onPairing(fn: () => void): () => void {
+    this.pairingListeners.add(fn);
+    return () => void this.pairingListeners.delete(fn);
   }
 
   close(): void {

@@ -1,0 +1,92 @@
+import type { EventBus } from '../core/event-bus.js';
+
+/** What the dashboard's broker page shows (admins only: topics and payloads may be private). */
+export interface BrokerView {
+  clients: Array<{ clientId: string; username?: string; since: number }>;
+  counters: { messagesIn: number; messagesOut: number };
+  /** One sample a second, oldest first: messages per second in (from clients) and out (to subscribers). */
+  rates: Array<{ ts: number; in: number; out: number }>;
+  /** Topics seen since the hub started (capped), with the last payload cut short; the page builds the tree. */
+  topics: Array<{ topic: string; count: number; ts: number; retained: boolean; bytes: number; preview: string }>;
+  /** True when more topics were seen than are kept. */
+  topicsCapped: boolean;
+}
+
+export interface BrokerApiDeps {
+  bus: EventBus;
+  counters: () => { messagesIn: number; messagesOut: number };
+  maxTopics?: number;
+  sampleMs?: number;
+  samples?: number;
+}
+
+const previewBytes = 120;
+
+/**
+ * The broker seen from the dashboard: connected clients (from the bus's connect/disconnect events), messages per
+ * second (sampled from the broker's counters once a second), and recent topics (from the bus's message event;
+ * one map update per message, capped so a client publishing random topics cannot grow it without bound).
+ */
+export class BrokerApi {
+  private readonly clients = new Map<string, { clientId: string; username?: string; since: number }>();
+  private readonly topics = new Map<string, BrokerView['topics'][number]>();
+  private readonly rates: BrokerView['rates'] = [];
+  private capped = false;
+  private last?: { ts: number; messagesIn: number; messagesOut: number };
+  private timer?: NodeJS.Timeout;
+  private readonly offs: Array<() => void> = [];
+
+  constructor(private readonly deps: BrokerApiDeps) {}
+
+  start(): void {
+    const { bus } = this.deps;
+    const maxTopics = this.deps.maxTopics ?? 5000;
+    this.offs.push(
+      bus.on('clientConnected', 'broker-page', (e) => void this.clients.set(e.clientId, { clientId: e.clientId, username: e.username, since: Date.now() })),
+      bus.on('clientDisconnected', 'broker-page', (e) => void this.clients.delete(e.clientId)),
+      bus.on('message', 'broker-page', (msg) => {
+        let entry = this.topics.get(msg.topic);
+        if (!entry) {
+          if (this.topics.size >= maxTopics) return void (this.capped = true);
+          entry = { topic: msg.topic, count: 0, ts: 0, retained: false, bytes: 0, preview: '' };
+          this.topics.set(msg.topic, entry);
+        }
+        entry.count++;
+        entry.ts = Date.now();
+        // A retained message with an empty payload clears the retained message ([MQTT-3.3.1-10]).
+        entry.retained = msg.retain ? msg.payload.length > 0 : entry.retained;
+        entry.bytes = msg.payload.length;
+        entry.preview = msg.payload.subarray(0, previewBytes).toString('utf8');
+      }),
+    );
+    this.timer = setInterval(() => this.sample(), this.deps.sampleMs ?? 1000);
+    this.timer.unref();
+  }
+
+  view(): BrokerView {
+    const counters = this.deps.counters();
+    return {
+      clients: [...this.clients.values()],
+      counters: { messagesIn: counters.messagesIn, messagesOut: counters.messagesOut },
+      rates: [...this.rates],
+      topics: [...this.topics.values()].map((t) => ({ ...t })),
+      topicsCapped: this.capped,
+    };
+  }
+
+  stop(): void {
+    for (const off of this.offs.splice(0)) off();
+    clearInterval(this.timer);
+  }
+
+  private sample(): void {
+    const now = Date.now();
+    const { messagesIn, messagesOut } = this.deps.counters();
+    if (this.last) {
+      const seconds = Math.max(0.001, (now - this.last.ts) / 1000);
+      this.rates.push({ ts: now, in: (messagesIn - this.last.messagesIn) / seconds, out: (messagesOut - this.last.messagesOut) / seconds });
+      if (this.rates.length > (this.deps.samples ?? 300)) this.rates.shift();
+    }
+    this.last = { ts: now, messagesIn, messagesOut };
+  }
+}

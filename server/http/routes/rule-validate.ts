@@ -1,0 +1,19 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { validateRuleText } from '../../../rules/schema/index.js';
+import { parseBody } from '../validate.js';
+
+const body = z.strictObject({ text: z.string().max(256 * 1024) });
+
+/**
+ * POST /api/rules/validate {text} → {ok, errors: [{line, column, path, message}]}: the rule editor checks as you
+ * type without saving anything. Pure (no rules engine involved), so every logged-in user may call it.
+ */
+export function ruleValidateRoutes(): Router {
+  const router = Router();
+  router.post('/', (req, res) => {
+    const { errors } = validateRuleText(parseBody(body, req.body).text, 'editor.yaml');
+    res.json({ ok: errors.length === 0, errors });
+  });
+  return router;
+}

@@ -1,0 +1,78 @@
+import type { JSX } from 'preact';
+import { useMemo, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { Chart } from '../components/chart.js';
+import { usePoll } from '../components/poll.js';
+import { Ago } from '../components/time.js';
+import { topicTree, type TopicInfo, type TopicNode } from '../model/topic-tree.js';
+
+interface BrokerView {
+  clients: Array<{ clientId: string; username?: string; since: number }>;
+  counters: { messagesIn: number; messagesOut: number };
+  rates: Array<{ ts: number; in: number; out: number }>;
+  topics: TopicInfo[];
+  topicsCapped: boolean;
+}
+
+/** The embedded broker: who is connected, messages per second, and a tree of the topics seen. */
+export function BrokerPage(): JSX.Element {
+  const { data, error } = usePoll(() => api<BrokerView>('GET', '/api/broker'), 2000);
+  const tree = useMemo(() => (data ? topicTree(data.topics) : undefined), [data]);
+  const xs = useMemo(() => data?.rates.map((r) => r.ts) ?? [], [data]);
+  const ys = useMemo(() => data?.rates.map((r) => Math.round(r.in * 10) / 10) ?? [], [data]);
+  const last = data?.rates[data.rates.length - 1];
+  return (
+    <>
+      <h1>Broker</h1>
+      {error && <p class="form-error" role="alert">{error}</p>}
+      {!data && !error && <p>Loading…</p>}
+      {data && (
+        <>
+          <p class="figures">
+            <span><strong>{data.clients.length}</strong> clients</span>
+            <span><strong>{last ? Math.round(last.in) : 0}</strong> messages/s in</span>
+            <span><strong>{last ? Math.round(last.out) : 0}</strong> messages/s out</span>
+            <span><strong>{data.counters.messagesIn}</strong> received since start</span>
+          </p>
+          <section class="panel" aria-labelledby="rate-h">
+            <h2 id="rate-h">Messages per second</h2>
+            {xs.length > 1 ? <Chart xs={xs} ys={ys} label="Messages in" unit="/s" /> : <p class="empty">Measuring…</p>}
+          </section>
+          <section class="panel" aria-labelledby="clients-h">
+            <h2 id="clients-h">Connected clients</h2>
+            <table>
+              <thead><tr><th scope="col">Client id</th><th scope="col">Account</th><th scope="col">Connected</th></tr></thead>
+              <tbody>{data.clients.map((c) => <tr key={c.clientId}><td><code>{c.clientId}</code></td><td>{c.username ?? '—'}</td><td><Ago ts={c.since} /></td></tr>)}</tbody>
+            </table>
+          </section>
+          <section class="panel" aria-labelledby="topics-h">
+            <h2 id="topics-h">Topics</h2>
+            {data.topicsCapped && <p class="hint">Only the first topics seen are kept; more were published.</p>}
+            {tree && tree.children.length === 0 && <p class="empty">No messages yet.</p>}
+            {tree && <ul class="topic-tree">{tree.children.map((n) => <Node key={n.path} node={n} />)}</ul>}
+          </section>
+        </>
+      )}
+    </>
+  );
+}
+
+/** A branch opens on demand (native <details>: keyboard and screen readers know it); closed branches render nothing. */
+function Node({ node }: { node: TopicNode }): JSX.Element {
+  const [open, setOpen] = useState(false);
+  const info = node.info && (
+    <span class="topic-info">
+      {' '}<small>{node.info.count}×{node.info.retained ? ', retained' : ''}, <Ago ts={node.info.ts} /></small>{' '}
+      <code class="preview">{node.info.preview}{node.info.bytes > node.info.preview.length ? '…' : ''}</code>
+    </span>
+  );
+  if (node.children.length === 0) return <li data-topic={node.path}><span class="topic-name">{node.name || '(empty)'}</span>{info}</li>;
+  return (
+    <li data-topic={node.path}>
+      <details open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+        <summary><span class="topic-name">{node.name || '(empty)'}</span> <small>{node.total} messages</small>{info}</summary>
+        {open && <ul>{node.children.map((c) => <Node key={c.path} node={c} />)}</ul>}
+      </details>
+    </li>
+  );
+}

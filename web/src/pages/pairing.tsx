@@ -1,0 +1,126 @@
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { PairingView } from '../../../server/realtime/protocol.js';
+import { api, errorText } from '../api.js';
+import { usePoll } from '../components/poll.js';
+import { useLive } from '../live/hooks.js';
+import { formatTime } from '../model/format.js';
+
+/** The join window as the hub last pushed it over the socket, counting down locally between pushes. */
+function usePairing(): { state?: PairingView; remaining: number } {
+  const { connection } = useLive();
+  const [, bump] = useState(0);
+  useEffect(() => connection.onPairing(() => bump((n) => n + 1)), [connection]);
+  useEffect(() => {
+    const timer = setInterval(() => bump((n) => n + 1), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const p = connection.pairing;
+  const remaining = p?.state.open ? Math.max(0, Math.ceil(p.state.remaining - (Date.now() - p.at) / 1000)) : 0;
+  return { state: p?.state, remaining };
+}
+
+/**
+ * Pairing: open the join window, watch candidates arrive (live over the socket), accept or reject them. Or create
+ * credentials ahead of time: the password is shown once, with a connection string to copy.
+ */
+export function PairingPage(): JSX.Element {
+  const { state, remaining } = usePairing();
+  const [seconds, setSeconds] = useState(120);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const call = async (fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+      setError(undefined);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  const open = state?.open && remaining > 0;
+  return (
+    <>
+      <h1>Pairing</h1>
+      {error && <p class="form-error" role="alert">{error}</p>}
+      <section class="panel" aria-labelledby="join-h">
+        <h2 id="join-h">Join window</h2>
+        <p>While it is open, a device that connects with credentials the hub does not know becomes a candidate. Accept it to keep those credentials.</p>
+        {open ? (
+          <p class="join-open">
+            <span role="timer" aria-live="off" data-remaining={remaining}>Open: {Math.floor(remaining / 60)}:{String(remaining % 60).padStart(2, '0')} left</span>{' '}
+            <button type="button" onClick={() => void call(() => api('POST', '/api/pairing/close'))}>Close now</button>
+          </p>
+        ) : (
+          <p class="join-closed">
+            <label>Open for{' '}
+              <select value={seconds} onChange={(e) => setSeconds(Number(e.currentTarget.value))}>
+                {[60, 120, 300, 600].map((s) => <option key={s} value={s}>{s / 60} min</option>)}
+              </select>
+            </label>{' '}
+            <button type="submit" onClick={() => void call(() => api('POST', '/api/pairing/open', { seconds }))}>Open join window</button>
+          </p>
+        )}
+        <h3>Candidates</h3>
+        {(state?.candidates.length ?? 0) === 0 && <p class="empty">{open ? 'Waiting for devices to connect…' : 'None.'}</p>}
+        <ul class="candidates">
+          {state?.candidates.map((c) => (
+            <li key={c.username} class="candidate" data-username={c.username}>
+              <strong>{c.username}</strong> <small>client {c.clientId} from {c.address} · {c.connected ? 'connected' : 'gone'} · since {formatTime(c.firstSeen)}</small>
+              {c.topics.length > 0 && <p class="hint">Published to: {c.topics.slice(0, 5).join(', ')}{c.topics.length > 5 ? ` and ${c.topics.length - 5} more` : ''}</p>}
+              <p>
+                <button type="submit" onClick={() => void call(() => api('POST', `/api/pairing/candidates/${encodeURIComponent(c.username)}/accept`, {}))}>Accept {c.username}</button>{' '}
+                <button type="button" class="danger" onClick={() => void call(() => api('POST', `/api/pairing/candidates/${encodeURIComponent(c.username)}/reject`, {}))}>Reject</button>
+              </p>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <NewCredentials />
+    </>
+  );
+}
+
+function NewCredentials(): JSX.Element {
+  const [created, setCreated] = useState<{ username: string; password: string } | undefined>(undefined);
+  const [copied, setCopied] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const accounts = usePoll(() => api<{ accounts: Array<{ username: string; kind: string }> }>('GET', '/api/accounts'), 10_000, [created]);
+  const create = async (e: SubmitEvent): Promise<void> => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    try {
+      setCreated(await api<{ username: string; password: string }>('POST', '/api/accounts', { username: String(new FormData(form).get('username')) }));
+      setCopied(false);
+      setError(undefined);
+      form.reset();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  // The MQTT port is not the web port; 1883 unless the hub was started with another (see its console).
+  const url = created ? `mqtt://${encodeURIComponent(created.username)}:${encodeURIComponent(created.password)}@${location.hostname}:1883` : '';
+  return (
+    <section class="panel" aria-labelledby="creds-h">
+      <h2 id="creds-h">Credentials ahead of time</h2>
+      <form class="inline-form" onSubmit={create}>
+        <label>Device account <input name="username" required maxLength={64} pattern="[A-Za-z0-9_.\-]+" /></label>
+        <button type="submit">Create credentials</button>
+      </form>
+      {error && <p class="form-error" role="alert">{error}</p>}
+      {created && (
+        <div class="once" role="status">
+          <p><strong>Shown once:</strong> copy the password now; the hub keeps only its hash.</p>
+          <p>Username <code>{created.username}</code> · password <code data-secret="password">{created.password}</code></p>
+          <p><code class="conn">{url}</code>{' '}
+            <button type="button" onClick={() => void navigator.clipboard?.writeText(url).then(() => setCopied(true), () => setCopied(false))}>{copied ? 'Copied' : 'Copy'}</button>
+          </p>
+        </div>
+      )}
+      {accounts.data && accounts.data.accounts.length > 0 && (
+        <details>
+          <summary>{accounts.data.accounts.length} device accounts</summary>
+          <ul>{accounts.data.accounts.map((a) => <li key={a.username}>{a.username} <small>{a.kind}</small></li>)}</ul>
+        </details>
+      )}
+    </section>
+  );
+}
