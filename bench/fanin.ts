@@ -297,15 +297,18 @@ export async function benchFanin(opts: FaninOptions = {}, log: (s: string) => vo
     },
   });
   const chosen = specs.filter((s) => want(s.name));
-  for (const qos of qosList) {
-    for (const search of await searchAll(chosen, qos, stepMs, workers, log)) {
-      const byQos = results.get(search.spec.name) ?? new Map<0 | 1, SearchResult>();
-      results.set(search.spec.name, byQos);
-      if (search.error) notes.push(`${search.spec.name} QoS ${qos}: ${search.error.message}`);
-      else byQos.set(qos, search.result);
+  try {
+    for (const qos of qosList) {
+      for (const search of await searchAll(chosen, qos, stepMs, workers, log)) {
+        const byQos = results.get(search.spec.name) ?? new Map<0 | 1, SearchResult>();
+        results.set(search.spec.name, byQos);
+        if (search.error) notes.push(`${search.spec.name} QoS ${qos}: ${search.error.message}`);
+        else byQos.set(qos, search.result);
+      }
     }
+  } finally {
+    if (rumahData) fs.rmSync(rumahData.dataDir, { recursive: true, force: true });
   }
-  if (rumahData) fs.rmSync(rumahData.dataDir, { recursive: true, force: true });
   if (results.has('rumah')) {
     notes.push(
       `rumah ran with registry and history on: ${fmt(history.devices)} devices; over all its starts ${fmt(history.changes)} state changes, ` +
@@ -321,6 +324,7 @@ export async function benchFanin(opts: FaninOptions = {}, log: (s: string) => vo
       continue;
     }
     const [head, ...rest] = formatProfile(summarizeProfile(files));
+    notes.push(`CPU profiles of ${name} kept in ${dir} (open them in Chrome DevTools → Performance).`);
     const lines = [`${name === 'aedes' ? 'bare aedes' : 'rumah'}: ${head}`, ...rest];
     profileLines.push(...lines);
     for (const l of lines) log(`  ${l}`);

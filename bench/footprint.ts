@@ -122,7 +122,7 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
         `The ${DEVICES} devices were created by one publish on each of ${DEVICES} topics (devices.maxPerAccount raised to 5000 in rumah.yaml).`,
       `Start to listening: from spawn to <data>/runtime.json written (which rumah does after its MQTT and HTTP listeners are up), Node's own start-up included. ` +
         `History pre-filled with bulk SQL in one transaction over the ${fill.series} series, spread over the last 10 days (inside rawDays); ` +
-        `database ${fmt(fill.bytes, 'B')} after a checkpoint, so under the 64 MiB below which rumah runs PRAGMA quick_check at open. ` +
+        `database ${fmt(fill.bytes, 'B')} after a checkpoint, so ${fill.bytes <= 64 * 2 ** 20 ? 'under' : 'over'} the 64 MiB up to which rumah runs PRAGMA quick_check at open. ` +
         `Runs: ${times.map((t) => `${fmt(t)} ms`).join(', ')}; idle RSS with that database: ${fmt(rssBig, 'B')}.`,
     ];
     return { id: 'footprint', title: 'Memory and start-up', figures, notes };

@@ -61,7 +61,8 @@ async function main(): Promise<number> {
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}` +
     (mosquitto ? `, mosquitto ${mosquittoVersion(mosquitto)}` : '');
   console.log(`rumah benchmarks — ${new Date().toISOString()}\nmachine: ${machine}`);
-  console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const loadAtStart = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`load average at start: ${loadAtStart}`);
   console.log('note: the CPU is shared (other engineers may be running tests): figures vary between runs; ratios measured in the same run are the ones to compare.\n');
 
   const benches: Bench[] = [
@@ -111,7 +112,7 @@ async function main(): Promise<number> {
     // What people wrote below the marker (analysis, causes) survives a new run; the figures above it are replaced.
     const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     const kept = previous.includes(HAND_WRITTEN) ? previous.slice(previous.indexOf(HAND_WRITTEN)) : `${HAND_WRITTEN}\n`;
-    fs.writeFileSync(file, `${docs(results, machine, failures)}\n${kept}`);
+    fs.writeFileSync(file, `${docs(results, `${machine}; load average at start ${loadAtStart}`, failures)}\n${kept}`);
     console.log(`\nwritten to ${path.relative(process.cwd(), file) || file}`);
   }
   return failures.length ? 1 : 0;
@@ -143,7 +144,7 @@ function docs(results: BenchResult[], machine: string, failures: string[]): stri
     out.push('');
   }
   if (failures.length) out.push('## Failures', '', '```', ...failures, '```', '');
-  out.push('Run `npm run bench` to measure again (about 5 minutes); `node dist/bench/run.js --only fanin --profile` for one benchmark with a CPU profile of rumah.', '');
+  out.push('Run `npm run bench` to measure again (about 3½ minutes); `node dist/bench/run.js --only fanin --profile` for one benchmark with a CPU profile of rumah.', '');
   return out.join('\n');
 }
 
