@@ -316,7 +316,7 @@ export async function benchFanin(opts: FaninOptions = {}, log: (s: string) => vo
     );
   }
   const profileLines: string[] = [];
-  for (const name of profileRoot ? ['rumah', 'aedes'] : []) {
+  for (const name of profileRoot ? ['rumah', 'aedes'].filter((n) => want(n === 'aedes' ? 'bare aedes' : n)) : []) {
     const dir = path.join(profileRoot!, name);
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f)) : [];
     if (!files.length) {
