@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
 import { callHub, runningHub } from './hub-client.js';
+import { issueDeviceCertificate } from '../tls/device-cert.js';
 
 export interface CliContext {
   store: Store;
@@ -10,6 +12,9 @@ export interface CliContext {
   /** `pair --for N` */
   seconds?: string;
   close?: boolean;
+  /** `devices cert NAME --out DIR --days N` */
+  out?: string;
+  days?: string;
 }
 
 export interface CliCommand {
@@ -59,6 +64,24 @@ export const commands: CliCommand[] = [
       }
       await store.accounts.revoke(args[0]!);
       return { text: `revoked ${args[0]}`, json: { username: args[0], revoked: true } };
+    },
+  },
+  {
+    words: ['devices', 'cert'], args: 1, usage: 'devices cert NAME [--out DIR] [--days N]', help: 'issue a TLS client certificate for a device account (tls.clientCertificates)',
+    async run({ store, args, dataDir, out, days }) {
+      const name = checkName(args[0]!, 'device name');
+      const account = await store.accounts.get(name);
+      if (!account || account.revokedAt !== undefined) throw new RumahError(ErrorCodes.NOT_FOUND, `no active MQTT account "${name}": create it first with devices add ${name}`);
+      const n = Number(days ?? '825');
+      if (!Number.isInteger(n) || n < 1) throw new RumahError(ErrorCodes.BAD_REQUEST, '--days takes a whole number of days');
+      const issued = await issueDeviceCertificate({ dataDir, name, outDir: path.resolve(out ?? `${name}-tls`), days: n });
+      const text = [
+        `certificate: ${issued.cert}`, `key:         ${issued.key} (keep it secret; it logs in as ${name})`, `CA:          ${issued.ca}`,
+        `valid until ${issued.validTo}; \`devices revoke ${name}\` refuses it`,
+        ...(issued.caCreated ? ['the hub\'s CA was created now: a running hub trusts it from its next start'] : []),
+        `try: mosquitto_pub -h HUB -p 8883 --cafile ${issued.ca} --cert ${issued.cert} --key ${issued.key} -t TOPIC -m MESSAGE`,
+      ].join('\n');
+      return { text, json: { username: name, ...issued } };
     },
   },
   {

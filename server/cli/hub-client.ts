@@ -2,9 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
+import { pinnedRequest } from '../tls/pinned-request.js';
 
 interface Runtime {
   httpPort: number;
+  /** Set when the hub serves HTTPS: the certificate it serves, pinned by the CLI. */
+  tls?: { fingerprint256: string };
   bind: string;
   pid: number;
 }
@@ -32,13 +35,14 @@ export async function callHub(store: Store, dataDir: string, method: string, rou
   const name = `cli-${process.pid}-${Date.now()}`;
   const token = await store.apiTokens.create(name);
   try {
-    const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${runtime.httpPort}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as { error?: { message: string } };
-    if (!res.ok) throw new RumahError(ErrorCodes.BAD_REQUEST, json.error?.message ?? `hub answered ${res.status}`);
+    const headers = { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const res = runtime.tls
+      ? await pinnedRequest({ host, port: runtime.httpPort, fingerprint256: runtime.tls.fingerprint256, method, path: route, headers, body: payload })
+      : await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${runtime.httpPort}${route}`, { method, headers, body: payload })
+        .then(async (r) => ({ status: r.status, text: await r.text() }));
+    const json = JSON.parse(res.text) as { error?: { message: string } };
+    if (res.status >= 400) throw new RumahError(ErrorCodes.BAD_REQUEST, json.error?.message ?? `hub answered ${res.status}`);
     return json;
   } finally {
     await store.apiTokens.remove(name);

@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { data: { type: 'string' }, json: { type: 'boolean' }, role: { type: 'string' }, for: { type: 'string' }, close: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { data: { type: 'string' }, json: { type: 'boolean' }, role: { type: 'string' }, for: { type: 'string' }, close: { type: 'boolean' }, out: { type: 'string' }, days: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     process.stderr.write(`rumah: ${(err as Error).message}\n${usage}`);
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   let store: Store | undefined;
   try {
     store = await openStore(dataDir, createLogger('warn', process.stderr), {});
-    const out = await command.run({ store, args, dataDir, role: parsed.values.role, seconds: parsed.values.for, close: parsed.values.close });
+    const out = await command.run({ store, args, dataDir, role: parsed.values.role, seconds: parsed.values.for, close: parsed.values.close, out: parsed.values.out, days: parsed.values.days });
     process.stdout.write(parsed.values.json ? JSON.stringify(out.json) + '\n' : out.text + '\n');
     return 0;
   } catch (err) {

@@ -11,7 +11,8 @@ export function caRoutes(caPem: () => string | undefined): Router {
   router.get('/ca.crt', (_req, res) => {
     const pem = caPem();
     if (!pem) return void res.status(404).json({ error: { code: 'RUMAH_ERR_NOT_FOUND', message: 'this hub has no local CA: TLS is off, or it uses a certificate you gave it (tls.certFile)' } });
-    res.type('application/x-x509-ca-cert').attachment('rumah-ca.crt').send(pem);
+    // A Buffer, so express adds no charset: some phones only offer to install the exact type.
+    res.set('Content-Type', 'application/x-x509-ca-cert').attachment('rumah-ca.crt').send(Buffer.from(pem));
   });
   return router;
 }
