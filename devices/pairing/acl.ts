@@ -23,7 +23,8 @@ export interface DenialCount {
  * whole house. Admins are unrestricted; candidates in the join window are recorded and routed nowhere.
  */
 export class DeviceAcl implements MqttAcl {
-  private readonly owners = new Map<string, string>();
+  /** Topic → the device on it and the account that owns that device. */
+  private readonly owners = new Map<string, { deviceId: string; owner: string }>();
   readonly denied = new Map<string, DenialCount>();
 
   constructor(private readonly candidates: Candidates, private readonly onCandidateActivity: (username: string) => void = () => {}) {}
@@ -33,7 +34,7 @@ export class DeviceAcl implements MqttAcl {
     bus.on('deviceAdded', 'acl', ({ device }) => this.index(device));
     bus.on('deviceUpdated', 'acl', ({ device }) => this.index(device));
     bus.on('deviceRemoved', 'acl', ({ deviceId }) => {
-      for (const [topic, owner] of this.owners) if (owner.startsWith(`${deviceId}\u0000`)) this.owners.delete(topic);
+      for (const [topic, entry] of this.owners) if (entry.deviceId === deviceId) this.owners.delete(topic);
     });
   }
 
@@ -86,8 +87,8 @@ export class DeviceAcl implements MqttAcl {
 
   private index(device: Device): void {
     if (!device.owner) return;
-    const owner = `${device.id}\u0000${device.owner}`;
-    for (const topic of [device.topic, device.commandTopic, device.availabilityTopic]) if (topic) this.owners.set(topic, owner);
+    const entry = { deviceId: device.id, owner: device.owner };
+    for (const topic of [device.topic, device.commandTopic, device.availabilityTopic]) if (topic) this.owners.set(topic, entry);
   }
 
   private ownerOf(topic: string): string | undefined {
@@ -96,7 +97,7 @@ export class DeviceAcl implements MqttAcl {
       if (hit) break;
       if (topic.endsWith(suffix)) hit = this.owners.get(topic.slice(0, -suffix.length));
     }
-    return hit?.split('\u0000')[1];
+    return hit?.owner;
   }
 }
 
