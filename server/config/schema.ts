@@ -24,6 +24,8 @@ export const configSchema = z
         connectTimeout: z.number().int().min(100),
         /** Milliseconds a client may block writes before it is dropped, so a stuck reader cannot stall others. */
         drainTimeout: z.number().int().min(0),
+        /** Bytes waiting to be sent to one client before it is dropped as a reader that fell behind. */
+        maxBufferedBytes: z.number().int().min(65_536),
         maxClientIdLength: z.number().int().min(23).max(65_535),
         maxInflightInbound: z.number().int().min(1),
         /** Sustained publishes per second one client may send; above it its socket is paused, not dropped. */
@@ -112,6 +114,7 @@ export const defaults: Config = {
     keepaliveLimit: 3600,
     connectTimeout: 10_000,
     drainTimeout: 30_000,
+    maxBufferedBytes: 8_388_608,
     maxClientIdLength: 128,
     maxInflightInbound: 200,
     publishRate: 5000,

@@ -54,6 +54,7 @@ export function listenTls(opts: TlsListenerOptions): Promise<{ server: tls.Serve
   server.on('tlsClientError', (err: Error & { code?: string }, socket: tls.TLSSocket) => {
     // Untrusting clients end here (their alert: unknown CA), as do scanners and slow-loris handshakes.
     opts.log.debug({ address: socket.remoteAddress, err: err.code ?? err.message }, 'MQTT TLS handshake failed');
+    socket.destroy(); // Node reports a handshake timeout here but leaves the socket open
   });
   // Stop must not wait for handshakes in progress: the broker closes MQTT clients, this closes the rest.
   const destroyAll = (): void => raw.forEach((s) => s.destroy());

@@ -51,6 +51,7 @@ export class SecureWebServer extends https.Server {
     });
     this.on('tlsClientError', (err: Error & { code?: string }, socket: tls.TLSSocket) => {
       opts.log.debug({ err: err.code ?? err.message, address: socket.remoteAddress }, 'TLS handshake failed on the web port');
+      socket.destroy(); // Node reports a handshake timeout here but leaves the socket open
     });
   }
 

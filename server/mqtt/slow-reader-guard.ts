@@ -1,0 +1,37 @@
+import type { Client } from 'aedes';
+
+interface ClientInternals {
+  conn: { writableLength: number; destroy(err?: Error): void; destroyed?: boolean };
+  waitForDrain(done: (err: Error | null, client: Client) => void): void;
+}
+
+/**
+ * Keeps a subscriber that stops reading from stalling everyone else.
+ *
+ * aedes (lib/write.js) calls a delivery back only once a full socket has drained, and its router (mqemitter) has a
+ * fixed number of delivery slots shared by all clients. A subscriber that stops reading holds one slot per message
+ * sent to it until its drain timeout drops it, and when the slots are gone every other client waits too. Measured
+ * with stock aedes: a paused subscriber of a busy topic stopped all deliveries, to every client, for the whole
+ * drainTimeout (3 s configured, 3.0 s gap; 30 s by default).
+ *
+ * So a delivery is answered at once and the socket buffers instead, up to `maxBufferedBytes`: a reader that falls
+ * further behind is dropped on the spot, and one that does not drain within mqtt.drainTimeout is dropped by aedes's
+ * own timer (still armed here). Memory per slow client is bounded by the cap, not by the number of messages.
+ */
+export function guardSlowReader(client: Client, maxBufferedBytes: number, onDropped: (buffered: number) => void): void {
+  const c = client as unknown as ClientInternals;
+  if (typeof c.waitForDrain !== 'function') return;
+  const waitForDrain = c.waitForDrain.bind(client);
+  c.waitForDrain = function guardedWaitForDrain(done) {
+    const buffered = c.conn.writableLength;
+    if (buffered > maxBufferedBytes) {
+      if (!c.conn.destroyed) onDropped(buffered);
+      const err = new Error(`subscriber not reading: ${buffered} bytes waiting to be sent, over the limit of ${maxBufferedBytes}`);
+      c.conn.destroy(err);
+      setImmediate(done, err, client);
+      return;
+    }
+    waitForDrain(() => {}); // arms the drain timer: no drain within drainTimeout and aedes drops the client
+    setImmediate(done, null, client);
+  };
+}
