@@ -5,7 +5,6 @@ import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
 import { guardPacketSize } from './packet-size-guard.js';
 import { guardSlowReader } from './slow-reader-guard.js';
-import { guardSlowReader } from './slow-reader-guard.js';
 import { isCommandTopic, sysPrefix } from './topics.js';
 import { LoginThrottle } from './login-throttle.js';
 import { peerCertificate } from '../tls/client-auth.js';
