@@ -25,7 +25,8 @@ const result = await build({
   target: ['es2022', 'chrome109', 'firefox115', 'safari16'],
   jsx: 'automatic',
   jsxImportSource: 'preact',
-  minify: true,
+  // RUMAH_WEB_MINIFY=0 keeps names readable in a browser profile.
+  minify: process.env.RUMAH_WEB_MINIFY !== '0',
   sourcemap: 'linked',
   metafile: true,
   legalComments: 'linked',

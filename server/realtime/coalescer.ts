@@ -2,6 +2,7 @@ import type { EventBus } from '../core/event-bus.js';
 import type { Device } from '../core/model.js';
 import type { PendingChange } from './pending.js';
 import type { DeviceDelta } from './protocol.js';
+import { wireState } from './wire.js';
 
 export interface CoalescerOptions {
   bus: EventBus;
@@ -34,7 +35,7 @@ export class DeltaCoalescer {
     this.offs.push(
       bus.on('stateChanged', 'realtime', (c) => {
         const delta = this.entry(c.deviceId);
-        (delta.state ??= {})[c.property] = { value: c.value, ts: c.ts, cause: c.cause };
+        (delta.state ??= {})[c.property] = wireState(c.deviceId, c.value, c.ts, c.cause);
       }),
       bus.on('availabilityChanged', 'realtime', (e) => void (this.entry(e.deviceId).availability = e.availability)),
       bus.on('deviceAdded', 'realtime', ({ device }) => void (this.entry(device.id).device = device)),

@@ -76,7 +76,10 @@ test('a command over the socket: acknowledged, published in the device\'s words,
   t.after(() => hub.stop());
   const device = await connect(hub.mqttUrl, await deviceAccount(hub));
   t.after(() => end(device));
-  await subscribe(device, 'ourhome/groundfloor/hall/+/set'); // devices may follow only their command topics
+  // Devices may subscribe only to their own command topics; an admin's MQTT client may watch the whole house.
+  const observer = await connect(hub.mqttUrl, { username: 'admin', password: adminPassword });
+  t.after(() => end(observer));
+  await subscribe(observer, 'ourhome/#');
   await publish(device, 'ourhome/groundfloor/hall/light', 'OFF');
   await publish(device, 'ourhome/groundfloor/hall/temperature', '19');
   await waitFor(() => hub.hub.registry.get(light));
@@ -88,7 +91,7 @@ test('a command over the socket: acknowledged, published in the device\'s words,
   t.after(() => live.socket.close());
   assert.equal(live.snapshot.user.role, 'member');
 
-  const sent = nextMessage(device, (topic) => topic === 'ourhome/groundfloor/hall/light/set');
+  const sent = nextMessage(observer, (topic) => topic === 'ourhome/groundfloor/hall/light/set');
   assert.deepEqual(await live.socket.emitWithAck('command', { deviceId: light, property: 'light', value: true }), { ok: true });
   assert.equal((await sent).payload, 'ON');
   const deltasOf = (): DeviceDelta[] => live.batches.flatMap((b) => b.devices).filter((d) => d.id === light);

@@ -38,8 +38,12 @@ export function formatAgo(ts: number | undefined, now: number): string {
   return `${Math.floor(s / 86_400)} d ago`;
 }
 
+// One formatter for the page: toLocaleString() builds a new Intl.DateTimeFormat on every call (~0.3 ms), which
+// made 1,000 "last seen" labels a 300 ms task every time the shared ticker moved them.
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
 export function formatTime(ts: number): string {
-  return new Date(ts).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  return dateTime.format(ts);
 }
 
 /** "brightness" → "Brightness", "color_temp" → "Color temp". */

@@ -1,4 +1,4 @@
-import type { Capability, Device, DeviceState } from '../../../server/core/model.js';
+import type { Capability, Device, StateValue } from '../../../server/core/model.js';
 import { onOff } from './format.js';
 
 // What counts as a light for the "lights on" counter: a device with a binary property named `light` (native home
@@ -17,12 +17,14 @@ export function lightCapability(device: Device): Capability | undefined {
   return switchProperties.map((p) => binaries.find((c) => c.property === p)).find(Boolean) ?? binaries[0];
 }
 
-export function isLightOn(device: Device & { state: DeviceState }): boolean {
+type WithState = Device & { state: Record<string, { value: StateValue }> };
+
+export function isLightOn(device: WithState): boolean {
   const cap = lightCapability(device);
   return cap !== undefined && onOff(device.state[cap.property]?.value) === true;
 }
 
-export function countLights(devices: ReadonlyArray<Device & { state: DeviceState }>): { on: number; total: number } {
+export function countLights(devices: readonly WithState[]): { on: number; total: number } {
   let on = 0;
   let total = 0;
   for (const d of devices) {
