@@ -47,9 +47,15 @@ function paced(rate: number, ms: number, send: (i: number) => void): Promise<num
   });
 }
 
-/** Publish → stateChanged (exact) and publish → history commit (the writer's `written` counter, polled every 1 ms). */
-async function throughHub(rate: number, ms: number): Promise<{ applied: Series; committed: Series; pollMs: number; lost: number }> {
-  const h = await startInProcessHub();
+/** Publish → stateChanged and publish → history commit, both exact (the bus, and the writer's onWritten hook). */
+async function throughHub(rate: number, ms: number): Promise<{ applied: Series; committed: Series; lost: number }> {
+  const committedAt: number[] = [];
+  let measuring = false;
+  const h = await startInProcessHub((changes) => {
+    if (!measuring) return;
+    const now = performance.now();
+    for (const c of changes) if (c.property === 'seq' && typeof c.value === 'number' && c.value < 1_000_000) committedAt[c.value] = now;
+  });
   const client = await RawClient.connect({ host: HOST, port: h.port, clientId: 'bench-latency', ...h.creds });
   try {
     const topics = Array.from({ length: TOPICS }, (_, i) => `ourhome/latency/room${Math.floor(i / 10)}/meter${i % 10}`);
@@ -64,33 +70,12 @@ async function throughHub(rate: number, ms: number): Promise<{ applied: Series; 
     await sleep(200);
     await h.hub.store.writer.flush();
 
-    const writer = h.hub.store.writer;
-    const base = writer.written;
     const publishedAt: number[] = [];
     const appliedAt: number[] = [];
-    const committedAt: number[] = [];
-    /** seq of the n-th stateChanged since base (other properties: -1). The writer commits in this order. */
-    const order: number[] = [];
     const off = h.hub.bus.on('stateChanged', 'bench', (c) => {
-      const now = performance.now();
-      if (c.property === 'seq' && typeof c.value === 'number' && c.value < warm) {
-        appliedAt[c.value] = now;
-        order.push(c.value);
-      } else order.push(-1);
+      if (c.property === 'seq' && typeof c.value === 'number' && c.value < warm) appliedAt[c.value] = performance.now();
     });
-    let committed = 0;
-    let lastPoll = performance.now();
-    let maxGap = 0;
-    const poll = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - lastPoll);
-      lastPoll = now;
-      const w = writer.written - base;
-      for (; committed < w && committed < order.length; committed++) {
-        const seq = order[committed]!;
-        if (seq >= 0) committedAt[seq] = now;
-      }
-    }, 1);
+    measuring = true;
     const sent = await paced(rate, ms, (i) => {
       const p = packet(i);
       publishedAt[i] = performance.now();
@@ -98,7 +83,6 @@ async function throughHub(rate: number, ms: number): Promise<{ applied: Series; 
     });
     const deadline = performance.now() + 3000;
     while (committedAt.filter((x) => x !== undefined).length < sent && performance.now() < deadline) await sleep(10);
-    clearInterval(poll);
     off();
     const applied: number[] = [];
     const rows: number[] = [];
@@ -106,7 +90,7 @@ async function throughHub(rate: number, ms: number): Promise<{ applied: Series; 
       if (appliedAt[i] !== undefined) applied.push(appliedAt[i]! - publishedAt[i]!);
       if (committedAt[i] !== undefined) rows.push(committedAt[i]! - publishedAt[i]!);
     }
-    return { applied: summary(applied), committed: summary(rows), pollMs: maxGap, lost: sent - rows.length };
+    return { applied: summary(applied), committed: summary(rows), lost: sent - rows.length };
   } finally {
     await client.close();
     await h.stop();
@@ -186,10 +170,7 @@ export async function benchLatency(opts: LatencyOptions = {}, log: (s: string) =
   const notes = [
     `One process, one clock: a raw-socket device publishes ~60-byte JSON carrying a sequence number (QoS 0, ${TOPICS} topics) at ${fmt(rate)} msg/s for ${ms / 1000} s to a hub started with new Hub(); ` +
       'publish time is taken just before the socket write, stateChanged time in a bus listener.',
-    `Row time: the hub builds its store itself and HubOptions cannot pass the history writer's onWritten hook, so the commit time is when the writer's public \`written\` counter ` +
-      `(it counts after each COMMIT, in stateChanged order) is seen to pass the change, polled every 1 ms (largest gap between polls ${fmt(hub.pollMs)} ms): ` +
-      'up to one poll late. The small hook that would make it exact: `HubOptions.store?: StoreOptions`, merged into the openStore() call in hub.ts ' +
-      '(e.g. `history: {maxQueue, ...opts.store?.history}`).',
+    'Row time: the history writer\'s onWritten hook (HubOptions.onHistoryWritten), called right after each COMMIT.',
     `The history writer alone at ${fmt(rate)} changes/s, enqueue → commit (exact, its onWritten hook): ${intervals.map(w).join('; ')}. ` +
       (hub.committed.p99 < TARGET_P99_MS
         ? 'The default already meets the target.'

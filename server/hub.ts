@@ -7,9 +7,11 @@ import type { Config } from './config/schema.js';
 import { EventBus } from './core/event-bus.js';
 import { ErrorCodes, RumahError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
+import type { StateChange } from './core/events.js';
 import { Registry } from './core/registry.js';
 import { StateStore } from './core/state-store.js';
 import { DeviceLog } from './core/device-log.js';
+import { LoopLag } from './core/loop-lag.js';
 import { Broker } from './mqtt/broker.js';
 import { attachWebSocket, listenTcp, listenTls } from './mqtt/listeners.js';
 import { TlsService, type TlsInfo } from './tls/service.js';
@@ -44,6 +46,8 @@ export interface HubOptions {
   now?: () => number;
   /** Test seam: SQLite's max_page_count on broker.db stands in for a full disk. */
   brokerStoreMaxPages?: number;
+  /** Benchmark seam: e.g. the history writer's onWritten hook, to time publish → row. */
+  onHistoryWritten?: (changes: readonly StateChange[], committedAt: number) => void;
   /** The rules engine's clock: tests move `for`, delays and schedules forward by hand. */
   clock?: Clock;
   /** Rules engine tuning (guard limits, traces kept, reload debounce): tests and benchmarks. */
@@ -68,6 +72,7 @@ export class Hub {
   readonly bus: EventBus;
   readonly states: StateStore;
   readonly deviceLog = new DeviceLog();
+  readonly loopLag = new LoopLag();
   store!: Store;
   registry!: Registry;
   broker!: Broker;
@@ -97,6 +102,8 @@ export class Hub {
   async start(): Promise<Runtime> {
     const { config, log } = this.opts;
     ensureWritableDir(config.dataDir);
+    this.loopLag.start();
+    this.stops.push(() => this.loopLag.stop());
     if (config.tls.enabled) {
       // First, so a certificate that cannot be used stops the start before anything else is opened.
       this.tls = new TlsService({ config: config.tls, dataDir: config.dataDir, bind: config.bind, log: log.child({ module: 'tls' }) });
@@ -105,7 +112,7 @@ export class Hub {
     }
 
     this.store = await openStore(config.dataDir, log, {
-      history: { maxQueue: config.history.maxQueue },
+      history: { maxQueue: config.history.maxQueue, onWritten: this.opts.onHistoryWritten },
       retention: { rawDays: config.history.rawDays, hourlyDays: config.history.hourlyDays },
     });
     this.stops.push(() => this.store.close());
