@@ -42,11 +42,13 @@ export function compileConditions(list: readonly Condition[], path: string): Con
     timeDependent: items.some((c) => c.timeDependent),
     reads: mergeReads(items.map((c) => c.reads)),
     check(ctx) {
+      const held: string[] = [];
       for (const c of items) {
         const r = c.check(ctx);
         if (!r.ok) return { ok: false, why: `${c.path}: ${r.why}`, path: c.path };
+        held.push(r.why);
       }
-      return { ok: true, why: items.length ? 'all conditions held' : 'no conditions' };
+      return { ok: true, why: items.length ? held.join('; ') : 'no conditions' };
     },
   };
 }

@@ -104,3 +104,8 @@ export function traces(h: RulesHub, ruleId: string) {
 export async function account(h: RulesHub, username: string): Promise<{ username: string; password: string }> {
   return { username, password: await h.hub.store.accounts.create(username, 'device') };
 }
+
+/** An MQTT client account that may read everything (a dashboard, a phone app following the house). */
+export async function observer(h: RulesHub, username: string): Promise<{ username: string; password: string }> {
+  return { username, password: await h.hub.store.accounts.create(username, 'admin') };
+}
