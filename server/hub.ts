@@ -88,6 +88,7 @@ export class Hub {
   /** Carries rules' causes through the broker to the state changes they make (loop guard, traces). */
   readonly ruleCauses = new CauseTracker();
   private tcp?: net.Server;
+  private mqttTls?: net.Server;
   private http?: http.Server;
   tls?: TlsService;
   private persister?: DevicePersister;
@@ -249,6 +250,7 @@ export class Hub {
         throw new RumahError(ErrorCodes.LISTEN, `cannot listen for MQTT over TLS on ${config.bind}:${config.tls.mqttPort}: ${err.message}. Is another broker running? Use --tls-mqtt-port to pick another port`);
       });
     tls.onChange((options) => listener.server.setSecureContext(options));
+    this.mqttTls = listener.server;
     this.stops.push(() => {
       closeServer(listener.server);
       listener.destroyAll();

@@ -34,6 +34,8 @@ export const configSchema = z
         connectionsPerAddress: z.number().int().min(1),
         /** Failed logins from one address before it must wait (doubling, up to 5 minutes). */
         loginFailures: z.number().int().min(1),
+        /** Logins waiting to be checked (2 are checked at once); more, or a wait over connectTimeout, get CONNACK 3. */
+        maxPendingLogins: z.number().int().min(1),
       })
       .strict(),
     http: z.object({ port }).strict(),
@@ -121,6 +123,7 @@ export const defaults: Config = {
     publishBurst: 10_000,
     connectionsPerAddress: 1000,
     loginFailures: 5,
+    maxPendingLogins: 1000,
   },
   http: { port: 8080 },
   tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },

@@ -7,6 +7,7 @@ import { guardPacketSize } from './packet-size-guard.js';
 import { guardSlowReader } from './slow-reader-guard.js';
 import { isCommandTopic, sysPrefix } from './topics.js';
 import { LoginThrottle } from './login-throttle.js';
+import { LoginBusy, LoginGate } from './login-gate.js';
 import { peerCertificate } from '../tls/client-auth.js';
 
 export interface MqttIdentity {
@@ -62,6 +63,8 @@ export class Broker {
   readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0 };
   private readonly flow: FlowControl;
   private readonly logins: LoginThrottle;
+  /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
+  readonly loginGate: LoginGate;
   private readonly sequences = new Map<string, Array<(done: () => void) => void>>();
   private started = false;
 
@@ -76,6 +79,7 @@ export class Broker {
       queued: () => mq.length,
     });
     this.logins = new LoginThrottle(opts.config.loginFailures);
+    this.loginGate = new LoginGate({ concurrency: 2, maxQueued: opts.config.maxPendingLogins, timeoutMs: opts.config.connectTimeout });
     this.wireEvents();
   }
 
@@ -180,6 +184,7 @@ export class Broker {
     if (!this.started) return;
     this.started = false;
     this.flow.stop();
+    this.loginGate.stop();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
   }
 
@@ -244,7 +249,7 @@ export class Broker {
       return refuse(5, 'too many failed logins from this address; wait and retry');
     }
     const secret = password?.toString('utf8') ?? '';
-    this.opts.auth.authenticate(username ?? '', secret, { clientId: client.id, address, certificateNames }).then(
+    this.loginGate.run(() => this.opts.auth.authenticate(username ?? '', secret, { clientId: client.id, address, certificateNames })).then(
       (identity) => {
         if (!identity) {
           this.logins.failed(address);
@@ -256,6 +261,12 @@ export class Broker {
         done(null, true);
       },
       (err: Error) => {
+        if (err instanceof LoginBusy) {
+          this.opts.log.info({ clientId: client.id, username, address, why: err.message }, 'MQTT login not checked: too many in progress; refused as server unavailable');
+          const e = new Error('server busy') as AuthenticateError;
+          e.returnCode = 3;
+          return done(e, false);
+        }
         this.opts.log.error({ err }, 'MQTT authentication failed');
         const e = new Error('server unavailable') as AuthenticateError;
         e.returnCode = 3;

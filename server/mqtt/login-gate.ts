@@ -1,0 +1,86 @@
+/**
+ * Bounds the MQTT logins being checked at once. A password check that misses the cache is one scrypt (16 MiB, tens
+ * of milliseconds) on libuv's thread pool — the 4 threads SQLite uses too. Measured under the MQTT fuzz (many
+ * CONNECTs with wrong passwords, from one address with the login throttle off, as from many addresses): checks
+ * queued in the pool without bound, QoS 1 commits waited behind them for seconds, and connections waiting for their
+ * CONNACK piled up (aedes stops reading a client while it authenticates, so even a client that went away held its
+ * socket until its turn came).
+ *
+ * So at most `concurrency` logins are checked at once (2 leaves the pool's other threads for SQLite), up to
+ * `maxQueued` wait their turn in order, and none waits longer than `timeoutMs` (the connect timeout): the client
+ * then gets CONNACK 3 "server unavailable" and retries, as MQTT clients do.
+ */
+export class LoginGate {
+  private running = 0;
+  private readonly queue: Array<{ start: () => void; timer: NodeJS.Timeout }> = [];
+  /** Logins refused because the gate was full or the wait too long, for /metrics and tests. */
+  refused = 0;
+
+  constructor(private readonly opts: { concurrency: number; maxQueued: number; timeoutMs: number }) {}
+
+  /** Runs `task` when a slot is free; rejects with a LoginBusy error when it cannot within the limits. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const fail = (why: string): void => {
+        if (settled) return;
+        settled = true;
+        this.refused++;
+        reject(new LoginBusy(why));
+      };
+      const start = (): void => {
+        this.running++;
+        // A running check cannot be cancelled (scrypt); the caller is answered at the timeout, the slot freed when it ends.
+        const timer = setTimeout(() => fail(`login not checked within ${this.opts.timeoutMs} ms`), this.opts.timeoutMs);
+        task().then(
+          (value) => {
+            if (!settled) {
+              settled = true;
+              resolve(value);
+            }
+          },
+          (err: unknown) => {
+            if (!settled) {
+              settled = true;
+              reject(err);
+            }
+          },
+        ).finally(() => {
+          clearTimeout(timer);
+          this.running--;
+          this.next();
+        });
+      };
+      if (this.running < this.opts.concurrency) return start();
+      if (this.queue.length >= this.opts.maxQueued) return fail(`${this.queue.length} logins already waiting`);
+      const entry = {
+        start,
+        timer: setTimeout(() => {
+          const i = this.queue.indexOf(entry);
+          if (i >= 0) this.queue.splice(i, 1);
+          fail(`waited ${this.opts.timeoutMs} ms for a login check`);
+        }, this.opts.timeoutMs),
+      };
+      this.queue.push(entry);
+    });
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  stop(): void {
+    for (const entry of this.queue.splice(0)) clearTimeout(entry.timer);
+  }
+
+  private next(): void {
+    const entry = this.queue.shift();
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    entry.start();
+  }
+}
+
+export class LoginBusy extends Error {
+  override readonly name = 'LoginBusy';
+}
