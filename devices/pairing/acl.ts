@@ -66,7 +66,8 @@ export class DeviceAcl implements MqttAcl {
       default: {
         if (identity.acl) return identity.acl.some((f) => covers(f, filter)) ? undefined : this.deny(identity, 'subscribe', filter, 'outside the account\'s topic filters');
         if (conventionSubscriptions.has(filter)) return undefined;
-        const owner = this.ownerOf(filter.replace(/\/[#+]$/, ''));
+        const wildcard = filter.search(/[#+]/);
+        const owner = this.ownerOf(wildcard < 0 ? filter : filter.slice(0, wildcard).replace(/\/$/, ''));
         if (owner && owner !== identity.username) return this.deny(identity, 'subscribe', filter, `topic belongs to a device of account ${owner}`);
         if (isCommandFilter(filter)) return undefined;
         // Its own (or a not yet claimed) exact topic: devices restore their state from the retained message.
@@ -102,11 +103,18 @@ export class DeviceAcl implements MqttAcl {
 }
 
 /** Command filters a device may follow: exact command topics, or a wildcard only below a command prefix. */
+/**
+ * Command filters a device may follow: exact command topics; a wildcard below a command prefix (`cmnd/<t>/#`,
+ * `<id>/command/+`); or command topics under one device's own root, three levels deep at least — Homie's
+ * `homie/5/<device>/+/+/set` — but not `ourhome/+/+/light/set`, which spans the whole house.
+ */
 function isCommandFilter(filter: string): boolean {
   if (filter.startsWith('cmnd/')) return !filter.slice(5).startsWith('#') && !filter.slice(5).startsWith('+');
   if (!isCommandTopic(filter)) return false;
   const wildcard = filter.search(/[#+]/);
-  return wildcard < 0 || [filter.indexOf('/set'), filter.indexOf('/rpc'), filter.indexOf('/command/')].some((i) => i >= 0 && i < wildcard);
+  if (wildcard < 0) return true;
+  if ([filter.indexOf('/set'), filter.indexOf('/rpc'), filter.indexOf('/command/')].some((i) => i >= 0 && i < wildcard)) return true;
+  return filter.slice(0, wildcard).split('/').filter(Boolean).length >= 3;
 }
 
 /** Whether every topic `filter` can match is matched by `allowed`. */

@@ -148,3 +148,17 @@ test('repeated failed MQTT logins from one address are throttled', async (t) => 
   await assert.rejects(connect(hub.mqttUrl, admin), /Not authorized/);
   assert.ok(hub.hub.broker.counters.throttledLogins >= 1);
 });
+
+test('ACL: command wildcards under a device\'s own root are allowed, across the house they are not', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const device = await connect(hub.mqttUrl, await deviceAccount(hub, 'homie-lamp'));
+  t.after(() => end(device));
+  await subscribe(device, 'homie/5/kitchen-light/+/+/set'); // Homie 5: every settable property of this device
+  await subscribe(device, 'cmnd/tasmota_A1/#');
+  await subscribe(device, 'shellyplus1-abc/command/+');
+  await subscribe(device, 'zigbee2mqtt/bridge/request/#');
+  await assert.rejects(subscribe(device, 'ourhome/+/+/light/set'), /Subscribe error/);
+  await assert.rejects(subscribe(device, 'cmnd/#'), /Subscribe error/);
+  await assert.rejects(subscribe(device, '#'), /Subscribe error/);
+});
