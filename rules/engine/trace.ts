@@ -135,7 +135,11 @@ export class TraceRecorder {
 
   /** Traces read back from SQLite at start: the newest first per kind, as they were. */
   restore(traces: Trace[]): void {
-    for (const trace of [...traces].sort((a, b) => a.at - b.at)) this.push(trace, false);
+    for (const trace of [...traces].sort((a, b) => a.at - b.at)) {
+      // Left unfinished by a hub that did not stop cleanly: it will not finish now.
+      if (!isFinal(trace.result)) Object.assign(trace, { result: 'stopped', reason: `${trace.reason ? `${trace.reason}; ` : ''}the hub stopped before this finished` });
+      this.push(trace, false);
+    }
   }
 
   /** Newest first; both rings merged. */

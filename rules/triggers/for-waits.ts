@@ -25,6 +25,7 @@ interface StoredWait {
   description: string;
   /** Whatever the trigger needs to check the state still holds after a restart. */
   check?: unknown;
+  traceId?: string;
 }
 
 export type HoldCheck = { holds: true } | { holds: false; why: string };
@@ -77,18 +78,24 @@ export class ForWaits {
         continue;
       }
       const trace = this.ctx.pending(`${data.description}: resumed after a restart with ${humanDuration(left)} of the 'for' left (cause: ${describeCause(data.cause)})`, data.vars, data.since);
+      if (data.traceId) trace.trace.resumedFrom = data.traceId;
       this.arm(data.subject, { vars: data.vars, cause: data.cause, description: data.description, trace }, data.since, left, data.check, row.id);
     }
   }
 
   /** Detach: clock timers stop, rows stay (a reload or restart claims them again; a disable deletes them). */
   release(): void {
-    for (const w of this.waiting.values()) this.ctx.timers.release(w.timer.id);
+    const now = this.ctx.clock.now();
+    for (const w of this.waiting.values()) {
+      this.ctx.timers.release(w.timer.id);
+      const left = humanDuration(Math.max(0, w.timer.dueAt - now));
+      w.trace.set('stopped', `the trigger was detached (hub stop, reload or disable) with ${left} of the 'for' left; a restart or reload goes on with it in a new trace`);
+    }
     this.waiting.clear();
   }
 
   private arm(subject: string, event: TriggerFire, since: number, ms: number, check: unknown, id?: string): void {
-    const stored: StoredWait = { subject, since, vars: event.vars, cause: event.cause, description: event.description, check };
+    const stored: StoredWait = { subject, since, vars: event.vars, cause: event.cause, description: event.description, check, ...(event.trace ? { traceId: event.trace.id } : {}) };
     const timer = this.ctx.timers.schedule(
       { ruleId: this.ctx.ruleId, kind: 'for', key: `${this.ctx.key}|${subject}`, ms, data: stored, id },
       () => {
