@@ -17,7 +17,8 @@ export const stateCondition: ConditionKind<StateCondition> = {
         const property = config.property ?? ctx.devices.mainProperty(device) ?? 'state';
         const value = ctx.devices.value(device.id, property);
         const label = `${device.id}.${property}`;
-        if (!matchesAny(value, config.state)) return { ok: false, why: `${label} is ${show(value)}, not ${listText(config.state)}` };
+        const cap = device.capabilities.find((c) => c.property === property);
+        if (!matchesAny(value, config.state, cap)) return { ok: false, why: `${label} is ${show(value)}, not ${listText(config.state)}` };
         if (config.for !== undefined) {
           const held = ctx.now - (ctx.devices.since(device.id, property) ?? ctx.now);
           if (held < config.for) return { ok: false, why: `${label} has been ${show(value)} for ${humanDuration(held)}, not ${formatDuration(config.for)}` };

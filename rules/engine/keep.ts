@@ -151,7 +151,7 @@ export class KeepBlock {
         } catch {
           continue;
         }
-        if (valueMatches(current, value)) continue;
+        if (valueMatches(current, value, device.capabilities.find((c) => c.property === property))) continue;
         const last = this.sent.get(`${device.id}.${property}`);
         if (last && last.value === JSON.stringify(value) && now - last.at < REPEAT_MS) continue;
         out.push({ device, property, value, current, path: `keep.state[${i}]` });

@@ -16,7 +16,7 @@ export const eventTrigger: TriggerKind<EventTrigger> = {
         trigger: triggerVar(ctx, 'event', { device: e.deviceId, property: e.property, value: e.value }),
       };
       if (config.property !== undefined && e.property !== config.property) return ctx.miss(`event ${label}, not ${config.property}`, vars);
-      if (config.value !== undefined && !valueMatches(e.value, config.value)) return ctx.miss(`event ${label} was ${show(e.value)}, not ${show(config.value)}`, vars);
+      if (config.value !== undefined && !valueMatches(e.value, config.value, ctx.devices.get(e.deviceId)?.capabilities.find((c) => c.property === e.property))) return ctx.miss(`event ${label} was ${show(e.value)}, not ${show(config.value)}`, vars);
       fire({ vars, cause: e.cause, description: `event ${label}: ${show(e.value)}` });
     });
   },

@@ -2,6 +2,7 @@
 // optionally from/to given values (on/off by on-ness) and held `for` a while. Without a property: any property.
 
 import { show } from '../engine/describe.js';
+import type { Capability } from '../../server/core/model.js';
 import type { ExprValue } from '../expressions/index.js';
 import type { StateTrigger } from '../types.js';
 import { ForWaits } from './for-waits.js';
@@ -9,9 +10,9 @@ import { triggerVar, type DryResult, type TriggerKind, type Vars } from './types
 import { listText, matchesAny } from './values.js';
 
 /** undefined: it fires; otherwise why not. */
-function refusal(config: StateTrigger, label: string, value: ExprValue, previous: ExprValue): string | undefined {
-  if (!matchesAny(value, config.to)) return `${label} changed to ${show(value)}, not to ${listText(config.to!)}`;
-  if (!matchesAny(previous, config.from)) return `${label} changed from ${show(previous)}, not from ${listText(config.from!)}`;
+function refusal(config: StateTrigger, label: string, value: ExprValue, previous: ExprValue, cap?: Capability): string | undefined {
+  if (!matchesAny(value, config.to, cap)) return `${label} changed to ${show(value)}, not to ${listText(config.to!)}`;
+  if (!matchesAny(previous, config.from, cap)) return `${label} changed from ${show(previous)}, not from ${listText(config.from!)}`;
   return undefined;
 }
 
@@ -28,13 +29,14 @@ export const stateTrigger: TriggerKind<StateTrigger> = {
     const ref = ctx.devices.resolve(config.device)?.id ?? config.device;
     const detach = ctx.feeds.state(ref, config.property, (change, cause) => {
       const subject = `${change.deviceId}.${change.property}`;
+      const cap = ctx.devices.get(change.deviceId)?.capabilities.find((c) => c.property === change.property);
       const vars = varsOf(ctx, change.deviceId, change.property, change.value, change.previous);
       if (waits?.isWaiting(subject)) {
         // A change that still matches `to` (on → ON) keeps the wait; anything else breaks it.
-        if (config.to !== undefined && matchesAny(change.value, config.to)) return ctx.miss(`${subject} is still ${show(change.value)}: the 'for' wait goes on`, vars);
+        if (config.to !== undefined && matchesAny(change.value, config.to, cap)) return ctx.miss(`${subject} is still ${show(change.value)}: the 'for' wait goes on`, vars);
         waits.interrupt(subject, `${subject} changed to ${show(change.value)}`);
       }
-      const why = refusal(config, subject, change.value, change.previous);
+      const why = refusal(config, subject, change.value, change.previous, cap);
       if (why) return ctx.miss(why, vars);
       const event = { vars, cause, description: `${subject} changed from ${show(change.previous)} to ${show(change.value)}` };
       if (waits) waits.start(subject, event, event.description, change.value);
@@ -44,7 +46,8 @@ export const stateTrigger: TriggerKind<StateTrigger> = {
     waits?.restore((subject, stored) => {
       const dot = subject.lastIndexOf('.');
       const now = ctx.devices.value(subject.slice(0, dot), subject.slice(dot + 1));
-      const ok = config.to !== undefined ? matchesAny(now, config.to) : JSON.stringify(now) === JSON.stringify(stored);
+      const cap = ctx.devices.get(subject.slice(0, dot))?.capabilities.find((c) => c.property === subject.slice(dot + 1));
+      const ok = config.to !== undefined ? matchesAny(now, config.to, cap) : JSON.stringify(now) === JSON.stringify(stored);
       return ok ? { holds: true } : { holds: false, why: `${subject} is now ${show(now)}` };
     });
     return () => {
@@ -62,7 +65,7 @@ export const stateTrigger: TriggerKind<StateTrigger> = {
     if (config.property !== undefined && property !== config.property) return { fired: false, reason: `the change is of ${property}, not ${config.property}` };
     const previous = input.previous !== undefined ? input.previous : device ? ctx.devices.value(device.id, property) : undefined;
     const label = `${device?.id ?? input.device}.${property}`;
-    const why = refusal(config, label, input.value, previous);
+    const why = refusal(config, label, input.value, previous, device?.capabilities.find((c) => c.property === property));
     if (why) return { fired: false, reason: why };
     const vars = varsOf(ctx, device?.id ?? input.device, property, input.value, previous);
     return { fired: true, vars, description: `${label} changed from ${show(previous)} to ${show(input.value)}`, ...(config.for ? { note: 'fires only if the value holds for the \'for\' time' } : {}) };
