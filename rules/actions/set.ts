@@ -17,7 +17,7 @@ export const setAction: ActionKind<SetAction> = {
         const ref = toText(device.render(ctx.scope, ctx.devices));
         const v = value.render(ctx.scope, ctx.devices);
         const sent = await ctx.effects.command(ref, config.property, v, ctx.cause);
-        const wire = sent.topic ? ` (${show(sent.payload)} to ${sent.topic})` : '';
+        const wire = sent.payload !== undefined ? ` (${show(sent.payload)} to ${sent.topic})` : sent.topic ? ` (on ${sent.topic})` : '';
         ctx.trace.step(path, 'set', label(config.alias, `${ctx.effects.dry ? 'would set' : 'set'} ${sent.deviceId}.${sent.property} to ${show(v)}${wire}`));
       },
     };

@@ -88,7 +88,8 @@ export function dryEffects(devices: DeviceIndex): Effects {
       const t = target(devices, ref, property);
       const cap = t.device.capabilities.find((c) => c.property === t.property);
       if (cap && !cap.access.settable) throw new RumahError(ErrorCodes.NOT_SETTABLE, `${t.device.id}.${t.property} only reports; it cannot be set`);
-      return { deviceId: t.device.id, property: t.property, ...(t.device.commandTopic ? { topic: t.device.commandTopic, payload: JSON.stringify(value) } : {}) };
+      void value;
+      return { deviceId: t.device.id, property: t.property, ...(t.device.commandTopic ? { topic: t.device.commandTopic } : {}) };
     },
     notify: async (n) => (n.webhook ? `would POST to ${n.webhook}` : undefined),
     runRule: (ruleId) => `would run rule ${ruleId}`,
