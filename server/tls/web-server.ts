@@ -38,7 +38,9 @@ export class SecureWebServer extends https.Server {
     plain.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
       socket.end(`HTTP/1.1 308 Permanent Redirect\r\nLocation: ${httpsUrl(req) ?? '/'}\r\nConnection: close\r\n\r\n`);
     });
-    plain.on('clientError', (_err, socket: net.Socket) => socket.destroy());
+    plain.on('clientError', answerClientError);
+    // Node's own answer to a request it cannot parse is written and destroyed at once, which over TLS loses it.
+    this.on('clientError', answerClientError);
     this.on('connection', (socket: net.Socket) => {
       this.raw.add(socket);
       socket.once('close', () => this.raw.delete(socket));
@@ -96,6 +98,14 @@ export class SecureWebServer extends https.Server {
     res.writeHead(308, { Location: location, 'Content-Type': 'text/plain' });
     res.end(`this port speaks HTTPS: ${location}\n`);
   }
+}
+
+/** A request Node could not parse (bad method, length, headers): a short answer that is flushed before closing. */
+function answerClientError(err: Error & { code?: string }, socket: net.Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.setTimeout(firstByteTimeoutMs, () => socket.destroy());
 }
 
 /** The same host, port and path over https; undefined for a Host header that is not a plain host[:port]. */
