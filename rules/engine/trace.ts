@@ -127,7 +127,7 @@ export class TraceRecorder {
   begin(ruleId: string, init: Omit<Trace, 'id' | 'ruleId' | 'at' | 'updatedAt' | 'steps'> & { steps?: TraceStep[]; at?: number }): TraceHandle {
     const now = this.clock.now();
     const { steps, at, ...rest } = init;
-    const trace: Trace = { id: `${this.boot}-${(this.seq++).toString(36)}`, ruleId, at: at ?? now, updatedAt: now, ...rest, steps: steps ?? [] };
+    const trace: Trace = { id: `${this.boot}-${(this.seq++).toString(36).padStart(6, '0')}`, ruleId, at: at ?? now, updatedAt: now, ...rest, steps: steps ?? [] };
     if (isFinal(trace.result)) trace.finishedAt = now;
     this.push(trace);
     return new TraceHandle(trace, this);

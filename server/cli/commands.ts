@@ -1,5 +1,10 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, RumahError } from '../core/errors.js';
+import { loadConfig } from '../config/load.js';
+import { checkRuleFiles, formatCheck } from '../../rules/cli/check.js';
+import { copyExamples } from '../../rules/cli/examples.js';
+import { readFixture, replay } from '../../rules/cli/replay.js';
 import type { Store } from '../store/index.js';
 import { callHub, runningHub } from './hub-client.js';
 import { issueDeviceCertificate } from '../tls/device-cert.js';
@@ -22,7 +27,10 @@ export interface CliCommand {
   args: number;
   usage: string;
   help: string;
-  run(ctx: CliContext): Promise<{ text: string; json: unknown }>;
+  /** false: works on files only; the database is not opened (ctx.store is not there). */
+  store?: false;
+  /** exitCode: a command that found problems (rules check) exits 1 with its report on stdout. */
+  run(ctx: CliContext): Promise<{ text: string; json: unknown; exitCode?: number }>;
 }
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -128,4 +136,50 @@ export const commands: CliCommand[] = [
       return { text: `created ${role} ${args[0]}`, json: { username: args[0], role } };
     },
   },
+  {
+    words: ['rules', 'check'], args: 0, store: false, usage: 'rules check [FILE...] [--json]', help: 'validate rule files (default: every file in <data>/rules); exit 1 with file:line:col messages',
+    async run({ args, dataDir }) {
+      const checked = checkRuleFiles(args, path.join(dataDir, 'rules'));
+      const report = formatCheck(checked);
+      return { text: report.text, json: checked, exitCode: report.ok ? 0 : 1 };
+    },
+  },
+  {
+    words: ['rules', 'test'], args: 2, store: false, usage: 'rules test RULE FIXTURE.json [--json]', help: 'replay a fixture\'s messages against a rule (a file, or an id in <data>/rules) and print its traces',
+    async run({ args, dataDir }) {
+      const [ref, fixture] = args as [string, string];
+      const file = resolveRuleFile(ref, path.join(dataDir, 'rules'));
+      let location: { timezone?: string; latitude?: number; longitude?: number } | undefined;
+      try {
+        location = loadConfig({ argv: ['--data', dataDir], env: {} }).location;
+      } catch {
+        location = undefined;
+      }
+      const result = await replay(path.basename(file), fs.readFileSync(file, 'utf8'), readFixture(fixture), {
+        ...(location?.timezone ? { timezone: location.timezone } : {}),
+        ...(location?.latitude !== undefined && location.longitude !== undefined ? { location: { latitude: location.latitude, longitude: location.longitude } } : {}),
+      });
+      if (result.errors.length) {
+        return { text: formatCheck([{ file: path.basename(file), errors: result.errors }]).text, json: result, exitCode: 1 };
+      }
+      return { text: result.lines.join('\n'), json: { rule: result.ruleId, traces: result.traces, published: result.published } };
+    },
+  },
+  {
+    words: ['rules', 'examples'], args: 0, store: false, usage: 'rules examples', help: 'copy the shipped example rules into <data>/rules (existing files are kept)',
+    async run({ dataDir }) {
+      const done = copyExamples(path.join(dataDir, 'rules'));
+      const text = [...done.copied.map((f) => `copied ${f}`), ...done.skipped.map((f) => `kept ${f} (exists)`)].join('\n');
+      return { text: text || 'no examples found', json: done };
+    },
+  },
 ];
+
+/** A rule file path, or the id of a rule in the rules folder. */
+function resolveRuleFile(ref: string, rulesDir: string): string {
+  if (fs.existsSync(ref)) return ref;
+  for (const name of [`${ref}.yaml`, `${ref}.yml`]) if (fs.existsSync(path.join(rulesDir, name))) return path.join(rulesDir, name);
+  const match = checkRuleFiles([], rulesDir).find((c) => c.id === ref);
+  if (match) return match.file;
+  throw new RumahError(ErrorCodes.NOT_FOUND, `no rule file or rule "${ref}" (looked in ${rulesDir})`);
+}

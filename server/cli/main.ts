@@ -40,10 +40,11 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = path.resolve(parsed.values.data ?? process.env.RUMAH_DATA ?? './data');
   let store: Store | undefined;
   try {
-    store = await openStore(dataDir, createLogger('warn', process.stderr), {});
-    const out = await command.run({ store, args, dataDir, role: parsed.values.role, seconds: parsed.values.for, close: parsed.values.close, out: parsed.values.out, days: parsed.values.days });
+    if (command.store !== false) store = await openStore(dataDir, createLogger('warn', process.stderr), {});
+    // Commands that declare store: false never read ctx.store.
+    const out = await command.run({ store: store as Store, args, dataDir, role: parsed.values.role, seconds: parsed.values.for, close: parsed.values.close, out: parsed.values.out, days: parsed.values.days });
     process.stdout.write(parsed.values.json ? JSON.stringify(out.json) + '\n' : out.text + '\n');
-    return 0;
+    return out.exitCode ?? 0;
   } catch (err) {
     process.stderr.write(`rumah: ${isRumahError(err) ? err.message : (err as Error).stack}\n`);
     return 1;
