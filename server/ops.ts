@@ -27,6 +27,8 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_mqtt_messages_out_total', help: 'Publishes delivered to subscribers', type: 'counter', value: b.messagesOut },
     { name: 'rumah_mqtt_refused_logins_total', help: 'MQTT logins refused', type: 'counter', value: b.refusedLogins },
     { name: 'rumah_mqtt_oversize_packets_total', help: 'Packets refused for exceeding mqtt.maxPacketSize', type: 'counter', value: b.oversizePackets },
+    { name: 'rumah_mqtt_slow_readers_dropped_total', help: 'Subscribers dropped for falling more than mqtt.maxBufferedBytes behind', type: 'counter', value: b.slowReadersDropped },
+    { name: 'rumah_mqtt_logins_busy_total', help: 'MQTT logins refused (CONNACK 3) because too many were waiting to be checked', type: 'counter', value: hub.broker.loginGate.refused },
     { name: 'rumah_devices', help: 'Devices in the registry', type: 'gauge', value: hub.registry.size },
     { name: 'rumah_device_messages_rejected_total', help: 'Device messages a convention refused', type: 'counter', value: hub.registry.counters.rejected },
     { name: 'rumah_state_changes_total', help: 'State changes applied', type: 'counter', value: hub.states.changes },

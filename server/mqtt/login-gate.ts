@@ -7,9 +7,12 @@
  * socket until its turn came).
  *
  * So at most `concurrency` logins are checked at once (2 leaves the pool's other threads for SQLite), up to
- * `maxQueued` wait their turn in order, and none waits longer than `timeoutMs` (the connect timeout): the client
- * then gets CONNACK 3 "server unavailable" and retries, as MQTT clients do.
+ * `maxQueued` wait their turn in order, and none waits for its turn longer than `timeoutMs` (the connect timeout):
+ * the client then gets CONNACK 3 "server unavailable" and retries, as MQTT clients do.
  */
+/** A running check taking this long is considered hung. */
+const hungMs = 30_000;
+
 export class LoginGate {
   private running = 0;
   private readonly queue: Array<{ start: () => void; timer: NodeJS.Timeout }> = [];
@@ -30,8 +33,20 @@ export class LoginGate {
       };
       const start = (): void => {
         this.running++;
-        // A running check cannot be cancelled (scrypt); the caller is answered at the timeout, the slot freed when it ends.
-        const timer = setTimeout(() => fail(`login not checked within ${this.opts.timeoutMs} ms`), this.opts.timeoutMs);
+        let released = false;
+        const release = (): void => {
+          if (released) return;
+          released = true;
+          this.running--;
+          this.next();
+        };
+        // A check that has started is let finish: it is one of at most `concurrency`, and refusing it after the work
+        // was done helps no one (a slow machine, not a queue, made it late). Only one that hangs (a stuck database)
+        // is given up on, and its slot freed, so two hung checks cannot stop every login.
+        const timer = setTimeout(() => {
+          fail(`login check still running after ${hungMs} ms`);
+          release();
+        }, hungMs);
         task().then(
           (value) => {
             if (!settled) {
@@ -47,8 +62,7 @@ export class LoginGate {
           },
         ).finally(() => {
           clearTimeout(timer);
-          this.running--;
-          this.next();
+          release();
         });
       };
       if (this.running < this.opts.concurrency) return start();

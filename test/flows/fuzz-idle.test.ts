@@ -4,7 +4,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import mqttPacket from 'mqtt-packet';
 import { connect, end, nextMessage, publish, subscribe } from '../helpers/hub.js';
-import { startTlsHub } from '../helpers/tls.js';
+import { request, startTlsHub } from '../helpers/tls.js';
 
 const admin = { username: 'admin', password: 'test-admin-password' };
 const connectPacket = (clientId: string): Buffer => mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 600, ...admin, password: Buffer.from(admin.password) } as never);
@@ -23,7 +23,7 @@ function closedWithin(socket: net.Socket, ms: number): Promise<number> {
 }
 
 test('slow-loris: connections that never send CONNECT (plain, half a CONNECT, TLS without a handshake, TLS without CONNECT) are closed after mqtt.connectTimeout', async (t) => {
-  const connectTimeout = 600;
+  const connectTimeout = 1000;
   const hub = await startTlsHub({}, { mqtt: { connectTimeout } as never });
   t.after(() => hub.stop());
   const plainPort = Number(new URL(hub.mqttUrl).port);
@@ -116,6 +116,8 @@ for (const c of [
     const after = dropped - start;
     assert.ok(after >= c.within[0]! && after <= c.within[1]!, `dropped after ${after} ms`);
     assert.equal(hub.hub.broker.counters.slowReadersDropped, c.counted ? 1 : 0);
+    const metrics = (await request(`${hub.httpsUrl}/metrics`, { ca: hub.ca })).body;
+    assert.match(metrics, new RegExp(`^rumah_mqtt_slow_readers_dropped_total ${c.counted ? 1 : 0}$`, 'm'));
     assert.equal(arrivals.length, sent + 1, 'the other subscriber got every message');
     let gap = 0;
     for (let i = 1; i < arrivals.length; i++) gap = Math.max(gap, arrivals[i]! - arrivals[i - 1]!);

@@ -54,4 +54,6 @@ test('login flood: every bad login is answered in bounded time, and a good clien
   assert.ok(results.every((r) => r.ms < connectTimeout + 1000), 'no login waited much past the connect timeout');
   assert.ok(Math.max(...rtts) < 500, `QoS 1 round trips during the flood: ${rtts.join(', ')} ms`);
   assert.equal(hub.hub.broker.loginGate.waiting, 0);
+  const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();
+  assert.match(metrics, new RegExp(`^rumah_mqtt_logins_busy_total ${codes.get(3)}$`, 'm'));
 });
