@@ -53,9 +53,8 @@ export class TlsService {
     this.material = await this.load();
     const { info } = this.material;
     const { config, log } = this.opts;
-    if (info.source === 'user') {
-      this.stopWatching = watchFiles({ files: this.userFiles(), onChange: () => void this.reload() });
-    }
+    // The user's files (certificate, key, client CA) are watched; the generated ones change only by our hand.
+    if (this.userFiles().length) this.stopWatching = watchFiles({ files: this.userFiles(), onChange: () => void this.reload() });
     // Once a day: renew a generated certificate before it expires, warn about a user certificate that will.
     this.renewTimer = setInterval(() => void this.reload(), 24 * 3600_000);
     this.renewTimer.unref();
