@@ -46,7 +46,7 @@ export interface RulesEngineOptions {
   timezone?: string;
   location?: Location;
   limits?: Partial<GuardLimits>;
-  /** Traces kept per rule and kind (runs, non-fires); default 50. */
+  /** Traces kept per rule and kind (runs, non-fires); default 25. */
   keepTraces?: number;
   traceFlushMs?: number;
   watchDebounceMs?: number;
@@ -81,7 +81,7 @@ export class RulesEngine {
     this.store = opts.db ? new RulesStore(opts.db) : undefined;
     this.devices = new DeviceIndex(opts.registry, opts.states, () => this.clock.now());
     this.feeds = new Feeds(opts.log);
-    this.recorder = new TraceRecorder(this.clock, opts.keepTraces ?? 50);
+    this.recorder = new TraceRecorder(this.clock, opts.keepTraces ?? 25);
     this.timers = new DurableTimers(this.clock, this.store, opts.log);
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
     const effects = liveEffects({

@@ -24,29 +24,36 @@ export function loopGuard(cause: Cause, limits: GuardLimits): string | undefined
   return `loop guard: a chain of ${depth} causes is longer than ${limits.maxCauseDepth} (${describeCause(cause)}); this run was stopped`;
 }
 
-/** Start times of the last floodRuns runs, in a ring: O(1) per run. */
+/**
+ * Runs per window, counted in two fixed windows (the current one and the one before, weighted by how much of it
+ * still overlaps the sliding window): O(1) time and memory per rule, whatever the limit.
+ */
 export class FloodGuard {
-  private readonly ring: number[];
-  private next = 0;
-  private filled = false;
+  private windowStart = -Infinity;
+  private current = 0;
+  private previous = 0;
 
-  constructor(private readonly limits: GuardLimits) {
-    this.ring = new Array<number>(Math.max(1, limits.floodRuns)).fill(0);
-  }
+  constructor(private readonly limits: GuardLimits) {}
 
   /** Records a run at `now`; the reason the rule floods, or undefined. */
   hit(now: number): string | undefined {
-    const oldest = this.filled ? this.ring[this.next]! : undefined;
-    this.ring[this.next] = now;
-    this.next = (this.next + 1) % this.ring.length;
-    if (this.next === 0) this.filled = true;
-    if (oldest === undefined || now - oldest >= this.limits.floodWindowMs) return undefined;
-    return `flood guard: more than ${this.limits.floodRuns} runs in ${humanDuration(now - oldest)} (the limit is ${this.limits.floodRuns} per ${humanDuration(this.limits.floodWindowMs)}); the rule was stopped. Fix it and save the file, or enable it again`;
+    const size = this.limits.floodWindowMs;
+    if (now - this.windowStart >= size) {
+      // One window later the current count becomes the previous one; more than one later, both are stale.
+      this.previous = now - this.windowStart < 2 * size ? this.current : 0;
+      this.current = 0;
+      this.windowStart = this.windowStart === -Infinity ? now : this.windowStart + Math.floor((now - this.windowStart) / size) * size;
+    }
+    this.current++;
+    const overlap = 1 - (now - this.windowStart) / size;
+    const runs = this.current + this.previous * overlap;
+    if (runs <= this.limits.floodRuns) return undefined;
+    return `flood guard: more than ${this.limits.floodRuns} runs in ${humanDuration(size)}; the rule was stopped. Fix it and save the file, or enable it again`;
   }
 
   reset(): void {
-    this.ring.fill(0);
-    this.next = 0;
-    this.filled = false;
+    this.windowStart = -Infinity;
+    this.current = 0;
+    this.previous = 0;
   }
 }

@@ -111,13 +111,15 @@ interface Rings {
 export class TraceRecorder {
   private readonly rings = new Map<string, Rings>();
   private readonly changed = new Set<Trace>();
+  /** Traces in a ring (a run still going may already have been pushed out of it by newer ones). */
+  private readonly kept = new WeakSet<Trace>();
   private readonly boot = randomBytes(3).toString('hex');
   private seq = 0;
 
   constructor(
     private readonly clock: Clock,
     /** Traces kept per rule, of each kind (runs, non-fires). */
-    readonly keep = 50,
+    readonly keep = 25,
   ) {}
 
   now(): number {
@@ -168,13 +170,18 @@ export class TraceRecorder {
 
   forget(ruleId: string): void {
     const rings = this.rings.get(ruleId);
-    if (rings) for (const t of [...rings.runs, ...rings.misses]) this.changed.delete(t);
+    if (rings) {
+      for (const t of [...rings.runs, ...rings.misses]) {
+        this.changed.delete(t);
+        this.kept.delete(t);
+      }
+    }
     this.rings.delete(ruleId);
   }
 
-  /** @internal */
+  /** @internal Only a trace still kept is written: one pushed out of its ring would be pruned at once. */
   dirty(trace: Trace): void {
-    if (!trace.dryRun) this.changed.add(trace);
+    if (this.kept.has(trace)) this.changed.add(trace);
   }
 
   /** @internal A non-fire that turned into a run moves to the runs ring. */
@@ -184,7 +191,7 @@ export class TraceRecorder {
     const i = rings.misses.indexOf(trace);
     if (i >= 0) rings.misses.splice(i, 1);
     this.pushTo(rings.runs, trace);
-    this.dirty(trace);
+    this.changed.add(trace);
   }
 
   private push(trace: Trace, mark = true): void {
@@ -200,12 +207,25 @@ export class TraceRecorder {
 
   private pushTo(ring: Trace[], trace: Trace): void {
     ring.push(trace);
-    if (ring.length > this.keep) ring.splice(0, ring.length - this.keep);
+    this.kept.add(trace);
+    if (ring.length <= this.keep) return;
+    // Pushed out before it was written: it would be pruned at once, so it is not written at all.
+    for (const old of ring.splice(0, ring.length - this.keep)) {
+      this.changed.delete(old);
+      this.kept.delete(old);
+    }
   }
 }
 
-/** Scope values for a trace: JSON-safe, long texts cut, so a 256 KB payload does not fill the traces table. */
+/**
+ * Scope values for a trace: JSON-safe, long texts cut, so a 256 KB payload does not fill the traces table. The
+ * `trigger` variable is left out: it repeats the other names and the trace's own trigger field.
+ */
 export function traceVars(vars: Record<string, unknown>, maxText = 2048): Record<string, unknown> {
+  if ('trigger' in vars) {
+    const { trigger: _repeated, ...rest } = vars;
+    vars = rest;
+  }
   const cut = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') return v.length > maxText ? `${v.slice(0, maxText)}… (${v.length} characters)` : v;
     if (v === null || typeof v !== 'object') return v;

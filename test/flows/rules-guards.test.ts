@@ -77,7 +77,7 @@ test('a rule that floods through a real device (no causes to follow) is stopped 
     const { body } = await api.get('/api/rules/flicker');
     return body.status.state === 'stopped' ? body.status : undefined;
   }, 10_000, 'flicker stopped');
-  assert.match(status.stopped.reason, /^flood guard: more than 20 runs in .+ \(the limit is 20 per 1 min\); the rule was stopped\. Fix it and save the file, or enable it again$/);
+  assert.equal(status.stopped.reason, 'flood guard: more than 20 runs in 1 min; the rule was stopped. Fix it and save the file, or enable it again');
   const settled = commands;
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(commands <= settled + 1, 'the commands stop');
