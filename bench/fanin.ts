@@ -22,17 +22,17 @@ export interface FaninOptions {
   brokers?: string[];
 }
 
-const CONNECTIONS = 100;
-const TOPICS = 1000;
+export const CONNECTIONS = 100;
+export const TOPICS = 1000;
 /** QoS 1: PUBACKs each publisher may wait for (mosquitto's default max_inflight_messages). */
-const WINDOW = 20;
+export const WINDOW = 20;
 /** After the last write, how long the subscriber may take to receive the rest. */
 const DRAIN_MS = 1000;
 /** The subscriber may be this far behind (in time at the offered rate) when a step's time is up. */
 const MAX_LAG_MS = 200;
 const MAX_STEPS = 9;
 
-interface Step {
+export interface Step {
   rate: number;
   sent: number;
   received: number;
@@ -47,7 +47,7 @@ interface Step {
   why: string;
 }
 
-interface SearchResult {
+export interface SearchResult {
   best: number;
   steps: Step[];
   /** Highest rate the generator wrote in any step. */
@@ -58,6 +58,8 @@ interface Session {
   server: Server;
   gen: LoadGenerator;
   sub: RawClient;
+  /** A persistent subscriber's session is ended (clean connect) before the broker stops, so none is left in its store. */
+  endSubscriberSession?: () => Promise<void>;
 }
 
 async function runStep(s: Session, qos: 0 | 1, rate: number, stepMs: number): Promise<Step> {
@@ -112,20 +114,40 @@ async function quiesce(sub: RawClient): Promise<void> {
   }
 }
 
+/** How a search runs (bench/broker-store.ts shortens it); every field defaults to what `npm run bench -- --only fanin` does. */
+export interface SearchTuning {
+  /** First rate offered (default 40,000 msg/s for QoS 0, 20,000 for QoS 1). */
+  startRate?: number;
+  /** At most this many steps per broker (default 9). */
+  maxSteps?: number;
+  /** Stop once the failing rate is within this factor of the passing one (default 1.1). */
+  narrow?: number;
+  /**
+   * Restart the broker after a failed step (default true: an overloaded bare aedes does not recover). false keeps
+   * the session unless the broker died or closed a connection (a broker with flow control, such as rumah, recovers).
+   */
+  restartOnFail?: boolean;
+  /** The subscriber keeps a persistent session (clean=false; a clean connection first ends any earlier one). */
+  persistentSubscriber?: boolean;
+}
+
 /** A broker with its subscriber and the generator's connections, warmed up. */
-async function openSession(start: () => Promise<Server>, qos: 0 | 1, workers: number): Promise<Session> {
+async function openSession(start: () => Promise<Server>, qos: 0 | 1, workers: number, persistentSubscriber = false): Promise<Session> {
   const server = await start();
   const to: Endpoint = { host: HOST, port: server.port, username: server.username, password: server.password };
   const gen = await LoadGenerator.start(workers);
   let sub: RawClient | undefined;
   try {
-    sub = await RawClient.connect({ ...to, ...server.subscriber, clientId: `bench-sub-${qos}` });
+    const subOpts = { ...to, ...server.subscriber, clientId: `bench-sub-${qos}` };
+    if (persistentSubscriber) await (await RawClient.connect(subOpts)).close();
+    sub = await RawClient.connect({ ...subOpts, clean: !persistentSubscriber });
     await sub.subscribe('ourhome/#', qos);
     await gen.connect(to, { connections: CONNECTIONS, topics: TOPICS, qos, clientPrefix: `bench-q${qos}` });
     // Warm-up: every topic published a few times (rumah creates its 1,000 devices here), JIT warmed.
     await gen.run(5000, 1000, WINDOW);
     await quiesce(sub);
-    return { server, gen, sub };
+    const endSubscriberSession = persistentSubscriber ? async () => void (await (await RawClient.connect(subOpts)).close()) : undefined;
+    return { server, gen, sub, endSubscriberSession };
   } catch (err) {
     await gen.stop();
     await sub?.close();
@@ -134,7 +156,7 @@ async function openSession(start: () => Promise<Server>, qos: 0 | 1, workers: nu
   }
 }
 
-interface BrokerSpec {
+export interface BrokerSpec {
   name: string;
   start: () => Promise<Server>;
   /** Called with a running broker before it is stopped (rumah: read its /metrics). */
@@ -146,7 +168,7 @@ interface BrokerSpec {
  * After a failed step the broker is restarted: an overloaded bare aedes does not recover (it goes on at a fraction
  * of its rate until it dies, as issue 2 describes), and the next step must measure the broker, not the hangover.
  */
-class Search {
+export class Search {
   readonly steps: Step[] = [];
   done = false;
   error?: Error;
@@ -155,8 +177,9 @@ class Search {
   private hi = Infinity;
   private session?: Session;
 
-  constructor(readonly spec: BrokerSpec, private readonly qos: 0 | 1, private readonly stepMs: number, private readonly workers: number, private readonly log: (s: string) => void) {
-    this.rate = qos === 0 ? 40_000 : 20_000;
+  constructor(readonly spec: BrokerSpec, private readonly qos: 0 | 1, private readonly stepMs: number, private readonly workers: number, private readonly log: (s: string) => void,
+    private readonly tuning: SearchTuning = {}) {
+    this.rate = tuning.startRate ?? (qos === 0 ? 40_000 : 20_000);
   }
 
   get result(): SearchResult {
@@ -170,7 +193,7 @@ class Search {
   /** Runs the next step; `done` once the bracket is narrow enough, the steps are used up, or it failed. */
   async step(): Promise<void> {
     try {
-      this.session ??= await openSession(this.spec.start, this.qos, this.workers);
+      this.session ??= await openSession(this.spec.start, this.qos, this.workers, this.tuning.persistentSubscriber);
       const step = await runStep(this.session, this.qos, this.rate, this.stepMs);
       this.steps.push(step);
       this.log(`    ${this.spec.name} QoS ${this.qos} ${fmt(this.rate).padStart(9)} msg/s: ${step.pass ? 'ok  ' : 'FAIL'} sent ${fmt(step.sent)} received ${fmt(step.received)}` +
@@ -180,10 +203,12 @@ class Search {
         await quiesce(this.session.sub);
       } else {
         this.hi = this.rate;
-        await this.close();
+        const broken = !this.session.server.alive() || this.session.sub.closed || step.why.includes('closed');
+        if (this.tuning.restartOnFail === false && !broken) await quiesce(this.session.sub);
+        else await this.close();
       }
-      const narrow = this.hi !== Infinity && this.hi / Math.max(this.lo, 1) <= 1.1;
-      if (narrow || this.steps.length >= MAX_STEPS) return this.finish();
+      const narrow = this.hi !== Infinity && this.hi / Math.max(this.lo, 1) <= (this.tuning.narrow ?? 1.1);
+      if (narrow || this.steps.length >= (this.tuning.maxSteps ?? MAX_STEPS)) return this.finish();
       const next = this.hi === Infinity ? this.rate * 2 : this.lo === 0 ? this.rate / 2 : Math.sqrt(this.lo * this.hi);
       this.rate = Math.round(next / 1000) * 1000;
     } catch (err) {
@@ -205,6 +230,7 @@ class Search {
     await s.gen.disconnect().catch(() => undefined);
     await s.gen.stop();
     await s.sub.close();
+    if (s.server.alive()) await s.endSubscriberSession?.().catch(() => undefined);
     if (s.server.alive()) await this.spec.onClose?.(s.server).catch(() => undefined);
     await s.server.stop();
   }
@@ -214,8 +240,8 @@ class Search {
  * The brokers' searches, one step each in turn: on a CPU shared with other work, load that comes and goes then
  * falls on all of them alike, which keeps the ratios honest. Idle brokers and their connections cost nothing.
  */
-async function searchAll(specs: BrokerSpec[], qos: 0 | 1, stepMs: number, workers: number, log: (s: string) => void): Promise<Search[]> {
-  const searches = specs.map((spec) => new Search(spec, qos, stepMs, workers, log));
+export async function searchAll(specs: BrokerSpec[], qos: 0 | 1, stepMs: number, workers: number, log: (s: string) => void, tuning?: SearchTuning): Promise<Search[]> {
+  const searches = specs.map((spec) => new Search(spec, qos, stepMs, workers, log, tuning));
   try {
     while (searches.some((s) => !s.done)) {
       for (const s of searches) {

@@ -4,10 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { benchBrokerStore } from './broker-store.js';
+import { benchDashboard } from './dashboard.js';
 import { benchFanin } from './fanin.js';
 import { benchFootprint } from './footprint.js';
 import { benchHistory } from './history.js';
 import { benchLatency } from './latency.js';
+import { runOptionalBench } from './lib/optional-bench.js';
 import { benchPersistence } from './lib/persistence-adapter.js';
 import { killStarted, mosquittoPath, mosquittoVersion, repoRoot } from './lib/procs.js';
 import { markdownTable, textTable, type BenchResult } from './lib/report.js';
@@ -17,7 +20,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,latency,history,footprint,persistence] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,latency,history,footprint,persistence,dashboard,rules,broker-store] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -57,7 +60,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const only = args.only?.split(',').map((s) => s.trim());
-  const mosquitto = !only || only.includes('fanin') ? ensureMosquitto() : undefined;
+  const mosquitto = !only || only.includes('fanin') || only.includes('broker-store') ? ensureMosquitto() : undefined;
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}` +
     (mosquitto ? `, mosquitto ${mosquittoVersion(mosquitto)}` : '');
   console.log(`rumah benchmarks — ${new Date().toISOString()}\nmachine: ${machine}`);
@@ -79,6 +82,13 @@ async function main(): Promise<number> {
     { id: 'history', run: () => benchHistory() },
     { id: 'footprint', run: () => benchFootprint() },
     { id: 'persistence', run: () => benchPersistence() },
+    { id: 'dashboard', run: () => benchDashboard() },
+    // bench/rules.ts (benchRules) belongs to the rules engine's engineer: run when it is there.
+    { id: 'rules', run: () => runOptionalBench('rules.js', 'benchRules', { id: 'rules', title: 'Rules: reaction latency and throughput (bench/rules.ts)' }) },
+    {
+      id: 'broker-store',
+      run: () => benchBrokerStore({ mosquitto, stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined, workers: args.workers ? Number(args.workers) : undefined }),
+    },
   ];
 
   const results: BenchResult[] = [];
@@ -144,7 +154,7 @@ function docs(results: BenchResult[], machine: string, failures: string[]): stri
     out.push('');
   }
   if (failures.length) out.push('## Failures', '', '```', ...failures, '```', '');
-  out.push('Run `npm run bench` to measure again (about 3½ minutes); `node dist/bench/run.js --only fanin --profile` for one benchmark with a CPU profile of rumah.', '');
+  out.push('Run `npm run bench` to measure again (about 8 minutes on the shared 2-core machine); `node dist/bench/run.js --only fanin --profile` for one benchmark with a CPU profile of rumah.', '');
   return out.join('\n');
 }
 

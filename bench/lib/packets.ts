@@ -62,9 +62,9 @@ export function writePublish(t: PublishTemplate, out: Buffer, at: number, v: num
   return at + t.bytes.length;
 }
 
-export function connectPacket(clientId: string, username?: string, password?: string, keepalive = 120): Buffer {
+export function connectPacket(clientId: string, username?: string, password?: string, keepalive = 120, clean = true): Buffer {
   return mqttPacket.generate({
-    cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive,
+    cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean, clientId, keepalive,
     username, password: password === undefined ? undefined : Buffer.from(password),
   });
 }

@@ -223,6 +223,8 @@ export interface RumahOptions {
   nodeArgs?: string[];
   /** Remove the data dir at stop. */
   removeData?: boolean;
+  /** --log-level (default warn); `info` shows e.g. how long loading broker.db took. */
+  logLevel?: string;
 }
 
 /** Writes `<data>/rumah.yaml` (the benchmark's overrides) and creates a device account with the CLI. */
@@ -245,7 +247,7 @@ export async function startRumah(opts: RumahOptions, creds?: { username: string;
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
-    [...(opts.nodeArgs ?? []), mainJs, '--data', opts.dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', HOST, '--log-level', 'warn'],
+    [...(opts.nodeArgs ?? []), mainJs, '--data', opts.dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', HOST, '--log-level', opts.logLevel ?? 'warn'],
     { env: { ...process.env, RUMAH_ADMIN_PASSWORD: ADMIN_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   track(child);

@@ -9,6 +9,8 @@ export interface RawClientOptions {
   username?: string;
   password?: string;
   timeoutMs?: number;
+  /** Clean session (default true); false keeps a persistent session. */
+  clean?: boolean;
 }
 
 /**
@@ -22,6 +24,8 @@ export class RawClient {
   acked = 0;
   closed = false;
   onPuback?: () => void;
+  /** Called on each PUBLISH received (after `received` is counted). */
+  onPublish?: () => void;
   private pendingAcks: number[] = [];
   private waiters = new Map<number, (first: number, data: Buffer, start: number) => void>();
 
@@ -56,7 +60,7 @@ export class RawClient {
         socket.on('close', () => (client.closed = true));
         resolve(client);
       });
-      socket.write(connectPacket(opts.clientId, opts.username, opts.password));
+      socket.write(connectPacket(opts.clientId, opts.username, opts.password, 120, opts.clean ?? true));
     });
   }
 
@@ -97,6 +101,7 @@ export class RawClient {
         const topicLength = data.readUInt16BE(start);
         this.pendingAcks.push(data.readUInt16BE(start + 2 + topicLength));
       }
+      this.onPublish?.();
       return;
     }
     if (type === PacketType.PUBACK) {
