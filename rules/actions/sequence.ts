@@ -19,27 +19,24 @@ export class Sequence implements SequenceLike {
 
   async run(ctx: RunContext, from?: ResumePoint): Promise<void> {
     let i = 0;
-    if (from) {
-      i = this.steps.findIndex((s) => within(s, from.path));
-      const step = this.steps[i];
-      if (!step?.resume) throw new StepFailed(from.path, 'resume', new Error(`cannot resume at ${from.path}: the rule has no such delay or wait`));
-      await guard(step, () => step.resume!(ctx, from));
-      i++;
+    let step: CompiledAction | undefined;
+    try {
+      if (from) {
+        i = this.steps.findIndex((s) => within(s, from.path));
+        step = this.steps[i];
+        if (!step?.resume) throw new StepFailed(from.path, 'resume', new Error(`cannot resume at ${from.path}: the rule has no such delay or wait`));
+        await step.resume(ctx, from);
+        i++;
+      }
+      for (; i < this.steps.length; i++) {
+        ctx.checkpoint();
+        step = this.steps[i]!;
+        await step.run(ctx);
+      }
+    } catch (err) {
+      // Errors of a step are wrapped once with its path; control flow (stop, abort) passes through.
+      if (err instanceof RunStop || err instanceof RunAborted || err instanceof StepFailed || !step) throw err;
+      throw new StepFailed(step.path, step.kind, err);
     }
-    for (; i < this.steps.length; i++) {
-      ctx.checkpoint();
-      const step = this.steps[i]!;
-      await guard(step, () => step.run(ctx));
-    }
-  }
-}
-
-/** Errors of a step are wrapped once with its path; control flow (stop, abort) passes through. */
-async function guard(step: CompiledAction, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof RunStop || err instanceof RunAborted || err instanceof StepFailed) throw err;
-    throw new StepFailed(step.path, step.kind, err);
   }
 }

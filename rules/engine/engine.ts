@@ -49,6 +49,8 @@ export interface RulesEngineOptions {
   /** Traces kept per rule and kind (runs, non-fires); default 25. */
   keepTraces?: number;
   traceFlushMs?: number;
+  /** Traces written per flush at most (default 1,000): the newest of each rule first. */
+  traceWriteBudget?: number;
   watchDebounceMs?: number;
 }
 
@@ -223,7 +225,9 @@ export class RulesEngine {
       return;
     }
     try {
-      await this.store.writeTraces(this.recorder.drain());
+      // Bounded per flush: with a thousand busy rules every run would otherwise be written (each stays in its
+      // rule's ring longer than a flush interval), which costs more than running them. At stop, everything.
+      await this.store.writeTraces(this.recorder.drain(prune ? Infinity : this.opts.traceWriteBudget ?? 1000));
       if (prune || ++this.flushes % 60 === 0) await this.store.pruneTraces(this.recorder.keep);
     } catch (err) {
       this.log.warn({ err }, 'rule traces not written');

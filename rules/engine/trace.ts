@@ -111,8 +111,9 @@ interface Rings {
 export class TraceRecorder {
   private readonly rings = new Map<string, Rings>();
   private readonly changed = new Set<Trace>();
-  /** Traces in a ring (a run still going may already have been pushed out of it by newer ones). */
-  private readonly kept = new WeakSet<Trace>();
+  /** Traces in a ring (a run still going may already have been pushed out of it by newer ones). A plain Set, not
+   *  a WeakSet: entries leave it when they leave their ring, and weak tables are extra work for every GC. */
+  private readonly kept = new Set<Trace>();
   private readonly boot = randomBytes(3).toString('hex');
   private seq = 0;
 
@@ -128,8 +129,8 @@ export class TraceRecorder {
 
   begin(ruleId: string, init: Omit<Trace, 'id' | 'ruleId' | 'at' | 'updatedAt' | 'steps'> & { steps?: TraceStep[]; at?: number }): TraceHandle {
     const now = this.clock.now();
-    const { steps, at, ...rest } = init;
-    const trace: Trace = { id: `${this.boot}-${(this.seq++).toString(36).padStart(6, '0')}`, ruleId, at: at ?? now, updatedAt: now, ...rest, steps: steps ?? [] };
+    const trace = Object.assign({ id: `${this.boot}-${(this.seq++).toString(36).padStart(6, '0')}`, ruleId, at: now, updatedAt: now }, init) as Trace;
+    trace.steps ??= [];
     if (isFinal(trace.result)) trace.finishedAt = now;
     this.push(trace);
     return new TraceHandle(trace, this);
@@ -161,10 +162,34 @@ export class TraceRecorder {
     return runs?.[runs.length - 1];
   }
 
-  /** Traces changed since the last call: what TraceStore writes next. */
-  drain(): Trace[] {
-    const out = [...this.changed];
+  /**
+   * Traces changed since the last call, at most `limit`: what is written to SQLite next. Over the limit, each rule
+   * gets its newest first, in turns, so one busy rule cannot crowd out the others; the others are not written
+   * (they stay in memory, where the API reads them; SQLite then holds an older selection for that rule).
+   */
+  drain(limit = Infinity): Trace[] {
+    const all = [...this.changed];
     this.changed.clear();
+    if (all.length <= limit) return all;
+    const byRule = new Map<string, Trace[]>();
+    for (const t of all) {
+      const list = byRule.get(t.ruleId);
+      if (list) list.push(t);
+      else byRule.set(t.ruleId, [t]);
+    }
+    // Each list is in the order the traces changed; the newest are at the end.
+    const lists = [...byRule.values()];
+    const out: Trace[] = [];
+    for (let took = true; took && out.length < limit; ) {
+      took = false;
+      for (const list of lists) {
+        const t = list.pop();
+        if (!t) continue;
+        out.push(t);
+        took = true;
+        if (out.length >= limit) break;
+      }
+    }
     return out;
   }
 
@@ -218,22 +243,38 @@ export class TraceRecorder {
 }
 
 /**
- * Scope values for a trace: JSON-safe, long texts cut, so a 256 KB payload does not fill the traces table. The
- * `trigger` variable is left out: it repeats the other names and the trace's own trigger field.
+ * Scope values for a trace: JSON-safe and bounded, so a 256 KB payload does not fill memory and the traces table.
+ * The `trigger` variable is left out: it repeats the other names and the trace's own trigger field. The common case
+ * (short texts, small JSON) is a shallow copy: traces of a thousand busy rules stay in memory a while, and every
+ * object they hold is work for the garbage collector.
  */
 export function traceVars(vars: Record<string, unknown>, maxText = 2048): Record<string, unknown> {
-  if ('trigger' in vars) {
-    const { trigger: _repeated, ...rest } = vars;
-    vars = rest;
+  const out: Record<string, unknown> = {};
+  for (const key in vars) {
+    if (key === 'trigger') continue;
+    const v = vars[key];
+    out[key] = small(v, maxText) ? v : cut(v, 0, maxText);
   }
-  const cut = (v: unknown, depth: number): unknown => {
-    if (typeof v === 'string') return v.length > maxText ? `${v.slice(0, maxText)}… (${v.length} characters)` : v;
-    if (v === null || typeof v !== 'object') return v;
-    if (depth > 4) return '…';
-    if (Array.isArray(v)) return v.slice(0, 50).map((x) => cut(x, depth + 1));
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v).slice(0, 50)) out[k] = cut(x, depth + 1);
-    return out;
-  };
-  return cut(vars, 0) as Record<string, unknown>;
+  return out;
+}
+
+function small(v: unknown, maxText: number): boolean {
+  if (typeof v === 'string') return v.length <= maxText;
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) return v.length <= 50 && v.every((x) => x === null || typeof x !== 'object');
+  const keys = Object.keys(v);
+  return keys.length <= 50 && keys.every((k) => {
+    const x = (v as Record<string, unknown>)[k];
+    return x === null || typeof x !== 'object' ? typeof x !== 'string' || x.length <= maxText : false;
+  });
+}
+
+function cut(v: unknown, depth: number, maxText: number): unknown {
+  if (typeof v === 'string') return v.length > maxText ? `${v.slice(0, maxText)}… (${v.length} characters)` : v;
+  if (v === null || typeof v !== 'object') return v;
+  if (depth > 4) return '…';
+  if (Array.isArray(v)) return v.slice(0, 50).map((x) => cut(x, depth + 1, maxText));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v).slice(0, 50)) out[k] = cut(x, depth + 1, maxText);
+  return out;
 }

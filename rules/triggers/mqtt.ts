@@ -22,8 +22,9 @@ function compile(config: MqttTrigger): Compiled {
 }
 
 function varsOf(ctx: { index: number; id?: string }, c: Compiled, topic: string, levels: readonly string[], payload: string, msg?: MqttMessage): Vars {
-  const vars: Vars = { ...topicVars(c.pattern, levels), topic, ...payloadVars(payload) };
-  vars.trigger = triggerVar(ctx, 'mqtt', { topic, payload, qos: msg?.qos, retain: msg?.retain, ...topicVars(c.pattern, levels) });
+  const named = c.pattern.variables.length ? topicVars(c.pattern, levels) : undefined;
+  const vars: Vars = { ...named, topic, ...payloadVars(payload) };
+  vars.trigger = triggerVar(ctx, 'mqtt', { topic, payload, qos: msg?.qos, retain: msg?.retain, ...named });
   return vars;
 }
 

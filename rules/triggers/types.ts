@@ -81,7 +81,8 @@ export type DryResult = { fired: true; vars: Vars; description: string; note?: s
 
 /** The `trigger` variable every kind sets: kind, id, index, and the kind's own fields. */
 export function triggerVar(ctx: { index: number; id?: string }, kind: string, fields: Record<string, ExprValue>): ExprValue {
-  const out: Record<string, ExprValue> = { kind, index: ctx.index, ...(ctx.id !== undefined ? { id: ctx.id } : {}) };
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
+  const out: Record<string, ExprValue> = { kind, index: ctx.index };
+  if (ctx.id !== undefined) out.id = ctx.id;
+  for (const k in fields) if (fields[k] !== undefined) out[k] = fields[k];
   return out as ExprValue;
 }
