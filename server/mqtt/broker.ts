@@ -99,6 +99,14 @@ export class Broker {
       maxClientsIdLength: c.maxClientIdLength,
       maxTopicLevels: c.maxTopicLevels,
       maxInflightInbound: c.maxInflightInbound,
+      // aedes 1.2 handles a CONNECT in two steps, a setImmediate apart, and pauses the client only in the second:
+      // a packet completed by a later read in the same turn (a PUBLISH over 64 KiB sent right behind the CONNECT)
+      // was handled before authentication — routed with a wrong password, past the ACL (found by the MQTT fuzz;
+      // test/flows/fuzz-preauth.test.ts). Pausing at once closes that gap; authenticate resumes as before.
+      preConnect: (client, _packet, done) => {
+        (client as unknown as { pause(): void }).pause();
+        done(null, true);
+      },
       // Hooks are bound late: aedes copies them at construction, the Broker exists only after.
       authenticate: (client, username, password, done) => broker!.authenticate(client, username, password, done),
       authorizePublish: (client, packet, cb) => broker!.authorizePublish(client, packet, cb),
@@ -277,6 +285,8 @@ export class Broker {
 
   private authorizePublish(client: Client | null, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
     if (!client) return cb(null);
+    // Only a client whose login succeeded has an identity; anything else reaching here is refused (see preConnect).
+    if (!this.identities.has(client)) return cb(new Error('not logged in: PUBLISH before CONNACK'));
     const topic = packet.topic;
     if (topic.startsWith(sysPrefix)) return cb(new Error('$SYS/ topics are reserved for the broker'));
     if (Buffer.byteLength(topic) > this.opts.config.maxTopicLength) {
@@ -362,6 +372,7 @@ export class Broker {
   }
 
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
+    if (!this.identities.has(client)) return cb(new Error('not logged in: SUBSCRIBE before CONNACK'));
     if (Buffer.byteLength(sub.topic) > this.opts.config.maxTopicLength) {
       this.counters.deniedSubscribes++;
       return cb(null, null);

@@ -45,6 +45,7 @@ export class AccountsRepo {
   /** Creates an account with a generated password and returns that password: it is shown once, stored hashed. */
   async create(username: string, kind: AccountKind, now = Date.now()): Promise<string> {
     requireName(username, 'username');
+    await this.refuseUserName(username);
     const password = randomSecret(GENERATED_PASSWORD_BYTES);
     const hash = await hashPassword(password);
     const { changes } = await this.db.run(
@@ -59,6 +60,7 @@ export class AccountsRepo {
   /** Creates an account from a password hashed elsewhere (a paired device's presented password). */
   async createHashed(username: string, hash: string, kind: AccountKind, acl?: string[], now = Date.now()): Promise<void> {
     requireName(username, 'username');
+    await this.refuseUserName(username);
     const { changes } = await this.db.run(
       `INSERT INTO accounts (username, password_hash, kind, created_at, acl) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (username) DO NOTHING`,
@@ -76,6 +78,7 @@ export class AccountsRepo {
   async set(username: string, password: string, kind: AccountKind, now = Date.now()): Promise<void> {
     requireName(username, 'username');
     requirePassword(password);
+    await this.refuseUserName(username);
     const hash = await hashPassword(password);
     await this.db.run(
       `INSERT INTO accounts (username, password_hash, kind, created_at) VALUES (?, ?, ?, ?)
@@ -103,6 +106,16 @@ export class AccountsRepo {
       }
     }
     return ok && row.revoked_at === null ? toAccount(row) : undefined;
+  }
+
+  /**
+   * Dashboard users log in over MQTT too, under their names: an MQTT account of the same name would be a second
+   * principal behind one MQTT username (and revoking it disconnected the user's MQTT sessions, found by the fuzz).
+   */
+  private async refuseUserName(username: string): Promise<void> {
+    if (await this.db.get('SELECT 1 AS taken FROM users WHERE username = ?', [username])) {
+      throw new RumahError(ErrorCodes.CONFLICT, `"${username}" is a dashboard user's name, which logs in over MQTT too; choose another name for the account`, { username });
+    }
   }
 
   async get(username: string): Promise<Account | undefined> {

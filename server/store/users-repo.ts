@@ -25,6 +25,10 @@ export class UsersRepo {
   async create(username: string, password: string, role: UserRole, now = Date.now()): Promise<User> {
     requireName(username, 'username');
     requirePassword(password);
+    // One MQTT username, one principal: an MQTT account already has this name (server/store/accounts-repo.ts).
+    if (await this.db.get('SELECT 1 AS taken FROM accounts WHERE username = ?', [username])) {
+      throw new RumahError(ErrorCodes.CONFLICT, `"${username}" is an MQTT account's name; choose another name for the user`, { username });
+    }
     const hash = await hashPassword(password);
     const { changes } = await this.db.run(
       `INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)

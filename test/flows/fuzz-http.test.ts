@@ -58,3 +58,22 @@ test('HTTP and socket.io fuzz: no 5xx, no crash, no sockets left over; the dashb
   await waitFor(() => hub.hub.realtime.connections === 0, 5000, 'no dashboard sockets left');
   await waitFor(async () => (await listenerConnections(hub.hub)).web === 0, 5000, 'no web connections left');
 });
+
+/**
+ * Found by the long fuzz run: POST /api/accounts {"username":"admin"} made an MQTT account named like the dashboard
+ * admin, and DELETE /api/accounts/admin then disconnected every MQTT client logged in as the dashboard admin (one
+ * MQTT username, two principals). Names are now one namespace across MQTT accounts and dashboard users.
+ */
+test('an MQTT account cannot take a dashboard user\'s name, nor a user an account\'s', async (t) => {
+  const hub = await startTlsHub();
+  t.after(() => hub.stop());
+  const cookie = await login(hub.httpsUrl, hub.ca);
+  const post = (path: string, body: unknown) => request(`${hub.httpsUrl}${path}`, { ca: hub.ca, method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const taken = await post('/api/accounts', { username: 'admin' });
+  assert.equal(taken.status, 409);
+  assert.match(taken.body, /dashboard user's name/);
+  assert.equal((await post('/api/accounts', { username: 'porch-light' })).status, 201);
+  const user = await post('/api/users', { username: 'porch-light', password: 'long enough password', role: 'member' });
+  assert.equal(user.status, 409);
+  assert.match(user.body, /MQTT account's name/);
+});
