@@ -380,8 +380,9 @@ async function startup(root: string, opts: BrokerStoreOptions, log: (s: string) 
   await once();
   const runs: StartRun[] = [];
   for (let i = 0; i < TIMED_STARTS; i++) runs.push(await once('info'));
-  const ms = median(runs.map((r) => r.ms));
-  const med = (f: (r: StartRun) => number): number => median(runs.map(f));
+  // The slowest of the timed starts (with 2, a median would be the faster one), and its split.
+  const slowest = runs.reduce((a, b) => (b.ms > a.ms ? b : a));
+  const ms = slowest.ms;
   const seen = runs[0]?.loaded;
   const describe = (r: StartRun): string =>
     `${fmt(r.ms)} ms = spawn → broker.db loaded ${fmt(r.toLoadedMs)} ms (loading it ${fmt(r.loaded?.ms ?? NaN)} ms) + loaded → listening ${fmt(r.afterLoadedMs)} ms`;
@@ -393,10 +394,10 @@ async function startup(root: string, opts: BrokerStoreOptions, log: (s: string) 
     notes.push(`start-up: rumah reported loading ${seen ? `${fmt(seen.retained)} retained, ${fmt(seen.sessions)} sessions` : 'nothing (no "broker database loaded" line)'}, expected ${fmt(retained)} and ${fmt(sessions)}.`);
   }
   figures.push({
-    label: `start to listening with ${fmt(retained)} retained messages + ${fmt(sessions)} persistent sessions in broker.db (median of ${TIMED_STARTS})`,
+    label: `start to listening with ${fmt(retained)} retained messages + ${fmt(sessions)} persistent sessions in broker.db (slowest of ${TIMED_STARTS})`,
     unit: 'ms', value: ms, lowerIsBetter: true,
     refs: { 'same data dir, empty broker state': empty.ms },
-    context: { 'loading broker.db (setup)': med((r) => r.loaded?.ms ?? NaN), 'broker.db loaded → listening': med((r) => r.afterLoadedMs), 'same, empty broker state': empty.afterLoadedMs },
+    context: { 'of which loading broker.db (setup)': slowest.loaded?.ms ?? NaN, 'broker.db loaded → listening': slowest.afterLoadedMs, 'same, empty broker state': empty.afterLoadedMs },
     target: { text: '< 3,000 ms', met: ms < 3000 },
   });
   details.push(`start-up with ${fmt(retained)} retained + ${fmt(sessions)} sessions: ${runs.map(describe).join('; ')}; loaded ${fmt(seen?.retained ?? NaN)} retained ` +
