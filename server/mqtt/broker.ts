@@ -312,7 +312,7 @@ export class Broker {
       packet.retain = false;
       this.counters.retainStripped++;
     }
-    const durable = this.opts.durable !== undefined;
+    const durable = this.opts.durable === true;
     this.flow.admit(client.id, () => {
       // Every QoS 1 publish takes this path, also those nothing stores: aedes's own QoS 1 order (PUBACK written,
       // then published) lets a later QoS 0 message from the same client overtake it, and devices report state
