@@ -129,3 +129,47 @@ test('a delay resumes after a restart with the time it had left, with the variab
   assert.equal(resumed.result, 'done');
   assert.deepEqual(resumed.steps.map((s) => s.message), ['waiting 6 min', 'waited 10m', 'published "off in porch" to test/porch']);
 });
+
+test('a wait resumes after a restart: it goes on when its condition comes true, with the time it had left', async (t) => {
+  const dataDir = tempDir('rumah-wait-');
+  cleanup(t, dataDir);
+  const rule = [
+    'id: door-wait',
+    'triggers: [{trigger: mqtt, topic: test/leave}]',
+    'actions:',
+    '  - action: wait',
+    '    for: {condition: state, device: ourhome/groundfloor/hall/door, state: closed}',
+    '    timeout: 30m',
+    '  - action: publish',
+    '    topic: test/door',
+    '    payload: "closed after {{ payload }}"',
+    '',
+  ].join('\n');
+  const clock = new ManualClock(Date.UTC(2025, 5, 1, 8, 0));
+  const first = await startRulesHub({ dataDir, clock, files: { 'door-wait.yaml': rule } });
+  t.after(() => first.stop());
+  const doorAccount = await account(first, 'door');
+  const door = await connect(first.mqttUrl, doorAccount);
+  await publish(door, 'ourhome/groundfloor/hall/door', 'open');
+  await publish(door, 'test/leave', 'leaving');
+  await waitFor(() => traces(first, 'door-wait')[0]?.result === 'waiting', 5000, 'waiting');
+  await clock.advance(5 * 60_000);
+  await end(door);
+  await first.stop();
+
+  await clock.advance(HOUR);
+  const second = await startRulesHub({ dataDir, clock });
+  t.after(() => second.stop());
+  const seen = await listen(t, second, 'test/door');
+  const resumed = await waitFor(() => traces(second, 'door-wait').find((tr) => tr.trigger?.kind === 'resume'), 5000, 'resumed');
+  assert.equal(resumed.trigger!.description, 'resumed after a restart at actions[0] (wait) with 25 min left');
+  assert.equal(resumed.result, 'waiting');
+  await clock.advance(10 * 60_000);
+  const again = await connect(second.mqttUrl, doorAccount);
+  t.after(() => end(again));
+  await publish(again, 'ourhome/groundfloor/hall/door', 'closed');
+  await waitFor(() => seen.length === 1, 5000, 'closed');
+  assert.deepEqual(seen, ['closed after leaving']);
+  assert.equal(resumed.steps[0]!.message, 'condition held after 10 min');
+  assert.equal(second.hub.rules.timers.count('door-wait'), 0);
+});
