@@ -55,6 +55,7 @@ export interface RulesEngineOptions {
 }
 
 const LOOP_NOTICE_MS = 60_000;
+const TRACE_CHUNK = 100;
 
 export class RulesEngine {
   readonly clock: Clock;
@@ -227,7 +228,10 @@ export class RulesEngine {
     try {
       // Bounded per flush: with a thousand busy rules every run would otherwise be written (each stays in its
       // rule's ring longer than a flush interval), which costs more than running them. At stop, everything.
-      await this.store.writeTraces(this.recorder.drain(prune ? Infinity : this.opts.traceWriteBudget ?? 1000));
+      const traces = this.recorder.drain(prune ? Infinity : this.opts.traceWriteBudget ?? 1000);
+      // In chunks: each serialises on the event loop, so 1,000 traces at once would be a ~10 ms stall for every
+      // message waiting behind it; between chunks the loop serves them.
+      for (let i = 0; i < traces.length; i += TRACE_CHUNK) await this.store.writeTraces(traces.slice(i, i + TRACE_CHUNK));
       if (prune || ++this.flushes % 60 === 0) await this.store.pruneTraces(this.recorder.keep);
     } catch (err) {
       this.log.warn({ err }, 'rule traces not written');
