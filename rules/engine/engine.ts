@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import type { EventBus } from '../../server/core/event-bus.js';
 import { ErrorCodes, RumahError } from '../../server/core/errors.js';
-import type { MqttMessage } from '../../server/core/events.js';
 import type { Logger } from '../../server/core/logger.js';
 import type { Cause } from '../../server/core/model.js';
 import type { Registry } from '../../server/core/registry.js';
@@ -23,6 +22,7 @@ import { liveEffects, type RuleCommander, type RulePublisher } from './effects.j
 import { Feeds } from './feeds.js';
 import { DEFAULT_LIMITS, type GuardLimits } from './guards.js';
 import { listRuleFiles, readRuleFile, watchRuleFiles } from './rule-files.js';
+import { wireBus } from './wiring.js';
 import { RuleSet, type RuleStatus } from './rule-set.js';
 import type { RuleRuntime, RuntimeDeps } from './runtime.js';
 import { cronKey, RulesStore } from './store.js';
@@ -126,19 +126,7 @@ export class RulesEngine {
       for (const [key, at] of await this.store.loadCron()) this.cron.set(key, at);
       this.recorder.restore(await this.store.loadTraces(this.recorder.keep));
     }
-    this.on(bus.on('message', 'rules', (msg) => this.onMessage(msg)));
-    this.on(bus.on('stateChanged', 'rules', (change) => {
-      // A state change made by a rule's publish inherits the rule's cause (see cause-tracker.ts).
-      const parent = tracker.dispatching;
-      const cause = parent && !change.cause.parent ? { ...change.cause, parent } : change.cause;
-      this.feeds.dispatchState(change, cause, this.keysOf(change.deviceId));
-    }));
-    this.on(bus.on('deviceEvent', 'rules', (e) => {
-      const parent = tracker.dispatching;
-      this.feeds.dispatchEvent(parent && !e.cause.parent ? { ...e, cause: { ...e.cause, parent } } : e, this.keysOf(e.deviceId));
-    }));
-    this.on(bus.on('availabilityChanged', 'rules', (e) => this.feeds.dispatchAvailability(e, this.keysOf(e.deviceId))));
-    for (const event of ['deviceAdded', 'deviceRemoved', 'deviceUpdated'] as const) this.on(bus.on(event, 'rules', () => this.devices.invalidate()));
+    this.unsubscribe.push(...wireBus(bus, tracker, this.feeds, this.devices));
 
     if (this.opts.dir) {
       fs.mkdirSync(this.opts.dir, { recursive: true });
@@ -242,25 +230,6 @@ export class RulesEngine {
     const found = this.rules.get(id);
     if (!found) throw new RumahError(ErrorCodes.NOT_FOUND, `no rule "${id}"`);
     return found;
-  }
-
-  private on(off: () => void): void {
-    this.unsubscribe.push(off);
-  }
-
-  private onMessage(msg: MqttMessage): void {
-    const { tracker } = this.opts;
-    try {
-      const cause: Cause = tracker.causeOf(msg) ?? { kind: 'device', id: msg.username || msg.clientId || 'hub' };
-      this.feeds.dispatchMessage(msg, cause);
-    } finally {
-      tracker.leave(msg);
-    }
-  }
-
-  private keysOf(deviceId: string): string[] {
-    const topic = this.devices.get(deviceId)?.topic;
-    return topic && topic !== deviceId ? [deviceId, topic] : [deviceId];
   }
 
   private async reloadFile(file: string): Promise<void> {

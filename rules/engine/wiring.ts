@@ -1,0 +1,35 @@
+// The hub's bus into the rules engine's feeds. Causes are completed on the way: a message a rule published carries
+// that rule's cause, and so do the state changes and events the registry derived from it while it was dispatched
+// (cause-tracker.ts). A device is looked up by id and by topic, the two ways a rule may name it.
+
+import type { EventBus } from '../../server/core/event-bus.js';
+import type { Cause } from '../../server/core/model.js';
+import type { CauseTracker } from './cause-tracker.js';
+import type { DeviceIndex } from './devices.js';
+import type { Feeds } from './feeds.js';
+
+/** Subscribes the feeds to the bus; returns the functions that unsubscribe. */
+export function wireBus(bus: EventBus, tracker: CauseTracker, feeds: Feeds, devices: DeviceIndex): Array<() => void> {
+  const keysOf = (deviceId: string): string[] => {
+    const topic = devices.get(deviceId)?.topic;
+    return topic && topic !== deviceId ? [deviceId, topic] : [deviceId];
+  };
+  const withParent = (cause: Cause): Cause => {
+    const parent = tracker.dispatching;
+    return parent && !cause.parent ? { ...cause, parent } : cause;
+  };
+  return [
+    bus.on('message', 'rules', (msg) => {
+      try {
+        feeds.dispatchMessage(msg, tracker.causeOf(msg) ?? { kind: 'device', id: msg.username || msg.clientId || 'hub' });
+      } finally {
+        // This listener comes after the registry's: the message's dispatch is over.
+        tracker.leave(msg);
+      }
+    }),
+    bus.on('stateChanged', 'rules', (change) => feeds.dispatchState(change, withParent(change.cause), keysOf(change.deviceId))),
+    bus.on('deviceEvent', 'rules', (e) => feeds.dispatchEvent({ ...e, cause: withParent(e.cause) }, keysOf(e.deviceId))),
+    bus.on('availabilityChanged', 'rules', (e) => feeds.dispatchAvailability(e, keysOf(e.deviceId))),
+    ...(['deviceAdded', 'deviceRemoved', 'deviceUpdated'] as const).map((event) => bus.on(event, 'rules', () => devices.invalidate())),
+  ];
+}
