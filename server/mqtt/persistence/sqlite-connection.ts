@@ -6,6 +6,8 @@ import sqlite3, { type Database, type RunResult, type Statement } from 'sqlite3'
 export type SqlValue = string | number | bigint | Buffer | null;
 
 export interface PreparedStatement {
+  /** Its SQL, for writing a transaction as one script (write-batcher.ts). */
+  readonly sql: string;
   /** Runs the statement; resolves with the number of rows changed. */
   run(params: readonly SqlValue[]): Promise<number>;
   finalize(): Promise<void>;
@@ -50,14 +52,15 @@ function wrap(file: string, db: Database): Connection {
       new Promise<T[]>((resolve, reject) => db.all<T>(sql, params, (err, rows) => (err ? reject(err) : resolve(rows)))),
     prepare: (sql) =>
       new Promise((resolve, reject) => {
-        const stmt: Statement = db.prepare(sql, (err: Error | null) => (err ? reject(err) : resolve(wrapStatement(stmt))));
+        const stmt: Statement = db.prepare(sql, (err: Error | null) => (err ? reject(err) : resolve(wrapStatement(stmt, sql))));
       }),
     close: () => new Promise((resolve, reject) => db.close((err) => (err ? reject(err) : resolve()))),
   };
 }
 
-function wrapStatement(stmt: Statement): PreparedStatement {
+function wrapStatement(stmt: Statement, sql: string): PreparedStatement {
   return {
+    sql,
     run: (params) =>
       new Promise((resolve, reject) => {
         stmt.run(params, function (this: RunResult, err: Error | null) {

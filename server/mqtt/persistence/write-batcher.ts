@@ -7,7 +7,7 @@
 //
 // How: an operation is a synchronous function of a Tx. At flush time the operations run in
 // submission order; each updates the in-memory indexes (registering an undo) and queues its SQL.
-// Then BEGIN, the statements, COMMIT. If any statement or the COMMIT fails, the transaction is
+// Then BEGIN, the statements, COMMIT, sent as one script. If any statement or the COMMIT fails, the transaction is
 // rolled back, the in-memory changes are undone newest first (nothing else touched memory between,
 // later submissions wait for the next flush), and every caller of the batch is rejected, so memory
 // and disk agree and aedes acknowledges nothing that was not stored. An operation that throws while
@@ -15,6 +15,7 @@
 import { ErrorCodes, RumahError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { sqliteCode, type Connection, type PreparedStatement, type SqlValue } from './sqlite-connection.js';
+import { inlineParams } from './sql-literal.js';
 
 export interface Tx {
   /** Queues a statement for this transaction. */
@@ -149,9 +150,10 @@ export class WriteBatcher {
     });
     if (statements.length > 0) {
       try {
-        await this.conn.exec('BEGIN');
-        for (const [stmt, params] of statements) await stmt.run(params);
-        await this.conn.exec('COMMIT');
+        // One script, one trip to SQLite's thread: BEGIN, every statement, COMMIT. sqlite3_exec stops at the
+        // first failing statement, so COMMIT never runs after a failure and the ROLLBACK below undoes the rest.
+        const script = statements.map(([stmt, params]) => inlineParams(stmt.sql, params));
+        await this.conn.exec(`BEGIN;\n${script.join(';\n')};\nCOMMIT;`);
         this.stats.transactions++;
         this.stats.statements += statements.length;
         this.#markHealthy();

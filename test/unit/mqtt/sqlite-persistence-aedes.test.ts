@@ -152,7 +152,9 @@ test('disk full: a QoS 2 PUBLISH that cannot be stored gets no PUBREC, and the b
   }
   assert.ok(closed, 'aedes closed the connection of the publish it could not store');
   assert.ok(acknowledged.length > 0 && acknowledged.length < 200);
-  assert.equal(running.persistence.healthy, false);
+  // The failure is reported; health may already be back, since the closed session's cleanup (a DELETE, which
+  // frees pages) can commit before this line runs.
+  assert.ok(running.persistence.stats.failures > 0, 'a transaction failed');
   assert.equal(running.persistence.lastError?.code, 'RUMAH_ERR_DB_WRITE');
   // What was acknowledged is exactly what is retained.
   const stored = (await running.persistence.createRetainedStream('home/camera/+').toArray()) as Array<{ topic: string }>;
