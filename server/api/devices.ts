@@ -6,6 +6,7 @@ import type { StateStore } from '../core/state-store.js';
 import type { Broker } from '../mqtt/broker.js';
 import type { HistoryRepo } from '../store/history-repo.js';
 import type { DeviceLog, LogEntry } from '../core/device-log.js';
+import type { RecentMessage } from '../core/recent-messages.js';
 
 export interface DeviceView extends Device {
   state: DeviceState;
@@ -44,6 +45,11 @@ export class DevicesApi {
     }
     await this.deps.flushHistory();
     return this.deps.history.query(device.id, property, from ?? 0, to ?? Date.now(), limit);
+  }
+
+  /** The device's last raw messages, newest last. */
+  messages(id: string): RecentMessage[] {
+    return this.deps.registry.recent.for(this.device(id).id);
   }
 
   /** Why the device's recent messages were refused, newest last. */

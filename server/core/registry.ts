@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import type { Availability, Capability, Cause, Device } from './model.js';
 import type { StateStore } from './state-store.js';
 import { Expiry } from './expiry.js';
+import { RecentMessages } from './recent-messages.js';
 
 export interface RegistryOptions {
   bus: EventBus;
@@ -27,6 +28,7 @@ export class Registry {
   private readonly reporter = new Map<string, string>();
   private readonly limitWarned = new Map<string, number>();
   readonly counters = { rejected: 0, capped: 0 };
+  readonly recent = new RecentMessages();
   private readonly now: () => number;
   private readonly expiry: Expiry;
 
@@ -96,6 +98,7 @@ export class Registry {
       const device = this.get(deviceId);
       if (!device) continue;
       device.lastSeen = ts;
+      this.recent.add(device.id, msg, ts);
       this.expiry.touch(device);
       if (msg.clientId) this.reporter.set(device.id, msg.clientId);
       // A device that reports is there, unless it says otherwise on its availability topic.
@@ -106,11 +109,14 @@ export class Registry {
       const device = this.get(event.deviceId);
       if (!device) continue;
       device.lastSeen = ts;
+      this.recent.add(device.id, msg, ts);
       bus.emit('deviceEvent', { deviceId: device.id, property: event.property, value: event.value, ts, cause: { ...cause, id: device.id } });
     }
     for (const { deviceId, availability } of update.availability ?? []) {
       const device = this.get(deviceId);
-      if (device) this.setAvailability(device, availability, ts);
+      if (!device) continue;
+      this.recent.add(device.id, msg, ts);
+      this.setAvailability(device, availability, ts);
     }
   }
 
@@ -122,6 +128,7 @@ export class Registry {
     if (device.owner) this.perOwner.set(device.owner, Math.max(0, (this.perOwner.get(device.owner) ?? 1) - 1));
     this.reporter.delete(device.id);
     this.expiry.forget(device.id);
+    this.recent.forget(device.id);
     this.opts.states.remove(device.id);
     this.opts.bus.emit('deviceRemoved', { deviceId: device.id });
     return true;

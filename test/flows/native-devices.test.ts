@@ -114,3 +114,21 @@ test('history records every change and answers by property and time range', asyn
   assert.equal(missing.status, 400);
   assert.match(missing.body.error.message, /property/);
 });
+
+test('a device\'s last raw messages are kept (10, payloads cut at 256 characters) for its page', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const device = await connect(hub.mqttUrl, await deviceAccount(hub));
+  t.after(() => end(device));
+  for (let i = 0; i < 12; i++) await publish(device, 'ourhome/firstfloor/kitchen/power', String(100 + i));
+  await publish(device, 'ourhome/firstfloor/kitchen/power/status', 'online', { retain: true });
+  await publish(device, 'ourhome/firstfloor/kitchen/power', `{"power": 1, "note": "${'x'.repeat(400)}"}`);
+  const api = await loginAsAdmin(hub.httpUrl);
+  const messages = await waitFor(async () => {
+    const m = (await api.get('/api/devices/ourhome-firstfloor-kitchen-power/messages')).body.messages;
+    return m?.length === 10 && m[9].topic === 'ourhome/firstfloor/kitchen/power' && m[9].payload.startsWith('{') ? m : undefined;
+  });
+  assert.deepEqual(messages.slice(0, 8).map((m: any) => m.payload), ['104', '105', '106', '107', '108', '109', '110', '111']);
+  assert.deepEqual([messages[8].topic, messages[8].payload, messages[8].retain], ['ourhome/firstfloor/kitchen/power/status', 'online', true]);
+  assert.equal(messages[9].payload.length, 256);
+});

@@ -20,6 +20,7 @@ export function deviceRoutes(devices: DevicesApi, admin: DeviceAdminApi): Router
   const router = Router();
   router.get('/', (_req, res) => void res.json({ devices: devices.list() }));
   router.get('/:id', (req, res) => void res.json({ device: devices.get(req.params.id) }));
+  router.get('/:id/messages', (req, res) => void res.json({ messages: devices.messages(req.params.id as string) }));
   router.get('/:id/log', (req, res) => void res.json({ entries: devices.log(req.params.id as string) }));
   router.get('/:id/history', async (req, res) => {
     const q = parseBody(historyQuery, req.query);

@@ -39,6 +39,7 @@ export function DevicePage({ id, user, loaded }: { id: string; user: User; loade
         <h2 id="history-h">History</h2>
         <History device={device} />
       </section>
+      <RecentMessages id={device.id} lastSeen={device.lastSeen} />
       <RefusedMessages id={device.id} />
       {user.role === 'admin' && <DeviceAdmin key={device.id} device={device} />}
     </>
@@ -68,6 +69,23 @@ function Properties({ device }: { device: ViewDevice }): JSX.Element {
         </tbody>
       </table>
       {error && <p class="form-error" role="alert">{error}</p>}
+    </section>
+  );
+}
+
+/** What the device really sent, newest first (refreshed when it is seen again). Payloads are shown as text. */
+function RecentMessages({ id, lastSeen }: { id: string; lastSeen?: number }): JSX.Element | null {
+  const [messages, setMessages] = useState<Array<{ ts: number; topic: string; payload: string; retain: boolean }>>([]);
+  useEffect(() => {
+    api<{ messages: typeof messages }>('GET', `/api/devices/${encodeURIComponent(id)}/messages`).then((r) => setMessages(r.messages), () => setMessages([]));
+  }, [id, lastSeen]);
+  if (messages.length === 0) return null;
+  return (
+    <section class="panel" aria-labelledby="raw-h">
+      <h2 id="raw-h">Recent messages</h2>
+      <ul class="log">
+        {messages.slice().reverse().map((m, i) => <li key={i}><time>{formatTime(m.ts)}</time> <code>{m.topic}</code> <code>{m.payload}</code>{m.retain ? ' (retained)' : ''}</li>)}
+      </ul>
     </section>
   );
 }
