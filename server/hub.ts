@@ -227,6 +227,7 @@ export class Hub {
 
     this.rules.hubStarted();
 
+    this.pairing.ports = { mqtt: tcp?.port ?? 0, ...(mqtts ? { mqtts: mqtts.port } : {}) };
     this.runtime = { mqttPort: tcp?.port ?? 0, httpPort, bind: config.bind, pid: process.pid, startedAt: Date.now(), ...(mqtts ? { tls: runtimeTls(mqtts.port, this.tls!.info) } : {}) };
     this.writeRuntime();
     // A reloaded certificate changes its fingerprint, which the CLI pins: runtime.json follows.

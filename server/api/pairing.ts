@@ -32,6 +32,8 @@ export class PairingApi {
   readonly candidates = new Candidates();
   readonly acl: DeviceAcl;
   private broker?: Broker;
+  /** Where devices connect, once the hub listens: shown with new credentials. */
+  ports?: { mqtt: number; mqtts?: number };
 
   constructor(private readonly deps: { store: Store; bus: EventBus; log: Logger; conventions: () => readonly Convention[]; deviceLog: DeviceLog }) {
     this.window = new JoinWindow((open, seconds) => this.windowChanged(open, seconds));
@@ -95,11 +97,11 @@ export class PairingApi {
   }
 
   /** Credentials made ahead of time; the password is returned once. */
-  async createAccount(username: string, acl?: string[]): Promise<{ username: string; password: string }> {
+  async createAccount(username: string, acl?: string[]): Promise<{ username: string; password: string; ports?: { mqtt: number; mqtts?: number } }> {
     if (acl) checkFilters(acl);
     const password = await this.deps.store.accounts.create(username, 'device');
     if (acl) await this.deps.store.accounts.setAcl(username, acl);
-    return { username, password };
+    return { username, password, ports: this.ports };
   }
 
   async rotate(username: string): Promise<{ username: string; password: string }> {

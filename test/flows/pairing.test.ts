@@ -71,6 +71,8 @@ test('credentials made ahead of time; rotate; revoke disconnects the device at o
   const api = await loginAsAdmin(hub.httpUrl);
   const created = await api.post('/api/accounts', { username: 'garage-door' });
   assert.equal(created.status, 201);
+  assert.equal(created.body.ports.mqtt, Number(new URL(hub.mqttUrl).port), 'where to connect comes with the credentials');
+  delete created.body.ports;
   const client = await connect(hub.mqttUrl, created.body);
   const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
   const revoked = await api.del('/api/accounts/garage-door');

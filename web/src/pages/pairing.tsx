@@ -80,7 +80,7 @@ export function PairingPage(): JSX.Element {
 }
 
 function NewCredentials(): JSX.Element {
-  const [created, setCreated] = useState<{ username: string; password: string } | undefined>(undefined);
+  const [created, setCreated] = useState<{ username: string; password: string; ports?: { mqtt: number; mqtts?: number } } | undefined>(undefined);
   const [copied, setCopied] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
   const accounts = usePoll(() => api<{ accounts: Array<{ username: string; kind: string }> }>('GET', '/api/accounts'), 10_000, [created]);
@@ -88,7 +88,7 @@ function NewCredentials(): JSX.Element {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
     try {
-      setCreated(await api<{ username: string; password: string }>('POST', '/api/accounts', { username: String(new FormData(form).get('username')) }));
+      setCreated(await api<{ username: string; password: string; ports?: { mqtt: number; mqtts?: number } }>('POST', '/api/accounts', { username: String(new FormData(form).get('username')) }));
       setCopied(false);
       setError(undefined);
       form.reset();
@@ -96,8 +96,10 @@ function NewCredentials(): JSX.Element {
       setError(errorText(err));
     }
   };
-  // The MQTT port is not the web port; 1883 unless the hub was started with another (see its console).
-  const url = created ? `mqtt://${encodeURIComponent(created.username)}:${encodeURIComponent(created.password)}@${location.hostname}:1883` : '';
+  // The MQTT port is not the web port: the hub says which it listens on (TLS preferred when it has it).
+  const port = created?.ports?.mqtts ?? (created?.ports?.mqtt || 1883);
+  const scheme = created?.ports?.mqtts ? 'mqtts' : 'mqtt';
+  const url = created ? `${scheme}://${encodeURIComponent(created.username)}:${encodeURIComponent(created.password)}@${location.hostname}:${port}` : '';
   return (
     <section class="panel" aria-labelledby="creds-h">
       <h2 id="creds-h">Credentials ahead of time</h2>
