@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { benchBrokerStore } from './broker-store.js';
 import { benchDashboard } from './dashboard.js';
+import { benchDevices } from './devices.js';
 import { benchFanin } from './fanin.js';
 import { benchFootprint } from './footprint.js';
 import { benchHistory } from './history.js';
@@ -20,7 +21,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,latency,history,footprint,persistence,dashboard,rules,broker-store] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,latency,history,footprint,persistence,dashboard,rules,broker-store,devices] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
     args = parseArgs({
       options: {
         only: { type: 'string' }, profile: { type: 'boolean' }, 'step-ms': { type: 'string' }, workers: { type: 'string' },
-        qos: { type: 'string' }, brokers: { type: 'string' }, docs: { type: 'boolean' }, 'no-docs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        qos: { type: 'string' }, brokers: { type: 'string' }, 'pair-timeout-s': { type: 'string' }, docs: { type: 'boolean' }, 'no-docs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }).values;
   } catch (err) {
@@ -88,6 +89,13 @@ async function main(): Promise<number> {
     {
       id: 'broker-store',
       run: () => benchBrokerStore({ mosquitto, stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined, workers: args.workers ? Number(args.workers) : undefined }),
+    },
+    {
+      id: 'devices',
+      run: () => benchDevices({
+        workers: args.workers ? Number(args.workers) : undefined, stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined,
+        pairTimeoutMs: args['pair-timeout-s'] ? Number(args['pair-timeout-s']) * 1000 : undefined,
+      }),
     },
   ];
 
