@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { hashPassword } from '../../server/auth/passwords.js';
 
 export interface Candidate {
@@ -14,6 +15,8 @@ export interface Candidate {
 
 interface Entry extends Candidate {
   passwordHash: string;
+  /** HMAC of the password under a per-process key: a reconnect is checked without another scrypt. */
+  mac: Buffer;
 }
 
 // Enough for a whole house paired at once (the bench pairs 1,000); each holds a hash and a few topic names.
@@ -23,18 +26,22 @@ const maxTopics = 50;
 /** Unknown clients that connected while the join window was open. Their password is kept only as a hash. */
 export class Candidates {
   private readonly entries = new Map<string, Entry>();
+  private readonly macKey = crypto.randomBytes(32);
   private readonly rejected = new Set<string>();
 
   async add(username: string, password: string, clientId: string, address: string, now: number): Promise<Candidate | undefined> {
     if (this.rejected.has(username)) return undefined;
+    const mac = crypto.createHmac('sha256', this.macKey).update(password).digest();
     const existing = this.entries.get(username);
     if (existing) {
+      // The same name with another password is someone else: the first one to present the name keeps it.
+      if (!crypto.timingSafeEqual(existing.mac, mac)) return undefined;
       existing.clientId = clientId;
       existing.connected = true;
       return view(existing);
     }
     if (this.entries.size >= maxCandidates) return undefined;
-    const entry: Entry = { username, clientId, address, firstSeen: now, topics: [], announcements: [], subscriptions: [], connected: true, passwordHash: await hashPassword(password) };
+    const entry: Entry = { username, clientId, address, firstSeen: now, topics: [], announcements: [], subscriptions: [], connected: true, passwordHash: await hashPassword(password), mac };
     this.entries.set(username, entry);
     return view(entry);
   }
@@ -72,6 +79,10 @@ export class Candidates {
     return had;
   }
 
+  hashOf(username: string): string | undefined {
+    return this.entries.get(username)?.passwordHash;
+  }
+
   has(username: string): boolean {
     return this.entries.has(username);
   }
@@ -87,7 +98,7 @@ export class Candidates {
 }
 
 function view(e: Entry): Candidate {
-  const { passwordHash: _hidden, ...candidate } = e;
+  const { passwordHash: _hidden, mac: _alsoHidden, ...candidate } = e;
   return { ...candidate, topics: [...e.topics], announcements: [...e.announcements], subscriptions: [...e.subscriptions] };
 }
 

@@ -85,6 +85,10 @@ export class AuthApi implements MqttAuthenticator {
     return user?.role === 'admin' ? { username, kind: 'admin' } : undefined;
   }
 
+  remember(username: string, password: string, hash: string): void {
+    this.store.accounts.remember(username, password, hash);
+  }
+
   /** Whether a name is taken by an account or a user: an unknown name may become a pairing candidate. */
   async knows(username: string): Promise<boolean> {
     return (await this.store.accounts.exists(username)) || (await this.store.users.get(username)) !== undefined;

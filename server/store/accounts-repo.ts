@@ -88,6 +88,15 @@ export class AccountsRepo {
     this.verified.delete(username);
   }
 
+  /**
+   * Remembers a password as verified against `hash` before the account exists (a pairing candidate): once it is
+   * created with that hash, its first login needs no scrypt. Nothing is trusted that the row does not confirm.
+   */
+  remember(username: string, password: string, hash: string): void {
+    if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+    this.verified.set(username, { hash, mac: crypto.createHmac('sha256', this.macKey).update(password).digest() });
+  }
+
   /** The account if the password is right and the account not revoked; otherwise undefined. */
   async verify(username: string, password: string): Promise<Account | undefined> {
     const row = await this.row(username);

@@ -17,6 +17,8 @@ test('join window: an unknown client becomes a candidate, is accepted with its o
   assert.equal(opened.body.open, true);
   assert.ok(opened.body.remaining > 55);
   const candidate = await connect(hub.mqttUrl, { ...device, clientId: 'porch-1' });
+  // Another client presenting the same name with another password does not become (or take over) that candidate.
+  await assert.rejects(connect(hub.mqttUrl, { username: device.username, password: 'someone-else', clientId: 'porch-x' }), /Bad username or password/);
   await publish(candidate, 'ourhome/groundfloor/porch/motion', 'false');
   const state = await waitFor(async () => {
     const s = (await api.get('/api/pairing')).body;
