@@ -250,6 +250,17 @@ for (const convention of Object.keys(shapes)) {
     const options = { convention: convention as SimulationOptions['convention'], rate: 50, credentials: accounts };
     const sim = await simulate(t, hub, options);
     await waitFor(() => sim.stats.connected === 10 && sim.stats.telemetry >= 20, 10_000, 'announced and reporting');
+    // Which device reports when is random: give every kind time to have reported (a busy machine is slower),
+    // then check the shapes, failing with the real assertion if they never hold.
+    const holds = (): boolean => {
+      try {
+        shapes[convention]!(seen, sim);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(holds, 10_000).catch(() => undefined);
     shapes[convention]!(seen, sim);
 
     const mine = () => hub.hub.registry.list().filter((d) => d.convention === convention);
