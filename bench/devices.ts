@@ -280,15 +280,13 @@ async function pairing(template: Template, count: number, timeoutMs: number, log
     await hub.stop();
 
     const perScrypt = await scryptMs();
-    // Logins per paired device, each checked in one of the login gate's 2 slots: as a candidate, an unknown name
-    // costs a dummy scrypt for the accounts and another for the dashboard users (so unknown names cannot be told by
-    // timing), then the presented password is hashed; after the accept it reconnects and its password is verified.
-    const SCRYPTS_PER_DEVICE = 4;
+    // Logins per paired device, each checked in one of the login gate's 2 slots: as a candidate the presented
+    // password is hashed (one scrypt); that verification is cached, so its reconnect after the accept costs none.
+    const SCRYPTS_PER_DEVICE = 1;
     const floorMs = SCRYPTS_PER_DEVICE * count * perScrypt;
-    // Stopped early: the login work done so far (3 scrypts per candidate seen, 1 per device online), extrapolated
-    // to the 4 per device that all of them need. The online count comes in bursts (see the timeline), so it is no
-    // base for a projection; the scrypt work is steady.
-    const scryptsDone = 3 * seen.size + last.online;
+    // Stopped early: the login work done so far (one scrypt per candidate seen), extrapolated to all of them. The
+    // online count comes in bursts (see the timeline), so it is no base for a projection; the scrypt work is steady.
+    const scryptsDone = seen.size;
     const projectedMs = Number.isFinite(doneMs) ? doneMs : scryptsDone > 0 ? (endMs * SCRYPTS_PER_DEVICE * count) / scryptsDone : NaN;
     const detail = `pairing: window opened at 0; ${Number.isFinite(doneMs) ? `all ${fmt(count)} online at ${fmt(doneMs)} ms` : `stopped at ${fmt(endMs)} ms`}: ` +
       `${int(seen.size)} candidates seen (all by ${fmt(allSeenMs)} ms), ${int(accepted.size)} accepted (all by ${fmt(allAcceptedMs)} ms), ${int(last.registered)} registered, ${int(last.online)} online (first at ${fmt(firstOnlineMs)} ms); ` +
@@ -310,10 +308,10 @@ async function pairing(template: Template, count: number, timeoutMs: number, log
         `every new candidate with POST /api/pairing/candidates/:name/accept, ${ACCEPT_CONCURRENCY} requests at a time; the hub drops the candidate's session and the device ` +
         `reconnects (after its backoff) as a device. Done when GET /api/devices has ${fmt(count)} online.` +
         (Number.isFinite(doneMs) ? '' : ` Stopped after ${fmt(timeoutMs)} ms to keep the benchmark under a minute (\`--pair-timeout-s 180\` runs it to the end); ` +
-          `the figure is projected: elapsed × (4 × ${fmt(count)}) ÷ the scrypts done so far (3 per candidate seen, 1 per device online).`),
-      `Why pairing is slow: every paired device costs ${SCRYPTS_PER_DEVICE} scrypts (N 16384, r 8) in the MQTT login gate, which checks 2 logins at once: as a candidate, ` +
-        'a dummy verify for the unknown account name, another for the unknown dashboard user name (both so unknown names cannot be told by timing), the hash of the presented password; ' +
-        `after the accept, the verify of that password when the device reconnects (no cached verification yet). At ${fmt(perScrypt)} ms per scrypt with 2 at once on this machine ` +
+          `the figure is projected: elapsed × ${fmt(count)} ÷ the scrypts done so far (one per candidate seen).`),
+      `Why pairing is slow: every paired device costs ${SCRYPTS_PER_DEVICE} scrypt (N 16384, r 8) in the MQTT login gate, which checks 2 logins at once: the hash of the ` +
+        'password it presents as a candidate (primed into the verified cache, so its reconnect after the accept is free). ' +
+        `At ${fmt(perScrypt)} ms per scrypt with 2 at once on this machine ` +
         `that is ${fmt(floorMs)} ms for ${fmt(count)} devices before anything else: on 2 cores with these parameters 1,000 pairings cannot fit in 10 s. ` +
         'The hub\'s CPU during pairing is almost all scrypt (details: hub CPU per scrypt done ≈ one scrypt). The login gate is first come, first served: ' +
         'the 1,000 candidates queue at once, so the accepted devices\' reconnections wait behind them until the queue\'s limit (mqtt.connectTimeout, 10 s) answers the rest with CONNACK 3; ' +
