@@ -100,20 +100,6 @@ async function runStep(s: Session, qos: 0 | 1, rate: number, stepMs: number): Pr
   };
 }
 
-/** Waits until nothing more arrives for 200 ms (at most 5 s). */
-async function quiesce(sub: RawClient): Promise<void> {
-  const deadline = performance.now() + 5000;
-  let last = sub.received;
-  let stableSince = performance.now();
-  while (performance.now() < deadline) {
-    await sleep(25);
-    if (sub.received !== last) {
-      last = sub.received;
-      stableSince = performance.now();
-    } else if (performance.now() - stableSince >= 200) return;
-  }
-}
-
 /** How a search runs (bench/broker-store.ts shortens it); every field defaults to what `npm run bench -- --only fanin` does. */
 export interface SearchTuning {
   /** First rate offered (default 40,000 msg/s for QoS 0, 20,000 for QoS 1). */
@@ -145,7 +131,7 @@ async function openSession(start: () => Promise<Server>, qos: 0 | 1, workers: nu
     await gen.connect(to, { connections: CONNECTIONS, topics: TOPICS, qos, clientPrefix: `bench-q${qos}` });
     // Warm-up: every topic published a few times (rumah creates its 1,000 devices here), JIT warmed.
     await gen.run(5000, 1000, WINDOW);
-    await quiesce(sub);
+    await sub.quiesce();
     const endSubscriberSession = persistentSubscriber ? async () => void (await (await RawClient.connect(subOpts)).close()) : undefined;
     return { server, gen, sub, endSubscriberSession };
   } catch (err) {
@@ -200,11 +186,11 @@ export class Search {
         ` · CPU % broker ${fmt(step.brokerCpuPct)} (main thread ${fmt(step.brokerMainCpuPct)}) generator ${step.genCpuPct.map((c) => fmt(c)).join('+')} subscriber ${fmt(step.subCpuPct)}${step.why ? ` — ${step.why}` : ''}`);
       if (step.pass) {
         this.lo = this.rate;
-        await quiesce(this.session.sub);
+        await this.session.sub.quiesce();
       } else {
         this.hi = this.rate;
         const broken = !this.session.server.alive() || this.session.sub.closed || step.why.includes('closed');
-        if (this.tuning.restartOnFail === false && !broken) await quiesce(this.session.sub);
+        if (this.tuning.restartOnFail === false && !broken) await this.session.sub.quiesce();
         else await this.close();
       }
       const narrow = this.hi !== Infinity && this.hi / Math.max(this.lo, 1) <= (this.tuning.narrow ?? 1.1);

@@ -129,4 +129,18 @@ export class RawClient {
     this.pendingAcks.length = 0;
     if (!this.closed) this.socket.write(out);
   }
+
+  /** Waits until nothing more arrives for 200 ms (at most 5 s): what was in flight has landed. */
+  async quiesce(): Promise<void> {
+    const deadline = performance.now() + 5000;
+    let last = this.received;
+    let stableSince = performance.now();
+    while (performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      if (this.received !== last) {
+        last = this.received;
+        stableSince = performance.now();
+      } else if (performance.now() - stableSince >= 200) return;
+    }
+  }
 }
