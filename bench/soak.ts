@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
-import { startSimulation } from '../devices/simulator/index.js';
+import { resolveCredentials, startSimulation } from '../devices/simulator/index.js';
 import { HOST, killStarted, repoRoot, sleep, startRumah, tempDir } from './lib/procs.js';
 
 // The soak test (not part of `npm test`): `npm run soak -- --minutes N`. A rumah process with the shipped rules,
@@ -30,6 +30,7 @@ if (!(minutes > 0 && rate > 0 && deviceCount > 0)) {
 interface Row {
   minute: number;
   rssMiB: number;
+  heapMiB: number;
   lagP99Ms: number;
   queue: number;
   published: number;
@@ -47,6 +48,10 @@ async function main(): Promise<void> {
   for (const f of fs.existsSync(examples) ? fs.readdirSync(examples) : []) if (f.endsWith('.yaml')) fs.copyFileSync(path.join(examples, f), path.join(rulesDir, f));
   fs.writeFileSync(path.join(dataDir, 'rumah.yaml'), `devices:\n  maxPerAccount: 5000\n`);
 
+  // Accounts first, through the CLI on the data directory, so the measured hub does not share the machine with 200
+  // CLI processes in its first minute (the soak is about the steady state).
+  process.stdout.write(`soak: creating ${deviceCount} device accounts…\n`);
+  const credentials = (await resolveCredentials(deviceCount, { dataDir })).filter((c) => c !== undefined);
   const hub = await startRumah({ dataDir, removeData: true });
   const stops: Array<() => Promise<unknown> | unknown> = [() => hub.stop()];
   process.on('SIGINT', () => void Promise.all(stops.reverse().map((s) => s())).finally(() => process.exit(130)));
@@ -64,10 +69,10 @@ async function main(): Promise<void> {
     }
     stops.push(() => sockets.forEach((s) => s.close()));
 
-    const sim = await startSimulation({ url: `mqtt://${HOST}:${hub.port}`, devices: deviceCount, rate, dataDir, seed: 42 });
+    const sim = await startSimulation({ url: `mqtt://${HOST}:${hub.port}`, devices: deviceCount, rate, credentials, seed: 42 });
     stops.push(() => sim.stop());
     process.stdout.write(`soak: ${deviceCount} devices at ${rate} msg/s, ${sockets.length} dashboard sockets, ${minutes} min; rumah pid ${hub.pid}\n`);
-    process.stdout.write('minute  rss MiB  lag p99 ms  history queue  published  received  lost*  socket events   (*published − received, incl. in flight)\n');
+    process.stdout.write('minute  rss MiB  heap MiB  lag p99 ms  history queue  published  received  lost*  socket events   (*published − received, incl. in flight)\n');
 
     const rows: Row[] = [];
     for (let minute = 1; minute <= minutes; minute++) {
@@ -78,11 +83,11 @@ async function main(): Promise<void> {
       // Published but not (yet) received: messages on the wire at this instant count too, so a minute's figure is
       // an upper bound; the final one, taken after the devices stopped, is exact.
       const row: Row = {
-        minute, rssMiB: (m.rumah_process_resident_memory_bytes ?? 0) / 2 ** 20, lagP99Ms: (m.rumah_event_loop_lag_p99_seconds ?? 0) * 1000,
+        minute, rssMiB: (m.rumah_process_resident_memory_bytes ?? 0) / 2 ** 20, heapMiB: (m.rumah_process_heap_used_bytes ?? 0) / 2 ** 20, lagP99Ms: (m.rumah_event_loop_lag_p99_seconds ?? 0) * 1000,
         queue: m.rumah_history_queue_depth ?? 0, published, received, lost: Math.max(0, published - received), deltas,
       };
       rows.push(row);
-      process.stdout.write(`${String(minute).padStart(6)}  ${row.rssMiB.toFixed(1).padStart(7)}  ${row.lagP99Ms.toFixed(2).padStart(10)}  ${String(row.queue).padStart(13)}  ${String(published).padStart(9)}  ${String(received).padStart(8)}  ${String(Math.round(row.lost)).padStart(4)}  ${String(deltas).padStart(13)}\n`);
+      process.stdout.write(`${String(minute).padStart(6)}  ${row.rssMiB.toFixed(1).padStart(7)}  ${row.heapMiB.toFixed(1).padStart(8)}  ${row.lagP99Ms.toFixed(2).padStart(10)}  ${String(row.queue).padStart(13)}  ${String(published).padStart(9)}  ${String(received).padStart(8)}  ${String(Math.round(row.lost)).padStart(4)}  ${String(deltas).padStart(13)}\n`);
     }
     await sim.stop();
     await sleep(2000);

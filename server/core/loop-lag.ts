@@ -5,6 +5,8 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
  * by default), so /metrics and the soak script read a stable figure rather than one reset by whoever scrapes.
  */
 export class LoopLag {
+  /** The histogram's timer period; every recorded interval includes it, so it is subtracted (as under-pressure does). */
+  private static readonly resolutionMs = 10;
   private histogram?: IntervalHistogram;
   private timer?: NodeJS.Timeout;
   /** p99 and max of the last complete window, in milliseconds. */
@@ -15,7 +17,7 @@ export class LoopLag {
 
   start(): void {
     if (this.histogram) return;
-    this.histogram = monitorEventLoopDelay({ resolution: 10 });
+    this.histogram = monitorEventLoopDelay({ resolution: LoopLag.resolutionMs });
     this.histogram.enable();
     this.timer = setInterval(() => this.roll(), this.windowMs);
     this.timer.unref();
@@ -24,8 +26,11 @@ export class LoopLag {
   /** Closes the current window now (used by tests and at the first scrape before a window completed). */
   roll(): void {
     if (!this.histogram) return;
-    this.p99Ms = this.histogram.percentile(99) / 1e6;
-    this.maxMs = this.histogram.max / 1e6;
+    // Node records the whole interval between two timer callbacks (an idle loop reads 10.1 ms at resolution 10);
+    // the lag is how much later than the period the callback ran.
+    const lag = (ns: number) => Math.max(0, ns / 1e6 - LoopLag.resolutionMs);
+    this.p99Ms = lag(this.histogram.percentile(99));
+    this.maxMs = lag(this.histogram.max);
     this.histogram.reset();
   }
 

@@ -171,6 +171,9 @@ export async function migrate(db: Database, log: Logger, list: readonly Migratio
     if (m.version <= current) continue;
     try {
       await db.transaction(async () => {
+        // Another process (the CLI beside a starting hub) may have migrated between our read and this write lock.
+        const now = (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+        if (now >= m.version) return;
         await db.exec(m.sql);
         // user_version lives in the file header, which is written within the transaction: it rolls back with it.
         await db.exec(`PRAGMA user_version = ${m.version}`);

@@ -44,6 +44,15 @@ test('migrating again, and after a reopen, changes nothing and keeps the data', 
   assert.deepEqual(await second.all('SELECT key, value FROM settings'), [{ key: 'k', value: '1' }]);
 });
 
+test('two processes migrating a fresh file at once both succeed (the CLI beside a starting hub)', async (t) => {
+  const file = path.join(tempDir(t), 'm.db');
+  const a = await openAt(t, file);
+  const b = await openAt(t, file);
+  // Both read user_version 0 before either takes the write lock; the second must not run CREATE TABLE again.
+  assert.deepEqual(await Promise.all([migrate(a, silentLog()), migrate(b, silentLog())]), [latestVersion, latestVersion]);
+  assert.equal(await userVersion(b), latestVersion);
+});
+
 test('only newer migrations run, and a failing one rolls back entirely', async (t) => {
   const db = await openAt(t, path.join(tempDir(t), 'm.db'));
   const list = [
