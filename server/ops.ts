@@ -30,6 +30,7 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_mqtt_slow_readers_dropped_total', help: 'Subscribers dropped for falling more than mqtt.maxBufferedBytes behind', type: 'counter', value: b.slowReadersDropped },
     { name: 'rumah_mqtt_logins_busy_total', help: 'MQTT logins refused (CONNACK 3) because too many were waiting to be checked', type: 'counter', value: hub.broker.loginGate.refused },
     { name: 'rumah_devices', help: 'Devices in the registry', type: 'gauge', value: hub.registry.size },
+    { name: 'rumah_devices_online', help: 'Devices in the registry that are online', type: 'gauge', value: hub.registry.online },
     { name: 'rumah_device_messages_rejected_total', help: 'Device messages a convention refused', type: 'counter', value: hub.registry.counters.rejected },
     { name: 'rumah_state_changes_total', help: 'State changes applied', type: 'counter', value: hub.states.changes },
     { name: 'rumah_history_queue_depth', help: 'State changes waiting to be written to history', type: 'gauge', value: h.depth },

@@ -3,6 +3,7 @@ import type { Candidates } from './candidates.js';
 import type { JoinWindow } from './join-window.js';
 
 interface Accounts extends MqttAuthenticator {
+  verifiedBefore(username: string, password: string): Promise<MqttIdentity | undefined>;
   knows(username: string): Promise<boolean>;
   /** Primes the cache of verified passwords, so the device's first login as an account costs no scrypt. */
   remember(username: string, password: string, hash: string): void;
@@ -22,6 +23,11 @@ export class PairingAuthenticator implements MqttAuthenticator {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Only accounts are ever verified before, so the window changes nothing here. */
+  verifiedBefore(username: string, password: string): Promise<MqttIdentity | undefined> {
+    return this.accounts.verifiedBefore(username, password);
+  }
+
   async authenticate(username: string, password: string, ctx: ConnectContext): Promise<MqttIdentity | undefined> {
     // An unknown name while the window is open is a candidate at once: one scrypt (to hash the password it
     // presents), not the two timing-equalising checks a refusal gets — during the window the answer tells an
@@ -29,7 +35,8 @@ export class PairingAuthenticator implements MqttAuthenticator {
     if (!this.window.isOpen || (await this.accounts.knows(username))) return this.accounts.authenticate(username, password, ctx);
     if (password.length === 0) return undefined;
     const candidate = await this.candidates.add(username, password, ctx.clientId, ctx.address, this.now());
-    if (!candidate) return undefined;
+    // Accepted while this login was being checked: it is an account's login (refused until the row is stored).
+    if (!candidate) return this.candidates.wasAccepted(username) ? this.accounts.authenticate(username, password, ctx) : undefined;
     this.accounts.remember(username, password, this.candidates.hashOf(username)!);
     this.onCandidate(username);
     return { username, kind: 'candidate' };

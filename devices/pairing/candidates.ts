@@ -28,9 +28,11 @@ export class Candidates {
   private readonly entries = new Map<string, Entry>();
   private readonly macKey = crypto.randomBytes(32);
   private readonly rejected = new Set<string>();
+  /** Names accepted in this window: no longer candidates, even for a login that was being checked meanwhile. */
+  private readonly accepted = new Set<string>();
 
   async add(username: string, password: string, clientId: string, address: string, now: number): Promise<Candidate | undefined> {
-    if (this.rejected.has(username)) return undefined;
+    if (this.rejected.has(username) || this.accepted.has(username)) return undefined;
     const mac = crypto.createHmac('sha256', this.macKey).update(password).digest();
     const existing = this.entries.get(username);
     if (existing) {
@@ -41,7 +43,11 @@ export class Candidates {
       return view(existing);
     }
     if (this.entries.size >= maxCandidates) return undefined;
-    const entry: Entry = { username, clientId, address, firstSeen: now, topics: [], announcements: [], subscriptions: [], connected: true, passwordHash: await hashPassword(password), mac };
+    const passwordHash = await hashPassword(password, 'device');
+    // Accepted or rejected while hashing (a reconnect racing the admin's click): a candidate session made now
+    // would outlive the accept's disconnect and stay a candidate, its messages routed nowhere (seen: 1 of 1,000).
+    if (this.rejected.has(username) || this.accepted.has(username)) return undefined;
+    const entry: Entry = { username, clientId, address, firstSeen: now, topics: [], announcements: [], subscriptions: [], connected: true, passwordHash, mac };
     this.entries.set(username, entry);
     return view(entry);
   }
@@ -69,8 +75,16 @@ export class Candidates {
   /** Removes and returns the candidate with its password hash, for acceptance. */
   take(username: string): (Candidate & { passwordHash: string }) | undefined {
     const e = this.entries.get(username);
-    if (e) this.entries.delete(username);
+    if (e) {
+      this.entries.delete(username);
+      this.accepted.add(username);
+    }
     return e;
+  }
+
+  /** Taken for acceptance in this window: its logins are the account's now (or in a moment, once it is stored). */
+  wasAccepted(username: string): boolean {
+    return this.accepted.has(username);
   }
 
   reject(username: string): boolean {
@@ -94,6 +108,7 @@ export class Candidates {
   /** A new window is a new chance for clients rejected in the last one. */
   reset(): void {
     this.rejected.clear();
+    this.accepted.clear();
   }
 }
 

@@ -85,6 +85,11 @@ export class AuthApi implements MqttAuthenticator {
     return user?.role === 'admin' ? { username, kind: 'admin' } : undefined;
   }
 
+  async verifiedBefore(username: string, password: string): Promise<MqttIdentity | undefined> {
+    const account = await this.store.accounts.verifyCached(username, password);
+    return account && { username, kind: account.kind, acl: account.acl };
+  }
+
   remember(username: string, password: string, hash: string): void {
     this.store.accounts.remember(username, password, hash);
   }

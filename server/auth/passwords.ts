@@ -5,9 +5,19 @@ import crypto from 'node:crypto';
 // Stored form: scrypt$N$r$p$saltB64$hashB64 — the parameters travel with the hash, so they can be raised later
 // and old hashes still verify.
 
-const N = 16384;
-const R = 8;
-const P = 1;
+/**
+ * Two costs. A person's password (dashboard users, admin MQTT accounts): N 16384, 16 MiB. A device's MQTT password:
+ * N 4096, 4 MiB, still memory-hard. A device password is checked at every login that misses the verified cache (a
+ * power cut reconnects every device at once) and when 1,000 devices pair at once it is hashed 1,000 times: at N
+ * 16384 that alone took 18 s on a 2-core box. Device passwords are mostly generated (192 bits) or set once in a
+ * device's config; for comparison mosquitto_passwd stores PBKDF2-SHA512 with 101 iterations (about 100× cheaper
+ * to guess than this). docs/pairing.md has the reasoning.
+ */
+export type PasswordCost = 'person' | 'device';
+const COST: Record<PasswordCost, { N: number; r: number; p: number }> = {
+  person: { N: 16384, r: 8, p: 1 },
+  device: { N: 4096, r: 8, p: 1 },
+};
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
 /** Refuse parameters a tampered row could use to make one verify eat the machine. */
@@ -22,22 +32,24 @@ function scrypt(password: string, salt: Buffer, keylen: number, n: number, r: nu
   });
 }
 
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string, cost: PasswordCost = 'person'): Promise<string> {
+  const { N, r, p } = COST[cost];
   const salt = crypto.randomBytes(SALT_BYTES);
-  const key = await scrypt(password, salt, KEY_BYTES, N, R, P);
-  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+  const key = await scrypt(password, salt, KEY_BYTES, N, r, p);
+  return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-let dummyHash: Promise<string> | undefined;
+const dummyHashes: Partial<Record<PasswordCost, Promise<string>>> = {};
 
 /**
- * True when `password` matches `stored`. With `stored` undefined (no such user) it still spends one scrypt,
- * so the answer takes as long for an unknown name as for a wrong password: names cannot be probed by timing.
+ * True when `password` matches `stored`. With `stored` undefined (no such user) it still spends one scrypt of the
+ * given cost, so the answer takes as long for an unknown name as for a wrong password: names cannot be probed by
+ * timing.
  */
-export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
+export async function verifyPassword(password: string, stored: string | undefined, cost: PasswordCost = 'person'): Promise<boolean> {
   if (stored === undefined) {
-    dummyHash ??= hashPassword(randomSecret(16));
-    await verifyPassword(password, await dummyHash);
+    const dummy = (dummyHashes[cost] ??= hashPassword(randomSecret(16), cost));
+    await verifyPassword(password, await dummy);
     return false;
   }
   const parts = stored.split('$');

@@ -64,6 +64,12 @@ export class Registry {
     return this.devices.size;
   }
 
+  get online(): number {
+    let n = 0;
+    for (const d of this.devices.values()) if (d.availability === 'online') n++;
+    return n;
+  }
+
   get conventions(): readonly Convention[] {
     return this.opts.conventions;
   }

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { ErrorCodes, RumahError } from '../core/errors.js';
-import { hashPassword, randomSecret, verifyPassword } from '../auth/passwords.js';
+import { hashPassword, randomSecret, verifyPassword, type PasswordCost } from '../auth/passwords.js';
 import type { Database } from './database.js';
 import { requireName, requirePassword } from './validate.js';
 
@@ -47,7 +47,7 @@ export class AccountsRepo {
     requireName(username, 'username');
     await this.refuseUserName(username);
     const password = randomSecret(GENERATED_PASSWORD_BYTES);
-    const hash = await hashPassword(password);
+    const hash = await hashPassword(password, 'device');
     const { changes } = await this.db.run(
       `INSERT INTO accounts (username, password_hash, kind, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (username) DO NOTHING`,
@@ -79,7 +79,7 @@ export class AccountsRepo {
     requireName(username, 'username');
     requirePassword(password);
     await this.refuseUserName(username);
-    const hash = await hashPassword(password);
+    const hash = await hashPassword(password, costOf(kind));
     await this.db.run(
       `INSERT INTO accounts (username, password_hash, kind, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, kind = excluded.kind, revoked_at = NULL`,
@@ -94,19 +94,18 @@ export class AccountsRepo {
    */
   remember(username: string, password: string, hash: string): void {
     if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
-    this.verified.set(username, { hash, mac: crypto.createHmac('sha256', this.macKey).update(password).digest() });
+    this.verified.set(username, { hash, mac: this.mac(password) });
   }
 
   /** The account if the password is right and the account not revoked; otherwise undefined. */
   async verify(username: string, password: string): Promise<Account | undefined> {
     const row = await this.row(username);
     if (!row) {
-      await verifyPassword(password, undefined); // same time as a wrong password: names cannot be probed
+      await verifyPassword(password, undefined, 'device'); // same time as a wrong password: names cannot be probed
       return undefined;
     }
-    const mac = crypto.createHmac('sha256', this.macKey).update(password).digest();
-    const cached = this.verified.get(username);
-    let ok = cached !== undefined && cached.hash === row.password_hash && crypto.timingSafeEqual(cached.mac, mac);
+    const mac = this.mac(password);
+    let ok = this.verifiedBefore(row, mac);
     if (!ok) {
       ok = await verifyPassword(password, row.password_hash);
       if (ok) {
@@ -115,6 +114,25 @@ export class AccountsRepo {
       }
     }
     return ok && row.revoked_at === null ? toAccount(row) : undefined;
+  }
+
+  /**
+   * The account when this password was verified before against its current hash (one HMAC, no scrypt), else
+   * undefined — which says nothing: verify() decides. Lets a reconnecting device skip the queue of password checks.
+   */
+  async verifyCached(username: string, password: string): Promise<Account | undefined> {
+    if (!this.verified.has(username)) return undefined;
+    const row = await this.row(username);
+    return row && row.revoked_at === null && this.verifiedBefore(row, this.mac(password)) ? toAccount(row) : undefined;
+  }
+
+  private mac(password: string): Buffer {
+    return crypto.createHmac('sha256', this.macKey).update(password).digest();
+  }
+
+  private verifiedBefore(row: Row, mac: Buffer): boolean {
+    const cached = this.verified.get(row.username);
+    return cached !== undefined && cached.hash === row.password_hash && crypto.timingSafeEqual(cached.mac, mac);
   }
 
   /**
@@ -155,7 +173,7 @@ export class AccountsRepo {
   /** Issues a fresh generated password (returned once) and re-enables the account; the old one stops working. */
   async rotate(username: string): Promise<string> {
     const password = randomSecret(GENERATED_PASSWORD_BYTES);
-    const hash = await hashPassword(password);
+    const hash = await hashPassword(password, 'device');
     const { changes } = await this.db.run(
       'UPDATE accounts SET password_hash = ?, revoked_at = NULL WHERE username = ?',
       [hash, username],
@@ -168,6 +186,11 @@ export class AccountsRepo {
   private row(username: string): Promise<Row | undefined> {
     return this.db.get<Row>('SELECT * FROM accounts WHERE username = ?', [username]);
   }
+}
+
+/** A chosen password for an admin account is a person's; everything else a device's (passwords.ts says why). */
+function costOf(kind: AccountKind): PasswordCost {
+  return kind === 'admin' ? 'person' : 'device';
 }
 
 function toAccount(r: Row): Account {

@@ -6,6 +6,10 @@ import { connect, end, nextMessage, publish, startHub, subscribe } from '../help
 
 /** Sends a CONNECT with a wrong password; resolves with the CONNACK return code (or 'closed') and the time it took. */
 function badLogin(port: number, i: number): Promise<{ code: number | 'closed'; ms: number }> {
+  return login(port, `bad-${i}`, `nobody-${i}`, 'wrong password');
+}
+
+function login(port: number, clientId: string, username: string, password: string): Promise<{ code: number | 'closed'; ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -15,7 +19,7 @@ function badLogin(port: number, i: number): Promise<{ code: number | 'closed'; m
       socket.destroy();
     });
     socket.once('close', () => resolve({ code: 'closed', ms: Date.now() - t0 }));
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `bad-${i}`, keepalive: 60, username: `nobody-${i}`, password: Buffer.from('wrong password') } as never));
+    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 60, username, password: Buffer.from(password) } as never));
   });
 }
 
@@ -56,4 +60,34 @@ test('login flood: every bad login is answered in bounded time, and a good clien
   assert.equal(hub.hub.broker.loginGate.waiting, 0);
   const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();
   assert.match(metrics, new RegExp(`^rumah_mqtt_logins_busy_total ${codes.get(3)}$`, 'm'));
+});
+
+/**
+ * A device whose password was verified before logs in at once while the queue of password checks is full: it
+ * skips the login gate (one HMAC, no scrypt). Before, it waited behind every scrypt, and with the queue full it was
+ * refused as busy (1,000 devices pairing: the accepted ones came online only after the candidates were hashed).
+ */
+test('login flood: a device that logged in before is not queued behind the password checks', async (t) => {
+  const hub = await startHub({ mqtt: { loginFailures: 1_000_000, connectTimeout: 5000, maxPendingLogins: 4 } as never });
+  t.after(() => hub.stop());
+  const port = Number(new URL(hub.mqttUrl).port);
+  const password = await hub.hub.store.accounts.create('flood-lamp', 'device');
+  assert.equal((await login(port, 'lamp', 'flood-lamp', password)).code, 0, 'first login (verifies the password)');
+
+  let flooding = true;
+  let sent = 0;
+  const flood = Promise.all(Array.from({ length: 8 }, async () => {
+    while (flooding) await badLogin(port, sent++);
+  }));
+  t.after(() => { flooding = false; });
+  while (hub.hub.broker.loginGate.waiting < 4) await new Promise((r) => setTimeout(r, 5));
+  const codes: Array<number | 'closed'> = [];
+  for (let i = 0; i < 5; i++) codes.push((await login(port, 'lamp', 'flood-lamp', password)).code);
+  const queued = hub.hub.broker.loginGate.waiting;
+  flooding = false;
+  await flood;
+  t.diagnostic(`${sent} bad logins sent; gate queue ${queued} while the device logged in`);
+  assert.deepEqual(codes, [0, 0, 0, 0, 0]);
+  assert.ok(queued > 0, 'the gate was still busy with the flood');
+  assert.equal((await login(port, 'lamp2', 'flood-lamp', 'wrong')).code, 4, 'a wrong password still gets the full check');
 });

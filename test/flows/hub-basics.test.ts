@@ -77,6 +77,9 @@ test('/healthz and /metrics report the hub', async (t) => {
   assert.match(metrics, /^rumah_state_changes_total 3$/m);
   assert.match(metrics, /^rumah_history_written_total 3$/m);
   assert.match(metrics, /^rumah_history_queue_depth 0$/m);
+  assert.match(metrics, /^rumah_devices 1$/m);
+  assert.match(metrics, /^rumah_devices_online 1$/m);
+  assert.match(metrics, /^rumah_process_heap_used_bytes [1-9]\d*$/m);
   assert.match(metrics, /^# TYPE rumah_history_write_seconds gauge$/m);
 });
 

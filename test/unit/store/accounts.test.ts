@@ -10,7 +10,7 @@ test('create returns a generated password once and stores only its scrypt hash',
   const password = await store.accounts.create('sensor-1', 'device', 1234);
   assert.ok(password.length >= 32, password);
   const row = await store.db.get<{ password_hash: string }>('SELECT password_hash FROM accounts WHERE username = ?', ['sensor-1']);
-  assert.ok(row!.password_hash.startsWith('scrypt$'));
+  assert.ok(row!.password_hash.startsWith('scrypt$4096$8$1$'), 'a device password has the device cost');
   assert.ok(!row!.password_hash.includes(password));
   assert.deepEqual(await store.accounts.verify('sensor-1', password), { username: 'sensor-1', kind: 'device', createdAt: 1234 });
   assert.equal(await store.accounts.verify('sensor-1', password + 'x'), undefined);
@@ -66,6 +66,8 @@ test('set creates or replaces with a chosen password; list shows accounts withou
   const store = await openTestStore(t);
   await store.accounts.set('admin', 'first', 'admin', 10);
   await store.accounts.set('admin', 'second', 'admin', 20);
+  const hashOf = async (u: string) => (await store.db.get<{ password_hash: string }>('SELECT password_hash FROM accounts WHERE username = ?', [u]))!.password_hash;
+  assert.match(await hashOf('admin'), /^scrypt\$16384\$/, 'a chosen admin password is a person\'s: full cost');
   assert.equal(await store.accounts.verify('admin', 'first'), undefined);
   assert.deepEqual(await store.accounts.verify('admin', 'second'), { username: 'admin', kind: 'admin', createdAt: 10 });
   await store.accounts.create('dev', 'device', 30);
@@ -75,4 +77,18 @@ test('set creates or replaces with a chosen password; list shows accounts withou
     { username: 'dev', kind: 'device', createdAt: 30, revokedAt: 40 },
   ]);
   assert.equal(await store.accounts.exists('ghost'), false);
+});
+
+test('verifyCached answers only for a password verified before against the current hash, and never for a revoked account', async (t) => {
+  const store = await openTestStore(t);
+  const password = await store.accounts.create('cached-1', 'device', 5);
+  assert.equal(await store.accounts.verifyCached('cached-1', password), undefined, 'not verified yet: verify() must decide');
+  await store.accounts.verify('cached-1', password);
+  assert.deepEqual(await store.accounts.verifyCached('cached-1', password), { username: 'cached-1', kind: 'device', createdAt: 5 });
+  assert.equal(await store.accounts.verifyCached('cached-1', password + 'x'), undefined);
+  await store.accounts.revoke('cached-1');
+  assert.equal(await store.accounts.verifyCached('cached-1', password), undefined);
+  const rotated = await store.accounts.rotate('cached-1');
+  await store.accounts.verify('cached-1', rotated);
+  assert.equal(await store.accounts.verifyCached('cached-1', password), undefined, 'the old password is gone');
 });

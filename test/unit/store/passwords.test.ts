@@ -12,6 +12,14 @@ test('hashPassword stores scrypt parameters, salt and key, never the password', 
   assert.notEqual(await hashPassword('correct horse'), stored, 'each hash has its own salt');
 });
 
+test('a device password is hashed at the device cost and verifies like any other', async () => {
+  const stored = await hashPassword('device secret', 'device');
+  assert.ok(stored.startsWith('scrypt$4096$8$1$'), stored);
+  assert.equal(await verifyPassword('device secret', stored), true);
+  assert.equal(await verifyPassword('device secreT', stored), false);
+  assert.equal(await verifyPassword('device secret', undefined, 'device'), false);
+});
+
 test('verifyPassword accepts the right password and refuses others', async () => {
   const stored = await hashPassword('correct horse');
   assert.equal(await verifyPassword('correct horse', stored), true);
