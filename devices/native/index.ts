@@ -1,4 +1,4 @@
-import type { Convention, ConventionContext, ConventionFactory, ConventionUpdate, OutgoingMessage } from '../convention.js';
+import type { Convention, ConventionContext, ConventionFactory, ConventionUpdate, DeviceDescriptor, OutgoingMessage } from '../convention.js';
 import type { Device, StateValue } from '../../server/core/model.js';
 import type { MqttMessage } from '../../server/core/events.js';
 import { availabilitySuffix, commandSuffix } from '../../server/mqtt/topics.js';
@@ -22,46 +22,69 @@ function humanName(room: string, thing: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** What a native topic says, worked out once per topic: every report of a device repeats its topic. */
+interface TopicInfo {
+  suffix: '' | typeof commandSuffix | typeof availabilitySuffix;
+  thing: string;
+  /** The device without capabilities (availability messages), and the last one sent with them (state). */
+  descriptor: DeviceDescriptor;
+  last?: DeviceDescriptor;
+}
+
+/** Topics remembered at most; past it the memory starts again (a client publishing random topics cannot grow it). */
+const maxTopics = 10_000;
+
+function topicInfo(topic: string): TopicInfo | undefined {
+  if (topic.startsWith('$')) return undefined;
+  const levels = topic.split('/');
+  if (levels.length !== 4 && levels.length !== 5) return undefined;
+  if (reserved.has(levels[0]!) || !levels.every((l) => l.length > 0)) return undefined;
+  const suffix = levels.length === 5 ? `/${levels[4]}` : '';
+  if (suffix !== '' && suffix !== commandSuffix && suffix !== availabilitySuffix) return undefined;
+  const [home, floor, room, thing] = levels as [string, string, string, string];
+  const base = levels.slice(0, 4).join('/');
+  const descriptor: DeviceDescriptor = {
+    id: nativeDeviceId(levels.slice(0, 4)), name: humanName(room, thing), convention: 'native', topic: base, home, floor, room,
+    commandTopic: base + commandSuffix, availabilityTopic: base + availabilitySuffix, capabilities: [],
+  };
+  return { suffix: suffix as TopicInfo['suffix'], thing, descriptor };
+}
+
 export const createNativeConvention: ConventionFactory = (ctx: ConventionContext): Convention => {
+  const topics = new Map<string, TopicInfo | null>();
+  const info = (topic: string): TopicInfo | undefined => {
+    let found = topics.get(topic);
+    if (found === undefined) {
+      if (topics.size >= maxTopics) topics.clear();
+      found = topicInfo(topic) ?? null;
+      topics.set(topic, found);
+    }
+    return found ?? undefined;
+  };
   return {
     name: 'native',
 
-    claims(topic: string): boolean {
-      if (topic.startsWith('$')) return false;
-      const levels = topic.split('/');
-      if (levels.length !== 4 && levels.length !== 5) return false;
-      if (reserved.has(levels[0]!)) return false;
-      if (levels.length === 5 && `/${levels[4]}` !== commandSuffix && `/${levels[4]}` !== availabilitySuffix) return false;
-      return levels.every((l) => l.length > 0);
-    },
+    claims: (topic: string): boolean => info(topic) !== undefined,
 
     handle(msg: MqttMessage): ConventionUpdate | undefined {
-      const levels = msg.topic.split('/');
-      const suffix = levels.length === 5 ? `/${levels[4]}` : '';
-      if (suffix === commandSuffix) return undefined;
-      const base = levels.slice(0, 4);
-      const [home, floor, room, thing] = base as [string, string, string, string];
-      const id = nativeDeviceId(base);
-      const topic = base.join('/');
-      const descriptor = {
-        id, name: humanName(room, thing), convention: 'native', topic, home, floor, room,
-        commandTopic: topic + commandSuffix, availabilityTopic: topic + availabilitySuffix, capabilities: [],
-      };
+      const t = info(msg.topic);
+      if (!t || t.suffix === commandSuffix) return undefined;
+      const { descriptor } = t;
+      const id = descriptor.id;
       // An empty payload clears a retained message; it says nothing about the device.
       if (msg.payload.length === 0) return undefined;
       const text = msg.payload.toString('utf8');
-      if (suffix === availabilitySuffix) {
+      if (t.suffix === availabilitySuffix) {
         const word = text.trim().toLowerCase();
         if (word !== 'online' && word !== 'offline') {
           return { rejected: { deviceId: id, reason: `availability payload must be "online" or "offline", got "${text.slice(0, 40)}"` } };
         }
         return { devices: [descriptor], availability: [{ deviceId: id, availability: word }] };
       }
-      const parsed = parseNativePayload(thing, text);
-      return {
-        devices: [{ ...descriptor, capabilities: parsed.capabilities }],
-        states: [{ deviceId: id, values: parsed.values }],
-      };
+      const parsed = parseNativePayload(t.thing, text, t.last?.capabilities);
+      // The same descriptor object while the capabilities stay the same: the registry skips merging it.
+      if (parsed.capabilities !== t.last?.capabilities) t.last = { ...descriptor, capabilities: parsed.capabilities };
+      return { devices: [t.last!], states: [{ deviceId: id, values: parsed.values }] };
     },
 
     encodeCommand(device: Device, property: string, value: StateValue): OutgoingMessage | undefined {

@@ -33,20 +33,22 @@ export interface ParsedPayload {
   capabilities: Capability[];
 }
 
-export function parseNativePayload(thing: string, text: string): ParsedPayload {
+export function parseNativePayload(thing: string, text: string, previous?: readonly Capability[]): ParsedPayload {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     const obj = tryJson(trimmed);
-    if (obj && typeof obj === 'object' && !Array.isArray(obj)) return fromObject(thing, obj as Record<string, StateValue>);
+    if (obj && typeof obj === 'object' && !Array.isArray(obj)) return fromObject(thing, obj as Record<string, StateValue>, previous);
     // Invalid JSON is kept as the string it is: nothing the device sent is lost.
   }
   const value = scalar(trimmed, text);
+  const only = previous?.length === 1 ? previous[0]! : undefined;
+  if (typeof value === 'number' && only?.kind === 'numeric' && only.property === thing) return { values: { [thing]: value }, capabilities: previous as Capability[] };
   // A plain word keeps its spelling in the capability ("OFF" → commands are sent as "ON"/"OFF").
   const cap = capabilityFor(thing, typeof value === 'boolean' ? trimmed : value);
   return { values: { [thing]: value }, capabilities: [cap] };
 }
 
-function fromObject(thing: string, obj: Record<string, StateValue>): ParsedPayload {
+function fromObject(thing: string, obj: Record<string, StateValue>, previous?: readonly Capability[]): ParsedPayload {
   // `{"value": 48.2, "unit": "%"}` is one reading with its unit, not two properties.
   const keys = Object.keys(obj);
   if (typeof obj.value === 'number' && keys.every((k) => k === 'value' || k === 'unit')) {
@@ -54,14 +56,35 @@ function fromObject(thing: string, obj: Record<string, StateValue>): ParsedPaylo
     if (typeof obj.unit === 'string') cap.unit = obj.unit;
     return { values: { [thing]: obj.value }, capabilities: [cap] };
   }
-  const values: Record<string, StateValue> = {};
-  const capabilities: Capability[] = [];
-  for (const key of keys.slice(0, maxJsonKeys)) {
-    const value = obj[key]!;
-    values[key] = value;
-    capabilities.push(capabilityFor(key, value));
+  if (keys.length > maxJsonKeys) {
+    const values: Record<string, StateValue> = {};
+    for (const key of keys.slice(0, maxJsonKeys)) values[key] = obj[key]!;
+    obj = values;
   }
-  return { values, capabilities };
+  // Telemetry repeats its shape: when every value still fits the capabilities made last time, those are returned
+  // as they are (the same array), and the registry sees at once that nothing about the device changed.
+  if (previous && fits(obj, previous)) return { values: obj, capabilities: previous as Capability[] };
+  const capabilities: Capability[] = [];
+  for (const key in obj) capabilities.push(capabilityFor(key, obj[key]!));
+  return { values: obj, capabilities };
+}
+
+/** True when capabilityFor would make exactly `caps` from these values (the common, numeric and boolean, cases). */
+function fits(obj: Record<string, StateValue>, caps: readonly Capability[]): boolean {
+  let i = 0;
+  for (const key in obj) {
+    const cap = caps[i++];
+    if (!cap || cap.property !== key) return false;
+    const value = obj[key];
+    if (typeof value === 'number') {
+      if (cap.kind !== 'numeric') return false;
+    } else if (typeof value === 'boolean') {
+      if (cap.kind !== 'binary' || cap.on !== true) return false;
+    } else {
+      return false; // strings (words keep their spelling), objects, null: worked out again
+    }
+  }
+  return i === caps.length;
 }
 
 function scalar(trimmed: string, raw: string): StateValue {

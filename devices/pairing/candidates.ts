@@ -30,26 +30,36 @@ export class Candidates {
   private readonly rejected = new Set<string>();
   /** Names accepted in this window: no longer candidates, even for a login that was being checked meanwhile. */
   private readonly accepted = new Set<string>();
+  /** Names whose first presented password is being hashed. */
+  private readonly hashing = new Map<string, { mac: Buffer; done: Promise<Entry | undefined> }>();
 
   async add(username: string, password: string, clientId: string, address: string, now: number): Promise<Candidate | undefined> {
     if (this.rejected.has(username) || this.accepted.has(username)) return undefined;
     const mac = crypto.createHmac('sha256', this.macKey).update(password).digest();
+    // The same name with another password is someone else: the first one to present the name keeps it — also
+    // while its password is still being hashed (two logins at once must not both become the candidate).
     const existing = this.entries.get(username);
-    if (existing) {
-      // The same name with another password is someone else: the first one to present the name keeps it.
-      if (!crypto.timingSafeEqual(existing.mac, mac)) return undefined;
-      existing.clientId = clientId;
-      existing.connected = true;
-      return view(existing);
+    const inFlight = existing ? undefined : this.hashing.get(username);
+    if (existing ?? inFlight) {
+      if (!crypto.timingSafeEqual((existing ?? inFlight!).mac, mac)) return undefined;
+      const entry = existing ?? (await inFlight!.done);
+      if (!entry || this.entries.get(username) !== entry) return undefined;
+      entry.clientId = clientId;
+      entry.connected = true;
+      return view(entry);
     }
-    if (this.entries.size >= maxCandidates) return undefined;
-    const passwordHash = await hashPassword(password, 'device');
-    // Accepted or rejected while hashing (a reconnect racing the admin's click): a candidate session made now
-    // would outlive the accept's disconnect and stay a candidate, its messages routed nowhere (seen: 1 of 1,000).
-    if (this.rejected.has(username) || this.accepted.has(username)) return undefined;
-    const entry: Entry = { username, clientId, address, firstSeen: now, topics: [], announcements: [], subscriptions: [], connected: true, passwordHash, mac };
-    this.entries.set(username, entry);
-    return view(entry);
+    if (this.entries.size + this.hashing.size >= maxCandidates) return undefined;
+    const done = (async (): Promise<Entry | undefined> => {
+      const passwordHash = await hashPassword(password, 'device');
+      // Rejected while hashing: no candidate session may be made now (it would outlive the admin's decision).
+      if (this.rejected.has(username) || this.accepted.has(username)) return undefined;
+      const entry: Entry = { username, clientId, address, firstSeen: now, topics: [], announcements: [], subscriptions: [], connected: true, passwordHash, mac };
+      this.entries.set(username, entry);
+      return entry;
+    })().finally(() => this.hashing.delete(username));
+    this.hashing.set(username, { mac, done });
+    const entry = await done;
+    return entry && view(entry);
   }
 
   /** Records a topic a candidate published to; true when it is new (worth telling the dashboard). */

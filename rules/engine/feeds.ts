@@ -24,6 +24,11 @@ export class Feeds {
 
   constructor(private readonly log: Logger) {}
 
+  /** Whether any rule follows state changes: the bus's hot path skips the rest when none does. */
+  get stateSubscribed(): boolean {
+    return this.states.size > 0 || this.anyState.size > 0;
+  }
+
   get mqttSubscribers(): number {
     return this.trie.size;
   }

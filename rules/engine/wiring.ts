@@ -21,13 +21,15 @@ export function wireBus(bus: EventBus, tracker: CauseTracker, feeds: Feeds, devi
   return [
     bus.on('message', 'rules', (msg) => {
       try {
-        feeds.dispatchMessage(msg, tracker.causeOf(msg) ?? { kind: 'device', id: msg.username || msg.clientId || 'hub' });
+        if (feeds.mqttSubscribers > 0) feeds.dispatchMessage(msg, tracker.causeOf(msg) ?? { kind: 'device', id: msg.username || msg.clientId || 'hub' });
       } finally {
         // This listener comes after the registry's: the message's dispatch is over.
         tracker.leave(msg);
       }
     }),
-    bus.on('stateChanged', 'rules', (change) => feeds.dispatchState(change, withParent(change.cause), keysOf(change.deviceId))),
+    bus.on('stateChanged', 'rules', (change) => {
+      if (feeds.stateSubscribed) feeds.dispatchState(change, withParent(change.cause), keysOf(change.deviceId));
+    }),
     bus.on('deviceEvent', 'rules', (e) => feeds.dispatchEvent({ ...e, cause: withParent(e.cause) }, keysOf(e.deviceId))),
     bus.on('availabilityChanged', 'rules', (e) => feeds.dispatchAvailability(e, keysOf(e.deviceId))),
     ...(['deviceAdded', 'deviceRemoved', 'deviceUpdated'] as const).map((event) => bus.on(event, 'rules', () => devices.invalidate())),

@@ -27,6 +27,8 @@ export class Registry {
   /** The client that last reported each device: its keepalive loss makes the device offline. */
   private readonly reporter = new Map<string, string>();
   private readonly limitWarned = new Map<string, number>();
+  /** The descriptor last merged into each device (see upsert). */
+  private readonly merged = new Map<string, DeviceDescriptor>();
   readonly counters = { rejected: 0, capped: 0 };
   readonly recent = new RecentMessages();
   private readonly now: () => number;
@@ -93,30 +95,27 @@ export class Registry {
       log.info({ topic: msg.topic, username: msg.username, reason: update.rejected.reason }, 'device message rejected');
       bus.emit('deviceRejected', { topic: msg.topic, username: msg.username, deviceId: update.rejected.deviceId, reason: update.rejected.reason });
     }
-    const accepted = new Set<string>();
-    for (const descriptor of update.devices ?? []) {
-      const device = this.upsert(descriptor, msg, ts);
-      if (device) accepted.add(device.id);
-    }
-    for (const id of update.removed ?? []) this.remove(id);
-    const cause: Cause = { kind: 'device', id: msg.clientId };
-    for (const { deviceId, values } of update.states ?? []) {
-      const device = this.get(deviceId);
-      if (!device) continue;
-      device.lastSeen = ts;
-      this.recent.add(device.id, msg, ts);
-      this.expiry.touch(device);
-      if (msg.clientId) this.reporter.set(device.id, msg.clientId);
-      // A device that reports is there, unless it says otherwise on its availability topic.
-      if (device.availability === 'unknown') this.setAvailability(device, 'online', ts);
-      this.opts.states.apply(device.id, values, { ...cause, id: device.id }, ts);
+    if (update.devices) for (const descriptor of update.devices) this.upsert(descriptor, msg, ts);
+    if (update.removed) for (const id of update.removed) this.remove(id);
+    if (update.states) {
+      for (const { deviceId, values } of update.states) {
+        const device = this.get(deviceId);
+        if (!device) continue;
+        device.lastSeen = ts;
+        this.recent.add(device.id, msg, ts);
+        this.expiry.touch(device);
+        if (msg.clientId && this.reporter.get(device.id) !== msg.clientId) this.reporter.set(device.id, msg.clientId);
+        // A device that reports is there, unless it says otherwise on its availability topic.
+        if (device.availability === 'unknown') this.setAvailability(device, 'online', ts);
+        this.opts.states.apply(device.id, values, { kind: 'device', id: device.id }, ts);
+      }
     }
     for (const event of update.events ?? []) {
       const device = this.get(event.deviceId);
       if (!device) continue;
       device.lastSeen = ts;
       this.recent.add(device.id, msg, ts);
-      bus.emit('deviceEvent', { deviceId: device.id, property: event.property, value: event.value, ts, cause: { ...cause, id: device.id } });
+      bus.emit('deviceEvent', { deviceId: device.id, property: event.property, value: event.value, ts, cause: { kind: 'device', id: device.id } });
     }
     for (const { deviceId, availability } of update.availability ?? []) {
       const device = this.get(deviceId);
@@ -130,6 +129,7 @@ export class Registry {
     const device = this.get(id);
     if (!device) return false;
     this.devices.delete(device.id);
+    this.merged.delete(device.id);
     for (const [alias, target] of this.aliases) if (target === device.id) this.aliases.delete(alias);
     if (device.owner) this.perOwner.set(device.owner, Math.max(0, (this.perOwner.get(device.owner) ?? 1) - 1));
     this.reporter.delete(device.id);
@@ -168,6 +168,9 @@ export class Registry {
 
   private upsert(d: DeviceDescriptor, msg: MqttMessage, ts: number): Device | undefined {
     const existing = this.get(d.id) ?? d.aliases?.map((a) => this.get(a)).find(Boolean);
+    // A convention that hands over the very descriptor it gave last time says nothing new about the device.
+    if (existing && this.merged.get(existing.id) === d) return existing;
+    if (existing) this.merged.set(existing.id, d);
     if (existing) {
       const changed = mergeInto(existing, d);
       for (const alias of d.aliases ?? []) if (alias !== existing.id) this.aliases.set(alias, existing.id);
@@ -183,6 +186,7 @@ export class Registry {
       capabilities: d.capabilities.map((c) => ({ ...c })), availability: 'unknown', owner, createdAt: ts,
     };
     this.devices.set(device.id, device);
+    this.merged.set(device.id, d);
     for (const alias of d.aliases ?? []) this.aliases.set(alias, device.id);
     if (owner) this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
     this.opts.log.info({ deviceId: device.id, convention: device.convention, topic: device.topic }, 'device added');

@@ -321,22 +321,24 @@ export class Broker {
       packet.retain = false;
       this.counters.retainStripped++;
     }
-    const durable = this.opts.durable === true;
-    this.flow.admit(client.id, () => {
-      // Every QoS 1 publish takes this path, also those nothing stores: aedes's own QoS 1 order (PUBACK written,
-      // then published) lets a later QoS 0 message from the same client overtake it, and devices report state
-      // in order. QoS 0 goes straight on unless this client has a QoS 1 publish pending.
-      const stored = durable && (packet as { qos?: number }).qos === 1;
-      if (!stored && !this.sequences.has(client.id)) return cb(null);
-      this.inOrder(client.id, (done) => {
-        if (!stored) {
-          cb(null);
-          return done();
-        }
-        this.publishThenAck(client, packet, (err) => {
-          cb(err);
-          done();
-        });
+    if (this.flow.tryAdmit(client.id)) return this.admitted(client, packet, cb);
+    this.flow.admit(client.id, () => this.admitted(client, packet, cb));
+  }
+
+  private admitted(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
+    // Every QoS 1 publish takes this path, also those nothing stores: aedes's own QoS 1 order (PUBACK written,
+    // then published) lets a later QoS 0 message from the same client overtake it, and devices report state
+    // in order. QoS 0 goes straight on unless this client has a QoS 1 publish pending.
+    const stored = this.opts.durable === true && (packet as { qos?: number }).qos === 1;
+    if (!stored && !this.sequences.has(client.id)) return cb(null);
+    this.inOrder(client.id, (done) => {
+      if (!stored) {
+        cb(null);
+        return done();
+      }
+      this.publishThenAck(client, packet, (err) => {
+        cb(err);
+        done();
       });
     });
   }

@@ -33,6 +33,12 @@ export class FlowControl {
     this.now = opts.now ?? (() => performance.now());
   }
 
+  /** True (and counted) when the client may publish now: the hot path, with no callback to allocate. */
+  tryAdmit(clientId: string): boolean {
+    const bucket = this.bucket(clientId);
+    return bucket.waiting.length === 0 && this.take(bucket);
+  }
+
   /** Calls `go` now when the client may publish, later when it must wait; callbacks keep the client's order. */
   admit(clientId: string, go: () => void): void {
     const bucket = this.bucket(clientId);

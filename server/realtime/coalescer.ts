@@ -14,6 +14,11 @@ export interface CoalescerOptions {
   intervalMs: number;
   /** How often to look for devices whose lastSeen moved without a state change (a repeated, unchanged report). */
   lastSeenSweepMs?: number;
+  /**
+   * Whether any dashboard listens. While none does, nothing is collected: a socket that connects gets a snapshot
+   * of everything first. Saves the hot path's work (a delta per state change) on a hub nobody watches.
+   */
+  listening?: () => boolean;
 }
 
 /**
@@ -34,10 +39,11 @@ export class DeltaCoalescer {
     const { bus } = this.opts;
     this.offs.push(
       bus.on('stateChanged', 'realtime', (c) => {
+        if (!this.listening()) return;
         const delta = this.entry(c.deviceId);
         (delta.state ??= {})[c.property] = wireState(c.deviceId, c.value, c.ts, c.cause);
       }),
-      bus.on('availabilityChanged', 'realtime', (e) => void (this.entry(e.deviceId).availability = e.availability)),
+      bus.on('availabilityChanged', 'realtime', (e) => void (this.listening() && (this.entry(e.deviceId).availability = e.availability))),
       bus.on('deviceAdded', 'realtime', ({ device }) => void (this.entry(device.id).device = device)),
       bus.on('deviceUpdated', 'realtime', ({ device }) => void (this.entry(device.id).device = device)),
       bus.on('deviceRemoved', 'realtime', ({ deviceId }) => {
@@ -96,7 +102,12 @@ export class DeltaCoalescer {
     if (batch.length > 0) this.opts.flush(batch);
   }
 
+  private listening(): boolean {
+    return this.opts.listening?.() ?? true;
+  }
+
   private sweepLastSeen(): void {
+    if (!this.listening()) return;
     for (const device of this.opts.listDevices()) {
       if (device.lastSeen !== undefined && device.lastSeen !== this.sentLastSeen.get(device.id)) this.entry(device.id);
     }

@@ -54,6 +54,7 @@ export class RealtimeServer {
     this.coalescer = new DeltaCoalescer({
       bus, intervalMs: coalesceMs, getDevice: (id) => registry.get(id), listDevices: () => registry.list(),
       flush: (devices) => this.io?.to(room).emit('deltas', { devices, serverTime: Date.now() }),
+      listening: () => (this.io?.sockets.adapter.rooms.get(room)?.size ?? 0) > 0,
     });
     this.pending = new PendingCommands(bus, (change) => this.coalescer.pendingChanged(change), pendingTimeoutMs,
       (deviceId, property) => deps.states.value(deviceId, property));

@@ -32,6 +32,14 @@ const UPSERT_STATE = `INSERT INTO state (device_id, property, value, ts, cause)
 const ENSURE_SERIES = `INSERT INTO series (device_id, property) VALUES (?, ?)
   ON CONFLICT (device_id, property) DO UPDATE SET device_id = excluded.device_id RETURNING id`;
 
+type SeriesIds = Map<string, Map<string, number>>;
+
+function setSeries(ids: SeriesIds, deviceId: string, property: string, id: number): void {
+  let byProperty = ids.get(deviceId);
+  if (!byProperty) ids.set(deviceId, (byProperty = new Map()));
+  byProperty.set(property, id);
+}
+
 interface Statements {
   history: Statement;
   state: Statement;
@@ -57,7 +65,8 @@ export class HistoryWriter {
   private head = 0;
   /** The batch being written, or the one that failed and waits for a retry. */
   private pending: StateChange[] | undefined;
-  private readonly seriesIds = new Map<string, number>();
+  /** Series ids by device, then property: no key string to build per change. */
+  private readonly seriesIds: SeriesIds = new Map();
   private statements?: Promise<Statements>;
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
@@ -190,29 +199,30 @@ export class HistoryWriter {
 
   private async writeBatch(batch: StateChange[]): Promise<void> {
     const started = performance.now();
-    const newSeries = new Map<string, number>();
+    const newSeries: SeriesIds = new Map();
     try {
       const stmts = await (this.statements ??= this.prepare().catch((err: unknown) => {
         this.statements = undefined; // prepare again at the retry
         throw err;
       }));
       await this.db.transaction(async () => {
-        const rows: (number | string | null)[][] = [];
-        // Only the last change of each (device, property) matters for `state`.
-        const last = new Map<string, StateChange>();
+        // The rows' JSON is written as it goes: no array per row for JSON.stringify to walk again.
+        let rows = '';
+        // Only the last change of each series matters for `state`.
+        const last = new Map<number, StateChange>();
         for (const c of batch) {
-          const key = `${c.deviceId}\u0000${c.property}`;
-          let id = this.seriesIds.get(key) ?? newSeries.get(key);
+          let id = this.seriesIds.get(c.deviceId)?.get(c.property) ?? newSeries.get(c.deviceId)?.get(c.property);
           if (id === undefined) {
             // all(), not get(): get() leaves a RETURNING statement mid-step, and COMMIT then fails with SQLITE_BUSY.
             id = (await stmts.series.all<{ id: number }>([c.deviceId, c.property]))[0]!.id;
-            newSeries.set(key, id);
+            setSeries(newSeries, c.deviceId, c.property, id);
           }
-          rows.push([id, c.ts, encodeHistoryValue(c.value)]);
-          last.set(key, c);
+          const value = encodeHistoryValue(c.value);
+          rows += `${rows === '' ? '' : ','}[${id},${c.ts},${typeof value === 'number' ? value : JSON.stringify(value)}]`;
+          last.set(id, c);
         }
         const states = [...last.values()].map((c) => [c.deviceId, c.property, JSON.stringify(c.value ?? null), c.ts, JSON.stringify(c.cause)]);
-        await stmts.history.run([JSON.stringify(rows)]);
+        await stmts.history.run([`[${rows}]`]);
         await stmts.state.run([JSON.stringify(states)]);
       });
     } catch (err) {
@@ -225,7 +235,7 @@ export class HistoryWriter {
         code: sqliteCode(err),
       });
     }
-    for (const [key, id] of newSeries) this.seriesIds.set(key, id);
+    for (const [deviceId, byProperty] of newSeries) for (const [property, id] of byProperty) setSeries(this.seriesIds, deviceId, property, id);
     const committedAt = Date.now();
     this.lastBatchMs = performance.now() - started;
     this.written += batch.length;
