@@ -135,6 +135,8 @@ export interface Server {
   password?: string;
   subscriber?: { username: string; password: string };
   alive(): boolean;
+  /** Work it still owes for what it has received (rumah: state changes not yet written to history). */
+  backlog?(): Promise<number>;
   /** The last of what it wrote on stdout/stderr. */
   output(): string;
   stop(): Promise<void>;
@@ -275,6 +277,7 @@ export async function startRumah(opts: RumahOptions, creds?: { username: string;
     // the admin (dashboard) account does.
     subscriber: { username: 'admin', password: ADMIN_PASSWORD },
     metrics: () => fetchMetrics(httpPort),
+    backlog: async () => (await fetchMetrics(httpPort)).rumah_history_queue_depth ?? 0,
     stop: async () => {
       const { code, signal } = await stopChild(child, 8000);
       if (code !== 0 && signal !== null) process.stderr.write(`rumah stopped with ${signal}\n`);

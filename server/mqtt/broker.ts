@@ -1,8 +1,10 @@
 import { Aedes, type AedesOptions, type AuthenticateError, type Client, type Subscription } from 'aedes';
+import mqttPacket from 'mqtt-packet';
 import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
+import { dedupeWithinDispatch } from './dedupe.js';
 import { guardPacketSize } from './packet-size-guard.js';
 import { guardSlowReader } from './slow-reader-guard.js';
 import { isCommandTopic, sysPrefix } from './topics.js';
@@ -71,10 +73,12 @@ export class Broker {
   /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
   readonly loginGate: LoginGate;
   private readonly sequences = new Map<string, Array<(done: () => void) => void>>();
+  private readonly dedupe: (client: Client) => void;
   private started = false;
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
     this.aedes = aedes;
+    this.dedupe = dedupeWithinDispatch(aedes);
     const mq = (aedes as unknown as { mq: { length: number } }).mq;
     this.flow = new FlowControl({
       rate: opts.config.publishRate,
@@ -155,6 +159,7 @@ export class Broker {
   /** Hands a new connection (TCP socket or WebSocket stream) to aedes, with the packet size guard. */
   handle(conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): void {
     const client = this.aedes.handle(conn, req);
+    this.dedupe(client);
     guardPacketSize(client, this.opts.config.maxPacketSize, (length) => {
       this.counters.oversizePackets++;
       this.opts.log.warn({ clientId: client.id, length, limit: this.opts.config.maxPacketSize }, 'packet over mqtt.maxPacketSize refused; client disconnected');
@@ -368,16 +373,24 @@ export class Broker {
   /**
    * aedes 1.2 writes a QoS 1 PUBACK before it stores the message (lib/handlers/publish.js), so an acknowledged
    * message could be lost in a crash. We publish it ourselves first — retained store and offline queues are
-   * committed when the callback runs — and only then let aedes go on, with the packet pointed at the sink topic,
-   * so its PUBACK now follows the commit. A failed store fails the publish: no PUBACK, the client is
-   * disconnected and will resend (MQTT-4.4.0-1).
+   * committed when the callback runs — then write the PUBACK, and let aedes go on with the packet turned into a
+   * QoS 0 one for the sink topic: it publishes that (to no one) and acknowledges nothing more. (Leaving it QoS 1
+   * made aedes write the PUBACK and publish the sink a setImmediate later: a second QoS 1 publish per message.)
+   * A failed store fails the publish: no PUBACK, the client is disconnected and will resend (MQTT-4.4.0-1).
    */
   private publishThenAck(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
     const original = { ...(packet as object), cmd: 'publish' } as Parameters<Aedes['publish']>[0];
     (this.aedes.publish as unknown as (p: unknown, c: Client, done: (err?: Error) => void) => void).call(this.aedes, original, client, (err?: Error) => {
       if (err) return cb(err);
-      packet.topic = deniedSink;
-      packet.retain = false;
+      const p = packet as { topic: string; retain: boolean; qos: number; messageId?: number };
+      // As aedes's own write(): `connected` turns true only after the whole CONNECT sequence (a queued session's
+      // messages sent), and a client may publish as soon as it has its CONNACK; a PUBACK skipped then hung it.
+      if (client.connected || (client as unknown as { connecting: boolean }).connecting) {
+        mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId }, client.conn as unknown as NodeJS.WritableStream);
+      }
+      p.topic = deniedSink;
+      p.retain = false;
+      p.qos = 0;
       cb(null);
     });
   }

@@ -25,7 +25,8 @@ test('the CLI makes device credentials; mosquitto_pub with them makes a device; 
   const api = client(`http://127.0.0.1:${hub.runtime.httpPort}`, { authorization: `Bearer ${token}` });
 
   const pub = (topic: string, message: string) =>
-    exec('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(hub.runtime.mqttPort), '-u', creds.username, '-P', creds.password, '-q', '1', '-t', topic, '-m', message]);
+    // A timeout: a missing PUBACK must fail the test, not hang it and leave the process behind.
+    exec('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(hub.runtime.mqttPort), '-u', creds.username, '-P', creds.password, '-q', '1', '-t', topic, '-m', message], { timeout: 10_000 });
   await pub('ourhome/groundfloor/livingroom/light', 'on');
   const light = await waitFor(async () => (await api.get('/api/devices/ourhome-groundfloor-livingroom-light')).body.device, 5000, 'light device');
   assert.deepEqual([light.home, light.floor, light.room, light.state.light.value, light.commandTopic], ['ourhome', 'groundfloor', 'livingroom', true, 'ourhome/groundfloor/livingroom/light/set']);
@@ -45,7 +46,7 @@ test('the CLI makes device credentials; mosquitto_pub with them makes a device; 
 
   // A burst of changes right before the signal: all of them must be in history after the restart.
   const values = Array.from({ length: 200 }, (_, i) => (20 + i / 10).toFixed(1));
-  await exec('sh', ['-c', `for v in ${values.join(' ')}; do echo $v; done | mosquitto_pub -h 127.0.0.1 -p ${hub.runtime.mqttPort} -u ${creds.username} -P '${creds.password}' -q 1 -t ourhome/firstfloor/kitchen/temperature -l`]);
+  await exec('sh', ['-c', `for v in ${values.join(' ')}; do echo $v; done | mosquitto_pub -h 127.0.0.1 -p ${hub.runtime.mqttPort} -u ${creds.username} -P '${creds.password}' -q 1 -t ourhome/firstfloor/kitchen/temperature -l`], { timeout: 10_000 });
   const t0 = Date.now();
   hub.child.kill('SIGINT');
   const exit = await hub.exited;
