@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
 import { dedupeWithinDispatch } from './dedupe.js';
 import { guardPacketSize } from './packet-size-guard.js';
+import { PublishOrder, type PublishKind } from './publish-order.js';
 import { guardSlowReader } from './slow-reader-guard.js';
 import { isCommandTopic, sysPrefix } from './topics.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -55,6 +56,8 @@ export interface BrokerOptions {
   persistence?: unknown;
   /** The persistence is durable: a QoS 1 publish is acknowledged only once stored (authorizePublish). */
   durable?: boolean;
+  /** Whether a QoS 1 message on this topic is queued for an offline session (stored); unknown: assumed so. */
+  queues?: (topic: string) => boolean;
 }
 
 export interface OutgoingPublish {
@@ -72,7 +75,7 @@ export class Broker {
   private readonly logins: LoginThrottle;
   /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
   readonly loginGate: LoginGate;
-  private readonly sequences = new Map<string, Array<(done: () => void) => void>>();
+  private readonly order = new PublishOrder();
   private readonly dedupe: (client: Client) => void;
   private started = false;
 
@@ -227,7 +230,7 @@ export class Broker {
     });
     const disconnected = (client: Client, reason: 'closed' | 'keepalive' | 'error'): void => {
       this.flow.forget(client.id);
-      this.sequences.delete(client.id);
+      this.order.forget(client.id);
       bus.emit('clientDisconnected', { clientId: client.id, username: this.identities.get(client)?.username, reason });
     };
     this.aedes.on('clientDisconnect', (client) => disconnected(client, 'closed'));
@@ -331,68 +334,44 @@ export class Broker {
   }
 
   private admitted(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
-    // Every QoS 1 publish takes this path, also those nothing stores: aedes's own QoS 1 order (PUBACK written,
-    // then published) lets a later QoS 0 message from the same client overtake it, and devices report state
-    // in order. QoS 0 goes straight on unless this client has a QoS 1 publish pending.
-    const stored = this.opts.durable === true && (packet as { qos?: number }).qos === 1;
-    if (!stored && !this.sequences.has(client.id)) return cb(null);
-    this.inOrder(client.id, (done) => {
-      if (!stored) {
-        cb(null);
-        return done();
-      }
-      this.publishThenAck(client, packet, (err) => {
-        cb(err);
-        done();
-      });
+    // Every QoS 1 publish takes the ordered path (publish-order.ts), also those nothing stores: aedes's own QoS 1
+    // order (PUBACK written, then published) lets a later QoS 0 message from the same client overtake it.
+    const qos1 = this.opts.durable === true && (packet as { qos?: number }).qos === 1;
+    if (!qos1 && this.order.idle(client.id)) return cb(null);
+    const kind: PublishKind = !qos1 ? 'free' : packet.retain || (this.opts.queues?.(packet.topic) ?? true) ? 'serial' : 'pipelined';
+    this.order.run(client.id, kind, (routed) => {
+      if (!qos1) return routed(() => cb(null));
+      this.publishFirst(client, packet, (err) => routed(() => (err ? cb(err) : this.acknowledge(client, packet, cb))));
     });
-  }
-
-  /**
-   * One client's publishes in the order it sent them. A QoS 1 publish waits for its commit (publishThenAck); what
-   * the client sent after it must wait too, or a later QoS 0 message would overtake it — and be delivered first,
-   * after which aedes's duplicate filter (it drops packets older than the last one a subscriber saw) would
-   * silently discard the QoS 1 message.
-   */
-  private inOrder(clientId: string, task: (done: () => void) => void): void {
-    const queue = this.sequences.get(clientId);
-    if (queue) {
-      queue.push(task);
-      return;
-    }
-    const waiting: Array<(done: () => void) => void> = [];
-    this.sequences.set(clientId, waiting);
-    const next = (): void => {
-      const t = waiting.shift();
-      if (t) t(next);
-      else this.sequences.delete(clientId);
-    };
-    task(next);
   }
 
   /**
    * aedes 1.2 writes a QoS 1 PUBACK before it stores the message (lib/handlers/publish.js), so an acknowledged
    * message could be lost in a crash. We publish it ourselves first — retained store and offline queues are
-   * committed when the callback runs — then write the PUBACK, and let aedes go on with the packet turned into a
-   * QoS 0 one for the sink topic: it publishes that (to no one) and acknowledges nothing more. (Leaving it QoS 1
-   * made aedes write the PUBACK and publish the sink a setImmediate later: a second QoS 1 publish per message.)
-   * A failed store fails the publish: no PUBACK, the client is disconnected and will resend (MQTT-4.4.0-1).
+   * committed when the callback runs — then acknowledge it (below). A failed store fails the publish: no PUBACK,
+   * the client is disconnected and will resend (MQTT-4.4.0-1).
    */
-  private publishThenAck(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
+  private publishFirst(client: Client, packet: { topic: string; retain: boolean }, done: (err?: Error) => void): void {
     const original = { ...(packet as object), cmd: 'publish' } as Parameters<Aedes['publish']>[0];
-    (this.aedes.publish as unknown as (p: unknown, c: Client, done: (err?: Error) => void) => void).call(this.aedes, original, client, (err?: Error) => {
-      if (err) return cb(err);
-      const p = packet as { topic: string; retain: boolean; qos: number; messageId?: number };
-      // As aedes's own write(): `connected` turns true only after the whole CONNECT sequence (a queued session's
-      // messages sent), and a client may publish as soon as it has its CONNACK; a PUBACK skipped then hung it.
-      if (client.connected || (client as unknown as { connecting: boolean }).connecting) {
-        mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId }, client.conn as unknown as NodeJS.WritableStream);
-      }
-      p.topic = deniedSink;
-      p.retain = false;
-      p.qos = 0;
-      cb(null);
-    });
+    (this.aedes.publish as unknown as (p: unknown, c: Client, done: (err?: Error) => void) => void).call(this.aedes, original, client, done);
+  }
+
+  /**
+   * The PUBACK, written here; aedes then goes on with the packet turned into a QoS 0 one for the sink topic: it
+   * publishes that (to no one) and acknowledges nothing more. (Left QoS 1, aedes wrote the PUBACK and published the
+   * sink a setImmediate later: a second QoS 1 publish per message.)
+   */
+  private acknowledge(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
+    const p = packet as { topic: string; retain: boolean; qos: number; messageId?: number };
+    // As aedes's own write(): `connected` turns true only after the whole CONNECT sequence (a queued session's
+    // messages sent), and a client may publish as soon as it has its CONNACK; a PUBACK skipped then hung it.
+    if (client.connected || (client as unknown as { connecting: boolean }).connecting) {
+      mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId }, client.conn as unknown as NodeJS.WritableStream);
+    }
+    p.topic = deniedSink;
+    p.retain = false;
+    p.qos = 0;
+    cb(null);
   }
 
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PublishOrder, type PublishKind } from '../../../server/mqtt/publish-order.js';
+
+/** Runs tasks that record when they start and hand back `route` to finish them later. */
+function harness() {
+  const order = new PublishOrder();
+  const started: string[] = [];
+  const acked: string[] = [];
+  const route = new Map<string, () => void>();
+  const run = (name: string, kind: PublishKind) =>
+    order.run('c', kind, (routed) => {
+      started.push(name);
+      route.set(name, () => routed(() => acked.push(name)));
+    });
+  return { order, started, acked, route, run };
+}
+
+test('QoS 1 publishes that store nothing start together; their acknowledgements keep the arrival order', () => {
+  const h = harness();
+  h.run('a', 'pipelined');
+  h.run('b', 'pipelined');
+  h.run('c', 'pipelined');
+  assert.deepEqual(h.started, ['a', 'b', 'c']);
+  h.route.get('b')!();
+  assert.deepEqual(h.acked, [], 'b waits for a');
+  h.route.get('a')!();
+  assert.deepEqual(h.acked, ['a', 'b']);
+  h.route.get('c')!();
+  assert.deepEqual(h.acked, ['a', 'b', 'c']);
+  assert.equal(h.order.idle('c'), true);
+});
+
+test('a QoS 0 message waits until every earlier publish of its client is routed; a stored one runs alone', () => {
+  const h = harness();
+  h.run('p1', 'pipelined');
+  h.run('q0', 'free');
+  h.run('p2', 'pipelined');
+  assert.deepEqual(h.started, ['p1'], 'the QoS 0 message and everything after it wait');
+  assert.equal(h.order.idle('c'), false);
+  h.route.get('p1')!();
+  assert.deepEqual(h.started, ['p1', 'q0']);
+  h.route.get('q0')!();
+  assert.deepEqual(h.started, ['p1', 'q0', 'p2']);
+  h.run('s', 'serial');
+  h.run('p3', 'pipelined');
+  assert.deepEqual(h.started, ['p1', 'q0', 'p2'], 'the stored one waits for p2, p3 behind it');
+  h.route.get('p2')!();
+  assert.deepEqual(h.started, ['p1', 'q0', 'p2', 's']);
+  h.route.get('s')!();
+  assert.deepEqual(h.started, ['p1', 'q0', 'p2', 's', 'p3']);
+  h.route.get('p3')!();
+  assert.deepEqual(h.acked, ['p1', 'q0', 'p2', 's', 'p3']);
+  assert.equal(h.order.idle('c'), true);
+});
+
+test('a task routed at once (synchronously) does not break the order', () => {
+  const order = new PublishOrder();
+  const acked: number[] = [];
+  for (let i = 0; i < 5; i++) order.run('c', i % 2 ? 'free' : 'pipelined', (routed) => routed(() => acked.push(i)));
+  assert.deepEqual(acked, [0, 1, 2, 3, 4]);
+  assert.equal(order.idle('c'), true);
+});
