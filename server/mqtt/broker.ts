@@ -5,6 +5,7 @@ import type { EventBus } from '../core/event-bus.js';
 import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
 import { dedupeWithinDispatch } from './dedupe.js';
+import { Dispatch, type DispatchedPacket } from './dispatch.js';
 import { guardPacketSize } from './packet-size-guard.js';
 import { PublishOrder, type PublishKind } from './publish-order.js';
 import { guardSlowReader } from './slow-reader-guard.js';
@@ -43,6 +44,9 @@ export interface MqttAcl {
   subscribe(identity: MqttIdentity, filter: string, clientId: string): string | undefined;
 }
 
+/** Clients that left whose usernames are kept for their last messages. */
+const departedKept = 10_000;
+
 /** Denied publishes are routed here instead of to their topic: nothing subscribes, nothing is retained. */
 const deniedSink = '$SYS/rumah/denied';
 
@@ -77,11 +81,15 @@ export class Broker {
   readonly loginGate: LoginGate;
   private readonly order = new PublishOrder();
   private readonly dedupe: (client: Client) => void;
+  private readonly dispatch: Dispatch;
+  /** Usernames of clients that left, newest last, for their messages still being routed. */
+  private readonly departed = new Map<string, string>();
   private started = false;
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
     this.aedes = aedes;
-    this.dedupe = dedupeWithinDispatch(aedes);
+    this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
+    this.dedupe = dedupeWithinDispatch(aedes, this.dispatch);
     const mq = (aedes as unknown as { mq: { length: number } }).mq;
     this.flow = new FlowControl({
       rate: opts.config.publishRate,
@@ -209,26 +217,37 @@ export class Broker {
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
   }
 
+  /** Every message the broker routes, from a client or from the hub itself, in routing order (dispatch.ts). */
+  private routed(packet: DispatchedPacket): void {
+    if (packet.topic.startsWith(sysPrefix)) return;
+    const clientId = packet.clientId;
+    let username: string | undefined;
+    if (clientId !== undefined) {
+      this.counters.messagesIn++;
+      const client = this.clients[clientId];
+      username = client ? this.identities.get(client)?.username : this.departed.get(clientId);
+    }
+    this.opts.bus.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username });
+  }
+
+  private get clients(): Record<string, Client> {
+    return (this.aedes as unknown as { clients: Record<string, Client> }).clients;
+  }
+
   private wireEvents(): void {
     const { bus, log } = this.opts;
-    this.aedes.on('publish', (packet, client) => {
-      if (packet.topic.startsWith(sysPrefix)) return;
-      if (client) this.counters.messagesIn++;
-      const identity = client ? this.identities.get(client) : undefined;
-      bus.emit('message', {
-        topic: packet.topic,
-        payload: packet.payload as Buffer,
-        qos: packet.qos as 0 | 1 | 2,
-        retain: packet.retain,
-        clientId: client?.id,
-        username: identity?.username,
-      });
-    });
     this.aedes.on('clientReady', (client) => {
       bus.emit('clientConnected', { clientId: client.id, username: this.identities.get(client)?.username });
       log.debug({ clientId: client.id }, 'client connected');
     });
     const disconnected = (client: Client, reason: 'closed' | 'keepalive' | 'error'): void => {
+      // A message it sent just before leaving may be routed after (mosquitto_pub: PUBLISH, then DISCONNECT at once).
+      const username = this.identities.get(client)?.username;
+      if (username !== undefined) {
+        this.departed.delete(client.id);
+        this.departed.set(client.id, username);
+        if (this.departed.size > departedKept) this.departed.delete(this.departed.keys().next().value!);
+      }
       this.flow.forget(client.id);
       this.order.forget(client.id);
       bus.emit('clientDisconnected', { clientId: client.id, username: this.identities.get(client)?.username, reason });
@@ -341,7 +360,13 @@ export class Broker {
     const kind: PublishKind = !qos1 ? 'free' : packet.retain || (this.opts.queues?.(packet.topic) ?? true) ? 'serial' : 'pipelined';
     this.order.run(client.id, kind, (routed) => {
       if (!qos1) return routed(() => cb(null));
-      this.publishFirst(client, packet, (err) => routed(() => (err ? cb(err) : this.acknowledge(client, packet, cb))));
+      const original = { ...(packet as object), cmd: 'publish' } as { brokerId?: string; brokerCounter?: number };
+      // Stored: acknowledged once published, i.e. committed. Nothing to store: once dispatched (emissions.ts).
+      const forget = kind === 'pipelined' ? this.dispatch.expect(original, () => routed(() => this.acknowledge(client, packet, cb))) : undefined;
+      this.publishFirst(client, original, (err) => {
+        if (forget && !forget()) return;
+        routed(() => (err ? cb(err) : this.acknowledge(client, packet, cb)));
+      });
     });
   }
 
@@ -351,8 +376,7 @@ export class Broker {
    * committed when the callback runs — then acknowledge it (below). A failed store fails the publish: no PUBACK,
    * the client is disconnected and will resend (MQTT-4.4.0-1).
    */
-  private publishFirst(client: Client, packet: { topic: string; retain: boolean }, done: (err?: Error) => void): void {
-    const original = { ...(packet as object), cmd: 'publish' } as Parameters<Aedes['publish']>[0];
+  private publishFirst(client: Client, original: object, done: (err?: Error) => void): void {
     (this.aedes.publish as unknown as (p: unknown, c: Client, done: (err?: Error) => void) => void).call(this.aedes, original, client, done);
   }
 

@@ -1,4 +1,5 @@
 import type { Aedes, Client } from 'aedes';
+import type { Dispatch } from './dispatch.js';
 
 /**
  * aedes (lib/client.js dedupe) drops a packet for a subscriber when its number is not above the last one that
@@ -8,35 +9,22 @@ import type { Aedes, Client } from 'aedes';
  * retained one was then dropped for every subscriber that had seen the newer one (8 of 30 in
  * test/flows/hub-basics.test.ts; upstream: moscajs/aedes#955, #994, open).
  *
- * Here a packet counts as a duplicate only within the dispatch that delivers it: mqemitter calls every matching
- * handler synchronously in `_do`, so the second subscription of one client that matches the packet being dispatched
- * is the copy to drop, and nothing else is. Packet numbers stay as aedes made them (the broker store keys queued
- * QoS 1 messages by them).
+ * Here a packet counts as a duplicate only within the dispatch that delivers it (dispatch.ts): the second
+ * subscription of one client that matches the packet being dispatched is the copy to drop, and nothing else is.
+ * Packet numbers stay as aedes made them (the broker store keys queued QoS 1 messages by them).
  */
-export function dedupeWithinDispatch(aedes: Aedes): (client: Client) => void {
-  const broker = aedes as unknown as { id: string; mq: { _do(message: object, cb: unknown): unknown } };
-  const mq = broker.mq;
-  const dispatch = mq._do.bind(mq);
-  let current: object | undefined;
-  mq._do = (message, cb) => {
-    const outer = current;
-    current = message;
-    try {
-      return dispatch(message, cb);
-    } finally {
-      current = outer;
-    }
-  };
+export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch): (client: Client) => void {
+  const brokerId = (aedes as unknown as { id: string }).id;
   return (client) => {
     let seenIn: object | undefined;
     let seen = 0;
     const duplicates = Object.create(null) as Record<string, number>;
-    Object.defineProperty(duplicates, broker.id, {
+    Object.defineProperty(duplicates, brokerId, {
       enumerable: true,
       configurable: true,
-      get: () => (current !== undefined && seenIn === current ? seen : 0),
+      get: () => (dispatch.current !== undefined && seenIn === dispatch.current ? seen : 0),
       set: (counter: number) => {
-        seenIn = current;
+        seenIn = dispatch.current;
         seen = counter;
       },
     });

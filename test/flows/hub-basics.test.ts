@@ -172,3 +172,20 @@ test('a QoS 1 publish sent right after the CONNACK is acknowledged, while the se
     new Promise((_, reject) => setTimeout(() => reject(new Error('no PUBACK')), 10000)),
   ]);
 });
+
+test('a device\'s mixed QoS 1 and QoS 0 reports reach the registry in the order sent, while others subscribe', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const admin = { username: 'admin', password: 'test-admin-password' };
+  const sub = await connect(hub.mqttUrl, admin);
+  t.after(() => end(sub));
+  await subscribe(sub, 'ourhome/#', 1);
+  const device = await connect(hub.mqttUrl, await deviceAccount(hub));
+  t.after(() => end(device));
+  const seen: number[] = [];
+  hub.hub.bus.on('stateChanged', 'test', (c) => void (c.deviceId === 'ourhome-groundfloor-hall-level' && seen.push(c.value as number)));
+  const sent = Array.from({ length: 80 }, (_, i) => i);
+  for (const v of sent) device.publish('ourhome/groundfloor/hall/level', String(v), { qos: v % 4 === 0 ? 0 : 1 });
+  await waitFor(() => seen.length === sent.length, 5000, `all ${sent.length} changes (got ${seen.length})`);
+  assert.deepEqual(seen, sent);
+});

@@ -1,0 +1,62 @@
+import type { Aedes } from 'aedes';
+
+export interface DispatchedPacket {
+  topic: string;
+  payload: Buffer | string;
+  qos: number;
+  retain: boolean;
+  clientId?: string;
+  brokerId?: string;
+  brokerCounter?: number;
+}
+
+/**
+ * The moment aedes hands a packet to its subscribers: mqemitter's `_do`, which runs every matching handler at once
+ * (a queued packet gets there later, in order). Three things hang on it:
+ *  - the hub hears of every routed message here, in routing order (aedes's own 'publish' event comes only once every
+ *    subscriber was written to: a QoS 1 message could reach the registry after a later QoS 0 one of the same device);
+ *  - a QoS 1 message that stores nothing is acknowledged here, as bare aedes does, not a few event-loop turns later;
+ *  - the packet being dispatched, for the duplicate filter (dedupe.ts).
+ */
+export class Dispatch {
+  /** The packet whose handlers are running, if any. */
+  current: DispatchedPacket | undefined;
+  private readonly waiting = new Map<number, () => void>();
+  private readonly broker: { id: string; counter: number };
+
+  constructor(aedes: Aedes, routed: (packet: DispatchedPacket) => void) {
+    const broker = aedes as unknown as { id: string; counter: number; mq: { _do(message: DispatchedPacket, cb: unknown): unknown } };
+    this.broker = broker;
+    const mq = broker.mq;
+    const dispatch = mq._do.bind(mq);
+    mq._do = (message, cb) => {
+      const outer = this.current;
+      this.current = message;
+      try {
+        return dispatch(message, cb);
+      } finally {
+        this.current = outer;
+        routed(message);
+        if (this.waiting.size > 0 && message.brokerId === broker.id) {
+          const emitted = this.waiting.get(message.brokerCounter!);
+          if (emitted) {
+            this.waiting.delete(message.brokerCounter!);
+            emitted();
+          }
+        }
+      }
+    };
+  }
+
+  /**
+   * Numbers `packet` as aedes would (aedes keeps a number it finds) and calls `dispatched` right after its
+   * dispatch. Returns a function that forgets it (the publish failed first): true if it was still waiting.
+   */
+  expect(packet: { brokerId?: string; brokerCounter?: number }, dispatched: () => void): () => boolean {
+    const counter = ++this.broker.counter;
+    packet.brokerId = this.broker.id;
+    packet.brokerCounter = counter;
+    this.waiting.set(counter, dispatched);
+    return () => this.waiting.delete(counter);
+  }
+}
