@@ -302,6 +302,7 @@ export class Broker {
         }
         this.logins.succeeded(address);
         this.identities.set(client, identity);
+        this.authorizeWill(client, identity);
         done(null, true);
       },
       (err: Error) => {
@@ -317,6 +318,29 @@ export class Broker {
         done(e, false);
       },
     );
+  }
+
+  /**
+   * A will is checked when it is given, not only when it is published: aedes stores it at CONNECT and a hub that
+   * crashed publishes it at the next start, when the client is gone and nothing checks it any more. A will the
+   * client could not publish itself is dropped (a device's will on another device's command topic would have
+   * switched it after a crash); a candidate's is dropped (it is nobody's device yet; it reconnects once accepted).
+   */
+  private authorizeWill(client: Client, identity: MqttIdentity): void {
+    const c = client as unknown as { id: string; _will?: { topic: string; retain: boolean } | null };
+    const will = c._will;
+    if (!will) return;
+    const denied =
+      identity.kind === 'candidate' ? 'a pairing candidate\'s will is not kept'
+      : will.topic.startsWith(sysPrefix) ? '$SYS/ topics are reserved for the broker'
+      : Buffer.byteLength(will.topic) > this.opts.config.maxTopicLength ? 'topic longer than mqtt.maxTopicLength'
+      : this.opts.acl?.publish(identity, will.topic, c.id);
+    if (denied) {
+      c._will = null;
+      if (identity.kind !== 'candidate') this.opts.log.info({ clientId: c.id, username: identity.username, topic: will.topic, denied }, 'will refused; the client is connected without it');
+      return;
+    }
+    if (will.retain && isCommandTopic(will.topic)) will.retain = false; // as for its publishes: no ghost switching
   }
 
   private authorizePublish(client: Client | null, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {

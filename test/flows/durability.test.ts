@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { connect, end, nextMessage, publish, subscribe, tempDir } from '../helpers/hub.js';
-import { spawnHub, type HubProcess } from '../helpers/process.js';
+import { runCli, spawnHub, type HubProcess } from '../helpers/process.js';
 
 // The durability contract: each case kills the hub with SIGKILL and starts it again on the same data dir.
 
@@ -114,4 +114,31 @@ test('the will of a client still connected at the crash is published after the r
   const retained = nextMessage(late, (topic) => topic === 'ourhome/groundfloor/livingroom/light/status');
   await subscribe(late, 'ourhome/#');
   assert.equal((await retained).payload, 'offline', 'the retained will is stored too');
+});
+
+test('a will the client may not publish is refused at CONNECT: a crash does not publish it later', async (t) => {
+  const { dataDir, start } = await withHub(t);
+  const hub = await start();
+  const account = async (name: string) => JSON.parse((await runCli(['devices', 'add', name, '--json', '--data', dataDir])).stdout) as { username: string; password: string };
+  const owner = await account('hall-lamp');
+  const intruder = await account('hall-plug');
+  const lamp = await connect(url(hub), { ...owner, clientId: 'hall-lamp' });
+  await publish(lamp, 'ourhome/groundfloor/hall/lamp', 'off', { qos: 1 });
+  await end(lamp);
+  const watcher = await connect(url(hub), { ...admin, clientId: 'watcher', clean: false });
+  await subscribe(watcher, 'ourhome/groundfloor/hall/#', 1);
+  await end(watcher);
+  // The plug's will would switch the lamp: another account's device's command topic.
+  await connect(url(hub), { ...intruder, clientId: 'hall-plug', will: { topic: 'ourhome/groundfloor/hall/lamp/set', payload: Buffer.from('on'), qos: 1, retain: false } });
+  const own = await connect(url(hub), { ...intruder, clientId: 'hall-plug-2', will: { topic: 'ourhome/groundfloor/hall/plug/status', payload: Buffer.from('offline'), qos: 1, retain: false } });
+  void own;
+  await kill(hub);
+
+  const again = await start();
+  const back = await connect(url(again), { ...admin, clientId: 'watcher', clean: false });
+  t.after(() => end(back));
+  const got = collect(back);
+  await nextMessage(back, (topic) => topic === 'ourhome/groundfloor/hall/plug/status');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(got.filter((m) => m.topic === 'ourhome/groundfloor/hall/lamp/set'), [], 'the refused will was never published');
 });
