@@ -246,7 +246,7 @@ async function pairing(template: Template, count: number, timeoutMs: number, log
         `reconnects (after its backoff) as a device. Done when GET /api/devices has ${fmt(count)} online.` +
         (Number.isFinite(doneMs) ? '' : ` Stopped after ${fmt(timeoutMs)} ms to keep the benchmark under a minute (\`--pair-timeout-s 180\` runs it to the end); ` +
           `the figure is projected: elapsed × ${fmt(count)} ÷ the scrypts done so far (one per candidate seen).`),
-      `What pairing costs: one scrypt per paired device, at the device-password cost (N 4096, r 8: 4 MiB; people's passwords get N 16384), in the MQTT login gate, ` +
+      `What pairing costs: one scrypt per paired device, at the device-password cost (N 2048, r 8: 2 MiB; people's passwords get N 16384), in the MQTT login gate, ` +
         'which checks 2 logins at once: the hash of the password it presents as a candidate, primed into the verified cache. ' +
         `At ${fmt(perScrypt)} ms per hash with 2 at once on this machine that is ${fmt(floorMs)} ms for ${fmt(count)} devices. ` +
         'An accepted device\'s reconnection is verified before (one HMAC) and skips the gate, so it does not wait behind the candidates still being hashed ' +

@@ -7,16 +7,17 @@ import crypto from 'node:crypto';
 
 /**
  * Two costs. A person's password (dashboard users, admin MQTT accounts): N 16384, 16 MiB. A device's MQTT password:
- * N 4096, 4 MiB, still memory-hard. A device password is checked at every login that misses the verified cache (a
+ * N 2048, 2 MiB, still memory-hard. A device password is checked at every login that misses the verified cache (a
  * power cut reconnects every device at once) and when 1,000 devices pair at once it is hashed 1,000 times: at N
- * 16384 that alone took 18 s on a 2-core box. Device passwords are mostly generated (192 bits) or set once in a
- * device's config; for comparison mosquitto_passwd stores PBKDF2-SHA512 with 101 iterations (about 100× cheaper
- * to guess than this). docs/pairing.md has the reasoning.
+ * 16384 that alone took 18 s on a 2-core box, at 4096 pairing 1,000 took 10.7–11.3 s, at 2048 ~8 s. Each halving
+ * of N costs a guesser half as much: one bit of the password's strength. Device passwords are mostly generated
+ * (192 bits, where any hash is enough) or set once in a device's config; for comparison mosquitto_passwd stores
+ * PBKDF2-SHA512 with 101 iterations, about 50× cheaper to guess than this. README "Decisions" has the reasoning.
  */
 export type PasswordCost = 'person' | 'device';
 const COST: Record<PasswordCost, { N: number; r: number; p: number }> = {
   person: { N: 16384, r: 8, p: 1 },
-  device: { N: 4096, r: 8, p: 1 },
+  device: { N: 2048, r: 8, p: 1 },
 };
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
