@@ -332,9 +332,7 @@ export class Broker {
     if (!will) return;
     const denied =
       identity.kind === 'candidate' ? 'a pairing candidate\'s will is not kept'
-      : will.topic.startsWith(sysPrefix) ? '$SYS/ topics are reserved for the broker'
-      : Buffer.byteLength(will.topic) > this.opts.config.maxTopicLength ? 'topic longer than mqtt.maxTopicLength'
-      : this.opts.acl?.publish(identity, will.topic, c.id);
+      : this.topicRefused(will.topic) ?? this.opts.acl?.publish(identity, will.topic, c.id);
     if (denied) {
       c._will = null;
       if (identity.kind !== 'candidate') this.opts.log.info({ clientId: c.id, username: identity.username, topic: will.topic, denied }, 'will refused; the client is connected without it');
@@ -343,15 +341,23 @@ export class Broker {
     if (will.retain && isCommandTopic(will.topic)) will.retain = false; // as for its publishes: no ghost switching
   }
 
+  /** Why no client may publish on this topic, whoever it is; undefined when it may. */
+  private topicRefused(topic: string): string | undefined {
+    if (topic.startsWith(sysPrefix)) return '$SYS/ topics are reserved for the broker';
+    const max = this.opts.config.maxTopicLength;
+    if (Buffer.byteLength(topic) > max) return `topic longer than mqtt.maxTopicLength (${max} bytes)`;
+    return undefined;
+  }
+
   private authorizePublish(client: Client | null, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
     if (!client) return cb(null);
     // Only a client whose login succeeded has an identity; anything else reaching here is refused (see preConnect).
     if (!this.identities.has(client)) return cb(new Error('not logged in: PUBLISH before CONNACK'));
     const topic = packet.topic;
-    if (topic.startsWith(sysPrefix)) return cb(new Error('$SYS/ topics are reserved for the broker'));
-    if (Buffer.byteLength(topic) > this.opts.config.maxTopicLength) {
-      this.counters.deniedPublishes++;
-      return cb(new Error(`topic longer than mqtt.maxTopicLength (${this.opts.config.maxTopicLength} bytes)`));
+    const refused = this.topicRefused(topic);
+    if (refused) {
+      if (!topic.startsWith(sysPrefix)) this.counters.deniedPublishes++;
+      return cb(new Error(refused));
     }
     const identity = this.identities.get(client);
     if (this.opts.acl && identity) {
@@ -385,7 +391,7 @@ export class Broker {
     this.order.run(client.id, kind, (routed) => {
       if (!qos1) return routed(() => cb(null));
       const original = { ...(packet as object), cmd: 'publish' } as { brokerId?: string; brokerCounter?: number };
-      // Stored: acknowledged once published, i.e. committed. Nothing to store: once dispatched (emissions.ts).
+      // Stored: acknowledged once published, i.e. committed. Nothing to store: once dispatched (dispatch.ts).
       const forget = kind === 'pipelined' ? this.dispatch.expect(original, () => routed(() => this.acknowledge(client, packet, cb))) : undefined;
       this.publishFirst(client, original, (err) => {
         if (forget && !forget()) return;
