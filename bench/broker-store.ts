@@ -4,9 +4,10 @@ import { createLogger } from '../server/core/logger.js';
 import { encodePacket } from '../server/mqtt/persistence/packet-codec.js';
 import { openConnection, type SqlValue } from '../server/mqtt/persistence/sqlite-connection.js';
 import { createSqlitePersistence } from '../server/mqtt/persistence/sqlite-persistence.js';
-import { CONNECTIONS, searchAll, WINDOW, type BrokerSpec, type SearchResult, type SearchTuning, type Step } from './fanin.js';
+import { CONNECTIONS, searchAll, WINDOW, type BrokerSpec, type SearchResult, type SearchTuning } from './fanin.js';
 import { benchPersistence as persistenceAlone } from './persistence.js';
-import { homeTopics } from './lib/packets.js';
+import { attributeTopics, homeTopics, PAYLOAD } from './lib/packets.js';
+import { commonRate } from './lib/common-rate.js';
 import { encodeQos1, publishPipelined, type PipelinedRun } from './lib/pipeline.js';
 import { HOST, prepareRumahData, RUMAH_YAML, sleep, startMosquitto, startRumah, tempDir, type Rumah, type Server } from './lib/procs.js';
 import { RawClient } from './lib/raw-client.js';
@@ -44,14 +45,6 @@ const SINGLE_MESSAGES = 2000;
 const SUBSCRIBE_RETAINED = 10_000;
 const SUBSCRIBE_RUNS = 5;
 const TIMED_STARTS = 2;
-const PAYLOAD = (i: number): Buffer => Buffer.from(`{"temperature":2${i % 10}.${i % 7}5,"humidity":4${i % 9}.${i % 3},"battery":97,"rssi":-61}`);
-
-/** ourhome/<floor>/<room>/<thing>/attrN: five levels not ending in /set or /status, so no convention makes a device of them. */
-function attributeTopics(count: number): string[] {
-  const homes = homeTopics(1000);
-  return Array.from({ length: count }, (_, i) => `${homes[i % 1000]}/attr${Math.floor(i / 1000)}`);
-}
-
 export async function benchBrokerStore(opts: BrokerStoreOptions = {}, log: (s: string) => void = console.log): Promise<BenchResult> {
   const figures: Figure[] = [];
   const notes: string[] = [];
@@ -134,16 +127,6 @@ async function fanin(start: (name: string) => Promise<Rumah>, opts: BrokerStoreO
       'for it (outgoingEnqueueCombi, committed before the publisher\'s PUBACK), stamps the message id at delivery (outgoingUpdate) and deletes it at the subscriber\'s PUBACK ' +
       '(outgoingClearMessageId): three SQLite statements per message. Its session is ended (clean connect) before each stop.',
   );
-}
-
-function commonRate(a: Step[], b: Step[]): { rate: number; a: { cpu: number; main: number }; b: { cpu: number; main: number } } | undefined {
-  const passed = (steps: Step[]): Map<number, Step> => new Map(steps.filter((s) => s.pass).map((s) => [s.rate, s]));
-  const pa = passed(a);
-  const pb = passed(b);
-  const rate = Math.max(...[...pa.keys()].filter((r) => pb.has(r)), -Infinity);
-  if (!Number.isFinite(rate)) return undefined;
-  const perMsg = (s: Step): { cpu: number; main: number } => ({ cpu: (s.brokerCpuPct * 10_000) / s.rate, main: (s.brokerMainCpuPct * 10_000) / s.rate });
-  return { rate, a: perMsg(pa.get(rate)!), b: perMsg(pb.get(rate)!) };
 }
 
 // --- 2 and 3. retained publishes, SUBSCRIBE with 10,000 retained ----------------------------------------------

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LoadGenerator, type Endpoint } from './lib/loadgen.js';
+import { generatorCeiling } from './lib/generator-ceiling.js';
 import { RawClient } from './lib/raw-client.js';
-import { homeTopics, publishTemplate } from './lib/packets.js';
 import { cpuMs, HOST, mainThreadCpuMs, prepareRumahData, RUMAH_YAML, sleep, startMosquitto, startNodeServer, startRumah, tempDir, type Rumah, type Server } from './lib/procs.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
 import { formatProfile, summarizeProfile } from './lib/cpuprofile.js';
@@ -248,35 +248,6 @@ export async function searchAll(specs: BrokerSpec[], qos: 0 | 1, stepMs: number,
   return searches;
 }
 
-function sinkBytes(sink: Server): Promise<number> {
-  return new Promise((resolve) => {
-    sink.child.once('message', (m: { bytes: number }) => resolve(m.bytes));
-    sink.child.send({ op: 'count' });
-  });
-}
-
-/** The generator alone against a discard server: what it can offer when the other side costs nothing (QoS 0). */
-async function generatorCeiling(workers: number, stepMs: number): Promise<{ rate: number; cpuPct: number[] }> {
-  const sink = await startNodeServer('sink', 'sink.js');
-  const gen = await LoadGenerator.start(workers);
-  try {
-    await gen.connect({ host: HOST, port: sink.port }, { connections: CONNECTIONS, topics: TOPICS, qos: 0, clientPrefix: 'bench-sink' });
-    await gen.run(50_000, 500);
-    const bytes0 = await sinkBytes(sink);
-    const run = await gen.run(5_000_000, stepMs);
-    await sleep(200);
-    // Checked at the receiving end: messages = bytes read / bytes per publish (all templates are the same size ±2).
-    const read = (await sinkBytes(sink)) - bytes0;
-    const perMessage = publishTemplate(homeTopics(1)[0]!, 0).bytes.length;
-    const rate = Math.min(run.sent, read / perMessage) / (stepMs / 1000);
-    return { rate, cpuPct: run.cpuMs.map((c) => (100 * c) / stepMs) };
-  } finally {
-    await gen.disconnect().catch(() => undefined);
-    await gen.stop();
-    await sink.stop();
-  }
-}
-
 export async function benchFanin(opts: FaninOptions = {}, log: (s: string) => void = console.log): Promise<BenchResult> {
   const stepMs = opts.stepMs ?? 2000;
   const workers = opts.workers ?? 2;
@@ -286,7 +257,7 @@ export async function benchFanin(opts: FaninOptions = {}, log: (s: string) => vo
   const details: string[] = [];
   const results = new Map<string, Map<0 | 1, SearchResult>>();
 
-  const ceiling = await generatorCeiling(workers, 2000);
+  const ceiling = await generatorCeiling(workers, 2000, { connections: CONNECTIONS, topics: TOPICS });
   log(`  generator alone into a discard server: ${fmt(ceiling.rate)} msg/s, worker CPU ${ceiling.cpuPct.map((c) => `${fmt(c)}%`).join(' + ')}`);
 
   const profileRoot = opts.profile ? tempDir('cpuprof') : undefined;

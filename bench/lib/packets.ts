@@ -78,3 +78,12 @@ export function pubackPacket(messageId: number): Buffer {
 }
 
 export const DISCONNECT = Buffer.from([0xe0, 0x00]);
+
+/** A telemetry payload that differs per message. */
+export const PAYLOAD = (i: number): Buffer => Buffer.from(`{"temperature":2${i % 10}.${i % 7}5,"humidity":4${i % 9}.${i % 3},"battery":97,"rssi":-61}`);
+
+/** ourhome/<floor>/<room>/<thing>/attrN: five levels not ending in /set or /status, so no convention makes a device of them. */
+export function attributeTopics(count: number): string[] {
+  const homes = homeTopics(1000);
+  return Array.from({ length: count }, (_, i) => `${homes[i % 1000]}/attr${Math.floor(i / 1000)}`);
+}

@@ -10,39 +10,13 @@ import { guardPacketSize } from './packet-size-guard.js';
 import { PublishOrder, type PublishKind } from './publish-order.js';
 import { guardSlowReader } from './slow-reader-guard.js';
 import { isCommandTopic, sysPrefix } from './topics.js';
+import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 import { LoginThrottle } from './login-throttle.js';
+import { authorizeWill, publishOrphanedWills } from './wills.js';
 import { LoginBusy, LoginGate } from './login-gate.js';
 import { peerCertificate } from '../tls/client-auth.js';
 
-export interface MqttIdentity {
-  username: string;
-  /** admin: unrestricted; device: a device account, ACL applies; candidate: waiting in the join window. */
-  kind: 'admin' | 'device' | 'anonymous' | 'candidate';
-  /** Topic filters a device account is limited to, when it has them. */
-  acl?: string[];
-}
-
-export interface ConnectContext {
-  clientId: string;
-  address: string;
-  /** Names of a verified client certificate (MQTT over TLS with tls.clientCertificates): CN, then DNS SANs. */
-  certificateNames?: string[];
-}
-
-export interface MqttAuthenticator {
-  authenticate(username: string, password: string, ctx: ConnectContext): Promise<MqttIdentity | undefined>;
-  /**
-   * A login whose password was verified before, answered without hashing; undefined: authenticate() decides, in the
-   * login gate. Without it a reconnecting device waited behind every scrypt in the gate (1,000 devices pairing).
-   */
-  verifiedBefore?(username: string, password: string): Promise<MqttIdentity | undefined>;
-}
-
-/** The seam for topic ACLs: return a reason to deny, or undefined to allow. */
-export interface MqttAcl {
-  publish(identity: MqttIdentity, topic: string, clientId: string): string | undefined;
-  subscribe(identity: MqttIdentity, filter: string, clientId: string): string | undefined;
-}
+export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
 /** Clients that left whose usernames are kept for their last messages. */
 const departedKept = 10_000;
@@ -145,26 +119,10 @@ export class Broker {
     if (this.started) return;
     await this.aedes.listen();
     this.started = true;
-    if (this.opts.durable) await this.publishOrphanedWills();
+    if (this.opts.durable) await publishOrphanedWills(this.aedes, (will) => this.publish(will), this.opts.log);
     if (this.opts.config.allowAnonymous) {
       this.opts.log.warn('anonymous MQTT clients are allowed (mqtt.allowAnonymous: true): any device on the network can publish and subscribe');
     }
-  }
-
-  /**
-   * Wills left by clients of a previous run (killed with the hub) are published now. aedes does it too, but only
-   * on its will sweep every 4 heartbeats (4 minutes): a device that died with the hub would look alive that long.
-   * Every stored will that is not this broker's is orphaned, as one hub process owns its broker.db.
-   */
-  private async publishOrphanedWills(): Promise<void> {
-    const persistence = (this.aedes as unknown as { persistence: { streamWill(brokers: object): AsyncIterable<{ clientId: string; brokerId: string; topic: string }>; delWill(c: object): Promise<unknown> } }).persistence;
-    let published = 0;
-    for await (const will of persistence.streamWill({ [this.aedes.id]: Date.now() })) {
-      await this.publish(will as unknown as OutgoingPublish);
-      await persistence.delWill({ id: will.clientId, brokerId: will.brokerId });
-      published++;
-    }
-    if (published) this.opts.log.info({ published }, 'published the wills of clients cut off by the last stop');
   }
 
   /** Hands a new connection (TCP socket or WebSocket stream) to aedes, with the packet size guard. */
@@ -302,7 +260,7 @@ export class Broker {
         }
         this.logins.succeeded(address);
         this.identities.set(client, identity);
-        this.authorizeWill(client, identity);
+        authorizeWill(client, identity, (topic) => this.topicRefused(topic) ?? this.opts.acl?.publish(identity, topic, client.id), this.opts.log);
         done(null, true);
       },
       (err: Error) => {
@@ -318,27 +276,6 @@ export class Broker {
         done(e, false);
       },
     );
-  }
-
-  /**
-   * A will is checked when it is given, not only when it is published: aedes stores it at CONNECT and a hub that
-   * crashed publishes it at the next start, when the client is gone and nothing checks it any more. A will the
-   * client could not publish itself is dropped (a device's will on another device's command topic would have
-   * switched it after a crash); a candidate's is dropped (it is nobody's device yet; it reconnects once accepted).
-   */
-  private authorizeWill(client: Client, identity: MqttIdentity): void {
-    const c = client as unknown as { id: string; _will?: { topic: string; retain: boolean } | null };
-    const will = c._will;
-    if (!will) return;
-    const denied =
-      identity.kind === 'candidate' ? 'a pairing candidate\'s will is not kept'
-      : this.topicRefused(will.topic) ?? this.opts.acl?.publish(identity, will.topic, c.id);
-    if (denied) {
-      c._will = null;
-      if (identity.kind !== 'candidate') this.opts.log.info({ clientId: c.id, username: identity.username, topic: will.topic, denied }, 'will refused; the client is connected without it');
-      return;
-    }
-    if (will.retain && isCommandTopic(will.topic)) will.retain = false; // as for its publishes: no ghost switching
   }
 
   /** Why no client may publish on this topic, whoever it is; undefined when it may. */

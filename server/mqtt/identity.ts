@@ -1,0 +1,31 @@
+// Who an MQTT client is, how it proves it, and what it may do: the seams between the broker and accounts/ACLs.
+
+export interface MqttIdentity {
+  username: string;
+  /** admin: unrestricted; device: a device account, ACL applies; candidate: waiting in the join window. */
+  kind: 'admin' | 'device' | 'anonymous' | 'candidate';
+  /** Topic filters a device account is limited to, when it has them. */
+  acl?: string[];
+}
+
+export interface ConnectContext {
+  clientId: string;
+  address: string;
+  /** Names of a verified client certificate (MQTT over TLS with tls.clientCertificates): CN, then DNS SANs. */
+  certificateNames?: string[];
+}
+
+export interface MqttAuthenticator {
+  authenticate(username: string, password: string, ctx: ConnectContext): Promise<MqttIdentity | undefined>;
+  /**
+   * A login whose password was verified before, answered without hashing; undefined: authenticate() decides, in the
+   * login gate. Without it a reconnecting device waited behind every scrypt in the gate (1,000 devices pairing).
+   */
+  verifiedBefore?(username: string, password: string): Promise<MqttIdentity | undefined>;
+}
+
+/** The seam for topic ACLs: return a reason to deny, or undefined to allow. */
+export interface MqttAcl {
+  publish(identity: MqttIdentity, topic: string, clientId: string): string | undefined;
+  subscribe(identity: MqttIdentity, filter: string, clientId: string): string | undefined;
+}

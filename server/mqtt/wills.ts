@@ -1,0 +1,45 @@
+import type { Aedes, Client } from 'aedes';
+import type { Logger } from '../core/logger.js';
+import type { OutgoingPublish } from './broker.js';
+import type { MqttIdentity } from './identity.js';
+import { isCommandTopic } from './topics.js';
+
+/**
+ * A will is checked when it is given, not only when it is published: aedes stores it at CONNECT and a hub that
+ * crashed publishes it at the next start, when the client is gone and nothing checks it any more. A will the client
+ * could not publish itself (`refused` gives the reason) is dropped — a device's will on another device's command
+ * topic would have switched it after a crash — and so is a pairing candidate's (it is nobody's device yet; it
+ * reconnects once accepted).
+ */
+export function authorizeWill(client: Client, identity: MqttIdentity, refused: (topic: string) => string | undefined, log: Logger): void {
+  const c = client as unknown as { id: string; _will?: { topic: string; retain: boolean } | null };
+  const will = c._will;
+  if (!will) return;
+  if (identity.kind === 'candidate') {
+    c._will = null;
+    return;
+  }
+  const denied = refused(will.topic);
+  if (denied) {
+    c._will = null;
+    log.info({ clientId: c.id, username: identity.username, topic: will.topic, denied }, 'will refused; the client is connected without it');
+    return;
+  }
+  if (will.retain && isCommandTopic(will.topic)) will.retain = false; // as for its publishes: no ghost switching
+}
+
+/**
+ * Wills left by clients of a previous run (killed with the hub) are published at start. aedes does it too, but only
+ * on its will sweep every 4 heartbeats (4 minutes): a device that died with the hub would look alive that long.
+ * Every stored will that is not this broker's is orphaned, as one hub process owns its broker.db.
+ */
+export async function publishOrphanedWills(aedes: Aedes, publish: (will: OutgoingPublish) => Promise<void>, log: Logger): Promise<void> {
+  const persistence = (aedes as unknown as { persistence: { streamWill(brokers: object): AsyncIterable<{ clientId: string; brokerId: string; topic: string }>; delWill(c: object): Promise<unknown> } }).persistence;
+  let published = 0;
+  for await (const will of persistence.streamWill({ [aedes.id]: Date.now() })) {
+    await publish(will as unknown as OutgoingPublish);
+    await persistence.delWill({ id: will.clientId, brokerId: will.brokerId });
+    published++;
+  }
+  if (published) log.info({ published }, 'published the wills of clients cut off by the last stop');
+}
