@@ -166,7 +166,7 @@ export class SqlitePersistence implements AsyncPersistence {
   /** Whether a QoS > 0 message on this topic is queued for a persistent session (synchronous: the broker's hot path). */
   queuesFor(topic: string): boolean {
     const subscriptions = this.#db?.subscriptions;
-    return subscriptions === undefined || (subscriptions.count().subsCount > 0 && subscriptions.byTopic(topic).length > 0);
+    return subscriptions === undefined || (subscriptions.queuing && subscriptions.byTopic(topic).length > 0);
   }
 
   async countOffline(): Promise<{ subsCount: number; clientsCount: number }> {

@@ -82,6 +82,11 @@ export class SubscriptionStore {
     return this.#trie.match(topic);
   }
 
+  /** Whether any stored subscription queues messages (QoS > 0): the broker asks per QoS 1 publish. */
+  get queuing(): boolean {
+    return this.#trie.subscriptionsCount > 0;
+  }
+
   /** Subscriptions that queue messages (QoS > 0), and clients with any stored subscription. */
   count(): { subsCount: number; clientsCount: number } {
     return { subsCount: this.#trie.subscriptionsCount, clientsCount: this.#byClient.size };
