@@ -15,6 +15,7 @@ import { LoginThrottle } from './login-throttle.js';
 import { authorizeWill, publishOrphanedWills } from './wills.js';
 import { LoginBusy, LoginGate } from './login-gate.js';
 import { peerCertificate } from '../tls/client-auth.js';
+import { WriteCoalescer, type Corkable } from './write-coalescer.js';
 
 export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
@@ -54,6 +55,7 @@ export class Broker {
   /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
   readonly loginGate: LoginGate;
   private readonly order = new PublishOrder();
+  private readonly writes = new WriteCoalescer();
   private readonly dedupe: (client: Client) => void;
   private readonly dispatch: Dispatch;
   /** Usernames of clients that left, newest last, for their messages still being routed. */
@@ -63,6 +65,10 @@ export class Broker {
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
     this.aedes = aedes;
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
+    // A packet sent to the sink (denied, or a QoS 1 one already published and acknowledged by acknowledge()) ends
+    // here: aedes would route it through mqemitter to no one, a second routing pass per QoS 1 message.
+    const publish = aedes.publish.bind(aedes) as unknown as (p: { topic: string }, c: unknown, done?: (err?: Error | null) => void) => void;
+    (aedes as unknown as { publish: typeof publish }).publish = (p, c, done) => (p.topic === deniedSink ? done?.(null) : publish(p, c, done));
     this.dedupe = dedupeWithinDispatch(aedes, this.dispatch);
     const mq = (aedes as unknown as { mq: { length: number } }).mq;
     this.flow = new FlowControl({
@@ -75,6 +81,11 @@ export class Broker {
     this.logins = new LoginThrottle(opts.config.loginFailures);
     this.loginGate = new LoginGate({ concurrency: 2, maxQueued: opts.config.maxPendingLogins, timeoutMs: opts.config.connectTimeout });
     this.wireEvents();
+  }
+
+  /** Publishes flow control held back (per-client rate, or too many being routed). */
+  get heldPublishes(): number {
+    return this.flow.throttled;
   }
 
   static async create(opts: BrokerOptions): Promise<Broker> {
@@ -127,6 +138,7 @@ export class Broker {
 
   /** Hands a new connection (TCP socket or WebSocket stream) to aedes, with the packet size guard. */
   handle(conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): void {
+    if (process.env.RUMAH_NO_COALESCE !== '1') this.writes.attach(conn as unknown as Corkable);
     const client = this.aedes.handle(conn, req);
     this.dedupe(client);
     guardPacketSize(client, this.opts.config.maxPacketSize, (length) => {

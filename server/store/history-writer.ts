@@ -14,6 +14,15 @@ export interface HistoryWriterOptions {
    * 10,000 wrote 161,000. Batches are only this big under load; a quiet hub writes each change at once.
    */
   batchSize?: number;
+  /**
+   * Above this many changes per second a batch gathers for up to `busyGatherMs` instead of being written on the next
+   * turn. Default 5,000. A transaction costs about one index page per series it touches, whatever the rows per
+   * series: with 2,000 series, 300-row transactions cost 10.5 µs of SQLite CPU per row here, 10,000-row ones 3.2.
+   * At a home's rates (tens to hundreds of changes/s) each change is written at once.
+   */
+  busyRate?: number;
+  /** How long a batch gathers while busy (see busyRate). Default 250 ms. */
+  busyGatherMs?: number;
   /** Changes held in memory at most; past it new ones are dropped and counted. Default 100,000. */
   maxQueue?: number;
   /** Wait after a failed write before trying again. Default 1000 ms. */
@@ -23,6 +32,8 @@ export interface HistoryWriterOptions {
 }
 
 const DROP_WARN_INTERVAL_MS = 1000;
+/** The arrival rate is counted over windows of this length. */
+const RATE_WINDOW_MS = 100;
 
 // Rows go to SQLite as one JSON array per statement, expanded by json_each: one call into the sqlite3 binding per
 // batch instead of one per row. Per-row prepared statements reached ~29,000 rows/s here (each call is a hop to the
@@ -78,6 +89,12 @@ export class HistoryWriter {
   private draining?: Promise<void>;
   private retryAt = 0;
   private lastDropWarn = 0;
+  /** Arrivals since `windowStart`; `busy` is decided from each finished window. */
+  private windowStart = 0;
+  private windowCount = 0;
+  private busy = false;
+  /** When the oldest change still queued (not yet taken into a batch) arrived. */
+  private gatherStart = 0;
   private stopped = false;
   private stopping?: Promise<void>;
 
@@ -85,6 +102,8 @@ export class HistoryWriter {
   private readonly batchSize: number;
   private readonly maxQueue: number;
   private readonly retryMs: number;
+  private readonly busyPerWindow: number;
+  private readonly busyGatherMs: number;
   private readonly log: Logger;
 
   constructor(
@@ -97,6 +116,8 @@ export class HistoryWriter {
     this.batchSize = opts.batchSize ?? 10_000;
     this.maxQueue = opts.maxQueue ?? 100_000;
     this.retryMs = opts.retryMs ?? 1000;
+    this.busyPerWindow = ((opts.busyRate ?? 5000) * RATE_WINDOW_MS) / 1000;
+    this.busyGatherMs = opts.busyGatherMs ?? 250;
   }
 
   /** Changes waiting to be written, including a failed batch. */
@@ -115,10 +136,19 @@ export class HistoryWriter {
       }
       return;
     }
+    const now = Date.now();
+    if (this.queue.length === this.head) this.gatherStart = now;
     this.queue.push(change);
+    this.windowCount++;
+    if (now - this.windowStart >= RATE_WINDOW_MS) {
+      this.busy = this.windowCount >= (this.busyPerWindow * (now - this.windowStart)) / RATE_WINDOW_MS;
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
     // Group commit: the first change after an idle moment is written on the next turn (a row a few ms after the
-    // report); while a batch is being written, later changes gather for the next one, so batches grow with load.
-    if (this.timer && !this.immediate && !this.draining && this.retryAt <= Date.now()) {
+    // report); while a batch is being written, later changes gather for the next one. While busy, the timer
+    // writes once a batch is full or its oldest change has waited busyGatherMs (see kick()).
+    if (this.timer && !this.immediate && !this.draining && this.retryAt <= now && (!this.busy || this.depth >= this.batchSize)) {
       this.immediate = setImmediate(() => {
         this.immediate = undefined;
         this.kick();
@@ -166,7 +196,10 @@ export class HistoryWriter {
 
   /** Timer tick: start a background drain unless one runs or we are backing off after a failure. */
   private kick(): void {
-    if (this.draining || this.depth === 0 || Date.now() < this.retryAt) return;
+    const now = Date.now();
+    if (this.draining || this.depth === 0 || now < this.retryAt) return;
+    // A burst that has ended leaves `busy` set until the next arrival: the oldest change bounds the wait anyway.
+    if (this.busy && this.depth < this.batchSize && now - this.gatherStart < this.busyGatherMs) return;
     this.drainExclusive().catch(() => undefined); // logged in writeBatch; the batch is kept for the retry
   }
 
@@ -182,7 +215,8 @@ export class HistoryWriter {
   }
 
   private async drain(): Promise<void> {
-    while (this.depth > 0) {
+    // While busy, one batch per kick (unless a full one waits): what arrives meanwhile gathers for the next.
+    for (let first = true; this.depth > 0 && (first || !this.busy || this.depth >= this.batchSize); first = false) {
       if (!this.pending) {
         // Take at most one batch: a short transaction lets other writers (API, retention) in between.
         const end = Math.min(this.head + this.batchSize, this.queue.length);

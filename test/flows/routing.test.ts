@@ -101,3 +101,27 @@ test('a device\'s mixed QoS 1 and QoS 0 reports reach the registry in the order 
   await waitFor(() => seen.length === sent.length, 5000, `all ${sent.length} changes (got ${seen.length})`);
   assert.deepEqual(seen, sent);
 });
+
+/**
+ * A QoS 1 message is published by rumah itself and acknowledged after its commit; aedes then goes on with the
+ * packet renamed to a sink topic. That packet was routed like any other: an admin following $SYS/# got a copy of
+ * every QoS 1 message (and of every denied one). It now ends at the sink without being routed.
+ */
+test('an admin following $SYS/# gets no copies of QoS 1 or denied messages', async (t) => {
+  const { hub, sub } = await hubWithSubscriber(t, ['$SYS/#', 0], ['ourhome/#', 0]);
+  const sys: string[] = [];
+  const home: string[] = [];
+  sub.on('message', (topic, payload) => (topic.startsWith('$SYS/') ? sys : home).push(`${topic} ${payload.toString()}`));
+  const owner = await connect(hub.mqttUrl, await deviceAccount(hub));
+  const other = await connect(hub.mqttUrl, await deviceAccount(hub));
+  const pub = await connect(hub.mqttUrl, admin);
+  t.after(() => Promise.all([end(owner), end(other), end(pub)]));
+  for (const v of ['a', 'b']) await publish(owner, 'ourhome/groundfloor/hall/light', v, { qos: 1 });
+  // Another account's device topic: acknowledged and dropped by the device ACL.
+  await publish(other, 'ourhome/groundfloor/hall/light', 'denied', { qos: 1 });
+  await publish(pub, 'ourhome/groundfloor/hall/end', 'end', { qos: 0 });
+  await waitFor(() => home.some((m) => m.endsWith(' end')));
+  // The broker's own $SYS messages (heartbeats) may arrive; none carries a client's payload.
+  assert.deepEqual(sys.filter((m) => /(?:^| )(?:a|b|denied)$/.test(m)), []);
+  assert.equal(home.length, 3);
+});

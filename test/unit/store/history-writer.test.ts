@@ -27,6 +27,26 @@ test('the timer writes queued changes in batches of at most batchSize, without a
   assert.equal(store.writer.healthy, true);
 });
 
+test('a busy writer gathers changes for busyGatherMs instead of writing each on the next turn; flush writes them', async (t) => {
+  const batches: number[] = [];
+  const store = await openTestStore(t, {
+    // 100 changes/s is busy; a gathered batch waits a minute here, so only flush() can write it.
+    history: { intervalMs: 10, busyRate: 100, busyGatherMs: 60_000, onWritten: (changes) => batches.push(changes.length) },
+  });
+  // Quiet so far (no rate measured yet): written at once.
+  for (let i = 0; i < 200; i++) store.writer.enqueue(change(`d${i % 5}`, 'temperature', i, 1000 + i));
+  await until(() => store.writer.written === 200);
+  // The next arrival closes a >100 ms window with 201 arrivals in it: ≥ 100/s, busy.
+  await new Promise((r) => setTimeout(r, 110));
+  store.writer.enqueue(change('d0', 'temperature', -1, 5000));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(store.writer.written, 200, 'the busy change waits for its batch');
+  assert.equal(store.writer.depth, 1);
+  await store.writer.flush();
+  assert.equal(store.writer.written, 201);
+  assert.equal(await store.history.count(), 201);
+});
+
 test('stop writes everything queued: 10,000 in, 10,000 rows', async (t) => {
   const store = await openTestStore(t, { history: { intervalMs: 60_000 } });
   for (let i = 0; i < 10_000; i++) store.writer.enqueue(change(`d${i % 50}`, 'power', i, 1000 + i));
