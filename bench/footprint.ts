@@ -54,8 +54,8 @@ async function prefillHistory(dataDir: string, rows: number): Promise<{ series: 
     const now = Date.now();
     const span = 10 * 24 * 3600 * 1000;
     await store.db.exec('CREATE TEMP TABLE bench_ids AS SELECT row_number() OVER (ORDER BY id) - 1 AS k, id FROM series');
-    await store.db.transaction(() =>
-      store.db.run(
+    await store.db.transaction((tx) =>
+      tx.run(
         `WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < ?)
          INSERT INTO history (series_id, ts, value)
          SELECT b.id, ? + (c.x * ?) / ?, 18 + (c.x % 1000) / 100.0 FROM c JOIN bench_ids b ON b.k = c.x % ?`,

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import sqlite3 from 'sqlite3';
 import { ErrorCodes, RumahError } from '../core/errors.js';
@@ -31,15 +30,49 @@ export function sqliteCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** A prepared statement: reused across calls, so SQLite parses and plans the SQL once. */
+/**
+ * What SQL runs on: the Database (a statement waits for the transactions queued before it) or the Tx a transaction
+ * hands its body (a statement runs inside that transaction).
+ */
+export interface Sql {
+  run(sql: string, params?: SqlParams): Promise<RunResult>;
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
+  all<T>(sql: string, params?: SqlParams): Promise<T[]>;
+  exec(sql: string): Promise<void>;
+  /** On a Tx: runs `fn` in the same transaction. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+/** The running transaction: what its body issues through it runs inside it. */
+export class Tx implements Sql {
+  /** @internal */
+  constructor(readonly db: Database) {}
+  run(sql: string, params: SqlParams = []): Promise<RunResult> {
+    return this.db.runNow(sql, params);
+  }
+  get<T>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    return this.db.getNow<T>(sql, params);
+  }
+  all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
+    return this.db.allNow<T>(sql, params);
+  }
+  exec(sql: string): Promise<void> {
+    return this.db.execNow(sql);
+  }
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+}
+
+/** A prepared statement: reused across calls, so SQLite parses and plans the SQL once. Pass the Tx to run it inside one. */
 export class Statement {
   constructor(
     private readonly db: Database,
     private readonly stmt: sqlite3.Statement,
   ) {}
 
-  async run(params: SqlParams = []): Promise<RunResult> {
-    await this.db.waitTurn();
+  async run(params: SqlParams = [], tx?: Tx): Promise<RunResult> {
+    if (!this.inside(tx)) await this.db.waitTurn();
     return new Promise((resolve, reject) => {
       this.stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
@@ -48,18 +81,23 @@ export class Statement {
     });
   }
 
-  async get<T>(params: SqlParams = []): Promise<T | undefined> {
-    await this.db.waitTurn();
+  async get<T>(params: SqlParams = [], tx?: Tx): Promise<T | undefined> {
+    if (!this.inside(tx)) await this.db.waitTurn();
     return new Promise((resolve, reject) => {
       this.stmt.get<T>(params, (err: Error | null, row?: T) => (err ? reject(err) : resolve(row)));
     });
   }
 
-  async all<T>(params: SqlParams = []): Promise<T[]> {
-    await this.db.waitTurn();
+  async all<T>(params: SqlParams = [], tx?: Tx): Promise<T[]> {
+    if (!this.inside(tx)) await this.db.waitTurn();
     return new Promise((resolve, reject) => {
       this.stmt.all<T>(params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
     });
+  }
+
+  private inside(tx: Tx | undefined): boolean {
+    if (tx && tx.db !== this.db) throw new Error('a statement was run inside a transaction of another database');
+    return tx !== undefined;
   }
 
   /** Idempotent; the Database also finalizes every statement left open when it closes. */
@@ -73,9 +111,7 @@ export class Statement {
   }
 }
 
-export class Database {
-  /** Marks the async context of the running transaction, so its own statements do not wait for it. */
-  private readonly inTransaction = new AsyncLocalStorage<true>();
+export class Database implements Sql {
   /** Tail of the promise chain that serialises transactions on the one connection. */
   private txTail: Promise<void> = Promise.resolve();
   private txPending = 0;
@@ -122,6 +158,27 @@ export class Database {
 
   async run(sql: string, params: SqlParams = []): Promise<RunResult> {
     await this.waitTurn();
+    return this.runNow(sql, params);
+  }
+
+  async get<T>(sql: string, params: SqlParams = []): Promise<T | undefined> {
+    await this.waitTurn();
+    return this.getNow<T>(sql, params);
+  }
+
+  async all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
+    await this.waitTurn();
+    return this.allNow<T>(sql, params);
+  }
+
+  /** Runs one or more statements without parameters (schema, pragmas). */
+  async exec(sql: string): Promise<void> {
+    await this.waitTurn();
+    return this.execNow(sql);
+  }
+
+  /** @internal Without waiting for queued transactions: for the running transaction's own statements (Tx). */
+  runNow(sql: string, params: SqlParams): Promise<RunResult> {
     return new Promise((resolve, reject) => {
       this.raw.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
@@ -130,23 +187,22 @@ export class Database {
     });
   }
 
-  async get<T>(sql: string, params: SqlParams = []): Promise<T | undefined> {
-    await this.waitTurn();
+  /** @internal */
+  getNow<T>(sql: string, params: SqlParams): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
       this.raw.get<T>(sql, params, (err: Error | null, row: T) => (err ? reject(err) : resolve(row)));
     });
   }
 
-  async all<T>(sql: string, params: SqlParams = []): Promise<T[]> {
-    await this.waitTurn();
+  /** @internal */
+  allNow<T>(sql: string, params: SqlParams): Promise<T[]> {
     return new Promise((resolve, reject) => {
       this.raw.all<T>(sql, params, (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows)));
     });
   }
 
-  /** Runs one or more statements without parameters (schema, pragmas). */
-  async exec(sql: string): Promise<void> {
-    await this.waitTurn();
+  /** @internal */
+  execNow(sql: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.raw.exec(sql, (err: Error | null) => (err ? reject(err) : resolve()));
     });
@@ -163,41 +219,39 @@ export class Database {
 
   /**
    * Runs `fn` inside BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if it throws. There is one connection, so
-   * transactions queue on a promise chain, and statements issued outside a transaction wait until the ones
-   * queued before them are done: otherwise they would silently become part of someone else's transaction
-   * (and roll back with it). A transaction started from inside another one joins it.
+   * transactions queue on a promise chain, and statements issued on the Database wait until the ones queued before
+   * them are done: otherwise they would silently become part of someone else's transaction (and roll back with
+   * it). The body issues its own statements through the Tx it is given (or passes the Tx to a Statement); a
+   * statement issued on the Database from inside the body would wait for the body, for ever. (An AsyncLocalStorage
+   * told the two apart before; once used, it taxes every promise the process makes: ~3% of a busy broker's CPU.)
    * IMMEDIATE takes the write lock at BEGIN, so a busy database fails (after busy_timeout) at BEGIN, not at COMMIT.
    */
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.inTransaction.getStore()) return fn();
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const previous = this.txTail;
     let release!: () => void;
     this.txTail = new Promise<void>((resolve) => (release = resolve));
     this.txPending++;
     await previous;
     try {
-      return await this.inTransaction.run(true, async () => {
-        await this.exec('BEGIN IMMEDIATE');
-        try {
-          const result = await fn();
-          await this.exec('COMMIT');
-          return result;
-        } catch (err) {
-          // After some errors (SQLITE_FULL, IOERR) SQLite has already rolled back; then ROLLBACK itself fails.
-          await this.exec('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      });
+      await this.execNow('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(new Tx(this));
+        await this.execNow('COMMIT');
+        return result;
+      } catch (err) {
+        // After some errors (SQLITE_FULL, IOERR) SQLite has already rolled back; then ROLLBACK itself fails.
+        await this.execNow('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
     } finally {
       this.txPending--;
       release();
     }
   }
 
-  /** @internal Waits for queued transactions unless called from inside one. */
+  /** @internal Waits for queued transactions. */
   waitTurn(): Promise<void> | undefined {
-    if (this.txPending === 0 || this.inTransaction.getStore()) return undefined;
-    return this.txTail;
+    return this.txPending === 0 ? undefined : this.txTail;
   }
 
   /** @internal */

@@ -19,9 +19,9 @@ export class DevicesRepo {
    * Its history stays until retention prunes it, so a device paired again under the same id keeps its charts.
    */
   async remove(id: string): Promise<boolean> {
-    return this.db.transaction(async () => {
-      await this.db.run('DELETE FROM state WHERE device_id = ?', [id]);
-      return (await this.db.run('DELETE FROM devices WHERE id = ?', [id])).changes > 0;
+    return this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM state WHERE device_id = ?', [id]);
+      return (await tx.run('DELETE FROM devices WHERE id = ?', [id])).changes > 0;
     });
   }
 

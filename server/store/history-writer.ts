@@ -244,7 +244,7 @@ export class HistoryWriter {
         this.statements = undefined; // prepare again at the retry
         throw err;
       }));
-      await this.db.transaction(async () => {
+      await this.db.transaction(async (tx) => {
         // The rows' JSON is written as it goes: no array per row for JSON.stringify to walk again.
         let rows = '';
         // Only the last change of each series matters for `state`.
@@ -253,7 +253,7 @@ export class HistoryWriter {
           let id = this.seriesIds.get(c.deviceId)?.get(c.property) ?? newSeries.get(c.deviceId)?.get(c.property);
           if (id === undefined) {
             // all(), not get(): get() leaves a RETURNING statement mid-step, and COMMIT then fails with SQLITE_BUSY.
-            id = (await stmts.series.all<{ id: number }>([c.deviceId, c.property]))[0]!.id;
+            id = (await stmts.series.all<{ id: number }>([c.deviceId, c.property], tx))[0]!.id;
             setSeries(newSeries, c.deviceId, c.property, id);
           }
           const value = encodeHistoryValue(c.value);
@@ -261,8 +261,8 @@ export class HistoryWriter {
           last.set(id, c);
         }
         const states = [...last.values()].map((c) => [c.deviceId, c.property, JSON.stringify(c.value ?? null), c.ts, JSON.stringify(c.cause)]);
-        await stmts.history.run([`[${rows}]`]);
-        await stmts.state.run([JSON.stringify(states)]);
+        await stmts.history.run([`[${rows}]`], tx);
+        await stmts.state.run([JSON.stringify(states)], tx);
       });
     } catch (err) {
       // The batch stays in `pending` and is retried first; ids of series created in the rolled-back transaction

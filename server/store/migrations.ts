@@ -170,13 +170,13 @@ export async function migrate(db: Database, log: Logger, list: readonly Migratio
   for (const m of list) {
     if (m.version <= current) continue;
     try {
-      await db.transaction(async () => {
+      await db.transaction(async (tx) => {
         // Another process (the CLI beside a starting hub) may have migrated between our read and this write lock.
-        const now = (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+        const now = (await tx.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
         if (now >= m.version) return;
-        await db.exec(m.sql);
+        await tx.exec(m.sql);
         // user_version lives in the file header, which is written within the transaction: it rolls back with it.
-        await db.exec(`PRAGMA user_version = ${m.version}`);
+        await tx.exec(`PRAGMA user_version = ${m.version}`);
       });
     } catch (err) {
       throw new RumahError(

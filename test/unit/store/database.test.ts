@@ -38,12 +38,12 @@ test('run returns changes and lastID; get and all read rows', async (t) => {
 test('transaction commits, and rolls back when fn throws', async (t) => {
   const db = await open(t);
   await db.exec('CREATE TABLE t (v INTEGER)');
-  await db.transaction(async () => {
-    await db.run('INSERT INTO t VALUES (1)');
+  await db.transaction(async (tx) => {
+    await tx.run('INSERT INTO t VALUES (1)');
   });
   await assert.rejects(
-    db.transaction(async () => {
-      await db.run('INSERT INTO t VALUES (2)');
+    db.transaction(async (tx) => {
+      await tx.run('INSERT INTO t VALUES (2)');
       throw new Error('boom');
     }),
     /boom/,
@@ -55,10 +55,10 @@ test('concurrent transactions are serialised: read-modify-write loses no update'
   const db = await open(t);
   await db.exec('CREATE TABLE c (n INTEGER); INSERT INTO c VALUES (0)');
   const increment = () =>
-    db.transaction(async () => {
-      const { n } = (await db.get<{ n: number }>('SELECT n FROM c'))!;
+    db.transaction(async (tx) => {
+      const { n } = (await tx.get<{ n: number }>('SELECT n FROM c'))!;
       await new Promise((r) => setTimeout(r, 1)); // let the others try to interleave
-      await db.run('UPDATE c SET n = ?', [n + 1]);
+      await tx.run('UPDATE c SET n = ?', [n + 1]);
     });
   await Promise.all(Array.from({ length: 20 }, increment));
   assert.equal((await db.get<{ n: number }>('SELECT n FROM c'))?.n, 20);
@@ -69,8 +69,8 @@ test('a statement issued by someone else during a transaction does not roll back
   await db.exec('CREATE TABLE t (v INTEGER)');
   let opened!: () => void;
   const isOpen = new Promise<void>((r) => (opened = r));
-  const tx = db.transaction(async () => {
-    await db.run('INSERT INTO t VALUES (1)');
+  const tx = db.transaction(async (inside) => {
+    await inside.run('INSERT INTO t VALUES (1)');
     opened();
     await new Promise((r) => setTimeout(r, 10));
     throw new Error('boom');
@@ -85,10 +85,29 @@ test('a statement issued by someone else during a transaction does not roll back
 test('a nested transaction joins the outer one', async (t) => {
   const db = await open(t);
   await db.exec('CREATE TABLE t (v INTEGER)');
-  await db.transaction(async () => {
-    await db.transaction(async () => db.run('INSERT INTO t VALUES (1)'));
+  await db.transaction(async (tx) => {
+    await tx.transaction(async (inner) => inner.run('INSERT INTO t VALUES (1)'));
   });
   assert.equal((await db.all('SELECT v FROM t')).length, 1);
+});
+
+test('a prepared statement given the Tx runs inside the transaction and rolls back with it', async (t) => {
+  const db = await open(t);
+  await db.exec('CREATE TABLE t (v INTEGER)');
+  const ins = await db.prepare('INSERT INTO t VALUES (?)');
+  await assert.rejects(
+    db.transaction(async (tx) => {
+      await ins.run([1], tx);
+      assert.deepEqual(await tx.all('SELECT v FROM t'), [{ v: 1 }]);
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  await db.transaction(async (tx) => void (await ins.run([2], tx)));
+  assert.deepEqual(await db.all('SELECT v FROM t'), [{ v: 2 }]);
+  const other = await open(t);
+  await assert.rejects(other.transaction((tx) => ins.run([3], tx)), /another database/);
+  await ins.finalize();
 });
 
 test('prepared statements run repeatedly; close finalizes them and is idempotent', async (t) => {
@@ -121,8 +140,8 @@ test('a damaged page found by quick_check gives DB_OPEN', async (t) => {
   const file = path.join(dir, 'rumah.db');
   const db = await Database.open(file, silentLog());
   await db.exec('PRAGMA journal_mode = DELETE; CREATE TABLE t (v TEXT); CREATE INDEX t_v ON t (v);');
-  await db.transaction(async () => {
-    for (let i = 0; i < 2000; i++) await db.run('INSERT INTO t VALUES (?)', [`value ${i} `.repeat(10)]);
+  await db.transaction(async (tx) => {
+    for (let i = 0; i < 2000; i++) await tx.run('INSERT INTO t VALUES (?)', [`value ${i} `.repeat(10)]);
   });
   await db.close();
   // Overwrite a page in the middle with garbage: the header still says "SQLite format 3".
