@@ -1,4 +1,5 @@
 import type { EventBus } from '../core/event-bus.js';
+import { KeptBytes } from '../core/kept-bytes.js';
 
 /** What the dashboard's broker page shows (admins only: topics and payloads may be private). */
 export interface BrokerView {
@@ -29,7 +30,7 @@ const previewBytes = 120;
  */
 export class BrokerApi {
   private readonly clients = new Map<string, { clientId: string; username?: string; since: number }>();
-  private readonly topics = new Map<string, BrokerView['topics'][number]>();
+  private readonly topics = new Map<string, Omit<BrokerView['topics'][number], 'preview'> & { preview: KeptBytes }>();
   private readonly rates: BrokerView['rates'] = [];
   private capped = false;
   private last?: { ts: number; messagesIn: number; messagesOut: number };
@@ -48,7 +49,7 @@ export class BrokerApi {
         let entry = this.topics.get(msg.topic);
         if (!entry) {
           if (this.topics.size >= maxTopics) return void (this.capped = true);
-          entry = { topic: msg.topic, count: 0, ts: 0, retained: false, bytes: 0, preview: '' };
+          entry = { topic: msg.topic, count: 0, ts: 0, retained: false, bytes: 0, preview: new KeptBytes(previewBytes) };
           this.topics.set(msg.topic, entry);
         }
         entry.count++;
@@ -56,7 +57,7 @@ export class BrokerApi {
         // A retained message with an empty payload clears the retained message ([MQTT-3.3.1-10]).
         entry.retained = msg.retain ? msg.payload.length > 0 : entry.retained;
         entry.bytes = msg.payload.length;
-        entry.preview = msg.payload.subarray(0, previewBytes).toString('utf8');
+        entry.preview.set(msg.payload);
       }),
     );
     this.timer = setInterval(() => this.sample(), this.deps.sampleMs ?? 1000);
@@ -69,7 +70,7 @@ export class BrokerApi {
       clients: [...this.clients.values()],
       counters: { messagesIn: counters.messagesIn, messagesOut: counters.messagesOut },
       rates: [...this.rates],
-      topics: [...this.topics.values()].map((t) => ({ ...t })),
+      topics: [...this.topics.values()].map((t) => ({ ...t, preview: t.preview.text(previewBytes) })),
       topicsCapped: this.capped,
     };
   }

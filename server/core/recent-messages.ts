@@ -1,4 +1,5 @@
 import type { MqttMessage } from './events.js';
+import { KeptBytes } from './kept-bytes.js';
 
 export interface RecentMessage {
   ts: number;
@@ -13,13 +14,12 @@ const maxPayload = 256;
 /** Bytes kept per message: enough for maxPayload characters of 4-byte UTF-8. */
 const maxBytes = maxPayload * 4;
 
-/** One slot of a device's ring; its byte buffer is reused, so recording a message allocates nothing once warm. */
+/** One slot of a device's ring, reused when the ring comes round. */
 interface Slot {
   ts: number;
   topic: string;
   retain: boolean;
-  bytes: Buffer;
-  length: number;
+  payload: KeptBytes;
 }
 
 interface Ring {
@@ -30,9 +30,7 @@ interface Ring {
 
 /**
  * The last raw messages of each device, for its page in the dashboard: what it really sent, not what we made of it.
- * Recorded for every device message, read when someone opens a device page: the bytes are copied into reused
- * buffers and decoded only when read (decoding each one, and dropping the oldest with Array.shift(), made garbage
- * that lived long enough to be promoted, on the hub's hottest path).
+ * Recorded for every device message, read when someone opens a device page (see KeptBytes).
  */
 export class RecentMessages {
   private readonly byDevice = new Map<string, Ring>();
@@ -40,10 +38,9 @@ export class RecentMessages {
   add(deviceId: string, msg: MqttMessage, ts: number): void {
     let ring = this.byDevice.get(deviceId);
     if (!ring) this.byDevice.set(deviceId, (ring = { slots: [], next: 0 }));
-    const length = Math.min(msg.payload.length, maxBytes);
     let slot: Slot;
     if (ring.slots.length < perDevice) {
-      slot = { ts, topic: msg.topic, retain: msg.retain, bytes: Buffer.allocUnsafeSlow(capacityFor(length)), length };
+      slot = { ts, topic: msg.topic, retain: msg.retain, payload: new KeptBytes(maxBytes) };
       ring.slots.push(slot);
     } else {
       slot = ring.slots[ring.next]!;
@@ -52,25 +49,18 @@ export class RecentMessages {
       // A device repeats its topic: keep the string already held (this one is the parser's, fresh per packet).
       if (slot.topic !== msg.topic) slot.topic = msg.topic;
       slot.retain = msg.retain;
-      if (slot.bytes.length < length) slot.bytes = Buffer.allocUnsafeSlow(capacityFor(length));
-      slot.length = length;
     }
-    msg.payload.copy(slot.bytes, 0, 0, length);
+    slot.payload.set(msg.payload);
   }
 
   for(deviceId: string): RecentMessage[] {
     const ring = this.byDevice.get(deviceId);
     if (!ring) return [];
     const ordered = [...ring.slots.slice(ring.next), ...ring.slots.slice(0, ring.next)];
-    return ordered.map((s) => ({ ts: s.ts, topic: s.topic, payload: s.bytes.toString('utf8', 0, s.length).slice(0, maxPayload), retain: s.retain }));
+    return ordered.map((s) => ({ ts: s.ts, topic: s.topic, payload: s.payload.text(maxPayload), retain: s.retain }));
   }
 
   forget(deviceId: string): void {
     this.byDevice.delete(deviceId);
   }
-}
-
-/** Rounded up, so a payload a few bytes longer than the last one does not allocate again. */
-function capacityFor(length: number): number {
-  return Math.min(maxBytes, Math.max(64, 2 ** Math.ceil(Math.log2(length || 1))));
 }

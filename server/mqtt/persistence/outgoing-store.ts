@@ -44,6 +44,11 @@ export class OutgoingStore {
     return store;
   }
 
+  /** Whether anything is queued or in flight for this client. */
+  has(clientId: string): boolean {
+    return this.#queues.has(clientId);
+  }
+
   /** Queued or in-flight entries over all clients. */
   get size(): number {
     let n = 0;

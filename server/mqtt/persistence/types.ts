@@ -9,6 +9,8 @@ export type QoS = 0 | 1 | 2;
 /** What aedes passes as a client: only the id matters to a persistence. */
 export interface ClientRef {
   readonly id: string;
+  /** aedes's client: true for a clean session. */
+  readonly clean?: boolean;
 }
 
 /** The broker as seen by `setup()`: its id is stamped on wills (to find the wills of dead brokers). */
