@@ -16,14 +16,12 @@ import { authorizeWill, publishOrphanedWills } from './wills.js';
 import { LoginBusy, LoginGate } from './login-gate.js';
 import { peerCertificate } from '../tls/client-auth.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
+import { endAtSink, sinkTopic } from './sink.js';
 
 export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
 /** Clients that left whose usernames are kept for their last messages. */
 const departedKept = 10_000;
-
-/** Denied publishes are routed here instead of to their topic: nothing subscribes, nothing is retained. */
-const deniedSink = '$SYS/rumah/denied';
 
 export interface BrokerOptions {
   config: Config['mqtt'];
@@ -65,10 +63,7 @@ export class Broker {
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
     this.aedes = aedes;
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
-    // A packet sent to the sink (denied, or a QoS 1 one already published and acknowledged by acknowledge()) ends
-    // here: aedes would route it through mqemitter to no one, a second routing pass per QoS 1 message.
-    const publish = aedes.publish.bind(aedes) as unknown as (p: { topic: string }, c: unknown, done?: (err?: Error | null) => void) => void;
-    (aedes as unknown as { publish: typeof publish }).publish = (p, c, done) => (p.topic === deniedSink ? done?.(null) : publish(p, c, done));
+    endAtSink(aedes);
     this.dedupe = dedupeWithinDispatch(aedes, this.dispatch);
     const mq = (aedes as unknown as { mq: { length: number } }).mq;
     this.flow = new FlowControl({
@@ -138,7 +133,7 @@ export class Broker {
 
   /** Hands a new connection (TCP socket or WebSocket stream) to aedes, with the packet size guard. */
   handle(conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): void {
-    if (process.env.RUMAH_NO_COALESCE !== '1') this.writes.attach(conn as unknown as Corkable);
+    this.writes.attach(conn as unknown as Corkable);
     const client = this.aedes.handle(conn, req);
     this.dedupe(client);
     guardPacketSize(client, this.opts.config.maxPacketSize, (length) => {
@@ -315,8 +310,8 @@ export class Broker {
         this.counters.deniedPublishes++;
         this.opts.log.info({ clientId: client.id, username: identity.username, topic, denied }, 'publish denied');
         // MQTT 3.1.1 has no negative PUBACK. Like mosquitto we acknowledge and drop it, so one bad topic does not
-        // cut a device off; aedes has no "drop" answer, so the message goes to a sink topic nobody can read.
-        packet.topic = deniedSink;
+        // cut a device off; it ends at the sink (sink.ts).
+        packet.topic = sinkTopic;
         packet.retain = false;
         return cb(null);
       }
@@ -371,7 +366,7 @@ export class Broker {
     if (client.connected || (client as unknown as { connecting: boolean }).connecting) {
       mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId }, client.conn as unknown as NodeJS.WritableStream);
     }
-    p.topic = deniedSink;
+    p.topic = sinkTopic;
     p.retain = false;
     p.qos = 0;
     cb(null);
