@@ -34,8 +34,7 @@ test('packets written to one stream in one turn leave together, in order; the ne
   await turn();
   await turn();
   assert.equal(batches.length, 1, `one batch, got ${batches.length}`);
-  const ids = batches[0]!.join('').length;
-  assert.equal(ids, 16, 'four 4-byte PUBACKs');
+  assert.equal(batches[0]!.join('').length, 16, 'four 4-byte PUBACKs');
   stream.write('next');
   await turn();
   await turn();
