@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import mqttPacket from 'mqtt-packet';
 import { pino } from 'pino';
 import type { StateChange } from '../server/core/events.js';
+import type { QueuedChange } from '../server/store/change-columns.js';
 import { openStore } from '../server/store/index.js';
 import { startInProcessHub } from './lib/hub.js';
 import { HOST, sleep, tempDir } from './lib/procs.js';
@@ -106,7 +107,7 @@ async function writerOnly(rate: number, ms: number, intervalMs: number | undefin
   const store = await openStore(dir, pino({ level: 'silent' }), {
     history: {
       intervalMs,
-      onWritten: (changes: readonly StateChange[]) => {
+      onWritten: (changes: readonly QueuedChange[]) => {
         const now = performance.now();
         for (const c of changes) latencies.push(now - enqueuedAt[c.value as number]!);
         // Set by the writer just before it calls this hook: the duration of this batch's transaction.

@@ -7,7 +7,7 @@ import type { Config } from './config/schema.js';
 import { EventBus } from './core/event-bus.js';
 import { ErrorCodes, RumahError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
-import type { StateChange } from './core/events.js';
+import type { QueuedChange } from './store/change-columns.js';
 import { Registry } from './core/registry.js';
 import { StateStore } from './core/state-store.js';
 import { DeviceLog } from './core/device-log.js';
@@ -47,7 +47,7 @@ export interface HubOptions {
   /** Test seam: SQLite's max_page_count on broker.db stands in for a full disk. */
   brokerStoreMaxPages?: number;
   /** Benchmark seam: e.g. the history writer's onWritten hook, to time publish → row. */
-  onHistoryWritten?: (changes: readonly StateChange[], committedAt: number) => void;
+  onHistoryWritten?: (changes: readonly QueuedChange[], committedAt: number) => void;
   /** The rules engine's clock: tests move `for`, delays and schedules forward by hand. */
   clock?: Clock;
   /** Rules engine tuning (guard limits, traces kept, reload debounce): tests and benchmarks. */

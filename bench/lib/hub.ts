@@ -3,10 +3,10 @@ import { pino } from 'pino';
 import { Hub } from '../../server/hub.js';
 import { defaults, type Config } from '../../server/config/schema.js';
 import { tempDir } from './procs.js';
-import type { StateChange } from '../../server/core/events.js';
+import type { QueuedChange } from '../../server/store/change-columns.js';
 
 /** A hub in this process (for latencies measured on its own bus), on 127.0.0.1 and ports 0, in a temp dir. */
-export async function startInProcessHub(onHistoryWritten?: (changes: readonly StateChange[], committedAt: number) => void): Promise<{ hub: Hub; port: number; creds: { username: string; password: string }; stop(): Promise<void> }> {
+export async function startInProcessHub(onHistoryWritten?: (changes: readonly QueuedChange[], committedAt: number) => void): Promise<{ hub: Hub; port: number; creds: { username: string; password: string }; stop(): Promise<void> }> {
   const dataDir = tempDir('hub');
   const config: Config = {
     ...defaults,

@@ -31,6 +31,10 @@ export class Registry {
   private readonly merged = new Map<string, DeviceDescriptor>();
   readonly counters = { rejected: 0, capped: 0 };
   readonly recent = new RecentMessages();
+  /** Each device's own cause, made once: every report and every state change carries it. */
+  private readonly causes = new Map<string, Cause>();
+  /** Devices whose availability is what they said on their availability topic, not what the hub concluded. */
+  private readonly saidByDevice = new Set<string>();
   private readonly now: () => number;
   private readonly expiry: Expiry;
 
@@ -50,6 +54,7 @@ export class Registry {
   restore(devices: Device[]): void {
     for (const device of devices) {
       this.devices.set(device.id, { ...device, availability: 'unknown' });
+      this.expiry.configure(device);
       if (device.owner) this.perOwner.set(device.owner, (this.perOwner.get(device.owner) ?? 0) + 1);
     }
   }
@@ -103,11 +108,12 @@ export class Registry {
         if (!device) continue;
         device.lastSeen = ts;
         this.recent.add(device.id, msg, ts);
-        this.expiry.touch(device);
+        this.expiry.touch(device.id);
         if (msg.clientId && this.reporter.get(device.id) !== msg.clientId) this.reporter.set(device.id, msg.clientId);
-        // A device that reports is there, unless it says otherwise on its availability topic.
-        if (device.availability === 'unknown') this.setAvailability(device, 'online', ts);
-        this.opts.states.apply(device.id, values, { kind: 'device', id: device.id }, ts);
+        // A device that reports is there, unless it said otherwise on its availability topic: an offline the hub
+        // concluded (expire_after, keepalive loss) ends with the next report.
+        if (device.availability !== 'online' && !this.saidByDevice.has(device.id)) this.setAvailability(device, 'online', ts);
+        this.opts.states.apply(device.id, values, this.causeOf(device.id), ts);
       }
     }
     for (const event of update.events ?? []) {
@@ -115,13 +121,13 @@ export class Registry {
       if (!device) continue;
       device.lastSeen = ts;
       this.recent.add(device.id, msg, ts);
-      bus.emit('deviceEvent', { deviceId: device.id, property: event.property, value: event.value, ts, cause: { kind: 'device', id: device.id } });
+      bus.emit('deviceEvent', { deviceId: device.id, property: event.property, value: event.value, ts, cause: this.causeOf(device.id) });
     }
     for (const { deviceId, availability } of update.availability ?? []) {
       const device = this.get(deviceId);
       if (!device) continue;
       this.recent.add(device.id, msg, ts);
-      this.setAvailability(device, availability, ts);
+      this.setAvailability(device, availability, ts, true);
     }
   }
 
@@ -135,6 +141,8 @@ export class Registry {
     this.reporter.delete(device.id);
     this.expiry.forget(device.id);
     this.recent.forget(device.id);
+    this.causes.delete(device.id);
+    this.saidByDevice.delete(device.id);
     this.opts.states.remove(device.id);
     this.opts.bus.emit('deviceRemoved', { deviceId: device.id });
     return true;
@@ -159,7 +167,15 @@ export class Registry {
     }
   }
 
-  private setAvailability(device: Device, availability: Availability, ts: number): void {
+  private causeOf(deviceId: string): Cause {
+    let cause = this.causes.get(deviceId);
+    if (!cause) this.causes.set(deviceId, (cause = Object.freeze({ kind: 'device', id: deviceId })));
+    return cause;
+  }
+
+  private setAvailability(device: Device, availability: Availability, ts: number, fromDevice = false): void {
+    if (fromDevice) this.saidByDevice.add(device.id);
+    else this.saidByDevice.delete(device.id);
     const previous = device.availability;
     if (previous === availability) return;
     device.availability = availability;
@@ -175,7 +191,10 @@ export class Registry {
       const changed = mergeInto(existing, d);
       for (const alias of d.aliases ?? []) if (alias !== existing.id) this.aliases.set(alias, existing.id);
       if (d.id !== existing.id) this.aliases.set(d.id, existing.id);
-      if (changed) this.opts.bus.emit('deviceUpdated', { device: existing });
+      if (changed) {
+        this.expiry.configure(existing);
+        this.opts.bus.emit('deviceUpdated', { device: existing });
+      }
       return existing;
     }
     const owner = msg.username || undefined;
@@ -187,6 +206,7 @@ export class Registry {
     };
     this.devices.set(device.id, device);
     this.merged.set(device.id, d);
+    this.expiry.configure(device);
     for (const alias of d.aliases ?? []) this.aliases.set(alias, device.id);
     if (owner) this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
     this.opts.log.info({ deviceId: device.id, convention: device.convention, topic: device.topic }, 'device added');
@@ -217,7 +237,10 @@ function mergeInto(device: Device, d: DeviceDescriptor): boolean {
       device.capabilities.push({ ...cap });
       changed = true;
     } else if (!sameCapability(device.capabilities[i]!, cap)) {
-      device.capabilities[i] = { ...device.capabilities[i]!, ...cap };
+      const merged: Capability & { expireAfter?: number } = { ...device.capabilities[i]!, ...cap };
+      // A config without expire_after means the device no longer has one (Home Assistant replaces the whole config).
+      if (!('expireAfter' in cap)) delete merged.expireAfter;
+      device.capabilities[i] = merged;
       changed = true;
     }
   }
@@ -231,5 +254,6 @@ function mergeInto(device: Device, d: DeviceDescriptor): boolean {
 }
 
 function sameCapability(a: Capability, b: Capability): boolean {
-  return a.kind === b.kind && a.unit === b.unit && a.on === b.on && a.off === b.off && a.access.settable === b.access.settable;
+  return a.kind === b.kind && a.unit === b.unit && a.on === b.on && a.off === b.off && a.access.settable === b.access.settable &&
+    (a as { expireAfter?: number }).expireAfter === (b as { expireAfter?: number }).expireAfter;
 }

@@ -12,11 +12,12 @@ test('expire_after: silent devices expire, reporting ones do not, devices withou
   let now = 0;
   const expired: string[] = [];
   const expiry = new Expiry((id) => expired.push(id), () => now);
-  expiry.touch(device('a', 60));
-  expiry.touch(device('b', 60));
-  expiry.touch(device('c'));
+  for (const d of [device('a', 60), device('b', 60), device('c')]) expiry.configure(d);
+  expiry.touch('a');
+  expiry.touch('b');
+  expiry.touch('c');
   now = 59_000;
-  expiry.touch(device('b', 60)); // b reports again
+  expiry.touch('b'); // b reports again
   expiry.sweep();
   assert.deepEqual(expired, []);
   now = 60_000;
@@ -25,5 +26,23 @@ test('expire_after: silent devices expire, reporting ones do not, devices withou
   now = 200_000;
   expiry.sweep();
   assert.deepEqual(expired, ['a', 'b'], 'each expires once; c has no expire_after');
+  expiry.stop();
+});
+
+test('expire_after: a device configured again follows its new capabilities', () => {
+  let now = 0;
+  const expired: string[] = [];
+  const expiry = new Expiry((id) => expired.push(id), () => now);
+  expiry.configure(device('a', 60));
+  expiry.configure(device('b'));
+  expiry.touch('a');
+  expiry.touch('b');
+  expiry.configure(device('a')); // its discovery config dropped expire_after: the running deadline goes too
+  expiry.configure(device('b', 10)); // b gained one: counted from its next report
+  now = 1_000;
+  expiry.touch('b');
+  now = 100_000;
+  expiry.sweep();
+  assert.deepEqual(expired, ['b']);
   expiry.stop();
 });

@@ -1,0 +1,96 @@
+import type { StateChange } from '../core/events.js';
+import type { Cause, StateValue } from '../core/model.js';
+
+/** What the history writer keeps of a change: all it writes. */
+export type QueuedChange = Pick<StateChange, 'deviceId' | 'property' | 'value' | 'ts' | 'cause'>;
+
+/**
+ * Queued state changes kept as columns instead of the change objects themselves. While the hub is busy a change
+ * waits up to a second for its batch; an object per change (and the boxed numbers in it) living that long was
+ * copied by each of V8's young-generation collections and then promoted to the old generation, which showed as
+ * the GC helper threads' CPU time under load. Here a change costs no allocation: ids and property names are
+ * strings the registry already holds, times and finite numbers go to double arrays (V8 stores them unboxed),
+ * anything else to `others`, causes are shared objects.
+ */
+export class ChangeColumns {
+  private deviceIds: string[] = [];
+  private properties: string[] = [];
+  private ts: number[] = [];
+  /** The value when it is a finite number, else NaN and the value is in `others`. */
+  private numbers: number[] = [];
+  private others: Array<StateValue | undefined> = [];
+  private causes: Cause[] = [];
+
+  get length(): number {
+    return this.ts.length;
+  }
+
+  push(c: QueuedChange): void {
+    this.deviceIds.push(c.deviceId);
+    this.properties.push(c.property);
+    this.ts.push(c.ts);
+    const v = c.value;
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      this.numbers.push(v);
+      this.others.push(undefined);
+    } else {
+      this.numbers.push(NaN);
+      this.others.push(v);
+    }
+    this.causes.push(c.cause);
+  }
+
+  deviceId(i: number): string {
+    return this.deviceIds[i]!;
+  }
+
+  property(i: number): string {
+    return this.properties[i]!;
+  }
+
+  time(i: number): number {
+    return this.ts[i]!;
+  }
+
+  cause(i: number): Cause {
+    return this.causes[i]!;
+  }
+
+  /** The finite number at i, or undefined when the value is something else (see value()). */
+  number(i: number): number | undefined {
+    const n = this.numbers[i]!;
+    return Number.isNaN(n) ? undefined : n;
+  }
+
+  value(i: number): StateValue {
+    const n = this.numbers[i]!;
+    return Number.isNaN(n) ? this.others[i]! : n;
+  }
+
+  at(i: number): QueuedChange {
+    return { deviceId: this.deviceId(i), property: this.property(i), value: this.value(i), ts: this.time(i), cause: this.cause(i) };
+  }
+
+  /** Removes the first n changes (all when n ≥ length) and returns them as their own columns. */
+  takeFirst(n: number): ChangeColumns {
+    const taken = new ChangeColumns();
+    if (n >= this.length) {
+      // The usual case: the whole queue is one batch. Hand over the arrays instead of copying them.
+      ({ deviceIds: taken.deviceIds, properties: taken.properties, ts: taken.ts, numbers: taken.numbers, others: taken.others, causes: taken.causes } = this);
+      this.deviceIds = [];
+      this.properties = [];
+      this.ts = [];
+      this.numbers = [];
+      this.others = [];
+      this.causes = [];
+      return taken;
+    }
+    taken.deviceIds = this.deviceIds.splice(0, n);
+    taken.properties = this.properties.splice(0, n);
+    taken.ts = this.ts.splice(0, n);
+    taken.numbers = this.numbers.splice(0, n);
+    taken.others = this.others.splice(0, n);
+    taken.causes = this.causes.splice(0, n);
+    return taken;
+  }
+}
