@@ -190,7 +190,7 @@ export async function benchHistory(opts: HistoryOptions = {}, log: (s: string) =
     { label: 'bytes per stored sample (file growth after checkpoint / rows)', unit: 'B', value: d.bytesPerSample, lowerIsBetter: true },
   ];
   const notes = [
-    `Writer alone: openStore() on a temp dir with the defaults (batches every 50 ms or 10,000 changes, queue bound 100,000), ${SERIES} series, ` +
+    `Writer alone: openStore() on a temp dir with the defaults (batches every 50 ms or 50,000 changes, queue bound 100,000), ${SERIES} series, ` +
       `values with two decimals; the offered rate comes from a 1 ms timer. "Flat out" keeps ≤ 50,000 queued until 300,000 rows are written.`,
     `End to end: rumah in its own process, 100 connections publishing the fan-in telemetry (≈ 1.14 state changes per message) at ${fmt(e.msgRate)} msg/s for ${ms / 1000} s ` +
       `(${fmt(e.changesPerSec)} state changes/s); rows/s counts from the start of the load until the history queue was empty again ` +
