@@ -52,14 +52,20 @@ function topicInfo(topic: string): TopicInfo | undefined {
 
 export const createNativeConvention: ConventionFactory = (ctx: ConventionContext): Convention => {
   const topics = new Map<string, TopicInfo | null>();
+  // The registry asks claims(topic) and then handle(msg) for the same topic string: the second lookup is skipped.
+  let lastTopic: string | undefined;
+  let lastInfo: TopicInfo | undefined;
   const info = (topic: string): TopicInfo | undefined => {
+    if (topic === lastTopic) return lastInfo;
     let found = topics.get(topic);
     if (found === undefined) {
       if (topics.size >= maxTopics) topics.clear();
       found = topicInfo(topic) ?? null;
       topics.set(topic, found);
     }
-    return found ?? undefined;
+    lastTopic = topic;
+    lastInfo = found ?? undefined;
+    return lastInfo;
   };
   return {
     name: 'native',

@@ -50,20 +50,21 @@ export function parseNativePayload(thing: string, text: string, previous?: reado
 
 function fromObject(thing: string, obj: Record<string, StateValue>, previous?: readonly Capability[]): ParsedPayload {
   // `{"value": 48.2, "unit": "%"}` is one reading with its unit, not two properties.
-  const keys = Object.keys(obj);
-  if (typeof obj.value === 'number' && keys.every((k) => k === 'value' || k === 'unit')) {
+  if (typeof obj.value === 'number' && Object.keys(obj).every((k) => k === 'value' || k === 'unit')) {
     const cap = capabilityFor(thing, obj.value);
     if (typeof obj.unit === 'string') cap.unit = obj.unit;
     return { values: { [thing]: obj.value }, capabilities: [cap] };
   }
+  // Telemetry repeats its shape: when every value still fits the capabilities made last time, those are returned
+  // as they are (the same array), and the registry sees at once that nothing about the device changed. (Checked
+  // before the keys are counted: capabilities are never made from more than maxJsonKeys keys.)
+  if (previous && fits(obj, previous)) return { values: obj, capabilities: previous as Capability[] };
+  const keys = Object.keys(obj);
   if (keys.length > maxJsonKeys) {
     const values: Record<string, StateValue> = {};
     for (const key of keys.slice(0, maxJsonKeys)) values[key] = obj[key]!;
     obj = values;
   }
-  // Telemetry repeats its shape: when every value still fits the capabilities made last time, those are returned
-  // as they are (the same array), and the registry sees at once that nothing about the device changed.
-  if (previous && fits(obj, previous)) return { values: obj, capabilities: previous as Capability[] };
   const capabilities: Capability[] = [];
   for (const key in obj) capabilities.push(capabilityFor(key, obj[key]!));
   return { values: obj, capabilities };

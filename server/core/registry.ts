@@ -16,33 +16,42 @@ export interface RegistryOptions {
   now?: () => number;
 }
 
+/** What the registry keeps of each device: found with one lookup per message. */
+interface Entry {
+  device: Device;
+  /** The device's own cause, made once: every report and every state change carries it. */
+  cause: Cause;
+  /** The descriptor last merged into the device (see upsert). */
+  merged?: DeviceDescriptor;
+  /** The client that last reported the device: its keepalive loss makes the device offline. */
+  reporter?: string;
+  /** The availability is what the device said on its availability topic, not what the hub concluded. */
+  said: boolean;
+}
+
+function entryFor(device: Device, merged?: DeviceDescriptor): Entry {
+  return { device, cause: Object.freeze({ kind: 'device', id: device.id }), merged, reporter: undefined, said: false };
+}
+
 /**
  * Turns device messages into devices and typed state. The first convention that claims a topic parses it; the
  * registry applies what it concluded: devices created or updated, state, events, availability.
  */
 export class Registry {
-  private readonly devices = new Map<string, Device>();
+  private readonly entries = new Map<string, Entry>();
   private readonly aliases = new Map<string, string>();
   private readonly perOwner = new Map<string, number>();
-  /** The client that last reported each device: its keepalive loss makes the device offline. */
-  private readonly reporter = new Map<string, string>();
   private readonly limitWarned = new Map<string, number>();
-  /** The descriptor last merged into each device (see upsert). */
-  private readonly merged = new Map<string, DeviceDescriptor>();
   readonly counters = { rejected: 0, capped: 0 };
   readonly recent = new RecentMessages();
-  /** Each device's own cause, made once: every report and every state change carries it. */
-  private readonly causes = new Map<string, Cause>();
-  /** Devices whose availability is what they said on their availability topic, not what the hub concluded. */
-  private readonly saidByDevice = new Set<string>();
   private readonly now: () => number;
   private readonly expiry: Expiry;
 
   constructor(private readonly opts: RegistryOptions) {
     this.now = opts.now ?? Date.now;
     this.expiry = new Expiry((id) => {
-      const device = this.devices.get(id);
-      if (device) this.setAvailability(device, 'offline', this.now());
+      const entry = this.entries.get(id);
+      if (entry) this.setAvailability(entry, 'offline', this.now());
     }, this.now);
   }
 
@@ -53,27 +62,27 @@ export class Registry {
   /** Devices saved before a restart. Their availability is unknown until they speak again. */
   restore(devices: Device[]): void {
     for (const device of devices) {
-      this.devices.set(device.id, { ...device, availability: 'unknown' });
+      this.entries.set(device.id, entryFor({ ...device, availability: 'unknown' }));
       this.expiry.configure(device);
       if (device.owner) this.perOwner.set(device.owner, (this.perOwner.get(device.owner) ?? 0) + 1);
     }
   }
 
   get(idOrAlias: string): Device | undefined {
-    return this.devices.get(idOrAlias) ?? this.devices.get(this.aliases.get(idOrAlias) ?? '');
+    return this.entry(idOrAlias)?.device;
   }
 
   list(): Device[] {
-    return [...this.devices.values()];
+    return Array.from(this.entries.values(), (e) => e.device);
   }
 
   get size(): number {
-    return this.devices.size;
+    return this.entries.size;
   }
 
   get online(): number {
     let n = 0;
-    for (const d of this.devices.values()) if (d.availability === 'online') n++;
+    for (const e of this.entries.values()) if (e.device.availability === 'online') n++;
     return n;
   }
 
@@ -104,45 +113,46 @@ export class Registry {
     if (update.removed) for (const id of update.removed) this.remove(id);
     if (update.states) {
       for (const { deviceId, values } of update.states) {
-        const device = this.get(deviceId);
-        if (!device) continue;
+        const entry = this.entry(deviceId);
+        if (!entry) continue;
+        const device = entry.device;
         device.lastSeen = ts;
         this.recent.add(device.id, msg, ts);
         this.expiry.touch(device.id);
-        if (msg.clientId && this.reporter.get(device.id) !== msg.clientId) this.reporter.set(device.id, msg.clientId);
+        if (msg.clientId && entry.reporter !== msg.clientId) entry.reporter = msg.clientId;
         // A device that reports is there, unless it said otherwise on its availability topic: an offline the hub
         // concluded (expire_after, keepalive loss) ends with the next report.
-        if (device.availability !== 'online' && !this.saidByDevice.has(device.id)) this.setAvailability(device, 'online', ts);
-        this.opts.states.apply(device.id, values, this.causeOf(device.id), ts);
+        if (device.availability !== 'online' && !entry.said) this.setAvailability(entry, 'online', ts);
+        this.opts.states.apply(device.id, values, entry.cause, ts);
       }
     }
-    for (const event of update.events ?? []) {
-      const device = this.get(event.deviceId);
-      if (!device) continue;
-      device.lastSeen = ts;
-      this.recent.add(device.id, msg, ts);
-      bus.emit('deviceEvent', { deviceId: device.id, property: event.property, value: event.value, ts, cause: this.causeOf(device.id) });
+    if (update.events) {
+      for (const event of update.events) {
+        const entry = this.entry(event.deviceId);
+        if (!entry) continue;
+        entry.device.lastSeen = ts;
+        this.recent.add(entry.device.id, msg, ts);
+        bus.emit('deviceEvent', { deviceId: entry.device.id, property: event.property, value: event.value, ts, cause: entry.cause });
+      }
     }
-    for (const { deviceId, availability } of update.availability ?? []) {
-      const device = this.get(deviceId);
-      if (!device) continue;
-      this.recent.add(device.id, msg, ts);
-      this.setAvailability(device, availability, ts, true);
+    if (update.availability) {
+      for (const { deviceId, availability } of update.availability) {
+        const entry = this.entry(deviceId);
+        if (!entry) continue;
+        this.recent.add(entry.device.id, msg, ts);
+        this.setAvailability(entry, availability, ts, true);
+      }
     }
   }
 
   remove(id: string): boolean {
     const device = this.get(id);
     if (!device) return false;
-    this.devices.delete(device.id);
-    this.merged.delete(device.id);
+    this.entries.delete(device.id);
     for (const [alias, target] of this.aliases) if (target === device.id) this.aliases.delete(alias);
     if (device.owner) this.perOwner.set(device.owner, Math.max(0, (this.perOwner.get(device.owner) ?? 1) - 1));
-    this.reporter.delete(device.id);
     this.expiry.forget(device.id);
     this.recent.forget(device.id);
-    this.causes.delete(device.id);
-    this.saidByDevice.delete(device.id);
     this.opts.states.remove(device.id);
     this.opts.bus.emit('deviceRemoved', { deviceId: device.id });
     return true;
@@ -160,34 +170,29 @@ export class Registry {
   /** Keepalive loss: a device whose reporting client vanished without a will is offline. */
   clientLost(clientId: string): void {
     const ts = this.now();
-    for (const [deviceId, reporter] of this.reporter) {
-      if (reporter !== clientId) continue;
-      const device = this.devices.get(deviceId);
-      if (device) this.setAvailability(device, 'offline', ts);
-    }
+    for (const entry of this.entries.values()) if (entry.reporter === clientId) this.setAvailability(entry, 'offline', ts);
   }
 
-  private causeOf(deviceId: string): Cause {
-    let cause = this.causes.get(deviceId);
-    if (!cause) this.causes.set(deviceId, (cause = Object.freeze({ kind: 'device', id: deviceId })));
-    return cause;
+  private entry(idOrAlias: string): Entry | undefined {
+    return this.entries.get(idOrAlias) ?? this.entries.get(this.aliases.get(idOrAlias) ?? '');
   }
 
-  private setAvailability(device: Device, availability: Availability, ts: number, fromDevice = false): void {
-    if (fromDevice) this.saidByDevice.add(device.id);
-    else this.saidByDevice.delete(device.id);
+  private setAvailability(entry: Entry, availability: Availability, ts: number, fromDevice = false): void {
+    entry.said = fromDevice;
+    const device = entry.device;
     const previous = device.availability;
     if (previous === availability) return;
     device.availability = availability;
     this.opts.bus.emit('availabilityChanged', { deviceId: device.id, availability, previous, ts });
   }
 
-  private upsert(d: DeviceDescriptor, msg: MqttMessage, ts: number): Device | undefined {
-    const existing = this.get(d.id) ?? d.aliases?.map((a) => this.get(a)).find(Boolean);
+  private upsert(d: DeviceDescriptor, msg: MqttMessage, ts: number): void {
+    const found = this.entry(d.id) ?? d.aliases?.map((a) => this.entry(a)).find(Boolean);
     // A convention that hands over the very descriptor it gave last time says nothing new about the device.
-    if (existing && this.merged.get(existing.id) === d) return existing;
-    if (existing) this.merged.set(existing.id, d);
-    if (existing) {
+    if (found?.merged === d) return;
+    if (found) {
+      found.merged = d;
+      const existing = found.device;
       const changed = mergeInto(existing, d);
       for (const alias of d.aliases ?? []) if (alias !== existing.id) this.aliases.set(alias, existing.id);
       if (d.id !== existing.id) this.aliases.set(d.id, existing.id);
@@ -195,23 +200,21 @@ export class Registry {
         this.expiry.configure(existing);
         this.opts.bus.emit('deviceUpdated', { device: existing });
       }
-      return existing;
+      return;
     }
     const owner = msg.username || undefined;
-    if (owner && !this.withinLimit(owner, msg.topic)) return undefined;
+    if (owner && !this.withinLimit(owner, msg.topic)) return;
     const device: Device = {
       id: d.id, name: d.name, convention: d.convention, topic: d.topic, commandTopic: d.commandTopic,
       availabilityTopic: d.availabilityTopic, home: d.home, floor: d.floor, room: d.room,
       capabilities: d.capabilities.map((c) => ({ ...c })), availability: 'unknown', owner, createdAt: ts,
     };
-    this.devices.set(device.id, device);
-    this.merged.set(device.id, d);
+    this.entries.set(device.id, entryFor(device, d));
     this.expiry.configure(device);
     for (const alias of d.aliases ?? []) this.aliases.set(alias, device.id);
     if (owner) this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
     this.opts.log.info({ deviceId: device.id, convention: device.convention, topic: device.topic }, 'device added');
     this.opts.bus.emit('deviceAdded', { device });
-    return device;
   }
 
   private withinLimit(owner: string, topic: string): boolean {
