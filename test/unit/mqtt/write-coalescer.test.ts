@@ -5,9 +5,10 @@ import mqttPacket from 'mqtt-packet';
 import { WriteCoalescer } from '../../../server/mqtt/write-coalescer.js';
 
 /** A real Writable that records each batch it is handed (what a socket's writev would send at once). */
-function recordingStream(): { stream: Writable; batches: string[][] } {
+function recordingStream(highWaterMark?: number): { stream: Writable; batches: string[][] } {
   const batches: string[][] = [];
   const stream = new Writable({
+    highWaterMark,
     writev(chunks, cb) {
       batches.push(chunks.map((c) => String(c.chunk)));
       cb();
@@ -70,4 +71,25 @@ test('a stream destroyed before the flush is skipped, the others still flush', a
   await turn();
   assert.deepEqual(a.batches, []);
   assert.deepEqual(b.batches, [['kept']]);
+});
+
+test('past the high-water mark, what a turn holds leaves on the next tick; what follows is held to the end of the turn', async () => {
+  const writes = new WriteCoalescer();
+  const { stream, batches } = recordingStream(100);
+  writes.attach(stream);
+  // mqtt-packet corks each packet and uncorks it on the next tick: the early flush must still reach the socket.
+  const publish = (i: number) => mqttPacket.writeToStream({ cmd: 'publish', topic: 'ourhome/f/r/t', payload: Buffer.alloc(20, i), qos: 0, retain: false, dup: false, messageId: 0 } as mqttPacket.IPublishPacket, stream);
+  for (let i = 0; i < 4; i++) publish(i); // 4 × 37 bytes: over 100
+  await new Promise((r) => process.nextTick(r));
+  await new Promise((r) => process.nextTick(r));
+  assert.equal(batches.length, 1, 'sent before the turn ended');
+  assert.equal(batches[0]!.join('').length, 4 * 37);
+  publish(4);
+  await new Promise((r) => process.nextTick(r));
+  await new Promise((r) => process.nextTick(r));
+  assert.equal(batches.length, 1, 'below the mark again: held');
+  await turn();
+  await turn();
+  assert.equal(batches.length, 2);
+  assert.equal(batches[1]!.join('').length, 37);
 });
