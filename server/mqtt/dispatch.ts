@@ -10,6 +10,23 @@ export interface DispatchedPacket {
   brokerCounter?: number;
 }
 
+/** What a client's PUBLISH brings that rumah publishes again itself (QoS 1, see Broker.admitted). */
+export interface ClientPublish {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+  dup?: boolean;
+}
+
+/**
+ * The copy of a client's QoS 1 publish that rumah publishes itself: every field aedes-packet reads, in one shape,
+ * so that expect() stores into fields it already has. A spread copy to which expect() added brokerId and
+ * brokerCounter was a map transition per message (1.3 µs of main thread per QoS 1 message).
+ */
+export function copyToPublish(p: ClientPublish): DispatchedPacket & { cmd: 'publish'; dup: boolean } {
+  return { cmd: 'publish', brokerId: '', brokerCounter: 0, topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, dup: p.dup === true };
+}
+
 /**
  * The moment aedes hands a packet to its subscribers: mqemitter's `_do`, which runs every matching handler at once
  * (a queued packet gets there later, in order). Three things hang on it:
