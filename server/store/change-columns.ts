@@ -56,12 +56,6 @@ export class ChangeColumns {
     return this.causes[i]!;
   }
 
-  /** The finite number at i, or undefined when the value is something else (see value()). */
-  number(i: number): number | undefined {
-    const n = this.numbers[i]!;
-    return Number.isNaN(n) ? undefined : n;
-  }
-
   value(i: number): StateValue {
     const n = this.numbers[i]!;
     return Number.isNaN(n) ? this.others[i]! : n;

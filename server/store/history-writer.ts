@@ -247,8 +247,7 @@ export class HistoryWriter {
             id = (await stmts.series.all<{ id: number }>([deviceId, property], tx))[0]!.id;
             setSeries(newSeries, deviceId, property, id);
           }
-          const n = batch.number(i);
-          const value = n ?? encodeHistoryValue(batch.value(i));
+          const value = encodeHistoryValue(batch.value(i));
           rows += `${rows === '' ? '' : ','}[${id},${batch.time(i)},${typeof value === 'number' ? value : JSON.stringify(value)}]`;
           last.set(id, i);
         }
