@@ -286,8 +286,30 @@ export async function startRumah(opts: RumahOptions, creds?: { username: string;
   };
 }
 
+/** Session cookies by web port: /metrics needs a login, made once per hub rather than once per poll. */
+const sessions = new Map<number, string>();
+
+async function adminCookie(httpPort: number): Promise<string> {
+  const known = sessions.get(httpPort);
+  if (known) return known;
+  const res = await fetch(`http://${HOST}:${httpPort}/api/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  if (res.status !== 200 || !cookie) throw new Error(`bench: admin login failed (${res.status}): ${await res.text()}`);
+  sessions.set(httpPort, cookie);
+  return cookie;
+}
+
 async function fetchMetrics(httpPort: number): Promise<Record<string, number>> {
-  const res = await fetch(`http://${HOST}:${httpPort}/metrics`);
+  const get = async (): Promise<Response> => fetch(`http://${HOST}:${httpPort}/metrics`, { headers: { cookie: await adminCookie(httpPort) } });
+  let res = await get();
+  // Another hub may have been given the same port since (each start asks for port 0): log in to this one.
+  if (res.status === 401) {
+    sessions.delete(httpPort);
+    res = await get();
+  }
+  if (res.status !== 200) throw new Error(`bench: GET /metrics answered ${res.status}: ${await res.text()}`);
   const text = await res.text();
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {

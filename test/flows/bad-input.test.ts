@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, waitFor } from '../helpers/hub.js';
-import { loginAsAdmin } from '../helpers/http.js';
+import { loginAsAdmin, readMetrics } from '../helpers/http.js';
 
 /** Opens a raw TCP connection and resolves when the hub closes it (or after `ms`, with `closed: false`). */
 function rawSend(port: number, bytes: Buffer, ms = 3000): Promise<{ closed: boolean; received: Buffer }> {
@@ -52,7 +52,7 @@ test('a packet over the maximum size is refused before it is buffered, and logge
   client.publish('ourhome/groundfloor/hall/light', Buffer.alloc(10_000, 0x61), { qos: 0 });
   await closed;
   await end(client);
-  const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();
+  const metrics = await readMetrics(hub);
   assert.match(metrics, /rumah_mqtt_oversize_packets_total 1/);
   const api = await loginAsAdmin(hub.httpUrl);
   assert.equal((await api.get('/api/devices')).body.devices.length, 0);

@@ -116,7 +116,8 @@ for (const c of [
     const after = dropped - start;
     assert.ok(after >= c.within[0]! && after <= c.within[1]!, `dropped after ${after} ms`);
     assert.equal(hub.hub.broker.counters.slowReadersDropped, c.counted ? 1 : 0);
-    const metrics = (await request(`${hub.httpsUrl}/metrics`, { ca: hub.ca })).body;
+    const token = await hub.hub.store.apiTokens.create('metrics');
+    const metrics = (await request(`${hub.httpsUrl}/metrics`, { ca: hub.ca, headers: { authorization: `Bearer ${token}` } })).body;
     assert.match(metrics, new RegExp(`^rumah_mqtt_slow_readers_dropped_total ${c.counted ? 1 : 0}$`, 'm'));
     assert.equal(arrivals.length, sent + 1, 'the other subscriber got every message');
     let gap = 0;

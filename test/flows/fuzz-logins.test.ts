@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { connect, end, nextMessage, publish, startHub, subscribe } from '../helpers/hub.js';
+import { readMetrics } from '../helpers/http.js';
 
 /** Sends a CONNECT with a wrong password; resolves with the CONNACK return code (or 'closed') and the time it took. */
 function badLogin(port: number, i: number): Promise<{ code: number | 'closed'; ms: number }> {
@@ -58,7 +59,7 @@ test('login flood: every bad login is answered in bounded time, and a good clien
   assert.ok(results.every((r) => r.ms < connectTimeout + 1000), 'no login waited much past the connect timeout');
   assert.ok(Math.max(...rtts) < 500, `QoS 1 round trips during the flood: ${rtts.join(', ')} ms`);
   assert.equal(hub.hub.broker.loginGate.waiting, 0);
-  const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();
+  const metrics = await readMetrics(hub);
   assert.match(metrics, new RegExp(`^rumah_mqtt_logins_busy_total ${codes.get(3)}$`, 'm'));
 });
 

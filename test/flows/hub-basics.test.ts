@@ -6,7 +6,7 @@ import { Hub } from '../../server/hub.js';
 import { defaults } from '../../server/config/schema.js';
 import { pino } from 'pino';
 import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, tempDir, waitFor } from '../helpers/hub.js';
-import { client, loginAsAdmin } from '../helpers/http.js';
+import { client, loginAsAdmin, readMetrics } from '../helpers/http.js';
 
 test('MQTT over WebSocket at /mqtt on the web port', async (t) => {
   const hub = await startHub();
@@ -61,7 +61,7 @@ test('first start without RUMAH_ADMIN_PASSWORD: a one-time setup code creates th
   assert.equal(login.status, 200);
 });
 
-test('/healthz and /metrics report the hub', async (t) => {
+test('/healthz (open) and /metrics (API token or login) report the hub', async (t) => {
   const hub = await startHub();
   t.after(() => hub.stop());
   const device = await connect(hub.mqttUrl, await deviceAccount(hub));
@@ -71,7 +71,10 @@ test('/healthz and /metrics report the hub', async (t) => {
   const health = await fetch(`${hub.httpUrl}/healthz`);
   assert.equal(health.status, 200);
   assert.equal(((await health.json()) as { status: string }).status, 'ok');
-  const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();
+  const anonymous = await fetch(`${hub.httpUrl}/metrics`);
+  assert.equal(anonymous.status, 401, 'no metrics without a token or a session');
+  assert.doesNotMatch(await anonymous.text(), /rumah_/);
+  const metrics = await readMetrics(hub);
   assert.match(metrics, /^rumah_mqtt_clients 1$/m);
   assert.match(metrics, /^rumah_mqtt_messages_in_total 3$/m);
   assert.match(metrics, /^rumah_state_changes_total 3$/m);

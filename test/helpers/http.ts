@@ -1,4 +1,4 @@
-import { adminPassword } from './hub.js';
+import { adminPassword, type TestHub } from './hub.js';
 
 export interface Api {
   get(path: string): Promise<{ status: number; body: any }>;
@@ -33,4 +33,12 @@ export function client(httpUrl: string, headers: Record<string, string> = {}): A
     return { status: res.status, body: parsed as any };
   };
   return { get: (p) => call('GET', p), post: (p, b, h) => call('POST', p, b, h), del: (p) => call('DELETE', p) };
+}
+
+/** GET /metrics with an API token made for the call: it needs one, like every call but /healthz. */
+export async function readMetrics(hub: TestHub): Promise<string> {
+  const token = await hub.hub.store.apiTokens.create(`metrics-${Math.random().toString(36).slice(2, 8)}`);
+  const res = await fetch(`${hub.httpUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`GET /metrics: ${res.status} ${await res.text()}`);
+  return res.text();
 }

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 
 export interface Health {
   ok: boolean;
@@ -17,14 +17,19 @@ export interface OpsSource {
   metrics(): Metric[];
 }
 
-/** Unauthenticated on purpose: a supervisor or Prometheus on the LAN polls them. They expose no device data. */
-export function opsRoutes(source: OpsSource): Router {
+/**
+ * `/healthz` is open on purpose: a supervisor or a container runtime polls it without credentials, and it says only
+ * ok or degraded and which part. `/metrics` needs a login or an API token like every other call (Prometheus sends one
+ * with `authorization: {credentials: ...}`): its counts of refused logins, clients and devices tell a stranger on the
+ * LAN how the house is used and whether a password guess was noticed.
+ */
+export function opsRoutes(source: OpsSource, authorised: RequestHandler): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     const health = source.health();
     res.status(health.ok ? 200 : 503).json({ status: health.ok ? 'ok' : 'degraded', checks: health.checks });
   });
-  router.get('/metrics', (_req, res) => {
+  router.get('/metrics', authorised, (_req, res) => {
     const lines: string[] = [];
     for (const m of source.metrics()) {
       lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, `${m.name} ${Number.isFinite(m.value) ? m.value : 0}`);

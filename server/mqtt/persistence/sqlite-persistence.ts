@@ -54,7 +54,9 @@ export class SqlitePersistence implements AsyncPersistence {
 
   constructor(opts: SqlitePersistenceOptions) {
     this.#opts = resolveOptions(opts);
-    this.#log = this.#opts.log.child({ module: 'mqtt-persistence' });
+    // `component`, not `module`: the hub hands in the broker's logger, which already carries `module: 'broker'`, and
+    // pino would print the key twice in one JSON line.
+    this.#log = this.#opts.log.child({ component: 'persistence' });
   }
 
   /** The broker given to setup() (aedes-persistence's abstract suite reads it). */
