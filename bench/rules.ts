@@ -145,7 +145,7 @@ async function startHub(rules: number, filter = 'rb/out/#'): Promise<{ hub: Hub;
     ...defaults, dataDir, bind: '127.0.0.1', log: { level: 'warn' }, http: { port: 0 },
     // The load generator is one client: its rate must not be the limit being measured.
     mqtt: { ...defaults.mqtt, port: 0, publishRate: 1_000_000, publishBurst: 1_000_000 },
-    devices: { maxPerAccount: 10_000 },
+    devices: { ...defaults.devices, maxPerAccount: 10_000 },
   };
   const hub = new Hub({ config, log: pino({ level: 'warn' }), adminPassword: 'bench-admin-password', rules: { limits: { floodRuns: 1e9 } } });
   const runtime = await hub.start();

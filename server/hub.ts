@@ -19,6 +19,7 @@ import { SecureWebServer } from './tls/web-server.js';
 import { CertificateAuthenticator } from './tls/client-auth.js';
 import { openStore, type Store } from './store/index.js';
 import { AuthApi } from './api/auth.js';
+import { CommandLimit } from './api/command-limit.js';
 import { DevicesApi } from './api/devices.js';
 import { DeviceAdminApi } from './api/device-admin.js';
 import { UsersApi } from './api/users.js';
@@ -167,6 +168,7 @@ export class Hub {
     this.devices = new DevicesApi({
       registry: this.registry, states: this.states, broker: this.broker, bus: this.bus,
       history: this.store.history, flushHistory: () => this.store.writer.flush(), deviceLog: this.deviceLog,
+      commandLimit: new CommandLimit({ rate: config.devices.commandRate, burst: config.devices.commandBurst }),
     });
 
     this.rules = new RulesEngine({

@@ -15,7 +15,7 @@ export async function startInProcessHub(onHistoryWritten?: (changes: readonly Qu
     log: { level: 'warn' },
     mqtt: { ...defaults.mqtt, port: 0 },
     http: { port: 0 },
-    devices: { maxPerAccount: 5000 },
+    devices: { ...defaults.devices, maxPerAccount: 5000 },
   };
   const hub = new Hub({ config, log: pino({ level: 'warn' }), adminPassword: 'bench-admin-password', onHistoryWritten });
   const runtime = await hub.start();

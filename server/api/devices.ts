@@ -7,6 +7,7 @@ import type { Broker } from '../mqtt/broker.js';
 import type { HistoryRepo } from '../store/history-repo.js';
 import type { DeviceLog, LogEntry } from '../core/device-log.js';
 import type { RecentMessage } from '../core/recent-messages.js';
+import type { CommandLimit } from './command-limit.js';
 
 export interface DeviceView extends Device {
   state: DeviceState;
@@ -21,6 +22,8 @@ export interface DevicesApiDeps {
   /** Writes still queued for the history table: flushed before a history query so it sees every change. */
   flushHistory: () => Promise<void>;
   deviceLog: DeviceLog;
+  /** Commands a user (not a rule) may send; unbounded when absent. */
+  commandLimit?: CommandLimit;
 }
 
 /**
@@ -59,6 +62,13 @@ export class DevicesApi {
 
   /** The one command path: capability check, convention encoder, broker publish. */
   async command(id: string, property: string, value: unknown, cause: Cause): Promise<{ topic: string; payload: string }> {
+    const limit = this.deps.commandLimit;
+    if (cause.kind === 'user' && limit) {
+      const waitMs = limit.take(cause.id ?? '');
+      if (waitMs > 0) {
+        throw new RumahError(ErrorCodes.RATE_LIMITED, `too many commands from ${cause.id ?? 'this user'}: devices.commandRate allows ${limit.rate} a second; try again in ${waitMs} ms`);
+      }
+    }
     const device = this.device(id);
     const cap = device.capabilities.find((c) => c.property === property);
     if (!cap) throw new RumahError(ErrorCodes.NOT_FOUND, `device ${device.id} has no property "${property}"`);

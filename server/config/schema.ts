@@ -65,6 +65,10 @@ export const configSchema = z
       .object({
         /** Devices one MQTT account may create; stops a misbehaving client from filling the registry. */
         maxPerAccount: z.number().int().min(1),
+        /** Commands one user or API token may send a second (REST and dashboard); rules are guarded apart. */
+        commandRate: z.number().positive(),
+        /** Commands one user may send at once after a pause. */
+        commandBurst: z.number().int().min(1),
       })
       .strict(),
     history: z
@@ -127,6 +131,6 @@ export const defaults: Config = {
   },
   http: { port: 8080 },
   tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },
-  devices: { maxPerAccount: 500 },
+  devices: { maxPerAccount: 500, commandRate: 20, commandBurst: 50 },
   history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },
 };
