@@ -264,13 +264,18 @@ export class Hub {
   /**
    * Conventions learn devices from retained discovery messages; after a restart they must see them again, or
    * nothing they announced could be commanded. The registry's devices and states are already restored, so this
-   * changes only what changed while the hub was down.
+   * changes only what changed while the hub was down; it makes no new devices (Registry.upsert says why).
    */
   private async replayRetained(): Promise<void> {
     const persistence = (this.broker.aedes as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer; qos: 0 | 1 | 2 }> } }).persistence;
     for await (const packet of persistence.createRetainedStream('#')) {
       if (packet.topic.startsWith('$')) continue;
-      this.registry.handleMessage({ topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true });
+      this.registry.handleMessage({ topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true, replayed: true });
+    }
+    const skipped = this.registry.notRecreated;
+    if (skipped.size > 0) {
+      this.opts.log.info({ devices: skipped.size, first: [...skipped].slice(0, 5) }, 'retained messages of devices not in the registry (forgotten or refused) were not made into devices again; each comes back when it publishes');
+      skipped.clear();
     }
   }
 

@@ -35,7 +35,8 @@ export class DeviceAdminApi {
 
   /**
    * Forgets the device and its state. A device that keeps publishing comes back as new at its next message:
-   * revoke its MQTT account (`rumah devices remove`) to keep it out.
+   * revoke its MQTT account (`rumah devices remove`) to keep it out. Its retained messages stay with the broker
+   * and do not bring it back at a restart.
    */
   remove(id: string): void {
     if (!this.registry.remove(id)) throw notFound(id);

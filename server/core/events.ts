@@ -33,6 +33,8 @@ export interface MqttMessage {
   /** Set when a client published it; absent when the hub itself did. */
   clientId?: string;
   username?: string;
+  /** A retained message handed to the registry again at start (Hub.replayRetained), not one a client just sent. */
+  replayed?: boolean;
 }
 
 export interface StateChange {

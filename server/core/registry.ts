@@ -43,6 +43,8 @@ export class Registry {
   private readonly perOwner = new Map<string, number>();
   private readonly limitWarned = new Map<string, number>();
   readonly counters = { rejected: 0, capped: 0 };
+  /** Devices whose replayed retained messages were not made into devices (see upsert); the hub logs and clears it. */
+  readonly notRecreated = new Set<string>();
   readonly recent = new RecentMessages();
   private readonly now: () => number;
   private readonly expiry: Expiry;
@@ -200,6 +202,13 @@ export class Registry {
         this.expiry.configure(existing);
         this.opts.bus.emit('deviceUpdated', { device: existing });
       }
+      return;
+    }
+    // A retained message replayed at start creates no device: its device was restored from the database, or it was
+    // forgotten (DELETE /api/devices/:id) or refused (devices.maxPerAccount) while the hub ran, and a restart must not
+    // bring it back; a replayed message has no publisher either, so a cap could not be applied to it.
+    if (msg.replayed) {
+      this.notRecreated.add(d.id);
       return;
     }
     const owner = msg.username || undefined;
