@@ -19,6 +19,7 @@ import { SecureWebServer } from './tls/web-server.js';
 import { CertificateAuthenticator } from './tls/client-auth.js';
 import { openStore, type Store } from './store/index.js';
 import { AuthApi } from './api/auth.js';
+import { listenError } from './listen-error.js';
 import { CommandLimit } from './api/command-limit.js';
 import { DevicesApi } from './api/devices.js';
 import { DeviceAdminApi } from './api/device-admin.js';
@@ -213,8 +214,8 @@ export class Hub {
     let tcp: { port: number } | undefined;
     if (!this.tls || config.tls.plainMqtt) {
       const plain = await listenTcp({ ...listenerOptions, port: config.mqtt.port })
-        .catch((err: Error) => {
-          throw new RumahError(ErrorCodes.LISTEN, `cannot listen for MQTT on ${config.bind}:${config.mqtt.port}: ${err.message}. Is another broker running? Use --mqtt-port to pick another port`);
+        .catch((err: NodeJS.ErrnoException) => {
+          throw listenError('MQTT', config.bind, config.mqtt.port, '--mqtt-port', err);
         });
       this.tcp = plain.server;
       this.stops.push(() => closeServer(this.tcp));
@@ -249,8 +250,8 @@ export class Hub {
     const { config } = this.opts;
     const tls = this.tls!;
     const listener = await listenTls({ ...base, port: config.tls.mqttPort, secureContext: tls.secureContext, requestCert: config.tls.clientCertificates, handshakeTimeout: config.mqtt.connectTimeout })
-      .catch((err: Error) => {
-        throw new RumahError(ErrorCodes.LISTEN, `cannot listen for MQTT over TLS on ${config.bind}:${config.tls.mqttPort}: ${err.message}. Is another broker running? Use --tls-mqtt-port to pick another port`);
+      .catch((err: NodeJS.ErrnoException) => {
+        throw listenError('MQTT over TLS', config.bind, config.tls.mqttPort, '--tls-mqtt-port', err);
       });
     tls.onChange((options) => listener.server.setSecureContext(options));
     this.mqttTls = listener.server;
@@ -306,7 +307,7 @@ function ensureWritableDir(dir: string): void {
 
 function listen(server: http.Server, port: number, host: string, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', (err) => reject(new RumahError(ErrorCodes.LISTEN, `cannot listen for ${what} on ${host}:${port}: ${err.message}. Use --http-port to pick another port`)));
+    server.once('error', (err) => reject(listenError(what, host, port, '--http-port', err)));
     server.listen(port, host, () => resolve((server.address() as net.AddressInfo).port));
   });
 }

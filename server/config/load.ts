@@ -74,45 +74,86 @@ export function loadConfig({ argv = [], env = process.env }: LoadOptions = {}): 
 
   // The data dir decides where rumah.yaml is, so it is resolved before the file is read.
   const dataDir = (getPath(fromFlags, 'dataDir') ?? getPath(fromEnv, 'dataDir') ?? defaults.dataDir) as string;
-  const fromFile = readYamlFile(path.join(dataDir, 'rumah.yaml'), errors);
+  const yamlFile = path.join(dataDir, 'rumah.yaml');
+  const { value: fromFile, lineOf } = readYamlFile(yamlFile, errors);
 
-  if (errors.length) throw invalid(errors);
+  // Validated even when a layer had errors (a value that could not be read is left out), so that one start names
+  // every mistake, each with the place to mend it.
   const merged = deepMerge(deepMerge(deepMerge(structuredClone(defaults) as unknown as Json, fromFile), fromEnv), fromFlags);
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    throw invalid(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+    for (const issue of result.error.issues) {
+      const keys = issue.path.map(String);
+      // An unknown key is reported on its parent; its own line is the one to mend.
+      const at = issue.code === 'unrecognized_keys' ? [...keys, String(issue.keys[0])] : keys;
+      errors.push(`${whereSet(keys.join('.'), { fromFlags, fromEnv, fromFile }, yamlFile, lineOf(at))}: ${issue.message}`);
+    }
   }
+  if (errors.length || !result.success) throw invalid(errors);
   const config = result.data;
   config.dataDir = path.resolve(config.dataDir);
   return deepFreeze(config);
+}
+
+/** The flag, variable or file line a setting came from, for an error message: `--mqtt-port (mqtt.port)`. */
+function whereSet(dotted: string, layers: { fromFlags: Json; fromEnv: Json; fromFile: Json }, yamlFile: string, line: number | undefined): string {
+  const name = dotted || '(top level)';
+  const flag = Object.entries(flagMap).find(([, spec]) => spec.path === dotted)?.[0];
+  if (flag && getPath(layers.fromFlags, dotted) !== undefined) return `--${flag} (${dotted})`;
+  const variable = Object.entries(envMap).find(([, spec]) => spec.path === dotted)?.[0];
+  if (variable && getPath(layers.fromEnv, dotted) !== undefined) return `${variable} (${dotted})`;
+  if (line !== undefined) return `${yamlFile}:${line}: ${name}`;
+  return dotted && getPath(layers.fromFile, dotted) !== undefined ? `${yamlFile}: ${dotted}` : name;
 }
 
 function invalid(errors: string[]): RumahError {
   return new RumahError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${errors.join('\n  ')}`, errors);
 }
 
-function readYamlFile(file: string, errors: string[]): Json {
+interface YamlSettings {
+  value: Json;
+  /** The line of the setting at `keys` in the file, if it is there. */
+  lineOf: (keys: string[]) => number | undefined;
+}
+
+function readYamlFile(file: string, errors: string[]): YamlSettings {
+  const none: YamlSettings = { value: {}, lineOf: () => undefined };
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     // No file, or no data dir yet (ENOTDIR is reported clearly by the data dir check at start).
-    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return {};
+    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return none;
     errors.push(`${file}: cannot read (${(err as Error).message})`);
-    return {};
+    return none;
   }
-  const doc = YAML.parseDocument(text);
+  const lines = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter: lines });
   if (doc.errors.length) {
     for (const e of doc.errors) errors.push(`${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
-    return {};
+    return none;
   }
   const value = doc.toJS() as unknown;
-  if (value === null || value === undefined) return {};
+  if (value === null || value === undefined) return none;
   if (typeof value !== 'object' || Array.isArray(value)) {
     errors.push(`${file}: must be a mapping of settings`);
-    return {};
+    return none;
   }
-  return value as Json;
+  const lineOf = (keys: string[]): number | undefined => {
+    const node = doc.getIn(keys, true) as { range?: [number, number, number] } | undefined;
+    // A key's value starts on the key's line (or the next, for a nested mapping, close enough to find it).
+    return node?.range ? lines.linePos(node.range[0]).line : keyLine(doc, keys, lines);
+  };
+  return { value: value as Json, lineOf };
+}
+
+/** The line of the key at `keys` (for an unknown key whose value is null, which has no node of its own). */
+function keyLine(doc: YAML.Document, keys: string[], lines: YAML.LineCounter): number | undefined {
+  const parent = keys.length > 1 ? doc.getIn(keys.slice(0, -1), true) : doc.contents;
+  if (!YAML.isMap(parent)) return undefined;
+  const pair = parent.items.find((p) => YAML.isScalar(p.key) && String(p.key.value) === keys[keys.length - 1]);
+  const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+  return range ? lines.linePos(range[0]).line : undefined;
 }
 
 function coerce(raw: string, type: 'string' | 'number' | 'boolean', name: string, errors: string[]): unknown {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -74,13 +75,27 @@ test('a bad flag or config value is named, with exit code 2', async () => {
   assert.match(port.stderr, /--mqtt-port: expected a number, got "abc"/);
   const dataDir = tempDir();
   fs.writeFileSync(path.join(dataDir, 'rumah.yaml'), 'mqtt:\n  port: 99999\n  maxTopicLevels: many\nhttp:\n  prot: 1\n');
-  const file = await runMain(['--data', dataDir]);
+  const file = await runMain(['--data', dataDir, '--http-port', 'x'], { RUMAH_TLS_MQTT_PORT: '70000' });
   fs.rmSync(dataDir, { recursive: true, force: true });
   assert.equal(file.code, 2);
-  // Every error at once, each with its path.
-  assert.match(file.stderr, /mqtt\.port/);
-  assert.match(file.stderr, /mqtt\.maxTopicLevels/);
-  assert.match(file.stderr, /http/);
+  // Every error at once, from every layer, each with the place to mend it.
+  assert.match(file.stderr, /--http-port: expected a number, got "x"/);
+  assert.match(file.stderr, /RUMAH_TLS_MQTT_PORT \(tls\.mqttPort\): Too big/);
+  assert.match(file.stderr, /rumah\.yaml:2: mqtt\.port: Too big/);
+  assert.match(file.stderr, /rumah\.yaml:3: mqtt\.maxTopicLevels: /);
+  assert.match(file.stderr, /rumah\.yaml:5: http: Unrecognized key: "prot"/);
+});
+
+test('a port another program holds is named, with what to do', async (t) => {
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.after(() => holder.close());
+  const busy = (holder.address() as net.AddressInfo).port;
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const res = await runMain(['--data', dataDir, '--mqtt-port', String(busy), '--http-port', '0', '--bind', '127.0.0.1'], { RUMAH_ADMIN_PASSWORD: 'test-admin-password' });
+  assert.equal(res.code, 1);
+  assert.match(res.stderr, new RegExp(`cannot listen for MQTT on 127\\.0\\.0\\.1:${busy}: .*EADDRINUSE.*Another program .* has port ${busy}; stop it, or pick another port with --mqtt-port`));
 });
 
 test('an unwritable data dir is a clear error at start', async () => {
