@@ -32,10 +32,10 @@ async function main(): Promise<void> {
     }, 5000);
     force.unref();
     hub.stop().then(
-      () => {
+      async () => {
         log.info('stopped');
-        log.flush?.();
-        setImmediate(() => process.exit(code));
+        await flushLog(log);
+        process.exit(code);
       },
       (err) => {
         log.error({ err }, 'stop failed');
@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('uncaughtException', (err) => {
     // A bug of ours, not a device's doing: log it, save what we can, and let the supervisor restart us.
-    log.fatal({ err }, 'uncaught exception');
+    // Level error, not fatal: see flushLog.
+    log.error({ err, fatal: true }, 'uncaught exception');
     shutdown('uncaughtException', 1);
   });
 
@@ -58,10 +59,28 @@ async function main(): Promise<void> {
   } catch (err) {
     const message = isRumahError(err) ? `${err.code}: ${err.message}` : (err as Error).stack;
     process.stderr.write(`rumah: cannot start: ${message}\n`);
-    log.fatal({ err }, 'start failed');
+    log.error({ err, fatal: true }, 'start failed');
     await hub.stop();
+    await flushLog(log);
     process.exit(exitCodeFor(err));
   }
+}
+
+/**
+ * Waits (1 s at most) for the log lines written so far to reach stdout. pino's `fatal` would flush synchronously
+ * instead, and sonic-boom 4's flushSync retries a failed write forever: with stdout gone (a closed pipe) while an
+ * earlier write was still pending, the process hung in that loop and ignored SIGTERM (fixed in sonic-boom 5, which
+ * pino 10 does not use yet).
+ */
+function flushLog(log: ReturnType<typeof createLogger>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    log.flush((err) => {
+      void err; // a log that cannot be written is no reason to stay
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /**

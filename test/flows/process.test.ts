@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { tempDir, waitFor } from '../helpers/hub.js';
 import { client } from '../helpers/http.js';
-import { runCli, runMain, spawnHub } from '../helpers/process.js';
+import { mainJs, runCli, runMain, spawnHub } from '../helpers/process.js';
 
 const exec = promisify(execFile);
 
@@ -96,6 +97,26 @@ test('a port another program holds is named, with what to do', async (t) => {
   const res = await runMain(['--data', dataDir, '--mqtt-port', String(busy), '--http-port', '0', '--bind', '127.0.0.1'], { RUMAH_ADMIN_PASSWORD: 'test-admin-password' });
   assert.equal(res.code, 1);
   assert.match(res.stderr, new RegExp(`cannot listen for MQTT on 127\\.0\\.0\\.1:${busy}: .*EADDRINUSE.*Another program .* has port ${busy}; stop it, or pick another port with --mqtt-port`));
+});
+
+test('a failed start exits even when stdout is a closed pipe (it once hung in the logger, deaf to SIGTERM)', async (t) => {
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  // 198.51.100.0/24 is for documentation (RFC 5737): no machine has it, so the web listener fails.
+  const args = [mainJs, '--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '198.51.100.77'];
+  // A data dir made by an earlier start, and no admin password: the start-up logs then left a write in flight at
+  // the failure, which is what hung (a fresh data dir, or RUMAH_ADMIN_PASSWORD set, did not here).
+  assert.equal((await runMain(args.slice(1))).code, 1);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Like `rumah | head -1`: the reader goes away after the first log line, with more still being written.
+  child.stdout.once('data', () => child.stdout.destroy());
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  clearTimeout(killer);
+  assert.deepEqual({ code, signal }, { code: 1, signal: null }, stderr);
+  assert.match(stderr, /cannot listen for HTTP on 198\.51\.100\.77:0: .*198\.51\.100\.77 is not an address of this machine/);
 });
 
 test('an unwritable data dir is a clear error at start', async () => {
