@@ -1,6 +1,7 @@
 import type { StateValue } from '../../server/core/model.js';
 import type { CapabilityInfo } from '../shared/capability.js';
 import { payloadVars, pyStr, type PyValue, type Template } from './template/index.js';
+import { parseDeviceJson } from '../../server/core/device-json.js';
 
 // One capability of one discovered entity, with how its state is read and how it is commanded. An entity has
 // one field (a switch) or several (a light: state, brightness, color_temp; a climate: mode, target, current).
@@ -14,7 +15,7 @@ export class Payload {
     if (!this.done) {
       this.done = true;
       try {
-        this.parsed = JSON.parse(this.text);
+        this.parsed = parseDeviceJson(this.text);
       } catch {
         this.parsed = undefined;
       }

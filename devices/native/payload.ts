@@ -1,4 +1,5 @@
 import type { Capability, StateValue } from '../../server/core/model.js';
+import { parseDeviceJson } from '../../server/core/device-json.js';
 
 // How a native payload becomes typed properties. Plain words and numbers are the common case; a JSON object
 // gives one property per key, its values kept as the device sent them.
@@ -128,7 +129,7 @@ export function binaryWord(cap: Capability | undefined, on: boolean, plainFallba
 
 function tryJson(text: string): StateValue | undefined {
   try {
-    return JSON.parse(text) as StateValue;
+    return parseDeviceJson(text) as StateValue;
   } catch {
     return undefined;
   }

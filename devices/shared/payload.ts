@@ -1,5 +1,6 @@
 import type { MqttMessage } from '../../server/core/events.js';
 import { MAX_PAYLOAD_BYTES, MAX_QUOTE } from './limits.js';
+import { parseDeviceJson } from '../../server/core/device-json.js';
 
 // Reading payloads safely: the size is checked on the raw buffer before decoding or JSON.parse, and parse
 // failures become reasons instead of exceptions.
@@ -19,7 +20,7 @@ export function readText(msg: MqttMessage, max = MAX_PAYLOAD_BYTES): Read<string
 
 export function parseJson(text: string): Read<unknown> {
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return { ok: true, value: parseDeviceJson(text) };
   } catch (err) {
     return { ok: false, reason: `invalid JSON (${(err as Error).message.slice(0, 80)}): ${quote(text)}` };
   }

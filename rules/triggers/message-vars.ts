@@ -5,6 +5,7 @@ import type { ExprValue } from '../expressions/index.js';
 import { numericString } from '../expressions/values.js';
 import type { TopicPattern } from '../topics.js';
 import type { Vars } from './types.js';
+import { parseDeviceJson } from '../../server/core/device-json.js';
 
 export function payloadVars(payload: string): Vars {
   const number = numericString(payload);
@@ -13,7 +14,7 @@ export function payloadVars(payload: string): Vars {
   // Only objects, lists and quoted strings are worth a parse attempt: most payloads are words and numbers.
   if (first === '{' || first === '[' || first === '"') {
     try {
-      vars.value_json = JSON.parse(payload) as ExprValue;
+      vars.value_json = parseDeviceJson(payload) as ExprValue;
     } catch {
       /* not JSON: value_json stays missing */
     }

@@ -7,7 +7,13 @@ import type { StateValue } from '../core/model.js';
 export function encodeHistoryValue(value: StateValue): number | string | null {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (value === null) return null;
-  return JSON.stringify(value);
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    // A value JSON cannot write (too deep, a cycle) must not fail its whole batch on every retry: it is kept as a
+    // note of what went wrong instead. Device JSON is bounded before it gets here (core/device-json.ts).
+    return JSON.stringify(`(not stored: ${(err as Error).message})`);
+  }
 }
 
 export function decodeHistoryValue(raw: number | string | null): StateValue {

@@ -70,6 +70,30 @@ test('invalid JSON is kept as a string', async (t) => {
   assert.equal(d.capabilities[0].kind, 'text');
 });
 
+test('JSON nested 5,000 deep is kept as a string; history goes on for every device', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const client = await connect(hub.mqttUrl, await deviceAccount(hub));
+  t.after(() => end(client));
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+  await publish(client, 'ourhome/firstfloor/kitchen/display', deep);
+  await publish(client, 'ourhome/firstfloor/kitchen/panel', `{"a":${deep}}`);
+  await publish(client, 'ourhome/firstfloor/kitchen/temperature', '21.5');
+  const api = await loginAsAdmin(hub.httpUrl);
+  const d = await waitFor(async () => (await api.get('/api/devices/ourhome-firstfloor-kitchen-display')).body.device);
+  // Text, as any payload that is not JSON (cut at 4,096 characters, as every text).
+  const text = deep.slice(0, 4096);
+  assert.equal(d.state.display.value, text);
+  assert.equal(d.capabilities[0].kind, 'text');
+  assert.equal((await api.get('/api/devices/ourhome-firstfloor-kitchen-panel')).body.device.state.panel.value, `{"a":${deep}}`.slice(0, 4096));
+  // The history writer (which once failed its batch on every retry here) wrote all three.
+  const temps = await waitFor(async () => (await api.get('/api/devices/ourhome-firstfloor-kitchen-temperature/history?property=temperature')).body.points);
+  assert.deepEqual(temps.map((p: { value: number }) => p.value), [21.5]);
+  const displays = (await api.get('/api/devices/ourhome-firstfloor-kitchen-display/history?property=display')).body.points;
+  assert.deepEqual(displays.map((p: { value: string }) => p.value), [text]);
+  assert.equal(hub.hub.store.writer.depth, 0);
+});
+
 test('a topic of 200 levels or 64 KiB disconnects its sender, not the hub', async (t) => {
   const hub = await startHub();
   t.after(() => hub.stop());

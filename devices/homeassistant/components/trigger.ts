@@ -5,6 +5,7 @@ import { SKIP, isBlank, templatedState, type FieldPlan } from '../field.js';
 import { pyStr, type PyValue } from '../template/index.js';
 import { pickName, template, type BuildContext } from './common.js';
 import { extras } from './sensor.js';
+import { parseDeviceJson } from '../../../server/core/device-json.js';
 
 // Things that happen rather than states: `device_automation` triggers (HA docs device_trigger.mqtt.markdown;
 // what Zigbee2MQTT 2.x announces for remote buttons) and `event` entities (event.mqtt.markdown).
@@ -47,7 +48,7 @@ export function eventEntity(r: Fields, ctx: BuildContext): FieldPlan[] {
     let data: unknown = v;
     if (typeof v === 'string') {
       try {
-        data = JSON.parse(v);
+        data = parseDeviceJson(v);
       } catch {
         return { problem: `event payload is not JSON: ${JSON.stringify(v).slice(0, 40)}` };
       }

@@ -1,5 +1,6 @@
 import { NO_DEFAULT, boolOr, floatOr, intOr, roundOr, toFloat, type Fallback } from './convert.js';
 import { TemplateError, UNDEFINED, fromJson, isDict, newDict, pyEquals, pyStr, truthy, typeOf, type PyValue } from './values.js';
+import { parseDeviceJson } from '../../../server/core/device-json.js';
 
 // Filters, tests, functions and string methods of the subset. Names and argument orders follow Jinja2
 // (jinja2/filters.py) and HA's additions (homeassistant/helpers/template.py): float, int, round, bool, iif,
@@ -95,7 +96,7 @@ export const FILTERS: Record<string, Builtin> = {
   tojson: (v) => JSON.stringify(v === UNDEFINED ? null : v),
   from_json: (v) => {
     try {
-      return fromJson(JSON.parse(str(v, 'from_json')));
+      return fromJson(parseDeviceJson(str(v, 'from_json')));
     } catch (err) {
       throw new TemplateError(`from_json: ${(err as Error).message}`);
     }

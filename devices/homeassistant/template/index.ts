@@ -2,6 +2,7 @@ import type { Node } from './ast.js';
 import { Evaluator, MAX_STEPS } from './evaluate.js';
 import { parseTemplate } from './parser.js';
 import { TemplateError, UNDEFINED, fromJson, pyStr, type PyValue } from './values.js';
+import { parseDeviceJson } from '../../../server/core/device-json.js';
 
 // The Jinja subset that devices put in HA discovery `value_template` / `command_template` (see
 // ../../../../shared/reference/conventions.md): `value`, `value_json.x`, `value_json['x']`, filters float, int,
@@ -34,7 +35,7 @@ export function payloadVars(payload: string, json?: unknown): Record<string, PyV
   if (json !== undefined) parsed = fromJson(json);
   else {
     try {
-      parsed = fromJson(JSON.parse(payload));
+      parsed = fromJson(parseDeviceJson(payload));
     } catch {
       // Not JSON: value_json stays undefined.
     }
