@@ -1,5 +1,6 @@
 import type { MqttMessage } from '../../server/core/events.js';
 import { MAX_PAYLOAD_BYTES, MAX_QUOTE } from './limits.js';
+import { excerpt } from '../../server/core/errors.js';
 import { parseDeviceJson } from '../../server/core/device-json.js';
 
 // Reading payloads safely: the size is checked on the raw buffer before decoding or JSON.parse, and parse
@@ -51,6 +52,5 @@ export function typeName(v: unknown): string {
 
 /** A short, printable excerpt of device text for a log line or rejection reason. */
 export function quote(text: string): string {
-  const cut = text.length > MAX_QUOTE ? `${text.slice(0, MAX_QUOTE)}…` : text;
-  return JSON.stringify(cut);
+  return excerpt(text, MAX_QUOTE);
 }

@@ -1,4 +1,4 @@
-import { ErrorCodes, RumahError } from '../core/errors.js';
+import { ErrorCodes, excerpt, RumahError } from '../core/errors.js';
 import type { Device } from '../core/model.js';
 import type { Registry } from '../core/registry.js';
 
@@ -44,5 +44,5 @@ export class DeviceAdminApi {
 }
 
 function notFound(id: string): RumahError {
-  return new RumahError(ErrorCodes.NOT_FOUND, `no device "${id}"; GET /api/devices lists them`);
+  return new RumahError(ErrorCodes.NOT_FOUND, `no device ${excerpt(id)}; GET /api/devices lists them`);
 }

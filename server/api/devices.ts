@@ -1,4 +1,4 @@
-import { ErrorCodes, RumahError } from '../core/errors.js';
+import { ErrorCodes, excerpt, RumahError } from '../core/errors.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { Capability, Cause, Device, DeviceState, StateValue } from '../core/model.js';
 import type { Registry } from '../core/registry.js';
@@ -84,7 +84,7 @@ export class DevicesApi {
 
   private device(id: string): Device {
     const device = this.deps.registry.get(id);
-    if (!device) throw new RumahError(ErrorCodes.NOT_FOUND, `no device "${id}"; GET /api/devices lists them`);
+    if (!device) throw new RumahError(ErrorCodes.NOT_FOUND, `no device ${excerpt(id)}; GET /api/devices lists them`);
     return device;
   }
 
@@ -96,7 +96,7 @@ export class DevicesApi {
 /** Checks a commanded value against the capability; binary accepts booleans and the device's own words. */
 export function checkValue(cap: Capability, value: unknown): StateValue {
   const bad = (why: string): never => {
-    throw new RumahError(ErrorCodes.INVALID_VALUE, `${cap.property}: ${why}, got ${JSON.stringify(value)}`);
+    throw new RumahError(ErrorCodes.INVALID_VALUE, `${cap.property}: ${why}, got ${excerpt(value)}`);
   };
   switch (cap.kind) {
     case 'binary': {

@@ -51,3 +51,14 @@ export class RumahError extends Error {
 export function isRumahError(err: unknown): err is RumahError {
   return err instanceof RumahError;
 }
+
+/** A caller's value, cut short, for an error message: a 20 KB value must not come back as a 20 KB message. */
+export function excerpt(value: unknown, max = 60): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = Array.isArray(value) ? 'an array' : typeof value;
+  }
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}

@@ -152,4 +152,15 @@ test('REST: no session is 401, bad JSON and wrong types are 400, unknown device 
   assert.equal(unknown.status, 404);
   const huge = await api.post('/api/devices/x/command', { property: 'x'.repeat(300_000), value: 1 });
   assert.equal(huge.status, 413);
+  // What the caller sent comes back in the message cut short, not whole.
+  const longId = await api.get(`/api/devices/${'y'.repeat(5000)}`);
+  assert.equal(longId.status, 404);
+  assert.match(longId.body.error.message, /^no device "y{60}…"; GET \/api\/devices lists them$/);
+  const device = await connect(hub.mqttUrl, await deviceAccount(hub));
+  t.after(() => end(device));
+  await publish(device, 'ourhome/groundfloor/hall/light', 'on');
+  await waitFor(() => hub.hub.registry.get('ourhome-groundfloor-hall-light'));
+  const nested = await api.post('/api/devices/ourhome-groundfloor-hall-light/command', `{"property":"light","value":${'['.repeat(10_000)}${']'.repeat(10_000)}}`);
+  assert.equal(nested.status, 422);
+  assert.ok(nested.body.error.message.length < 200, nested.body.error.message.slice(0, 300));
 });
