@@ -158,6 +158,7 @@ export class Hub {
       config: config.mqtt, log: brokerLog, bus: this.bus,
       auth: this.tls && config.tls.clientCertificates ? new CertificateAuthenticator(authenticator, this.store.accounts) : authenticator, acl: this.pairing.acl,
       persistence: this.persistence, durable: this.persistence !== undefined, queues: this.persistence && ((topic) => this.persistence!.queuesFor(topic)),
+      held: () => this.store.writer.behind,
     });
     this.pairing.attachBroker(this.broker);
     this.pairing.acl.attach(this.bus, this.registry);

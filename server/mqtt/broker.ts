@@ -35,6 +35,8 @@ export interface BrokerOptions {
   durable?: boolean;
   /** Whether a QoS 1 message on this topic is queued for an offline session (stored); unknown: assumed so. */
   queues?: (topic: string) => boolean;
+  /** Every client's publishes wait while this is true (the history writer far behind). */
+  held?: () => boolean;
 }
 
 export interface OutgoingPublish {
@@ -66,19 +68,14 @@ export class Broker {
     endAtSink(aedes);
     this.dedupe = dedupeWithinDispatch(aedes, this.dispatch);
     const mq = (aedes as unknown as { mq: { length: number } }).mq;
-    this.flow = new FlowControl({
-      rate: opts.config.publishRate,
-      burst: opts.config.publishBurst,
-      // Well below the depth at which mqemitter's recursive drain overflows the stack.
-      maxQueued: 1000,
-      queued: () => mq.length,
-    });
+    // maxQueued: well below the depth at which mqemitter's recursive drain overflows the stack.
+    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
     this.logins = new LoginThrottle(opts.config.loginFailures);
     this.loginGate = new LoginGate({ concurrency: 2, maxQueued: opts.config.maxPendingLogins, timeoutMs: opts.config.connectTimeout });
     this.wireEvents();
   }
 
-  /** Publishes flow control held back (per-client rate, or too many being routed). */
+  /** Publishes flow control held back (per-client rate, too many being routed, or `held`). */
   get heldPublishes(): number {
     return this.flow.throttled;
   }

@@ -5,7 +5,8 @@
  * "Maximum call stack size exceeded" inside mqemitter, whose queue is drained recursively. aedes reads a client's
  * next chunk only after every packet of the previous one was handled, so holding back the authorizePublish
  * callback is real backpressure: the client's socket stops being read and TCP pushes back on the sender.
- * Two bounds: a token bucket per client (sustained rate + burst), and the depth of mqemitter's queue for all.
+ * Three bounds: a token bucket per client (sustained rate + burst), the depth of mqemitter's queue for all, and
+ * `held` for all (the history writer far behind, see HistoryWriter.behind).
  */
 export interface FlowControlOptions {
   rate: number;
@@ -13,8 +14,12 @@ export interface FlowControlOptions {
   /** Publishes queued in mqemitter above which every client waits. */
   maxQueued: number;
   queued: () => number;
+  /** True while every client must wait for a consumer downstream of routing (the history writer far behind). */
+  held?: () => boolean;
   now?: () => number;
 }
+
+const HELD_POLL_MS = 5;
 
 interface Bucket {
   tokens: number;
@@ -73,7 +78,7 @@ export class FlowControl {
   }
 
   private take(bucket: Bucket): boolean {
-    if (this.opts.queued() >= this.opts.maxQueued) return false;
+    if (this.opts.queued() >= this.opts.maxQueued || this.opts.held?.()) return false;
     const now = this.now();
     bucket.tokens = Math.min(this.opts.burst, bucket.tokens + ((now - bucket.last) * this.opts.rate) / 1000);
     bucket.last = now;
@@ -92,6 +97,9 @@ export class FlowControl {
     };
     if (this.opts.queued() >= this.opts.maxQueued) {
       bucket.timer = setImmediate(run);
+    } else if (this.opts.held?.()) {
+      // A batch commit takes milliseconds; polling each turn would take the CPU the writer needs.
+      bucket.timer = setTimeout(run, HELD_POLL_MS);
     } else {
       const waitMs = Math.max(1, Math.ceil(((1 - bucket.tokens) * 1000) / this.opts.rate));
       bucket.timer = setTimeout(run, waitMs);

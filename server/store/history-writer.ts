@@ -102,6 +102,9 @@ export class HistoryWriter {
   private readonly intervalMs: number;
   private readonly batchSize: number;
   private readonly maxQueue: number;
+  /** Depth from which publishers are held (see `behind`), and from which a gathering batch is written at once. */
+  private readonly holdAt: number;
+  private readonly fullAt: number;
   private readonly retryMs: number;
   private readonly busyPerWindow: number;
   private readonly busyGatherMs: number;
@@ -116,6 +119,9 @@ export class HistoryWriter {
     this.intervalMs = opts.intervalMs ?? 50;
     this.batchSize = opts.batchSize ?? 50_000;
     this.maxQueue = opts.maxQueue ?? 100_000;
+    this.holdAt = Math.ceil(this.maxQueue * 0.8);
+    // A busy writer gathers until a batch is full; one that holds publishers back must not wait that long.
+    this.fullAt = Math.min(this.batchSize, this.holdAt);
     this.retryMs = opts.retryMs ?? 1000;
     this.busyPerWindow = ((opts.busyRate ?? 5000) * RATE_WINDOW_MS) / 1000;
     this.busyGatherMs = opts.busyGatherMs ?? 1000;
@@ -124,6 +130,15 @@ export class HistoryWriter {
   /** Changes waiting to be written, including a failed batch. */
   get depth(): number {
     return this.queue.length + (this.pending?.length ?? 0);
+  }
+
+  /**
+   * Far behind (80% of maxQueue) while writes succeed: the broker then holds publishers until the writer catches
+   * up (server/mqtt/flow-control.ts), so an overload slows devices down instead of dropping history. A writer that
+   * fails (disk full) is not behind in this sense: devices go on, live, and history is dropped and counted.
+   */
+  get behind(): boolean {
+    return this.healthy && this.depth >= this.holdAt;
   }
 
   /** Hot path: called for every stateChanged. Keeps nothing of `change` but its fields (see ChangeColumns). */
@@ -149,7 +164,7 @@ export class HistoryWriter {
     // Group commit: the first change after an idle moment is written on the next turn (a row a few ms after the
     // report); while a batch is being written, later changes gather for the next one. While busy, the timer
     // writes once a batch is full or its oldest change has waited busyGatherMs (see kick()).
-    if (this.timer && !this.immediate && !this.draining && this.retryAt <= now && (!this.busy || this.depth >= this.batchSize)) {
+    if (this.timer && !this.immediate && !this.draining && this.retryAt <= now && (!this.busy || this.depth >= this.fullAt)) {
       this.immediate = setImmediate(() => {
         this.immediate = undefined;
         this.kick();
@@ -200,7 +215,7 @@ export class HistoryWriter {
     const now = Date.now();
     if (this.draining || this.depth === 0 || now < this.retryAt) return;
     // A burst that has ended leaves `busy` set until the next arrival: the oldest change bounds the wait anyway.
-    if (this.busy && this.depth < this.batchSize && now - this.gatherStart < this.busyGatherMs) return;
+    if (this.busy && this.depth < this.fullAt && now - this.gatherStart < this.busyGatherMs) return;
     this.drainExclusive().catch(() => undefined); // logged in writeBatch; the batch is kept for the retry
   }
 
@@ -217,7 +232,7 @@ export class HistoryWriter {
 
   private async drain(): Promise<void> {
     // While busy, one batch per kick (unless a full one waits): what arrives meanwhile gathers for the next.
-    for (let first = true; this.depth > 0 && (first || !this.busy || this.depth >= this.batchSize); first = false) {
+    for (let first = true; this.depth > 0 && (first || !this.busy || this.depth >= this.fullAt); first = false) {
       // Take at most one batch: a bounded transaction lets other writers (API, retention) in between.
       this.pending ??= this.queue.takeFirst(this.batchSize);
       await this.writeBatch(this.pending);

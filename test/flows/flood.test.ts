@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
-import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe } from '../helpers/hub.js';
+import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, waitFor } from '../helpers/hub.js';
 
 /**
  * Floods the hub from raw sockets for a bounded time, far faster than it can route, while a subscriber listens on
@@ -61,4 +61,21 @@ test('flooding clients cannot take the hub down: after the flood another client 
   assert.ok(sent > 100_000, `the flood offered ${sent} messages`);
   assert.ok(received > 1000, `the subscriber received ${received} flood messages: the flooders were connected`);
   t.diagnostic(`flood: ${sent} publishes offered in ${floodMs} ms, ${received} delivered to the subscriber, ${hub.hub.broker['flow'].throttled} held back`);
+});
+
+test('more state changes than SQLite takes: publishers are held while the history writer catches up, nothing is dropped', async (t) => {
+  // A small queue (held from 1,600 waiting changes) so that one fast publisher outruns the writer.
+  const hub = await startHub({ history: { maxQueue: 2000 } as never });
+  t.after(() => hub.stop());
+  const device = await connect(hub.mqttUrl, { username: 'admin', password: 'test-admin-password' });
+  t.after(() => end(device));
+  const total = 30_000;
+  // Every message a new value of one of 100 properties: each is a state change and a history row.
+  for (let i = 0; i < total; i++) device.publish(`ourhome/groundfloor/room${i % 100}/temperature`, String(i), { qos: 0 });
+  await publish(device, 'ourhome/groundfloor/marker/temperature', '1', { qos: 1 });
+  const writer = hub.hub.store.writer;
+  await waitFor(() => writer.written + writer.dropped >= total + 1 && writer.depth === 0, 60_000, 'every change written or dropped');
+  assert.equal(writer.dropped, 0, 'no change dropped');
+  assert.equal(writer.written, total + 1);
+  assert.ok(hub.hub.broker.heldPublishes > 0, 'the publisher was held at least once');
 });

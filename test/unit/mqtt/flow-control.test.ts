@@ -29,3 +29,18 @@ test('every client waits while the broker queue is full', async () => {
   assert.equal(ran, true);
   flow.stop();
 });
+
+test('every client waits while held (the history writer far behind), in order, and goes on when it is not', async () => {
+  let held = true;
+  const flow = new FlowControl({ rate: 1e6, burst: 1e6, maxQueued: 100, queued: () => 0, held: () => held });
+  const order: number[] = [];
+  assert.equal(flow.tryAdmit('c1'), false);
+  for (let i = 0; i < 3; i++) flow.admit('c1', () => order.push(i));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(order, [], 'nothing passes while held');
+  held = false;
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(order, [0, 1, 2]);
+  assert.equal(flow.tryAdmit('c1'), true);
+  flow.stop();
+});
