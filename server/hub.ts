@@ -20,6 +20,7 @@ import { CertificateAuthenticator } from './tls/client-auth.js';
 import { openStore, type Store } from './store/index.js';
 import { AuthApi } from './api/auth.js';
 import { listenError } from './listen-error.js';
+import { lockDataDir } from './store/data-dir-lock.js';
 import { CommandLimit } from './api/command-limit.js';
 import { DevicesApi } from './api/devices.js';
 import { DeviceAdminApi } from './api/device-admin.js';
@@ -105,6 +106,8 @@ export class Hub {
   async start(): Promise<Runtime> {
     const { config, log } = this.opts;
     ensureWritableDir(config.dataDir);
+    const lock = await lockDataDir(config.dataDir);
+    this.stops.push(() => lock.release());
     this.loopLag.start();
     this.stops.push(() => this.loopLag.stop());
     if (config.tls.enabled) {

@@ -84,14 +84,14 @@ function flushLog(log: ReturnType<typeof createLogger>): Promise<void> {
 }
 
 /**
- * 2: fix the configuration; 3: the database needs a person (corrupt, unreadable, unwritable data dir). A supervisor
+ * 2: fix the configuration; 3: the data needs a person (corrupt, unreadable, unwritable, or used by another hub). A supervisor
  * should not restart on either (systemd: RestartPreventExitStatus=2 3): a restart loop would only repeat it.
  */
 function exitCodeFor(err: unknown): number {
   if (!isRumahError(err)) return 1;
   // A certificate that cannot be used is fixed in the configuration or its files, like a bad setting.
   if (err.code === ErrorCodes.CONFIG_INVALID || err.code === ErrorCodes.TLS_CERT) return 2;
-  if (err.code === ErrorCodes.DB_OPEN || err.code === ErrorCodes.DATA_DIR_UNWRITABLE) return 3;
+  if (err.code === ErrorCodes.DB_OPEN || err.code === ErrorCodes.DATA_DIR_UNWRITABLE || err.code === ErrorCodes.DATA_DIR_IN_USE) return 3;
   return 1;
 }
 

@@ -119,6 +119,22 @@ test('a failed start exits even when stdout is a closed pipe (it once hung in th
   assert.match(stderr, /cannot listen for HTTP on 198\.51\.100\.77:0: .*198\.51\.100\.77 is not an address of this machine/);
 });
 
+test('a second hub on the same data folder is refused (exit 3, naming the first); a killed hub leaves no stale lock', async (t) => {
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const first = await spawnHub(dataDir);
+  t.after(() => first.child.kill('SIGKILL'));
+  const second = await runMain(['--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1']);
+  assert.equal(second.code, 3, second.stderr);
+  assert.match(second.stderr, new RegExp(`RUMAH_ERR_DATA_DIR_IN_USE: another rumah \\(pid ${first.child.pid}\\) is running on the data folder .*Stop it first, or give this one another folder with --data`));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')).pid, first.child.pid, 'runtime.json still names the first');
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const again = await spawnHub(dataDir);
+  again.child.kill('SIGTERM');
+  assert.equal((await again.exited).code, 0);
+});
+
 test('an unwritable data dir is a clear error at start', async () => {
   const parent = tempDir();
   const file = path.join(parent, 'not-a-dir');
