@@ -107,6 +107,8 @@ export class AuthApi implements MqttAuthenticator {
   }
 
   private failed(address: string): void {
+    // Bounded like the MQTT login throttle: an attacker with many addresses must not grow this without end.
+    if (!this.failures.has(address) && this.failures.size >= 10_000) this.failures.clear();
     const f = this.failures.get(address) ?? { count: 0, until: 0 };
     f.count++;
     // Doubling back-off from the 5th failure: 2 s, 4 s, ... capped at 15 minutes.
