@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Convention, ConventionContext, ConventionFactory, ConventionUpdate, DeviceDescriptor, OutgoingMessage } from '../convention.js';
 import type { Device, StateValue } from '../../server/core/model.js';
 import type { MqttMessage } from '../../server/core/events.js';
@@ -17,6 +18,20 @@ export function nativeDeviceId(levels: string[]): string {
   return levels.map((l) => l.toLowerCase().replace(slugPart, '_')).join('-');
 }
 
+/**
+ * The id of the device at `base` (`home/floor/room/thing`): its slug, unless another topic's device already has that
+ * slug (`ground floor` and `ground-floor`, `Light` and `light`, or two names in a script the slug cannot spell, such
+ * as 一楼 and 二楼, which both become `_`). That second device gets the slug and a hash of its topic, so the two
+ * stay two devices; ids are kept in the registry with their topic, so each keeps its id across restarts.
+ */
+export function uniqueNativeId(base: string, topicOf: (id: string) => string | undefined): string {
+  const slug = nativeDeviceId(base.split('/'));
+  const hashed = `${slug}.${createHash('sha256').update(base).digest('hex').slice(0, 8)}`;
+  if (topicOf(hashed) === base) return hashed;
+  const owner = topicOf(slug);
+  return owner === undefined || owner === base ? slug : hashed;
+}
+
 function humanName(room: string, thing: string): string {
   const words = `${room} ${thing}`.replace(/[_-]+/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
@@ -34,7 +49,7 @@ interface TopicInfo {
 /** Topics remembered at most; past it the memory starts again (a client publishing random topics cannot grow it). */
 const maxTopics = 10_000;
 
-function topicInfo(topic: string): TopicInfo | undefined {
+function topicInfo(topic: string, topicOf: (id: string) => string | undefined): TopicInfo | undefined {
   if (topic.startsWith('$')) return undefined;
   const levels = topic.split('/');
   if (levels.length !== 4 && levels.length !== 5) return undefined;
@@ -44,7 +59,7 @@ function topicInfo(topic: string): TopicInfo | undefined {
   const [home, floor, room, thing] = levels as [string, string, string, string];
   const base = levels.slice(0, 4).join('/');
   const descriptor: DeviceDescriptor = {
-    id: nativeDeviceId(levels.slice(0, 4)), name: humanName(room, thing), convention: 'native', topic: base, home, floor, room,
+    id: uniqueNativeId(base, topicOf), name: humanName(room, thing), convention: 'native', topic: base, home, floor, room,
     commandTopic: base + commandSuffix, availabilityTopic: base + availabilitySuffix, capabilities: [],
   };
   return { suffix: suffix as TopicInfo['suffix'], thing, descriptor };
@@ -60,7 +75,7 @@ export const createNativeConvention: ConventionFactory = (ctx: ConventionContext
     let found = topics.get(topic);
     if (found === undefined) {
       if (topics.size >= maxTopics) topics.clear();
-      found = topicInfo(topic) ?? null;
+      found = topicInfo(topic, (id) => ctx.getDevice(id)?.topic) ?? null;
       topics.set(topic, found);
     }
     lastTopic = topic;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, waitFor } from '../helpers/hub.js';
+import fs from 'node:fs';
+import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { loadFixture, payloadText } from '../helpers/fixtures.js';
 import { loginAsAdmin } from '../helpers/http.js';
 
@@ -131,4 +132,31 @@ test('a device\'s last raw messages are kept (10, payloads cut at 256 characters
   assert.deepEqual(messages.slice(0, 8).map((m: any) => m.payload), ['104', '105', '106', '107', '108', '109', '110', '111']);
   assert.deepEqual([messages[8].topic, messages[8].payload, messages[8].retain], ['ourhome/firstfloor/kitchen/power/status', 'online', true]);
   assert.equal(messages[9].payload.length, 256);
+});
+
+test('topics whose names slug alike (spaces and dashes, names in other scripts) are separate devices, also after a restart', async (t) => {
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const topics = ['ourhome/ground floor/living room/light', 'ourhome/ground-floor/living-room/light', 'ourhome/一楼/客厅/灯', 'ourhome/二楼/卧室/灯'];
+  const states = (hub: TestHub) => topics.map((topic) => {
+    const device = hub.hub.registry.list().find((d) => d.topic === topic);
+    return device && { id: device.id, light: Object.values(hub.hub.states.get(device.id) ?? {})[0]?.value };
+  });
+  const first = await startHub({}, { dataDir });
+  const client = await connect(first.mqttUrl, await deviceAccount(first));
+  for (const [i, topic] of topics.entries()) await publish(client, topic, i % 2 === 0 ? 'on' : 'off');
+  await end(client);
+  const before = states(first);
+  assert.equal(new Set(before.map((s) => s?.id)).size, 4, JSON.stringify(before));
+  assert.deepEqual(before.map((s) => s?.light), [true, false, true, false]);
+  await first.stop();
+  const second = await startHub({}, { dataDir });
+  t.after(() => second.stop());
+  const again = await connect(second.mqttUrl, { username: 'admin', password: 'test-admin-password' });
+  t.after(() => end(again));
+  // Reported in the other order this time: the ids do not move.
+  for (const [i, topic] of [...topics.entries()].reverse()) await publish(again, topic, i % 2 === 0 ? 'off' : 'on');
+  assert.deepEqual(states(second).map((s) => s?.id), before.map((s) => s?.id));
+  assert.deepEqual(states(second).map((s) => s?.light), [false, true, false, true]);
+  assert.equal(second.hub.registry.size, 4);
 });

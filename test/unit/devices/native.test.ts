@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
+import * as nativeIds from '../../../devices/native/index.js';
 import { createNativeConvention } from '../../../devices/native/index.js';
 import { parseNativePayload } from '../../../devices/native/payload.js';
 import type { Device } from '../../../server/core/model.js';
@@ -39,4 +40,27 @@ test('availability words and commands in the device\'s own words', () => {
   const d = convention.handle(msg('ourhome/groundfloor/hall/light', 'OFF'))!.devices![0]!;
   const device: Device = { ...d, availability: 'online', createdAt: 0 };
   assert.deepEqual(convention.encodeCommand(device, 'light', true), { topic: 'ourhome/groundfloor/hall/light/set', payload: 'ON', qos: 1, retain: false });
+});
+
+test('two topics with the same slug stay two devices: the second gets a hash of its topic, each keeps its id', () => {
+  const { uniqueNativeId } = nativeIds;
+  const devices = new Map<string, string>();
+  const topicOf = (id: string) => devices.get(id);
+  const add = (base: string) => {
+    const id = uniqueNativeId(base, topicOf);
+    devices.set(id, base);
+    return id;
+  };
+  assert.equal(add('ourhome/ground floor/living room/light'), 'ourhome-ground_floor-living_room-light');
+  const second = add('ourhome/ground-floor/living-room/light');
+  assert.match(second, /^ourhome-ground_floor-living_room-light\.[0-9a-f]{8}$/);
+  assert.equal(add('ourhome/一楼/客厅/灯'), 'ourhome-_-_-_');
+  assert.match(add('ourhome/二楼/卧室/灯'), /^ourhome-_-_-_\.[0-9a-f]{8}$/);
+  // Asked again (a restart, or the topic memory starting over): the same ids, whichever comes first.
+  assert.equal(uniqueNativeId('ourhome/ground-floor/living-room/light', topicOf), second);
+  assert.equal(uniqueNativeId('ourhome/ground floor/living room/light', topicOf), 'ourhome-ground_floor-living_room-light');
+  // Its hashed id is kept even if the device that had the plain slug was forgotten meanwhile.
+  devices.delete('ourhome-ground_floor-living_room-light');
+  assert.equal(uniqueNativeId('ourhome/ground-floor/living-room/light', topicOf), second);
+  assert.equal(uniqueNativeId('ourhome/groundfloor/livingroom/light', topicOf), 'ourhome-groundfloor-livingroom-light', 'the usual topic keeps its plain id');
 });
