@@ -85,3 +85,15 @@ test('/healthz (open) and /metrics (API token or login) report the hub', async (
   assert.match(metrics, /^rumah_process_heap_used_bytes [1-9]\d*$/m);
   assert.match(metrics, /^# TYPE rumah_history_write_seconds gauge$/m);
 });
+
+test('the dashboard page is served for device and rule addresses with a dot in the id; other dotted paths are files', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const get = (path: string) => fetch(`${hub.httpUrl}${path}`, { headers: { accept: 'text/html' } });
+  for (const path of ['/devices/ourhome-_-_-_.caaa3edf', '/devices/sensor.kitchen_temperature', '/rules/a.b', '/devices/ourhome-groundfloor-hall-light', '/']) {
+    const res = await get(path);
+    assert.equal(res.status, 200, path);
+    assert.match(await res.text(), /<!doctype html>/i, path);
+  }
+  for (const path of ['/favicon.ico', '/main.js', '/devices/a/b.js']) assert.equal((await get(path)).status, 404, path);
+});

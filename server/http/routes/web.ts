@@ -34,7 +34,8 @@ export function webRoutes(webRoot: string): Router {
     next();
   }, express.static(path.join(webRoot, 'assets'), { index: false, immutable: true, maxAge: '365d', fallthrough: false }));
 
-  router.get(/^\/(?!api\/|socket\.io\/|mqtt$|assets\/)[^.]*$/, async (req, res, next) => {
+  // A path with a dot is a file, except a device or rule page: ids may hold dots (`….caaa3edf`, HA unique ids).
+  router.get(/^\/(?!api\/|socket\.io\/|mqtt$|assets\/)(?:[^.]*|(?:devices|rules)\/[^/]+)$/, async (req, res, next) => {
     if (!req.accepts('html')) return next();
     let html: string;
     try {
