@@ -84,8 +84,8 @@ function flushLog(log: ReturnType<typeof createLogger>): Promise<void> {
 }
 
 /**
- * 2: fix the configuration; 3: the data needs a person (corrupt, unreadable, unwritable, or used by another hub). A supervisor
- * should not restart on either (systemd: RestartPreventExitStatus=2 3): a restart loop would only repeat it.
+ * 2: fix the configuration; 3: the data needs a person (corrupt, unreadable, unwritable, or used by another hub).
+ * A supervisor should not restart on either (systemd: RestartPreventExitStatus=2 3): a restart loop would only repeat it.
  */
 function exitCodeFor(err: unknown): number {
   if (!isRumahError(err)) return 1;

@@ -139,15 +139,10 @@ function readYamlFile(file: string, errors: string[]): YamlSettings {
     errors.push(`${file}: must be a mapping of settings`);
     return none;
   }
-  const lineOf = (keys: string[]): number | undefined => {
-    const node = doc.getIn(keys, true) as { range?: [number, number, number] } | undefined;
-    // A key's value starts on the key's line (or the next, for a nested mapping, close enough to find it).
-    return node?.range ? lines.linePos(node.range[0]).line : keyLine(doc, keys, lines);
-  };
-  return { value: value as Json, lineOf };
+  return { value: value as Json, lineOf: (keys) => keyLine(doc, keys, lines) };
 }
 
-/** The line of the key at `keys` (for an unknown key whose value is null, which has no node of its own). */
+/** The line of the key at `keys`: the one to mend (a nested mapping's value starts on the next). */
 function keyLine(doc: YAML.Document, keys: string[], lines: YAML.LineCounter): number | undefined {
   const parent = keys.length > 1 ? doc.getIn(keys.slice(0, -1), true) : doc.contents;
   if (!YAML.isMap(parent)) return undefined;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import { openConnection, sqliteCode } from '../mqtt/persistence/sqlite-connection.js';
 
-export const LOCK_FILE = 'rumah.lock';
+const LOCK_FILE = 'rumah.lock';
 
 export interface DataDirLock {
   release(): Promise<void>;
