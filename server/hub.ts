@@ -118,6 +118,7 @@ export class Hub {
     }
 
     this.store = await openStore(config.dataDir, log, {
+      checkpointIntervalMs: 1000,
       history: { maxQueue: config.history.maxQueue, onWritten: this.opts.onHistoryWritten },
       retention: { rawDays: config.history.rawDays, hourlyDays: config.history.hourlyDays },
     });

@@ -4,6 +4,7 @@ import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { AccountsRepo } from './accounts-repo.js';
 import { ApiTokensRepo } from './api-tokens-repo.js';
+import { StoreCheckpoints } from './checkpoints.js';
 import { Database, type DatabaseOptions } from './database.js';
 import { DevicesRepo } from './devices-repo.js';
 import { HistoryRepo } from './history-repo.js';
@@ -18,6 +19,8 @@ import { UsersRepo } from './users-repo.js';
 
 export interface StoreOptions {
   database?: DatabaseOptions;
+  /** Checkpoint the WAL this often from a second connection (the hub: 1000 ms); off when absent (the CLI). */
+  checkpointIntervalMs?: number;
   history?: HistoryWriterOptions;
   retention?: RetentionOptions;
 }
@@ -38,6 +41,8 @@ export class Store {
   readonly writer: HistoryWriter;
   readonly retention: Retention;
   private closing?: Promise<void>;
+  /** Set by openStore when asked for (StoreOptions.checkpointIntervalMs). */
+  checkpoints?: StoreCheckpoints;
 
   /** `log` is the parent logger: each part takes a child named for itself. */
   constructor(
@@ -69,6 +74,7 @@ export class Store {
     this.closing ??= (async () => {
       await this.retention.stop();
       await this.writer.stop();
+      await this.checkpoints?.stop();
       await this.db.close();
     })();
     return this.closing;
@@ -101,6 +107,17 @@ export async function openStore(dataDir: string, log: Logger, opts: StoreOptions
     throw err;
   }
   const store = new Store(db, log, opts);
+  if (opts.checkpointIntervalMs) {
+    try {
+      // SQLite's own checkpoint only bounds the WAL's size now (40 MiB): see checkpoints.ts.
+      await db.exec('PRAGMA wal_autocheckpoint = 10000');
+      store.checkpoints = await StoreCheckpoints.open(db.file, log);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+    store.checkpoints.start(opts.checkpointIntervalMs);
+  }
   store.start();
   return store;
 }
