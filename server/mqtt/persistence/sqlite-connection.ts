@@ -1,4 +1,5 @@
-// The sqlite3 callback API, wrapped once into promises for this folder. One Connection is one SQLite
+// The sqlite3 callback API, wrapped once into promises: for broker.db (this folder), and for the small
+// connections beside rumah.db (the data folder lock, the checkpointer). One Connection is one SQLite
 // connection; callers (the write batcher, setup) never issue statements concurrently on it, so the
 // order of statements is the order of awaits.
 import sqlite3, { type Database, type RunResult, type Statement } from 'sqlite3';
