@@ -9,7 +9,10 @@ import { openConnection, type Connection } from '../mqtt/persistence/sqlite-conn
  * left was up to the kernel's writeback (about 30 s). In latency: the commit that ran the checkpoint waited for its
  * fsyncs (5-11 ms here, every ~0.4 s at 2,000 changes/s), the largest item of publish → row p99 (after the fan-in
  * benchmark 5.3-7.0 ms, now 4.2). Here commits stay off the disk's critical path and the checkpoint runs beside
- * them; SQLite's own checkpoint is kept only as a bound on the WAL's size if this one cannot keep up.
+ * them; SQLite's own checkpoint is kept as the bound on the WAL's size (10,000 pages, 40 MiB). Under steady writes
+ * a checkpoint beside them rarely finds the WAL wholly copied, so the WAL is restarted only at that bound: the file
+ * grows to ~40 MiB (10-minute soak at 6,000 msg/s: 41 MB) and that commit's checkpoint, mostly copied already, is
+ * the one stall left, ten times rarer than before.
  */
 export class StoreCheckpoints {
   private timer?: NodeJS.Timeout;

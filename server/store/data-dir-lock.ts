@@ -20,6 +20,8 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const file = path.join(dataDir, LOCK_FILE);
   const conn = await openConnection(file);
   try {
+    // No rollback journal: there is nothing to roll back, and a rumah.lock-journal beside it would puzzle people.
+    await conn.exec('PRAGMA journal_mode = MEMORY');
     await conn.exec('PRAGMA locking_mode = EXCLUSIVE');
     await conn.exec('BEGIN EXCLUSIVE');
   } catch (err) {

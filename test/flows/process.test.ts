@@ -128,6 +128,7 @@ test('a second hub on the same data folder is refused (exit 3, naming the first)
   assert.equal(second.code, 3, second.stderr);
   assert.match(second.stderr, new RegExp(`RUMAH_ERR_DATA_DIR_IN_USE: another rumah \\(pid ${first.child.pid}\\) is running on the data folder .*Stop it first, or give this one another folder with --data`));
   assert.equal(JSON.parse(fs.readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')).pid, first.child.pid, 'runtime.json still names the first');
+  assert.deepEqual(fs.readdirSync(dataDir).filter((f) => f.startsWith('rumah.lock')), ['rumah.lock'], 'no journal beside the lock');
   first.child.kill('SIGKILL');
   await first.exited;
   const again = await spawnHub(dataDir);
