@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import * as nativeIds from '../../../devices/native/index.js';
-import { createNativeConvention } from '../../../devices/native/index.js';
+import { createNativeConvention, uniqueNativeId } from '../../../devices/native/index.js';
 import { parseNativePayload } from '../../../devices/native/payload.js';
 import type { Device } from '../../../server/core/model.js';
 
@@ -43,7 +42,6 @@ test('availability words and commands in the device\'s own words', () => {
 });
 
 test('two topics with the same slug stay two devices: the second gets a hash of its topic, each keeps its id', () => {
-  const { uniqueNativeId } = nativeIds;
   const devices = new Map<string, string>();
   const topicOf = (id: string) => devices.get(id);
   const add = (base: string) => {
