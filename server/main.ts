@@ -90,7 +90,8 @@ function flushLog(log: ReturnType<typeof createLogger>): Promise<void> {
 function exitCodeFor(err: unknown): number {
   if (!isRumahError(err)) return 1;
   // A certificate that cannot be used is fixed in the configuration or its files, like a bad setting.
-  if (err.code === ErrorCodes.CONFIG_INVALID || err.code === ErrorCodes.TLS_CERT) return 2;
+  // A wrong aedes is fixed by installing the pinned one (npm ci): restarting would only repeat it.
+  if (err.code === ErrorCodes.CONFIG_INVALID || err.code === ErrorCodes.TLS_CERT || err.code === ErrorCodes.AEDES_CONTRACT) return 2;
   if (err.code === ErrorCodes.DB_OPEN || err.code === ErrorCodes.DATA_DIR_UNWRITABLE || err.code === ErrorCodes.DATA_DIR_IN_USE) return 3;
   return 1;
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes } from 'aedes-v1';
 
 /**
  * The reference: a bare aedes 1.x broker with its defaults (in-memory persistence, no hooks), on loopback,

@@ -18,8 +18,17 @@ export const configSchema = z
         maxTopicLevels: z.number().int().min(1).max(100),
         /** Bytes of a topic name or filter. */
         maxTopicLength: z.number().int().min(16).max(65_535),
-        /** Seconds; a client asking for a longer keepalive is refused (0 allows any). */
+        /**
+         * Seconds; the longest keepalive a client gets (0: any). An MQTT 5 client asking for more, or for none, is told
+         * this one (Server Keep Alive); a 3.1.1 client cannot be told, so the hub applies it silently (docs/mqtt5.md).
+         */
         keepaliveLimit: z.number().int().min(0).max(65_535),
+        /** MQTT 5: topic aliases a client may use towards the hub (0: none); advertised in CONNACK. */
+        topicAliasMaximum: z.number().int().min(0).max(65_535),
+        /** MQTT 5: seconds; the longest Session Expiry Interval granted (a larger one is lowered and the client told). */
+        maxSessionExpiry: z.number().int().min(0).max(4_294_967_295),
+        /** MQTT 5: sessions waiting to expire (and delayed wills) held at once; past it a leaving session ends at once. */
+        maxExpiringSessions: z.number().int().min(1),
         /** Milliseconds a new connection has to send CONNECT. */
         connectTimeout: z.number().int().min(100),
         /** Milliseconds a client may block writes before it is dropped, so a stuck reader cannot stall others. */
@@ -118,6 +127,9 @@ export const defaults: Config = {
     maxTopicLevels: 16,
     maxTopicLength: 1024,
     keepaliveLimit: 3600,
+    topicAliasMaximum: 32,
+    maxSessionExpiry: 2_592_000,
+    maxExpiringSessions: 100_000,
     connectTimeout: 10_000,
     drainTimeout: 30_000,
     maxBufferedBytes: 8_388_608,

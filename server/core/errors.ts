@@ -20,6 +20,8 @@ export const ErrorCodes = {
   DEVICE_LIMIT: 'RUMAH_ERR_DEVICE_LIMIT',
   /** A TLS certificate or key that cannot be used: missing, expired, not yet valid, or not matching each other. */
   TLS_CERT: 'RUMAH_ERR_TLS_CERT',
+  /** The installed aedes is not the one rumah's broker layer was written against (server/mqtt/aedes-internals.ts). */
+  AEDES_CONTRACT: 'RUMAH_ERR_AEDES_CONTRACT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -6,13 +6,16 @@ import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
 import { dedupeWithinDispatch } from './dedupe.js';
 import { copyToPublish, Dispatch, type ClientPublish, type DispatchedPacket } from './dispatch.js';
-import { guardPacketSize } from './packet-size-guard.js';
 import { PublishOrder, type PublishKind } from './publish-order.js';
 import { guardSlowReader } from './slow-reader-guard.js';
 import { isCommandTopic, sysPrefix } from './topics.js';
 import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 import { LoginThrottle } from './login-throttle.js';
-import { authorizeWill, publishOrphanedWills } from './wills.js';
+import { authorizeWill, publishOrphanedWills, stripWillDelay } from './wills.js';
+import { aedesInternals, checkAedesContract, clientInternals } from './aedes-internals.js';
+import { limitInboundQos2 } from './inbound-qos2-limit.js';
+import { manageSessions } from './session-lifecycle.js';
+import { tooLargeFor } from './outbound-size.js';
 import { LoginBusy, LoginGate } from './login-gate.js';
 import { peerCertificate } from '../tls/client-auth.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
@@ -49,7 +52,7 @@ export interface OutgoingPublish {
 export class Broker {
   readonly aedes: Aedes;
   readonly identities = new WeakMap<Client, MqttIdentity>();
-  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0 };
+  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0 };
   private readonly flow: FlowControl;
   private readonly logins: LoginThrottle;
   /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
@@ -67,7 +70,14 @@ export class Broker {
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
     endAtSink(aedes);
     this.dedupe = dedupeWithinDispatch(aedes, this.dispatch);
-    const mq = (aedes as unknown as { mq: { length: number } }).mq;
+    const internals = aedesInternals(aedes);
+    // GHSA-52qw-whmv-87c5 (fixed in aedes 1.2.0, not in the 2.0 beta): client ids and topics are keys of these maps;
+    // with Object.prototype behind them a client id `__proto__` or `constructor` found a "client" that was not one.
+    internals.clients = Object.create(null) as typeof internals.clients;
+    internals.brokers = Object.create(null) as typeof internals.brokers;
+    stripWillDelay(aedes);
+    manageSessions(aedes, opts.log);
+    const mq = internals.mq;
     // maxQueued: well below the depth at which mqemitter's recursive drain overflows the stack.
     this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
     this.logins = new LoginThrottle(opts.config.loginFailures);
@@ -95,23 +105,27 @@ export class Broker {
       keepaliveLimit: c.keepaliveLimit,
       maxClientsIdLength: c.maxClientIdLength,
       maxTopicLevels: c.maxTopicLevels,
-      maxInflightInbound: c.maxInflightInbound,
+      // MQTT 5 limits, advertised in the CONNACK. maximumPacketSize is also the 3.1.1 limit: aedes checks the length
+      // as soon as a fixed header is read, before the body is buffered, and drops the client (a v5 one with 0x95).
+      maximumPacketSize: c.maxPacketSize,
+      topicAliasMaximum: c.topicAliasMaximum,
+      receiveMaximum: c.maxInflightInbound,
+      sessionExpiryIntervalLimit: c.maxSessionExpiry,
+      pendingSessionsLimit: c.maxExpiringSessions,
       // aedes 1.2 handles a CONNECT in two steps, a setImmediate apart, and pauses the client only in the second:
       // a packet completed by a later read in the same turn (a PUBLISH over 64 KiB sent right behind the CONNECT)
       // was handled before authentication — routed with a wrong password, past the ACL (found by the MQTT fuzz;
       // test/flows/fuzz-preauth.test.ts). Pausing at once closes that gap; authenticate resumes as before.
-      preConnect: (client, _packet, done) => {
-        (client as unknown as { pause(): void }).pause();
+      preConnect: (client, packet, done) => {
+        clientInternals(client).pause();
+        keepaliveWithinLimit(packet, c.keepaliveLimit);
         done(null, true);
       },
       // Hooks are bound late: aedes copies them at construction, the Broker exists only after.
       authenticate: (client, username, password, done) => broker!.authenticate(client, username, password, done),
       authorizePublish: (client, packet, cb) => broker!.authorizePublish(client, packet, cb),
       authorizeSubscribe: (client, sub, cb) => broker!.authorizeSubscribe(client, sub, cb),
-      authorizeForward: (_client, packet) => {
-        broker!.counters.messagesOut++;
-        return packet;
-      },
+      authorizeForward: (client, packet) => broker!.forward(client, packet),
     };
     const aedes = new Aedes(aedesOptions);
     broker = new Broker(opts, aedes);
@@ -121,6 +135,12 @@ export class Broker {
   async start(): Promise<void> {
     if (this.started) return;
     await this.aedes.listen();
+    checkAedesContract(this.aedes);
+    const persistence = aedesInternals(this.aedes).persistence;
+    limitInboundQos2(persistence, this.opts.config.maxInflightInbound, (client) => {
+      this.counters.inflightInboundExceeded++;
+      this.opts.log.warn({ clientId: client.id, limit: this.opts.config.maxInflightInbound }, 'client left more QoS 2 messages awaiting PUBREL than mqtt.maxInflightInbound; disconnected');
+    });
     this.started = true;
     if (this.opts.durable) await publishOrphanedWills(this.aedes, (will) => this.publish(will), this.opts.log);
     if (this.opts.config.allowAnonymous) {
@@ -132,11 +152,9 @@ export class Broker {
   handle(conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): void {
     this.writes.attach(conn as unknown as Corkable);
     const client = this.aedes.handle(conn, req);
+    // GHSA-52qw-whmv-87c5, as for the broker's maps: a subscription to `__proto__` is a subscription, not a prototype.
+    clientInternals(client).subscriptions = Object.create(null) as ReturnType<typeof clientInternals>['subscriptions'];
     this.dedupe(client);
-    guardPacketSize(client, this.opts.config.maxPacketSize, (length) => {
-      this.counters.oversizePackets++;
-      this.opts.log.warn({ clientId: client.id, length, limit: this.opts.config.maxPacketSize }, 'packet over mqtt.maxPacketSize refused; client disconnected');
-    });
     // At least one packet of the largest size must fit, or such a packet would drop every subscriber it goes to.
     const maxBuffered = Math.max(this.opts.config.maxBufferedBytes, this.opts.config.maxPacketSize + 65_536);
     guardSlowReader(client, maxBuffered, (buffered) => {
@@ -161,8 +179,7 @@ export class Broker {
   /** Disconnects every client logged in as `username` (a revoked credential). */
   disconnectUser(username: string): number {
     let n = 0;
-    const clients = (this.aedes as unknown as { clients: Record<string, Client> }).clients;
-    for (const client of Object.values(clients)) {
+    for (const client of Object.values(this.clients)) {
       if (this.identities.get(client)?.username === username) {
         client.close();
         n++;
@@ -193,7 +210,23 @@ export class Broker {
   }
 
   private get clients(): Record<string, Client> {
-    return (this.aedes as unknown as { clients: Record<string, Client> }).clients;
+    return aedesInternals(this.aedes).clients;
+  }
+
+  /**
+   * aedes's authorizeForward: every copy about to be written to a subscriber. [MQTT-3.1.2-25] A message larger than
+   * the Maximum Packet Size an MQTT 5 client asked for is not sent to it (aedes 2.0.0-beta.1 only stores the limit);
+   * it is discarded for that client alone, as if sent, and counted.
+   */
+  forward<P extends { topic: string; payload: Buffer | string }>(client: Client, packet: P): P | null {
+    const max = clientInternals(client).maximumPacketSize;
+    if (max !== undefined && tooLargeFor(packet, max)) {
+      this.counters.tooLargeForClient++;
+      this.opts.log.info({ clientId: client.id, topic: packet.topic, limit: max }, 'message larger than the client\'s Maximum Packet Size; not sent to it');
+      return null;
+    }
+    this.counters.messagesOut++;
+    return packet;
   }
 
   private wireEvents(): void {
@@ -219,12 +252,28 @@ export class Broker {
       log.info({ clientId: client.id }, 'client keepalive expired');
       disconnected(client, 'keepalive');
     });
+    const tooLarge = (client: Client | undefined, err: Error & { size?: number }): boolean => {
+      if (err.message !== 'packet too large') return false;
+      this.counters.oversizePackets++;
+      log.warn({ clientId: client?.id, length: err.size, limit: this.opts.config.maxPacketSize }, 'packet over mqtt.maxPacketSize refused; client disconnected');
+      return true;
+    };
     this.aedes.on('clientError', (client, err) => {
+      // An MQTT 5 publish that was refused: answered with reason code 0x87 and already logged (authorizePublish).
+      if ((err as { code?: string }).code === deniedCode) return;
+      if (tooLarge(client, err)) return;
       // A protocol violation or a broken socket ends this client only; the hub goes on.
-      log.info({ clientId: client.id, err: err.message }, 'client error; connection closed');
+      log.info({ clientId: client.id, err: err.message }, 'client error');
     });
     this.aedes.on('connectionError', (client, err) => {
+      if (tooLarge(client, err)) return;
       log.info({ clientId: client?.id, err: err.message }, 'connection error before CONNECT completed');
+    });
+    // The persistence failing under aedes (a session wipe or a will delete that could not be written, the store
+    // closed under a late callback at stop): logged, never an unhandled 'error' that ends the process.
+    (this.aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => {
+      if (!this.started) return log.debug({ err: err.message }, 'broker error while stopping');
+      log.warn({ err: err.message }, 'broker error');
     });
   }
 
@@ -298,7 +347,7 @@ export class Broker {
     const refused = this.topicRefused(topic);
     if (refused) {
       if (!topic.startsWith(sysPrefix)) this.counters.deniedPublishes++;
-      return cb(new Error(refused));
+      return cb(clientInternals(client).version === 5 ? refusal(refused) : new Error(refused));
     }
     const identity = this.identities.get(client);
     if (this.opts.acl && identity) {
@@ -306,6 +355,9 @@ export class Broker {
       if (denied) {
         this.counters.deniedPublishes++;
         this.opts.log.info({ clientId: client.id, username: identity.username, topic, denied }, 'publish denied');
+        // MQTT 5: aedes answers PUBACK/PUBREC 0x87 (Not authorized) with this Reason String, which says no more
+        // than that (whose topic it is stays in the log), and keeps the connection.
+        if (clientInternals(client).version === 5) return cb(refusal('not authorized for this topic'));
         // MQTT 3.1.1 has no negative PUBACK. Like mosquitto we acknowledge and drop it, so one bad topic does not
         // cut a device off; it ends at the sink (sink.ts).
         packet.topic = sinkTopic;
@@ -360,8 +412,10 @@ export class Broker {
     const p = packet as { topic: string; retain: boolean; qos: number; messageId?: number };
     // As aedes's own write(): `connected` turns true only after the whole CONNECT sequence (a queued session's
     // messages sent), and a client may publish as soon as it has its CONNACK; a PUBACK skipped then hung it.
-    if (client.connected || (client as unknown as { connecting: boolean }).connecting) {
-      mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId }, client.conn as unknown as NodeJS.WritableStream);
+    const c = clientInternals(client);
+    if (c.connected || c.connecting) {
+      // Reason code 0 (Success) with no properties: two bytes in every version [MQTT-3.4.2-1].
+      mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId }, client.conn as unknown as NodeJS.WritableStream, { protocolVersion: c.version === 5 ? 5 : 4 });
     }
     p.topic = sinkTopic;
     p.retain = false;
@@ -387,6 +441,24 @@ export class Broker {
     }
     cb(null, sub);
   }
+}
+
+/** Marks a refusal aedes answers with 0x87 to an MQTT 5 client, so the 'clientError' it also emits is not logged twice. */
+const deniedCode = 'RUMAH_MQTT_DENIED';
+function refusal(reason: string): Error {
+  return Object.assign(new Error(reason), { code: deniedCode });
+}
+
+/**
+ * MQTT 3.1.1 has no way to tell a client to use another keepalive, and aedes refuses one above `keepaliveLimit` (or
+ * with none) with CONNACK 6, a return code 3.1.1 reserves, which clients show as "unknown reason". Such a client is
+ * accepted and held to the limit instead: silent for 1.5 × the limit, it is disconnected (its will published), as an
+ * MQTT 5 client told the limit by Server Keep Alive would be. Keepalive 0 in particular ("no keepalive", [MQTT-3.1.2-
+ * 10]) would leave a half-open connection, and the device shown online, forever.
+ */
+function keepaliveWithinLimit(packet: { protocolVersion?: number; keepalive?: number }, limit: number): void {
+  if (!limit || packet.protocolVersion === 5) return;
+  if (!packet.keepalive || packet.keepalive > limit) packet.keepalive = limit;
 }
 
 function remoteAddress(client: Client): string {

@@ -1,4 +1,5 @@
 import type { Aedes } from 'aedes';
+import { aedesInternals, type AedesPacket } from './aedes-internals.js';
 
 export interface DispatchedPacket {
   topic: string;
@@ -16,6 +17,8 @@ export interface ClientPublish {
   payload: Buffer;
   retain: boolean;
   dup?: boolean;
+  /** MQTT 5 properties (user properties, message expiry, response topic…): forwarded as they came. */
+  properties?: Record<string, unknown>;
 }
 
 /**
@@ -23,8 +26,11 @@ export interface ClientPublish {
  * so that expect() stores into fields it already has. A spread copy to which expect() added brokerId and
  * brokerCounter was a map transition per message (1.3 µs of main thread per QoS 1 message).
  */
-export function copyToPublish(p: ClientPublish): DispatchedPacket & { cmd: 'publish'; dup: boolean } {
-  return { cmd: 'publish', brokerId: '', brokerCounter: 0, topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, dup: p.dup === true };
+export function copyToPublish(p: ClientPublish): DispatchedPacket & { cmd: 'publish'; dup: boolean; properties: Record<string, unknown> | undefined } {
+  // properties: aedes.publish turns a Message Expiry Interval into the absolute `messageExpiry` it stores and counts
+  // down on queued and retained delivery; a copy without them lost what MQTT 5 clients sent (user properties,
+  // response topic, correlation data, content type).
+  return { cmd: 'publish', brokerId: '', brokerCounter: 0, topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, dup: p.dup === true, properties: p.properties };
 }
 
 /**
@@ -42,15 +48,16 @@ export class Dispatch {
   private readonly broker: { id: string; counter: number };
 
   constructor(aedes: Aedes, routed: (packet: DispatchedPacket) => void) {
-    const broker = aedes as unknown as { id: string; counter: number; mq: { _do(message: DispatchedPacket, cb: unknown): unknown } };
+    const broker = aedesInternals(aedes);
     this.broker = broker;
     const mq = broker.mq;
     const dispatch = mq._do.bind(mq);
-    mq._do = (message, cb) => {
+    mq._do = (m: AedesPacket, cb) => {
+      const message = m as DispatchedPacket;
       const outer = this.current;
       this.current = message;
       try {
-        return dispatch(message, cb);
+        return dispatch(m, cb);
       } finally {
         this.current = outer;
         routed(message);

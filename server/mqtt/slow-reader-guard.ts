@@ -1,9 +1,5 @@
 import type { Client } from 'aedes';
-
-interface ClientInternals {
-  conn: { writableLength: number; destroy(err?: Error): void; destroyed?: boolean };
-  waitForDrain(done: (err: Error | null, client: Client) => void): void;
-}
+import { clientInternals } from './aedes-internals.js';
 
 /**
  * Keeps a subscriber that stops reading from stalling everyone else.
@@ -19,8 +15,8 @@ interface ClientInternals {
  * own timer (still armed here). Memory per slow client is bounded by the cap, not by the number of messages.
  */
 export function guardSlowReader(client: Client, maxBufferedBytes: number, onDropped: (buffered: number) => void): void {
-  const c = client as unknown as ClientInternals;
-  if (typeof c.waitForDrain !== 'function') return;
+  // waitForDrain is part of the checked contract (aedes-internals.ts): it cannot be missing here.
+  const c = clientInternals(client);
   const waitForDrain = c.waitForDrain.bind(client);
   c.waitForDrain = function guardedWaitForDrain(done) {
     const buffered = c.conn.writableLength;

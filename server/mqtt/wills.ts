@@ -1,5 +1,6 @@
 import type { Aedes, Client } from 'aedes';
 import type { Logger } from '../core/logger.js';
+import { aedesInternals, clientInternals } from './aedes-internals.js';
 import type { OutgoingPublish } from './broker.js';
 import type { MqttIdentity } from './identity.js';
 import { isCommandTopic } from './topics.js';
@@ -12,7 +13,7 @@ import { isCommandTopic } from './topics.js';
  * reconnects once accepted).
  */
 export function authorizeWill(client: Client, identity: MqttIdentity, refused: (topic: string) => string | undefined, log: Logger): void {
-  const c = client as unknown as { id: string; _will?: { topic: string; retain: boolean } | null };
+  const c = clientInternals(client);
   const will = c._will;
   if (!will) return;
   if (identity.kind === 'candidate') {
@@ -34,12 +35,31 @@ export function authorizeWill(client: Client, identity: MqttIdentity, refused: (
  * Every stored will that is not this broker's is orphaned, as one hub process owns its broker.db.
  */
 export async function publishOrphanedWills(aedes: Aedes, publish: (will: OutgoingPublish) => Promise<void>, log: Logger): Promise<void> {
-  const persistence = (aedes as unknown as { persistence: { streamWill(brokers: object): AsyncIterable<{ clientId: string; brokerId: string; topic: string }>; delWill(c: object): Promise<unknown> } }).persistence;
+  const persistence = aedesInternals(aedes).persistence;
   let published = 0;
   for await (const will of persistence.streamWill({ [aedes.id]: Date.now() })) {
-    await publish(will as unknown as OutgoingPublish);
+    await publish(withoutWillDelay(will) as unknown as OutgoingPublish);
     await persistence.delWill({ id: will.clientId, brokerId: will.brokerId });
     published++;
   }
   if (published) log.info({ published }, 'published the wills of clients cut off by the last stop');
+}
+
+/**
+ * A will's Will Delay Interval says when the broker publishes it; it is a CONNECT property, not a PUBLISH one, and
+ * aedes 2.0.0-beta.1 sent it along in the published will (moscajs/aedes#1098): strict clients (Paho's codec) refuse
+ * that PUBLISH as malformed. The will is published without it; its other properties (user properties, content type,
+ * message expiry…) go as the client gave them.
+ */
+export function withoutWillDelay<T extends { properties?: Record<string, unknown> }>(will: T): T {
+  if (will.properties?.willDelayInterval === undefined) return will;
+  const { willDelayInterval: _, ...properties } = will.properties;
+  return { ...will, properties: Object.keys(properties).length ? properties : undefined };
+}
+
+/** Makes aedes publish every will without its Will Delay Interval (withoutWillDelay). */
+export function stripWillDelay(aedes: Aedes): void {
+  const a = aedesInternals(aedes);
+  const publishWill = a.publishWill.bind(aedes);
+  a.publishWill = (client, will) => publishWill(client, withoutWillDelay(will as { properties?: Record<string, unknown> }));
 }
