@@ -3,7 +3,8 @@ import { KeptBytes } from '../core/kept-bytes.js';
 
 /** What the dashboard's broker page shows (admins only: topics and payloads may be private). */
 export interface BrokerView {
-  clients: Array<{ clientId: string; username?: string; since: number }>;
+  /** protocolVersion: 3 (MQTT 3.1), 4 (3.1.1) or 5. */
+  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number }>;
   counters: { messagesIn: number; messagesOut: number };
   /** One sample a second, oldest first: messages per second in (from clients) and out (to subscribers). */
   rates: Array<{ ts: number; in: number; out: number }>;
@@ -29,7 +30,7 @@ const previewBytes = 120;
  * one map update per message, capped so a client publishing random topics cannot grow it without bound).
  */
 export class BrokerApi {
-  private readonly clients = new Map<string, { clientId: string; username?: string; since: number }>();
+  private readonly clients = new Map<string, BrokerView['clients'][number]>();
   private readonly topics = new Map<string, Omit<BrokerView['topics'][number], 'preview'> & { preview: KeptBytes }>();
   private readonly rates: BrokerView['rates'] = [];
   private capped = false;
@@ -43,7 +44,7 @@ export class BrokerApi {
     const { bus } = this.deps;
     const maxTopics = this.deps.maxTopics ?? 5000;
     this.offs.push(
-      bus.on('clientConnected', 'broker-page', (e) => void this.clients.set(e.clientId, { clientId: e.clientId, username: e.username, since: Date.now() })),
+      bus.on('clientConnected', 'broker-page', (e) => void this.clients.set(e.clientId, { clientId: e.clientId, username: e.username, protocolVersion: e.protocolVersion, since: Date.now() })),
       bus.on('clientDisconnected', 'broker-page', (e) => void this.clients.delete(e.clientId)),
       bus.on('message', 'broker-page', (msg) => {
         let entry = this.topics.get(msg.topic);

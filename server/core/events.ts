@@ -13,7 +13,7 @@ export interface HubEvents {
   deviceEvent: { deviceId: string; property: string; value: StateValue; ts: number; cause: Cause };
   availabilityChanged: { deviceId: string; availability: Availability; previous: Availability; ts: number };
   commandSent: { deviceId: string; property: string; value: StateValue; topic: string; payload: string; cause: Cause };
-  clientConnected: { clientId: string; username?: string; address?: string };
+  clientConnected: { clientId: string; username?: string; address?: string; /** 3 (MQTT 3.1), 4 (3.1.1) or 5. */ protocolVersion?: number };
   clientDisconnected: { clientId: string; username?: string; reason: 'closed' | 'keepalive' | 'error' };
   /** The join window opened or closed. */
   joinWindowChanged: { open: boolean; remaining: number };

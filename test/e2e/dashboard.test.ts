@@ -112,6 +112,15 @@ test('dashboard in Chromium: login, live tiles, a command confirmed by the devic
     await page.getByRole('region', { name: 'Firstfloor, Pantry' }).getByText('Kitchen thermometer').waitFor();
   });
 
+  await t.test('broker page: each connected client with the MQTT version it speaks', async () => {
+    const v5 = await connect(hub.mqttUrl, { username: 'admin', password: adminPassword, clientId: 'e2e-mqtt5', protocolVersion: 5 });
+    t.after(() => end(v5));
+    await page.goto(`${hub.httpUrl}/broker`);
+    const row = (clientId: string) => page.getByRole('row').filter({ has: page.locator('code', { hasText: new RegExp(`^${clientId}$`) }) });
+    await row('e2e-mqtt5').getByRole('cell', { name: 'MQTT 5', exact: true }).waitFor();
+    await row(device.options.clientId!).getByRole('cell', { name: 'MQTT 3.1.1', exact: true }).waitFor();
+  });
+
   await t.test('nothing went wrong on the way: no script error, no CSP violation, no dialog', () => {
     // The wrong-password 401 is logged by Chromium as a failed resource load; that one is expected.
     assert.deepEqual(problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), []);

@@ -7,11 +7,16 @@ import { Ago } from '../components/time.js';
 import { topicTree, type TopicInfo, type TopicNode } from '../model/topic-tree.js';
 
 interface BrokerView {
-  clients: Array<{ clientId: string; username?: string; since: number }>;
+  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number }>;
   counters: { messagesIn: number; messagesOut: number };
   rates: Array<{ ts: number; in: number; out: number }>;
   topics: TopicInfo[];
   topicsCapped: boolean;
+}
+
+/** The MQTT version a client connected with, as people name it. */
+function protocolName(version: number | undefined): string {
+  return version === 5 ? 'MQTT 5' : version === 4 ? 'MQTT 3.1.1' : version === 3 ? 'MQTT 3.1' : '—';
 }
 
 /** The embedded broker: who is connected, messages per second, and a tree of the topics seen. */
@@ -41,8 +46,8 @@ export function BrokerPage(): JSX.Element {
           <section class="panel" aria-labelledby="clients-h">
             <h2 id="clients-h">Connected clients</h2>
             <table>
-              <thead><tr><th scope="col">Client id</th><th scope="col">Account</th><th scope="col">Connected</th></tr></thead>
-              <tbody>{data.clients.map((c) => <tr key={c.clientId}><td><code>{c.clientId}</code></td><td>{c.username ?? '—'}</td><td><Ago ts={c.since} /></td></tr>)}</tbody>
+              <thead><tr><th scope="col">Client id</th><th scope="col">Account</th><th scope="col">Protocol</th><th scope="col">Connected</th></tr></thead>
+              <tbody>{data.clients.map((c) => <tr key={c.clientId}><td><code>{c.clientId}</code></td><td>{c.username ?? '—'}</td><td>{protocolName(c.protocolVersion)}</td><td><Ago ts={c.since} /></td></tr>)}</tbody>
             </table>
           </section>
           <section class="panel" aria-labelledby="topics-h">
