@@ -16,6 +16,7 @@ import { aedesInternals, checkAedesContract, clientInternals } from './aedes-int
 import { limitInboundQos2 } from './inbound-qos2-limit.js';
 import { manageSessions } from './session-lifecycle.js';
 import { tooLargeFor } from './outbound-size.js';
+import { OutboundAliases } from './outbound-aliases.js';
 import { LoginBusy, LoginGate } from './login-gate.js';
 import { peerCertificate } from '../tls/client-auth.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
@@ -61,6 +62,7 @@ export class Broker {
   private readonly writes = new WriteCoalescer();
   private readonly dedupe: (client: Client) => void;
   private readonly dispatch: Dispatch;
+  private readonly aliases = new OutboundAliases();
   /** Usernames of clients that left, newest last, for their messages still being routed. */
   private readonly departed = new Map<string, string>();
   private started = false;
@@ -119,6 +121,7 @@ export class Broker {
       preConnect: (client, packet, done) => {
         clientInternals(client).pause();
         keepaliveWithinLimit(packet, c.keepaliveLimit);
+        broker!.aliases.connecting(client, packet);
         done(null, true);
       },
       // Hooks are bound late: aedes copies them at construction, the Broker exists only after.
@@ -216,9 +219,10 @@ export class Broker {
   /**
    * aedes's authorizeForward: every copy about to be written to a subscriber. [MQTT-3.1.2-25] A message larger than
    * the Maximum Packet Size an MQTT 5 client asked for is not sent to it (aedes 2.0.0-beta.1 only stores the limit);
-   * it is discarded for that client alone, as if sent, and counted.
+   * it is discarded for that client alone, as if sent, and counted. What goes is given its topic alias, where the
+   * client takes them (outbound-aliases.ts).
    */
-  forward<P extends { topic: string; payload: Buffer | string }>(client: Client, packet: P): P | null {
+  forward<P extends { topic: string; payload: Buffer | string; qos?: number; properties?: Record<string, unknown> }>(client: Client, packet: P): P | null {
     const max = clientInternals(client).maximumPacketSize;
     if (max !== undefined && tooLargeFor(packet, max)) {
       this.counters.tooLargeForClient++;
@@ -226,13 +230,13 @@ export class Broker {
       return null;
     }
     this.counters.messagesOut++;
-    return packet;
+    return this.aliases.apply(client, packet);
   }
 
   private wireEvents(): void {
     const { bus, log } = this.opts;
     this.aedes.on('clientReady', (client) => {
-      bus.emit('clientConnected', { clientId: client.id, username: this.identities.get(client)?.username });
+      bus.emit('clientConnected', { clientId: client.id, username: this.identities.get(client)?.username, protocolVersion: clientInternals(client).version ?? undefined });
       log.debug({ clientId: client.id }, 'client connected');
     });
     const disconnected = (client: Client, reason: 'closed' | 'keepalive' | 'error'): void => {
