@@ -42,6 +42,8 @@ export interface ClientInternals {
   clean: boolean;
   connecting: boolean;
   connected: boolean;
+  /** The CONNACK is written: packets are handled at once instead of queued (client.js enqueue). */
+  connackSent: boolean;
   closed: boolean;
   /** MQTT 5: Clean Start as the CONNECT said it (connect.js); `clean` is the session-expiry axis. */
   _cleanStart?: boolean;

@@ -15,6 +15,8 @@ import { authorizeWill, publishOrphanedWills, stripWillDelay } from './wills.js'
 import { aedesInternals, checkAedesContract, clientInternals } from './aedes-internals.js';
 import { limitInboundQos2 } from './inbound-qos2-limit.js';
 import { manageSessions } from './session-lifecycle.js';
+import { keepSessionExpiry } from './session-expiry.js';
+import { restoreOneByOne, subscribeOneByOne } from './prototype-topics.js';
 import { tooLargeFor } from './outbound-size.js';
 import { OutboundAliases } from './outbound-aliases.js';
 import { LoginBusy, LoginGate } from './login-gate.js';
@@ -140,11 +142,14 @@ export class Broker {
     await this.aedes.listen();
     checkAedesContract(this.aedes);
     const persistence = aedesInternals(this.aedes).persistence;
+    restoreOneByOne(this.aedes);
     limitInboundQos2(persistence, this.opts.config.maxInflightInbound, (client) => {
       this.counters.inflightInboundExceeded++;
       this.opts.log.warn({ clientId: client.id, limit: this.opts.config.maxInflightInbound }, 'client left more QoS 2 messages awaiting PUBREL than mqtt.maxInflightInbound; disconnected');
     });
     this.started = true;
+    // First: a session that expired while the hub was down publishes its will as it ends, and only once (session-expiry.ts).
+    if (this.opts.durable) await keepSessionExpiry(this.aedes, { maxSessionExpiry: this.opts.config.maxSessionExpiry, log: this.opts.log });
     if (this.opts.durable) await publishOrphanedWills(this.aedes, (will) => this.publish(will), this.opts.log);
     if (this.opts.config.allowAnonymous) {
       this.opts.log.warn('anonymous MQTT clients are allowed (mqtt.allowAnonymous: true): any device on the network can publish and subscribe');
@@ -157,6 +162,8 @@ export class Broker {
     const client = this.aedes.handle(conn, req);
     // GHSA-52qw-whmv-87c5, as for the broker's maps: a subscription to `__proto__` is a subscription, not a prototype.
     clientInternals(client).subscriptions = Object.create(null) as ReturnType<typeof clientInternals>['subscriptions'];
+    // …and a SUBSCRIBE naming `__proto__` among other filters never reaches aedes's plain-object dedupe.
+    subscribeOneByOne(client);
     this.dedupe(client);
     // At least one packet of the largest size must fit, or such a packet would drop every subscriber it goes to.
     const maxBuffered = Math.max(this.opts.config.maxBufferedBytes, this.opts.config.maxPacketSize + 65_536);
