@@ -47,6 +47,17 @@ const MIGRATIONS: readonly string[] = [
     payload   BLOB
   );
   `,
+  // 2: MQTT 5 Session Expiry [MQTT-3.1.2-23]. aedes keeps the deadline in a timer only (moscajs/aedes#839); kept
+  // here, a session outlives a restart no longer than it asked for (session-expiry-store.ts).
+  `
+  -- One row per MQTT 5 session with a finite Session Expiry Interval > 0. expiry_interval in seconds, as the client
+  -- gave it (clamped to mqtt.maxSessionExpiry); expires_at in ms since the epoch, NULL while the client is connected.
+  CREATE TABLE session_expiry (
+    client_id       TEXT PRIMARY KEY NOT NULL,
+    expiry_interval INTEGER NOT NULL,
+    expires_at      INTEGER
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -18,12 +18,14 @@ import { databaseOpenError, openDatabase } from './open-database.js';
 import { resolveOptions, type ResolvedOptions, type SqlitePersistenceOptions } from './options.js';
 import { OutgoingStore } from './outgoing-store.js';
 import { RetainedStore } from './retained-store.js';
+import { SessionExpiryStore } from './session-expiry-store.js';
 import type { Connection } from './sqlite-connection.js';
 import { SubscriptionStore } from './subscription-store.js';
 import type {
   AsyncPersistence,
   BrokerRef,
   ClientRef,
+  SessionExpiryPersistence,
   StoredPacket,
   SubscriptionInput,
   SubscriptionRecord,
@@ -43,9 +45,10 @@ interface Opened {
   outgoing: OutgoingStore;
   incoming: IncomingStore;
   wills: WillStore;
+  sessionExpiry: SessionExpiryStore;
 }
 
-export class SqlitePersistence implements AsyncPersistence {
+export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersistence {
   readonly #opts: ResolvedOptions;
   readonly #log: Logger;
   #broker: BrokerRef | undefined;
@@ -102,9 +105,10 @@ export class SqlitePersistence implements AsyncPersistence {
       const outgoing = await load(OutgoingStore.open);
       const incoming = await load(IncomingStore.open);
       const wills = await load(WillStore.open);
+      const sessionExpiry = await load(SessionExpiryStore.open);
       const batcher = new WriteBatcher(conn, this.#log);
       const checkpointer = new Checkpointer(batcher, this.#opts.checkpointIntervalMs, this.#log);
-      this.#db = { conn, batcher, checkpointer, retained, subscriptions, outgoing, incoming, wills };
+      this.#db = { conn, batcher, checkpointer, retained, subscriptions, outgoing, incoming, wills, sessionExpiry };
       checkpointer.start();
     } catch (err) {
       // A row that does not decode is damage too; release the statements so the file can be closed.
@@ -122,6 +126,7 @@ export class SqlitePersistence implements AsyncPersistence {
         queued: db.outgoing.size,
         incoming: db.incoming.size,
         wills: db.wills.size,
+        expiringSessions: db.sessionExpiry.size,
       },
       'broker database loaded',
     );
@@ -247,6 +252,35 @@ export class SqlitePersistence implements AsyncPersistence {
     return Readable.from(this.#db?.wills.ofDeadBrokers(brokers) ?? []);
   }
 
+  // --- MQTT 5 session deadlines (rumah's own, not aedes-persistence's; see session-expiry-store.ts) ---
+
+  sessionDeadlines(): Array<{ clientId: string; interval: number; expiresAt: number | undefined }> {
+    return this.#db?.sessionExpiry.all() ?? [];
+  }
+
+  putSessionDeadline(deadline: { clientId: string; interval: number; expiresAt: number | undefined }): Promise<void> {
+    return this.#write((db) => db.sessionExpiry.prepareSet(deadline));
+  }
+
+  delSessionDeadline(clientId: string): Promise<void> {
+    return this.#write((db) => (tx) => void db.sessionExpiry.delete(tx, clientId));
+  }
+
+  endExpiredSession(clientId: string, expiresAt: number): Promise<boolean> {
+    return this.#write((db) => (tx) => {
+      // Checked when the transaction runs: a reconnect submitted before it rewrote the row, and the session is its.
+      if (db.sessionExpiry.get(clientId)?.expiresAt !== expiresAt) return false;
+      // All of the session in one transaction [MQTT-3.1.2-23]: a crash halfway leaves it whole, to be ended again.
+      db.subscriptions.clean(tx, clientId);
+      // Every entry, sent or not: one with no messageId yet is matched by the first such entry, in queue order.
+      for (const packet of db.outgoing.stream(clientId)) db.outgoing.clearMessageId(tx, clientId, packet);
+      db.incoming.clean(tx, clientId);
+      db.wills.delete(tx, clientId);
+      db.sessionExpiry.delete(tx, clientId);
+      return true;
+    });
+  }
+
   // --- lifecycle ---
 
   /** Commits what is pending, then closes the file. Idempotent. */
@@ -260,7 +294,7 @@ export class SqlitePersistence implements AsyncPersistence {
     if (!db) return;
     db.checkpointer.stop();
     await db.batcher.close();
-    await Promise.all([db.retained.close(), db.subscriptions.close(), db.outgoing.close(), db.incoming.close(), db.wills.close()]);
+    await Promise.all([db.retained.close(), db.subscriptions.close(), db.outgoing.close(), db.incoming.close(), db.wills.close(), db.sessionExpiry.close()]);
     // Closing the last connection checkpoints the WAL into broker.db and removes it.
     await db.conn.close();
     this.#log.info({ file: this.#opts.file }, 'broker database closed');

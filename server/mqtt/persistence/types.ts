@@ -95,3 +95,20 @@ export interface AsyncPersistence {
   getClientList(topic: string): Readable;
   destroy(): Promise<void>;
 }
+
+/**
+ * rumah's addition to the interface (not aedes-persistence's): MQTT 5 session deadlines, which aedes keeps in timers
+ * only (moscajs/aedes#839). Implemented by the SQLite persistence; server/mqtt/session-expiry.ts drives it.
+ */
+export interface SessionExpiryPersistence {
+  /** Every stored deadline; `expiresAt` undefined: the client was connected when last written. */
+  sessionDeadlines(): Array<{ clientId: string; interval: number; expiresAt: number | undefined }>;
+  putSessionDeadline(deadline: { clientId: string; interval: number; expiresAt: number | undefined }): Promise<void>;
+  delSessionDeadline(clientId: string): Promise<void>;
+  /**
+   * Ends a session whose expiry passed, in one transaction: its subscriptions, queued and in-flight messages, inbound
+   * QoS 2 store, will and deadline. Does nothing (resolves false) when its deadline is no longer `expiresAt`: the
+   * client came back in between.
+   */
+  endExpiredSession(clientId: string, expiresAt: number): Promise<boolean>;
+}

@@ -1,0 +1,188 @@
+import type { Aedes, Client } from 'aedes';
+import type { Logger } from '../core/logger.js';
+import { aedesInternals, clientInternals } from './aedes-internals.js';
+import type { AsyncPersistence, SessionExpiryPersistence } from './persistence/types.js';
+import { withoutWillDelay } from './wills.js';
+
+/**
+ * MQTT 5 Session Expiry that outlives the process. A session with a Session Expiry Interval ends that many seconds
+ * after its network connection closes [MQTT-3.1.2-23]; aedes 2.0.0-beta.1 counts that down in an in-memory timer
+ * only (moscajs/aedes#839), so after a restart or a crash the session stayed in broker.db until its client came back,
+ * possibly never, and one whose time ran out while the hub was down was still resumed.
+ *
+ * Here the deadline is written to the durable persistence (session-expiry-store.ts) beside the rest of the session:
+ *
+ * - a v5 client with a finite interval > 0 connects (aedes 'client', once the session is registered): its interval is
+ *   stored with no deadline yet. If the hub dies with the client connected, the connection ended with it, at a moment
+ *   nobody wrote down; the next start counts the interval from itself, the latest it can have been, so a session is
+ *   never ended early (it may last up to the downtime longer).
+ * - it disconnects ('clientDisconnect'; the DISCONNECT may have changed the interval [MQTT-3.14.2-2], aedes clamped it
+ *   to mqtt.maxSessionExpiry): the deadline, now + interval, is stored. An interval of 0 or 0xFFFFFFFF ("never",
+ *   [MQTT-3.1.2-22]) has no deadline: the row goes.
+ * - the session ends in this run (aedes's own timer: 'sessionExpired'; or it was ended at once by
+ *   mqtt.maxExpiringSessions: 'sessionLimitReached'): the row goes.
+ * - at start, before the listeners accept anyone, each stored session whose deadline passed is ended: its will, if
+ *   still stored, is published first (a will is published no later than the session ends [MQTT-3.1.3-9]; it is then
+ *   deleted in the same transaction, so publishOrphanedWills, which runs next, does not publish it again), then its
+ *   subscriptions, queued messages, inbound QoS 2 store, will and deadline go in one transaction. The others get a
+ *   timer (unref'd, chained past setTimeout's 2^31 ms) that does the same when due, unless the client came back.
+ *
+ * Only for the SQLite persistence: with `mqtt.persistence: memory` nothing survives a restart and aedes's timers do it.
+ */
+export interface SessionExpiry {
+  /** Sessions of a previous run whose deadline is being counted down by this module. */
+  readonly pending: number;
+}
+
+/** 0xFFFFFFFF: the session does not expire [MQTT-3.1.2-22]. */
+const neverExpires = 0xffff_ffff;
+/** setTimeout's longest delay; longer ones are chained. */
+const longestTimeout = 2 ** 31 - 1;
+
+type Durable = SessionExpiryPersistence & Pick<AsyncPersistence, 'getWill'>;
+
+export function isSessionExpiryPersistence(p: unknown): p is Durable {
+  const q = p as Partial<Durable> | null;
+  return typeof q?.sessionDeadlines === 'function' && typeof q.getWill === 'function' && typeof q.putSessionDeadline === 'function' && typeof q.delSessionDeadline === 'function' && typeof q.endExpiredSession === 'function';
+}
+
+export interface SessionExpiryOptions {
+  /** mqtt.maxSessionExpiry (seconds, 0 = no cap): a deadline stored under a larger cap is brought within it. */
+  maxSessionExpiry: number;
+  log: Logger;
+  now?: () => number;
+}
+
+/**
+ * Wires the durable deadlines into aedes and ends the sessions of a previous run whose time ran out. Call after
+ * aedes.listen() (the persistence is set up) and before clients are accepted. Returns undefined when the persistence
+ * keeps no deadlines (the in-memory one).
+ */
+export async function keepSessionExpiry(aedes: Aedes, opts: SessionExpiryOptions): Promise<SessionExpiry | undefined> {
+  const a = aedesInternals(aedes);
+  const persistence = a.persistence as unknown;
+  if (!isSessionExpiryPersistence(persistence)) return undefined;
+  const { log } = opts;
+  const now = opts.now ?? Date.now;
+  const timers = new Map<string, Timer>();
+  const written = (what: string, clientId: string) => (err: Error) => {
+    // At stop the database may close under a late write; the row is then as it was, and the next start settles it.
+    if (a.closed) log.debug({ clientId, err: err.message, what }, 'session deadline not written while stopping');
+    else log.warn({ clientId, err: err.message, what }, 'could not write a session deadline to the broker database');
+  };
+  const cancel = (clientId: string): void => {
+    timers.get(clientId)?.clear();
+    timers.delete(clientId);
+  };
+  const finite = (interval: number): boolean => interval > 0 && interval < neverExpires;
+
+  aedes.on('client', (client: Client) => {
+    // The session is resumed (or a new one begun): a countdown of a previous run stops here, as aedes's own does.
+    cancel(client.id);
+    const c = clientInternals(client);
+    if (c.version === 5 && finite(c.sessionExpiryInterval)) {
+      persistence.putSessionDeadline({ clientId: client.id, interval: c.sessionExpiryInterval, expiresAt: undefined }).catch(written('connected', client.id));
+    } else {
+      // MQTT 3.x, or a v5 session that ends with its connection or never: no deadline (a stale one would end it).
+      persistence.delSessionDeadline(client.id).catch(written('no expiry', client.id));
+    }
+  });
+  aedes.on('clientDisconnect', (client: Client) => {
+    const c = clientInternals(client);
+    if (c.version !== 5) return;
+    if (finite(c.sessionExpiryInterval)) {
+      persistence.putSessionDeadline({ clientId: client.id, interval: c.sessionExpiryInterval, expiresAt: now() + c.sessionExpiryInterval * 1000 }).catch(written('disconnected', client.id));
+    } else {
+      persistence.delSessionDeadline(client.id).catch(written('ended with its connection', client.id));
+    }
+  });
+  // aedes ended the session itself (its timer of this run, or at once at the mqtt.maxExpiringSessions cap).
+  aedes.on('sessionExpired', (client: Client) => void persistence.delSessionDeadline(client.id).catch(written('expired', client.id)));
+  aedes.on('sessionLimitReached', (client: Client, info: { reason: string }) => {
+    if (info.reason === 'sessionExpiry') void persistence.delSessionDeadline(client.id).catch(written('over the limit', client.id));
+  });
+  aedes.on('closed', () => {
+    for (const timer of timers.values()) timer.clear();
+    timers.clear();
+  });
+
+  /** Ends one session of a previous run whose deadline passed; false when its client is back. */
+  const end = async (clientId: string, expiresAt: number): Promise<boolean> => {
+    if (a.clients[clientId]) return false;
+    const will = await persistence.getWill({ id: clientId });
+    if (will) {
+      const w = withoutWillDelay(will as { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean; properties?: Record<string, unknown> });
+      await new Promise<void>((resolve) =>
+        a.publish({ cmd: 'publish', topic: w.topic, payload: w.payload, qos: w.qos, retain: w.retain, dup: false, properties: w.properties }, null, (err) => {
+          if (err) log.warn({ clientId, topic: w.topic, err: err.message }, 'could not publish the will of an expired session');
+          resolve();
+        }),
+      );
+    }
+    return persistence.endExpiredSession(clientId, expiresAt);
+  };
+
+  const arm = (clientId: string, expiresAt: number): void => {
+    cancel(clientId);
+    timers.set(
+      clientId,
+      armAt(expiresAt, now, () => {
+        timers.delete(clientId);
+        end(clientId, expiresAt).then(
+          (ended) => ended && log.info({ clientId }, 'MQTT 5 session expired (its deadline was kept across a restart)'),
+          (err: Error) => written('expired', clientId)(err),
+        );
+      }),
+    );
+  };
+
+  const start = now();
+  const cap = opts.maxSessionExpiry > 0 ? start + opts.maxSessionExpiry * 1000 : Infinity;
+  const due: Array<{ clientId: string; expiresAt: number }> = [];
+  const counted: Array<Promise<void>> = [];
+  for (const { clientId, interval, expiresAt } of persistence.sessionDeadlines()) {
+    // No deadline: the client was connected when the last run ended; its connection ended then, at the latest now.
+    let deadline = expiresAt ?? start + interval * 1000;
+    // The cap may have been lowered since it was stored; a server may shorten a session's expiry [MQTT-3.2.2-22].
+    if (deadline > cap) deadline = cap;
+    if (deadline <= start) {
+      due.push({ clientId, expiresAt: deadline });
+      continue;
+    }
+    // Written, so that another crash before it comes does not count it from the next start again.
+    if (deadline !== expiresAt) counted.push(persistence.putSessionDeadline({ clientId, interval, expiresAt: deadline }));
+    arm(clientId, deadline);
+  }
+  await Promise.all(counted);
+  // Only stored deadlines can be due (a computed one is after `start`), so endExpiredSession finds what it expects.
+  await Promise.all(due.map(({ clientId, expiresAt }) => end(clientId, expiresAt)));
+  if (due.length || timers.size) log.info({ ended: due.length, pending: timers.size }, 'MQTT 5 sessions of the last run: those whose expiry passed ended, the others counted down');
+  return {
+    get pending() {
+      return timers.size;
+    },
+  };
+}
+
+interface Timer {
+  clear(): void;
+}
+
+/** Calls `fire` at `at` (ms since the epoch), re-armed in steps setTimeout accepts, unref'd: it never keeps the hub up. */
+export function armAt(at: number, now: () => number, fire: () => void): Timer {
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    const left = at - now();
+    if (left <= 0) {
+      timer = undefined;
+      fire();
+      return;
+    }
+    timer = setTimeout(schedule, Math.min(left, longestTimeout));
+    timer.unref();
+  };
+  // Not synchronously: the caller registers the timer before it can fire.
+  timer = setTimeout(schedule, Math.min(Math.max(at - now(), 0), longestTimeout));
+  timer.unref();
+  return { clear: () => clearTimeout(timer) };
+}
