@@ -9,7 +9,7 @@ import { handleState } from './state.js';
 import { EntityStore } from './store.js';
 import { TemplateError } from './template/index.js';
 
-// Home Assistant MQTT discovery, consumer side (HA docs mqtt.markdown; summary in shared/reference/conventions.md).
+// Home Assistant MQTT discovery, consumer side (HA docs mqtt.markdown; summary in docs/conventions.md).
 // Accepted topic forms:
 //   <prefix>/<component>/[<node_id>/]<object_id>/config   single-component config; empty payload removes it
 //   <prefix>/device/[<node_id>/]<object_id>/config        device-based config (`cmps`)

@@ -10,7 +10,7 @@ import { UpdateBuilder } from '../shared/update.js';
 import { descriptorOf, readConfig, type TasmotaDevice } from './discovery.js';
 import { readSensors, type SensorReading } from './sensors.js';
 
-// Tasmota (tasmota/docs MQTT.md; summary in shared/reference/conventions.md). Accepted topic forms, where
+// Tasmota (tasmota/docs MQTT.md; summary in docs/conventions.md). Accepted topic forms, where
 // <stat>/<tele> are the device's FullTopic with the stat/tele prefix (default `stat/<topic>/`, `tele/<topic>/`):
 //   tasmota/discovery/<MAC>/config    retained discovery; empty payload removes the device
 //   tasmota/discovery/<MAC>/sensors   retained {"sn": <SENSOR JSON>} → numeric capabilities

@@ -1,4 +1,4 @@
-// The core model (see ../shared/STYLE.md): devices own capabilities; state is the last reported value of each
+// The core model (see docs and README "Layout"): devices own capabilities; state is the last reported value of each
 // (device, property) with its time and cause. A device's report is the truth; a command is only a request.
 
 export type CapabilityKind = 'binary' | 'numeric' | 'enum' | 'text' | 'event';

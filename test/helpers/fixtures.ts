@@ -10,8 +10,11 @@ export interface FixtureMessage {
   expect?: Record<string, unknown>;
 }
 
-/** ../shared/fixtures beside the checkout (CI clones with shared/ beside it). */
-export const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
+/**
+ * test/fixtures in the repository: message sequences of each convention. They are read from the source tree (tsc
+ * compiles only .ts into dist/), never from beside the checkout: a user's clone has nothing there.
+ */
+export const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures');
 
 export function loadFixture(name: string): FixtureMessage[] {
   return JSON.parse(fs.readFileSync(path.join(fixturesDir, name), 'utf8')) as FixtureMessage[];

@@ -5,7 +5,7 @@ import { TemplateError, UNDEFINED, fromJson, pyStr, type PyValue } from './value
 import { parseDeviceJson } from '../../../server/core/device-json.js';
 
 // The Jinja subset that devices put in HA discovery `value_template` / `command_template` (see
-// ../../../../shared/reference/conventions.md): `value`, `value_json.x`, `value_json['x']`, filters float, int,
+// docs/conventions.md): `value`, `value_json.x`, `value_json['x']`, filters float, int,
 // round(n), default(x), lower, upper..., `iif(a, b, c)`, `'a' if x else 'b'`, comparisons and `~` concatenation.
 // Templates are parsed once, when the discovery config arrives, and evaluated per message without any
 // code generation: no eval, no Function, no vm.

@@ -4,7 +4,7 @@ import { ACTIONS } from '../kinds/button.js';
 import type { Message, SimDevice } from '../types.js';
 import { ORIGIN, SIM_VERSION } from './words.js';
 
-// Home Assistant MQTT discovery configs (HA docs mqtt.markdown; shared/fixtures/homeassistant-discovery.json), in
+// Home Assistant MQTT discovery configs (HA docs mqtt.markdown; test/fixtures/homeassistant-discovery.json), in
 // the abbreviated form devices send, retained as the fixtures' are. The state topics are the device's native home
 // topic, as in the fixture's kitchen sensor, so the area shows in the topic and in `sa` alike. Each kind uses the
 // discovery form real firmware uses for it:

@@ -3,7 +3,7 @@ import type { KindName, Message, SimDevice, Value, WireFormat } from '../types.j
 import { perDeviceConnection, type DeviceCodec } from './per-device.js';
 import { fromPercent, plainValue, toPercent } from './words.js';
 
-// Homie 5 (homieiot/convention v5; shared/fixtures/homie5.json), root homie/5/<id>/ with the device slug as id:
+// Homie 5 (homieiot/convention v5; test/fixtures/homie5.json), root homie/5/<id>/ with the device slug as id:
 //   $state         init → ready on connect; `disconnected` before a clean disconnect; `lost` is the will
 //   $description   one retained JSON document: nodes, properties, datatypes, formats, units
 //   <node>/<prop>  values, retained; a button's action is a non-retained property (`retained: false`)

@@ -4,7 +4,7 @@ import type { KindName, Message, SimDevice, Value, WireFormat } from '../types.j
 import { asValue, onOff, parseJsonObject, plainValue } from './words.js';
 import { perDeviceConnection, type DeviceCodec } from './per-device.js';
 
-// Native home topics (README "Native home topics"; shared/fixtures/native.json):
+// Native home topics (README "Native home topics"; test/fixtures/native.json):
 //   <home>/<floor>/<room>/<thing>          state: a word, a number, or a JSON object (one property per key)
 //   <home>/<floor>/<room>/<thing>/status   online / offline, retained; `offline` is the will
 //   <home>/<floor>/<room>/<thing>/set      commands, in the device's own words: `ON`, `21.5`, {"brightness":90}

@@ -2,7 +2,7 @@ import type { CommandResult, KindName, Message, SimDevice, WireFormat } from '..
 import { perDeviceConnection, type DeviceCodec } from './per-device.js';
 import { asValue, fromPercent, parseJsonObject, toPercent } from './words.js';
 
-// Shelly Gen2+ (shelly-api-docs gen2 Mqtt, RPCProtocol, Notifications; shared/fixtures/shelly-gen2.json), with
+// Shelly Gen2+ (shelly-api-docs gen2 Mqtt, RPCProtocol, Notifications; test/fixtures/shelly-gen2.json), with
 // the device id as topic prefix:
 //   <id>/online                 true / false, retained; false is the will
 //   <id>/events/rpc             NotifyFullStatus on connect, NotifyStatus for changes, NotifyEvent for presses

@@ -2,7 +2,7 @@ import type { KindName, Message, SimDevice, Value, WireFormat } from '../types.j
 import { perDeviceConnection, type DeviceCodec } from './per-device.js';
 import { fromPercent, onOff, plainValue, toPercent } from './words.js';
 
-// Tasmota (tasmota/docs MQTT.md, Commands.md; shared/fixtures/tasmota.json), default FullTopic %prefix%/%topic%/:
+// Tasmota (tasmota/docs MQTT.md, Commands.md; test/fixtures/tasmota.json), default FullTopic %prefix%/%topic%/:
 //   tasmota/discovery/<MAC>/config, /sensors   native discovery, retained
 //   tele/<t>/LWT                               Online / Offline, retained; Offline is the will
 //   tele/<t>/STATE, tele/<t>/SENSOR            telemetry: relay state; sensor and ENERGY readings
