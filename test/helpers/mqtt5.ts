@@ -68,10 +68,16 @@ export function publish5(client: MqttClient, topic: string, payload: string | Bu
   return new Promise((resolve, reject) => client.publish(topic, payload, { qos: 1, ...opts }, (err) => (err ? reject(err) : resolve())));
 }
 
-/** Subscribes and resolves with the granted QoS / reason codes of the SUBACK. */
+/** Subscribes and resolves with the granted QoS / reason codes of the SUBACK, failures (≥ 0x80) included. */
 export function subscribe5(client: MqttClient, filters: string | string[], opts: Parameters<MqttClient['subscribe']>[1] = { qos: 1 }): Promise<number[]> {
   return new Promise((resolve, reject) =>
-    client.subscribe(filters, opts ?? { qos: 1 }, (err, granted) => (err ? reject(err) : resolve((granted ?? []).map((g) => g.qos)))),
+    client.subscribe(filters, opts ?? { qos: 1 }, (err, granted) => {
+      // MQTT.js fails the whole SUBSCRIBE when one code is a failure; the SUBACK rides on the error.
+      const suback = (err as { packet?: { granted?: Array<number | { qos: number }> } } | null)?.packet;
+      if (err && suback?.granted) return resolve(suback.granted.map((g) => (typeof g === 'number' ? g : g.qos)));
+      if (err) return reject(err);
+      resolve((granted ?? []).map((g) => g.qos));
+    }),
   );
 }
 
