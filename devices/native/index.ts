@@ -1,3 +1,4 @@
+import { displayText } from '../../server/core/display-text.js';
 import { createHash } from 'node:crypto';
 import type { Convention, ConventionContext, ConventionFactory, ConventionUpdate, DeviceDescriptor, OutgoingMessage } from '../convention.js';
 import type { Device, StateValue } from '../../server/core/model.js';
@@ -33,7 +34,7 @@ export function uniqueNativeId(base: string, topicOf: (id: string) => string | u
 }
 
 function humanName(room: string, thing: string): string {
-  const words = `${room} ${thing}`.replace(/[_-]+/g, ' ');
+  const words = displayText(`${room} ${thing}`.replace(/[_-]+/g, ' '));
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

@@ -4,6 +4,7 @@ import type { MqttMessage } from './events.js';
 import type { Logger } from './logger.js';
 import type { Availability, Capability, Cause, Device } from './model.js';
 import type { StateStore } from './state-store.js';
+import { displayText } from './display-text.js';
 import { Expiry } from './expiry.js';
 import { RecentMessages } from './recent-messages.js';
 
@@ -213,9 +214,11 @@ export class Registry {
     }
     const owner = msg.username || undefined;
     if (owner && !this.withinLimit(owner, msg.topic)) return;
+    // Names and areas come from topics and payloads: shown to people, so without hidden or reordering characters.
+    const shown = (text: string | undefined): string | undefined => (text === undefined ? undefined : displayText(text) || undefined);
     const device: Device = {
-      id: d.id, name: d.name, convention: d.convention, topic: d.topic, commandTopic: d.commandTopic,
-      availabilityTopic: d.availabilityTopic, home: d.home, floor: d.floor, room: d.room,
+      id: d.id, name: shown(d.name) ?? d.id, convention: d.convention, topic: d.topic, commandTopic: d.commandTopic,
+      availabilityTopic: d.availabilityTopic, home: shown(d.home), floor: shown(d.floor), room: shown(d.room),
       capabilities: d.capabilities.map((c) => ({ ...c })), availability: 'unknown', owner, createdAt: ts,
     };
     this.entries.set(device.id, entryFor(device, d));

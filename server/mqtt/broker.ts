@@ -8,7 +8,7 @@ import { dedupeWithinDispatch } from './dedupe.js';
 import { copyToPublish, Dispatch, type ClientPublish, type DispatchedPacket } from './dispatch.js';
 import { PublishOrder, type PublishKind } from './publish-order.js';
 import { guardSlowReader } from './slow-reader-guard.js';
-import { isCommandTopic, sysPrefix } from './topics.js';
+import { isCommandTopic, malformedText, sysPrefix } from './topics.js';
 import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 import { LoginThrottle } from './login-throttle.js';
 import { authorizeWill, publishOrphanedWills, stripWillDelay } from './wills.js';
@@ -55,7 +55,7 @@ export interface OutgoingPublish {
 export class Broker {
   readonly aedes: Aedes;
   readonly identities = new WeakMap<Client, MqttIdentity>();
-  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0 };
+  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0 };
   private readonly flow: FlowControl;
   private readonly logins: LoginThrottle;
   /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
@@ -324,7 +324,7 @@ export class Broker {
         }
         this.logins.succeeded(address);
         this.identities.set(client, identity);
-        authorizeWill(client, identity, (topic) => this.topicRefused(topic) ?? this.opts.acl?.publish(identity, topic, client.id), this.opts.log);
+        authorizeWill(client, identity, (topic) => malformedText(topic) ?? this.topicRefused(topic) ?? this.opts.acl?.publish(identity, topic, client.id), this.opts.log);
         done(null, true);
       },
       (err: Error) => {
@@ -342,6 +342,18 @@ export class Broker {
     );
   }
 
+  /**
+   * A malformed packet ends its connection: an MQTT 5 client is told with DISCONNECT 0x81 (Malformed Packet); a
+   * 3.1.1 client is closed by aedes on the error returned. Only that client is affected.
+   */
+  private malformed(client: Client, why: string): Error {
+    this.counters.malformedPackets++;
+    this.opts.log.info({ clientId: client.id, username: this.identities.get(client)?.username, why }, 'malformed packet; connection closed');
+    const c = clientInternals(client);
+    if (c.version === 5) c.disconnect({ reasonCode: 0x81 });
+    return new Error(why);
+  }
+
   /** Why no client may publish on this topic, whoever it is; undefined when it may. */
   private topicRefused(topic: string): string | undefined {
     if (topic.startsWith(sysPrefix)) return '$SYS/ topics are reserved for the broker';
@@ -355,6 +367,8 @@ export class Broker {
     // Only a client whose login succeeded has an identity; anything else reaching here is refused (see preConnect).
     if (!this.identities.has(client)) return cb(new Error('not logged in: PUBLISH before CONNACK'));
     const topic = packet.topic;
+    const malformed = malformedText(topic);
+    if (malformed) return cb(this.malformed(client, `PUBLISH topic ${malformed}`));
     const refused = this.topicRefused(topic);
     if (refused) {
       if (!topic.startsWith(sysPrefix)) this.counters.deniedPublishes++;
@@ -436,6 +450,8 @@ export class Broker {
 
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
     if (!this.identities.has(client)) return cb(new Error('not logged in: SUBSCRIBE before CONNACK'));
+    const malformed = malformedText(sub.topic);
+    if (malformed) return cb(this.malformed(client, `SUBSCRIBE filter ${malformed}`));
     if (Buffer.byteLength(sub.topic) > this.opts.config.maxTopicLength) {
       this.counters.deniedSubscribes++;
       return cb(null, null);

@@ -27,6 +27,18 @@ export function filterError(filter: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a topic name or filter is not a well-formed MQTT string, or undefined. mqtt-packet decodes topics with
+ * Buffer#toString, which turns ill-formed UTF-8 into U+FFFD, so that character is how it shows here; a topic that
+ * really contains U+FFFD is refused with them (no device needs one). Such a packet is malformed: the connection is
+ * closed [MQTT-1.5.3-1], [MQTT-1.5.3-2], rather than the topic becoming a device nobody can name or subscribe to.
+ */
+export function malformedText(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'contains U+0000 [MQTT-1.5.3-2]';
+  if (text.includes('\uFFFD')) return 'is not well-formed UTF-8 [MQTT-1.5.3-1]';
+  return undefined;
+}
+
 export const commandSuffix = '/set';
 export const availabilitySuffix = '/status';
 export const sysPrefix = '$SYS/';
