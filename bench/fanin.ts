@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LoadGenerator, type Endpoint } from './lib/loadgen.js';
 import { generatorCeiling } from './lib/generator-ceiling.js';
 import { RawClient } from './lib/raw-client.js';
+import type { Dialect } from './lib/dialect.js';
 import { cpuMs, HOST, mainThreadCpuMs, prepareRumahData, RUMAH_YAML, sleep, startMosquitto, startNodeServer, startRumah, tempDir, type Rumah, type Server } from './lib/procs.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
 import { formatProfile, summarizeProfile } from './lib/cpuprofile.js';
@@ -125,17 +126,17 @@ export interface SearchTuning {
 }
 
 /** A broker with its subscriber and the generator's connections, warmed up. */
-async function openSession(start: () => Promise<Server>, qos: 0 | 1, workers: number, persistentSubscriber = false): Promise<Session> {
+async function openSession(start: () => Promise<Server>, qos: 0 | 1, workers: number, persistentSubscriber = false, dialect?: Dialect): Promise<Session> {
   const server = await start();
   const to: Endpoint = { host: HOST, port: server.port, username: server.username, password: server.password };
   const gen = await LoadGenerator.start(workers);
   let sub: RawClient | undefined;
   try {
-    const subOpts = { ...to, ...server.subscriber, clientId: `bench-sub-${qos}` };
+    const subOpts = { ...to, ...server.subscriber, clientId: `bench-sub-${qos}`, protocolVersion: dialect?.version };
     if (persistentSubscriber) await (await RawClient.connect(subOpts)).close();
     sub = await RawClient.connect({ ...subOpts, clean: !persistentSubscriber });
     await sub.subscribe('ourhome/#', qos);
-    await gen.connect(to, { connections: CONNECTIONS, topics: TOPICS, qos, clientPrefix: `bench-q${qos}` });
+    await gen.connect(to, { connections: CONNECTIONS, topics: TOPICS, qos, clientPrefix: `bench-q${qos}`, dialect });
     // Warm-up: every topic published a few times (rumah creates its 1,000 devices here), JIT warmed.
     await gen.run(5000, 1000, WINDOW);
     await sub.quiesce();
@@ -154,6 +155,8 @@ export interface BrokerSpec {
   start: () => Promise<Server>;
   /** Called with a running broker before it is stopped (rumah: read its /metrics). */
   onClose?: (s: Server) => Promise<void>;
+  /** How the publishers and the subscriber speak (MQTT 3.1.1 when absent). */
+  dialect?: Dialect;
 }
 
 /**
@@ -186,7 +189,7 @@ export class Search {
   /** Runs the next step; `done` once the bracket is narrow enough, the steps are used up, or it failed. */
   async step(): Promise<void> {
     try {
-      this.session ??= await openSession(this.spec.start, this.qos, this.workers, this.tuning.persistentSubscriber);
+      this.session ??= await openSession(this.spec.start, this.qos, this.workers, this.tuning.persistentSubscriber, this.spec.dialect);
       const step = await runStep(this.session, this.qos, this.rate, this.stepMs);
       this.steps.push(step);
       this.log(`    ${this.spec.name} QoS ${this.qos} ${fmt(this.rate).padStart(9)} msg/s: ${step.pass ? 'ok  ' : 'FAIL'} sent ${fmt(step.sent)} received ${fmt(step.received)}` +
@@ -204,6 +207,8 @@ export class Search {
       if (narrow || this.steps.length >= (this.tuning.maxSteps ?? MAX_STEPS)) return this.finish();
       const next = this.hi === Infinity ? this.rate * 2 : this.lo === 0 ? this.rate / 2 : Math.sqrt(this.lo * this.hi);
       this.rate = Math.round(next / 1000) * 1000;
+      // Rates are whole thousands: between 19k and 20k the next would be 19k again, forever.
+      if (this.rate === this.lo || this.rate === this.hi) return this.finish();
     } catch (err) {
       this.error = err as Error;
       this.log(`    ${this.spec.name} QoS ${this.qos} FAILED: ${this.error.message}`);

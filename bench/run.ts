@@ -8,6 +8,7 @@ import { benchBrokerStore } from './broker-store.js';
 import { benchDashboard } from './dashboard.js';
 import { benchDevices } from './devices.js';
 import { benchFanin } from './fanin.js';
+import { benchFanin5 } from './fanin5.js';
 import { benchFootprint } from './footprint.js';
 import { benchHistory } from './history.js';
 import { benchLatency } from './latency.js';
@@ -21,7 +22,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,latency,history,footprint,persistence,dashboard,rules,broker-store,devices] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,latency,history,footprint,persistence,dashboard,rules,broker-store,devices] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -49,7 +50,7 @@ async function main(): Promise<number> {
     args = parseArgs({
       options: {
         only: { type: 'string' }, profile: { type: 'boolean' }, 'step-ms': { type: 'string' }, workers: { type: 'string' },
-        qos: { type: 'string' }, brokers: { type: 'string' }, 'pair-timeout-s': { type: 'string' }, docs: { type: 'boolean' }, 'no-docs': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        qos: { type: 'string' }, brokers: { type: 'string' }, 'pair-timeout-s': { type: 'string' }, docs: { type: 'boolean' }, 'no-docs': { type: 'boolean' }, 'no-v5-props': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }).values;
   } catch (err) {
@@ -61,7 +62,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const only = args.only?.split(',').map((s) => s.trim());
-  const mosquitto = !only || only.includes('fanin') || only.includes('broker-store') ? ensureMosquitto() : undefined;
+  const mosquitto = !only || only.includes('fanin') || only.includes('fanin5') || only.includes('broker-store') ? ensureMosquitto() : undefined;
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}` +
     (mosquitto ? `, mosquitto ${mosquittoVersion(mosquitto)}` : '');
   console.log(`rumah benchmarks — ${new Date().toISOString()}\nmachine: ${machine}`);
@@ -77,6 +78,14 @@ async function main(): Promise<number> {
         workers: args.workers ? Number(args.workers) : undefined,
         qos: args.qos ? (args.qos.split(',').map(Number) as Array<0 | 1>) : undefined,
         brokers: args.brokers?.split(',').map((s) => s.trim()),
+      }),
+    },
+    {
+      // MQTT 5 clients on the hub, beside 3.1.1 clients on the same hub and mosquitto with v5 clients (bench/fanin5.ts).
+      id: 'fanin5',
+      run: () => benchFanin5({
+        mosquitto, stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined, workers: args.workers ? Number(args.workers) : undefined,
+        qos: args.qos ? (args.qos.split(',').map(Number) as Array<0 | 1>) : undefined, properties: !args['no-v5-props'],
       }),
     },
     { id: 'latency', run: () => benchLatency() },

@@ -1,4 +1,5 @@
 /** Messages between the load generator's coordinator (bench process) and its worker processes, over IPC. */
+import type { Dialect } from './dialect.js';
 
 export interface ConnectCommand {
   op: 'connect';
@@ -11,6 +12,8 @@ export interface ConnectCommand {
   qos: 0 | 1;
   /** Payload template (see packets.ts); the telemetry reading when absent. */
   template?: string;
+  /** MQTT 3.1.1 when absent. */
+  dialect?: Dialect;
 }
 
 export interface RunCommand {

@@ -41,12 +41,14 @@ async function connect(cmd: ConnectCommand): Promise<void> {
   for (let i = 0; i < cmd.clients.length; i += 10) {
     const batch = cmd.clients.slice(i, i + 10);
     const clients = await Promise.all(
-      batch.map((c) => RawClient.connect({ host: cmd.host, port: cmd.port, clientId: c.clientId, username: cmd.username, password: cmd.password })),
+      batch.map((c) => RawClient.connect({
+        host: cmd.host, port: cmd.port, clientId: c.clientId, username: cmd.username, password: cmd.password, protocolVersion: cmd.dialect?.version,
+      })),
     );
     clients.forEach((client, k) => {
       const topics = batch[k]!.topics;
       const conn: Conn = {
-        client, templates: topics.map((t) => publishTemplate(t, cmd.qos, cmd.template)), next: 0,
+        client, templates: topics.map((t) => publishTemplate(t, cmd.qos, cmd.template, cmd.dialect)), next: 0,
         values: topics.map(() => 0), inflight: 0, nextId: 1,
       };
       client.onPuback = () => conn.inflight--;

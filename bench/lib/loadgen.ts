@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Dialect } from './dialect.js';
 import type { RunReport, WorkerCommand, WorkerReply } from './loadgen-protocol.js';
 import { homeTopics } from './packets.js';
 import { track, untrack } from './procs.js';
@@ -18,6 +19,8 @@ export interface LoadShape {
   topics: number;
   qos: 0 | 1;
   template?: string;
+  /** MQTT 3.1.1 when absent. */
+  dialect?: Dialect;
   /** Client ids are `<prefix>-<n>`. */
   clientPrefix?: string;
 }
@@ -58,7 +61,7 @@ export class LoadGenerator {
     if (all.some((c) => c.topics.length === 0)) throw new Error('fewer topics than connections');
     await Promise.all(
       this.workers.map((w, k) =>
-        this.ask(w, { op: 'connect', ...to, qos: shape.qos, template: shape.template, clients: all.filter((_, i) => i % this.workers.length === k) }, 'connected'),
+        this.ask(w, { op: 'connect', ...to, qos: shape.qos, template: shape.template, dialect: shape.dialect, clients: all.filter((_, i) => i % this.workers.length === k) }, 'connected'),
       ),
     );
   }

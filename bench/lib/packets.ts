@@ -1,6 +1,7 @@
 import mqttPacket from 'mqtt-packet';
+import { MQTT311, type Dialect } from './dialect.js';
 
-// Pre-encoded MQTT 3.1.1 packets for the load generator. A publish is a template copied into the write buffer
+// Pre-encoded MQTT 3.1.1 or 5 packets for the load generator (3.1.1 unless a Dialect says otherwise). A publish is a template copied into the write buffer
 // with its variable digits and packet identifier patched in place: no object, no encoder call per message.
 
 const FLOORS = ['basement', 'groundfloor', 'firstfloor', 'secondfloor', 'attic'];
@@ -32,12 +33,20 @@ export interface PublishTemplate {
   digits: number[];
 }
 
-export function publishTemplate(topic: string, qos: 0 | 1, template = TELEMETRY_TEMPLATE): PublishTemplate {
+export function publishTemplate(topic: string, qos: 0 | 1, template = TELEMETRY_TEMPLATE, dialect: Dialect = MQTT311): PublishTemplate {
   const payload = Buffer.from(template.replace(/[A-E]/g, '0'));
-  const bytes = mqttPacket.generate({ cmd: 'publish', topic, payload, qos, retain: false, dup: false, messageId: qos ? 1 : undefined });
+  const properties = dialect.version === 5 ? dialect.publishProperties : undefined;
+  const bytes = mqttPacket.generate(
+    { cmd: 'publish', topic, payload, qos, retain: false, dup: false, messageId: qos ? 1 : undefined, ...(properties ? { properties } : {}) },
+    { protocolVersion: dialect.version },
+  );
   const payloadStart = bytes.length - payload.length;
   const digits = DIGIT_MARKS.map((m) => template.indexOf(m)).filter((i) => i >= 0).map((i) => payloadStart + i);
-  return { bytes, idOffset: qos ? payloadStart - 2 : -1, digits };
+  // The packet identifier follows the topic; in MQTT 5 the properties come after it, before the payload.
+  let header = 1;
+  while (bytes[header]! & 0x80) header++;
+  header++;
+  return { bytes, idOffset: qos ? header + 2 + bytes.readUInt16BE(header) : -1, digits };
 }
 
 /**
@@ -62,15 +71,15 @@ export function writePublish(t: PublishTemplate, out: Buffer, at: number, v: num
   return at + t.bytes.length;
 }
 
-export function connectPacket(clientId: string, username?: string, password?: string, keepalive = 120, clean = true): Buffer {
+export function connectPacket(clientId: string, username?: string, password?: string, keepalive = 120, clean = true, version: 4 | 5 = 4): Buffer {
   return mqttPacket.generate({
-    cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean, clientId, keepalive,
+    cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean, clientId, keepalive,
     username, password: password === undefined ? undefined : Buffer.from(password),
-  });
+  }, { protocolVersion: version });
 }
 
-export function subscribePacket(filter: string, qos: 0 | 1, messageId = 1): Buffer {
-  return mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic: filter, qos }] });
+export function subscribePacket(filter: string, qos: 0 | 1, messageId = 1, version: 4 | 5 = 4): Buffer {
+  return mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic: filter, qos }] }, { protocolVersion: version });
 }
 
 export function pubackPacket(messageId: number): Buffer {

@@ -11,10 +11,12 @@ export interface RawClientOptions {
   timeoutMs?: number;
   /** Clean session (default true); false keeps a persistent session. */
   clean?: boolean;
+  /** MQTT 3.1.1 (4, the default) or 5. */
+  protocolVersion?: 4 | 5;
 }
 
 /**
- * An MQTT 3.1.1 client on a raw socket: CONNECT/SUBSCRIBE from pre-encoded bytes, incoming frames split but not
+ * An MQTT 3.1.1 or 5 client on a raw socket: CONNECT/SUBSCRIBE from pre-encoded bytes, incoming frames split but not
  * decoded. Enough for a load generator; nothing else should use it.
  */
 export class RawClient {
@@ -27,9 +29,9 @@ export class RawClient {
   /** Called on each PUBLISH received (after `received` is counted). */
   onPublish?: () => void;
   private pendingAcks: number[] = [];
-  private waiters = new Map<number, (first: number, data: Buffer, start: number) => void>();
+  private waiters = new Map<number, (first: number, data: Buffer, start: number, end: number) => void>();
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(readonly socket: net.Socket, readonly version: 4 | 5 = 4) {
     const splitter = new FrameSplitter((first, data, start, end) => this.frame(first, data, start, end));
     socket.on('data', (chunk) => {
       splitter.push(chunk);
@@ -42,7 +44,7 @@ export class RawClient {
   static connect(opts: RawClientOptions): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: opts.host, port: opts.port, noDelay: true });
-      const client = new RawClient(socket);
+      const client = new RawClient(socket, opts.protocolVersion);
       const timer = setTimeout(() => fail(new Error(`no CONNACK from ${opts.host}:${opts.port} within ${opts.timeoutMs ?? 10_000} ms`)), opts.timeoutMs ?? 10_000);
       const fail = (err: Error): void => {
         clearTimeout(timer);
@@ -51,16 +53,18 @@ export class RawClient {
       };
       socket.once('error', fail);
       socket.once('close', () => fail(new Error(`connection to ${opts.host}:${opts.port} closed before CONNACK`)));
-      client.waiters.set(PacketType.CONNACK, (_first, data, start) => {
+      client.waiters.set(PacketType.CONNACK, (_first, data, start, end) => {
         const rc = data[start + 1];
         if (rc !== 0) return fail(new Error(`CONNACK return code ${rc} for ${opts.clientId}`));
+        // An MQTT 5 CONNACK has a property length after the reason code: 2 bytes means the broker answered in 3.1.1.
+        if (opts.protocolVersion === 5 && end - start < 3) return fail(new Error(`${opts.host}:${opts.port} answered an MQTT 5 CONNECT with a 3.1.1 CONNACK`));
         clearTimeout(timer);
         socket.removeAllListeners('close');
         socket.removeListener('error', fail);
         socket.on('close', () => (client.closed = true));
         resolve(client);
       });
-      socket.write(connectPacket(opts.clientId, opts.username, opts.password, 120, opts.clean ?? true));
+      socket.write(connectPacket(opts.clientId, opts.username, opts.password, 120, opts.clean ?? true, opts.protocolVersion));
     });
   }
 
@@ -69,11 +73,22 @@ export class RawClient {
       const timer = setTimeout(() => reject(new Error(`no SUBACK for ${filter}`)), timeoutMs);
       this.waiters.set(PacketType.SUBACK, (_first, data, start) => {
         clearTimeout(timer);
-        const granted = data[start + 2];
-        if (granted === 0x80) reject(new Error(`subscription to ${filter} refused`));
+        // After the packet identifier: in MQTT 5, the properties (length, then the properties) before the reason code.
+        let at = start + 2;
+        if (this.version === 5) {
+          let len = 0;
+          for (let mult = 1; ; mult *= 128) {
+            const b = data[at++]!;
+            len += (b & 0x7f) * mult;
+            if (!(b & 0x80)) break;
+          }
+          at += len;
+        }
+        const granted = data[at];
+        if (granted === undefined || granted >= 0x80) reject(new Error(`subscription to ${filter} refused (0x${(granted ?? 0).toString(16)})`));
         else resolve();
       });
-      this.socket.write(subscribePacket(filter, qos));
+      this.socket.write(subscribePacket(filter, qos, 1, this.version));
     });
   }
 
@@ -112,7 +127,7 @@ export class RawClient {
     const waiter = this.waiters.get(type);
     if (waiter && end - start >= 2) {
       this.waiters.delete(type);
-      waiter(first, data, start);
+      waiter(first, data, start, end);
     }
   }
 
