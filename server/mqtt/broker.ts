@@ -18,6 +18,7 @@ import { manageSessions } from './session-lifecycle.js';
 import { keepSessionExpiry } from './session-expiry.js';
 import { restoreOneByOne, subscribeOneByOne } from './prototype-topics.js';
 import { tooLargeFor } from './outbound-size.js';
+import { flagRedeliveries } from './redelivery.js';
 import { OutboundAliases } from './outbound-aliases.js';
 import { LoginBusy, LoginGate } from './login-gate.js';
 import { peerCertificate } from '../tls/client-auth.js';
@@ -143,6 +144,7 @@ export class Broker {
     checkAedesContract(this.aedes);
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
+    flagRedeliveries(this.aedes);
     limitInboundQos2(persistence, this.opts.config.maxInflightInbound, (client) => {
       this.counters.inflightInboundExceeded++;
       this.opts.log.warn({ clientId: client.id, limit: this.opts.config.maxInflightInbound }, 'client left more QoS 2 messages awaiting PUBREL than mqtt.maxInflightInbound; disconnected');

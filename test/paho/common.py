@@ -117,6 +117,7 @@ class Client:
             'qos': msg.qos,
             'retain': bool(msg.retain),
             'dup': bool(msg.dup),
+            'mid': msg.mid,
             'properties': props_dict(getattr(msg, 'properties', None)),
         }
         with self.lock:

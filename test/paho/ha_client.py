@@ -62,7 +62,7 @@ def dispatch(cfg):
     ha.on_message = router
 
     plain = [BIRTH, '%s/lamp' % p, '%s/lamp/availability' % p, '%s/sensor' % p]
-    wildcards = ['homeassistant/+/+/config', '%s/#' % p, '%s/+/availability' % p]
+    wildcards = ['homeassistant/+/+/config', '%s/#' % p, '%s/+/availability' % p, 'homeassistant/+/+/+/config']
     for f in plain:
         router.add(f, 1)
     granted = ha.subscribe([(f, SubscribeOptions(qos=0)) for f in plain], properties=props(PacketTypes.SUBSCRIBE, SubscriptionIdentifier=1))

@@ -82,6 +82,8 @@ def offline_queueing(cfg):
     got = c.received(where=lambda m: m['payload'].startswith('queued'))
     payloads = sorted(m['payload'] for m in got)
     expect(payloads in (['queued qos 1', 'queued qos 2'], ['queued qos 0', 'queued qos 1', 'queued qos 2']), 'queued messages delivered: %s' % payloads)
+    # Sent for the first time: no DUP flag [MQTT-3.3.1-2].
+    expect(not [m for m in got if m['dup']], 'queued messages sent for the first time flagged DUP: %s' % got)
     c.disconnect()
     # That connection had no Session Expiry: the session ended with it.
     c = Client(cfg, cid)
@@ -109,14 +111,18 @@ def redelivery(cfg):
     while len(seen) < 2:
         packet = raw.read_until(3)
         expect(packet is not None, 'the raw subscriber lost its connection before both messages came')
-        seen.append((packet[1] >> 1) & 3)
+        topic_length = int.from_bytes(packet[2][:2], 'big')
+        seen.append(((packet[1] >> 1) & 3, int.from_bytes(packet[2][2 + topic_length:4 + topic_length], 'big')))
     raw.close()  # without PUBACK or PUBREC, and without DISCONNECT
     c = Client(cfg, cid)
     resumed = c.connect(clean_start=False, properties=sei(0))
     expect(resumed['session_present'], 'session not present: %s' % resumed)
     got = c.wait_messages(2, what='both unacknowledged messages again')
     again = sorted((m['payload'], m['qos'], m['dup']) for m in got)
-    expect(again == [('qos 1', 1, True), ('qos 2', 2, True)], 'redelivered: %s' % again)
+    ids = sorted((m['qos'], m['mid']) for m in got)
+    # Sent again with their original packet identifiers [MQTT-4.4.0-1], flagged DUP [MQTT-3.3.1-1].
+    expect(ids == sorted(seen), 'redelivered with packet identifiers %s, first sent with %s' % (ids, sorted(seen)))
+    expect(again == [('qos 1', 1, True), ('qos 2', 2, True)], 'redelivered (payload, QoS, DUP): %s' % again)
     c.disconnect()
     return {'firstDelivery': sorted(seen), 'redelivered': again}
 
