@@ -25,8 +25,12 @@ export function limitInboundQos2(persistence: PersistenceInternals, limit: numbe
     if (!ids.has(id) && ids.size >= limit) {
       onExceeded(client as unknown as Client);
       const c = clientInternals(client as unknown as Client);
-      if (c.version === 5) c.disconnect({ reasonCode: receiveMaximumExceeded });
-      return Promise.reject(new Error(`more than ${limit} QoS 2 messages awaiting PUBREL (mqtt.maxInflightInbound)`));
+      const err = new Error(`more than ${limit} QoS 2 messages awaiting PUBREL (mqtt.maxInflightInbound)`);
+      // The refusal makes aedes destroy the socket at once (client.js _onError), which discarded the DISCONNECT still
+      // held for this turn's write (write-coalescer.ts): the client saw the connection drop without 0x93. It is
+      // refused once that DISCONNECT has been written and the client closed [MQTT-3.3.4-9].
+      if (c.version === 5) return new Promise((_resolve, reject) => c.disconnect({ reasonCode: receiveMaximumExceeded }, () => reject(err)));
+      return Promise.reject(err);
     }
     ids.add(id);
     return store(client, packet).catch((err: unknown) => {
