@@ -51,7 +51,8 @@ export interface ClientInternals {
   /** MQTT 5: the client's own Maximum Packet Size and Receive Maximum (CONNECT properties). */
   maximumPacketSize?: number;
   receiveMaximum?: number;
-  subscriptions: Record<string, { qos: number; si?: number; func: Deliver }>;
+  /** Retain As Published (`rap`) is read by shared-subscriptions.ts. */
+  subscriptions: Record<string, { qos: number; si?: number; rap?: boolean; func: Deliver }>;
   duplicates: Record<string, number>;
   _will: { topic: string; retain: boolean; properties?: Record<string, unknown> } | null;
   _parser: NodeJS.EventEmitter & { packet?: { length: number } };
@@ -73,6 +74,8 @@ export interface PersistenceInternals {
   incomingDelPacket(client: { id: string }, packet: { messageId?: number }): Promise<void>;
   outgoingStream(client: { id: string }): AsyncIterable<AedesPacket> | NodeJS.ReadableStream;
   outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<unknown>;
+  /** Queues one message in one session (shared-subscriptions.ts, for the member a message was given to). */
+  outgoingEnqueue(sub: { clientId: string }, packet: AedesPacket): Promise<unknown>;
 }
 
 export interface Mq {
@@ -113,6 +116,15 @@ export function installedAedesVersion(): string {
   }
 }
 
+/** Whether aedes resolves `name` to the same file as rumah does (one module instance, one set of hooks). */
+function sameModule(name: string): boolean {
+  try {
+    return createRequire(require.resolve('aedes')).resolve(name) === require.resolve(name);
+  } catch {
+    return false;
+  }
+}
+
 /** A stream that goes nowhere, to build one client for the contract check. */
 function idleStream(): Duplex {
   return new Duplex({ read() {}, write(_chunk, _enc, cb) { cb(); } });
@@ -135,6 +147,12 @@ export function checkAedesContract(aedes: Aedes): void {
   need(a.brokers !== undefined && typeof a.brokers === 'object', 'aedes.brokers');
   need(typeof a.publish === 'function' && a.publish.length >= 2, 'aedes.publish(packet, client, done)');
   need(typeof a.publishWill === 'function', 'aedes.publishWill(client, will)');
+  // shared-subscriptions.ts wraps these (aedes's subscribe handler calls them through the broker object).
+  need(typeof aedes.subscribe === 'function' && typeof aedes.unsubscribe === 'function', 'aedes.subscribe / aedes.unsubscribe(topic, func, done)');
+  need(typeof aedes.authorizeSubscribe === 'function', 'aedes.authorizeSubscribe (the hook, read at each SUBSCRIBE)');
+  need(typeof a.persistence?.outgoingEnqueue === 'function' && typeof a.persistence.outgoingStream === 'function', 'persistence.outgoingEnqueue / outgoingStream');
+  // write-hooks.ts: aedes's lib/write.js must write through the mqtt-packet rumah hooks, not a copy of its own.
+  need(sameModule('mqtt-packet'), 'aedes resolves the same mqtt-packet as rumah (write-hooks.ts)');
   const conn = idleStream();
   const client = clientInternals(aedes.handle(conn as never));
   try {
@@ -145,6 +163,8 @@ export function checkAedesContract(aedes: Aedes): void {
     need(typeof client.pause === 'function', 'client.pause');
     need(typeof client.disconnect === 'function', 'client.disconnect({reasonCode})');
     need(client._parser !== undefined && typeof client._parser.on === 'function', 'client._parser (mqtt-packet parser)');
+    // shared-subscriptions.ts and outbound-window.ts put a listener in front of aedes's own 'packet' listener.
+    need(typeof client._parser?.prependListener === 'function' && client._parser.listenerCount('packet') > 0, 'client._parser \'packet\' listener (aedes lib/client.js enqueue)');
     need('_will' in client, 'client._will');
   } finally {
     client.close();

@@ -18,6 +18,8 @@ import { manageSessions } from './session-lifecycle.js';
 import { keepSessionExpiry } from './session-expiry.js';
 import { restoreOneByOne, subscribeOneByOne } from './prototype-topics.js';
 import { tooLargeFor } from './outbound-size.js';
+import { isSharedTopic, shareSubscriptions } from './shared-subscriptions.js';
+import { outboundWindow } from './outbound-window.js';
 import { flagRedeliveries } from './redelivery.js';
 import { OutboundAliases } from './outbound-aliases.js';
 import { LoginBusy, LoginGate } from './login-gate.js';
@@ -64,6 +66,8 @@ export class Broker {
   private readonly order = new PublishOrder();
   private readonly writes = new WriteCoalescer();
   private readonly dedupe: (client: Client) => void;
+  private readonly shared: (client: Client) => void;
+  private readonly window: ReturnType<typeof outboundWindow>;
   private readonly dispatch: Dispatch;
   private readonly aliases = new OutboundAliases();
   /** Usernames of clients that left, newest last, for their messages still being routed. */
@@ -75,6 +79,8 @@ export class Broker {
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
     endAtSink(aedes);
     this.dedupe = dedupeWithinDispatch(aedes, this.dispatch);
+    this.shared = shareSubscriptions(aedes, opts.log);
+    this.window = outboundWindow(aedes);
     const internals = aedesInternals(aedes);
     // GHSA-52qw-whmv-87c5 (fixed in aedes 1.2.0, not in the 2.0 beta): client ids and topics are keys of these maps;
     // with Object.prototype behind them a client id `__proto__` or `constructor` found a "client" that was not one.
@@ -166,12 +172,17 @@ export class Broker {
     clientInternals(client).subscriptions = Object.create(null) as ReturnType<typeof clientInternals>['subscriptions'];
     // …and a SUBSCRIBE naming `__proto__` among other filters never reaches aedes's plain-object dedupe.
     subscribeOneByOne(client);
+    this.shared(client);
     this.dedupe(client);
     // At least one packet of the largest size must fit, or such a packet would drop every subscriber it goes to.
     const maxBuffered = Math.max(this.opts.config.maxBufferedBytes, this.opts.config.maxPacketSize + 65_536);
     guardSlowReader(client, maxBuffered, (buffered) => {
       this.counters.slowReadersDropped++;
       this.opts.log.warn({ clientId: client.id, buffered, limit: maxBuffered }, 'subscriber not reading: over mqtt.maxBufferedBytes waiting to be sent; disconnected');
+    });
+    this.window(client, maxBuffered, (held) => {
+      this.counters.slowReadersDropped++;
+      this.opts.log.warn({ clientId: client.id, held, limit: maxBuffered }, 'subscriber not acknowledging: over mqtt.maxBufferedBytes waiting for a slot in its Receive Maximum; disconnected');
     });
   }
 
@@ -359,6 +370,7 @@ export class Broker {
   /** Why no client may publish on this topic, whoever it is; undefined when it may. */
   private topicRefused(topic: string): string | undefined {
     if (topic.startsWith(sysPrefix)) return '$SYS/ topics are reserved for the broker';
+    if (isSharedTopic(topic)) return '$share/ names shared subscriptions, not a topic';
     const max = this.opts.config.maxTopicLength;
     if (Buffer.byteLength(topic) > max) return `topic longer than mqtt.maxTopicLength (${max} bytes)`;
     return undefined;

@@ -1,0 +1,77 @@
+import mqttPacket from 'mqtt-packet';
+
+/**
+ * Per-connection hooks on the one function every packet aedes sends goes through: mqtt-packet's `writeToStream`,
+ * called by aedes's lib/write.js as `mqtt.writeToStream(packet, client.conn, opts)` for the CONNACK, each PUBLISH
+ * (live, retained on subscribe, or a queued session's at reconnect) and every acknowledgement.
+ *
+ * Two MQTT 5 features need to see a packet there, after every decision aedes makes about it (dedupe, No Local,
+ * authorizeForward, packet identifier) and before it is encoded: the outbound Receive Maximum (outbound-window.ts)
+ * and the CONNACK's Shared Subscription Available (shared-subscriptions.ts). aedes's write() and the CONNACK are
+ * module-private, so the hook sits on mqtt-packet's exported object, which aedes reads at each call. It is installed
+ * once per process and does nothing for a stream without hooks (one property read per packet): MQTT.js clients in the
+ * same process, 3.1.1 clients, and MQTT 5 clients past their CONNACK that set no Receive Maximum.
+ *
+ * The contract check (aedes-internals.ts) verifies at start that aedes resolves the same mqtt-packet as rumah; with
+ * a copy of its own, these hooks would never see aedes's packets.
+ */
+
+/** What aedes hands to writeToStream, as far as the hooks read it. */
+export interface OutgoingPacket {
+  cmd: string;
+  qos?: number;
+  messageId?: number;
+  topic?: string;
+  payload?: Buffer | string;
+  properties?: Record<string, unknown>;
+}
+export type WriteOptions = { protocolVersion?: number } | undefined;
+/** True when the hook has taken the packet: it is not written now (it may be later, through writeNow). */
+export type WriteHook = (packet: OutgoingPacket, opts: WriteOptions) => boolean;
+
+type WriteToStream = ((packet: OutgoingPacket, stream: NodeJS.WritableStream, opts?: WriteOptions) => boolean) & { cacheNumbers?: boolean };
+
+const hooksKey = Symbol('rumah.writeHooks');
+type Hooked = { [hooksKey]?: WriteHook[] };
+
+const exported = mqttPacket as unknown as { writeToStream: WriteToStream };
+const original: WriteToStream = exported.writeToStream;
+let hooked: WriteToStream | undefined;
+
+function install(): void {
+  if (hooked) return;
+  const write = function writeToStream(packet: OutgoingPacket, stream: NodeJS.WritableStream, opts?: WriteOptions): boolean {
+    const hooks = (stream as Hooked)[hooksKey];
+    if (hooks !== undefined) {
+      for (let i = 0; i < hooks.length; i++) if (hooks[i]!(packet, opts)) return true;
+    }
+    return original(packet, stream, opts);
+  } as WriteToStream;
+  // MQTT.js sets writeToStream.cacheNumbers on the object it imports; it must still reach mqtt-packet.
+  Object.defineProperty(write, 'cacheNumbers', {
+    get: () => original.cacheNumbers,
+    set: (value: boolean) => void (original.cacheNumbers = value),
+  });
+  exported.writeToStream = write;
+  hooked = write;
+}
+
+/** Adds `hook` for the packets written to `stream`; returns a function that removes it. */
+export function hookWrites(stream: object, hook: WriteHook): () => void {
+  install();
+  const s = stream as Hooked;
+  (s[hooksKey] ??= []).push(hook);
+  return () => {
+    const hooks = s[hooksKey];
+    if (!hooks) return;
+    const i = hooks.indexOf(hook);
+    if (i >= 0) hooks.splice(i, 1);
+    // No array left: the write path is back to a single property read.
+    if (hooks.length === 0) delete s[hooksKey];
+  };
+}
+
+/** Writes past the hooks (a packet a hook took and now releases). */
+export function writeNow(packet: OutgoingPacket, stream: NodeJS.WritableStream, opts: WriteOptions): boolean {
+  return original(packet, stream, opts);
+}
