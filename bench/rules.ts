@@ -142,7 +142,7 @@ async function startHub(rules: number, filter = 'rb/out/#'): Promise<{ hub: Hub;
   fs.mkdirSync(path.join(dataDir, 'rules'));
   for (let i = 0; i < rules; i++) fs.writeFileSync(path.join(dataDir, 'rules', `bench-${i}.yaml`), ruleText(i));
   const config: Config = {
-    ...defaults, dataDir, bind: '127.0.0.1', log: { level: 'warn' }, http: { port: 0 },
+    ...defaults, dataDir, bind: '127.0.0.1', log: { level: 'warn' }, http: { ...defaults.http, port: 0 },
     // The load generator is one client: its rate must not be the limit being measured.
     mqtt: { ...defaults.mqtt, port: 0, publishRate: 1_000_000, publishBurst: 1_000_000 },
     devices: { ...defaults.devices, maxPerAccount: 10_000 },

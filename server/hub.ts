@@ -13,6 +13,7 @@ import { StateStore } from './core/state-store.js';
 import { DeviceLog } from './core/device-log.js';
 import { LoopLag } from './core/loop-lag.js';
 import { Broker } from './mqtt/broker.js';
+import { connectionsCheckingInterval, limitWebConnections } from './http/connection-limits.js';
 import { attachWebSocket, listenTcp, listenTls } from './mqtt/listeners.js';
 import { TlsService, type TlsInfo } from './tls/service.js';
 import { SecureWebServer } from './tls/web-server.js';
@@ -207,10 +208,11 @@ export class Hub {
       this.tls.onChange((options) => web.setSecureContext(options));
       this.http = web;
     } else {
-      this.http = http.createServer(app);
+      this.http = http.createServer({ connectionsCheckingInterval }, app);
     }
+    limitWebConnections(this.http, config.http, log.child({ module: 'http' }));
     this.realtime.start(this.http);
-    attachWebSocket(this.http, this.broker, log.child({ module: 'broker' }));
+    attachWebSocket(this.http, this.broker, log.child({ module: 'broker' }), { maxPacketSize: config.mqtt.maxPacketSize, connectionsPerAddress: config.mqtt.connectionsPerAddress });
     const httpPort = await listen(this.http, config.http.port, config.bind, 'HTTP');
     this.stops.push(() => closeServer(this.http));
     this.stops.push(() => this.realtime.stop());

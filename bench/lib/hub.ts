@@ -14,7 +14,7 @@ export async function startInProcessHub(onHistoryWritten?: (changes: readonly Qu
     bind: '127.0.0.1',
     log: { level: 'warn' },
     mqtt: { ...defaults.mqtt, port: 0 },
-    http: { port: 0 },
+    http: { ...defaults.http, port: 0 },
     devices: { ...defaults.devices, maxPerAccount: 5000 },
   };
   const hub = new Hub({ config, log: pino({ level: 'warn' }), adminPassword: 'bench-admin-password', onHistoryWritten });

@@ -47,7 +47,17 @@ export const configSchema = z
         maxPendingLogins: z.number().int().min(1),
       })
       .strict(),
-    http: z.object({ port }).strict(),
+    http: z
+      .object({
+        port,
+        /** Connections to the web port from one address (browsers open ~6; a reverse proxy is one address for all). */
+        connectionsPerAddress: z.number().int().min(1),
+        /** Connections to the web port in all, so the web side cannot take the descriptors MQTT devices need. */
+        maxConnections: z.number().int().min(1),
+        /** Milliseconds a connection has to send a whole request head (slow-loris); Node's default is 60 s. */
+        headTimeout: z.number().int().min(1000),
+      })
+      .strict(),
     // docs/tls.md explains each setting; relative file paths are read from the data directory.
     tls: z
       .object({
@@ -141,7 +151,7 @@ export const defaults: Config = {
     loginFailures: 5,
     maxPendingLogins: 1000,
   },
-  http: { port: 8080 },
+  http: { port: 8080, connectionsPerAddress: 256, maxConnections: 2048, headTimeout: 10_000 },
   tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },
   devices: { maxPerAccount: 500, commandRate: 20, commandBurst: 50 },
   history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },

@@ -3,6 +3,7 @@ import type http from 'node:http';
 import tls from 'node:tls';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Logger } from '../core/logger.js';
+import { perAddressLimit } from '../core/address-limit.js';
 import type { Broker } from './broker.js';
 
 export interface TcpListenerOptions {
@@ -15,7 +16,7 @@ export interface TcpListenerOptions {
 
 /** MQTT over TCP. Resolves with the bound port once listening. */
 export function listenTcp(opts: TcpListenerOptions): Promise<{ server: net.Server; port: number }> {
-  const admit = perAddressLimit(opts);
+  const admit = perAddress(opts);
   const server = net.createServer((socket) => {
     if (!admit(socket)) return;
     // MQTT is small request/response packets; with Nagle's algorithm on, a QoS 0 subscriber waited 17 ms per
@@ -40,7 +41,7 @@ export interface TlsListenerOptions extends TcpListenerOptions {
  * password, and one that does not verify is ignored (the broker's authenticate hook decides, and logs why).
  */
 export function listenTls(opts: TlsListenerOptions): Promise<{ server: tls.Server; port: number; destroyAll: () => void }> {
-  const admit = perAddressLimit(opts);
+  const admit = perAddress(opts);
   const raw = new Set<net.Socket>();
   const server = tls.createServer({ ...opts.secureContext, requestCert: opts.requestCert, rejectUnauthorized: false, handshakeTimeout: opts.handshakeTimeout }, (socket) => {
     opts.broker.handle(socket);
@@ -61,25 +62,8 @@ export function listenTls(opts: TlsListenerOptions): Promise<{ server: tls.Serve
   return listening(server, opts).then((r) => ({ ...r, destroyAll }));
 }
 
-/** Counts connections per remote address; refuses (destroys) one over the limit. */
-function perAddressLimit(opts: TcpListenerOptions): (socket: net.Socket) => boolean {
-  const perAddress = new Map<string, number>();
-  return (socket) => {
-    const address = socket.remoteAddress ?? '?';
-    const count = (perAddress.get(address) ?? 0) + 1;
-    if (count > opts.connectionsPerAddress) {
-      opts.log.warn({ address, limit: opts.connectionsPerAddress }, 'too many MQTT connections from one address; refused');
-      socket.destroy();
-      return false;
-    }
-    perAddress.set(address, count);
-    socket.once('close', () => {
-      const left = (perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) perAddress.delete(address);
-      else perAddress.set(address, left);
-    });
-    return true;
-  };
+function perAddress(opts: TcpListenerOptions): (socket: net.Socket) => boolean {
+  return perAddressLimit(opts.connectionsPerAddress, opts.log, 'MQTT');
 }
 
 function listening<S extends net.Server>(server: S, opts: TcpListenerOptions): Promise<{ server: S; port: number }> {
@@ -92,12 +76,25 @@ function listening<S extends net.Server>(server: S, opts: TcpListenerOptions): P
   });
 }
 
-/** MQTT over WebSocket at `/mqtt` on the web server (subprotocol `mqtt`, as MQTT.js and browsers use). */
-export function attachWebSocket(httpServer: http.Server, broker: Broker, log: Logger, path = '/mqtt'): WebSocketServer {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+export interface WebSocketOptions {
+  /** mqtt.maxPacketSize: no frame may be larger than one packet of the largest size (and some room for a second). */
+  maxPacketSize: number;
+  connectionsPerAddress: number;
+}
+
+/**
+ * MQTT over WebSocket at `/mqtt` on the web server (subprotocol `mqtt`, as MQTT.js and browsers use). A frame is
+ * buffered whole before MQTT sees a byte of it, so ws's own limit is what bounds memory before login: it was 64 MiB
+ * (20 connections held 1.27 GiB); now a frame over one MQTT packet closes the socket (1009). Upgrades from one
+ * address are counted like MQTT connections.
+ */
+export function attachWebSocket(httpServer: http.Server, broker: Broker, log: Logger, opts: WebSocketOptions, path = '/mqtt'): WebSocketServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPacketSize + 65_536 });
+  const admit = perAddressLimit(opts.connectionsPerAddress, log, 'MQTT over WebSocket');
   httpServer.on('upgrade', (req, socket, head) => {
     const url = req.url ?? '';
     if (url !== path && !url.startsWith(`${path}?`)) return; // socket.io and others handle their own upgrades
+    if (!admit(socket as net.Socket)) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
       stream.on('error', (err) => log.debug({ err: err.message }, 'websocket stream error'));

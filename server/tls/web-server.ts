@@ -3,6 +3,7 @@ import https from 'node:https';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { Logger } from '../core/logger.js';
+import { connectionsCheckingInterval } from '../http/connection-limits.js';
 
 /** The first byte of a TLS connection: a handshake record (RFC 8446 5.1, content type 22). */
 const tlsHandshake = 0x16;
@@ -31,7 +32,7 @@ export class SecureWebServer extends https.Server {
   private readonly raw = new Set<net.Socket>();
 
   constructor(private readonly opts: SecureWebOptions) {
-    super({ ...opts.secureContext, handshakeTimeout: firstByteTimeoutMs }, opts.app);
+    super({ ...opts.secureContext, handshakeTimeout: firstByteTimeoutMs, connectionsCheckingInterval }, opts.app);
     const tlsListeners = this.listeners('connection') as Array<(socket: net.Socket) => void>;
     this.removeAllListeners('connection');
     const plain = http.createServer((req, res) => this.answerPlain(req, res));

@@ -43,7 +43,7 @@ test('a device whose client stops answering keepalives goes offline', async (t) 
 
 test('first start without RUMAH_ADMIN_PASSWORD: a one-time setup code creates the admin', async (t) => {
   const dataDir = tempDir();
-  const hub = new Hub({ config: { ...defaults, dataDir, bind: '127.0.0.1', mqtt: { ...defaults.mqtt, port: 0 }, http: { port: 0 }, log: { level: 'silent' } }, log: pino({ level: 'silent' }) });
+  const hub = new Hub({ config: { ...defaults, dataDir, bind: '127.0.0.1', mqtt: { ...defaults.mqtt, port: 0 }, http: { ...defaults.http, port: 0 }, log: { level: 'silent' } }, log: pino({ level: 'silent' }) });
   const runtime = await hub.start();
   t.after(() => hub.stop());
   assert.ok(hub.setupCode && hub.setupCode.length >= 10);

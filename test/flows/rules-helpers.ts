@@ -42,7 +42,7 @@ export async function startRulesHub(opts: RulesHubOptions = {}): Promise<RulesHu
     bind: '127.0.0.1',
     log: { level: (process.env.RUMAH_TEST_LOG as Config['log']['level']) ?? 'silent' },
     mqtt: { ...defaults.mqtt, port: 0 },
-    http: { port: 0 },
+    http: { ...defaults.http, port: 0 },
     ...(opts.location ? { location: opts.location } : {}),
   };
   const hub = new Hub({
