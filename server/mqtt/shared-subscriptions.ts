@@ -129,8 +129,10 @@ class Group {
 export function shareSubscriptions(aedes: Aedes, log: Logger): (client: Client) => void {
   const a = aedesInternals(aedes);
   const groups = new Map<string, Group>();
-  /** Subscriptions that were renamed and must be refused (see the choices above). */
-  const refused = new WeakSet<object>();
+  /** Subscriptions that must be refused (see the choices above), with the filter the client sent. */
+  const refused = new WeakMap<object, string>();
+  /** Numbers the stand-in names of refused filters: aedes keys a SUBSCRIBE's filters by name (subscribe.js _dedupe). */
+  let refusals = 0;
   const watched = new WeakSet<Client>();
   const persistence = () => a.persistence;
 
@@ -189,9 +191,10 @@ export function shareSubscriptions(aedes: Aedes, log: Logger): (client: Client) 
   const authorize = aedes.authorizeSubscribe.bind(aedes);
   aedes.authorizeSubscribe = (client, sub, cb) => {
     if (!sub.topic.startsWith(sharedName)) return authorize(client, sub, cb);
-    const parsed = refused.has(sub) ? undefined : parseShared(sub.topic);
+    const asked = refused.get(sub);
+    const parsed = asked === undefined ? parseShared(sub.topic) : undefined;
     if (!parsed) {
-      log.info({ clientId: client.id, filter: sub.topic.replace(sharedName, sharePrefix) }, 'shared subscription refused: malformed, No Local set, or not a client\'s name to use');
+      log.info({ clientId: client.id, filter: asked ?? sub.topic }, 'shared subscription refused: malformed, No Local set, or not a name for clients');
       return cb(null, null);
     }
     watch(client);
@@ -209,12 +212,17 @@ export function shareSubscriptions(aedes: Aedes, log: Logger): (client: Client) 
     if (packet?.cmd === 'subscribe' && Array.isArray(packet.subscriptions)) {
       for (const sub of packet.subscriptions as Array<Subscription & { nl?: boolean; rh?: number }>) {
         if (typeof sub.topic !== 'string') continue;
-        if (sub.topic.startsWith(sharedName)) {
-          refused.add(sub); // the internal name, asked for literally
-        } else if (sub.topic.startsWith(sharePrefix)) {
-          sub.topic = rename(sub.topic);
-          if (sub.nl) refused.add(sub);
-          sub.rh = 2;
+        if (!sub.topic.startsWith(sharePrefix) && !sub.topic.startsWith(sharedName)) continue;
+        const asked = sub.topic;
+        sub.topic = rename(asked);
+        sub.rh = 2;
+        if (asked.startsWith(sharedName) || !parseShared(sub.topic)) {
+          // The internal name asked for literally, or a malformed one: refused under a stand-in name that aedes's
+          // filter check accepts (`+` in a ShareName would fail it, and aedes would close the connection for it).
+          refused.set(sub, asked);
+          sub.topic = `${sharedName}refused/${++refusals}`;
+        } else if (sub.nl) {
+          refused.set(sub, asked);
         }
       }
     } else if (packet?.cmd === 'unsubscribe' && Array.isArray(packet.unsubscriptions)) {
