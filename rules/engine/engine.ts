@@ -73,6 +73,8 @@ export class RulesEngine {
   private readonly loopNoticed = new Map<string, number>();
   private started = false;
   private stopped = false;
+  /** Why the rules folder cannot be used, when it cannot (the hub then runs without rules). */
+  folderError?: string;
   private flushTimer?: NodeJS.Timeout;
   private flushes = 0;
   private unwatch?: () => void;
@@ -128,9 +130,8 @@ export class RulesEngine {
     }
     this.unsubscribe.push(...wireBus(bus, tracker, this.feeds, this.devices));
 
-    if (this.opts.dir) {
-      fs.mkdirSync(this.opts.dir, { recursive: true });
-      for (const file of listRuleFiles(this.opts.dir)) await this.rules.apply(file, readRuleFile(this.opts.dir, file));
+    if (this.opts.dir && this.rulesFolder(this.opts.dir)) {
+      for (const file of listRuleFiles(this.opts.dir)) await this.load(file);
       this.unwatch = watchRuleFiles(this.opts.dir, this.opts.watchDebounceMs ?? 150, (file) => void this.reloadFile(file), (err) => this.log.error({ err }, 'watching the rules folder failed; hot reload is off'));
     }
     this.flushTimer = setInterval(() => void this.flush(), this.opts.traceFlushMs ?? 1000);
@@ -232,10 +233,38 @@ export class RulesEngine {
     return found;
   }
 
+  /**
+   * Whether the rules folder can be used; when it cannot (`rules` is a file, or unreadable), the hub starts without
+   * rules and says what to do: one bad folder must not stop the house (a supervisor would restart it in a loop).
+   */
+  private rulesFolder(dir: string): boolean {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      listRuleFiles(dir);
+      return true;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      this.folderError = e.code === 'EEXIST' || e.code === 'ENOTDIR' ? `${dir} is not a folder: move it aside, and rules load from a new folder at the next start` : `${dir} cannot be read (${e.code ?? e.message}): fix its owner or mode`;
+      this.log.error({ dir, err: e.code ?? e.message }, `rules are off: ${this.folderError}`);
+      return false;
+    }
+  }
+
+  /** Reads one rule file into the rule set; one that cannot be read is reported like a broken rule. */
+  private async load(file: string): Promise<void> {
+    let text: string | undefined;
+    try {
+      text = readRuleFile(this.opts.dir!, file);
+    } catch (err) {
+      return this.rules.unreadable(file, err as NodeJS.ErrnoException);
+    }
+    await this.rules.apply(file, text);
+  }
+
   private async reloadFile(file: string): Promise<void> {
     if (this.stopped || !this.opts.dir) return;
     try {
-      await this.rules.apply(file, readRuleFile(this.opts.dir, file));
+      await this.load(file);
     } catch (err) {
       this.log.error({ err, file }, 'reloading a rule file failed');
     }

@@ -9,8 +9,17 @@ import { LineCounter, parseDocument } from 'yaml';
 
 export const RULE_FILE = /^[^.].*\.ya?ml$/i;
 
+/** Rule files in the folder; one whose kind cannot be known (a symlink loop, no permission) is listed, to be reported. */
 export function listRuleFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((f) => RULE_FILE.test(f) && fs.statSync(path.join(dir, f)).isFile()).sort();
+  return fs.readdirSync(dir).filter((f) => RULE_FILE.test(f) && isFileOrUnknown(path.join(dir, f))).sort();
+}
+
+function isFileOrUnknown(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT'; // a dangling symlink is no file; the rest are reported
+  }
 }
 
 /** The file's text, or undefined when it is gone. */

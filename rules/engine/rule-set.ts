@@ -94,6 +94,19 @@ export class RuleSet {
     await this.swap(entry, result.rule!);
   }
 
+  /**
+   * A file that cannot be read (permissions, an I/O error) is reported like a broken one, with what to do: the other
+   * rules start, and its previous version, if one runs, keeps running.
+   */
+  unreadable(file: string, err: NodeJS.ErrnoException): void {
+    let entry = this.entries.get(file);
+    if (!entry) this.entries.set(file, (entry = { file, errors: [] }));
+    entry.text = undefined;
+    const why = err.code === 'EACCES' || err.code === 'EPERM' ? `${err.code}: the hub's user may not read it; fix its owner or mode (chmod 644)` : `${err.code ?? 'error'}: ${err.message}`;
+    entry.errors = [{ file, line: 1, column: 1, path: '', message: `the file cannot be read (${why})` }];
+    this.deps.log.warn({ file, err: err.code ?? err.message }, 'rule file cannot be read; the other rules run');
+  }
+
   /** The rule with this id (by its running or parsed id, else its file name). */
   find(id: string): Entry | undefined {
     for (const e of this.entries.values()) if (idOf(e) === id) return e;

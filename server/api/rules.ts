@@ -32,6 +32,11 @@ export class RulesApi {
     return this.engine.list();
   }
 
+  /** Why the rules folder cannot be used (the hub runs without rules), or undefined. */
+  folderError(): string | undefined {
+    return this.engine.folderError;
+  }
+
   get(id: string): RuleDetail {
     const found = this.engine.rules.get(id);
     if (!found) throw new RumahError(ErrorCodes.NOT_FOUND, `no rule "${id}"`);

@@ -33,7 +33,7 @@ function dryInput(body: z.infer<typeof dryBody>): DryRunInput {
 
 export function ruleRoutes(rules: RulesApi): Router {
   const router = Router();
-  router.get('/', (_req, res) => void res.json({ rules: rules.list() }));
+  router.get('/', (_req, res) => void res.json({ rules: rules.list(), ...(rules.folderError() ? { folderError: rules.folderError() } : {}) }));
   router.post('/', requireRole('admin'), async (req, res) => {
     const body = parseBody(ruleInput, req.body);
     const detail = 'text' in body ? await rules.create({ text: body.text }, body.id) : await rules.create(body as Input);
