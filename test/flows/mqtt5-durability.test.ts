@@ -174,3 +174,39 @@ test('a queued message whose Message Expiry passes while the hub is down is not 
   await sleep(500);
   assert.deepEqual(back.messages.map((m) => m.payload.toString()), ['fresh'], 'the expired one was dropped');
 });
+
+test('a session whose client was connected when the hub died is counted from the restart, then ends', async (t) => {
+  const { dataDir, start } = withHub(t);
+  const hub = await start();
+  const online = await connect5(undefined, url(hub), { clientId: 'v5-online', clean: true, properties: { sessionExpiryInterval: 3 } });
+  await subscribe5(online.client, 'ourhome/online/#', { qos: 1 });
+  // Stored at connect, with no deadline yet: the connection has not ended.
+  await waitFor(async () => (await deadlineOf(dataDir, 'v5-online'))?.expiry_interval === 3, 10_000, 'the interval stored at connect');
+  assert.equal((await deadlineOf(dataDir, 'v5-online'))?.expires_at, null);
+  await kill(hub); // the connection ends with the hub, at a moment nobody wrote down
+  const killed = Date.now();
+  online.client.end(true);
+
+  const again = await start();
+  const expiresAt = await deadlineWritten(dataDir, 'v5-online');
+  assert.ok(expiresAt >= killed + 3000, 'counted from the restart, never from before the crash');
+  await waitFor(async () => (await subscriptionsOf(dataDir, 'v5-online')).length === 0, 20_000, 'the session to end after its interval');
+  const resumed = await resume(t, again, 'v5-online', 3);
+  assert.equal(resumed.connack.sessionPresent, false);
+});
+
+test('a clean stop writes the deadline of a connected session from the moment its connection closed', async (t) => {
+  const { dataDir, start } = withHub(t);
+  const hub = await start();
+  const online = await connect5(undefined, url(hub), { clientId: 'v5-at-stop', clean: true, properties: { sessionExpiryInterval: 3600 } });
+  await subscribe5(online.client, 'ourhome/stop/#', { qos: 1 });
+  const before = Date.now();
+  hub.child.kill('SIGTERM');
+  assert.equal((await hub.exited).code, 0);
+  online.client.end(true);
+  const row = await deadlineOf(dataDir, 'v5-at-stop');
+  assert.ok(row?.expires_at && row.expires_at >= before + 3_600_000, `deadline written at the stop (${row?.expires_at})`);
+  const again = await start();
+  const back = await resume(t, again, 'v5-at-stop', 3600);
+  assert.equal(back.connack.sessionPresent, true);
+});
