@@ -99,6 +99,7 @@ export async function openStore(dataDir: string, log: Logger, opts: StoreOptions
       { dataDir },
     );
   }
+  refuseEmptiedDatabase(dataDir);
   const db = await Database.open(path.join(dataDir, DB_FILE_NAME), log, opts.database);
   try {
     await migrate(db, storeLog);
@@ -120,6 +121,29 @@ export async function openStore(dataDir: string, log: Logger, opts: StoreOptions
   }
   store.start();
   return store;
+}
+
+/**
+ * A rumah.db of 0 bytes is, to SQLite, an empty database: the hub would start as a fresh install — users,
+ * credentials, tokens and devices gone, a new admin made — beside a broker.db and rules that say this house had
+ * data. That is a file truncated by a full disk or a failed copy, not a new install: refused (exit 3), nothing
+ * written. A 0-byte file in an otherwise empty folder (made by hand, or by a start cut short) is a fresh install.
+ */
+function refuseEmptiedDatabase(dataDir: string): void {
+  const file = path.join(dataDir, DB_FILE_NAME);
+  const size = fs.statSync(file, { throwIfNoEntry: false })?.size;
+  if (size !== 0) return;
+  const brokerDb = fs.statSync(path.join(dataDir, 'broker.db'), { throwIfNoEntry: false });
+  const rulesDir = path.join(dataDir, 'rules');
+  const rules = fs.statSync(rulesDir, { throwIfNoEntry: false })?.isDirectory() ? fs.readdirSync(rulesDir).filter((f) => !f.startsWith('.')) : [];
+  const signs = [...(brokerDb && brokerDb.size > 0 ? ['broker.db'] : []), ...(rules.length ? [`${rules.length} rule file(s)`] : [])];
+  if (!signs.length) return;
+  throw new RumahError(
+    ErrorCodes.DB_OPEN,
+    `The database ${file} is empty (0 bytes), but this data folder has ${signs.join(' and ')}: it was emptied (a full disk, a failed copy), and starting would make a new house without its users, devices and credentials. ` +
+      'Stop rumah and restore rumah.db from a backup; or, to start afresh on purpose, move the whole data folder aside.',
+    { file },
+  );
 }
 
 export { Database } from './database.js';
