@@ -14,8 +14,10 @@ const perPacketBytes = 64;
  * The outbound Receive Maximum of MQTT 5 (§4.9, [MQTT-3.3.4-9]; aedes #829, which 2.0.0-beta.1 only stores): a
  * client's CONNECT Receive Maximum bounds the QoS 1 and 2 PUBLISH the hub has in flight to it — sent, and not yet
  * answered by PUBACK or PUBCOMP, or by a PUBREC with a reason code of 0x80 or more. Further ones wait, in order,
- * until an acknowledgement frees a slot. QoS 0 messages are never held ([MQTT-4.9.0-3]: the Server may go on sending
- * them), so they can overtake a held QoS 1 message, which the ordering rule allows (it is per QoS, [MQTT-4.6.0-6]).
+ * until an acknowledgement frees a slot. QoS 0 messages are not held ([MQTT-4.9.0-3]: the Server may go on sending
+ * them), so they can overtake a held QoS 1 message, which the ordering rule allows (it is per QoS, [MQTT-4.6.0-6]);
+ * except one sent by topic alias alone while messages wait, which could otherwise arrive before the held message that
+ * defines its alias: it waits in the same line, taking no slot.
  *
  * Where: at the write (write-hooks.ts), after aedes decided everything about the copy — the dedupe within a dispatch
  * (dedupe.ts), No Local, authorizeForward, the packet identifier, a persistent session's record of it. A copy the
@@ -66,10 +68,14 @@ class Window {
 
   /** The write hook: false lets aedes write the packet now; true keeps it until a slot is free. */
   readonly gate = (packet: OutgoingPacket, opts: WriteOptions): boolean => {
-    if (packet.cmd !== 'publish' || !packet.qos || packet.messageId === undefined) return false;
-    // A packet identifier already in flight is that message sent again: it takes no second slot.
-    if (this.inflight.has(packet.messageId)) return false;
-    if (this.waiting === 0 && this.inflight.size < this.max) {
+    if (packet.cmd !== 'publish') return false;
+    if (!packet.qos || packet.messageId === undefined) {
+      // A QoS 0 message sent by topic alias alone waits behind what waits: the held message before it may be the one
+      // that gives the alias its topic [MQTT-3.3.2-12] (outbound-aliases.ts numbers topics as messages are routed).
+      if (this.waiting === 0 || packet.topic !== '') return false;
+    } else if (this.inflight.has(packet.messageId)) {
+      return false; // a packet identifier already in flight is that message sent again: it takes no second slot
+    } else if (this.waiting === 0 && this.inflight.size < this.max) {
       this.inflight.add(packet.messageId);
       return false;
     }
@@ -92,12 +98,16 @@ class Window {
   acknowledged(messageId: number | undefined): void {
     if (messageId === undefined || !this.inflight.delete(messageId)) return;
     const c = clientInternals(this.client);
-    while (this.waiting > 0 && this.inflight.size < this.max) {
+    while (this.waiting > 0) {
       if (c.closed || c.conn.destroyed) return this.close();
       const next = this.queue[this.head]!;
+      const slot = next.packet.qos ? next.packet.messageId! : undefined;
+      if (slot !== undefined) {
+        if (this.inflight.size >= this.max) break;
+        this.inflight.add(slot);
+      }
       this.queue[this.head++] = undefined as never;
       this.queuedBytes -= next.bytes;
-      this.inflight.add(next.packet.messageId!);
       try {
         writeNow(next.packet, c.conn, next.opts);
       } catch (err) {

@@ -139,3 +139,25 @@ test('a queued session at reconnect is sent within the Receive Maximum, in order
   }
   assert.deepEqual(held(raw).map(text), sent);
 });
+
+test('with topic aliases, a QoS 0 message sent by alias alone never arrives before the held message that defines the alias', async (t) => {
+  const hub = await hubFor(t);
+  const raw = await rawSubscriber(t, hub.mqttUrl, 1, 'al/#', 1, { properties: { receiveMaximum: 1, topicAliasMaximum: 5 } });
+  const pub = await connect5(t, hub.mqttUrl);
+  await publish5(pub.client, 'al/a', 'a1', { qos: 1 }); // sent: in flight
+  await publish5(pub.client, 'al/b', 'b1', { qos: 1 }); // held: the first on al/b, it defines al/b's alias
+  await publish5(pub.client, 'al/b', 'b2', { qos: 0 }); // by alias alone: must wait behind b1
+  await marker(pub, raw, 'al/marker1');
+  assert.deepEqual(publishes(raw).map(text).filter((v) => !v.startsWith('marker')), ['a1']);
+  raw.send({ cmd: 'puback', messageId: held(raw)[0]!.messageId! });
+  await until(() => publishes(raw).some((p) => text(p) === 'b2'), 'b2');
+  // The wire, in order: every alias is given its topic before a message uses it alone.
+  const known = new Map<number, string>();
+  for (const p of publishes(raw)) {
+    const alias = p.properties?.topicAlias;
+    if (p.topic !== '' && alias !== undefined) known.set(alias, p.topic);
+    if (p.topic === '') assert.ok(alias !== undefined && known.has(alias), `alias ${alias} used before it was defined (${text(p)})`);
+  }
+  const rest = publishes(raw).map(text).filter((v) => !v.startsWith('marker'));
+  assert.deepEqual(rest, ['a1', 'b1', 'b2']);
+});
