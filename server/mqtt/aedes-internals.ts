@@ -163,6 +163,7 @@ export function checkAedesContract(aedes: Aedes): void {
     need(typeof client.pause === 'function', 'client.pause');
     need(typeof client.disconnect === 'function', 'client.disconnect({reasonCode})');
     need(client._parser !== undefined && typeof client._parser.on === 'function', 'client._parser (mqtt-packet parser)');
+    need(typeof (client._parser as unknown as { _parseProperties?: unknown })?._parseProperties === 'function', 'client._parser._parseProperties (mqtt-packet; v5-guard.ts)');
     // shared-subscriptions.ts and outbound-window.ts put a listener in front of aedes's own 'packet' listener.
     need(typeof client._parser?.prependListener === 'function' && client._parser.listenerCount('packet') > 0, 'client._parser \'packet\' listener (aedes lib/client.js enqueue)');
     need('_will' in client, 'client._will');

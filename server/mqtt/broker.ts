@@ -26,6 +26,7 @@ import { LoginBusy, LoginGate } from './login-gate.js';
 import { peerCertificate } from '../tls/client-auth.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
 import { endAtSink, sinkTopic } from './sink.js';
+import { guardMqtt5 } from './v5-guard.js';
 
 export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
@@ -174,6 +175,9 @@ export class Broker {
     subscribeOneByOne(client);
     this.shared(client);
     this.dedupe(client);
+    // MQTT 5 property blocks and packets checked on the wire before aedes acts on them; the spec's CONNACK or
+    // DISCONNECT 0x81/0x82, for this client only (v5-guard.ts).
+    guardMqtt5(client, (why, code) => this.opts.log.info({ clientId: client.id, reasonCode: code, why }, 'MQTT 5 protocol violation; connection closed'));
     // At least one packet of the largest size must fit, or such a packet would drop every subscriber it goes to.
     const maxBuffered = Math.max(this.opts.config.maxBufferedBytes, this.opts.config.maxPacketSize + 65_536);
     guardSlowReader(client, maxBuffered, (buffered) => {

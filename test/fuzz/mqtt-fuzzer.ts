@@ -11,6 +11,8 @@ export interface MqttFuzzOptions {
   dial: (n: number) => net.Socket;
   /** Logins the fuzz connections use (a device account, the admin); some CONNECTs use wrong ones. */
   credentials: Credentials[];
+  /** The packets of one connection, its CONNECT first if any (MQTT 5: mqtt5-fuzzer.ts); the 3.1.1 mix when absent. */
+  session?: (r: Prng, creds: Credentials) => Buffer[];
 }
 
 export interface MqttFuzzStats {
@@ -54,12 +56,14 @@ export async function fuzzMqtt(opts: MqttFuzzOptions): Promise<MqttFuzzStats> {
     }));
     const creds = r.chance(0.9) ? r.pick(opts.credentials) : { username: `fz-${r.text(6)}`, password: r.text(12) };
     const mode = r.int(0, 9);
-    const packets: Buffer[] = [];
-    if (mode <= 3 || mode >= 8) packets.push(connect(r, creds, false));
-    else if (mode <= 5) packets.push(connect(r, creds, true));
-    for (let i = r.int(1, 30); i > 0; i--) {
-      const p = anyPacket(r, creds);
-      packets.push(mode !== 8 && r.chance(0.35) ? mutate(r, p) : p);
+    const packets: Buffer[] = opts.session ? opts.session(r, creds) : [];
+    if (!opts.session) {
+      if (mode <= 3 || mode >= 8) packets.push(connect(r, creds, false));
+      else if (mode <= 5) packets.push(connect(r, creds, true));
+      for (let i = r.int(1, 30); i > 0; i--) {
+        const p = anyPacket(r, creds);
+        packets.push(mode !== 8 && r.chance(0.35) ? mutate(r, p) : p);
+      }
     }
     const sessionEnd = Date.now() + r.int(50, 1000);
     for (const p of packets) {

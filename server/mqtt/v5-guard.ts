@@ -1,0 +1,272 @@
+import { isUtf8 } from 'node:buffer';
+import type { Client } from 'aedes';
+import mqttPacket from 'mqtt-packet';
+import { clientInternals } from './aedes-internals.js';
+
+/**
+ * MQTT 5 packets checked as the spec says, before aedes 2.0.0-beta.1 acts on them, and the answer it requires.
+ *
+ * mqtt-packet 9 parses a v5 property block leniently: a property given twice becomes an array (or, when its first
+ * value is falsy, is silently replaced), a property of another packet type is accepted, ill-formed UTF-8 is decoded
+ * to U+FFFD. aedes then acts on what it got: a CONNECT or DISCONNECT with Session Expiry Interval twice made the
+ * interval an array, NaN seconds at close, and aedes's armLongTimer threw out of the socket's close handler — the
+ * hub process ended (found by the MQTT 5 fuzz). A PUBLISH with its properties twice was forwarded as it came to
+ * every subscriber, whose own MQTT 5 parser may refuse it: one bad publisher broke other clients' connections.
+ * And every packet the parser or aedes refused ended in a bare close, where 4.13.1 asks for a reason code.
+ *
+ * Here, on the wire bytes of each property block (mqtt-packet's parser, one per client, is wrapped):
+ * - an identifier unknown or not valid for the packet type (2.2.2.2, table 2-4), a block whose length disagrees with
+ *   its properties or runs past the packet (2.2.2.1), a value cut short, a Variable Byte Integer over 4 bytes or not
+ *   minimal (1.5.5), a string that is ill-formed UTF-8 or holds U+0000 (1.5.4 [MQTT-1.5.4-1], [MQTT-1.5.4-2]):
+ *   Malformed Packet, 0x81;
+ * - a property other than User Property given twice, Receive Maximum or Maximum Packet Size 0, Subscription
+ *   Identifier 0 (3.8.2.1.2), a 0/1 byte property with another value (3.1.2.11.7, 3.1.2.11.6, 3.3.2.3.2), a
+ *   Subscription Identifier in a client's PUBLISH [MQTT-3.3.4-6]: Protocol Error, 0x82;
+ * and on whole packets: a second CONNECT [MQTT-3.1.0-2], AUTH (enhanced authentication is not offered: a CONNECT
+ * with an Authentication Method is refused with CONNACK 0x8C, 4.12), a PUBLISH with an empty topic and no Topic
+ * Alias (3.3.2.1), a packet only a server sends: Protocol Error, 0x82; anything mqtt-packet cannot parse: 0x81.
+ *
+ * The answer (4.13.1): a CONNECT gets a CONNACK with the reason code, any other packet a DISCONNECT with it, then the
+ * connection is closed and nothing more of it is read; the packet never reaches aedes. Only that client is affected.
+ * MQTT 3.1.1 clients are left to aedes as before (their parser never reads property blocks).
+ */
+
+const MALFORMED = 0x81;
+const PROTOCOL_ERROR = 0x82;
+
+type Kind = 'byte' | 'u16' | 'u32' | 'vbi' | 'str' | 'bin' | 'pair';
+/** Where a block is: the packet type, or the will properties of a CONNECT. */
+type Place = 'connect' | 'will' | 'publish' | 'puback' | 'pubrec' | 'pubrel' | 'pubcomp' | 'subscribe' | 'unsubscribe' | 'disconnect' | 'auth';
+
+const ack: Place[] = ['puback', 'pubrec', 'pubrel', 'pubcomp'];
+/** Table 2-4, as a client may send them. */
+const properties: Record<number, { name: string; kind: Kind; places: readonly Place[] }> = {
+  0x01: { name: 'Payload Format Indicator', kind: 'byte', places: ['publish', 'will'] },
+  0x02: { name: 'Message Expiry Interval', kind: 'u32', places: ['publish', 'will'] },
+  0x03: { name: 'Content Type', kind: 'str', places: ['publish', 'will'] },
+  0x08: { name: 'Response Topic', kind: 'str', places: ['publish', 'will'] },
+  0x09: { name: 'Correlation Data', kind: 'bin', places: ['publish', 'will'] },
+  0x0b: { name: 'Subscription Identifier', kind: 'vbi', places: ['publish', 'subscribe'] },
+  0x11: { name: 'Session Expiry Interval', kind: 'u32', places: ['connect', 'disconnect'] },
+  0x12: { name: 'Assigned Client Identifier', kind: 'str', places: [] },
+  0x13: { name: 'Server Keep Alive', kind: 'u16', places: [] },
+  0x15: { name: 'Authentication Method', kind: 'str', places: ['connect', 'auth'] },
+  0x16: { name: 'Authentication Data', kind: 'bin', places: ['connect', 'auth'] },
+  0x17: { name: 'Request Problem Information', kind: 'byte', places: ['connect'] },
+  0x18: { name: 'Will Delay Interval', kind: 'u32', places: ['will'] },
+  0x19: { name: 'Request Response Information', kind: 'byte', places: ['connect'] },
+  0x1a: { name: 'Response Information', kind: 'str', places: [] },
+  0x1c: { name: 'Server Reference', kind: 'str', places: ['disconnect'] },
+  0x1f: { name: 'Reason String', kind: 'str', places: [...ack, 'disconnect', 'auth'] },
+  0x21: { name: 'Receive Maximum', kind: 'u16', places: ['connect'] },
+  0x22: { name: 'Topic Alias Maximum', kind: 'u16', places: ['connect'] },
+  0x23: { name: 'Topic Alias', kind: 'u16', places: ['publish'] },
+  0x24: { name: 'Maximum QoS', kind: 'byte', places: [] },
+  0x25: { name: 'Retain Available', kind: 'byte', places: [] },
+  0x26: { name: 'User Property', kind: 'pair', places: ['connect', 'will', 'publish', ...ack, 'subscribe', 'unsubscribe', 'disconnect', 'auth'] },
+  0x27: { name: 'Maximum Packet Size', kind: 'u32', places: ['connect'] },
+  0x28: { name: 'Wildcard Subscription Available', kind: 'byte', places: [] },
+  0x29: { name: 'Subscription Identifier Available', kind: 'byte', places: [] },
+  0x2a: { name: 'Shared Subscription Available', kind: 'byte', places: [] },
+};
+/** Byte properties whose only values are 0 and 1. */
+const zeroOrOne = new Set([0x01, 0x17, 0x19]);
+/** Properties whose value 0 is a Protocol Error (Subscription Identifier: 3.8.2.1.2; the others 3.1.2.11.3/.4). */
+const notZero = new Set([0x0b, 0x21, 0x27]);
+const places = new Set<string>(['connect', 'will', 'publish', ...ack, 'subscribe', 'unsubscribe', 'disconnect', 'auth']);
+
+export interface Violation {
+  code: typeof MALFORMED | typeof PROTOCOL_ERROR;
+  why: string;
+}
+
+/** The few bytes-reading methods of the bl BufferList mqtt-packet keeps its input in. */
+interface Bytes {
+  readonly length: number;
+  readUInt8(offset: number): number;
+  slice(start: number, end: number): Buffer;
+}
+
+/** A Variable Byte Integer at `at`: its value and size, or a violation (1.5.5). */
+function readVbi(b: Bytes, at: number, end: number): { value: number; size: number } | Violation {
+  let value = 0;
+  for (let i = 0, mul = 1; i < 4; i++, mul *= 128) {
+    if (at + i >= end) return { code: MALFORMED, why: 'Variable Byte Integer cut short' };
+    const byte = b.readUInt8(at + i);
+    value += (byte & 0x7f) * mul;
+    if (!(byte & 0x80)) {
+      if (i > 0 && byte === 0) return { code: MALFORMED, why: 'Variable Byte Integer not in its shortest form' };
+      return { value, size: i + 1 };
+    }
+  }
+  return { code: MALFORMED, why: 'Variable Byte Integer longer than 4 bytes' };
+}
+
+const isViolation = (v: object): v is Violation => 'code' in v;
+
+/** A UTF-8 Encoded String's bytes (1.5.4). */
+function badString(s: Buffer): string | undefined {
+  if (!isUtf8(s)) return 'ill-formed UTF-8';
+  if (s.includes(0)) return 'U+0000';
+  return undefined;
+}
+
+/**
+ * Checks the property block at `start` of a packet whose body (after the fixed header) is `b[0, packetEnd)`, in
+ * `place`. Returns the block's end, or what is wrong with it.
+ */
+export function checkPropertyBlock(b: Bytes, start: number, packetEnd: number, place: Place): { end: number } | Violation {
+  const end = Math.min(packetEnd, b.length);
+  const len = readVbi(b, start, end);
+  if (isViolation(len)) return { code: MALFORMED, why: `Property Length: ${len.why}` };
+  const blockEnd = start + len.size + len.value;
+  if (blockEnd > end) return { code: MALFORMED, why: 'Property Length runs past the packet' };
+  const seen = new Set<number>();
+  let at = start + len.size;
+  while (at < blockEnd) {
+    const id = b.readUInt8(at++);
+    const p = properties[id];
+    if (!p) return { code: MALFORMED, why: `unknown property identifier 0x${id.toString(16)}` };
+    if (!p.places.includes(place)) return { code: MALFORMED, why: `${p.name} is not a property of ${place === 'will' ? 'a will' : place.toUpperCase()}` };
+    if (id !== 0x26) {
+      if (seen.has(id)) return { code: PROTOCOL_ERROR, why: `${p.name} more than once` };
+      seen.add(id);
+    }
+    if (id === 0x0b && place === 'publish') return { code: PROTOCOL_ERROR, why: 'Subscription Identifier in a PUBLISH from a client [MQTT-3.3.4-6]' };
+    let value: number | undefined;
+    switch (p.kind) {
+      case 'byte': case 'u16': case 'u32': {
+        const size = p.kind === 'byte' ? 1 : p.kind === 'u16' ? 2 : 4;
+        if (at + size > blockEnd) return { code: MALFORMED, why: `${p.name} cut short` };
+        value = 0;
+        for (let i = 0; i < size; i++) value = value * 256 + b.readUInt8(at + i);
+        at += size;
+        break;
+      }
+      case 'vbi': {
+        const v = readVbi(b, at, blockEnd);
+        if (isViolation(v)) return { code: MALFORMED, why: `${p.name}: ${v.why}` };
+        value = v.value;
+        at += v.size;
+        break;
+      }
+      default: {
+        for (let n = p.kind === 'pair' ? 2 : 1; n > 0; n--) {
+          if (at + 2 > blockEnd) return { code: MALFORMED, why: `${p.name} cut short` };
+          const size = b.readUInt8(at) * 256 + b.readUInt8(at + 1);
+          if (at + 2 + size > blockEnd) return { code: MALFORMED, why: `${p.name} runs past the Property Length` };
+          if (p.kind !== 'bin') {
+            const bad = badString(b.slice(at + 2, at + 2 + size));
+            if (bad) return { code: MALFORMED, why: `${bad} in ${p.name}` };
+          }
+          at += 2 + size;
+        }
+      }
+    }
+    if (value !== undefined) {
+      if (zeroOrOne.has(id) && value > 1) return { code: PROTOCOL_ERROR, why: `${p.name} ${value}, neither 0 nor 1` };
+      if (notZero.has(id) && value === 0) return { code: PROTOCOL_ERROR, why: `${p.name} 0` };
+    }
+  }
+  return { end: blockEnd };
+}
+
+/** mqtt-packet's Parser beyond its typings (parser.js). */
+interface ParserInternals extends NodeJS.EventEmitter {
+  _pos: number;
+  _list: Bytes;
+  packet: { cmd: string; length: number; protocolVersion?: number; topic?: string | null; properties?: { topicAlias?: unknown } };
+  error: Error | null;
+  _parseProperties(): unknown;
+}
+
+const violationOf = Symbol('rumah.v5Violation');
+const blocksOf = Symbol('rumah.v5Blocks');
+type Marked = ParserInternals['packet'] & { [violationOf]?: Violation; [blocksOf]?: number };
+
+/** Packets only a server sends; from a client, a Protocol Error. */
+const serverOnly = new Set(['connack', 'suback', 'unsuback', 'pingresp']);
+
+/**
+ * Puts the checks above between this client's parser and aedes. `report` is told of every connection ended here.
+ */
+export function guardMqtt5(client: Client, report: (why: string, code: number) => void): void {
+  const c = clientInternals(client);
+  const parser = c._parser as unknown as ParserInternals;
+  let ended = false;
+
+  const parseProperties = parser._parseProperties;
+  parser._parseProperties = function (this: ParserInternals) {
+    const packet = this.packet as Marked;
+    const start = this._pos;
+    const n = (packet[blocksOf] = (packet[blocksOf] ?? 0) + 1);
+    if (packet[violationOf] === undefined) {
+      const place = packet.cmd === 'connect' && n > 1 ? 'will' : packet.cmd;
+      if (places.has(place)) {
+        const checked = checkPropertyBlock(this._list, start, packet.length, place as Place);
+        if (isViolation(checked)) packet[violationOf] = checked;
+      }
+    }
+    return parseProperties.call(this);
+  };
+
+  const end = (v: Violation, connect: boolean): void => {
+    ended = true;
+    report(v.why, v.code);
+    c.pause();
+    if (connect) {
+      // Not yet a client of aedes's (its version is unset): the CONNACK is written here, then the connection closed
+      // once it is out (the write coalescer flushes in a setImmediate queued before this one).
+      mqttPacket.writeToStream({ cmd: 'connack', reasonCode: v.code, sessionPresent: false }, c.conn as unknown as NodeJS.WritableStream, { protocolVersion: 5 });
+      setImmediate(() => c.close());
+      return;
+    }
+    // A DISCONNECT, with the reason as a Reason String unless that could exceed the client's Maximum Packet Size
+    // [MQTT-3.14.2-3]. aedes writes one only to a connected client: a bad packet that came in the same read as the
+    // CONNECT is answered once the CONNACK is out and the packets before it are handled (a refused login closes
+    // the connection without it).
+    const disconnect = (): void => {
+      const max = c.maximumPacketSize;
+      const properties = max === undefined || Buffer.byteLength(v.why) + 16 <= max ? { reasonString: v.why } : undefined;
+      c.disconnect({ reasonCode: v.code, ...(properties ? { properties } : {}) });
+    };
+    if (c.connected || c.closed) disconnect();
+    else (client as unknown as NodeJS.EventEmitter).once('connected', disconnect);
+  };
+
+  // Whether this connection's CONNECT said MQTT 5; set by the parser's first CONNECT, before aedes reads its version
+  // (packets that came in the same read as the CONNECT are parsed, and queued by aedes, before it does).
+  let v5 = false;
+  let sawConnect = false;
+  const onPacket = parser.listeners('packet') as Array<(this: ParserInternals, packet: unknown) => void>;
+  parser.removeAllListeners('packet');
+  parser.on('packet', function (this: ParserInternals, packet: Marked) {
+    if (ended) return;
+    const first = packet.cmd === 'connect' && !sawConnect;
+    if (first) {
+      sawConnect = true;
+      v5 = packet.protocolVersion === 5;
+    }
+    if (v5) {
+      let v = packet[violationOf];
+      if (!v && !first) {
+        if (packet.cmd === 'connect') v = { code: PROTOCOL_ERROR, why: 'a second CONNECT [MQTT-3.1.0-2]' };
+        else if (packet.cmd === 'auth') v = { code: PROTOCOL_ERROR, why: 'AUTH without an Authentication Method in CONNECT (enhanced authentication is not supported)' };
+        else if (serverOnly.has(packet.cmd)) v = { code: PROTOCOL_ERROR, why: `${packet.cmd.toUpperCase()} is sent by a server, not a client` };
+        else if (packet.cmd === 'publish' && packet.topic === '' && packet.properties?.topicAlias === undefined) v = { code: PROTOCOL_ERROR, why: 'PUBLISH with an empty topic and no Topic Alias' };
+      }
+      if (v) return end(v, first);
+    }
+    for (const listener of onPacket) listener.call(this, packet);
+  });
+
+  const onError = parser.listeners('error') as Array<(this: ParserInternals, err: Error) => void>;
+  parser.removeAllListeners('error');
+  parser.on('error', function (this: ParserInternals, err: Error) {
+    if (ended) return;
+    const packet = this.packet as Marked;
+    const connect = packet.cmd === 'connect' && !sawConnect;
+    if (v5 || (connect && packet.protocolVersion === 5)) return end(packet[violationOf] ?? { code: MALFORMED, why: `malformed packet: ${err.message}` }, connect);
+    for (const listener of onError) listener.call(this, err);
+  });
+}

@@ -1,0 +1,388 @@
+import mqttPacket from 'mqtt-packet';
+import type { Prng } from './prng.js';
+import { remainingLength, topic as anyTopic, type Credentials } from './mqtt-packets.js';
+
+// MQTT 5 packets, valid and broken on purpose, for the v5 fuzzer (mqtt5-fuzzer.ts) and the deterministic malformed
+// tests (test/flows/mqtt5-malformed.test.ts). Properties are encoded by hand here, byte by byte, so that a packet
+// can carry what mqtt-packet's generate() refuses or cannot express: a property twice, a property of another packet
+// type, a string that is not UTF-8, a length that lies. The comments cite OASIS MQTT 5.0 (section or [MQTT-x.y.z-n]).
+
+/** Property identifiers (MQTT 5.0 2.2.2.2, table 2-4). */
+export const P = {
+  payloadFormatIndicator: 0x01,
+  messageExpiryInterval: 0x02,
+  contentType: 0x03,
+  responseTopic: 0x08,
+  correlationData: 0x09,
+  subscriptionIdentifier: 0x0b,
+  sessionExpiryInterval: 0x11,
+  assignedClientIdentifier: 0x12,
+  serverKeepAlive: 0x13,
+  authenticationMethod: 0x15,
+  authenticationData: 0x16,
+  requestProblemInformation: 0x17,
+  willDelayInterval: 0x18,
+  requestResponseInformation: 0x19,
+  responseInformation: 0x1a,
+  serverReference: 0x1c,
+  reasonString: 0x1f,
+  receiveMaximum: 0x21,
+  topicAliasMaximum: 0x22,
+  topicAlias: 0x23,
+  maximumQoS: 0x24,
+  retainAvailable: 0x25,
+  userProperty: 0x26,
+  maximumPacketSize: 0x27,
+  wildcardSubscriptionAvailable: 0x28,
+  subscriptionIdentifiersAvailable: 0x29,
+  sharedSubscriptionAvailable: 0x2a,
+} as const;
+
+type Kind = 'byte' | 'u16' | 'u32' | 'vbi' | 'str' | 'bin' | 'pair';
+const kinds: Record<number, Kind> = {
+  0x01: 'byte', 0x02: 'u32', 0x03: 'str', 0x08: 'str', 0x09: 'bin', 0x0b: 'vbi', 0x11: 'u32', 0x12: 'str', 0x13: 'u16',
+  0x15: 'str', 0x16: 'bin', 0x17: 'byte', 0x18: 'u32', 0x19: 'byte', 0x1a: 'str', 0x1c: 'str', 0x1f: 'str', 0x21: 'u16',
+  0x22: 'u16', 0x23: 'u16', 0x24: 'byte', 0x25: 'byte', 0x26: 'pair', 0x27: 'u32', 0x28: 'byte', 0x29: 'byte', 0x2a: 'byte',
+};
+
+export function vbi(n: number): Buffer {
+  return remainingLength(n);
+}
+
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n & 0xffff);
+  return b;
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
+/** A length-prefixed UTF-8 string or binary (1.5.4, 1.5.6); bytes are taken as they are, valid UTF-8 or not. */
+export function lp(s: string | Buffer): Buffer {
+  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+  return Buffer.concat([u16(Math.min(b.length, 0xffff)), b]);
+}
+
+/** One property: identifier and value, encoded as the identifier's type says (or as `kind` forces). */
+export function prop(id: number, value: number | string | Buffer | [string | Buffer, string | Buffer], kind: Kind = kinds[id] ?? 'byte'): Buffer {
+  const head = Buffer.from([id]);
+  switch (kind) {
+    case 'byte': return Buffer.concat([head, Buffer.from([Number(value) & 0xff])]);
+    case 'u16': return Buffer.concat([head, u16(Number(value))]);
+    case 'u32': return Buffer.concat([head, u32(Number(value))]);
+    case 'vbi': return Buffer.concat([head, vbi(Number(value))]);
+    case 'str': case 'bin': return Buffer.concat([head, lp(value as string | Buffer)]);
+    case 'pair': {
+      const [k, v] = value as [string | Buffer, string | Buffer];
+      return Buffer.concat([head, lp(k), lp(v)]);
+    }
+  }
+}
+
+/** A property block: its length (a Variable Byte Integer) and the properties (2.2.2). */
+export function props(...list: Buffer[]): Buffer {
+  const body = Buffer.concat(list);
+  return Buffer.concat([vbi(body.length), body]);
+}
+
+export const noProps = props();
+
+export function frame(type: number, flags: number, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([(type << 4) | (flags & 0x0f)]), remainingLength(body.length), body]);
+}
+
+export interface Will5 {
+  topic: string | Buffer;
+  payload: Buffer;
+  qos?: number;
+  retain?: boolean;
+  props?: Buffer;
+}
+
+export interface Connect5 {
+  clientId: string | Buffer;
+  username?: string;
+  password?: string;
+  keepalive?: number;
+  clean?: boolean;
+  props?: Buffer;
+  will?: Will5;
+}
+
+/** A v5 CONNECT (3.1), its property blocks as given. */
+export function connect5(c: Connect5): Buffer {
+  let flags = c.clean === false ? 0 : 0x02;
+  const parts: Buffer[] = [lp(c.clientId)];
+  if (c.will) {
+    flags |= 0x04 | ((c.will.qos ?? 0) << 3) | (c.will.retain ? 0x20 : 0);
+    parts.push(c.will.props ?? noProps, lp(c.will.topic), lp(c.will.payload));
+  }
+  if (c.username !== undefined) {
+    flags |= 0x80;
+    parts.push(lp(c.username));
+  }
+  if (c.password !== undefined) {
+    flags |= 0x40;
+    parts.push(lp(c.password));
+  }
+  const body = Buffer.concat([lp('MQTT'), Buffer.from([5, flags]), u16(c.keepalive ?? 60), c.props ?? noProps, ...parts]);
+  return frame(1, 0, body);
+}
+
+export interface Publish5 {
+  topic: string | Buffer;
+  qos?: number;
+  id?: number;
+  retain?: boolean;
+  dup?: boolean;
+  props?: Buffer;
+  payload?: Buffer | string;
+}
+
+/** A v5 PUBLISH (3.3). */
+export function publish5(p: Publish5): Buffer {
+  const qos = p.qos ?? 0;
+  const flags = (p.dup ? 8 : 0) | (qos << 1) | (p.retain ? 1 : 0);
+  const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload ?? Buffer.alloc(0);
+  return frame(3, flags, Buffer.concat([lp(p.topic), qos > 0 ? u16(p.id ?? 1) : Buffer.alloc(0), p.props ?? noProps, payload]));
+}
+
+/** A v5 SUBSCRIBE (3.8): filters with their option bytes. */
+export function subscribe5(id: number, properties: Buffer, entries: Array<[string | Buffer, number]>): Buffer {
+  return frame(8, 2, Buffer.concat([u16(id), properties, ...entries.map(([f, o]) => Buffer.concat([lp(f), Buffer.from([o & 0xff])]))]));
+}
+
+/** A v5 UNSUBSCRIBE (3.10). */
+export function unsubscribe5(id: number, properties: Buffer, filters: Array<string | Buffer>): Buffer {
+  return frame(10, 2, Buffer.concat([u16(id), properties, ...filters.map(lp)]));
+}
+
+/** PUBACK (4), PUBREC (5), PUBREL (6, flags 0010), PUBCOMP (7) with a reason code and properties (3.4-3.7). */
+export function ack5(type: 4 | 5 | 6 | 7, id: number, reason: number, properties?: Buffer): Buffer {
+  return frame(type, type === 6 ? 2 : 0, Buffer.concat([u16(id), Buffer.from([reason]), properties ?? Buffer.alloc(0)]));
+}
+
+/** A v5 DISCONNECT (3.14). */
+export function disconnect5(reason: number, properties?: Buffer): Buffer {
+  return frame(14, 0, Buffer.concat([Buffer.from([reason]), properties ?? Buffer.alloc(0)]));
+}
+
+/** An AUTH (3.15). */
+export function auth5(reason: number, properties: Buffer): Buffer {
+  return frame(15, 0, Buffer.concat([Buffer.from([reason]), properties]));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Random packets for the fuzzer.
+
+const invalidUtf8 = [Buffer.from([0xc3, 0x28]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xff, 0xfe]), Buffer.from([0xe2, 0x82]), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80])];
+
+function text(r: Prng): string | Buffer {
+  switch (r.int(0, 9)) {
+    case 0: return r.pick(invalidUtf8); // ill-formed UTF-8 [MQTT-1.5.4-1]
+    case 1: return 'a\u0000b'; // U+0000 [MQTT-1.5.4-2]
+    case 2: return 'x'.repeat(r.int(200, 5000));
+    case 3: return '';
+    default: return r.text(r.int(1, 16));
+  }
+}
+
+/** A property of any identifier (0-0x2f, so also unknown ones), its value sometimes out of range. */
+export function randomProp(r: Prng, id: number = r.chance(0.9) ? r.pick(Object.values(P)) : r.int(0, 0x7f)): Buffer {
+  const kind = kinds[id] ?? r.pick<Kind>(['byte', 'u16', 'u32', 'vbi', 'str', 'bin', 'pair']);
+  switch (kind) {
+    case 'byte': return prop(id, r.chance(0.8) ? r.int(0, 1) : r.int(2, 255), kind); // 0/1 only [MQTT-3.1.2.11.7]
+    case 'u16': return prop(id, r.chance(0.2) ? 0 : r.int(1, 65535), kind); // 0 forbidden for Receive Maximum, Topic Alias
+    case 'u32': return prop(id, r.pick([0, 1, 60, 3600, 0xffffffff, r.int(0, 2 ** 31)]), kind);
+    case 'vbi': return prop(id, r.pick([0, 1, r.int(2, 1000), 268_435_455]), kind);
+    case 'str': return prop(id, text(r), kind);
+    case 'bin': return prop(id, r.bytes(r.int(0, 64)), kind);
+    case 'pair': return prop(id, [text(r), text(r)], kind);
+  }
+}
+
+/** Properties allowed on this packet (table 2-4), each at most once, with ordinary values. */
+function validProps(r: Prng, cmd: 'connect' | 'will' | 'publish' | 'subscribe' | 'unsubscribe' | 'ack' | 'disconnect'): Buffer[] {
+  const out: Buffer[] = [];
+  const user = (): void => {
+    for (let i = r.int(0, 3); i > 0; i--) out.push(prop(P.userProperty, [r.text(r.int(1, 8)), r.text(r.int(0, 16))]));
+  };
+  switch (cmd) {
+    case 'connect':
+      if (r.chance(0.5)) out.push(prop(P.sessionExpiryInterval, r.pick([0, 10, 3600])));
+      if (r.chance(0.3)) out.push(prop(P.receiveMaximum, r.int(1, 100)));
+      if (r.chance(0.3)) out.push(prop(P.maximumPacketSize, r.int(128, 1_000_000)));
+      if (r.chance(0.3)) out.push(prop(P.topicAliasMaximum, r.int(0, 20)));
+      if (r.chance(0.2)) out.push(prop(P.requestProblemInformation, r.int(0, 1)));
+      if (r.chance(0.2)) out.push(prop(P.requestResponseInformation, r.int(0, 1)));
+      break;
+    case 'will':
+      if (r.chance(0.3)) out.push(prop(P.willDelayInterval, r.int(0, 5)));
+      if (r.chance(0.3)) out.push(prop(P.payloadFormatIndicator, r.int(0, 1)));
+      if (r.chance(0.3)) out.push(prop(P.contentType, 'text/plain'));
+      break;
+    case 'publish':
+      if (r.chance(0.3)) out.push(prop(P.payloadFormatIndicator, r.int(0, 1)));
+      if (r.chance(0.3)) out.push(prop(P.messageExpiryInterval, r.int(1, 3600)));
+      if (r.chance(0.3)) out.push(prop(P.contentType, r.pick(['application/json', 'text/plain'])));
+      if (r.chance(0.2)) out.push(prop(P.responseTopic, 'fuzz5/reply'));
+      if (r.chance(0.2)) out.push(prop(P.correlationData, r.bytes(r.int(0, 16))));
+      if (r.chance(0.2)) out.push(prop(P.topicAlias, r.int(1, 40)));
+      break;
+    case 'subscribe':
+      if (r.chance(0.3)) out.push(prop(P.subscriptionIdentifier, r.int(1, 10_000)));
+      break;
+    case 'ack': case 'disconnect':
+      if (r.chance(0.3)) out.push(prop(P.reasonString, r.text(r.int(0, 20))));
+      if (cmd === 'disconnect' && r.chance(0.2)) out.push(prop(P.sessionExpiryInterval, 0));
+      break;
+  }
+  if (cmd !== 'will' || r.chance(0.5)) user();
+  return out;
+}
+
+/** A property block for `cmd`: valid (often), or with a duplicate, a foreign or unknown property, a bad value. */
+export function randomProps(r: Prng, cmd: Parameters<typeof validProps>[1], validOnly = false): Buffer {
+  const list = validProps(r, cmd);
+  if (!validOnly && r.chance(0.5)) {
+    for (let i = r.int(1, 3); i > 0; i--) {
+      switch (r.int(0, 3)) {
+        case 0: if (list.length) list.push(r.pick(list)); break; // a property twice [MQTT-2.2.2] "Protocol Error to include ... more than once"
+        default: list.splice(r.int(0, list.length), 0, randomProp(r)); // foreign, unknown or out-of-range
+      }
+    }
+  }
+  return props(...list);
+}
+
+function fuzzTopic(r: Prng): string | Buffer {
+  return r.chance(0.7) ? `fuzz5/${r.int(0, 9)}/${r.pick(['light', 'temperature', 'power'])}` : anyTopic(r);
+}
+
+/** A v5 CONNECT with random properties (and will properties), valid unless `broken`. */
+export function connectV5(r: Prng, creds: Credentials | undefined, broken: boolean): Buffer {
+  const clientId = `fz5-${r.text(8).replace(/[^A-Za-z0-9]/g, 'x')}`;
+  const will = r.chance(0.3) ? { topic: fuzzTopic(r), payload: r.bytes(r.int(0, 32)), qos: r.int(0, 1), props: randomProps(r, 'will', !broken) } : undefined;
+  const packet = connect5({ clientId: r.chance(0.1) ? '' : clientId, clean: r.chance(0.8), keepalive: r.int(0, 120), props: randomProps(r, 'connect', !broken), will, ...(creds ? { username: creds.username, password: r.chance(0.95) ? creds.password : 'wrong' } : {}) });
+  return broken && r.chance(0.3) ? mutateProperties(r, packet) : packet;
+}
+
+/** Any packet a v5 client may send after CONNECT, properties valid or not; and sometimes a server-only one. */
+export function anyPacketV5(r: Prng, creds: Credentials | undefined): Buffer {
+  const id = r.chance(0.05) ? 0 : r.int(1, 65535);
+  const bad = r.chance(0.4);
+  switch (r.pick([3, 3, 3, 3, 8, 8, 10, 4, 5, 6, 7, 12, 14, 15, 1, 2, 9, 11, 13])) {
+    case 3: {
+      const qos = r.pick([0, 0, 1, 1, 2]);
+      const topic = r.chance(0.15) ? '' : fuzzTopic(r); // empty: only with a Topic Alias [MQTT-3.3.2-1]
+      const payload = r.chance(0.1) ? r.bytes(r.int(0, 4000)) : Buffer.from(r.pick(['on', 'off', '21.5', '{"v":1}']));
+      return publish5({ topic, qos, id, retain: r.chance(0.1), props: randomProps(r, 'publish', !bad), payload });
+    }
+    case 8: {
+      const entries = Array.from({ length: r.int(1, 3) }, (): [string, number] => [
+        r.pick(['fuzz5/#', 'fuzz5/+/light', '$share/g/fuzz5/#', '#', '$SYS/#', 'a/#/b', '']),
+        r.chance(0.9) ? r.int(0, 2) | (r.int(0, 1) << 2) | (r.int(0, 1) << 3) | (r.int(0, 2) << 4) : r.int(0, 255), // options [MQTT-3.8.3-5]
+      ]);
+      return subscribe5(id, randomProps(r, 'subscribe', !bad), entries);
+    }
+    case 10: return unsubscribe5(id, randomProps(r, 'unsubscribe', !bad), [r.pick(['fuzz5/#', 'fuzz5/+/light', '#'])]);
+    case 4: case 5: case 6: case 7: {
+      const type = r.pick([4, 5, 6, 7] as const);
+      const reason = r.chance(0.8) ? r.pick([0x00, 0x10, 0x80, 0x92]) : r.int(0, 255);
+      return r.chance(0.3) ? frame(type, type === 6 ? 2 : 0, u16(id)) : ack5(type, id, reason, r.chance(0.7) ? randomProps(r, 'ack', !bad) : undefined);
+    }
+    case 12: return frame(12, 0, Buffer.alloc(0));
+    case 14: return disconnect5(r.chance(0.8) ? r.pick([0x00, 0x04, 0x80]) : r.int(0, 255), r.chance(0.5) ? randomProps(r, 'disconnect', !bad) : undefined);
+    case 15: return auth5(r.pick([0x00, 0x18, 0x19, 0x42]), props(prop(P.authenticationMethod, r.pick(['SCRAM-SHA-1', 'x'])), prop(P.authenticationData, r.bytes(8)))); // not supported (4.12)
+    case 1: return connectV5(r, creds, r.chance(0.5)); // a second CONNECT [MQTT-3.1.0-2]
+    default: {
+      // CONNACK, SUBACK, UNSUBACK, PINGRESP: server to client only; built properly by mqtt-packet, then sent the wrong way.
+      const cmd = r.pick(['connack', 'suback', 'unsuback', 'pingresp'] as const);
+      const packet = cmd === 'connack' ? { cmd, reasonCode: 0, sessionPresent: false, properties: { topicAliasMaximum: 10 } }
+        : cmd === 'pingresp' ? { cmd }
+        : { cmd, messageId: id || 1, granted: [0], properties: { reasonString: 'x' } };
+      return Buffer.from(mqttPacket.generate(packet as mqttPacket.Packet, { protocolVersion: 5 }));
+    }
+  }
+}
+
+/** A valid PUBLISH (mqtt-packet's generate, v5) with random valid properties: the raw material of mutateProperties. */
+export function generatedPublish(r: Prng): Buffer {
+  const properties: mqttPacket.IPublishPacket['properties'] = {};
+  if (r.chance(0.5)) properties.payloadFormatIndicator = r.chance(0.5);
+  if (r.chance(0.5)) properties.messageExpiryInterval = r.int(1, 3600);
+  if (r.chance(0.5)) properties.contentType = 'application/json';
+  if (r.chance(0.3)) properties.responseTopic = 'fuzz5/reply';
+  if (r.chance(0.3)) properties.correlationData = r.bytes(r.int(1, 8));
+  if (r.chance(0.5)) properties.userProperties = { a: 'b', room: r.text(4) };
+  if (r.chance(0.2)) properties.topicAlias = r.int(1, 10);
+  const qos = r.pick([0, 1, 2] as const);
+  return Buffer.from(mqttPacket.generate({ cmd: 'publish', topic: fuzzTopic(r).toString(), payload: Buffer.from('x'), qos, messageId: qos ? r.int(1, 65535) : undefined, retain: false, dup: false, properties }, { protocolVersion: 5 }));
+}
+
+/**
+ * Where the property block of a packet starts: after the fixed header and, per type, the variable header fields
+ * that precede it (3.x.2). undefined when the packet is too short or has none.
+ */
+export function propertyOffset(packet: Buffer): number | undefined {
+  let at = 1;
+  while (at < packet.length && packet[at]! & 0x80) at++;
+  at++;
+  const type = packet[0]! >> 4;
+  const qos = (packet[0]! >> 1) & 3;
+  switch (type) {
+    case 1: at += 2 + 4 + 1 + 1 + 2; break; // "MQTT", level, flags, keepalive
+    case 3: if (at + 2 > packet.length) return undefined; at += 2 + packet.readUInt16BE(at) + (qos ? 2 : 0); break;
+    case 4: case 5: case 6: case 7: at += 3; break;
+    case 8: case 10: at += 2; break;
+    case 14: case 15: at += 1; break;
+    default: return undefined;
+  }
+  return at < packet.length ? at : undefined;
+}
+
+/**
+ * Byte surgery on the property block of a valid v5 packet: its length made to lie (past the packet, short of its
+ * properties, a 5-byte VBI), an identifier changed or zeroed, a value's length broken, a property duplicated or
+ * replaced by another packet type's, a string made ill-formed UTF-8. The rest of the packet is left as it was, and
+ * the Remaining Length is fixed up where the block changed size (or deliberately not).
+ */
+export function mutateProperties(r: Prng, packet: Buffer): Buffer {
+  const at = propertyOffset(packet);
+  if (at === undefined) return packet;
+  const headerEnd = (() => { let i = 1; while (packet[i]! & 0x80) i++; return i + 1; })();
+  const before = packet.subarray(headerEnd, at);
+  // The block: its VBI length, then its bytes.
+  let lenBytes = 0;
+  let len = 0;
+  for (let mul = 1; lenBytes < 4 && at + lenBytes < packet.length; mul *= 128) {
+    const b = packet[at + lenBytes++]!;
+    len += (b & 0x7f) * mul;
+    if (!(b & 0x80)) break;
+  }
+  const block = Buffer.from(packet.subarray(at + lenBytes, at + lenBytes + len));
+  const after = packet.subarray(at + lenBytes + len);
+  const rebuild = (newBlock: Buffer, declared = newBlock.length, fixRemaining = true): Buffer => {
+    const body = Buffer.concat([before, vbi(declared), newBlock, after]);
+    return Buffer.concat([packet.subarray(0, 1), fixRemaining ? remainingLength(body.length) : packet.subarray(1, headerEnd), body]);
+  };
+  switch (r.int(0, 9)) {
+    case 0: return rebuild(block, block.length + r.int(1, 40)); // the block says it is longer than it is
+    case 1: return rebuild(block, Math.max(0, block.length - r.int(1, 3))); // shorter: its last property straddles the end
+    case 2: return Buffer.concat([packet.subarray(0, 1), remainingLength(before.length + 5 + block.length + after.length), before, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x7f]), block, after]); // a 5-byte VBI [MQTT-1.5.5]
+    case 3: if (block.length) block[0] = r.pick([0x00, 0x04, 0x7f, 0x80, 0x2b]); return rebuild(block); // identifier 0, unknown, or a multi-byte VBI one
+    case 4: return rebuild(Buffer.concat([block, block])); // every property twice
+    case 5: return rebuild(Buffer.concat([block, randomProp(r, r.pick([P.sessionExpiryInterval, P.assignedClientIdentifier, P.maximumQoS, P.serverKeepAlive, P.willDelayInterval, P.receiveMaximum, P.subscriptionIdentifier, P.topicAlias]))])); // another packet's property
+    case 6: return rebuild(Buffer.concat([block, prop(P.userProperty, [r.pick(invalidUtf8), 'v'])])); // ill-formed UTF-8 in a User Property
+    case 7: {
+      for (let i = r.int(1, 3); i > 0 && block.length; i--) block[r.int(0, block.length - 1)] ^= 1 << r.int(0, 7);
+      return rebuild(block);
+    }
+    case 8: return rebuild(Buffer.concat([block, prop(P.reasonString, 'grown')]), undefined, false); // block grew, Remaining Length not updated
+    default: return rebuild(Buffer.concat([block, r.bytes(r.int(1, 12))])); // trailing junk inside the block
+  }
+}

@@ -1,0 +1,125 @@
+import net from 'node:net';
+import mqttPacket from 'mqtt-packet';
+import { connect5, type Connect5 } from '../fuzz/mqtt5-packets.js';
+
+/** What the hub sent back, packet by packet, and whether it closed the connection. */
+export interface Answer {
+  /** Reason code of a CONNACK received after the bad packet (a CONNECT's answer), if any. */
+  connack?: number;
+  /** Reason code of a DISCONNECT the hub sent, if any. */
+  disconnect?: number;
+  /** Commands of every packet received after the bad packet. */
+  packets: string[];
+  closed: boolean;
+}
+
+/**
+ * A raw MQTT 5 connection: hand-made bytes out, the hub's answers parsed by mqtt-packet (v5) in. Nothing of a
+ * client library between the test and the wire.
+ */
+export class RawV5 {
+  readonly socket: net.Socket;
+  readonly received: mqttPacket.Packet[] = [];
+  /** Bytes the hub sent that did not parse as MQTT 5 (should stay empty). */
+  parseError: Error | undefined;
+  closed = false;
+  private readonly closedP: Promise<void>;
+  private waiters: Array<() => void> = [];
+
+  private constructor(port: number) {
+    this.socket = net.connect(port, '127.0.0.1');
+    const parser = mqttPacket.parser({ protocolVersion: 5 });
+    parser.on('packet', (p) => {
+      this.received.push(p);
+      this.wake();
+    });
+    parser.on('error', (err) => (this.parseError = err));
+    this.socket.on('data', (b) => parser.parse(b));
+    this.socket.on('error', () => {});
+    this.closedP = new Promise((resolve) => this.socket.once('close', () => {
+      this.closed = true;
+      this.wake();
+      resolve();
+    }));
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves when `check` holds or after `ms`; returns whether it held. */
+  private async until(check: () => boolean, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return true;
+  }
+
+  /** Opens a connection and sends `connect` (bytes); resolves with its CONNACK, or undefined if closed without one. */
+  static async open(port: number, connect: Buffer): Promise<{ raw: RawV5; connack: mqttPacket.IConnackPacket | undefined }> {
+    const raw = new RawV5(port);
+    raw.send(connect);
+    await raw.until(() => raw.closed || raw.received.some((p) => p.cmd === 'connack'), 5000);
+    return { raw, connack: raw.received.find((p) => p.cmd === 'connack') as mqttPacket.IConnackPacket | undefined };
+  }
+
+  /** Logs in as `who` with MQTT 5 (and these CONNECT fields); throws unless the CONNACK says Success. */
+  static async login(port: number, who: { username: string; password: string }, c: Partial<Connect5> = {}): Promise<{ raw: RawV5; connack: mqttPacket.IConnackPacket }> {
+    const { raw, connack } = await RawV5.open(port, connect5({ clientId: `raw5-${Math.random().toString(36).slice(2, 10)}`, ...who, ...c }));
+    if (!connack || connack.reasonCode !== 0) {
+      raw.destroy();
+      throw new Error(`login refused: ${connack ? `CONNACK 0x${connack.reasonCode?.toString(16)}` : 'closed without CONNACK'}`);
+    }
+    return { raw, connack };
+  }
+
+  send(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /**
+   * Sends `bytes` and collects what comes back until the hub closes the connection or `ms` pass (then the connection
+   * is still open: `closed` false).
+   */
+  async answer(bytes: Buffer, ms = 3000): Promise<Answer> {
+    const from = this.received.length;
+    this.send(bytes);
+    await this.until(() => this.closed, ms);
+    const after = this.received.slice(from);
+    const connack = after.find((p) => p.cmd === 'connack') as mqttPacket.IConnackPacket | undefined;
+    const disconnect = after.find((p) => p.cmd === 'disconnect') as mqttPacket.IDisconnectPacket | undefined;
+    return {
+      ...(connack ? { connack: connack.reasonCode ?? 0 } : {}),
+      ...(disconnect ? { disconnect: disconnect.reasonCode ?? 0 } : {}),
+      packets: after.map((p) => p.cmd),
+      closed: this.closed,
+    };
+  }
+
+  /** The next packet of this command received from now (or already received after `from`). */
+  async next(cmd: string, ms = 3000, from = 0): Promise<mqttPacket.Packet | undefined> {
+    await this.until(() => this.closed || this.received.slice(from).some((p) => p.cmd === cmd), ms);
+    return this.received.slice(from).find((p) => p.cmd === cmd);
+  }
+
+  destroy(): Promise<void> {
+    this.socket.destroy();
+    return this.closedP;
+  }
+}
+
+/** A reason code as the spec writes it. */
+export function hex(code: number | undefined): string {
+  return code === undefined ? '—' : `0x${code.toString(16).padStart(2, '0')}`;
+}
