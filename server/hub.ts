@@ -13,6 +13,7 @@ import { StateStore } from './core/state-store.js';
 import { DeviceLog } from './core/device-log.js';
 import { LoopLag } from './core/loop-lag.js';
 import { Broker } from './mqtt/broker.js';
+import { aedesInternals } from './mqtt/aedes-internals.js';
 import { connectionsCheckingInterval, limitWebConnections } from './http/connection-limits.js';
 import { attachWebSocket, listenTcp, listenTls } from './mqtt/listeners.js';
 import { TlsService, type TlsInfo } from './tls/service.js';
@@ -275,7 +276,7 @@ export class Hub {
    * changes only what changed while the hub was down; it makes no new devices (Registry.upsert says why).
    */
   private async replayRetained(): Promise<void> {
-    const persistence = (this.broker.aedes as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer; qos: 0 | 1 | 2 }> } }).persistence;
+    const persistence = aedesInternals(this.broker.aedes).persistence;
     for await (const packet of persistence.createRetainedStream('#')) {
       if (packet.topic.startsWith('$')) continue;
       this.registry.handleMessage({ topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true, replayed: true });

@@ -1,4 +1,5 @@
 import type { Aedes } from 'aedes';
+import { aedesInternals } from './aedes-internals.js';
 
 /**
  * Where a packet goes that aedes must not route: a denied publish (MQTT 3.1.1 has no negative PUBACK, so it is
@@ -12,8 +13,7 @@ export const sinkTopic = '$SYS/rumah/denied';
  * and an admin following `$SYS/#` received a copy of every QoS 1 and every denied message.
  */
 export function endAtSink(aedes: Aedes): void {
-  type Publish = (packet: { topic: string }, client: unknown, done?: (err?: Error | null) => void) => void;
-  const publish = (aedes.publish as unknown as Publish).bind(aedes);
-  (aedes as unknown as { publish: Publish }).publish = (packet, client, done) =>
-    packet.topic === sinkTopic ? done?.(null) : publish(packet, client, done);
+  const a = aedesInternals(aedes);
+  const publish = a.publish.bind(aedes);
+  a.publish = (packet, client, done) => ((packet as { topic: string }).topic === sinkTopic ? done?.(null) : publish(packet, client, done));
 }
