@@ -83,6 +83,7 @@ def dispatch(cfg):
         ('%s/lamp/availability' % p, 'online', 1, None),
         ('%s/plug/availability' % p, 'offline', 0, None),
         ('homeassistant/light/%s/lamp/config' % p, '{"name":"lamp"}', 1, None),
+        ('homeassistant/sensor/%s_temperature/config' % p, '{"name":"temperature"}', 1, None),
         ('%s/sensor' % p, '{"temperature":21.5}', 1, props(PacketTypes.PUBLISH, MessageExpiryInterval=120)),
     ]
     for topic, payload, qos, properties in sent:
