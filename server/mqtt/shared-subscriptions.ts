@@ -82,7 +82,10 @@ class Group {
       if (!picked) return cb();
       const [client, sub] = picked;
       const c = clientInternals(client);
-      if (packet.qos > 0 && sub.qos > 0 && !c.clean && !(packet.retain && sub.rap)) {
+      // [MQTT-3.8.4-8] at most the QoS granted: aedes lowers it only for a subscription named like the message's
+      // topic (client.js deliverQoS looks it up by topic), never for this one.
+      if (packet.qos > sub.qos) packet = { ...packet, qos: sub.qos as 0 | 1 | 2 };
+      if (packet.qos > 0 && !c.clean && !(packet.retain && sub.rap)) {
         // Queued in the member's session before aedes's delivery records its packet identifier there: the store
         // runs operations in the order submitted (write-batcher.ts; aedes's memory store at once), and aedes does
         // that a setImmediate later, after deciding whether this copy is a duplicate within this dispatch.

@@ -199,3 +199,16 @@ test('a persistent member: an unacknowledged QoS 1 message stays with its sessio
   assert.deepEqual(publishes().map((p) => p.payload.toString()), ['unacked', 'after']);
   assert.equal(raw.isClosed, false);
 });
+
+test('a shared subscription gets a message at most at the QoS it was granted [MQTT-3.8.4-8]', async (t) => {
+  const hub = await hubFor(t);
+  const one = await member(t, hub.mqttUrl, []);
+  assert.deepEqual(await subscribe5(one.client, '$share/g/q/#', { qos: 1 }), [1]);
+  const zero = await member(t, hub.mqttUrl, []);
+  assert.deepEqual(await subscribe5(zero.client, '$share/h/q/#', { qos: 0 }), [0]);
+  const pub = await connect5(t, hub.mqttUrl);
+  await publish5(pub.client, 'q/x', 'exactly-once', { qos: 2 });
+  await settle(pub.client, [one, zero]);
+  assert.deepEqual(one.messages.filter((m) => m.topic === 'q/x').map((m) => m.qos), [1]);
+  assert.deepEqual(zero.messages.filter((m) => m.topic === 'q/x').map((m) => m.qos), [0]);
+});
