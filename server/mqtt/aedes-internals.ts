@@ -76,6 +76,8 @@ export interface PersistenceInternals {
   outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<unknown>;
   /** Queues one message in one session (shared-subscriptions.ts, for the member a message was given to). */
   outgoingEnqueue(sub: { clientId: string }, packet: AedesPacket): Promise<unknown>;
+  /** Queues one message for every stored subscription that matches it (aedes.js enqueueOffline; queued-identifiers.ts). */
+  outgoingEnqueueCombi(subs: Array<{ clientId: string; subscriptionIdentifier?: number }>, packet: AedesPacket): Promise<unknown>;
 }
 
 export interface Mq {

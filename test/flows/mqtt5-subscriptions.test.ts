@@ -163,3 +163,45 @@ test('device ACL answers 3.1.1: denied SUBSCRIBE 0x80', async (t) => {
   const device = await connect5(t, hub.mqttUrl, { ...(await deviceAccount(hub)), protocolVersion: 4 });
   assert.deepEqual(await subscribe5(device.client, ['ourhome/#', 'ourhome/attic/fan/set']), [0x80, 1]);
 });
+
+/** Node-RED with a kept session: each node's subscription has its own SI and the session outlives the connection. */
+async function keptSessionWithIdentifiers(hub: Awaited<ReturnType<typeof hubFor>>): Promise<{ opts: Parameters<typeof connect5>[2]; first: Awaited<ReturnType<typeof connect5>> }> {
+  const opts = { clientId: 'nodered-kept', clean: false, properties: { sessionExpiryInterval: 300 } };
+  const first = await connect5(undefined, hub.mqttUrl, opts);
+  await subscribe5(first.client, 'ourhome/garden/#', { qos: 1, properties: { subscriptionIdentifier: 21 } });
+  await subscribe5(first.client, 'ourhome/garden/pond/+', { qos: 1, properties: { subscriptionIdentifier: 22 } });
+  return { opts, first };
+}
+
+async function leave(hub: Awaited<ReturnType<typeof hubFor>>, c: Awaited<ReturnType<typeof connect5>>, clientId: string): Promise<void> {
+  await new Promise<void>((r) => c.client.end(false, {}, () => r()));
+  const clients = (hub.hub.broker.aedes as unknown as { clients: Record<string, unknown> }).clients;
+  await until(() => clients[clientId] === undefined, `${clientId} gone`);
+}
+
+test('a message queued for an away session comes back once per subscription, each copy with its own SI [MQTT-3.3.4-3]', async (t) => {
+  const hub = await hubFor(t);
+  const { opts, first } = await keptSessionWithIdentifiers(hub);
+  await leave(hub, first, 'nodered-kept');
+  const pub = await connect5(t, hub.mqttUrl);
+  await publish5(pub.client, 'ourhome/garden/pond/level', 'low', { qos: 1 });
+  const back = await connect5(t, hub.mqttUrl, opts);
+  assert.equal(back.connack.sessionPresent, true);
+  await flush(pub.client, back, 'ourhome/garden/end');
+  const copies = back.messages.filter((m) => m.topic === 'ourhome/garden/pond/level');
+  assert.deepEqual(copies.map((m) => identifiers(m)).sort(), [[21], [22]], 'Node-RED\'s nodes each find their own');
+});
+
+test('copies a kept session with SIs received and acknowledged are not sent again at its next reconnect', async (t) => {
+  const hub = await hubFor(t);
+  const { opts, first } = await keptSessionWithIdentifiers(hub);
+  const pub = await connect5(t, hub.mqttUrl);
+  await publish5(pub.client, 'ourhome/garden/pond/level', 'high', { qos: 1 });
+  await flush(pub.client, first, 'ourhome/garden/end');
+  assert.deepEqual(first.messages.filter((m) => m.topic === 'ourhome/garden/pond/level').map((m) => identifiers(m)).sort(), [[21], [22]]);
+  await leave(hub, first, 'nodered-kept');
+  const back = await connect5(t, hub.mqttUrl, opts);
+  assert.equal(back.connack.sessionPresent, true);
+  await flush(pub.client, back, 'ourhome/garden/end');
+  assert.deepEqual(back.messages.filter((m) => m.topic === 'ourhome/garden/pond/level'), [], 'both copies were acknowledged (MQTT.js acknowledges each)');
+});

@@ -82,6 +82,20 @@ export class OutgoingStore {
    */
   update(tx: Tx, clientId: string, packet: StoredPacket): void {
     const queue = this.#queues.get(clientId) ?? [];
+    // An MQTT 5 client gets one copy per subscription with its own Subscription Identifier (dedupe.ts), each queued
+    // as its own entry of the same (brokerId, brokerCounter): the copy is the entry with its identifier. (Matched by
+    // counter alone, every copy updated the first entry and the others stayed, sent again at the next reconnect.)
+    const si = subscriptionIdentifier(packet);
+    if (si !== undefined) {
+      const own = queue.find((e) => e.packet.brokerId === packet.brokerId && e.packet.brokerCounter === packet.brokerCounter && subscriptionIdentifier(e.packet) === si);
+      if (own) {
+        const previousId = own.packet.messageId;
+        own.packet.messageId = packet.messageId;
+        tx.onRollback(() => void (own.packet.messageId = previousId));
+        this.#write(tx, own);
+        return;
+      }
+    }
     for (const entry of queue) {
       const current = entry.packet;
       if (current.brokerId === packet.brokerId) {
@@ -148,4 +162,8 @@ export class OutgoingStore {
     queue.splice(index, 1);
     if (queue.length === 0) this.#queues.delete(clientId);
   }
+}
+
+function subscriptionIdentifier(packet: StoredPacket): unknown {
+  return (packet.properties as { subscriptionIdentifier?: unknown } | undefined)?.subscriptionIdentifier;
 }

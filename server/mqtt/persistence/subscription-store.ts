@@ -79,7 +79,14 @@ export class SubscriptionStore {
   }
 
   byTopic(topic: string): TopicSubscription[] {
-    return this.#trie.match(topic);
+    const subs = this.#trie.match(topic);
+    // The trie (qlobber's QlobberSub) keeps qos/rh/rap/nl only. The Subscription Identifier comes from the client's
+    // record, so that the copy queued for that subscription carries it [MQTT-3.3.4-3] (server/mqtt/queued-identifiers.ts).
+    for (const sub of subs) {
+      const si = this.#byClient.get(sub.clientId)?.get(sub.topic)?.subscriptionIdentifier;
+      if (si !== undefined) sub.subscriptionIdentifier = si;
+    }
+    return subs;
   }
 
   /** Whether any stored subscription queues messages (QoS > 0): the broker asks per QoS 1 publish. */

@@ -65,6 +65,8 @@ export interface TopicSubscription {
   rh?: number;
   rap?: boolean;
   nl?: boolean;
+  /** MQTT 5 Subscription Identifier of this subscription, if it has one. */
+  subscriptionIdentifier?: number;
 }
 
 /** The async interface of aedes-persistence 11 (see node_modules/aedes-persistence/types/asyncPersistence.d.ts). */
