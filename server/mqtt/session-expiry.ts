@@ -1,7 +1,7 @@
 import type { Aedes, Client } from 'aedes';
 import type { Logger } from '../core/logger.js';
 import { aedesInternals, clientInternals } from './aedes-internals.js';
-import type { AsyncPersistence, SessionExpiryPersistence } from './persistence/types.js';
+import type { AsyncPersistence, SessionExpiryPersistence, StoredPacket } from './persistence/types.js';
 import { withoutWillDelay } from './wills.js';
 
 /**
@@ -26,6 +26,12 @@ import { withoutWillDelay } from './wills.js';
  *   deleted in the same transaction, so publishOrphanedWills, which runs next, does not publish it again), then its
  *   subscriptions, queued messages, inbound QoS 2 store, will and deadline go in one transaction. The others get a
  *   timer (unref'd, chained past setTimeout's 2^31 ms) that does the same when due, unless the client came back.
+ * - Will Delay [MQTT-3.1.3-9]: a will still stored at start whose delay, min(Will Delay Interval, Session Expiry
+ *   Interval) from the connection's end, is not over is held until then (or until the session ends, whichever is
+ *   first) instead of being published at start with the wills of the last run, and is dropped if the client comes
+ *   back first. Its moment needs no column of its own: the connection's end is the stored deadline minus the
+ *   interval, the delay is in the stored will. A device that uses Will Delay so that a short outage does not mark it
+ *   offline is not marked offline by a restart of the hub either.
  *
  * Only for the SQLite persistence: with `mqtt.persistence: memory` nothing survives a restart and aedes's timers do it.
  */
@@ -39,11 +45,11 @@ const neverExpires = 0xffff_ffff;
 /** setTimeout's longest delay; longer ones are chained. */
 const longestTimeout = 2 ** 31 - 1;
 
-type Durable = SessionExpiryPersistence & Pick<AsyncPersistence, 'getWill'>;
+type Durable = SessionExpiryPersistence & Pick<AsyncPersistence, 'getWill' | 'putWill' | 'delWill'>;
 
 export function isSessionExpiryPersistence(p: unknown): p is Durable {
   const q = p as Partial<Durable> | null;
-  return typeof q?.sessionDeadlines === 'function' && typeof q.getWill === 'function' && typeof q.putSessionDeadline === 'function' && typeof q.delSessionDeadline === 'function' && typeof q.endExpiredSession === 'function';
+  return typeof q?.sessionDeadlines === 'function' && typeof q.getWill === 'function' && typeof q.putWill === 'function' && typeof q.delWill === 'function' && typeof q.putSessionDeadline === 'function' && typeof q.delSessionDeadline === 'function' && typeof q.endExpiredSession === 'function';
 }
 
 export interface SessionExpiryOptions {
@@ -65,14 +71,18 @@ export async function keepSessionExpiry(aedes: Aedes, opts: SessionExpiryOptions
   const { log } = opts;
   const now = opts.now ?? Date.now;
   const timers = new Map<string, Timer>();
+  /** Delayed wills of a previous run, by client id (see "Will Delay" above). */
+  const willTimers = new Map<string, Timer>();
   const written = (what: string, clientId: string) => (err: Error) => {
     // At stop the database may close under a late write; the row is then as it was, and the next start settles it.
     if (a.closed) log.debug({ clientId, err: err.message, what }, 'session deadline not written while stopping');
     else log.warn({ clientId, err: err.message, what }, 'could not write a session deadline to the broker database');
   };
   const cancel = (clientId: string): void => {
-    timers.get(clientId)?.clear();
-    timers.delete(clientId);
+    for (const map of [timers, willTimers]) {
+      map.get(clientId)?.clear();
+      map.delete(clientId);
+    }
   };
   const finite = (interval: number): boolean => interval > 0 && interval < neverExpires;
 
@@ -102,24 +112,48 @@ export async function keepSessionExpiry(aedes: Aedes, opts: SessionExpiryOptions
     if (info.reason === 'sessionExpiry') void persistence.delSessionDeadline(client.id).catch(written('over the limit', client.id));
   });
   aedes.on('closed', () => {
-    for (const timer of timers.values()) timer.clear();
-    timers.clear();
+    for (const map of [timers, willTimers]) {
+      for (const timer of map.values()) timer.clear();
+      map.clear();
+    }
   });
+
+  const publishWill = (clientId: string, will: StoredPacket): Promise<void> => {
+    // As aedes publishes a will (its properties kept), minus the Will Delay Interval, a CONNECT property (wills.ts).
+    const w = withoutWillDelay(will as { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean; properties?: Record<string, unknown> });
+    return new Promise<void>((resolve) =>
+      a.publish({ cmd: 'publish', topic: w.topic, payload: w.payload, qos: w.qos, retain: w.retain, dup: false, properties: w.properties }, null, (err) => {
+        if (err) log.warn({ clientId, topic: w.topic, err: err.message }, 'could not publish the will of a session of the last run');
+        resolve();
+      }),
+    );
+  };
 
   /** Ends one session of a previous run whose deadline passed; false when its client is back. */
   const end = async (clientId: string, expiresAt: number): Promise<boolean> => {
     if (a.clients[clientId]) return false;
     const will = await persistence.getWill({ id: clientId });
-    if (will) {
-      const w = withoutWillDelay(will as { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean; properties?: Record<string, unknown> });
-      await new Promise<void>((resolve) =>
-        a.publish({ cmd: 'publish', topic: w.topic, payload: w.payload, qos: w.qos, retain: w.retain, dup: false, properties: w.properties }, null, (err) => {
-          if (err) log.warn({ clientId, topic: w.topic, err: err.message }, 'could not publish the will of an expired session');
-          resolve();
-        }),
-      );
-    }
+    if (will) await publishWill(clientId, will);
     return persistence.endExpiredSession(clientId, expiresAt);
+  };
+
+  /** Publishes a delayed will of a previous run when its delay is over, unless the client came back. */
+  const armWill = (clientId: string, willAt: number): void => {
+    willTimers.set(
+      clientId,
+      armAt(willAt, now, () => {
+        willTimers.delete(clientId);
+        if (a.clients[clientId]) return;
+        void (async () => {
+          const will = await persistence.getWill({ id: clientId });
+          // Ours only: a will stamped by this broker at start; a reconnect would have replaced it (and cancelled this).
+          if (!will || will.brokerId !== a.id) return;
+          await publishWill(clientId, will);
+          await persistence.delWill({ id: clientId });
+          log.info({ clientId }, 'published the delayed will of a client of the last run');
+        })().catch((err: Error) => written('delayed will', clientId)(err));
+      }),
+    );
   };
 
   const arm = (clientId: string, expiresAt: number): void => {
@@ -137,26 +171,42 @@ export async function keepSessionExpiry(aedes: Aedes, opts: SessionExpiryOptions
   };
 
   const start = now();
-  const cap = opts.maxSessionExpiry > 0 ? start + opts.maxSessionExpiry * 1000 : Infinity;
   const due: Array<{ clientId: string; expiresAt: number }> = [];
   const counted: Array<Promise<void>> = [];
   for (const { clientId, interval, expiresAt } of persistence.sessionDeadlines()) {
-    // No deadline: the client was connected when the last run ended; its connection ended then, at the latest now.
-    let deadline = expiresAt ?? start + interval * 1000;
-    // The cap may have been lowered since it was stored; a server may shorten a session's expiry [MQTT-3.2.2-22].
-    if (deadline > cap) deadline = cap;
+    // When the connection ended: stored as deadline − interval; no deadline: the client was connected when the last
+    // run ended, so its connection ended then, at the latest now.
+    const closedAt = expiresAt === undefined ? start : expiresAt - interval * 1000;
+    // mqtt.maxSessionExpiry may have been lowered since: clamped as aedes clamps, a server may shorten it [MQTT-3.2.2-22].
+    const kept = opts.maxSessionExpiry > 0 ? Math.min(interval, opts.maxSessionExpiry) : interval;
+    const deadline = closedAt + kept * 1000;
     if (deadline <= start) {
       due.push({ clientId, expiresAt: deadline });
       continue;
     }
     // Written, so that another crash before it comes does not count it from the next start again.
-    if (deadline !== expiresAt) counted.push(persistence.putSessionDeadline({ clientId, interval, expiresAt: deadline }));
+    if (deadline !== expiresAt) counted.push(persistence.putSessionDeadline({ clientId, interval: kept, expiresAt: deadline }));
     arm(clientId, deadline);
+    // Will Delay: the will waits min(Will Delay Interval, Session Expiry Interval) after the connection closed
+    // [MQTT-3.1.3-9], as aedes's own timer did. Left stamped with the old broker's id it would be published at once,
+    // by publishOrphanedWills and by aedes's will sweep (which publish the wills of brokers that are gone); stamped
+    // with this broker's id, they leave it to this timer. A will due at the session's end goes with the session (end).
+    const will = await persistence.getWill({ id: clientId });
+    const willDelay = (will?.properties as { willDelayInterval?: unknown } | undefined)?.willDelayInterval;
+    if (will && typeof willDelay === 'number' && willDelay > 0) {
+      const willAt = closedAt + Math.min(willDelay, kept) * 1000;
+      if (willAt > start && willAt < deadline) {
+        counted.push(persistence.putWill({ id: clientId }, will));
+        armWill(clientId, willAt);
+      } else if (willAt >= deadline) {
+        counted.push(persistence.putWill({ id: clientId }, will));
+      }
+    }
   }
   await Promise.all(counted);
   // Only stored deadlines can be due (a computed one is after `start`), so endExpiredSession finds what it expects.
   await Promise.all(due.map(({ clientId, expiresAt }) => end(clientId, expiresAt)));
-  if (due.length || timers.size) log.info({ ended: due.length, pending: timers.size }, 'MQTT 5 sessions of the last run: those whose expiry passed ended, the others counted down');
+  if (due.length || timers.size) log.info({ ended: due.length, pending: timers.size, delayedWills: willTimers.size }, 'MQTT 5 sessions of the last run: those whose expiry passed ended, the others counted down');
   return {
     get pending() {
       return timers.size;

@@ -208,5 +208,38 @@ test('a clean stop writes the deadline of a connected session from the moment it
   assert.ok(row?.expires_at && row.expires_at >= before + 3_600_000, `deadline written at the stop (${row?.expires_at})`);
   const again = await start();
   const back = await resume(t, again, 'v5-at-stop', 3600);
-  assert.equal(back.connack.sessionPresent, true);
+  assert.equal(back.connack.sessionPresent, true, 'its session was resumed');
+});
+
+test('a delayed will of the last run waits for its Will Delay after the restart, and is not published if its client comes back first', async (t) => {
+  const { dataDir, start } = withHub(t);
+  const hub = await start();
+  const watcher = await connect(url(hub), { ...admin, clientId: 'watcher', clean: false });
+  await subscribe(watcher, 'ourhome/+/+/+/status', 1);
+  await end(watcher);
+  const willOf = (room: string) => ({ topic: `ourhome/groundfloor/${room}/lamp/status`, payload: Buffer.from(`${room} offline`), qos: 1 as const, retain: false, properties: { willDelayInterval: 8 } });
+  const flaky = await connect5(undefined, url(hub), { clientId: 'v5-flaky', clean: true, properties: { sessionExpiryInterval: 3600 }, will: willOf('hall') });
+  const dead = await connect5(undefined, url(hub), { clientId: 'v5-dead', clean: true, properties: { sessionExpiryInterval: 3600 }, will: willOf('kitchen') });
+  await subscribe5(flaky.client, 'ourhome/flaky/#', { qos: 1 });
+  await end(flaky.client); // both lose their connection: their wills wait 8 s
+  await end(dead.client);
+  const closedAt = Math.min(await deadlineWritten(dataDir, 'v5-flaky'), await deadlineWritten(dataDir, 'v5-dead')) - 3_600_000;
+  await kill(hub);
+
+  const again = await start();
+  const back = await resume(t, again, 'v5-flaky', 3600); // comes back within its Will Delay
+  const looked = Date.now();
+  const w = await connect(url(again), { ...admin, clientId: 'watcher', clean: false });
+  t.after(() => end(w));
+  const wills: string[] = [];
+  w.on('message', (topic, payload) => topic.endsWith('/status') && wills.push(payload.toString()));
+  if (looked < closedAt + 7000) {
+    // Only when the restart was quick enough to look before the delay was over: not published at the start.
+    await sleep(300);
+    assert.deepEqual(wills, [], 'no will at the start: their delay is not over');
+  }
+  await waitFor(() => wills.includes('kitchen offline'), 20_000, 'the will of the client that did not come back');
+  await sleep(500);
+  assert.deepEqual(wills, ['kitchen offline'], 'once; the client that came back has none published');
+  assert.equal(back.connack.sessionPresent, true, 'its session was resumed');
 });
