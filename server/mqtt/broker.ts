@@ -17,7 +17,6 @@ import { limitInboundQos2 } from './inbound-qos2-limit.js';
 import { manageSessions } from './session-lifecycle.js';
 import { keepSessionExpiry } from './session-expiry.js';
 import { restoreOneByOne, subscribeOneByOne } from './prototype-topics.js';
-import { queueWithIdentifiers } from './queued-identifiers.js';
 import { tooLargeFor } from './outbound-size.js';
 import { isSharedTopic, shareSubscriptions } from './shared-subscriptions.js';
 import { outboundWindow } from './outbound-window.js';
@@ -152,7 +151,6 @@ export class Broker {
     checkAedesContract(this.aedes);
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
-    queueWithIdentifiers(persistence);
     flagRedeliveries(this.aedes);
     limitInboundQos2(persistence, this.opts.config.maxInflightInbound, (client) => {
       this.counters.inflightInboundExceeded++;
@@ -193,6 +191,7 @@ export class Broker {
   }
 
   publish(msg: OutgoingPublish): Promise<void> {
+    if (isSharedTopic(msg.topic)) return Promise.reject(new Error(`${msg.topic}: $share/ names shared subscriptions, not a topic`));
     return new Promise((resolve, reject) => {
       this.aedes.publish(
         { cmd: 'publish', topic: msg.topic, payload: typeof msg.payload === 'string' ? Buffer.from(msg.payload) : msg.payload, qos: msg.qos ?? 0, retain: msg.retain ?? false, dup: false },
@@ -227,7 +226,8 @@ export class Broker {
 
   /** Every message the broker routes, from a client or from the hub itself, in routing order (dispatch.ts). */
   private routed(packet: DispatchedPacket): void {
-    if (packet.topic.startsWith(sysPrefix)) return;
+    // A `$share/` name is no topic (shared-subscriptions.ts): whatever published to it, no device is made of it.
+    if (packet.topic.startsWith(sysPrefix) || isSharedTopic(packet.topic)) return;
     const clientId = packet.clientId;
     let username: string | undefined;
     if (clientId !== undefined) {

@@ -24,7 +24,7 @@ import { hookWrites } from './write-hooks.js';
  *   subscription): aedes adds a subscription there once accepted and deletes it at UNSUBSCRIBE and at close.
  * - **The CONNACK** of an MQTT 5 client says Shared Subscription Available = 1 instead of 0 (write-hooks.ts).
  *
- * Choices (docs/mqtt.md):
+ * Choices:
  * - A member is a connected client. One that disconnects leaves the group at once; a persistent session's shared
  *   subscription is restored with its session and the client is a member again once reconnected. A message that
  *   finds no connected member is not delivered to that group (like a clean session's subscription), nor queued for
@@ -35,13 +35,16 @@ import { hookWrites } from './write-hooks.js';
  *   session and is sent again when it returns ([MQTT-4.8.2]: "the Server MAY wait for the Client to reconnect and
  *   retransmit the message to that Client"), not to another member. (aedes also needs the entry: for a persistent
  *   session it records the packet identifier on the queued message before sending, and fails the delivery without it.)
+ *   The publisher's PUBACK does not wait for that entry to be stored when no ordinary persistent subscription
+ *   matches (Broker `queues` looks at stored subscriptions by topic, which the renamed one never matches): a crash
+ *   in between loses the message for that member, as it would for a clean member.
  * - No retained messages on a new shared subscription ([MQTT-4.8.2]: retained messages are not sent to shared
  *   subscriptions): the subscription's Retain Handling is set to 2.
  * - A malformed shared filter (empty ShareName, `+`/`#` in it, no filter after it [MQTT-4.8.2-1], [MQTT-4.8.2-2]) and
  *   No Local on a shared subscription ([MQTT-3.8.3-4], a Protocol Error) are refused for that filter alone (SUBACK
  *   0x87 / 0x80), not by closing the connection.
- * - A PUBLISH to a `$share/` topic is refused (Broker.topicRefused): it is no topic, and would otherwise reach the
- *   registry as a device's.
+ * - A PUBLISH to a `$share/` topic is refused (Broker.topicRefused, and Broker.publish for the hub's own), and
+ *   Broker.routed never hands one to the registry: it is no topic, and would otherwise become a device's.
  */
 
 const sharePrefix = '$share/';

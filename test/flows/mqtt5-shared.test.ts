@@ -173,6 +173,8 @@ test('publishing to a $share/ topic is refused (PUBACK 0x87) and makes no device
   await assert.rejects(publish5(pub.client, '$share/g/ourhome/hall/light', 'ON', { qos: 1 }), (err: Error & { code?: number }) => err.code === 0x87 || /0x87|135|not authorized|\$share/i.test(err.message));
   await settle(pub.client, [s]);
   assert.deepEqual(s.messages.filter((m) => m.topic.includes('$share')), []);
+  // The hub's own publishes (rules, commands) are refused too.
+  await assert.rejects(hub.hub.broker.publish({ topic: '$share/g/ourhome/hall/light', payload: 'ON' }), /\$share\//);
   assert.deepEqual(hub.hub.registry.list().filter((d) => JSON.stringify(d).includes('$share')), []);
 });
 
