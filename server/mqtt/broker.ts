@@ -17,6 +17,7 @@ import { limitInboundQos2 } from './inbound-qos2-limit.js';
 import { manageSessions } from './session-lifecycle.js';
 import { keepSessionExpiry } from './session-expiry.js';
 import { restoreOneByOne, subscribeOneByOne } from './prototype-topics.js';
+import { queueWithIdentifiers } from './queued-identifiers.js';
 import { tooLargeFor } from './outbound-size.js';
 import { isSharedTopic, shareSubscriptions } from './shared-subscriptions.js';
 import { outboundWindow } from './outbound-window.js';
@@ -151,6 +152,7 @@ export class Broker {
     checkAedesContract(this.aedes);
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
+    queueWithIdentifiers(persistence);
     flagRedeliveries(this.aedes);
     limitInboundQos2(persistence, this.opts.config.maxInflightInbound, (client) => {
       this.counters.inflightInboundExceeded++;
