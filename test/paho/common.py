@@ -275,6 +275,7 @@ class RawClient:
         self.sock = socket.create_connection((cfg.host, cfg.port), timeout=timeout)
         self.sock.settimeout(timeout)
         self.buffer = b''
+        self.version = 5
 
     def send(self, packet_type_flags, body):
         self.sock.sendall(bytes([packet_type_flags]) + _varint(len(body)) + body)
@@ -284,6 +285,7 @@ class RawClient:
         user = self.cfg.username if username is None else username
         pw = self.cfg.password if password is None else password
         flags |= 0x80 | 0x40
+        self.version = version
         body = _string(protocol_name) + bytes([version, flags]) + struct.pack('!H', keepalive)
         if version == 5:
             body += _properties(properties)
@@ -291,14 +293,44 @@ class RawClient:
         self.send(0x10, body)
 
     def subscribe(self, mid, topic, qos, properties=None):
-        self.send(0x82, struct.pack('!H', mid) + _properties(properties) + _string(topic) + bytes([qos]))
+        block = _properties(properties) if self.version == 5 else b''
+        self.send(0x82, struct.pack('!H', mid) + block + _string(topic) + bytes([qos]))
 
     def publish(self, topic, payload, qos=0, mid=None, properties=None, retain=False):
         body = _string(topic)
         if qos:
             body += struct.pack('!H', mid)
-        body += _properties(properties) + (payload.encode() if isinstance(payload, str) else payload)
+        if self.version == 5:
+            body += _properties(properties)
+        body += payload.encode() if isinstance(payload, str) else payload
         self.send(0x30 | (qos << 1) | (1 if retain else 0), body)
+
+    def ack(self, packet_type, mid):
+        """PUBACK (4), PUBREC (5), PUBREL (6, flags 2) or PUBCOMP (7) for `mid`, reason code omitted (0x00)."""
+        self.send((packet_type << 4) | (2 if packet_type == 6 else 0), struct.pack('!H', mid))
+
+    def publish_of(self, packet):
+        """A received PUBLISH as {topic, qos, dup, retain, mid, payload} (MQTT 5: properties skipped)."""
+        flags, body = packet[1], packet[2]
+        n = struct.unpack('!H', body[:2])[0]
+        topic = body[2:2 + n].decode()
+        at = 2 + n
+        qos = (flags >> 1) & 3
+        mid = None
+        if qos:
+            mid = struct.unpack('!H', body[at:at + 2])[0]
+            at += 2
+        if self.version == 5:
+            length, shift = 0, 0
+            while True:
+                byte = body[at]
+                at += 1
+                length |= (byte & 0x7F) << shift
+                shift += 7
+                if not byte & 0x80:
+                    break
+            at += length
+        return {'topic': topic, 'qos': qos, 'dup': bool(flags & 8), 'retain': bool(flags & 1), 'mid': mid, 'payload': body[at:].decode('utf-8', 'replace')}
 
     def read(self):
         """The next packet as (type, flags, body); None if the broker closed the connection."""

@@ -53,6 +53,15 @@ def dispatch(cfg):
     z2m.connect()
     expect(z2m.subscribe(BIRTH, qos=1) == [[1]], 'the device could not subscribe to %s' % BIRTH)
 
+    # Retained before HA starts, as after a restart of HA: a discovery config and an entity's last state. HA sees them
+    # when it subscribes, each copy carrying the identifier of the subscription that asked for it.
+    retained = [
+        ('homeassistant/binary_sensor/%s_door/config' % p, '{"name":"door"}'),
+        ('%s/lamp' % p, 'OFF'),
+    ]
+    for topic, payload in retained:
+        z2m.publish(topic, payload, qos=1, retain=True)
+
     ha = Client(cfg, '%s-homeassistant' % p)
     ha.will(BIRTH, 'offline', qos=0, retain=False)
     connack = ha.connect(clean_start=True, keepalive=60)
@@ -93,7 +102,11 @@ def dispatch(cfg):
         for f, _si in router.subscriptions:
             if matches(f, topic):
                 expected[(f, topic, payload)] = 1
-    wait_until(lambda: all(router.handled(*k) >= 1 for k in expected), 10, 'every matching handler: %s' % sorted(expected))
+    for topic, payload in retained:
+        for f, _si in router.subscriptions:
+            if matches(f, topic):
+                expected[(f, topic, payload)] = 1
+    wait_until(lambda: all(router.handled(*k) >= 1 for k in expected), 10, 'every matching handler: %s; handled %s' % (sorted(expected), router.calls))
     # Duplicates would arrive right behind: a message carrying both identifiers once and once more with both would
     # run a handler twice (HA's automation triggers firing twice, core#168379). Wait for one more round trip.
     z2m.publish('%s/fence' % p, 'x', qos=1)
@@ -113,6 +126,8 @@ def dispatch(cfg):
         by_topic.setdefault(m['topic'], []).append(sorted(m['properties'].get('SubscriptionIdentifier', [])))
     # HA's unclean end: the network drops; the hub publishes the will.
     ha.drop()
+    for topic, _ in retained:
+        z2m.publish(topic, b'', qos=1, retain=True)
     z2m.wait_messages(1, where=lambda m: m['payload'] == 'offline', what='the will at the device')
     will = [m for m in z2m.received() if m['payload'] == 'offline'][0]
     z2m.disconnect()

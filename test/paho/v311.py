@@ -1,9 +1,9 @@
 """MQTT 3.1.1 with paho (protocol=MQTTv311), the protocol of most device firmware: basic, will, persistent-session,
-bad-password. Run with the admin account, or a device account (exact topics only: devices may not subscribe to
+redelivery, mixed (3.1.1 beside MQTT 5), bad-password. Run with the admin account, or a device account (exact topics only: devices may not subscribe to
 wildcards over others' topics)."""
 import time
 
-from common import Client, V311, expect, run
+from common import V5, Client, PacketTypes, RawClient, V311, expect, props, run
 
 
 def client(cfg, name, clean_session=True, **kw):
@@ -108,6 +108,75 @@ def persistent_session(cfg):
     return {'first': first['session_present'], 'resumed': resumed['session_present'], 'received': payloads}
 
 
+def redelivery(cfg):
+    """clean_session=False: QoS 1 and 2 messages sent but not acknowledged are sent again at reconnect, with their
+    packet identifiers and DUP set [MQTT-4.4.0-1, MQTT-3.3.1-1]; a QoS 2 message acknowledged with PUBREC only gets its
+    PUBREL again, not the message."""
+    p = cfg.prefix
+    cid = '%s-v311-redeliver' % p
+    raw = RawClient(cfg)
+    raw.connect(cid, clean_start=False, version=4)
+    expect(raw.read_until(2) is not None, 'no CONNACK')
+    raw.subscribe(1, '%s/r/+' % p, 2)
+    expect(raw.read_until(9) is not None, 'no SUBACK')
+    pub = client(cfg, 'v311-redeliver-pub')
+    pub.connect()
+    pub.publish('%s/r/1' % p, 'qos 1', qos=1)
+    pub.publish('%s/r/2' % p, 'qos 2', qos=2)
+    pub.publish('%s/r/3' % p, 'qos 2 received', qos=2)
+    first = [raw.publish_of(raw.read_until(3)) for _ in range(3)]
+    by_payload = {m['payload']: m for m in first}
+    expect(set(by_payload) == {'qos 1', 'qos 2', 'qos 2 received'} and not any(m['dup'] for m in first), 'first delivery: %s' % first)
+    raw.ack(5, by_payload['qos 2 received']['mid'])  # PUBREC for one QoS 2 message, then away
+    expect(raw.read_until(6) is not None, 'no PUBREL after PUBREC')
+    raw.close()
+    again = RawClient(cfg)
+    again.connect(cid, clean_start=False, version=4)
+    connack = again.read_until(2)
+    expect(connack is not None and connack[2][0] == 1, 'session not present: %s' % (connack,))
+    resent, pubrels = [], []
+    while len(resent) + len(pubrels) < 3:
+        packet = again.read()
+        expect(packet is not None, 'connection closed; resent so far %s, PUBREL %s' % (resent, pubrels))
+        if packet[0] == 3:
+            resent.append(again.publish_of(packet))
+        elif packet[0] == 6:
+            pubrels.append(int.from_bytes(packet[2][:2], 'big'))
+    got = sorted((m['payload'], m['qos'], m['mid'], m['dup']) for m in resent)
+    want = sorted((m['payload'], m['qos'], m['mid'], True) for m in first if m['payload'] != 'qos 2 received')
+    expect(got == want, 'resent %s, expected %s' % (got, want))
+    expect(pubrels == [by_payload['qos 2 received']['mid']], 'PUBREL resent for %s, expected [%s]' % (pubrels, by_payload['qos 2 received']['mid']))
+    for m in resent:
+        again.ack(4 if m['qos'] == 1 else 5, m['mid'])
+    again.ack(7, pubrels[0])
+    again.close()
+    return {'first': first, 'resent': got, 'pubrel': pubrels}
+
+
+def mixed(cfg):
+    """MQTT 5 and 3.1.1 clients on one hub: a v5 message with properties and a topic alias reaches a 3.1.1
+    subscriber as a plain message; a 3.1.1 message reaches a v5 subscriber (with its Subscription Identifier)."""
+    p = cfg.prefix
+    old = client(cfg, 'mixed-v311')
+    old.connect()
+    old.subscribe('%s/mixed/#' % p, qos=2)
+    new = Client(cfg, '%s-mixed-v5' % p, protocol=V5)
+    new.connect()
+    new.subscribe('%s/mixed/#' % p, qos=2, properties=props(PacketTypes.SUBSCRIBE, SubscriptionIdentifier=7))
+    rich = props(PacketTypes.PUBLISH, UserProperty=[('k', 'v')], MessageExpiryInterval=60, ContentType='text/plain', ResponseTopic='%s/mixed/reply' % p, CorrelationData=b'id', TopicAlias=3)
+    for qos in (0, 1, 2):
+        new.publish('%s/mixed/from5' % p, 'v5 qos %d' % qos, qos=qos, properties=rich)
+    new.publish('', 'v5 aliased', qos=1, properties=props(PacketTypes.PUBLISH, TopicAlias=3))
+    got = old.wait_messages(4, what='the v5 messages at the 3.1.1 client')
+    expect(sorted((m['topic'], m['payload'], m['qos']) for m in got) == sorted([('%s/mixed/from5' % p, 'v5 qos %d' % q, q) for q in (0, 1, 2)] + [('%s/mixed/from5' % p, 'v5 aliased', 1)]), '3.1.1 client got %s' % got)
+    for qos in (0, 1, 2):
+        old.publish('%s/mixed/from311' % p, 'v311 qos %d' % qos, qos=qos)
+    back = new.wait_messages(3, where=lambda m: m['topic'] == '%s/mixed/from311' % p, what='the 3.1.1 messages at the v5 client')
+    expect(all(m['properties'].get('SubscriptionIdentifier') == [7] and 'UserProperty' not in m['properties'] for m in back), 'v5 client got %s' % back)
+    expect(old.disconnected is None and new.disconnected is None, 'a client was disconnected: %s %s' % (old.disconnected, new.disconnected))
+    return {'at311': got, 'at5': back}
+
+
 def bad_password(cfg):
     c = client(cfg, 'v311-badpw', password=cfg.password + '-wrong')
     connack = c.connect(expect_rc=None)
@@ -120,4 +189,4 @@ def bad_password(cfg):
 
 
 if __name__ == '__main__':
-    run({'basic': basic, 'will': will, 'persistent-session': persistent_session, 'bad-password': bad_password})
+    run({'basic': basic, 'will': will, 'persistent-session': persistent_session, 'redelivery': redelivery, 'mixed': mixed, 'bad-password': bad_password})

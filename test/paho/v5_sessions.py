@@ -1,5 +1,5 @@
 """MQTT 5 session scenarios with paho, after what the Eclipse Paho interoperability suite checks (our own code):
-will, zero-length-clientid, offline-queueing, redelivery, session-expiry, publication-expiry."""
+will, will-delay, zero-length-clientid, offline-queueing, redelivery, session-expiry, session-present, publication-expiry."""
 import time
 
 from common import Client, Failure, PacketTypes, RawClient, expect, props, run, wait_until
@@ -42,6 +42,66 @@ def will(cfg):
     # paho sends that DISCONNECT as 2 bytes, e0 00: Reason Code and Property Length omitted, as 3.14.2.1 allows for 0x00.
     expect(not watcher.received(where=lambda m: m['payload'] == 'should not be sent'), 'a will was published after a normal DISCONNECT (paho\'s e0 00: Remaining Length 0, reason 0x00 and no properties, 3.14.2.1)')
     return {'will': got}
+
+
+def will_delay(cfg):
+    """Will Delay Interval [MQTT-3.1.3-9, 3.1.2.5]: the will is published when the delay ends or the session does,
+    whichever is first; not at all when the client comes back in time; at once on DISCONNECT 0x04 (with will)."""
+    from paho.mqtt.reasoncodes import ReasonCodes
+    p = cfg.prefix
+    watcher = Client(cfg, '%s-wd-watch' % p)
+    watcher.connect()
+    watcher.subscribe('%s/wd/+' % p, qos=1)
+
+    def dying(name, delay, expiry):
+        c = Client(cfg, '%s-wd-%s' % (p, name))
+        c.will('%s/wd/%s' % (p, name), 'will of ' + name, qos=1, properties=props(PacketTypes.WILLMESSAGE, WillDelayInterval=delay))
+        c.connect(properties=sei(expiry) if expiry else None)
+        return c
+
+    # Delay 2 s, session 10 s: published after the delay.
+    dying('delayed', 2, 10).drop()
+    # Delay 30 s, no session expiry: the session ends with the connection, and the will goes then.
+    dying('sessionend', 30, 0).drop()
+    # Delay 3 s, session 60 s, back at once: no will.
+    # (With a subscription: aedes reports Session Present only for a session with subscriptions; see session-present.)
+    leaving = dying('back', 3, 60)
+    leaving.subscribe('%s/wd/back/x' % p, qos=1)
+    leaving.drop()
+    back = Client(cfg, '%s-wd-back' % p)
+    resumed = back.connect(clean_start=False, properties=sei(0))
+    expect(resumed['session_present'], 'the session of the client back in time was not present: %s' % resumed)
+    # DISCONNECT 0x04, Disconnect with Will Message: published although the client said DISCONNECT.
+    withwill = dying('withwill', 0, 0)
+    withwill.c.disconnect(reasoncode=ReasonCodes(PacketTypes.DISCONNECT, identifier=4))
+    watcher.wait_messages(3, timeout=15, where=lambda m: m['payload'] in ('will of delayed', 'will of sessionend', 'will of withwill'), what='the wills of delayed, sessionend and withwill')
+    # The delay of the client that came back has passed by now (3 s < the 2 s delay + what it took): none.
+    time.sleep(1.5)
+    wills = sorted(m['payload'] for m in watcher.received())
+    expect(wills == ['will of delayed', 'will of sessionend', 'will of withwill'], 'wills published: %s' % wills)
+    leaked = [m for m in watcher.received() if 'WillDelayInterval' in m['properties']]
+    expect(not leaked, 'wills published with their Will Delay Interval: %s' % leaked)
+    back.disconnect()
+    return {'wills': wills}
+
+
+def session_present(cfg):
+    """Session Present is 1 whenever the server has Session State for the client id [MQTT-3.2.2-2]: also for a session
+    without subscriptions (a publisher with a Session Expiry Interval, a session that unsubscribed from everything)."""
+    p = cfg.prefix
+    out = {}
+    for subscribed in (True, False):
+        cid = '%s-sp-%s' % (p, 'subscribed' if subscribed else 'bare')
+        c = Client(cfg, cid)
+        c.connect(properties=sei(60))
+        if subscribed:
+            c.subscribe('%s/sp' % p, qos=1)
+        c.disconnect()
+        c = Client(cfg, cid)
+        out['subscribed' if subscribed else 'withoutSubscriptions'] = c.connect(clean_start=False, properties=sei(0))['session_present']
+        c.disconnect()
+    expect(out == {'subscribed': True, 'withoutSubscriptions': True}, 'Session Present after a session with Session Expiry 60: %s' % out)
+    return {'sessionPresent': out}
 
 
 def zero_length_clientid(cfg):
@@ -210,9 +270,11 @@ def publication_expiry(cfg):
 if __name__ == '__main__':
     run({
         'will': will,
+        'will-delay': will_delay,
         'zero-length-clientid': zero_length_clientid,
         'offline-queueing': offline_queueing,
         'redelivery': redelivery,
         'session-expiry': session_expiry,
+        'session-present': session_present,
         'publication-expiry': publication_expiry,
     })
