@@ -66,8 +66,9 @@ export function hookWrites(stream: object, hook: WriteHook): () => void {
     if (!hooks) return;
     const i = hooks.indexOf(hook);
     if (i >= 0) hooks.splice(i, 1);
-    // No array left: the write path is back to a single property read.
-    if (hooks.length === 0) delete s[hooksKey];
+    // None left: the write path is back to a single property read. (Not `delete`: that would turn the socket into a
+    // dictionary-mode object, slowing every property access on the busiest object of the connection.)
+    if (hooks.length === 0) s[hooksKey] = undefined;
   };
 }
 
