@@ -167,6 +167,7 @@ export class Hub {
       held: () => this.store.writer.behind,
     });
     this.pairing.attachBroker(this.broker);
+    this.auth.gate = this.broker.loginGate;
     this.pairing.acl.attach(this.bus, this.registry);
     this.bus.on('clientDisconnected', 'pairing', (e) => e.username && this.pairing.candidateDisconnected(e.username));
     await this.broker.start();

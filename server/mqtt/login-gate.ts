@@ -47,7 +47,8 @@ export class LoginGate {
           fail(`login check still running after ${hungMs} ms`);
           release();
         }, hungMs);
-        task().then(
+        // A task that throws at once is a rejection, not an exception out of whichever release started it.
+        new Promise<T>((r) => r(task())).then(
           (value) => {
             if (!settled) {
               settled = true;
