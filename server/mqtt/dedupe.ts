@@ -1,6 +1,7 @@
 import type { Aedes, Client } from 'aedes';
 import type { Dispatch } from './dispatch.js';
 import { aedesInternals, clientInternals, type AedesPacket, type Deliver } from './aedes-internals.js';
+import { withinGrantedQos } from './granted-qos.js';
 
 /**
  * Which copies of one message a client gets when several of its subscriptions match it.
@@ -48,16 +49,16 @@ export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch): (client:
     c.duplicates = duplicates;
     // aedes reads deliver0/deliverQoS when a subscription is made (subscribe.js addSubs), so these wrappers, set
     // before the first SUBSCRIBE, are what every subscription of this client calls, with the SI already on the packet.
-    const withIdentifier = (deliver: Deliver): Deliver => (packet: AedesPacket, cb) => {
+    const withIdentifier = (deliver: Deliver, qos: boolean): Deliver => (packet: AedesPacket, cb) => {
       const si = packet.properties?.subscriptionIdentifier;
       delivering = typeof si === 'number' ? si : 0;
       try {
-        deliver(packet, cb);
+        deliver(qos ? withinGrantedQos(c, packet, delivering) : packet, cb);
       } finally {
         delivering = 0;
       }
     };
-    c.deliver0 = withIdentifier(c.deliver0);
-    c.deliverQoS = withIdentifier(c.deliverQoS);
+    c.deliver0 = withIdentifier(c.deliver0, false);
+    c.deliverQoS = withIdentifier(c.deliverQoS, true);
   };
 }
