@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
-import { connect, end, nextMessage, subscribe, tempDir, waitFor } from '../helpers/hub.js';
+import { connect, end, nextMessage, startHub, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { connect5, publish5, sleep, subscribe5, until, type V5Client } from '../helpers/mqtt5.js';
 import { spawnHub, type HubProcess } from '../helpers/process.js';
 
@@ -242,4 +242,34 @@ test('a delayed will of the last run waits for its Will Delay after the restart,
   await sleep(500);
   assert.deepEqual(wills, ['kitchen offline'], 'once; the client that came back has none published');
   assert.equal(back.connack.sessionPresent, true, 'its session was resumed');
+});
+
+test('in a running hub the stored deadline follows the session: takeover, DISCONNECT with Session Expiry 0, the mqtt.maxExpiringSessions cap, aedes\'s own expiry', async (t) => {
+  const hub = await startHub({ mqtt: { maxExpiringSessions: 1 } });
+  t.after(() => hub.stop());
+  const row = (clientId: string) => deadlineOf(hub.dataDir, clientId);
+  const first = await connect5(t, hub.mqttUrl, { clientId: 'v5-a', clean: true, properties: { sessionExpiryInterval: 60 } });
+  await waitFor(async () => (await row('v5-a'))?.expiry_interval === 60, 10_000, 'the row of a connected session');
+  // Taken over: the old connection's end writes a deadline, the new session's registration clears it again.
+  const second = await connect5(t, hub.mqttUrl, { clientId: 'v5-a', clean: false, properties: { sessionExpiryInterval: 60 } });
+  await first.closed;
+  await sleep(200);
+  assert.deepEqual(await row('v5-a'), { expiry_interval: 60, expires_at: null }, 'connected again: no deadline');
+  // [MQTT-3.14.2-2] The DISCONNECT sets Session Expiry 0: the session ends with the connection, no row.
+  await new Promise<void>((resolve) => second.client.end(false, { properties: { sessionExpiryInterval: 0 } }, () => resolve()));
+  await waitFor(async () => (await row('v5-a')) === undefined, 10_000, 'the row to go with a session ended at DISCONNECT');
+
+  const b = await connect5(undefined, hub.mqttUrl, { clientId: 'v5-b', clean: true, properties: { sessionExpiryInterval: 60 } });
+  await end(b.client);
+  await deadlineWritten(hub.dataDir, 'v5-b');
+  // Over the cap (1): aedes ends this session at once ('sessionLimitReached'); its row goes.
+  const c = await connect5(undefined, hub.mqttUrl, { clientId: 'v5-c', clean: true, properties: { sessionExpiryInterval: 60 } });
+  await end(c.client);
+  await waitFor(async () => (await row('v5-c')) === undefined, 10_000, 'no row for a session ended at the cap');
+  assert.equal(typeof (await row('v5-b'))?.expires_at, 'number', 'the one within the cap keeps its deadline');
+
+  // aedes's own timer of this run ends it: the row goes with it ('sessionExpired').
+  const b2 = await connect5(undefined, hub.mqttUrl, { clientId: 'v5-b', clean: false, properties: { sessionExpiryInterval: 1 } });
+  await end(b2.client);
+  await waitFor(async () => (await row('v5-b')) === undefined, 15_000, 'the row to go when aedes expires the session');
 });
