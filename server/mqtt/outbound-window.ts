@@ -32,7 +32,8 @@ const perPacketBytes = 64;
  * A persistent session loses nothing by it (its messages are in the store, sent again at reconnect); a clean one
  * loses what was waiting, as with a slow reader.
  *
- * A queued session at reconnect (aedes connect.js emptyQueue) is read from the store only as the window has room, so
+ * Retained messages sent at SUBSCRIBE are read from the store as the window has room (below). A queued session at
+ * reconnect (aedes connect.js emptyQueue) is read from the store only as the window has room, so
  * a session with more queued messages than the cap is sent at the client's pace instead of being dropped each time
  * it returns. aedes marks the client connected ('clientReady') once that queue is through, so such a client shows
  * online after it acknowledged all but the last window of its backlog.
@@ -191,6 +192,16 @@ export function outboundWindow(aedes: Aedes): (client: Client, maxBufferedBytes:
           window = w;
           windows.set(client, w);
           const unhook = hookWrites(c.conn, w.gate);
+          // Retained messages sent at SUBSCRIBE (aedes subscribe.js completeSubscribe: client.deliverQoS, with brokerId
+          // null so that they are never deduped) come from a stream of the store that is read as fast as they are
+          // taken: held back here until the window has room, that stream waits instead of filling the line — a
+          // subscription to `#` over a large retained set is sent at the client's pace, not dropped for its size.
+          // Live messages (numbered by a broker) go on at once: they hold a router slot until answered.
+          const deliverQoS = c.deliverQoS;
+          c.deliverQoS = (packet, cb) => {
+            if (packet.brokerId !== null || !packet.qos || w.hasRoom) return deliverQoS(packet, cb);
+            void w.room().then(() => deliverQoS(packet, cb));
+          };
           c.conn.once('close', () => {
             unhook();
             w.close();

@@ -161,3 +161,20 @@ test('with topic aliases, a QoS 0 message sent by alias alone never arrives befo
   const rest = publishes(raw).map(text).filter((v) => !v.startsWith('marker'));
   assert.deepEqual(rest, ['a1', 'b1', 'b2']);
 });
+
+test('retained messages sent at SUBSCRIBE go at the client\'s pace: more of them than mqtt.maxBufferedBytes does not drop it', async (t) => {
+  // The bound is max(maxBufferedBytes, maxPacketSize + 64 KiB) = 67,584 bytes; 60 retained messages of ~1.5 KB exceed it.
+  const hub = await hubFor(t, { mqtt: { maxBufferedBytes: 65_536, maxPacketSize: 2048 } });
+  const pub = await connect5(t, hub.mqttUrl);
+  const n = 60;
+  for (let i = 0; i < n; i++) await publish5(pub.client, `kept/${String(i).padStart(2, '0')}`, Buffer.alloc(1500, i), { qos: 1, retain: true });
+  const raw = await rawSubscriber(t, hub.mqttUrl, 2, 'kept/#', 1);
+  for (let k = 0; k < n; k++) {
+    await until(() => held(raw).length > k || raw.isClosed, `retained message ${k + 1}`);
+    assert.equal(raw.isClosed, false, `dropped after ${held(raw).length} retained messages`);
+    raw.send({ cmd: 'puback', messageId: held(raw)[k]!.messageId! });
+  }
+  assert.equal(new Set(held(raw).map((p) => p.topic)).size, n, 'every retained message, once');
+  assert.ok(held(raw).every((p) => p.retain), 'with RETAIN set (sent at SUBSCRIBE)');
+  assert.equal(raw.isClosed, false);
+});
