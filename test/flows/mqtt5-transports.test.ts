@@ -97,3 +97,31 @@ test('QoS 2 inbound bound: releasing (PUBREL) frees the slots; a DUP resend take
   await raw.next('pingresp');
   assert.equal(raw.packets.some((p) => p.cmd === 'disconnect'), false);
 });
+
+test('QoS 2 inbound bound: the waiting messages are session state — gone with a session that ends, kept by one resumed', async (t) => {
+  const hub = await hubFor(t, { mqtt: { maxInflightInbound: 5 } as never });
+  const port = portOf(hub.mqttUrl);
+  const pubrecs = (raw: RawClient): number => raw.packets.filter((p) => p.cmd === 'pubrec').length;
+  for (const sessionExpiryInterval of [0, 60]) {
+    const clientId = `q2-session-${sessionExpiryInterval}`;
+    const first = await RawClient.connect(t, port, 5, { clientId, clean: true, properties: { sessionExpiryInterval } });
+    unreleased(first.raw, 5);
+    await until(() => pubrecs(first.raw) === 5, 'five PUBRECs');
+    first.raw.socket.end();
+    await first.raw.closed;
+    const clients = (hub.hub.broker.aedes as unknown as { clients: Record<string, unknown> }).clients;
+    await until(() => clients[clientId] === undefined, 'the first connection gone');
+    const back = await RawClient.connect(t, port, 5, { clientId, clean: false, properties: { sessionExpiryInterval } });
+    if (sessionExpiryInterval > 0) {
+      // Resumed: the five still wait for their PUBREL (session state, [MQTT-4.1.0-1]); releasing them frees the slots.
+      for (let id = 1; id <= 5; id++) back.raw.send({ cmd: 'pubrel', messageId: id });
+      await until(() => back.raw.packets.filter((p) => p.cmd === 'pubcomp').length === 5, 'five PUBCOMPs');
+    }
+    // Ended (or released): five new ones fit.
+    for (let id = 11; id <= 15; id++) back.raw.send({ cmd: 'publish', topic: 'ourhome/qos2/next', payload: Buffer.from(String(id)), qos: 2, messageId: id, retain: false, dup: false });
+    await until(() => pubrecs(back.raw) === 5, `five PUBRECs after the reconnect (SEI ${sessionExpiryInterval})`);
+    back.raw.send({ cmd: 'pingreq' });
+    await back.raw.next('pingresp');
+    assert.equal(back.raw.packets.some((p) => p.cmd === 'disconnect'), false, `SEI ${sessionExpiryInterval}`);
+  }
+});
