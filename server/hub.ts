@@ -201,6 +201,13 @@ export class Hub {
       log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: this.tls !== undefined, caCertificate: () => this.tls?.info.caPem,
       ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
       deviceAdmin: new DeviceAdminApi(this.registry), users: this.users, pairing: this.pairing,
+      tokens: {
+        revoke: async (name) => {
+          const revoked = await this.store.apiTokens.remove(name);
+          this.realtime.endUser(`token:${name}`);
+          return revoked;
+        },
+      },
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage,
     });

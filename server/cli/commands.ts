@@ -121,9 +121,11 @@ export const commands: CliCommand[] = [
     },
   },
   {
-    words: ['tokens', 'revoke'], args: 1, usage: 'tokens revoke NAME', help: 'delete an API token',
-    async run({ store, args }) {
-      await store.apiTokens.remove(args[0]!);
+    words: ['tokens', 'revoke'], args: 1, usage: 'tokens revoke NAME', help: 'delete an API token (a running hub closes its connections)',
+    async run({ store, args, dataDir }) {
+      // Through the running hub when there is one: its dashboard sockets opened with the token close at once.
+      if (runningHub(dataDir)) await callHub(store, dataDir, 'DELETE', `/api/tokens/${encodeURIComponent(args[0]!)}`);
+      else await store.apiTokens.remove(args[0]!);
       return { text: `revoked ${args[0]}`, json: { name: args[0], revoked: true } };
     },
   },

@@ -19,6 +19,7 @@ import type { BrokerApi } from '../api/broker.js';
 import { ruleRoutes } from './routes/rules.js';
 import type { RulesApi } from '../api/rules.js';
 import { caRoutes } from '../tls/routes.js';
+import { tokenRoutes, type TokensSource } from './routes/tokens.js';
 
 export interface HttpDeps {
   log: Logger;
@@ -35,6 +36,7 @@ export interface HttpDeps {
   sessionEnded?: (token: string) => void;
   /** The dashboard's broker page: clients, messages/s, topics (admins). */
   broker?: BrokerApi;
+  tokens?: TokensSource;
   /** Automation rules (docs/rules-api.md): members read, admins change. */
   rules?: RulesApi;
   /** The hub's local CA (PEM) when TLS made one: GET /ca.crt, public, so devices and browsers can trust the hub. */
@@ -58,6 +60,7 @@ export function createApp(deps: HttpDeps): Express {
   app.use('/api/pairing', requireAuth(deps.auth, 'admin'), pairingRoutes(deps.pairing));
   app.use('/api/accounts', requireAuth(deps.auth, 'admin'), accountRoutes(deps.pairing));
   if (deps.broker) app.use('/api/broker', requireAuth(deps.auth, 'admin'), brokerRoutes(deps.broker));
+  if (deps.tokens) app.use('/api/tokens', requireAuth(deps.auth, 'admin'), tokenRoutes(deps.tokens));
   app.use('/api/rules/validate', requireAuth(deps.auth), ruleValidateRoutes());
   if (deps.rules) app.use('/api/rules', requireAuth(deps.auth), ruleRoutes(deps.rules));
   app.use('/api', (_req, res) => void res.status(404).json({ error: { code: 'RUMAH_ERR_NOT_FOUND', message: 'no such API route' } }));

@@ -44,6 +44,8 @@ export class RealtimeServer {
   private readonly coalescer: DeltaCoalescer;
   /** Session tokens of open sockets, to check them again later; memory only, never logged or sent. */
   private readonly sessions = new WeakMap<object, string>();
+  /** API tokens of open sockets, checked again like sessions: a token revoked while no hub heard of it still ends. */
+  private readonly bearers = new WeakMap<object, string>();
   private revalidator?: NodeJS.Timeout;
   private pairingTimer?: NodeJS.Timeout;
   private readonly offs: Array<() => void> = [];
@@ -77,7 +79,7 @@ export class RealtimeServer {
       cors: undefined,
     });
     this.io = io;
-    io.use(authenticateSocket(this.deps.auth, (socket, token) => this.sessions.set(socket, token)));
+    io.use(authenticateSocket(this.deps.auth, (socket, c) => ('session' in c ? this.sessions.set(socket, c.session) : this.bearers.set(socket, c.token))));
     io.on('connection', (socket) => this.connected(socket));
     this.pending.start();
     this.coalescer.start();
@@ -151,9 +153,10 @@ export class RealtimeServer {
 
   private async revalidate(): Promise<void> {
     for (const socket of this.sockets()) {
-      const token = this.sessions.get(socket);
-      if (!token) continue; // API tokens are checked at connect; revoking one disconnects through endUser
-      const principal = await this.deps.auth.fromSession(token).catch(() => undefined);
+      const session = this.sessions.get(socket);
+      const bearer = this.bearers.get(socket);
+      if (!session && !bearer) continue;
+      const principal = await (session ? this.deps.auth.fromSession(session) : this.deps.auth.fromToken(bearer)).catch(() => undefined);
       if (!principal) this.end(socket);
       else socket.data.principal = principal;
     }

@@ -34,7 +34,7 @@ export function sameOrigin(req: IncomingMessage, fn: (err: string | null | undef
  * `Authorization: Bearer` header (scripts). Anything else is refused with a connect_error whose data carries
  * RUMAH_ERR_UNAUTHORIZED, which the dashboard answers by showing the login page.
  */
-export function authenticateSocket(auth: AuthApi, remember: (socket: Socket, sessionToken: string) => void) {
+export function authenticateSocket(auth: AuthApi, remember: (socket: Socket, credential: { session: string } | { token: string }) => void) {
   return (socket: Socket, next: (err?: Error) => void): void => {
     const { headers } = socket.handshake;
     const handshakeToken = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
@@ -47,7 +47,8 @@ export function authenticateSocket(auth: AuthApi, remember: (socket: Socket, ses
         if (!principal) return next(refusal(ErrorCodes.UNAUTHORIZED, 'log in first: no valid session cookie or API token'));
         const data: SocketData = { principal };
         socket.data = data;
-        if (!bearer && session) remember(socket, session);
+        if (bearer) remember(socket, { token: bearer });
+        else if (session) remember(socket, { session });
         next();
       },
       (err: Error) => next(refusal('RUMAH_ERR_INTERNAL', `cannot check the session: ${err.message}`)),
