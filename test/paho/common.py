@@ -280,8 +280,11 @@ class RawClient:
     def send(self, packet_type_flags, body):
         self.sock.sendall(bytes([packet_type_flags]) + _varint(len(body)) + body)
 
-    def connect(self, client_id, clean_start=True, keepalive=60, properties=None, protocol_name='MQTT', version=5, username=None, password=None):
+    def connect(self, client_id, clean_start=True, keepalive=60, properties=None, protocol_name='MQTT', version=5, username=None, password=None, will=None):
+        """CONNECT; `will` is (topic, payload), sent at QoS 0 without properties."""
         flags = 0x02 if clean_start else 0
+        if will:
+            flags |= 0x04
         user = self.cfg.username if username is None else username
         pw = self.cfg.password if password is None else password
         flags |= 0x80 | 0x40
@@ -289,7 +292,10 @@ class RawClient:
         body = _string(protocol_name) + bytes([version, flags]) + struct.pack('!H', keepalive)
         if version == 5:
             body += _properties(properties)
-        body += _string(client_id) + _string(user) + _string(pw)
+        body += _string(client_id)
+        if will:
+            body += (b'\x00' if version == 5 else b'') + _string(will[0]) + _string(will[1])
+        body += _string(user) + _string(pw)
         self.send(0x10, body)
 
     def subscribe(self, mid, topic, qos, properties=None):

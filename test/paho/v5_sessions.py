@@ -1,5 +1,5 @@
 """MQTT 5 session scenarios with paho, after what the Eclipse Paho interoperability suite checks (our own code):
-will, will-delay, zero-length-clientid, offline-queueing, redelivery, session-expiry, session-present, publication-expiry."""
+will, normal-disconnect, will-delay, zero-length-clientid, offline-queueing, redelivery, session-expiry, session-present, publication-expiry."""
 import time
 
 from common import Client, Failure, PacketTypes, RawClient, expect, props, run, wait_until
@@ -29,19 +29,37 @@ def will(cfg):
     expect('WillDelayInterval' not in got['properties'], 'the will was published with its Will Delay Interval: %s' % got)
     # paho's codec would have refused the PUBLISH (and dropped the connection) had it carried WillDelayInterval.
     expect(watcher.disconnected is None, 'the watcher was disconnected: %s' % watcher.disconnected)
-    # A client that says DISCONNECT (reason 0) leaves no will [MQTT-3.1.2-10].
-    polite = Client(cfg, '%s-will-polite' % p)
-    polite.will('%s/will' % p, 'should not be sent', qos=1)
+    return {'will': got}
+
+
+def normal_disconnect(cfg):
+    """A DISCONNECT with reason 0x00 ends the connection without the will [MQTT-3.1.2-10], in each of its encodings:
+    paho's 2 bytes e0 00 (Reason Code and Property Length omitted, as 3.14.2.1 allows), e0 01 00 (no Property
+    Length), e0 02 00 00. The server closes the connection without a DISCONNECT of its own."""
+    p = cfg.prefix
+    watcher = Client(cfg, '%s-nd-watch' % p)
+    watcher.connect()
+    watcher.subscribe('%s/nd/+' % p, qos=1)
+    answers = {}
+    for name, body in (('empty', b''), ('reasononly', b'\x00'), ('full', b'\x00\x00')):
+        raw = RawClient(cfg)
+        raw.connect('%s-nd-%s' % (p, name), will=('%s/nd/%s' % (p, name), 'will of ' + name))
+        expect(raw.read_until(2) is not None, 'no CONNACK')
+        raw.send(0xE0, body)
+        answers[name] = raw.closed_with()
+        raw.close()
+    polite = Client(cfg, '%s-nd-paho' % p)
+    polite.will('%s/nd/paho' % p, 'will of paho', qos=1)
     polite.connect()
     polite.disconnect()
-    pub = Client(cfg, '%s-will-fence' % p)
-    pub.connect()
-    pub.publish('%s/will' % p, 'fence', qos=1)
+    fence = Client(cfg, '%s-nd-fence' % p)
+    fence.connect()
+    fence.publish('%s/nd/fence' % p, 'fence', qos=1)
     watcher.wait_messages(1, where=lambda m: m['payload'] == 'fence')
-    time.sleep(0.3)
-    # paho sends that DISCONNECT as 2 bytes, e0 00: Reason Code and Property Length omitted, as 3.14.2.1 allows for 0x00.
-    expect(not watcher.received(where=lambda m: m['payload'] == 'should not be sent'), 'a will was published after a normal DISCONNECT (paho\'s e0 00: Remaining Length 0, reason 0x00 and no properties, 3.14.2.1)')
-    return {'will': got}
+    time.sleep(0.5)
+    wills = sorted(m['payload'] for m in watcher.received() if m['payload'] != 'fence')
+    expect(not wills and all(a == ('closed', None) for a in answers.values()), 'after a normal DISCONNECT: wills published %s; the server answered %s' % (wills, answers))
+    return {'answers': answers}
 
 
 def will_delay(cfg):
@@ -270,6 +288,7 @@ def publication_expiry(cfg):
 if __name__ == '__main__':
     run({
         'will': will,
+        'normal-disconnect': normal_disconnect,
         'will-delay': will_delay,
         'zero-length-clientid': zero_length_clientid,
         'offline-queueing': offline_queueing,
