@@ -113,9 +113,11 @@ function badString(s: Buffer): string | undefined {
 
 /**
  * Checks the property block at `start` of a packet whose body (after the fixed header) is `b[0, packetEnd)`, in
- * `place`. Returns the block's end, or what is wrong with it.
+ * `place`, as sent by a client (or, `fromServer`, a PUBLISH as a server sends it: Subscription Identifiers allowed,
+ * any number of them [MQTT-3.3.4-4]; the MQTT 5 fuzz checks what the hub forwards with it). Returns the block's
+ * end, or what is wrong with it.
  */
-export function checkPropertyBlock(b: Bytes, start: number, packetEnd: number, place: Place): { end: number } | Violation {
+export function checkPropertyBlock(b: Bytes, start: number, packetEnd: number, place: Place, fromServer = false): { end: number } | Violation {
   const end = Math.min(packetEnd, b.length);
   const len = readVbi(b, start, end);
   if (isViolation(len)) return { code: MALFORMED, why: `Property Length: ${len.why}` };
@@ -128,11 +130,12 @@ export function checkPropertyBlock(b: Bytes, start: number, packetEnd: number, p
     const p = properties[id];
     if (!p) return { code: MALFORMED, why: `unknown property identifier 0x${id.toString(16)}` };
     if (!p.places.includes(place)) return { code: MALFORMED, why: `${p.name} is not a property of ${place === 'will' ? 'a will' : place.toUpperCase()}` };
-    if (id !== 0x26) {
+    const forwardedSi = fromServer && id === 0x0b && place === 'publish';
+    if (id !== 0x26 && !forwardedSi) {
       if (seen.has(id)) return { code: PROTOCOL_ERROR, why: `${p.name} more than once` };
       seen.add(id);
     }
-    if (id === 0x0b && place === 'publish') return { code: PROTOCOL_ERROR, why: 'Subscription Identifier in a PUBLISH from a client [MQTT-3.3.4-6]' };
+    if (id === 0x0b && place === 'publish' && !fromServer) return { code: PROTOCOL_ERROR, why: 'Subscription Identifier in a PUBLISH from a client [MQTT-3.3.4-6]' };
     let value: number | undefined;
     switch (p.kind) {
       case 'byte': case 'u16': case 'u32': {

@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { adminPassword, connect, deviceAccount, end, subscribe, waitFor } from '../helpers/hub.js';
 import { fuzzMs, listenerConnections } from '../helpers/fuzz.js';
+import { strictSubscriber } from '../helpers/mqtt5-raw.js';
 import { request, startTlsHub } from '../helpers/tls.js';
 import { fuzzMqtt5 } from '../fuzz/mqtt5-fuzzer.js';
 import { seedFromEnv } from '../fuzz/prng.js';
@@ -38,6 +39,9 @@ test('MQTT 5 fuzz: bad properties and packets end only their own connection; the
   subscriber.on('message', (topic, payload) => {
     if (topic.startsWith(base)) received.push(Number(payload.toString()));
   });
+  // And a strict MQTT 5 subscriber of everything, which checks each PUBLISH it gets on the wire.
+  const strict = await strictSubscriber(plainPort, admin, ['#']);
+  t.after(() => strict.raw.destroy());
   const publisher = await connect(hub.mqttsUrl, { ...admin, ca: hub.ca, clientId: 'good-publisher-v5', protocolVersion: 5 });
   t.after(() => end(publisher));
   let drops = 0;
@@ -70,7 +74,14 @@ test('MQTT 5 fuzz: bad properties and packets end only their own connection; the
   assert.equal(drops, 0, `the well-behaved clients were never disconnected ${JSON.stringify(why)}`);
   assert.ok(stats.closedByHub > 0, 'the hub closed connections that broke the protocol');
   assert.ok(Object.keys(stats.answers).some((a) => a.startsWith('DISCONNECT 0x8')), 'the hub answered some bad packets with a DISCONNECT reason code');
-  await waitFor(() => hub.hub.broker.connectedClients === 2, 15_000, 'broker client count back to 2');
+  t.diagnostic(`the strict subscriber got ${strict.publishes()} PUBLISH packets`);
+  assert.deepEqual(strict.problems.slice(0, 20), [], 'every PUBLISH forwarded is well-formed MQTT 5');
+  assert.equal(strict.raw.closed, false, 'the strict subscriber was never disconnected');
+  const clients = (): string => Object.entries((hub.hub.broker.aedes as unknown as { clients: Record<string, { connected: boolean; closed: boolean; version: number; conn: { destroyed: boolean } }> }).clients)
+    .map(([id, c]) => `${id} (v${c.version}, connected ${c.connected}, closed ${c.closed}, socket destroyed ${c.conn.destroyed})`).join(', ');
+  await waitFor(() => hub.hub.broker.connectedClients === 3, 15_000, 'broker client count back to 3').catch((err: Error) => {
+    throw new Error(`${err.message}; connected: ${clients()}`);
+  });
   await waitFor(async () => {
     const now = await listenerConnections(hub.hub);
     return now.mqtt === baseline.mqtt && now.mqttTls === baseline.mqttTls;

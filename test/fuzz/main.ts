@@ -1,4 +1,4 @@
-// `npm run fuzz -- --seconds N [--seed S]`: the MQTT, HTTP and socket.io fuzzers together against one hub with TLS
+// `npm run fuzz -- --seconds N [--seed S]`: the MQTT (3.1.1 and 5), HTTP and socket.io fuzzers together against one hub with TLS
 // on, for as long as asked, with a well-behaved publisher and subscriber; a line of figures every 10 s, the checks
 // of the fuzz tests at the end, exit code 1 if one fails. Not part of `npm test`, which runs a few seconds of each.
 import crypto from 'node:crypto';
@@ -8,8 +8,10 @@ import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { connect, deviceAccount, end, subscribe, waitFor } from '../helpers/hub.js';
 import { listenerConnections } from '../helpers/fuzz.js';
+import { strictSubscriber } from '../helpers/mqtt5-raw.js';
 import { request, startTlsHub } from '../helpers/tls.js';
 import { fuzzMqtt } from './mqtt-fuzzer.js';
+import { fuzzMqtt5 } from './mqtt5-fuzzer.js';
 import { fuzzHttp } from './http-fuzzer.js';
 import { fuzzSockets } from './socket-fuzzer.js';
 import { randomSeed } from './prng.js';
@@ -51,8 +53,12 @@ async function main(): Promise<number> {
       lag.reset();
     }, 10_000);
     const plainPort = Number(new URL(hub.mqttUrl).port);
-    const [mqtt, https, plain, sockets] = await Promise.all([
-      fuzzMqtt({ seed, durationMs, concurrency: 16, credentials: [device, admin], dial: (n) => (n % 4 === 3 ? tls.connect({ host: '127.0.0.1', port: hub.tlsPort, ca: hub.ca }) : net.connect(plainPort, '127.0.0.1')) }),
+    // Checks every PUBLISH the hub forwards as a strict MQTT 5 client would (test/helpers/mqtt5-raw.ts).
+    const strict = await strictSubscriber(plainPort, admin, ['#']);
+    const dial = (n: number): net.Socket => (n % 4 === 3 ? tls.connect({ host: '127.0.0.1', port: hub.tlsPort, ca: hub.ca }) : net.connect(plainPort, '127.0.0.1'));
+    const [mqtt, mqtt5, https, plain, sockets] = await Promise.all([
+      fuzzMqtt({ seed, durationMs, concurrency: 16, credentials: [device, admin], dial }),
+      fuzzMqtt5({ seed: seed ^ 0x27d4eb2f, durationMs, concurrency: 8, credentials: [device, admin], dial }),
       fuzzHttp({ seed, durationMs, concurrency: 6, port: hub.webPort, ca: hub.ca, secrets }),
       fuzzHttp({ seed: seed ^ 0x5bd1e995, durationMs, concurrency: 2, port: hub.webPort, secrets }),
       fuzzSockets({ seed, durationMs, url: hub.httpsUrl, cookie: socketCookie, ca: hub.ca }),
@@ -60,6 +66,7 @@ async function main(): Promise<number> {
     clearInterval(pump);
     clearInterval(report);
     console.log(`MQTT: ${mqtt.sessions} connections, ${mqtt.packets} packets, ${(mqtt.bytes / 1e6).toFixed(1)} MB, ${mqtt.closedByHub} closed by the hub`);
+    console.log(`MQTT 5: ${mqtt5.sessions} connections, ${mqtt5.packets} packets, ${mqtt5.closedByHub} closed by the hub; answers ${JSON.stringify(mqtt5.answers)}`);
     console.log(`HTTPS: ${https.requests} requests ${JSON.stringify(https.byClass)}; plain HTTP: ${plain.requests} ${JSON.stringify(plain.byClass)}`);
     console.log(`socket.io: ${sockets.events} events (${sockets.acks} acked), ${sockets.rawFrames} raw frames, ${sockets.closedByHub} closed by the hub`);
 
@@ -73,6 +80,9 @@ async function main(): Promise<number> {
     await check(`all ${sent} good messages`, () => received.length >= sent);
     if (received.some((v, i) => v !== i)) failures.push('good messages out of order, lost or repeated');
     if (drops) failures.push(`the well-behaved clients were disconnected ${drops} times`);
+    for (const p of strict.problems.slice(0, 20)) failures.push(`malformed MQTT 5 PUBLISH forwarded: ${p}`);
+    if (strict.raw.closed) failures.push('the strict MQTT 5 subscriber was disconnected');
+    await strict.raw.destroy();
     for (const e of [...https.serverErrors, ...plain.serverErrors].slice(0, 20)) failures.push(`5xx: ${e}`);
     await end(subscriber);
     await end(publisher);

@@ -13,6 +13,11 @@ export interface MqttFuzzOptions {
   credentials: Credentials[];
   /** The packets of one connection, its CONNECT first if any (MQTT 5: mqtt5-fuzzer.ts); the 3.1.1 mix when absent. */
   session?: (r: Prng, creds: Credentials) => Buffer[];
+  /**
+   * The chance that a connection waits (up to 1 s) for the hub's first answer, its CONNACK, before sending what
+   * follows its CONNECT: more of the packets then reach a logged-in client. 0 when absent (everything at once).
+   */
+  waitForConnack?: number;
 }
 
 export interface MqttFuzzStats {
@@ -46,6 +51,7 @@ export async function fuzzMqtt(opts: MqttFuzzOptions): Promise<MqttFuzzStats> {
     open.add(socket);
     let closed = false;
     let weClosed = false;
+    const answered = new Promise<void>((resolve) => socket.once('data', () => resolve()));
     socket.on('data', () => {});
     socket.on('error', () => {});
     const done = new Promise<void>((resolve) => socket.once('close', () => {
@@ -65,7 +71,8 @@ export async function fuzzMqtt(opts: MqttFuzzOptions): Promise<MqttFuzzStats> {
         packets.push(mode !== 8 && r.chance(0.35) ? mutate(r, p) : p);
       }
     }
-    const sessionEnd = Date.now() + r.int(50, 1000);
+    let sessionEnd = Date.now() + r.int(50, 1000);
+    const wait = opts.waitForConnack !== undefined && r.chance(opts.waitForConnack);
     for (const p of packets) {
       if (closed || Date.now() > deadline || Date.now() > sessionEnd) break;
       // Fragments: the parser must put a packet together from any split (mode 9: one byte at a time, for a while).
@@ -77,6 +84,10 @@ export async function fuzzMqtt(opts: MqttFuzzOptions): Promise<MqttFuzzStats> {
         if (r.chance(0.3)) await pause(r.int(0, 5));
       }
       stats.packets++;
+      if (wait && p === packets[0]) {
+        await Promise.race([answered, done, pause(1000)]);
+        sessionEnd = Math.max(sessionEnd, Date.now() + 200);
+      }
     }
     if (!closed) {
       const how = r.int(0, 2);

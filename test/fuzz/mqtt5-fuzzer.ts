@@ -41,6 +41,8 @@ export async function fuzzMqtt5(opts: Omit<MqttFuzzOptions, 'session'>): Promise
   const stats = await fuzzMqtt({
     ...opts,
     session: v5Session,
+    // Most connections wait for their CONNACK: the property checks that matter are those of a logged-in client.
+    waitForConnack: 0.7,
     dial: (n) => {
       const socket = opts.dial(n);
       const parser = mqttPacket.parser({ protocolVersion: 5 });

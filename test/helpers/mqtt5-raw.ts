@@ -1,6 +1,8 @@
 import net from 'node:net';
+import { isUtf8 } from 'node:buffer';
 import mqttPacket from 'mqtt-packet';
-import { connect5, type Connect5 } from '../fuzz/mqtt5-packets.js';
+import { connect5, noProps, subscribe5, type Connect5 } from '../fuzz/mqtt5-packets.js';
+import { checkPropertyBlock } from '../../server/mqtt/v5-guard.js';
 
 /** What the hub sent back, packet by packet, and whether it closed the connection. */
 export interface Answer {
@@ -122,4 +124,49 @@ export class RawV5 {
 /** A reason code as the spec writes it. */
 export function hex(code: number | undefined): string {
   return code === undefined ? '—' : `0x${code.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * A raw MQTT 5 subscriber that checks every PUBLISH the hub sends it, byte by byte, as a strict client (Paho's
+ * codec) would: its property block must be one a server may send (v5-guard.ts's checks, from the server's side).
+ * A malformed property forwarded from a bad publisher would end such a client's connection: here it is counted.
+ */
+export async function strictSubscriber(port: number, who: { username: string; password: string }, filters: string[]): Promise<{ raw: RawV5; problems: string[]; publishes: () => number }> {
+  const { raw } = await RawV5.login(port, who, { clientId: `strict-${Math.random().toString(36).slice(2, 8)}` });
+  const problems: string[] = [];
+  let publishes = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  raw.socket.on('data', (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    for (;;) {
+      if (pending.length < 2) return;
+      let len = 0;
+      let i = 1;
+      for (let mul = 1; ; mul *= 128, i++) {
+        if (i >= pending.length) return;
+        len += (pending[i]! & 0x7f) * mul;
+        if (!(pending[i]! & 0x80)) break;
+      }
+      const bodyStart = i + 1;
+      if (pending.length < bodyStart + len) return;
+      const body = pending.subarray(bodyStart, bodyStart + len);
+      if (pending[0]! >> 4 === 3) {
+        publishes++;
+        const qos = (pending[0]! >> 1) & 3;
+        const at = 2 + body.readUInt16BE(0) + (qos ? 2 : 0);
+        const topic = body.subarray(2, 2 + body.readUInt16BE(0)).toString();
+        const checked = checkPropertyBlock(body, at, body.length, 'publish', true);
+        if ('code' in checked) problems.push(`${topic}: ${checked.why}`);
+        else {
+          const name = body.subarray(2, at - (qos ? 2 : 0));
+          if (!isUtf8(name) || name.includes(0)) problems.push(`${JSON.stringify(topic)}: topic not UTF-8 or with U+0000 [MQTT-1.5.4-1/2]`);
+        }
+      }
+      pending = pending.subarray(bodyStart + len);
+    }
+  });
+  const from = raw.received.length;
+  raw.send(subscribe5(1, noProps, filters.map((f): [string, number] => [f, 0])));
+  if (!(await raw.next('suback', 5000, from))) throw new Error('no SUBACK for the strict subscriber');
+  return { raw, problems, publishes: () => publishes };
 }
