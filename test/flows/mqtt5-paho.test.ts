@@ -111,6 +111,11 @@ describe('paho MQTT 5: the hub\'s limits (mqtt.keepaliveLimit 60, mqtt.maxPacket
     assert.equal(r.keepalive0, 60);
   });
 
+  it('MQTT 3.1.1 keepalive 120 or 0 over the limit: accepted (held to the limit), not CONNACK 6', async () => {
+    const r = await pahoPasses(hub, 'v311', 'keepalive-limit');
+    assert.deepEqual(r.rc, { 120: 0, 0: 0 });
+  });
+
   it('maximum packet size: advertised in CONNACK; a larger PUBLISH ends the connection with 0x95 and is not routed', async () => {
     const r = await pahoPasses(hub, 'v5_limits', 'server-packet-size', { extra: { limit: 4096 } });
     assert.deepEqual(r.oversize, ['disconnect', 0x95]);

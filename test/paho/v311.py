@@ -1,5 +1,5 @@
 """MQTT 3.1.1 with paho (protocol=MQTTv311), the protocol of most device firmware: basic, will, persistent-session,
-redelivery, mixed (3.1.1 beside MQTT 5), bad-password. Run with the admin account, or a device account (exact topics only: devices may not subscribe to
+redelivery, mixed (3.1.1 beside MQTT 5), keepalive-limit, bad-password. Run with the admin account, or a device account (exact topics only: devices may not subscribe to
 wildcards over others' topics)."""
 import time
 
@@ -177,6 +177,20 @@ def mixed(cfg):
     return {'at311': got, 'at5': back}
 
 
+def keepalive_limit(cfg):
+    """Against a hub with mqtt.keepaliveLimit: 3.1.1 cannot be told another keepalive, and aedes would refuse one
+    over the limit (or none) with CONNACK 6, a code 3.1.1 reserves. The hub accepts it and holds it to the limit."""
+    out = {}
+    for keepalive in (120, 0):
+        c = client(cfg, 'v311-ka%d' % keepalive)
+        out[str(keepalive)] = c.connect(keepalive=keepalive, expect_rc=None)['rc']
+        if out[str(keepalive)] == 0:
+            c.subscribe('%s/ka' % cfg.prefix, qos=1)
+            c.disconnect()
+    expect(out == {'120': 0, '0': 0}, 'keepalive 120 and 0 over a limit of 60: CONNACK return codes %s' % out)
+    return {'rc': out}
+
+
 def bad_password(cfg):
     c = client(cfg, 'v311-badpw', password=cfg.password + '-wrong')
     connack = c.connect(expect_rc=None)
@@ -189,4 +203,4 @@ def bad_password(cfg):
 
 
 if __name__ == '__main__':
-    run({'basic': basic, 'will': will, 'persistent-session': persistent_session, 'redelivery': redelivery, 'mixed': mixed, 'bad-password': bad_password})
+    run({'basic': basic, 'will': will, 'persistent-session': persistent_session, 'redelivery': redelivery, 'mixed': mixed, 'keepalive-limit': keepalive_limit, 'bad-password': bad_password})
