@@ -92,8 +92,11 @@ class Group {
         // Queued in the member's session before aedes's delivery records its packet identifier there: the store
         // runs operations in the order submitted (write-batcher.ts; aedes's memory store at once), and aedes does
         // that a setImmediate later, after deciding whether this copy is a duplicate within this dispatch.
+        // With the subscription's identifier, as aedes's delivery will send it [MQTT-3.3.4-3] (and as the store matches
+        // the sent copy to its entry, outgoing-store.ts update): a copy sent again at reconnect still carries it.
+        const queued = sub.si === undefined ? packet : { ...packet, properties: { ...packet.properties, subscriptionIdentifier: sub.si } };
         persistence()
-          .outgoingEnqueue({ clientId: c.id }, packet)
+          .outgoingEnqueue({ clientId: c.id }, queued)
           .catch((err: Error) => log.warn({ clientId: c.id, err: err.message }, 'could not queue a shared subscription message in the member\'s session'));
       }
       sub.func(packet, cb);

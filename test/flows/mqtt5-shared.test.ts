@@ -183,7 +183,7 @@ test('a persistent member: an unacknowledged QoS 1 message stays with its sessio
   const port = portOf(hub.mqttUrl);
   const session = { clientId: 'shared-sleeper', clean: false, properties: { sessionExpiryInterval: 300 } };
   const first = await RawClient.connect(t, port, 5, session);
-  first.raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/p/#', qos: 1 }] });
+  first.raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/p/#', qos: 1 }], properties: { subscriptionIdentifier: 9 } } as Packet);
   const suback = (await first.raw.next('suback')) as { granted: number[] };
   assert.deepEqual(suback.granted, [1]);
   const pub = await connect5(t, hub.mqttUrl);
@@ -199,6 +199,8 @@ test('a persistent member: an unacknowledged QoS 1 message stays with its sessio
   await publish5(pub.client, 'p/x', 'after', { qos: 1 });
   await until(() => publishes().some((p) => p.payload.toString() === 'after'), 'a new message through the restored subscription');
   assert.deepEqual(publishes().map((p) => p.payload.toString()), ['unacked', 'after']);
+  assert.deepEqual(publishes().map((p) => p.properties?.subscriptionIdentifier), [9, 9], 'the Subscription Identifier, also on the copy sent again');
+  assert.equal(publishes()[0]!.dup, true, 'sent again with DUP');
   assert.equal(raw.isClosed, false);
 });
 
