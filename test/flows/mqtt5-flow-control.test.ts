@@ -115,30 +115,32 @@ test('past mqtt.maxBufferedBytes waiting for a client\'s acknowledgements, the c
   await until(() => other.messages.filter((m) => m.topic === 'big/blob').length === n, `all ${n} messages at the other subscriber`);
 });
 
-test('a queued session at reconnect is sent within the Receive Maximum, in order, as the client acknowledges', async (t) => {
-  const hub = await hubFor(t);
-  const session = { clientId: 'flow-sleeper', clean: false, properties: { receiveMaximum: 2, sessionExpiryInterval: 300 } };
-  const first = await rawSubscriber(t, hub.mqttUrl, 2, 'sleep/#', 1, session);
-  first.send({ cmd: 'disconnect' } as Packet);
-  await first.closed;
-  const pub = await connect5(t, hub.mqttUrl);
-  const sent = ['s1', 's2', 's3', 's4', 's5'];
-  for (const v of sent) await publish5(pub.client, 'sleep/a', v, { qos: 1 });
+for (const persistence of ['sqlite', 'memory'] as const) {
+  test(`a queued session at reconnect (${persistence} store) is sent within the Receive Maximum, in order, as the client acknowledges`, async (t) => {
+    const hub = await hubFor(t, { mqtt: { persistence } });
+    const session = { clientId: 'flow-sleeper', clean: false, properties: { receiveMaximum: 2, sessionExpiryInterval: 300 } };
+    const first = await rawSubscriber(t, hub.mqttUrl, 2, 'sleep/#', 1, session);
+    first.send({ cmd: 'disconnect' } as Packet);
+    await first.closed;
+    const pub = await connect5(t, hub.mqttUrl);
+    const sent = ['s1', 's2', 's3', 's4', 's5'];
+    for (const v of sent) await publish5(pub.client, 'sleep/a', v, { qos: 1 });
 
-  const { raw, connack } = await RawClient.connect(t, portOf(hub.mqttUrl), 5, session);
-  assert.equal(connack.sessionPresent, true);
-  await until(() => held(raw).length >= 2, 'the first two queued messages');
-  // A live QoS 0 message gets through meanwhile (the restored subscription); the queue still waits for PUBACKs.
-  await marker(pub, raw, 'sleep/marker');
-  assert.deepEqual(held(raw).map(text), ['s1', 's2']);
-  for (let got = 2; got < sent.length; got++) {
-    raw.send({ cmd: 'puback', messageId: held(raw)[got - 2]!.messageId! });
-    await until(() => held(raw).length === got + 1, `queued message ${got + 1}`);
+    const { raw, connack } = await RawClient.connect(t, portOf(hub.mqttUrl), 5, session);
+    assert.equal(connack.sessionPresent, true);
+    await until(() => held(raw).length >= 2, 'the first two queued messages');
+    // A live QoS 0 message gets through meanwhile (the restored subscription); the queue still waits for PUBACKs.
     await marker(pub, raw, 'sleep/marker');
-    assert.equal(held(raw).length, got + 1, 'one more per PUBACK, never more than two unacknowledged');
-  }
-  assert.deepEqual(held(raw).map(text), sent);
-});
+    assert.deepEqual(held(raw).map(text), ['s1', 's2']);
+    for (let got = 2; got < sent.length; got++) {
+      raw.send({ cmd: 'puback', messageId: held(raw)[got - 2]!.messageId! });
+      await until(() => held(raw).length === got + 1, `queued message ${got + 1}`);
+      await marker(pub, raw, 'sleep/marker');
+      assert.equal(held(raw).length, got + 1, 'one more per PUBACK, never more than two unacknowledged');
+    }
+    assert.deepEqual(held(raw).map(text), sent);
+  });
+}
 
 test('with topic aliases, a QoS 0 message sent by alias alone never arrives before the held message that defines the alias', async (t) => {
   const hub = await hubFor(t);

@@ -178,31 +178,33 @@ test('publishing to a $share/ topic is refused (PUBACK 0x87) and makes no device
   assert.deepEqual(hub.hub.registry.list().filter((d) => JSON.stringify(d).includes('$share')), []);
 });
 
-test('a persistent member: an unacknowledged QoS 1 message stays with its session and comes again at reconnect, where the shared subscription is restored', async (t) => {
-  const hub = await hubFor(t);
-  const port = portOf(hub.mqttUrl);
-  const session = { clientId: 'shared-sleeper', clean: false, properties: { sessionExpiryInterval: 300 } };
-  const first = await RawClient.connect(t, port, 5, session);
-  first.raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/p/#', qos: 1 }], properties: { subscriptionIdentifier: 9 } } as Packet);
-  const suback = (await first.raw.next('suback')) as { granted: number[] };
-  assert.deepEqual(suback.granted, [1]);
-  const pub = await connect5(t, hub.mqttUrl);
-  await publish5(pub.client, 'p/x', 'unacked', { qos: 1 });
-  await until(() => first.raw.packets.some((p) => p.cmd === 'publish'), 'the message at the member');
-  first.raw.socket.destroy(); // gone without acknowledging it
+for (const persistence of ['sqlite', 'memory'] as const) {
+  test(`a persistent member (${persistence} store): an unacknowledged QoS 1 message stays with its session and comes again at reconnect, where the shared subscription is restored`, async (t) => {
+    const hub = await hubFor(t, { mqtt: { persistence } });
+    const port = portOf(hub.mqttUrl);
+    const session = { clientId: 'shared-sleeper', clean: false, properties: { sessionExpiryInterval: 300 } };
+    const first = await RawClient.connect(t, port, 5, session);
+    first.raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/p/#', qos: 1 }], properties: { subscriptionIdentifier: 9 } } as Packet);
+    const suback = (await first.raw.next('suback')) as { granted: number[] };
+    assert.deepEqual(suback.granted, [1]);
+    const pub = await connect5(t, hub.mqttUrl);
+    await publish5(pub.client, 'p/x', 'unacked', { qos: 1 });
+    await until(() => first.raw.packets.some((p) => p.cmd === 'publish'), 'the message at the member');
+    first.raw.socket.destroy(); // gone without acknowledging it
 
-  const { raw, connack } = await RawClient.connect(t, port, 5, session);
-  assert.equal(connack.sessionPresent, true);
-  const publishes = (): IPublishPacket[] => raw.packets.filter((p: Packet): p is IPublishPacket => p.cmd === 'publish');
-  await until(() => publishes().some((p) => p.payload.toString() === 'unacked'), 'the unacknowledged message again');
-  // No new SUBSCRIBE: the session's shared subscription makes it a member again.
-  await publish5(pub.client, 'p/x', 'after', { qos: 1 });
-  await until(() => publishes().some((p) => p.payload.toString() === 'after'), 'a new message through the restored subscription');
-  assert.deepEqual(publishes().map((p) => p.payload.toString()), ['unacked', 'after']);
-  assert.deepEqual(publishes().map((p) => p.properties?.subscriptionIdentifier), [9, 9], 'the Subscription Identifier, also on the copy sent again');
-  assert.equal(publishes()[0]!.dup, true, 'sent again with DUP');
-  assert.equal(raw.isClosed, false);
-});
+    const { raw, connack } = await RawClient.connect(t, port, 5, session);
+    assert.equal(connack.sessionPresent, true);
+    const publishes = (): IPublishPacket[] => raw.packets.filter((p: Packet): p is IPublishPacket => p.cmd === 'publish');
+    await until(() => publishes().some((p) => p.payload.toString() === 'unacked'), 'the unacknowledged message again');
+    // No new SUBSCRIBE: the session's shared subscription makes it a member again.
+    await publish5(pub.client, 'p/x', 'after', { qos: 1 });
+    await until(() => publishes().some((p) => p.payload.toString() === 'after'), 'a new message through the restored subscription');
+    assert.deepEqual(publishes().map((p) => p.payload.toString()), ['unacked', 'after']);
+    assert.deepEqual(publishes().map((p) => p.properties?.subscriptionIdentifier), [9, 9], 'the Subscription Identifier, also on the copy sent again');
+    assert.equal(publishes()[0]!.dup, true, 'sent again with DUP');
+    assert.equal(raw.isClosed, false);
+  });
+}
 
 test('a shared subscription gets a message at most at the QoS it was granted [MQTT-3.8.4-8]', async (t) => {
   const hub = await hubFor(t);
