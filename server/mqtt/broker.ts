@@ -55,6 +55,8 @@ export interface OutgoingPublish {
   payload: string | Buffer;
   qos?: 0 | 1 | 2;
   retain?: boolean;
+  /** MQTT 5 PUBLISH properties (a will's user properties, content type, message expiry…), sent as given. */
+  properties?: Record<string, unknown>;
 }
 
 export class Broker {
@@ -196,7 +198,7 @@ export class Broker {
     if (isSharedTopic(msg.topic)) return Promise.reject(new Error(`${msg.topic}: $share/ names shared subscriptions, not a topic`));
     return new Promise((resolve, reject) => {
       this.aedes.publish(
-        { cmd: 'publish', topic: msg.topic, payload: typeof msg.payload === 'string' ? Buffer.from(msg.payload) : msg.payload, qos: msg.qos ?? 0, retain: msg.retain ?? false, dup: false },
+        { cmd: 'publish', topic: msg.topic, payload: typeof msg.payload === 'string' ? Buffer.from(msg.payload) : msg.payload, qos: msg.qos ?? 0, retain: msg.retain ?? false, dup: false, ...(msg.properties ? { properties: msg.properties } : {}) },
         (err) => (err ? reject(err) : resolve()),
       );
     });

@@ -38,7 +38,10 @@ export async function publishOrphanedWills(aedes: Aedes, publish: (will: Outgoin
   const persistence = aedesInternals(aedes).persistence;
   let published = 0;
   for await (const will of persistence.streamWill({ [aedes.id]: Date.now() })) {
-    await publish(withoutWillDelay(will) as unknown as OutgoingPublish);
+    // With its properties: the OutgoingPublish built from the stored will lost them (user properties, content type,
+    // message expiry) for every will published at start.
+    const { topic, payload, qos, retain, properties } = withoutWillDelay(will);
+    await publish({ topic, payload, qos, retain, properties });
     await persistence.delWill({ id: will.clientId, brokerId: will.brokerId });
     published++;
   }

@@ -2,7 +2,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IClientOptions } from 'mqtt';
 import { connect5, flush, hubFor, publish5, sleep, subscribe5, until, type V5Client } from '../helpers/mqtt5.js';
-import type { TestHub } from '../helpers/hub.js';
+import { startHub, tempDir, type TestHub } from '../helpers/hub.js';
+import fs from 'node:fs';
 
 // Sessions and wills as MQTT 5 defines them: Session Expiry (at CONNECT and at DISCONNECT), resuming with Clean
 // Start 0, Will Delay, and the DISCONNECT packets the hub sends.
@@ -182,4 +183,27 @@ test('hub stop: MQTT 5 clients get DISCONNECT 0x8B', async (t) => {
   await Promise.all([a.closed, b.closed]);
   assert.deepEqual(a.disconnects.map((d) => d.reasonCode), [0x8b], 'Server shutting down');
   assert.deepEqual(b.disconnects.map((d) => d.reasonCode), [0x8b]);
+});
+
+test('a will left behind by a hub stop is published at the next start with its properties', async (t) => {
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const first = await startHub({}, { dataDir });
+  t.after(() => first.stop());
+  const device = await connect5(undefined, first.mqttUrl, {
+    clientId: 'zigbee-bridge',
+    will: { topic: 'ourhome/will/bridge/state', payload: Buffer.from('offline'), qos: 1, retain: true, properties: { userProperties: { reason: 'hub gone' }, contentType: 'text/plain' } },
+  });
+  await first.stop();
+  await device.closed;
+  const second = await startHub({}, { dataDir });
+  t.after(() => second.stop());
+  const watcher = await connect5(t, second.mqttUrl);
+  await subscribe5(watcher.client, 'ourhome/will/bridge/state');
+  await until(() => watcher.messages.length === 1, 'the retained will');
+  const will = watcher.messages[0]!;
+  assert.equal(will.payload.toString(), 'offline');
+  assert.equal(will.retain, true);
+  assert.deepEqual({ ...will.properties?.userProperties }, { reason: 'hub gone' });
+  assert.equal(will.properties?.contentType, 'text/plain');
 });
