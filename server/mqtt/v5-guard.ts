@@ -73,6 +73,7 @@ const properties: Record<number, { name: string; kind: Kind; places: readonly Pl
 const zeroOrOne = new Set([0x01, 0x17, 0x19]);
 /** Properties whose value 0 is a Protocol Error (Subscription Identifier: 3.8.2.1.2; the others 3.1.2.11.3/.4). */
 const notZero = new Set([0x0b, 0x21, 0x27]);
+const optionalBlock = new Set<string>([...ack, 'disconnect', 'auth']);
 const places = new Set<string>(['connect', 'will', 'publish', ...ack, 'subscribe', 'unsubscribe', 'disconnect', 'auth']);
 
 export interface Violation {
@@ -118,6 +119,8 @@ function badString(s: Buffer): string | undefined {
  * end, or what is wrong with it.
  */
 export function checkPropertyBlock(b: Bytes, start: number, packetEnd: number, place: Place, fromServer = false): { end: number } | Violation {
+  // An acknowledgement, DISCONNECT or AUTH may end before its Property Length: no properties (3.4.2.2, 3.14.2.2, 3.15.2.2).
+  if (start >= packetEnd && optionalBlock.has(place)) return { end: start };
   const end = Math.min(packetEnd, b.length);
   const len = readVbi(b, start, end);
   if (isViolation(len)) return { code: MALFORMED, why: `Property Length: ${len.why}` };

@@ -231,3 +231,42 @@ test('valid v5 packets with properties still pass, and a DISCONNECT with bad pro
   await controlUnaffected();
   assert.equal(noProps.length, 1);
 });
+
+test('short forms the spec allows pass: DISCONNECT and acknowledgements without Property Length, wills kept or not as asked', async () => {
+  // 3.14.2.2: "The Reason Code and Property Length can be omitted if the Reason Code is 0x00 ... Remaining Length of
+  // 0"; the Property Length alone can be omitted too (Remaining Length 1). A normal DISCONNECT discards the will
+  // [MQTT-3.1.2-10]; 0x04 asks for it.
+  const forms: Array<[string, Buffer, boolean]> = [
+    ['Remaining Length 0', Buffer.from([0xe0, 0x00]), false],
+    ['reason code only', Buffer.from([0xe0, 0x01, 0x00]), false],
+    ['reason and empty properties', Buffer.from([0xe0, 0x02, 0x00, 0x00]), false],
+    ['0x04, with will, reason code only', Buffer.from([0xe0, 0x01, 0x04]), true],
+  ];
+  for (const [name, bytes, willExpected] of forms) {
+    const topic = `ctl/will/${++seq}`;
+    const { raw } = await RawV5.login(port, admin, { will: { topic, payload: Buffer.from('gone') } });
+    const wills: string[] = [];
+    const onWill = (t: string): void => {
+      if (t === topic) wills.push(t);
+    };
+    control.on('message', onWill);
+    try {
+      // An acknowledgement of nothing, in its short forms: ignored (3.4.2.1: Remaining Length 2 means 0x00, no properties).
+      raw.send(Buffer.from([0x40, 0x02, 0x00, 0x01]));
+      raw.send(Buffer.from([0x40, 0x03, 0x00, 0x02, 0x00]));
+      const answer = await raw.answer(bytes);
+      assert.equal(answer.disconnect, undefined, `${name}: no DISCONNECT from the hub (${JSON.stringify(answer)})`);
+      assert.ok(answer.closed, `${name}: closed`);
+      await waitFor(() => hub.hub.broker.connectedClients === 1, 5000, 'the client gone');
+      if (willExpected) await waitFor(() => wills.length === 1, 3000, `${name}: the will`);
+      else {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.deepEqual(wills, [], `${name}: no will after a normal DISCONNECT`);
+      }
+    } finally {
+      control.off('message', onWill);
+      await raw.destroy();
+    }
+  }
+  await controlUnaffected();
+});
