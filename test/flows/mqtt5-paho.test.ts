@@ -163,3 +163,18 @@ describe('paho MQTT 3.1.1 (protocol=MQTTv311): device firmware\'s protocol stays
     assert.notEqual(run.code, 0);
   });
 });
+
+describe('paho: sessions with the memory store (mqtt.persistence: memory)', () => {
+  let hub: TestHub;
+  before(async () => {
+    await requirePaho();
+    hub = await startHub({ mqtt: { persistence: 'memory' } });
+  });
+  after(() => hub?.stop());
+
+  for (const [script, scenario] of [['v5_sessions', 'redelivery'], ['v5_sessions', 'offline-queueing'], ['v311', 'redelivery'], ['v311', 'persistent-session']] as const) {
+    it(`${script === 'v311' ? 'MQTT 3.1.1' : 'MQTT 5'} ${scenario}`, async () => {
+      await pahoPasses(hub, script, scenario);
+    });
+  }
+});
