@@ -207,3 +207,18 @@ test('a will left behind by a hub stop is published at the next start with its p
   assert.deepEqual({ ...will.properties?.userProperties }, { reason: 'hub gone' });
   assert.equal(will.properties?.contentType, 'text/plain');
 });
+
+test('DISCONNECT 0x04 (with Will Message) publishes the will; a normal DISCONNECT discards it', async (t) => {
+  const hub = await hubFor(t);
+  const watcher = await connect5(t, hub.mqttUrl);
+  await subscribe5(watcher.client, 'ourhome/will/#', { qos: 1 });
+  for (const [clientId, reasonCode] of [['leaves-with-will', 0x04], ['leaves-cleanly', 0x00]] as const) {
+    const c = await connect5(undefined, hub.mqttUrl, { clientId, will: { topic: `ourhome/will/${clientId}`, payload: Buffer.from('gone'), qos: 1, retain: false } });
+    await new Promise<void>((r) => c.client.end(false, { reasonCode }, () => r()));
+    await goneFromHub(hub, clientId);
+  }
+  const pub = await connect5(t, hub.mqttUrl);
+  await until(() => watcher.messages.some((m) => m.topic === 'ourhome/will/leaves-with-will'), 'the will asked for [MQTT-3.14.4-3]');
+  await flush(pub.client, watcher, 'ourhome/will/marker');
+  assert.deepEqual(watcher.messages.filter((m) => m.topic === 'ourhome/will/leaves-cleanly'), [], '[MQTT-3.1.2-10]');
+});
