@@ -147,6 +147,18 @@ class Window {
   }
 }
 
+/** Every client's window, for windowFull(). */
+const allWindows = new WeakMap<object, Window>();
+
+/**
+ * Whether a QoS 1/2 message for `client` would wait now (its Receive Maximum's worth in flight already, or others
+ * waiting): shared subscriptions give such a message to another member when one has room (shared-subscriptions.ts).
+ */
+export function windowFull(client: Client): boolean {
+  const w = allWindows.get(client);
+  return w !== undefined && !w.hasRoom;
+}
+
 /**
  * Returns what Broker.handle() calls for each new connection: `maxBufferedBytes` bounds what waits for that client
  * (with what its socket buffers), `onOverflow` reports it dropped for going past it.
@@ -191,6 +203,7 @@ export function outboundWindow(aedes: Aedes): (client: Client, maxBufferedBytes:
           const w = new Window(client, max, maxBufferedBytes, onOverflow);
           window = w;
           windows.set(client, w);
+          allWindows.set(client, w);
           const unhook = hookWrites(c.conn, w.gate);
           // Retained messages sent at SUBSCRIBE (aedes subscribe.js completeSubscribe: client.deliverQoS, with brokerId
           // null so that they are never deduped) come from a stream of the store that is read as fast as they are

@@ -2,6 +2,7 @@ import type { Aedes, Client, Subscription } from 'aedes';
 import type { Logger } from '../core/logger.js';
 import { aedesInternals, clientInternals, type AedesPacket, type ClientInternals } from './aedes-internals.js';
 import { hookWrites } from './write-hooks.js';
+import { windowFull } from './outbound-window.js';
 
 /**
  * MQTT 5 Shared Subscriptions (§4.8.2), for one hub: a subscription to `$share/<ShareName>/<filter>` joins the group
@@ -25,7 +26,8 @@ import { hookWrites } from './write-hooks.js';
  * - **The CONNACK** of an MQTT 5 client says Shared Subscription Available = 1 instead of 0 (write-hooks.ts).
  *
  * Choices:
- * - A member is a connected client. One that disconnects leaves the group at once; a persistent session's shared
+ * - A member is a connected client, taken in turn; for a QoS 1/2 message, one whose Receive Maximum is used up is
+ *   passed over while another member has room. One that disconnects leaves the group at once; a persistent session's shared
  *   subscription is restored with its session and the client is a member again once reconnected. A message that
  *   finds no connected member is not delivered to that group (like a clean session's subscription), nor queued for
  *   an offline session: queueing for the offline member would hold messages from connected members that could take
@@ -81,7 +83,7 @@ class Group {
     this.skipsDollar = filter.startsWith('+') || filter.startsWith('#');
     this.deliver = (packet, cb) => {
       if (this.skipsDollar && packet.topic.charCodeAt(0) === 36) return cb();
-      const picked = this.next();
+      const picked = this.next(packet.qos);
       if (!picked) return cb();
       const [client, sub] = picked;
       const c = clientInternals(client);
@@ -103,20 +105,30 @@ class Group {
     };
   }
 
-  /** The next connected member in turn, with its subscription; undefined when none is connected. */
-  private next(): [Client, SubscriptionEntry] | undefined {
+  /**
+   * The next connected member in turn, with its subscription; undefined when none is connected. For a QoS 1/2
+   * message, a member whose Receive Maximum is used up (outbound-window.ts) is passed over while another has room:
+   * the message goes where it can be sent now instead of waiting behind that member's acknowledgements.
+   */
+  private next(qos: number): [Client, SubscriptionEntry] | undefined {
     const n = this.members.length;
+    let fallback = -1;
     for (let i = 0; i < n; i++) {
       const at = (this.cursor + i) % n;
       const client = this.members[at]!;
       const c = clientInternals(client);
       const sub = c.connected && !c.closed ? c.subscriptions[this.name] : undefined;
-      if (sub) {
-        this.cursor = at + 1;
-        return [client, sub];
+      if (!sub) continue;
+      if (qos > 0 && sub.qos > 0 && windowFull(client)) {
+        if (fallback < 0) fallback = at;
+        continue;
       }
+      this.cursor = at + 1;
+      return [client, sub];
     }
-    return undefined;
+    if (fallback < 0) return undefined;
+    this.cursor = fallback + 1;
+    return [this.members[fallback]!, clientInternals(this.members[fallback]!).subscriptions[this.name]!];
   }
 
   add(client: Client): void {

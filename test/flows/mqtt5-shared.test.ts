@@ -218,3 +218,21 @@ test('a shared subscription gets a message at most at the QoS it was granted [MQ
   assert.deepEqual(one.messages.filter((m) => m.topic === 'q/x').map((m) => m.qos), [1]);
   assert.deepEqual(zero.messages.filter((m) => m.topic === 'q/x').map((m) => m.qos), [0]);
 });
+
+test('a member whose Receive Maximum is used up is passed over while another member has room', async (t) => {
+  const hub = await hubFor(t);
+  // A member that takes one QoS 1 message at a time and never acknowledges it.
+  const { raw: slow } = await RawClient.connect(t, portOf(hub.mqttUrl), 5, { properties: { receiveMaximum: 1 } });
+  slow.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/rm/#', qos: 1 }, { topic: 'ctl/#', qos: 0 }] } as Packet);
+  await slow.next('suback');
+  const fast = await member(t, hub.mqttUrl, ['$share/g/rm/#']);
+  const pub = await connect5(t, hub.mqttUrl);
+  const sent = Array.from({ length: 12 }, (_, i) => `r${i}`);
+  for (const v of sent) await publish5(pub.client, 'rm/x', v, { qos: 1 });
+  const topic = `ctl/marker-${Math.random().toString(36).slice(2)}`;
+  await publish5(pub.client, topic, 'marker', { qos: 1 });
+  await until(() => fast.messages.some((m) => m.topic === topic) && slow.packets.some((p) => p.cmd === 'publish' && (p as IPublishPacket).topic === topic), 'the marker at both');
+  const slowGot = slow.packets.filter((p): p is IPublishPacket => p.cmd === 'publish' && (p as IPublishPacket).topic === 'rm/x').map((p) => p.payload.toString());
+  assert.equal(slowGot.length, 1, `the silent member got one message (its Receive Maximum): ${JSON.stringify(slowGot)}`);
+  assert.deepEqual([...slowGot, ...got(fast, 'rm/')].sort(), [...sent].sort(), 'every message once, the rest to the member with room');
+});
