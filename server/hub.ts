@@ -14,6 +14,7 @@ import { DeviceLog } from './core/device-log.js';
 import { LoopLag } from './core/loop-lag.js';
 import { Broker } from './mqtt/broker.js';
 import { aedesInternals } from './mqtt/aedes-internals.js';
+import { HostCheck } from './http/host-check.js';
 import { connectionsCheckingInterval, limitWebConnections } from './http/connection-limits.js';
 import { attachWebSocket, listenTcp, listenTls } from './mqtt/listeners.js';
 import { TlsService, type TlsInfo } from './tls/service.js';
@@ -189,9 +190,10 @@ export class Hub {
     await this.rules.start();
     this.stops.push(() => this.rules.stop());
 
+    const hostCheck = new HostCheck([...config.tls.hostnames, ...config.http.allowedHosts], config.bind);
     this.realtime = new RealtimeServer({
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
-      pairing: this.pairing,
+      pairing: this.pairing, hostCheck,
     });
     const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters });
     brokerPage.start();
@@ -200,7 +202,7 @@ export class Hub {
     const app = createApp({
       log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: this.tls !== undefined, caCertificate: () => this.tls?.info.caPem,
       ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
-      deviceAdmin: new DeviceAdminApi(this.registry), users: this.users, pairing: this.pairing,
+      deviceAdmin: new DeviceAdminApi(this.registry), users: this.users, pairing: this.pairing, hostCheck,
       tokens: {
         revoke: async (name) => {
           const revoked = await this.store.apiTokens.remove(name);
@@ -221,7 +223,7 @@ export class Hub {
     }
     limitWebConnections(this.http, config.http, log.child({ module: 'http' }));
     this.realtime.start(this.http);
-    attachWebSocket(this.http, this.broker, log.child({ module: 'broker' }), { maxPacketSize: config.mqtt.maxPacketSize, connectionsPerAddress: config.mqtt.connectionsPerAddress });
+    attachWebSocket(this.http, this.broker, log.child({ module: 'broker' }), { maxPacketSize: config.mqtt.maxPacketSize, connectionsPerAddress: config.mqtt.connectionsPerAddress, hostCheck });
     const httpPort = await listen(this.http, config.http.port, config.bind, 'HTTP');
     this.stops.push(() => closeServer(this.http));
     this.stops.push(() => this.realtime.stop());

@@ -56,6 +56,8 @@ export const configSchema = z
         maxConnections: z.number().int().min(1),
         /** Milliseconds a connection has to send a whole request head (slow-loris); Node's default is 60 s. */
         headTimeout: z.number().int().min(1000),
+        /** Names the hub answers to besides its own (DNS rebinding guard, docs/limits.md): a reverse proxy's, say. */
+        allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.*-]+$/, 'a DNS name')).max(100),
       })
       .strict(),
     // docs/tls.md explains each setting; relative file paths are read from the data directory.
@@ -151,7 +153,7 @@ export const defaults: Config = {
     loginFailures: 5,
     maxPendingLogins: 1000,
   },
-  http: { port: 8080, connectionsPerAddress: 256, maxConnections: 2048, headTimeout: 10_000 },
+  http: { port: 8080, connectionsPerAddress: 256, maxConnections: 2048, headTimeout: 10_000, allowedHosts: [] },
   tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },
   devices: { maxPerAccount: 500, commandRate: 20, commandBurst: 50 },
   history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },

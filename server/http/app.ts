@@ -20,6 +20,7 @@ import { ruleRoutes } from './routes/rules.js';
 import type { RulesApi } from '../api/rules.js';
 import { caRoutes } from '../tls/routes.js';
 import { tokenRoutes, type TokensSource } from './routes/tokens.js';
+import type { HostCheck } from './host-check.js';
 
 export interface HttpDeps {
   log: Logger;
@@ -37,6 +38,8 @@ export interface HttpDeps {
   /** The dashboard's broker page: clients, messages/s, topics (admins). */
   broker?: BrokerApi;
   tokens?: TokensSource;
+  /** The names the hub answers to; a request naming another gets 421 (DNS rebinding). */
+  hostCheck?: HostCheck;
   /** Automation rules (docs/rules-api.md): members read, admins change. */
   rules?: RulesApi;
   /** The hub's local CA (PEM) when TLS made one: GET /ca.crt, public, so devices and browsers can trust the hub. */
@@ -47,6 +50,7 @@ export function createApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.hostCheck) app.use(deps.hostCheck.middleware());
   app.use((_req, res, next) => {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY' });
     next();

@@ -80,6 +80,8 @@ export interface WebSocketOptions {
   /** mqtt.maxPacketSize: no frame may be larger than one packet of the largest size (and some room for a second). */
   maxPacketSize: number;
   connectionsPerAddress: number;
+  /** DNS rebinding: the Host must be one of the hub's names, and a browser's Origin this very host. */
+  hostCheck?: { allows(host: string | undefined): boolean; sameOrigin(req: http.IncomingMessage): boolean };
 }
 
 /**
@@ -94,6 +96,11 @@ export function attachWebSocket(httpServer: http.Server, broker: Broker, log: Lo
   httpServer.on('upgrade', (req, socket, head) => {
     const url = req.url ?? '';
     if (url !== path && !url.startsWith(`${path}?`)) return; // socket.io and others handle their own upgrades
+    if (opts.hostCheck && !(opts.hostCheck.allows(req.headers.host) && opts.hostCheck.sameOrigin(req))) {
+      // A page elsewhere (or a rebound name) must not reach MQTT with the user's browser: refused before the upgrade.
+      log.info({ host: req.headers.host, origin: req.headers.origin }, 'MQTT over WebSocket from another site refused');
+      return void socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
     if (!admit(socket as net.Socket)) return;
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);

@@ -24,6 +24,8 @@ export interface RealtimeDeps {
   pairing?: { state(): PairingView };
   /** How often open sockets' sessions are checked again (expired, logged out elsewhere, user deleted). */
   revalidateMs?: number;
+  /** The names the hub answers to (server/http/host-check.ts): a handshake naming another is refused. */
+  hostCheck?: { allows(host: string | undefined): boolean };
 }
 
 type LiveServer = Server<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
@@ -69,7 +71,7 @@ export class RealtimeServer {
       serveClient: false,
       // MQTT over WebSocket (/mqtt) shares this server's upgrade event: leave upgrades that are not ours alone.
       destroyUpgrade: false,
-      allowRequest: sameOrigin,
+      allowRequest: (req, fn) => (this.deps.hostCheck && !this.deps.hostCheck.allows(req.headers.host) ? fn('unknown host name', false) : sameOrigin(req, fn)),
       // Commands are small; a bigger frame is a mistake or an attack.
       maxHttpBufferSize: 64 * 1024,
       // The snapshot of 1,000 devices is ~1 MB of repetitive JSON: compressed, ~10 times smaller for a phone on

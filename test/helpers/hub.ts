@@ -32,7 +32,7 @@ export async function startHub(overrides: DeepPartial<Config> = {}, opts: { data
     bind: '127.0.0.1',
     log: { level: (process.env.RUMAH_TEST_LOG as Config['log']['level']) ?? 'silent' },
     mqtt: { ...defaults.mqtt, port: 0, ...overrides.mqtt } as Config['mqtt'],
-    http: { ...defaults.http, ...overrides.http, port: 0 },
+    http: { ...defaults.http, ...overrides.http, port: 0 } as Config['http'],
     tls: { ...defaults.tls, ...overrides.tls } as Config['tls'],
     devices: { ...defaults.devices, ...overrides.devices },
     history: { ...defaults.history, ...overrides.history },
