@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import mqttPacket from 'mqtt-packet';
 import { connect5, flush, hubFor, publish5, sleep, subscribe5, until } from '../helpers/mqtt5.js';
 
 // PUBLISH properties end to end: what an MQTT 5 publisher sets reaches MQTT 5 subscribers, at every QoS (QoS 1 takes
@@ -111,4 +112,26 @@ test('Maximum Packet Size: a subscriber asking for 200 bytes does not get a 1 KB
   // Still connected: the hub discarded the message for it, it did not drop the client.
   assert.equal(small.client.connected, true);
   assert.equal(small.disconnects.length, 0);
+});
+
+test('Maximum Packet Size is exact: a PUBLISH of the limit, properties and SI included, is sent; one byte more is not', async (t) => {
+  const hub = await hubFor(t);
+  const sub = await connect5(t, hub.mqttUrl, { properties: { maximumPacketSize: 200 } });
+  await subscribe5(sub.client, 'ourhome/edge/#', { qos: 1, properties: { subscriptionIdentifier: 5 } });
+  const properties = { userProperties: { k: 'v' } };
+  /** The PUBLISH the hub writes to this subscriber for `n` payload bytes (with its SI and a packet id at QoS 1). */
+  const wire = (n: number, qos: 0 | 1): number =>
+    mqttPacket.generate({ cmd: 'publish', topic: 'ourhome/edge/x', payload: Buffer.alloc(n), qos, messageId: qos ? 1 : undefined, retain: false, dup: false, properties: { ...properties, subscriptionIdentifier: 5 } } as never, { protocolVersion: 5 }).length;
+  const pub = await connect5(t, hub.mqttUrl);
+  const fits: number[] = [];
+  for (const qos of [0, 1] as const) {
+    let n = 0;
+    while (wire(n + 1, qos) <= 200) n++;
+    assert.equal(wire(n, qos), 200);
+    fits.push(n);
+    await publish5(pub.client, 'ourhome/edge/x', 'a'.repeat(n), { qos, properties });
+    await publish5(pub.client, 'ourhome/edge/x', 'a'.repeat(n + 1), { qos, properties });
+  }
+  await flush(pub.client, sub, 'ourhome/edge/end');
+  assert.deepEqual(sub.messages.filter((m) => m.topic === 'ourhome/edge/x').map((m) => [m.qos, m.payload.length]), [[0, fits[0]], [1, fits[1]]]);
 });
