@@ -3,9 +3,9 @@ import type { Aedes, Client } from 'aedes';
 import { aedesInternals, clientInternals, type AedesPacket, type PersistenceInternals } from './aedes-internals.js';
 import { hookWrites, writeNow, type OutgoingPacket, type WriteOptions } from './write-hooks.js';
 
-/** [MQTT-3.1.2.11.3] The Receive Maximum when the CONNECT has none; also the whole packet identifier space. */
+/** §3.1.2.11.3: the Receive Maximum when the CONNECT has none; also the whole packet identifier space. */
 const receiveMaximumDefault = 65_535;
-/** [MQTT-2.4] A PUBREC reason code from here up ends the QoS 2 flow: no PUBREL, the slot is free. */
+/** §2.4, §4.3.3: a PUBREC reason code from here up ends the QoS 2 flow: no PUBREL, the slot is free. */
 const failureFrom = 0x80;
 /** What a queued PUBLISH costs besides its topic and payload (fixed header, identifier, object), roughly. */
 const perPacketBytes = 64;
@@ -14,8 +14,8 @@ const perPacketBytes = 64;
  * The outbound Receive Maximum of MQTT 5 (§4.9, [MQTT-3.3.4-9]; aedes #829, which 2.0.0-beta.1 only stores): a
  * client's CONNECT Receive Maximum bounds the QoS 1 and 2 PUBLISH the hub has in flight to it — sent, and not yet
  * answered by PUBACK or PUBCOMP, or by a PUBREC with a reason code of 0x80 or more. Further ones wait, in order,
- * until an acknowledgement frees a slot. QoS 0 messages are not held ([MQTT-4.9.0-3]: the Server may go on sending
- * them), so they can overtake a held QoS 1 message, which the ordering rule allows (it is per QoS, [MQTT-4.6.0-6]);
+ * until an acknowledgement frees a slot. QoS 0 messages are not held (§4.9: the Server may go on sending them), so
+ * they can overtake a held QoS 1 message, which the ordering rule allows (it is per QoS, [MQTT-4.6.0-6]);
  * except one sent by topic alias alone while messages wait, which could otherwise arrive before the held message that
  * defines its alias: it waits in the same line, taking no slot.
  *
@@ -32,15 +32,17 @@ const perPacketBytes = 64;
  * A persistent session loses nothing by it (its messages are in the store, sent again at reconnect); a clean one
  * loses what was waiting, as with a slow reader.
  *
- * Retained messages sent at SUBSCRIBE are read from the store as the window has room (below). A queued session at
- * reconnect (aedes connect.js emptyQueue) is read from the store only as the window has room, so
- * a session with more queued messages than the cap is sent at the client's pace instead of being dropped each time
- * it returns. aedes marks the client connected ('clientReady') once that queue is through, so such a client shows
- * online after it acknowledged all but the last window of its backlog.
+ * Two streams from the store are read only as the window has room, so that they wait instead of filling the line:
+ * the retained messages sent at SUBSCRIBE (a subscription to `#` over a large retained set), and a queued session's
+ * messages at reconnect (aedes connect.js emptyQueue), which would otherwise drop a client with a long backlog each
+ * time it returns. aedes marks the client connected ('clientReady') once that queue is through, so such a client
+ * shows online once it has acknowledged all but the last window of its backlog. A message held when a persistent
+ * session's connection ends was already recorded with its packet identifier, so it is sent at reconnect with DUP set
+ * (redelivery.ts) although it never left: harmless, a client must accept a DUP it has not seen.
  *
- * The window is per connection, starting empty [MQTT-4.9.0-1]; messages sent again at reconnect count again. A client
- * with no Receive Maximum (65,535: the identifier space, which aedes's identifiers cannot exceed either) and every
- * MQTT 3.1.1 client are not tracked at all.
+ * The window is per connection and starts empty (§4.9: the quota is not kept across connections); messages sent
+ * again at reconnect count again. A client with no Receive Maximum (65,535, the whole packet identifier space) and
+ * every MQTT 3.1.1 client are not tracked at all.
  */
 class Window {
   /** Packet identifiers of the QoS 1/2 PUBLISH sent and not yet acknowledged. */
@@ -147,7 +149,7 @@ class Window {
   }
 }
 
-/** Every client's window, for windowFull(). */
+/** Every tracked client's window. */
 const allWindows = new WeakMap<object, Window>();
 
 /**
@@ -164,7 +166,6 @@ export function windowFull(client: Client): boolean {
  * (with what its socket buffers), `onOverflow` reports it dropped for going past it.
  */
 export function outboundWindow(aedes: Aedes): (client: Client, maxBufferedBytes: number, onOverflow: (bytes: number) => void) => void {
-  const windows = new WeakMap<object, Window>();
   let paced: PersistenceInternals | undefined;
 
   /** A queued session's messages at reconnect are read as the window has room (see above). */
@@ -175,7 +176,7 @@ export function outboundWindow(aedes: Aedes): (client: Client, maxBufferedBytes:
     const stream = persistence.outgoingStream.bind(persistence);
     persistence.outgoingStream = (client) => {
       const source = stream(client);
-      const window = windows.get(client);
+      const window = allWindows.get(client);
       // Also called for a session being wiped (aedes emptyOutgoingQueue, the client closed): read at once.
       if (!window || clientInternals(client as Client).closed) return source;
       return Readable.from(
@@ -202,7 +203,6 @@ export function outboundWindow(aedes: Aedes): (client: Client, maxBufferedBytes:
           if (window || max === undefined || max <= 0 || max >= receiveMaximumDefault) return;
           const w = new Window(client, max, maxBufferedBytes, onOverflow);
           window = w;
-          windows.set(client, w);
           allWindows.set(client, w);
           const unhook = hookWrites(c.conn, w.gate);
           // Retained messages sent at SUBSCRIBE (aedes subscribe.js completeSubscribe: client.deliverQoS, with brokerId

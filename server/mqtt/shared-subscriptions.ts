@@ -17,7 +17,7 @@ import { windowFull } from './outbound-window.js';
  *   delivery function it built (QoS, Subscription Identifier, Retain As Published), answers SUBACK/UNSUBACK with the
  *   usual codes and removes it when the client leaves. MQTT 3.1.1 clients may use `$share/` too, as with mosquitto.
  * - **The ACL** (Broker.authorizeSubscribe, and through it the device ACL and the pairing candidates' list) sees the
- *   real filter `f`: the broker's authorizeSubscribe hook is wrapped to pass `f` and hand the shared name back to aedes.
+ *   real filter `f`: the broker's authorizeSubscribe hook is wrapped to pass `f` and give aedes back the shared name.
  * - **Routing.** The renamed subscription is never put in aedes's router (aedes.subscribe is wrapped for that name).
  *   Instead each group has one router entry on `f`, and each message it matches is handed to one member's own
  *   aedes delivery function, so the copy it gets is exactly the one an ordinary subscription would have sent.
@@ -27,11 +27,11 @@ import { windowFull } from './outbound-window.js';
  *
  * Choices:
  * - A member is a connected client, taken in turn; for a QoS 1/2 message, one whose Receive Maximum is used up is
- *   passed over while another member has room. One that disconnects leaves the group at once; a persistent session's shared
- *   subscription is restored with its session and the client is a member again once reconnected. A message that
- *   finds no connected member is not delivered to that group (like a clean session's subscription), nor queued for
- *   an offline session: queueing for the offline member would hold messages from connected members that could take
- *   them now ([MQTT-4.8.2] leaves the choice to the Server).
+ *   passed over while another member has room. One that disconnects leaves the group at once; a persistent
+ *   session's shared subscription is restored with its session, and the client is a member again once reconnected.
+ *   A message that finds no connected member is not delivered to that group (like a clean session's subscription),
+ *   nor queued for an offline session: queueing for the offline member would hold messages from connected members
+ *   that could take them now ([MQTT-4.8.2] leaves the choice to the Server).
  * - A QoS 1/2 message sent to a member with a persistent session is first queued in that session, as aedes queues any
  *   message for a stored subscription: if the member disconnects before acknowledging, the message stays with its
  *   session and is sent again when it returns ([MQTT-4.8.2]: "the Server MAY wait for the Client to reconnect and
@@ -50,7 +50,7 @@ import { windowFull } from './outbound-window.js';
  */
 
 const sharePrefix = '$share/';
-/** What aedes is given for `$share/…`: a name no client can publish to (Broker.topicRefused) or subscribe to literally. */
+/** What aedes is given for `$share/…`: a name no client may publish to (Broker.topicRefused) or subscribe to as such. */
 export const sharedName = '$rumah-share/';
 
 /** Topics no client publishes to: shared subscription names. */
