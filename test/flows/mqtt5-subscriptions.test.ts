@@ -98,11 +98,11 @@ test('No Local: a client does not get its own messages back on a No Local subscr
   const other = await connect5(t, hub.mqttUrl);
   await subscribe5(self.client, 'ourhome/nl/#', { qos: 1, nl: true });
   await subscribe5(other.client, 'ourhome/nl/#', { qos: 1 });
-  await publish5(self.client, 'ourhome/nl/mine', 'own');
+  for (const qos of [0, 1, 2] as const) await publish5(self.client, 'ourhome/nl/mine', `own${qos}`, { qos });
   await publish5(other.client, 'ourhome/nl/theirs', 'foreign');
   await flush(other.client, self, 'ourhome/nl/end');
-  assert.deepEqual(self.messages.filter((m) => !m.topic.endsWith('/end')).map((m) => m.payload.toString()), ['foreign']);
-  await until(() => other.messages.some((m) => m.payload.toString() === 'own'), 'the other client gets it');
+  assert.deepEqual(self.messages.filter((m) => !m.topic.endsWith('/end')).map((m) => m.payload.toString()), ['foreign'], '[MQTT-3.8.3-3]');
+  await until(() => ['own0', 'own1', 'own2'].every((p) => other.messages.some((m) => m.payload.toString() === p)), 'the other client gets them');
 });
 
 test('Retain As Published: the retain flag of a live message is kept only for rap subscriptions', async (t) => {
