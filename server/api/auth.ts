@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { MqttAuthenticator, MqttIdentity } from '../mqtt/broker.js';
 import { randomSecret, sha256 } from '../auth/passwords.js';
 import type { Store } from '../store/index.js';
+import type { TokenScope } from '../store/api-tokens-repo.js';
 import { LoginBusy, type LoginGate } from '../mqtt/login-gate.js';
 
 export type Role = 'admin' | 'member';
@@ -11,6 +12,8 @@ export interface Principal {
   role: Role;
   /** How the caller proved who it is. */
   via: 'session' | 'token';
+  /** An API token's scope (server/store/api-tokens-repo.ts); sessions have none: their role says it all. */
+  scope?: TokenScope;
 }
 
 const sessionTtlMs = 30 * 24 * 3600 * 1000;
@@ -85,11 +88,11 @@ export class AuthApi implements MqttAuthenticator {
     return user ? { username: user.username, role: user.role, via: 'session' } : undefined;
   }
 
-  /** Long-lived API tokens act as an admin (they are created only from the CLI on the hub's machine). */
+  /** Long-lived API tokens (made from the CLI on the hub's machine) act within their scope: only `admin` is an admin. */
   async fromToken(token: string | undefined): Promise<Principal | undefined> {
     if (!token) return undefined;
     const found = await this.store.apiTokens.verify(token);
-    return found ? { username: `token:${found.name}`, role: 'admin', via: 'token' } : undefined;
+    return found ? { username: `token:${found.name}`, role: found.scope === 'admin' ? 'admin' : 'member', via: 'token', scope: found.scope } : undefined;
   }
 
   /** MQTT logins: device accounts first (the repository caches verified passwords), then dashboard admins. */

@@ -6,6 +6,7 @@ import { checkRuleFiles, formatCheck } from '../../rules/cli/check.js';
 import { copyExamples } from '../../rules/cli/examples.js';
 import { readFixture, replay } from '../../rules/cli/replay.js';
 import type { Store } from '../store/index.js';
+import { tokenScopes, type TokenScope } from '../store/api-tokens-repo.js';
 import { callHub, runningHub } from './hub-client.js';
 import { issueDeviceCertificate } from '../tls/device-cert.js';
 
@@ -14,6 +15,7 @@ export interface CliContext {
   args: string[];
   dataDir: string;
   role?: string;
+  scope?: string;
   /** `pair --for N` */
   seconds?: string;
   close?: boolean;
@@ -106,11 +108,12 @@ export const commands: CliCommand[] = [
     },
   },
   {
-    words: ['tokens', 'create'], args: 1, usage: 'tokens create NAME [--json]', help: 'create a long-lived API token (Authorization: Bearer ...)',
-    async run({ store, args }) {
+    words: ['tokens', 'create'], args: 1, usage: 'tokens create NAME [--scope metrics|read|control|admin] [--json]', help: 'create a long-lived API token (Authorization: Bearer ...); give it the least scope it needs (admin when not said)',
+    async run({ store, args, scope = 'admin' }) {
       const name = checkName(args[0]!, 'token name');
-      const token = await store.apiTokens.create(name);
-      return { text: `token: ${token}\n(shown once)`, json: { name, token } };
+      if (!(tokenScopes as readonly string[]).includes(scope)) throw new RumahError(ErrorCodes.BAD_REQUEST, `--scope must be one of ${tokenScopes.join(', ')}`);
+      const token = await store.apiTokens.create(name, Date.now(), scope as TokenScope);
+      return { text: `token: ${token}\nscope: ${scope}\n(shown once)`, json: { name, token, scope } };
     },
   },
   {

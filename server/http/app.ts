@@ -56,7 +56,7 @@ export function createApp(deps: HttpDeps): Express {
     next();
   });
   app.use(express.json({ limit: '256kb', strict: true }));
-  app.use(opsRoutes(deps.ops, requireAuth(deps.auth)));
+  app.use(opsRoutes(deps.ops, requireAuth(deps.auth, 'member', { metrics: true })));
   app.use(caRoutes(deps.caCertificate ?? (() => undefined)));
   app.use('/api/auth', authRoutes(deps.auth, deps.secureCookies, { setupRequired: () => deps.users.setupRequired(), sessionEnded: deps.sessionEnded }));
   app.use('/api/devices', requireAuth(deps.auth), deviceRoutes(deps.devices, deps.deviceAdmin));

@@ -16,14 +16,19 @@ export function sessionToken(req: Request): string | undefined {
   return header ? parseCookie(header)[sessionCookie] : undefined;
 }
 
-/** Authenticates by `Authorization: Bearer <token>` or the session cookie; refuses with 401 otherwise. */
-export function requireAuth(auth: AuthApi, role: Role = 'member'): RequestHandler {
+/**
+ * Authenticates by `Authorization: Bearer <token>` or the session cookie; refuses with 401 otherwise. A token is
+ * held to its scope: `metrics` reaches only what is marked for it (GET /metrics), `read` only reads.
+ */
+export function requireAuth(auth: AuthApi, role: Role = 'member', opts: { metrics?: boolean } = {}): RequestHandler {
   return async (req, _res, next) => {
     const header = req.headers.authorization;
     const principal = header?.startsWith('Bearer ')
       ? await auth.fromToken(header.slice(7).trim())
       : await auth.fromSession(sessionToken(req));
     if (!principal) throw new RumahError(ErrorCodes.UNAUTHORIZED, 'log in first (POST /api/auth/login) or send an API token as "Authorization: Bearer <token>"');
+    if (principal.scope === 'metrics' && !opts.metrics) throw new RumahError(ErrorCodes.FORBIDDEN, 'this API token may only read /metrics (scope metrics)');
+    if (principal.scope === 'read' && !['GET', 'HEAD'].includes(req.method)) throw new RumahError(ErrorCodes.FORBIDDEN, 'this API token may only read (scope read)');
     if (role === 'admin' && principal.role !== 'admin') throw new RumahError(ErrorCodes.FORBIDDEN, 'this needs an admin');
     // Cookie-authenticated writes must be JSON: a cross-site form cannot send that without a CORS preflight,
     // which we never grant, so this (with SameSite=Strict) is the CSRF protection.

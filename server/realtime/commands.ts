@@ -25,6 +25,7 @@ export function commandHandler(socket: LiveSocket, devices: DevicesApi, log: Log
     if (eventRoles.command === 'admin' && principal.role !== 'admin') {
       return reply({ ok: false, error: ErrorCodes.FORBIDDEN, message: 'this needs an admin' });
     }
+    if (principal.scope === 'read') return reply({ ok: false, error: ErrorCodes.FORBIDDEN, message: 'this API token may only read (scope read)' });
     const parsed = commandRequest.safeParse(request);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ');

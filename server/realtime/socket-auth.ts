@@ -45,6 +45,7 @@ export function authenticateSocket(auth: AuthApi, remember: (socket: Socket, cre
     found.then(
       (principal) => {
         if (!principal) return next(refusal(ErrorCodes.UNAUTHORIZED, 'log in first: no valid session cookie or API token'));
+        if (principal.scope === 'metrics') return next(refusal(ErrorCodes.FORBIDDEN, 'this API token may only read /metrics (scope metrics)'));
         const data: SocketData = { principal };
         socket.data = data;
         if (bearer) remember(socket, { token: bearer });

@@ -149,6 +149,14 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- What an API token may do (server/store/api-tokens-repo.ts): metrics, read, control or admin. Tokens made
+      -- before scopes existed were all admin, and stay so.
+      ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin';
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);

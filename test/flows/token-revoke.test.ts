@@ -24,4 +24,10 @@ test('rumah tokens revoke closes the socket.io connection opened with that token
   await assert.rejects(liveConnect(httpUrl, { authorization: `Bearer ${token}` }), (err: Error & { data?: { code: string } }) => err.data?.code === 'RUMAH_ERR_UNAUTHORIZED');
   const list = await runCli(['tokens', 'list', '--json', '--data', dataDir]);
   assert.deepEqual(JSON.parse(list.stdout).map((x: { name: string }) => x.name), []);
+  // Scopes from the CLI: the one asked for, and a clear refusal of one that does not exist.
+  const scraper = JSON.parse((await runCli(['tokens', 'create', 'prometheus', '--scope', 'metrics', '--json', '--data', dataDir])).stdout);
+  assert.equal(scraper.scope, 'metrics');
+  const bad = await runCli(['tokens', 'create', 'x', '--scope', 'root', '--data', dataDir]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--scope must be one of metrics, read, control, admin/);
 });

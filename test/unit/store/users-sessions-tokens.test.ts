@@ -66,10 +66,10 @@ test('api tokens: create once per name, verify, list with last use, remove', asy
   const store = await openTestStore(t);
   const token = await store.apiTokens.create('grafana', 100);
   await assert.rejects(store.apiTokens.create('grafana'), isCode(ErrorCodes.CONFLICT));
-  assert.deepEqual(await store.apiTokens.list(), [{ name: 'grafana', createdAt: 100 }]);
-  assert.deepEqual(await store.apiTokens.verify(token, 5000), { name: 'grafana' });
+  assert.deepEqual(await store.apiTokens.list(), [{ name: 'grafana', scope: 'admin', createdAt: 100 }]);
+  assert.deepEqual(await store.apiTokens.verify(token, 5000), { name: 'grafana', scope: 'admin' });
   assert.equal(await store.apiTokens.verify(token.slice(1), 5000), undefined);
-  assert.deepEqual(await store.apiTokens.list(), [{ name: 'grafana', createdAt: 100, lastUsedAt: 5000 }]);
+  assert.deepEqual(await store.apiTokens.list(), [{ name: 'grafana', scope: 'admin', createdAt: 100, lastUsedAt: 5000 }]);
   await store.apiTokens.verify(token, 6000); // within a minute: not rewritten
   assert.equal((await store.apiTokens.list())[0]?.lastUsedAt, 5000);
   const rows = await store.db.all('SELECT token_hash FROM api_tokens');
