@@ -97,6 +97,11 @@ export interface AedesInternals {
   /** publish(packet, client, done): the three-argument form aedes's own handlers use. */
   publish(packet: object, client: Client | null, done: (err?: Error | null) => void): void;
   publishWill(client: Client, will: object): void;
+  /** The last step of registerClient (aedes.js): the client is put in `clients`; after a takeover, asynchronously. */
+  _finishRegisterClient(client: Client): void;
+  unregisterClient(client: Client): void;
+  /** MQTT 5: what aedes does with a session when its client leaves (keep, expire later, or wipe). */
+  scheduleSessionExpiry(client: Client): void;
 }
 
 export function aedesInternals(aedes: Aedes): AedesInternals {
@@ -149,6 +154,7 @@ export function checkAedesContract(aedes: Aedes): void {
   need(a.brokers !== undefined && typeof a.brokers === 'object', 'aedes.brokers');
   need(typeof a.publish === 'function' && a.publish.length >= 2, 'aedes.publish(packet, client, done)');
   need(typeof a.publishWill === 'function', 'aedes.publishWill(client, will)');
+  need(typeof a._finishRegisterClient === 'function' && typeof a.unregisterClient === 'function' && typeof a.scheduleSessionExpiry === 'function', 'aedes._finishRegisterClient / unregisterClient / scheduleSessionExpiry (late-registration.ts)');
   // shared-subscriptions.ts wraps these (aedes's subscribe handler calls them through the broker object).
   need(typeof aedes.subscribe === 'function' && typeof aedes.unsubscribe === 'function', 'aedes.subscribe / aedes.unsubscribe(topic, func, done)');
   need(typeof aedes.authorizeSubscribe === 'function', 'aedes.authorizeSubscribe (the hook, read at each SUBSCRIBE)');

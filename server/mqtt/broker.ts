@@ -15,6 +15,7 @@ import { authorizeWill, publishOrphanedWills, stripWillDelay } from './wills.js'
 import { aedesInternals, checkAedesContract, clientInternals } from './aedes-internals.js';
 import { limitInboundQos2 } from './inbound-qos2-limit.js';
 import { manageSessions } from './session-lifecycle.js';
+import { unregisterClosedOnArrival } from './late-registration.js';
 import { keepSessionExpiry } from './session-expiry.js';
 import { restoreOneByOne, subscribeOneByOne } from './prototype-topics.js';
 import { queueWithIdentifiers } from './queued-identifiers.js';
@@ -92,6 +93,7 @@ export class Broker {
     internals.brokers = Object.create(null) as typeof internals.brokers;
     stripWillDelay(aedes);
     manageSessions(aedes, opts.log);
+    unregisterClosedOnArrival(aedes);
     const mq = internals.mq;
     // maxQueued: well below the depth at which mqemitter's recursive drain overflows the stack.
     this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });

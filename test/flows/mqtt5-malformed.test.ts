@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { MqttClient } from 'mqtt';
 import { adminPassword, connect, end, nextMessage, startHub, subscribe, waitFor, type TestHub } from '../helpers/hub.js';
 import { RawV5, hex, type Answer } from '../helpers/mqtt5-raw.js';
+import { aedesInternals } from '../../server/mqtt/aedes-internals.js';
 import { P, ack5, auth5, connect5, disconnect5, frame, lp, noProps, prop, props, publish5, subscribe5, unsubscribe5 } from '../fuzz/mqtt5-packets.js';
 
 // Malformed MQTT 5 packets, one per connection, each sent by a raw socket after a successful v5 CONNECT as admin,
@@ -268,5 +269,31 @@ test('short forms the spec allows pass: DISCONNECT and acknowledgements without 
       await raw.destroy();
     }
   }
+  await controlUnaffected();
+});
+
+test('a client that leaves during its CONNECT, while its will is stored, is not left registered', async () => {
+  // Found by the MQTT 5 fuzz: aedes registered such a client after its close had run (late-registration.ts).
+  const persistence = aedesInternals(hub.hub.broker.aedes).persistence as unknown as { putWill: (...args: unknown[]) => Promise<unknown> };
+  const putWill = persistence.putWill;
+  let storing: () => void = () => {};
+  const stored = new Promise<void>((resolve) => (storing = resolve));
+  persistence.putWill = function (this: unknown, ...args: unknown[]) {
+    persistence.putWill = putWill;
+    storing();
+    return new Promise((resolve) => setTimeout(resolve, 300)).then(() => putWill.apply(this, args));
+  };
+  try {
+    const { raw } = await RawV5.open(port, connect5({ clientId: 'leaves-early', ...admin, will: { topic: 'ctl/will/early', payload: Buffer.from('w') } }), { waitForConnack: false });
+    await stored;
+    raw.socket.resetAndDestroy();
+    await waitFor(() => raw.closed, 3000, 'reset');
+  } finally {
+    persistence.putWill = putWill;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await waitFor(() => hub.hub.broker.connectedClients === 1, 5000, 'only the control client registered').catch((err: Error) => {
+    throw new Error(`${err.message}: ${Object.keys(aedesInternals(hub.hub.broker.aedes).clients).join(', ')}`);
+  });
   await controlUnaffected();
 });

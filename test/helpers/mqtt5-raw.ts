@@ -69,10 +69,10 @@ export class RawV5 {
   }
 
   /** Opens a connection and sends `connect` (bytes); resolves with its CONNACK, or undefined if closed without one. */
-  static async open(port: number, connect: Buffer): Promise<{ raw: RawV5; connack: mqttPacket.IConnackPacket | undefined }> {
+  static async open(port: number, connect: Buffer, opts: { waitForConnack?: boolean } = {}): Promise<{ raw: RawV5; connack: mqttPacket.IConnackPacket | undefined }> {
     const raw = new RawV5(port);
     raw.send(connect);
-    await raw.until(() => raw.closed || raw.received.some((p) => p.cmd === 'connack'), 5000);
+    if (opts.waitForConnack !== false) await raw.until(() => raw.closed || raw.received.some((p) => p.cmd === 'connack'), 5000);
     return { raw, connack: raw.received.find((p) => p.cmd === 'connack') as mqttPacket.IConnackPacket | undefined };
   }
 
