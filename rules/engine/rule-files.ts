@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LineCounter, parseDocument } from 'yaml';
+import { ErrorCodes, RumahError } from '../../server/core/errors.js';
 
 export const RULE_FILE = /^[^.].*\.ya?ml$/i;
 
@@ -35,8 +36,15 @@ export function readRuleFile(dir: string, file: string): string | undefined {
 /** Write to a temporary name and rename: a reader (the watcher, an editor) never sees half a file. */
 export function writeRuleFile(dir: string, file: string, text: string): void {
   const tmp = path.join(dir, `.${file}.${randomBytes(4).toString('hex')}.tmp`);
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, path.join(dir, file));
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, path.join(dir, file));
+  } catch (err) {
+    // Nothing half-written is left behind (a full disk left a temp file per attempt), and the rule as it was stays.
+    fs.rmSync(tmp, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new RumahError(ErrorCodes.DISK_FULL, `the disk is full: ${file} was not saved (the rule as it was keeps running). Free some space and save again`);
+    throw err;
+  }
 }
 
 export function deleteRuleFile(dir: string, file: string): void {

@@ -22,6 +22,8 @@ export const ErrorCodes = {
   TLS_CERT: 'RUMAH_ERR_TLS_CERT',
   /** The installed aedes is not the one rumah's broker layer was written against (server/mqtt/aedes-internals.ts). */
   AEDES_CONTRACT: 'RUMAH_ERR_AEDES_CONTRACT',
+  /** The disk holding the data folder is full: nothing is damaged, the same start works once there is room. */
+  DISK_FULL: 'RUMAH_ERR_DISK_FULL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -36,6 +38,7 @@ const httpStatus: Partial<Record<ErrorCode, number>> = {
   RUMAH_ERR_INVALID_VALUE: 422,
   RUMAH_ERR_RATE_LIMITED: 429,
   RUMAH_ERR_DEVICE_LIMIT: 409,
+  RUMAH_ERR_DISK_FULL: 507,
 };
 
 export class RumahError extends Error {

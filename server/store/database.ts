@@ -1,3 +1,4 @@
+import { diskFullError } from './disk-full.js';
 import fs from 'node:fs';
 import sqlite3 from 'sqlite3';
 import { ErrorCodes, RumahError } from '../core/errors.js';
@@ -298,6 +299,8 @@ function isDbOpenError(err: unknown): boolean {
 /** A DB_OPEN error that names the file and says what to do, by SQLite result code. */
 function openError(file: string, err: unknown): RumahError {
   const code = sqliteCode(err);
+  const full = diskFullError(file, err, code);
+  if (full) return full;
   const reason = err instanceof Error ? err.message : String(err);
   let advice: string;
   switch (code) {

@@ -3,6 +3,7 @@
 // cannot start without its session state and a stack trace from SQLite does not say "move it aside".
 import { ErrorCodes, RumahError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { diskFullError } from '../../store/disk-full.js';
 import { migrate, SchemaTooNewError } from './schema.js';
 import { openConnection, sqliteCode, type Connection } from './sqlite-connection.js';
 
@@ -47,6 +48,8 @@ async function configure(conn: Connection, opts: OpenOptions): Promise<void> {
 /** The one RUMAH_ERR_DB_OPEN error: names the file, the cause, and what the operator can do about it. */
 export function databaseOpenError(file: string, err: unknown): RumahError {
   const code = sqliteCode(err);
+  const full = diskFullError(file, err, code);
+  if (full) return full;
   const reason = err instanceof Error ? err.message : String(err);
   const restore =
     `If the file is damaged, stop rumah, move ${file} (with ${file}-wal and ${file}-shm if present) aside ` +
