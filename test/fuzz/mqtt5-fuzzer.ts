@@ -1,7 +1,7 @@
 import mqttPacket from 'mqtt-packet';
 import { fuzzMqtt, type MqttFuzzOptions, type MqttFuzzStats } from './mqtt-fuzzer.js';
 import { mutate, type Credentials } from './mqtt-packets.js';
-import { anyPacketV5, connectV5, generatedPublish, mutateProperties } from './mqtt5-packets.js';
+import { anyPacketV5, connectV5, generatedPacket, mutateProperties } from './mqtt5-packets.js';
 import type { Prng } from './prng.js';
 
 /**
@@ -17,8 +17,8 @@ export function v5Session(r: Prng, creds: Credentials): Buffer[] {
   for (let i = r.int(1, 30); i > 0; i--) {
     const roll = r.next();
     if (roll < 0.5) packets.push(anyPacketV5(r, creds));
-    else if (roll < 0.65) packets.push(generatedPublish(r));
-    else if (roll < 0.9) packets.push(mutateProperties(r, r.chance(0.5) ? generatedPublish(r) : anyPacketV5(r, creds)));
+    else if (roll < 0.65) packets.push(generatedPacket(r));
+    else if (roll < 0.9) packets.push(mutateProperties(r, r.chance(0.5) ? generatedPacket(r) : anyPacketV5(r, creds)));
     else packets.push(mutate(r, anyPacketV5(r, creds)));
   }
   return packets;

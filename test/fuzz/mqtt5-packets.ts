@@ -206,7 +206,7 @@ export function randomProp(r: Prng, id: number = r.chance(0.9) ? r.pick(Object.v
 }
 
 /** Properties allowed on this packet (table 2-4), each at most once, with ordinary values. */
-function validProps(r: Prng, cmd: 'connect' | 'will' | 'publish' | 'subscribe' | 'unsubscribe' | 'ack' | 'disconnect'): Buffer[] {
+function validProps(r: Prng, cmd: 'connect' | 'will' | 'publish' | 'subscribe' | 'unsubscribe' | 'ack' | 'disconnect' | 'auth'): Buffer[] {
   const out: Buffer[] = [];
   const user = (): void => {
     for (let i = r.int(0, 3); i > 0; i--) out.push(prop(P.userProperty, [r.text(r.int(1, 8)), r.text(r.int(0, 16))]));
@@ -235,6 +235,11 @@ function validProps(r: Prng, cmd: 'connect' | 'will' | 'publish' | 'subscribe' |
       break;
     case 'subscribe':
       if (r.chance(0.3)) out.push(prop(P.subscriptionIdentifier, r.int(1, 10_000)));
+      break;
+    case 'auth':
+      out.push(prop(P.authenticationMethod, r.pick(['SCRAM-SHA-1', 'SCRAM-SHA-256', 'x'])));
+      if (r.chance(0.7)) out.push(prop(P.authenticationData, r.bytes(r.int(0, 32))));
+      if (r.chance(0.2)) out.push(prop(P.reasonString, 'continue'));
       break;
     case 'ack': case 'disconnect':
       if (r.chance(0.3)) out.push(prop(P.reasonString, r.text(r.int(0, 20))));
@@ -297,7 +302,7 @@ export function anyPacketV5(r: Prng, creds: Credentials | undefined): Buffer {
     }
     case 12: return frame(12, 0, Buffer.alloc(0));
     case 14: return disconnect5(r.chance(0.8) ? r.pick([0x00, 0x04, 0x80]) : r.int(0, 255), r.chance(0.5) ? randomProps(r, 'disconnect', !bad) : undefined);
-    case 15: return auth5(r.pick([0x00, 0x18, 0x19, 0x42]), props(prop(P.authenticationMethod, r.pick(['SCRAM-SHA-1', 'x'])), prop(P.authenticationData, r.bytes(8)))); // not supported (4.12)
+    case 15: return auth5(r.pick([0x00, 0x18, 0x19, 0x42]), randomProps(r, 'auth', !bad)); // not supported (4.12); 0x42 is no AUTH reason code
     case 1: return connectV5(r, creds, r.chance(0.5)); // a second CONNECT [MQTT-3.1.0-2]
     default: {
       // CONNACK, SUBACK, UNSUBACK, PINGRESP: server to client only; built properly by mqtt-packet, then sent the wrong way.
@@ -322,6 +327,20 @@ export function generatedPublish(r: Prng): Buffer {
   if (r.chance(0.2)) properties.topicAlias = r.int(1, 10);
   const qos = r.pick([0, 1, 2] as const);
   return Buffer.from(mqttPacket.generate({ cmd: 'publish', topic: fuzzTopic(r).toString(), payload: Buffer.from('x'), qos, messageId: qos ? r.int(1, 65535) : undefined, retain: false, dup: false, properties }, { protocolVersion: 5 }));
+}
+
+/** A valid packet of any type a client sends, with properties, from mqtt-packet's generate (v5). */
+export function generatedPacket(r: Prng): Buffer {
+  const id = r.int(1, 65535);
+  const user = { k: r.text(3), n: [r.text(2), r.text(2)] };
+  const packets: Array<() => mqttPacket.Packet> = [
+    () => ({ cmd: 'subscribe', messageId: id, subscriptions: [{ topic: 'fuzz5/#', qos: r.pick([0, 1, 2] as const), nl: r.chance(0.5), rap: r.chance(0.5), rh: r.int(0, 2) }], properties: { subscriptionIdentifier: r.int(1, 1000), userProperties: user } }),
+    () => ({ cmd: 'unsubscribe', messageId: id, unsubscriptions: ['fuzz5/#'], properties: { userProperties: user } }),
+    () => ({ cmd: r.pick(['puback', 'pubrec', 'pubrel', 'pubcomp'] as const), messageId: id, reasonCode: 0, properties: { reasonString: r.text(5), userProperties: user } }) as mqttPacket.Packet,
+    () => ({ cmd: 'disconnect', reasonCode: r.pick([0, 4]), properties: { sessionExpiryInterval: 0, reasonString: 'bye', userProperties: user } }),
+    () => ({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM-SHA-1', authenticationData: r.bytes(8) } }),
+  ];
+  return r.chance(0.5) ? generatedPublish(r) : Buffer.from(mqttPacket.generate(r.pick(packets)(), { protocolVersion: 5 }));
 }
 
 /**
