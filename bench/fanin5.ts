@@ -5,6 +5,7 @@ import { dialectName, MQTT311, MQTT5, MQTT5_PROPS, type Dialect } from './lib/di
 import { prepareRumahData, RUMAH_YAML, startMosquitto, startRumah, tempDir } from './lib/procs.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
 import { cpuPerMessage, pairedRatio, sameRateSteps } from './lib/same-rate.js';
+import { codecCost } from './lib/v5-codec-cost.js';
 import { median } from './lib/stats.js';
 
 // MQTT 5 clients on the hub (aedes 2.0.0-beta.1): bench/fanin.ts's fan-in (100 publishers → 1 subscriber, 1,000
@@ -40,6 +41,16 @@ export async function benchFanin5(opts: Fanin5Options = {}, log: (s: string) => 
   const notes: string[] = [];
   const details: string[] = [];
   const figures: Figure[] = [];
+  // The codec alone first (in this process, a few seconds): per-message costs the fan-in's rates cannot resolve.
+  const codec = codecCost([MQTT311, MQTT5, ...(withProps ? [MQTT5_PROPS] : [])]);
+  const [c311, c5, c5p] = codec;
+  const ns = (c: typeof c5, k: 'parseNs' | 'guardedParseNs' | 'encodeNs'): Record<string, number> => (c ? { 'v5 + properties': c[k] } : {});
+  figures.push(
+    { label: 'MQTT 5 codec alone: parse one fan-in QoS 1 PUBLISH (mqtt-packet, ~64 KiB reads), v5 clients', unit: 'ns', value: c5!.parseNs, refs: { '3.1.1': c311!.parseNs }, context: ns(c5p, 'parseNs'), lowerIsBetter: true },
+    { label: 'MQTT 5 codec alone: the same parse with the hub\'s v5 property-block check (v5-guard checkPropertyBlock), v5 clients', unit: 'ns', value: c5!.guardedParseNs, refs: { '3.1.1 parse (not checked)': c311!.parseNs }, context: ns(c5p, 'guardedParseNs'), lowerIsBetter: true },
+    { label: 'MQTT 5 codec alone: encode the subscriber\'s copy (mqtt-packet generate), v5 subscriber', unit: 'ns', value: c5!.encodeNs, refs: { '3.1.1': c311!.encodeNs }, context: ns(c5p, 'encodeNs'), lowerIsBetter: true },
+  );
+  log(`  codec alone (ns per message, parse / parse + v5 check / encode): ${codec.map((c) => `${c.dialect.version === 4 ? '3.1.1' : c.dialect.publishProperties ? 'v5 + properties' : 'v5'} ${fmt(c.parseNs)} / ${fmt(c.guardedParseNs)} / ${fmt(c.encodeNs)}`).join('; ')}`);
   const root = tempDir('fanin5');
   try {
     // One data dir (device account, devices.maxPerAccount 5000) copied for each hub: each runs as its own process.
