@@ -29,7 +29,7 @@ const M5 = 'mosquitto, v5 clients';
 const GOAL = 0.9;
 /** Bisect to within 5% (bench/fanin.ts: 10%), since the goal is a 10% margin. */
 const TUNING: SearchTuning = { narrow: 1.05, maxSteps: 10 };
-/** Then the hubs at one rate (70% of the lowest best), this many rounds, for CPU per message side by side. */
+/** Then the hubs at one rate (70% of the median of their bests), this many rounds, for CPU per message side by side. */
 const SAME_RATE_SHARE = 0.7;
 const ROUNDS = 5;
 
@@ -84,9 +84,11 @@ export async function benchFanin5(opts: Fanin5Options = {}, log: (s: string) => 
       }
       // CPU per message at one rate all hubs pass, in rotated rounds: steadier than the rates on a shared CPU.
       const hubSpecs = specs.filter((sp) => sp.name !== M5 && by.has(sp.name));
-      const lowest = Math.min(...hubSpecs.map((sp) => best(sp.name)).filter((b) => b > 0));
-      if (hubSpecs.length > 1 && Number.isFinite(lowest)) {
-        const rate = Math.max(2000, Math.round((SAME_RATE_SHARE * lowest) / 1000) * 1000);
+      // The median of the hubs' bests: one search dragged down by a burst of other work does not set the rate (at a
+      // few thousand msg/s the history writer's per-batch costs dominate the CPU per message and hide the protocol).
+      const middle = median(hubSpecs.map((sp) => best(sp.name)).filter((b) => b > 0));
+      if (hubSpecs.length > 1 && Number.isFinite(middle)) {
+        const rate = Math.max(2000, Math.round((SAME_RATE_SHARE * middle) / 1000) * 1000);
         log(`  same rate, ${ROUNDS} rounds at ${fmt(rate)} msg/s, QoS ${qos}`);
         const steps = await sameRateSteps(hubSpecs, qos, rate, stepMs, workers, ROUNDS, log);
         const base = steps.get(R311) ?? [];
@@ -119,7 +121,7 @@ export async function benchFanin5(opts: Fanin5Options = {}, log: (s: string) => 
   }
   notes.push(
     `The load and the pass rule of bench/fanin.ts (${CONNECTIONS} raw-socket publishers in ${workers} worker processes, 1,000 topics, ~60-byte JSON, QoS 1 window ${WINDOW}, ` +
-      `${stepMs / 1000} s steps, restart after a failed step), bisected to within 5% instead of 10%. Then the hubs ${ROUNDS} times each at one rate, ${SAME_RATE_SHARE * 100}% of the lowest best, ` +
+      `${stepMs / 1000} s steps, restart after a failed step), bisected to within 5% instead of 10%. Then the hubs ${ROUNDS} times each at one rate, ${SAME_RATE_SHARE * 100}% of the median of their bests, ` +
       `in rotated order, each on a fresh warmed-up process: the CPU ratios are medians over those rounds (rounds where either failed are left out). The publishers and the subscriber all speak the dialect named: ` +
       `v5 clients send CONNECT with protocol level 5 and no properties, and PUBLISH with a property length of 0; "+ properties" is ${dialectName(MQTT5_PROPS)} on every PUBLISH ` +
       '(which the hub keeps and forwards to the v5 subscriber).',
