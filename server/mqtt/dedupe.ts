@@ -23,6 +23,12 @@ import { withinGrantedQos } from './granted-qos.js';
  * which compares the property with `!==`. Packet numbers stay as aedes made them (the broker store keys queued
  * QoS 1 messages by them).
  */
+/** Copies kept for one client while its session's queue is being sent; past it the client is dropped (nothing of a
+ * persistent session is lost: its messages are in the store, sent at the next connection). */
+const heldMax = 10_000;
+
+function noop(): void {}
+
 export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch): (client: Client) => void {
   const brokerId = aedesInternals(aedes).id;
   return (client) => {
@@ -32,31 +38,76 @@ export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch): (client:
     const seenFor = new Set<number>();
     /** The identifier of the subscription delivering right now (set around aedes's deliver functions). */
     let delivering = 0;
+    /** A held copy being sent (queue-first below): already judged new in its own dispatch. */
+    let releasing = false;
+    const seen = (): boolean => dispatch.current !== undefined && seenIn === dispatch.current && seenFor.has(delivering);
+    const markSeen = (): void => {
+      if (seenIn !== dispatch.current) {
+        seenIn = dispatch.current;
+        seenFor.clear();
+      }
+      seenFor.add(delivering);
+    };
     const duplicates = Object.create(null) as Record<string, number>;
     Object.defineProperty(duplicates, brokerId, {
       enumerable: true,
       configurable: true,
       // aedes compares `duplicates[id] < packet.brokerCounter`: Infinity says "seen", 0 says "new".
-      get: () => (dispatch.current !== undefined && seenIn === dispatch.current && seenFor.has(delivering) ? Infinity : 0),
-      set: () => {
-        if (seenIn !== dispatch.current) {
-          seenIn = dispatch.current;
-          seenFor.clear();
-        }
-        seenFor.add(delivering);
-      },
+      get: () => (!releasing && seen() ? Infinity : 0),
+      set: markSeen,
     });
     c.duplicates = duplicates;
     // aedes reads deliver0/deliverQoS when a subscription is made (subscribe.js addSubs), so these wrappers, set
     // before the first SUBSCRIBE, are what every subscription of this client calls, with the SI already on the packet.
-    const withIdentifier = (deliver: Deliver, qos: boolean): Deliver => (packet: AedesPacket, cb) => {
-      const si = packet.properties?.subscriptionIdentifier;
-      delivering = typeof si === 'number' ? si : 0;
+    const send = (deliver: Deliver, qos: boolean, packet: AedesPacket, identifier: number, cb: () => void): void => {
+      delivering = identifier;
       try {
-        deliver(qos ? withinGrantedQos(c, packet, delivering) : packet, cb);
+        deliver(qos ? withinGrantedQos(c, packet, identifier) : packet, cb);
       } finally {
         delivering = 0;
       }
+    };
+    /**
+     * Queue first: a resumed session's subscriptions are live from restoreSubs on, before the CONNACK, while aedes
+     * sends the session's queue only after it (connect.js emptyQueue, one stored message at a time). A message routed
+     * meanwhile was written at once: before the CONNACK [MQTT-3.2.0-1], or ahead of the older messages of its topic
+     * still in the queue [MQTT-4.6.0-6] — the state a device sent while the subscriber was away arrived after the
+     * newer one, and stayed. Copies routed to a client whose CONNECT is still being handled are judged (duplicate or
+     * not) in their dispatch as always, then kept in order and sent once aedes marks the client connected.
+     */
+    let held: Array<() => void> | undefined;
+    const hold = (deliver: Deliver, qos: boolean, packet: AedesPacket, identifier: number, cb: () => void): void => {
+      if (packet.brokerId === brokerId) {
+        delivering = identifier;
+        const duplicate = seen();
+        if (!duplicate) markSeen();
+        delivering = 0;
+        if (duplicate) return void setImmediate(cb);
+      }
+      if (held === undefined) {
+        held = [];
+        client.once('connected' as never, () => {
+          const copies = held ?? [];
+          held = undefined;
+          releasing = true;
+          try {
+            for (const copy of copies) copy();
+          } finally {
+            releasing = false;
+          }
+        });
+        c.conn.once('close', () => void (held = undefined));
+      }
+      // Answered now: a client being connected holds none of the router's delivery slots.
+      setImmediate(cb);
+      if (held.length >= heldMax) return c.close();
+      held.push(() => send(deliver, qos, packet, identifier, noop));
+    };
+    const withIdentifier = (deliver: Deliver, qos: boolean): Deliver => (packet: AedesPacket, cb) => {
+      const si = packet.properties?.subscriptionIdentifier;
+      const identifier = typeof si === 'number' ? si : 0;
+      if (c.connecting && !c.connected) return hold(deliver, qos, packet, identifier, cb);
+      send(deliver, qos, packet, identifier, cb);
     };
     c.deliver0 = withIdentifier(c.deliver0, false);
     c.deliverQoS = withIdentifier(c.deliverQoS, true);

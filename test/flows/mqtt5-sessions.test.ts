@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IClientOptions } from 'mqtt';
-import { connect5, flush, hubFor, publish5, sleep, subscribe5, until, type V5Client } from '../helpers/mqtt5.js';
+import { connect5, flush, hubFor, portOf, publish5, RawClient, sleep, subscribe5, until, type V5Client } from '../helpers/mqtt5.js';
 import { startHub, tempDir, type TestHub } from '../helpers/hub.js';
 import fs from 'node:fs';
 
@@ -221,4 +221,46 @@ test('DISCONNECT 0x04 (with Will Message) publishes the will; a normal DISCONNEC
   await until(() => watcher.messages.some((m) => m.topic === 'ourhome/will/leaves-with-will'), 'the will asked for [MQTT-3.14.4-3]');
   await flush(pub.client, watcher, 'ourhome/will/marker');
   assert.deepEqual(watcher.messages.filter((m) => m.topic === 'ourhome/will/leaves-cleanly'), [], '[MQTT-3.1.2-10]');
+});
+
+test('messages routed while a resumed session\'s queue is being sent come after the queued ones of their topic [MQTT-4.6.0-6]', async (t) => {
+  const hub = await hubFor(t);
+  const opts = { clientId: 'returning', clean: false, properties: { sessionExpiryInterval: 60 } };
+  await sessionThenLeave(hub, opts, 'ourhome/order/#');
+  const queued = Array.from({ length: 20 }, (_, i) => `queued-${i}`);
+  const pub = await publishWhileAway(t, hub, 'ourhome/order/lamp', queued);
+  const back = await connect5(t, hub.mqttUrl, opts);
+  // Right after the CONNACK, while the hub sends the queue: the lamp's newest state.
+  await publish5(pub.client, 'ourhome/order/lamp', 'newest', { qos: 1 });
+  await until(() => back.messages.length === queued.length + 1, 'the queue and the newest state');
+  assert.deepEqual(back.messages.map((m) => m.payload.toString()), [...queued, 'newest'], 'the last state received is the newest');
+});
+
+test('nothing is sent to a resuming client before its CONNACK, however busy its topics [MQTT-3.2.0-1]', async (t) => {
+  const hub = await hubFor(t);
+  const port = portOf(hub.mqttUrl);
+  let streaming = true;
+  let stream: Promise<void> | undefined;
+  // Registered before the publisher's own end (hooks run in order): the stream stops first.
+  t.after(async () => {
+    streaming = false;
+    await stream;
+  });
+  const busy = await connect5(t, hub.mqttUrl);
+  stream = (async () => {
+    for (let i = 0; streaming && busy.client.connected && !busy.client.disconnecting; i++) {
+      busy.client.publish('ourhome/busy/counter', String(i), { qos: i % 2 ? 1 : 0 });
+      if (i % 10 === 0) await sleep(1);
+    }
+  })();
+  const connect = { clientId: 'resumer-raw', clean: false, properties: { sessionExpiryInterval: 60 } };
+  const first = await RawClient.connect(t, port, 5, connect);
+  first.raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'ourhome/busy/#', qos: 1 }] });
+  await first.raw.next('suback');
+  for (let round = 0; round < 10; round++) {
+    const { raw } = await RawClient.connect(t, port, 5, connect);
+    assert.equal(raw.packets[0]!.cmd, 'connack', `round ${round}: the first packet`);
+    await until(() => raw.packets.some((p) => p.cmd === 'publish'), 'live messages');
+    raw.socket.destroy();
+  }
 });
