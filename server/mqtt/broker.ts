@@ -83,7 +83,7 @@ export class Broker {
     this.aedes = aedes;
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
     endAtSink(aedes);
-    this.dedupe = dedupeWithinDispatch(aedes, this.dispatch);
+    this.dedupe = dedupeWithinDispatch(aedes, this.dispatch, Math.max(opts.config.maxBufferedBytes, opts.config.maxPacketSize + 65_536));
     this.shared = shareSubscriptions(aedes, opts.log);
     this.window = outboundWindow(aedes);
     const internals = aedesInternals(aedes);

@@ -23,13 +23,17 @@ import { withinGrantedQos } from './granted-qos.js';
  * which compares the property with `!==`. Packet numbers stay as aedes made them (the broker store keys queued
  * QoS 1 messages by them).
  */
-/** Copies kept for one client while its session's queue is being sent; past it the client is dropped (nothing of a
- * persistent session is lost: its messages are in the store, sent at the next connection). */
-const heldMax = 10_000;
+/** What a held copy costs besides its topic and payload (the packet object, the closure), roughly. */
+const heldOverhead = 128;
 
 function noop(): void {}
 
-export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch): (client: Client) => void {
+/**
+ * `maxHeldBytes`: what may be kept for one client while its session's queue is being sent (mqtt.maxBufferedBytes, as
+ * for a reader that fell behind); past it the client is dropped. A persistent session loses nothing by it: its
+ * messages are in the store, sent at its next connection.
+ */
+export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch, maxHeldBytes: number): (client: Client) => void {
   const brokerId = aedesInternals(aedes).id;
   return (client) => {
     const c = clientInternals(client);
@@ -76,6 +80,7 @@ export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch): (client:
      * not) in their dispatch as always, then kept in order and sent once aedes marks the client connected.
      */
     let held: Array<() => void> | undefined;
+    let heldBytes = 0;
     const hold = (deliver: Deliver, qos: boolean, packet: AedesPacket, identifier: number, cb: () => void): void => {
       if (packet.brokerId === brokerId) {
         delivering = identifier;
@@ -96,11 +101,13 @@ export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch): (client:
             releasing = false;
           }
         });
+        heldBytes = 0;
         c.conn.once('close', () => void (held = undefined));
       }
       // Answered now: a client being connected holds none of the router's delivery slots.
       setImmediate(cb);
-      if (held.length >= heldMax) return c.close();
+      heldBytes += heldOverhead + packet.topic.length + packet.payload.length;
+      if (heldBytes > maxHeldBytes) return c.close();
       held.push(() => send(deliver, qos, packet, identifier, noop));
     };
     const withIdentifier = (deliver: Deliver, qos: boolean): Deliver => (packet: AedesPacket, cb) => {
