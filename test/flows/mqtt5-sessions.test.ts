@@ -223,9 +223,9 @@ test('DISCONNECT 0x04 (with Will Message) publishes the will; a normal DISCONNEC
   assert.deepEqual(watcher.messages.filter((m) => m.topic === 'ourhome/will/leaves-cleanly'), [], '[MQTT-3.1.2-10]');
 });
 
-test('messages routed while a resumed session\'s queue is being sent come after the queued ones of their topic [MQTT-4.6.0-6]', async (t) => {
+for (const protocolVersion of [4, 5] as const) test(`MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: messages routed while a resumed session's queue is being sent come after the queued ones of their topic [MQTT-4.6.0-6]`, async (t) => {
   const hub = await hubFor(t);
-  const opts = { clientId: 'returning', clean: false, properties: { sessionExpiryInterval: 60 } };
+  const opts: IClientOptions = { clientId: 'returning', clean: false, protocolVersion, properties: protocolVersion === 5 ? { sessionExpiryInterval: 60 } : undefined };
   await sessionThenLeave(hub, opts, 'ourhome/order/#');
   const queued = Array.from({ length: 20 }, (_, i) => `queued-${i}`);
   const pub = await publishWhileAway(t, hub, 'ourhome/order/lamp', queued);
