@@ -183,7 +183,10 @@ export class Broker {
     this.dedupe(client);
     // MQTT 5 property blocks and packets checked on the wire before aedes acts on them; the spec's CONNACK or
     // DISCONNECT 0x81/0x82, for this client only (v5-guard.ts).
-    guardMqtt5(client, (why, code) => this.opts.log.info({ clientId: client.id, reasonCode: code, why }, 'MQTT 5 protocol violation; connection closed'));
+    guardMqtt5(client, (why, code) => {
+      this.counters.malformedPackets++;
+      this.opts.log.info({ clientId: client.id, reasonCode: code, why }, 'MQTT 5 protocol violation; connection closed');
+    });
     // At least one packet of the largest size must fit, or such a packet would drop every subscriber it goes to.
     const maxBuffered = Math.max(this.opts.config.maxBufferedBytes, this.opts.config.maxPacketSize + 65_536);
     guardSlowReader(client, maxBuffered, (buffered) => {

@@ -74,12 +74,14 @@ function disconnectedWith(answer: Answer, code: number, why: string): void {
 const badPublish = (properties: Buffer, topic = 'bad/topic'): Buffer => publish5({ topic, qos: 1, id: 7, props: properties, payload: 'bad' });
 
 test('two Payload Format Indicators in one PUBLISH: DISCONNECT 0x82, not forwarded', async () => {
+  const counted = hub.hub.broker.counters.malformedPackets;
   // 3.3.2.3.2: "It is a Protocol Error to include the Payload Format Indicator more than once."
   disconnectedWith(await afterLogin(badPublish(props(prop(P.payloadFormatIndicator, 1), prop(P.payloadFormatIndicator, 1)))), 0x82, 'duplicate PFI');
   // mqtt-packet keeps a property it sees twice as an array, unless the first value is falsy (0 here), when the
   // second silently replaces it: the duplicate is found on the wire bytes, not on what mqtt-packet made of them.
   disconnectedWith(await afterLogin(badPublish(props(prop(P.payloadFormatIndicator, 0), prop(P.payloadFormatIndicator, 1)))), 0x82, 'duplicate PFI 0, 1');
   disconnectedWith(await afterLogin(badPublish(props(prop(P.contentType, 'a'), prop(P.contentType, 'b')))), 0x82, 'duplicate Content Type');
+  assert.equal(hub.hub.broker.counters.malformedPackets - counted, 3, 'each counted');
   await controlUnaffected();
 });
 
