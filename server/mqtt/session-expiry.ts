@@ -85,31 +85,42 @@ export async function keepSessionExpiry(aedes: Aedes, opts: SessionExpiryOptions
     }
   };
   const finite = (interval: number): boolean => interval > 0 && interval < neverExpires;
+  // The clients with a row once every write submitted so far is applied (the store changes only when the batch runs,
+  // so it cannot answer for a put submitted in this same turn): most connects, MQTT 3.x devices', then cost no write.
+  const stored = new Set(persistence.sessionDeadlines().map((d) => d.clientId));
+  const put = (deadline: { clientId: string; interval: number; expiresAt: number | undefined }, why: string): Promise<void> => {
+    stored.add(deadline.clientId);
+    return persistence.putSessionDeadline(deadline).catch(written(why, deadline.clientId));
+  };
+  const forget = (clientId: string, why: string): void => {
+    if (!stored.delete(clientId)) return;
+    persistence.delSessionDeadline(clientId).catch(written(why, clientId));
+  };
 
   aedes.on('client', (client: Client) => {
     // The session is resumed (or a new one begun): a countdown of a previous run stops here, as aedes's own does.
     cancel(client.id);
     const c = clientInternals(client);
     if (c.version === 5 && finite(c.sessionExpiryInterval)) {
-      persistence.putSessionDeadline({ clientId: client.id, interval: c.sessionExpiryInterval, expiresAt: undefined }).catch(written('connected', client.id));
+      void put({ clientId: client.id, interval: c.sessionExpiryInterval, expiresAt: undefined }, 'connected');
     } else {
       // MQTT 3.x, or a v5 session that ends with its connection or never: no deadline (a stale one would end it).
-      persistence.delSessionDeadline(client.id).catch(written('no expiry', client.id));
+      forget(client.id, 'no expiry');
     }
   });
   aedes.on('clientDisconnect', (client: Client) => {
     const c = clientInternals(client);
     if (c.version !== 5) return;
     if (finite(c.sessionExpiryInterval)) {
-      persistence.putSessionDeadline({ clientId: client.id, interval: c.sessionExpiryInterval, expiresAt: now() + c.sessionExpiryInterval * 1000 }).catch(written('disconnected', client.id));
+      void put({ clientId: client.id, interval: c.sessionExpiryInterval, expiresAt: now() + c.sessionExpiryInterval * 1000 }, 'disconnected');
     } else {
-      persistence.delSessionDeadline(client.id).catch(written('ended with its connection', client.id));
+      forget(client.id, 'ended with its connection');
     }
   });
   // aedes ended the session itself (its timer of this run, or at once at the mqtt.maxExpiringSessions cap).
-  aedes.on('sessionExpired', (client: Client) => void persistence.delSessionDeadline(client.id).catch(written('expired', client.id)));
+  aedes.on('sessionExpired', (client: Client) => forget(client.id, 'expired'));
   aedes.on('sessionLimitReached', (client: Client, info: { reason: string }) => {
-    if (info.reason === 'sessionExpiry') void persistence.delSessionDeadline(client.id).catch(written('over the limit', client.id));
+    if (info.reason === 'sessionExpiry') forget(client.id, 'over the limit');
   });
   aedes.on('closed', () => {
     for (const map of [timers, willTimers]) {
@@ -134,7 +145,10 @@ export async function keepSessionExpiry(aedes: Aedes, opts: SessionExpiryOptions
     if (a.clients[clientId]) return false;
     const will = await persistence.getWill({ id: clientId });
     if (will) await publishWill(clientId, will);
-    return persistence.endExpiredSession(clientId, expiresAt);
+    const ended = await persistence.endExpiredSession(clientId, expiresAt);
+    // Unless the client came back meanwhile (its row then is its new one).
+    if (ended && !a.clients[clientId]) stored.delete(clientId);
+    return ended;
   };
 
   /** Publishes a delayed will of a previous run when its delay is over, unless the client came back. */
