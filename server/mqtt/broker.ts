@@ -19,6 +19,7 @@ import { unregisterClosedOnArrival } from './late-registration.js';
 import { keepSessionExpiry } from './session-expiry.js';
 import { restoreOneByOne, subscribeOneByOne } from './prototype-topics.js';
 import { queueWithIdentifiers } from './queued-identifiers.js';
+import { queuedWithinGrantedQos } from './granted-qos.js';
 import { tooLargeFor } from './outbound-size.js';
 import { flagRedeliveries } from './redelivery.js';
 import { isSharedTopic, shareSubscriptions } from './shared-subscriptions.js';
@@ -157,6 +158,7 @@ export class Broker {
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
     queueWithIdentifiers(persistence);
+    queuedWithinGrantedQos(persistence);
     flagRedeliveries(this.aedes);
     limitInboundQos2(persistence, this.opts.config.maxInflightInbound, (client) => {
       this.counters.inflightInboundExceeded++;

@@ -1,4 +1,5 @@
-import type { AedesPacket, ClientInternals } from './aedes-internals.js';
+import { Readable } from 'node:stream';
+import type { AedesPacket, ClientInternals, PersistenceInternals } from './aedes-internals.js';
 import { topicMatches } from './topics.js';
 
 /**
@@ -24,4 +25,26 @@ export function withinGrantedQos(c: ClientInternals, packet: AedesPacket, identi
   if (granted === undefined) return packet;
   // A copy: the packet may be shared with other subscribers.
   return Object.assign(Object.create(Object.getPrototypeOf(packet) as object) as AedesPacket, packet, { qos: granted as 0 | 1 });
+}
+
+/**
+ * The same bound on a session's queued messages, sent at reconnect (aedes connect.js emptyQueue): aedes queues the
+ * message as published and sends it as stored, so a QoS 2 message queued for a QoS 1 subscription (wildcard or not)
+ * came back at QoS 2. Each copy is judged against the session's subscriptions, restored by then, as the queue is read.
+ */
+export function queuedWithinGrantedQos(persistence: PersistenceInternals): void {
+  const stream = persistence.outgoingStream.bind(persistence);
+  persistence.outgoingStream = (client) => {
+    const c = client as unknown as ClientInternals;
+    const source = stream(client) as AsyncIterable<AedesPacket>;
+    if (c.subscriptions === undefined) return source;
+    return Readable.from(
+      (async function* bounded(): AsyncGenerator<AedesPacket> {
+        for await (const packet of source) {
+          const si = packet.properties?.subscriptionIdentifier;
+          yield packet.cmd === 'publish' ? withinGrantedQos(c, packet, typeof si === 'number' ? si : 0) : packet;
+        }
+      })(),
+    );
+  };
 }

@@ -221,3 +221,21 @@ test('a QoS 2 message reaches a wildcard subscription granted QoS 1 at QoS 1, li
     assert.deepEqual(Object.fromEntries(sub.messages.map((m) => [m.payload.toString(), m.qos])), { retained: 1, live: 1, exact: 2 }, `MQTT ${protocolVersion}`);
   }
 });
+
+test('a QoS 2 message queued for an away session\'s QoS 1 subscriptions comes back at QoS 1 (3.1.1 and MQTT 5) [MQTT-3.8.4-8]', async (t) => {
+  const hub = await hubFor(t);
+  const pub = await connect5(t, hub.mqttUrl);
+  for (const protocolVersion of [4, 5] as const) {
+    const clientId = `away-${protocolVersion}`;
+    const opts = { clientId, clean: false, protocolVersion, properties: protocolVersion === 5 ? { sessionExpiryInterval: 60 } : undefined };
+    const first = await connect5(undefined, hub.mqttUrl, opts);
+    await subscribe5(first.client, `ourhome/away${protocolVersion}/#`, { qos: 1 });
+    await subscribe5(first.client, `ourhome/exact${protocolVersion}/x`, { qos: 1 });
+    await leave(hub, first, clientId);
+    await publish5(pub.client, `ourhome/away${protocolVersion}/x`, 'wildcard', { qos: 2 });
+    await publish5(pub.client, `ourhome/exact${protocolVersion}/x`, 'exact', { qos: 2 });
+    const back = await connect5(t, hub.mqttUrl, opts);
+    await until(() => back.messages.length === 2, 'both queued messages');
+    assert.deepEqual(Object.fromEntries(back.messages.map((m) => [m.payload.toString(), m.qos])), { wildcard: 1, exact: 1 }, `MQTT ${protocolVersion}`);
+  }
+});
