@@ -6,15 +6,17 @@ import { topicMatches } from './topics.js';
  * [MQTT-3.8.4-8] (3.1.1: MQTT-3.8.4-6) A message goes to a subscriber at most at the QoS its subscription was granted.
  * aedes (client.js deliverQoS) lowers the QoS by looking the subscription up under the message's topic, so only a
  * subscription whose filter is that very topic was honoured: a QoS 2 message reached `home/#` granted QoS 1 at QoS 2,
- * retained ones on subscribe too. Only QoS 2 over QoS 1 is left to correct (a QoS 0 subscription delivers through
- * deliver0, which sends QoS 0).
+ * retained ones on subscribe too (also a QoS 1 one to a QoS 0 subscription).
  *
  * The subscription delivering is not known by name here, only by its Subscription Identifier (dedupe.ts; 0 for
  * none): the QoS is that of the best matching subscription with that identifier — the one copy that subscriptions
  * without an identifier share goes at the highest QoS among them [MQTT-3.3.4-2].
  */
 export function withinGrantedQos(c: ClientInternals, packet: AedesPacket, identifier: number): AedesPacket {
-  if (packet.qos !== 2) return packet;
+  // QoS 1 needs a look only for a retained message sent at SUBSCRIBE (numbered by no broker: brokerId null), which
+  // aedes hands to deliverQoS whatever the subscription's QoS; live and queued QoS 1 copies come from subscriptions
+  // granted QoS 1 or 2.
+  if (packet.qos === 0 || (packet.qos === 1 && packet.brokerId !== null)) return packet;
   let granted: number | undefined;
   for (const filter in c.subscriptions) {
     const sub = c.subscriptions[filter]!;
@@ -22,9 +24,9 @@ export function withinGrantedQos(c: ClientInternals, packet: AedesPacket, identi
     granted = Math.max(granted ?? 0, sub.qos);
     if (granted >= 2) return packet;
   }
-  if (granted === undefined) return packet;
+  if (granted === undefined || granted >= packet.qos) return packet;
   // A copy: the packet may be shared with other subscribers.
-  return Object.assign(Object.create(Object.getPrototypeOf(packet) as object) as AedesPacket, packet, { qos: granted as 0 | 1 });
+  return Object.assign(Object.create(Object.getPrototypeOf(packet) as object) as AedesPacket, packet, { qos: granted as 0 | 1 | 2 });
 }
 
 /**

@@ -206,19 +206,22 @@ test('copies a kept session with SIs received and acknowledged are not sent agai
   assert.deepEqual(back.messages.filter((m) => m.topic === 'ourhome/garden/pond/level'), [], 'both copies were acknowledged (MQTT.js acknowledges each)');
 });
 
-test('a QoS 2 message reaches a wildcard subscription granted QoS 1 at QoS 1, live and retained (3.1.1 and MQTT 5) [MQTT-3.8.4-8]', async (t) => {
+test('a QoS 2 message reaches a wildcard subscription granted QoS 1 at QoS 1, live and retained, a retained QoS 1 one a QoS 0 wildcard at QoS 0 (3.1.1 and MQTT 5) [MQTT-3.8.4-8]', async (t) => {
   const hub = await hubFor(t);
   const pub = await connect5(t, hub.mqttUrl);
   t.after(() => publish5(pub.client, 'ourhome/qos/kept', '', { qos: 1, retain: true }).catch(() => {}));
   await publish5(pub.client, 'ourhome/qos/kept', 'retained', { qos: 2, retain: true });
+  t.after(() => publish5(pub.client, 'ourhome/qos0/kept', '', { qos: 1, retain: true }).catch(() => {}));
+  await publish5(pub.client, 'ourhome/qos0/kept', 'retained-q1', { qos: 1, retain: true });
   for (const protocolVersion of [4, 5] as const) {
     const sub = await connect5(t, hub.mqttUrl, { protocolVersion });
     await subscribe5(sub.client, 'ourhome/qos/#', { qos: 1 });
     await subscribe5(sub.client, 'ourhome/qos2/exact', { qos: 2 });
+    await subscribe5(sub.client, 'ourhome/qos0/+', { qos: 0 });
     await publish5(pub.client, 'ourhome/qos/live', 'live', { qos: 2 });
     await publish5(pub.client, 'ourhome/qos2/exact', 'exact', { qos: 2 });
-    await until(() => sub.messages.length === 3, 'three messages');
-    assert.deepEqual(Object.fromEntries(sub.messages.map((m) => [m.payload.toString(), m.qos])), { retained: 1, live: 1, exact: 2 }, `MQTT ${protocolVersion}`);
+    await until(() => sub.messages.length === 4, 'four messages');
+    assert.deepEqual(Object.fromEntries(sub.messages.map((m) => [m.payload.toString(), m.qos])), { retained: 1, live: 1, exact: 2, 'retained-q1': 0 }, `MQTT ${protocolVersion}`);
   }
 });
 
