@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IConnackPacket, IDisconnectPacket, IPublishPacket } from 'mqtt-packet';
+import { deviceAccount } from '../helpers/hub.js';
 import { connect5, hubFor, portOf, publish5, RawClient, refusal, subscribe5, until } from '../helpers/mqtt5.js';
 
 // CONNECT and CONNACK as MQTT 5 clients (Home Assistant, Node-RED, Zigbee2MQTT) see them, the 3.1.1 conformance
@@ -167,5 +168,20 @@ for (const [what, alias] of [['0', 0], ['above the maximum', 5]] as const) {
     await until(() => bystander.messages.some((m) => m.topic === 'ourhome/alias/good'), 'the bystander\'s message');
     assert.equal(bystander.disconnects.length, 0);
     assert.ok(!bystander.messages.some((m: IPublishPacket) => m.topic === 'ourhome/alias/bad'), 'the bad publish was not routed');
+  });
+}
+
+for (const protocolVersion of [4, 5] as const) {
+  test(`MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: one SUBSCRIBE and one UNSUBSCRIBE naming __proto__ among other filters are answered in order`, async (t) => {
+    const hub = await hubFor(t);
+    const c = await connect5(t, hub.mqttUrl, { protocolVersion, ...(await deviceAccount(hub)) });
+    // A filter the device ACL denies in the middle: the SUBACK codes follow the SUBSCRIBE's order [MQTT-3.9.3-1].
+    assert.deepEqual(await subscribe5(c.client, ['__proto__', 'ourhome/#', 'constructor', 'hasOwnProperty', 'ourhome/proto/end'], { qos: 1 }), [1, protocolVersion === 5 ? 0x87 : 0x80, 1, 1, 1]);
+    await new Promise<void>((resolve, reject) => c.client.unsubscribe(['__proto__', 'constructor'], {}, (err) => (err ? reject(err) : resolve())));
+    const pub = await connect5(t, hub.mqttUrl, { protocolVersion });
+    for (const topic of ['__proto__', 'constructor', 'hasOwnProperty']) await publish5(pub.client, topic, topic);
+    await publish5(pub.client, 'ourhome/proto/end', 'end');
+    await until(() => c.messages.some((m) => m.topic === 'ourhome/proto/end'), 'the end marker');
+    assert.deepEqual(c.messages.map((m) => m.topic), ['hasOwnProperty', 'ourhome/proto/end']);
   });
 }
