@@ -195,7 +195,8 @@ export async function keepSessionExpiry(aedes: Aedes, opts: SessionExpiryOptions
     const kept = opts.maxSessionExpiry > 0 ? Math.min(interval, opts.maxSessionExpiry) : interval;
     const deadline = closedAt + kept * 1000;
     if (deadline <= start) {
-      due.push({ clientId, expiresAt: deadline });
+      // Due, hence stored (a connected one counts from `start`): ended if its row still holds what was read here.
+      due.push({ clientId, expiresAt: expiresAt! });
       continue;
     }
     // Written, so that another crash before it comes does not count it from the next start again.
@@ -218,7 +219,6 @@ export async function keepSessionExpiry(aedes: Aedes, opts: SessionExpiryOptions
     }
   }
   await Promise.all(counted);
-  // Only stored deadlines can be due (a computed one is after `start`), so endExpiredSession finds what it expects.
   await Promise.all(due.map(({ clientId, expiresAt }) => end(clientId, expiresAt)));
   if (due.length || timers.size) log.info({ ended: due.length, pending: timers.size, delayedWills: willTimers.size }, 'MQTT 5 sessions of the last run: those whose expiry passed ended, the others counted down');
   return {

@@ -6,6 +6,8 @@ import sqlite3 from 'sqlite3';
 import { connect, end, startHub, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { connect5, publish5, sleep, subscribe5, until, type V5Client } from '../helpers/mqtt5.js';
 import { spawnHub, type HubProcess } from '../helpers/process.js';
+import { createLogger } from '../../server/core/logger.js';
+import { createSqlitePersistence } from '../../server/mqtt/persistence/sqlite-persistence.js';
 
 // MQTT 5 sessions across a crash: each case kills the hub with SIGKILL and starts it again on the same data dir.
 // Session Expiry (server/mqtt/session-expiry.ts) and Message Expiry are kept in broker.db, not only in timers.
@@ -269,4 +271,26 @@ test('in a running hub the stored deadline follows the session: takeover, DISCON
   const b2 = await connect5(undefined, hub.mqttUrl, { clientId: 'v5-b', clean: false, properties: { sessionExpiryInterval: 1 } });
   await end(b2.client);
   await waitFor(async () => (await row('v5-b')) === undefined, 15_000, 'the row to go when aedes expires the session');
+});
+
+test('a lowered mqtt.maxSessionExpiry applies, at the next start, to the sessions stored under the old one', async (t) => {
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  // broker.db as a previous run with a 30-day cap left it: two sessions gone 2 days and 1 hour ago, 30 days each.
+  const day = 86_400_000;
+  const old = createSqlitePersistence({ file: path.join(dataDir, 'broker.db'), log: createLogger('silent') });
+  await old.setup({ id: 'previous-run' });
+  for (const [clientId, closedAt] of [['v5-gone-2d', Date.now() - 2 * day], ['v5-gone-1h', Date.now() - 3_600_000]] as const) {
+    await old.addSubscriptions({ id: clientId }, [{ topic: `ourhome/${clientId}/#`, qos: 1 }]);
+    await old.putSessionDeadline({ clientId, interval: 30 * 86_400, expiresAt: closedAt + 30 * day });
+  }
+  await old.destroy();
+
+  const hub = await startHub({ mqtt: { maxSessionExpiry: 86_400 } }, { dataDir });
+  t.after(() => hub.stop());
+  assert.deepEqual(await subscriptionsOf(dataDir, 'v5-gone-2d'), [], 'one day after it left: ended at the start');
+  assert.deepEqual(await subscriptionsOf(dataDir, 'v5-gone-1h'), ['ourhome/v5-gone-1h/#'], 'within the new cap: kept');
+  const kept = await deadlineOf(dataDir, 'v5-gone-1h');
+  assert.equal(kept?.expiry_interval, 86_400, 'its interval lowered to the cap');
+  assert.ok(kept?.expires_at && kept.expires_at < Date.now() + day, 'its deadline brought within a day of when it left');
 });
