@@ -92,17 +92,19 @@ test('MQTT 3.1.1: keepalive 0 or above mqtt.keepaliveLimit is accepted (not CONN
   }
 });
 
-test('MQTT 3.1.1: a silent client with keepalive 0 is held to mqtt.keepaliveLimit: disconnected, its will published', async (t) => {
+for (const protocolVersion of [4, 5] as const) test(`MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: a silent client with keepalive 0 is held to mqtt.keepaliveLimit: disconnected, its will published`, async (t) => {
   const hub = await hubFor(t, { mqtt: { keepaliveLimit: 1 } as never });
   const watcher = await connect5(t, hub.mqttUrl, { keepalive: 1 });
   // The watcher itself must keep talking: MQTT.js pings at its keepalive.
   await subscribe5(watcher.client, 'ourhome/lost/+/status');
-  const { raw, connack } = await RawClient.connect(t, portOf(hub.mqttUrl), 4, {
+  const { raw, connack } = await RawClient.connect(t, portOf(hub.mqttUrl), protocolVersion, {
     clientId: 'silent-sensor',
     keepalive: 0,
     will: { topic: 'ourhome/lost/sensor/status', payload: Buffer.from('offline'), qos: 1, retain: false },
   });
-  assert.equal(connack.returnCode, 0);
+  assert.equal(connack.returnCode ?? connack.reasonCode, 0);
+  // MQTT 5 is told (Server Keep Alive); 3.1.1 cannot be.
+  if (protocolVersion === 5) assert.equal(connack.properties?.serverKeepAlive, 1);
   // It never sends anything again: the hub ends it (no deadline asserted, only that it happens).
   await raw.closed;
   await until(() => watcher.messages.some((m) => m.topic === 'ourhome/lost/sensor/status'), 'the will');
