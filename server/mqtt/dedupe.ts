@@ -3,6 +3,11 @@ import type { Dispatch } from './dispatch.js';
 import { aedesInternals, clientInternals, type AedesPacket, type Deliver } from './aedes-internals.js';
 import { withinGrantedQos } from './granted-qos.js';
 
+/** What a held copy costs besides its topic and payload (the packet object, the closure), roughly. */
+const heldOverhead = 128;
+
+function noop(): void {}
+
 /**
  * Which copies of one message a client gets when several of its subscriptions match it.
  *
@@ -22,16 +27,11 @@ import { withinGrantedQos } from './granted-qos.js';
  * client) share one copy, as before. An array of identifiers on one copy [MQTT-3.3.4-4] would break Node-RED,
  * which compares the property with `!==`. Packet numbers stay as aedes made them (the broker store keys queued
  * QoS 1 messages by them).
- */
-/** What a held copy costs besides its topic and payload (the packet object, the closure), roughly. */
-const heldOverhead = 128;
-
-function noop(): void {}
-
-/**
- * `maxHeldBytes`: what may be kept for one client while its session's queue is being sent (mqtt.maxBufferedBytes, as
- * for a reader that fell behind); past it the client is dropped. A persistent session loses nothing by it: its
- * messages are in the store, sent at its next connection.
+ *
+ * The same wrappers keep the copies for a client whose CONNECT is still being handled until its session's queue is
+ * sent (queue first, below); `maxHeldBytes` bounds them (mqtt.maxBufferedBytes, as for a reader that fell behind):
+ * past it the client is dropped, and a persistent session loses nothing by it (its messages are in the store, sent
+ * at its next connection).
  */
 export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch, maxHeldBytes: number): (client: Client) => void {
   const brokerId = aedesInternals(aedes).id;
