@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import type { MqttClient } from 'mqtt';
-import { connect, end, nextMessage, publish, subscribe, tempDir } from '../helpers/hub.js';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, end, nextMessage, publish, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { runCli, spawnHub, type HubProcess } from '../helpers/process.js';
 
 // The durability contract: each case kills the hub with SIGKILL and starts it again on the same data dir.
@@ -23,6 +23,22 @@ async function withHub(t: { after: (fn: () => unknown) => void }): Promise<{ dat
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
   return { dataDir, start: async () => { const h = await spawnHub(dataDir); started.push(h); return h; } };
+}
+
+/**
+ * Connects with every message kept from the first: a message queued for the session can come in the same read as the
+ * CONNACK, and MQTT.js hands it out before `await connect()` returns, so a listener added after it misses it.
+ */
+function connectKeeping(hubUrl: string, opts: IClientOptions): Promise<{ client: MqttClient; got: Array<{ topic: string; payload: string; retain: boolean }>; sessionPresent: boolean }> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(hubUrl, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    const got = collect(client);
+    client.once('connect', (connack) => resolve({ client, got, sessionPresent: connack.sessionPresent }));
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
 }
 
 function collect(client: MqttClient): Array<{ topic: string; payload: string; retain: boolean }> {
@@ -67,19 +83,8 @@ test('QoS 1 and QoS 2 messages queued for an offline persistent session survive 
   await kill(hub);
 
   const again = await start();
-  let sessionPresent = false;
-  const back = await new Promise<MqttClient>((resolve, reject) => {
-    import('mqtt').then(({ default: mqtt }) => {
-      const c = mqtt.connect(url(again), { ...admin, clientId: 'sleepy', clean: false, reconnectPeriod: 0 });
-      c.once('connect', (connack) => {
-        sessionPresent = connack.sessionPresent;
-        resolve(c);
-      });
-      c.once('error', reject);
-    }, reject);
-  });
+  const { client: back, got, sessionPresent } = await connectKeeping(url(again), { ...admin, clientId: 'sleepy', clean: false });
   t.after(() => end(back));
-  const got = collect(back);
   await new Promise((r) => setTimeout(r, 800));
   assert.equal(sessionPresent, true, 'CONNACK says session present');
   assert.deepEqual(got.filter((m) => m.topic === 'ourhome/q1/room/thing').map((m) => m.payload), ['one']);
@@ -105,10 +110,10 @@ test('the will of a client still connected at the crash is published after the r
   await kill(hub); // the lamp's connection dies with the hub, without a DISCONNECT
 
   const again = await start();
-  const back = await connect(url(again), { ...admin, clientId: 'watcher', clean: false });
+  const { client: back, got: queued } = await connectKeeping(url(again), { ...admin, clientId: 'watcher', clean: false });
   t.after(() => end(back));
-  const queued = nextMessage(back, (topic) => topic === 'ourhome/groundfloor/livingroom/light/status');
-  assert.equal((await queued).payload, 'offline');
+  const will = await waitFor(() => queued.find((m) => m.topic === 'ourhome/groundfloor/livingroom/light/status'), 5000, 'the will queued for the watcher');
+  assert.equal(will.payload, 'offline');
   const late = await connect(url(again), { ...admin, clientId: 'late' });
   t.after(() => end(late));
   const retained = nextMessage(late, (topic) => topic === 'ourhome/groundfloor/livingroom/light/status');
@@ -135,10 +140,9 @@ test('a will the client may not publish is refused at CONNECT: a crash does not 
   await kill(hub);
 
   const again = await start();
-  const back = await connect(url(again), { ...admin, clientId: 'watcher', clean: false });
+  const { client: back, got } = await connectKeeping(url(again), { ...admin, clientId: 'watcher', clean: false });
   t.after(() => end(back));
-  const got = collect(back);
-  await nextMessage(back, (topic) => topic === 'ourhome/groundfloor/hall/plug/status');
+  await waitFor(() => got.some((m) => m.topic === 'ourhome/groundfloor/hall/plug/status'), 5000, 'the permitted will');
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(got.filter((m) => m.topic === 'ourhome/groundfloor/hall/lamp/set'), [], 'the refused will was never published');
 });
