@@ -218,9 +218,18 @@ export async function keepSessionExpiry(aedes: Aedes, opts: SessionExpiryOptions
       }
     }
   }
-  await Promise.all(counted);
-  await Promise.all(due.map(({ clientId, expiresAt }) => end(clientId, expiresAt)));
-  if (due.length || timers.size) log.info({ ended: due.length, pending: timers.size, delayedWills: willTimers.size }, 'MQTT 5 sessions of the last run: those whose expiry passed ended, the others counted down');
+  // A write that fails here (logged) does not stop the hub: the row stays as it was, and the next start tries again.
+  await Promise.all(counted.map((write) => write.catch((err: Error) => log.warn({ err: err.message }, 'could not write a session deadline or delayed will at start'))));
+  const results = await Promise.all(
+    due.map(({ clientId, expiresAt }) =>
+      end(clientId, expiresAt).catch((err: Error) => {
+        written('expired while the hub was down', clientId)(err);
+        return false;
+      }),
+    ),
+  );
+  const ended = results.filter(Boolean).length;
+  if (due.length || timers.size) log.info({ ended, pending: timers.size, delayedWills: willTimers.size }, 'MQTT 5 sessions of the last run: those whose expiry passed ended, the others counted down');
   return {
     get pending() {
       return timers.size;
