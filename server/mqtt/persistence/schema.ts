@@ -48,7 +48,7 @@ const MIGRATIONS: readonly string[] = [
   );
   `,
   // 2: MQTT 5 Session Expiry [MQTT-3.1.2-23]. aedes keeps the deadline in a timer only (moscajs/aedes#839); kept
-  // here, a session outlives a restart no longer than it asked for (session-expiry-store.ts).
+  // here, a restart no longer lets a session outlive its expiry (one cut off by a crash: by at most the downtime).
   `
   -- One row per MQTT 5 session with a finite Session Expiry Interval > 0. expiry_interval in seconds, as the client
   -- gave it (clamped to mqtt.maxSessionExpiry); expires_at in ms since the epoch, NULL while the client is connected.
