@@ -25,6 +25,7 @@ import { flagRedeliveries } from './redelivery.js';
 import { isSharedTopic, shareSubscriptions } from './shared-subscriptions.js';
 import { outboundWindow } from './outbound-window.js';
 import { OutboundAliases } from './outbound-aliases.js';
+import { SessionPresence } from './session-present.js';
 import { LoginBusy, LoginGate } from './login-gate.js';
 import { peerCertificate } from '../tls/client-auth.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
@@ -76,11 +77,15 @@ export class Broker {
   private readonly window: ReturnType<typeof outboundWindow>;
   private readonly dispatch: Dispatch;
   private readonly aliases = new OutboundAliases();
+  /** Session Present for sessions without subscriptions (session-present.ts); the SQLite store only. */
+  private readonly presence: SessionPresence | undefined;
   /** Usernames of clients that left, newest last, for their messages still being routed. */
   private readonly departed = new Map<string, string>();
   private started = false;
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
+    this.presence = holdsSessions(opts.persistence);
+    this.presence?.observe(aedes);
     this.aedes = aedes;
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
     endAtSink(aedes);
@@ -138,6 +143,7 @@ export class Broker {
         clientInternals(client).pause();
         keepaliveWithinLimit(packet, c.keepaliveLimit);
         broker!.aliases.connecting(client, packet);
+        broker!.presence?.connecting(client, packet);
         done(null, true);
       },
       // Hooks are bound late: aedes copies them at construction, the Broker exists only after.
@@ -182,6 +188,7 @@ export class Broker {
     // …and a SUBSCRIBE naming `__proto__` among other filters never reaches aedes's plain-object dedupe.
     subscribeOneByOne(client);
     this.shared(client);
+    this.presence?.attach(client);
     this.dedupe(client);
     // MQTT 5 property blocks and packets checked on the wire before aedes acts on them; the spec's CONNACK or
     // DISCONNECT 0x81/0x82, for this client only (v5-guard.ts).
@@ -525,6 +532,11 @@ function refusal(reason: string): Error {
 function keepaliveWithinLimit(packet: { protocolVersion?: number; keepalive?: number }, limit: number): void {
   if (!limit || packet.protocolVersion === 5) return;
   if (!packet.keepalive || packet.keepalive > limit) packet.keepalive = limit;
+}
+
+function holdsSessions(persistence: unknown): SessionPresence | undefined {
+  const p = persistence as { holdsSession?: (clientId: string) => boolean } | undefined;
+  return typeof p?.holdsSession === 'function' ? new SessionPresence((clientId) => p.holdsSession!(clientId)) : undefined;
 }
 
 function remoteAddress(client: Client): string {

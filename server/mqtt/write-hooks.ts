@@ -60,15 +60,16 @@ function install(): void {
 export function hookWrites(stream: object, hook: WriteHook): () => void {
   install();
   const s = stream as Hooked;
-  (s[hooksKey] ??= []).push(hook);
+  s[hooksKey] = [...(s[hooksKey] ?? []), hook];
   return () => {
     const hooks = s[hooksKey];
     if (!hooks) return;
-    const i = hooks.indexOf(hook);
-    if (i >= 0) hooks.splice(i, 1);
+    // A new array, never the one being walked: a hook that removes itself while a packet goes through the hooks (as
+    // the CONNACK hooks do) must not make the walk skip the hook after it.
+    const left = hooks.filter((h) => h !== hook);
     // None left: the write path is back to a single property read. (Not `delete`: that would turn the socket into a
     // dictionary-mode object, slowing every property access on the busiest object of the connection.)
-    if (hooks.length === 0) s[hooksKey] = undefined;
+    s[hooksKey] = left.length ? left : undefined;
   };
 }
 

@@ -39,6 +39,11 @@ export class IncomingStore {
     return store;
   }
 
+  /** Whether any QoS 2 message of this client awaits its PUBREL. */
+  has(clientId: string): boolean {
+    return (this.#byClient.get(clientId)?.size ?? 0) > 0;
+  }
+
   get size(): number {
     let n = 0;
     for (const packets of this.#byClient.values()) n += packets.size;

@@ -252,6 +252,15 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
     return Readable.from(this.#db?.wills.ofDeadBrokers(brokers) ?? []);
   }
 
+  /**
+   * Whether the client id has session state beyond subscriptions: queued or unacknowledged messages, QoS 2 messages
+   * awaiting PUBREL, an MQTT 5 session being counted down. Answered from memory (server/mqtt/session-present.ts).
+   */
+  holdsSession(clientId: string): boolean {
+    const db = this.#db;
+    return db !== undefined && (db.outgoing.has(clientId) || db.incoming.has(clientId) || db.sessionExpiry.get(clientId) !== undefined);
+  }
+
   // --- MQTT 5 session deadlines (rumah's own, not aedes-persistence's; see session-expiry-store.ts) ---
 
   sessionDeadlines(): Array<{ clientId: string; interval: number; expiresAt: number | undefined }> {
