@@ -51,3 +51,22 @@ test('a hook sees the packets of its stream only, can take one, and is gone once
   assert.equal(seen.length, 2, 'removed: not called again');
   assert.equal(hooked.bytes(), released * 3);
 });
+
+test('a hook that removes itself while a packet goes through does not make the next hook miss that packet', async () => {
+  const s = sink();
+  const order: string[] = [];
+  const removeFirst = hookWrites(s.stream, () => {
+    order.push('first');
+    removeFirst(); // as the CONNACK hooks do: once, then gone
+    return false;
+  });
+  hookWrites(s.stream, () => {
+    order.push('second');
+    return false;
+  });
+  write(s.stream);
+  write(s.stream);
+  await tick();
+  assert.deepEqual(order, ['first', 'second', 'second']);
+  assert.ok(s.bytes() > 0);
+});
