@@ -1,29 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { connect, end, nextMessage, publish, subscribe, tempDir, waitFor } from '../helpers/hub.js';
-import { runCli, spawnHub, type HubProcess } from '../helpers/process.js';
+import { connect, end, nextMessage, publish, subscribe, waitFor } from '../helpers/hub.js';
+import { runCli } from '../helpers/process.js';
+import { admin, kill, mqttUrlOf, withHub } from '../helpers/crash.js';
 
 // The durability contract: each case kills the hub with SIGKILL and starts it again on the same data dir.
 
-const admin = { username: 'admin', password: 'test-admin-password' };
-const url = (hub: HubProcess) => `mqtt://127.0.0.1:${hub.runtime.mqttPort}`;
-
-async function kill(hub: HubProcess): Promise<void> {
-  hub.child.kill('SIGKILL');
-  await hub.exited;
-}
-
-async function withHub(t: { after: (fn: () => unknown) => void }): Promise<{ dataDir: string; start: () => Promise<HubProcess> }> {
-  const dataDir = tempDir();
-  const started: HubProcess[] = [];
-  t.after(() => {
-    for (const h of started) h.child.kill('SIGKILL');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-  return { dataDir, start: async () => { const h = await spawnHub(dataDir); started.push(h); return h; } };
-}
+const url = mqttUrlOf;
 
 /**
  * Connects with every message kept from the first: a message queued for the session can come in the same read as the

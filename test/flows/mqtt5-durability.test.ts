@@ -5,30 +5,15 @@ import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { connect, end, startHub, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { connect5, publish5, sleep, subscribe5, until, type V5Client } from '../helpers/mqtt5.js';
-import { spawnHub, type HubProcess } from '../helpers/process.js';
+import type { HubProcess } from '../helpers/process.js';
+import { admin, kill, mqttUrlOf, withHub } from '../helpers/crash.js';
 import { createLogger } from '../../server/core/logger.js';
 import { createSqlitePersistence } from '../../server/mqtt/persistence/sqlite-persistence.js';
 
 // MQTT 5 sessions across a crash: each case kills the hub with SIGKILL and starts it again on the same data dir.
 // Session Expiry (server/mqtt/session-expiry.ts) and Message Expiry are kept in broker.db, not only in timers.
 
-const admin = { username: 'admin', password: 'test-admin-password' };
-const url = (hub: HubProcess) => `mqtt://127.0.0.1:${hub.runtime.mqttPort}`;
-
-async function kill(hub: HubProcess): Promise<void> {
-  hub.child.kill('SIGKILL');
-  await hub.exited;
-}
-
-function withHub(t: TestContext): { dataDir: string; start: () => Promise<HubProcess> } {
-  const dataDir = tempDir();
-  const started: HubProcess[] = [];
-  t.after(() => {
-    for (const h of started) h.child.kill('SIGKILL');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-  return { dataDir, start: async () => { const h = await spawnHub(dataDir); started.push(h); return h; } };
-}
+const url = mqttUrlOf;
 
 /** Rows of broker.db, read beside the running hub (WAL: a reader does not disturb the writer). */
 function rows<T>(dataDir: string, sql: string): Promise<T[]> {
