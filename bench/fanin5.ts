@@ -106,6 +106,8 @@ export async function benchFanin5(opts: Fanin5Options = {}, log: (s: string) => 
             unit: 'µs', value: medianCpu(name), refs: { 'same hub, 3.1.1 clients': medianCpu(R311) }, lowerIsBetter: true,
           });
         }
+        const failed = [...steps].map(([name, st]) => `${name} ${st.filter((x) => !x.pass).length}`).join(', ');
+        notes.push(`QoS ${qos} at ${fmt(rate)} msg/s, rounds failed of ${ROUNDS}: ${failed} (a failed round has no CPU pair; why, in the steps printed above).`);
         for (const [name, st] of steps) {
           details.push(`${name} QoS ${qos} at ${fmt(rate)} msg/s, ${ROUNDS} rounds (broker CPU µs/msg, all threads / main): ` +
             st.map((x) => `${x.pass ? '' : 'FAIL '}${fmt(cpuPerMessage(x).cpu)} / ${fmt(cpuPerMessage(x).main)}`).join(', '));
