@@ -45,7 +45,7 @@ function install(): void {
     if (hooks !== undefined) {
       for (let i = 0; i < hooks.length; i++) if (hooks[i]!(packet, opts)) return true;
     }
-    return original(packet, stream, opts);
+    return write5(packet, stream, opts);
   } as WriteToStream;
   // MQTT.js sets writeToStream.cacheNumbers on the object it imports; it must still reach mqtt-packet.
   Object.defineProperty(write, 'cacheNumbers', {
@@ -75,5 +75,19 @@ export function hookWrites(stream: object, hook: WriteHook): () => void {
 
 /** Writes past the hooks (a packet a hook took and now releases). */
 export function writeNow(packet: OutgoingPacket, stream: NodeJS.WritableStream, opts: WriteOptions): boolean {
-  return original(packet, stream, opts);
+  return write5(packet, stream, opts);
+}
+
+const generate = (mqttPacket as unknown as { generate(packet: OutgoingPacket, opts?: WriteOptions): Buffer }).generate;
+
+/**
+ * An MQTT 5 PUBLISH with properties as one buffer and one write. mqtt-packet writes each property as writes of its
+ * own (the identifier, each length, each string: ~15 for a User Property and a Message Expiry), into a socket the
+ * hub corks for the turn (write-coalescer.ts). Measured with 100 MQTT 5 publishers at 23,000 msg/s, each message with
+ * a User Property: the MQTT 5 subscriber of them all got 2,500–5,000 msg/s while they published and the rest only
+ * once they stopped; one write per packet delivers them as they come, as for messages without properties.
+ */
+function write5(packet: OutgoingPacket, stream: NodeJS.WritableStream, opts: WriteOptions): boolean {
+  if (opts?.protocolVersion !== 5 || packet.cmd !== 'publish' || packet.properties === undefined) return original(packet, stream, opts);
+  return stream.write(generate(packet, opts));
 }
