@@ -59,9 +59,11 @@ export async function runPaho(hub: TestHub, script: string, scenario: string, op
   await requirePaho();
   const port = new URL(hub.mqttUrl).port;
   const prefix = opts.prefix ?? `paho${process.pid}x${++runs}${Math.random().toString(36).slice(2, 6)}`;
-  const args = ['-B', path.join(pahoDir, `${script}.py`), '--scenario', scenario, '--host', '127.0.0.1', '--port', port, '--username', opts.username ?? 'admin', '--password', opts.password ?? adminPassword, '--prefix', prefix];
-  if (opts.device) args.push('--device-username', opts.device.username, '--device-password', opts.device.password);
-  for (const [k, v] of Object.entries(opts.extra ?? {})) args.push('--extra', `${k}=${v}`);
+  // `--name=value`, never `--name value`: a generated password may start with '-', which argparse takes for an option
+  // ("--device-password: expected one argument", one run in a few dozen).
+  const args = ['-B', path.join(pahoDir, `${script}.py`), `--scenario=${scenario}`, '--host=127.0.0.1', `--port=${port}`, `--username=${opts.username ?? 'admin'}`, `--password=${opts.password ?? adminPassword}`, `--prefix=${prefix}`];
+  if (opts.device) args.push(`--device-username=${opts.device.username}`, `--device-password=${opts.device.password}`);
+  for (const [k, v] of Object.entries(opts.extra ?? {})) args.push(`--extra=${k}=${v}`);
   return new Promise((resolve) => {
     execFile(python, args, { timeout: opts.timeoutMs ?? 100_000, killSignal: 'SIGKILL', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' } }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number | string }).code as number | null) ?? null : 0;
