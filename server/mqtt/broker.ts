@@ -1,4 +1,4 @@
-import { Aedes, type AedesOptions, type AuthenticateError, type Client, type Subscription } from 'aedes';
+import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
 import mqttPacket from 'mqtt-packet';
 import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -10,8 +10,7 @@ import { PublishOrder, type PublishKind } from './publish-order.js';
 import { guardSlowReader } from './slow-reader-guard.js';
 import { isCommandTopic, malformedText, sysPrefix } from './topics.js';
 import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
-import { LoginThrottle } from './login-throttle.js';
-import { authorizeWill, publishOrphanedWills, stripWillDelay } from './wills.js';
+import { publishOrphanedWills, stripWillDelay } from './wills.js';
 import { aedesInternals, checkAedesContract, clientInternals } from './aedes-internals.js';
 import { limitInboundQos2 } from './inbound-qos2-limit.js';
 import { manageSessions } from './session-lifecycle.js';
@@ -26,8 +25,8 @@ import { isSharedTopic, shareSubscriptions } from './shared-subscriptions.js';
 import { outboundWindow } from './outbound-window.js';
 import { OutboundAliases } from './outbound-aliases.js';
 import { SessionPresence } from './session-present.js';
-import { LoginBusy, LoginGate } from './login-gate.js';
-import { peerCertificate } from '../tls/client-auth.js';
+import { MqttLogin } from './mqtt-login.js';
+import { keepaliveWithinLimit } from './keepalive-limit.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
 import { endAtSink, sinkTopic } from './sink.js';
 import { guardMqtt5 } from './v5-guard.js';
@@ -67,9 +66,7 @@ export class Broker {
   readonly identities = new WeakMap<Client, MqttIdentity>();
   readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0 };
   private readonly flow: FlowControl;
-  private readonly logins: LoginThrottle;
-  /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
-  readonly loginGate: LoginGate;
+  private readonly login: MqttLogin;
   private readonly order = new PublishOrder();
   private readonly writes = new WriteCoalescer();
   private readonly dedupe: (client: Client) => void;
@@ -103,9 +100,16 @@ export class Broker {
     const mq = internals.mq;
     // maxQueued: well below the depth at which mqemitter's recursive drain overflows the stack.
     this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
-    this.logins = new LoginThrottle(opts.config.loginFailures);
-    this.loginGate = new LoginGate({ concurrency: 2, maxQueued: opts.config.maxPendingLogins, timeoutMs: opts.config.connectTimeout });
+    this.login = new MqttLogin({
+      config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
+      willRefused: (identity, topic, clientId) => malformedText(topic) ?? this.topicRefused(topic) ?? opts.acl?.publish(identity, topic, clientId),
+    });
     this.wireEvents();
+  }
+
+  /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
+  get loginGate(): MqttLogin['gate'] {
+    return this.login.gate;
   }
 
   /** Publishes flow control held back (per-client rate, too many being routed, or `held`). */
@@ -147,7 +151,7 @@ export class Broker {
         done(null, true);
       },
       // Hooks are bound late: aedes copies them at construction, the Broker exists only after.
-      authenticate: (client, username, password, done) => broker!.authenticate(client, username, password, done),
+      authenticate: (client, username, password, done) => broker!.login.authenticate(client, username, password, done),
       authorizePublish: (client, packet, cb) => broker!.authorizePublish(client, packet, cb),
       authorizeSubscribe: (client, sub, cb) => broker!.authorizeSubscribe(client, sub, cb),
       authorizeForward: (client, packet) => broker!.forward(client, packet),
@@ -238,7 +242,7 @@ export class Broker {
     if (!this.started) return;
     this.started = false;
     this.flow.stop();
-    this.loginGate.stop();
+    this.login.stop();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
   }
 
@@ -323,68 +327,6 @@ export class Broker {
       if (!this.started) return log.debug({ err: err.message }, 'broker error while stopping');
       log.warn({ err: err.message }, 'broker error');
     });
-  }
-
-  private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
-    const address = remoteAddress(client);
-    const refuse = (returnCode: 4 | 5, why: string): void => {
-      this.counters.refusedLogins++;
-      this.opts.log.info({ clientId: client.id, username, address, why }, 'MQTT login refused');
-      const err = new Error(why) as AuthenticateError;
-      err.returnCode = returnCode;
-      done(err, false);
-    };
-    const cert = peerCertificate(client.conn);
-    const certificateNames = cert && !cert.error && cert.names.length ? cert.names : undefined;
-    if (cert?.error) this.opts.log.info({ clientId: client.id, address, names: cert.names, error: cert.error }, 'client certificate not trusted; ignored');
-    if ((username === undefined || username === '') && !certificateNames) {
-      if (!this.opts.config.allowAnonymous) return refuse(5, cert?.error ? `client certificate not trusted (${cert.error}) and no username` : 'anonymous clients are not allowed');
-      this.identities.set(client, { username: '', kind: 'anonymous' });
-      return done(null, true);
-    }
-    // Brute force: after repeated failures from one address, refuse at once without checking (no scrypt work).
-    if (this.logins.blocked(address)) {
-      this.counters.throttledLogins++;
-      return refuse(5, 'too many failed logins from this address; wait and retry');
-    }
-    const secret = password?.toString('utf8') ?? '';
-    const auth = this.opts.auth;
-    // The throttle is asked again when the check starts, not only when the login arrives: 1,000 wrong passwords sent
-    // at once from one address all arrived before the first had failed, and 248–372 of them were checked (scrypt
-    // each) where the promise is 5. Queued behind the gate, the rest are now refused at their turn, without work.
-    const throttled = Symbol('throttled');
-    const check = async (): Promise<MqttIdentity | undefined | typeof throttled> =>
-      (username && secret && (await auth.verifiedBefore?.(username, secret))) ||
-      this.loginGate.run<MqttIdentity | undefined | typeof throttled>(() => (this.logins.blocked(address) ? Promise.resolve(throttled) : auth.authenticate(username ?? '', secret, { clientId: client.id, address, certificateNames })));
-    check().then(
-      (identity) => {
-        if (identity === throttled) {
-          this.counters.throttledLogins++;
-          return refuse(5, 'too many failed logins from this address; wait and retry');
-        }
-        if (!identity) {
-          this.logins.failed(address);
-          if (certificateNames && secret === '') return refuse(5, `the client certificate (${certificateNames.join(', ')}) names no active MQTT account`);
-          return refuse(4, 'bad username or password');
-        }
-        this.logins.succeeded(address);
-        this.identities.set(client, identity);
-        authorizeWill(client, identity, (topic) => malformedText(topic) ?? this.topicRefused(topic) ?? this.opts.acl?.publish(identity, topic, client.id), this.opts.log);
-        done(null, true);
-      },
-      (err: Error) => {
-        if (err instanceof LoginBusy) {
-          this.opts.log.info({ clientId: client.id, username, address, why: err.message }, 'MQTT login not checked: too many in progress; refused as server unavailable');
-          const e = new Error('server busy') as AuthenticateError;
-          e.returnCode = 3;
-          return done(e, false);
-        }
-        this.opts.log.error({ err }, 'MQTT authentication failed');
-        const e = new Error('server unavailable') as AuthenticateError;
-        e.returnCode = 3;
-        done(e, false);
-      },
-    );
   }
 
   /**
@@ -522,25 +464,7 @@ function refusal(reason: string): Error {
   return Object.assign(new Error(reason), { code: deniedCode });
 }
 
-/**
- * MQTT 3.1.1 has no way to tell a client to use another keepalive, and aedes refuses one above `keepaliveLimit` (or
- * with none) with CONNACK 6, a return code 3.1.1 reserves, which clients show as "unknown reason". Such a client is
- * accepted and held to the limit instead: silent for 1.5 × the limit, it is disconnected (its will published), as an
- * MQTT 5 client told the limit by Server Keep Alive would be. Keepalive 0 in particular ("no keepalive", [MQTT-3.1.2-
- * 10]) would leave a half-open connection, and the device shown online, forever.
- */
-function keepaliveWithinLimit(packet: { protocolVersion?: number; keepalive?: number }, limit: number): void {
-  if (!limit || packet.protocolVersion === 5) return;
-  if (!packet.keepalive || packet.keepalive > limit) packet.keepalive = limit;
-}
-
 function holdsSessions(persistence: unknown): SessionPresence | undefined {
   const p = persistence as { holdsSession?: (clientId: string) => boolean } | undefined;
   return typeof p?.holdsSession === 'function' ? new SessionPresence((clientId) => p.holdsSession!(clientId)) : undefined;
-}
-
-function remoteAddress(client: Client): string {
-  const conn = client.conn as { remoteAddress?: string; socket?: { remoteAddress?: string } };
-  const req = (client as unknown as { req?: { socket?: { remoteAddress?: string } } }).req;
-  return conn.remoteAddress ?? req?.socket?.remoteAddress ?? conn.socket?.remoteAddress ?? '?';
 }

@@ -1,0 +1,106 @@
+import type { AuthenticateError, Client } from 'aedes';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+import { peerCertificate } from '../tls/client-auth.js';
+import type { MqttAuthenticator, MqttIdentity } from './identity.js';
+import { LoginBusy, LoginGate } from './login-gate.js';
+import { LoginThrottle } from './login-throttle.js';
+import { authorizeWill } from './wills.js';
+
+export interface MqttLoginDeps {
+  config: Config['mqtt'];
+  log: Logger;
+  auth: MqttAuthenticator;
+  counters: { refusedLogins: number; throttledLogins: number };
+  /** Who each logged-in client is: set here, read by the broker's ACL hooks. */
+  identities: WeakMap<Client, MqttIdentity>;
+  /** Why this client may not have this will (a topic it could not publish on itself), or undefined. */
+  willRefused(identity: MqttIdentity, topic: string, clientId: string): string | undefined;
+}
+
+/**
+ * aedes's authenticate hook: anonymous and certificate logins, the per-address throttle, the bounded gate of password
+ * checks (login-gate.ts), and the CONNACK return code of each refusal. One login's whole decision, in one place.
+ */
+export class MqttLogin {
+  /** Logins being checked at once, and how long one may wait; shared with the dashboard's login (api/auth.ts). */
+  readonly gate: LoginGate;
+  private readonly throttle: LoginThrottle;
+
+  constructor(private readonly deps: MqttLoginDeps) {
+    this.throttle = new LoginThrottle(deps.config.loginFailures);
+    this.gate = new LoginGate({ concurrency: 2, maxQueued: deps.config.maxPendingLogins, timeoutMs: deps.config.connectTimeout });
+  }
+
+  authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+    const address = remoteAddress(client);
+    const refuse = (returnCode: 4 | 5, why: string): void => {
+      this.deps.counters.refusedLogins++;
+      this.deps.log.info({ clientId: client.id, username, address, why }, 'MQTT login refused');
+      const err = new Error(why) as AuthenticateError;
+      err.returnCode = returnCode;
+      done(err, false);
+    };
+    const cert = peerCertificate(client.conn);
+    const certificateNames = cert && !cert.error && cert.names.length ? cert.names : undefined;
+    if (cert?.error) this.deps.log.info({ clientId: client.id, address, names: cert.names, error: cert.error }, 'client certificate not trusted; ignored');
+    if ((username === undefined || username === '') && !certificateNames) {
+      if (!this.deps.config.allowAnonymous) return refuse(5, cert?.error ? `client certificate not trusted (${cert.error}) and no username` : 'anonymous clients are not allowed');
+      this.deps.identities.set(client, { username: '', kind: 'anonymous' });
+      return done(null, true);
+    }
+    // Brute force: after repeated failures from one address, refuse at once without checking (no scrypt work).
+    if (this.throttle.blocked(address)) {
+      this.deps.counters.throttledLogins++;
+      return refuse(5, 'too many failed logins from this address; wait and retry');
+    }
+    const secret = password?.toString('utf8') ?? '';
+    const auth = this.deps.auth;
+    // The throttle is asked again when the check starts, not only when the login arrives: 1,000 wrong passwords sent
+    // at once from one address all arrived before the first had failed, and 248–372 of them were checked (scrypt
+    // each) where the promise is 5. Queued behind the gate, the rest are now refused at their turn, without work.
+    const throttled = Symbol('throttled');
+    const check = async (): Promise<MqttIdentity | undefined | typeof throttled> =>
+      (username && secret && (await auth.verifiedBefore?.(username, secret))) ||
+      this.gate.run<MqttIdentity | undefined | typeof throttled>(() => (this.throttle.blocked(address) ? Promise.resolve(throttled) : auth.authenticate(username ?? '', secret, { clientId: client.id, address, certificateNames })));
+    check().then(
+      (identity) => {
+        if (identity === throttled) {
+          this.deps.counters.throttledLogins++;
+          return refuse(5, 'too many failed logins from this address; wait and retry');
+        }
+        if (!identity) {
+          this.throttle.failed(address);
+          if (certificateNames && secret === '') return refuse(5, `the client certificate (${certificateNames.join(', ')}) names no active MQTT account`);
+          return refuse(4, 'bad username or password');
+        }
+        this.throttle.succeeded(address);
+        this.deps.identities.set(client, identity);
+        authorizeWill(client, identity, (topic) => this.deps.willRefused(identity, topic, client.id), this.deps.log);
+        done(null, true);
+      },
+      (err: Error) => {
+        if (err instanceof LoginBusy) {
+          this.deps.log.info({ clientId: client.id, username, address, why: err.message }, 'MQTT login not checked: too many in progress; refused as server unavailable');
+          const e = new Error('server busy') as AuthenticateError;
+          e.returnCode = 3;
+          return done(e, false);
+        }
+        this.deps.log.error({ err }, 'MQTT authentication failed');
+        const e = new Error('server unavailable') as AuthenticateError;
+        e.returnCode = 3;
+        done(e, false);
+      },
+    );
+  }
+
+  stop(): void {
+    this.gate.stop();
+  }
+}
+
+function remoteAddress(client: Client): string {
+  const conn = client.conn as { remoteAddress?: string; socket?: { remoteAddress?: string } };
+  const req = (client as unknown as { req?: { socket?: { remoteAddress?: string } } }).req;
+  return conn.remoteAddress ?? req?.socket?.remoteAddress ?? conn.socket?.remoteAddress ?? '?';
+}
