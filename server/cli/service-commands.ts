@@ -173,7 +173,7 @@ async function uninstall(): Promise<Out> {
   fs.rmSync(UNIT_FILE);
   if (systemdRunning()) must('systemctl', ['daemon-reload']);
   return {
-    text: `stopped and removed ${UNIT_NAME}. The data folder and the system user are kept (userdel rumah removes the user).`,
+    text: `${systemdRunning() ? 'stopped and ' : ''}removed ${UNIT_NAME}. The data folder and the system user are kept (userdel rumah removes the user).`,
     json: { removed: true, unitFile: UNIT_FILE },
   };
 }
