@@ -11,7 +11,13 @@ import path from 'node:path';
 import { root, stampFile } from './build-state.mjs';
 
 const started = new Date();
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  process.stderr.write('build: typescript is not installed: it is a devDependency the build needs (npm install, without --omit=dev)\n');
+  process.exit(1);
+}
 
 function run(what, args) {
   const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
