@@ -147,8 +147,10 @@ async function install(ctx: CliContext): Promise<Out> {
   let health = 'not started';
   if (systemdRunning()) {
     must('systemctl', ['daemon-reload']);
-    must('systemctl', ['enable', '--now', UNIT_NAME]);
-    done.push(`enabled and started ${UNIT_NAME}`);
+    must('systemctl', ['enable', UNIT_NAME]);
+    // restart, not start: installing again over a running service must put the new unit to work.
+    must('systemctl', ['restart', UNIT_NAME]);
+    done.push(`enabled and (re)started ${UNIT_NAME}`);
     health = await waitHealthy(dataDir, config, 15_000);
   } else {
     done.push('systemd is not running on this machine: the unit is written but not started (on a systemd machine: systemctl enable --now rumah)');
