@@ -101,6 +101,7 @@ function steps(user: string, dataDir: string, unitSource: string): string[] {
 async function install(ctx: CliContext): Promise<Out> {
   const user = ctx.user ?? 'rumah';
   if (!userPattern.test(user)) throw new RumahError(ErrorCodes.BAD_REQUEST, `--user "${user}" is not a system user name (lower-case letters, digits, '_' and '-')`);
+  if (user === 'root') throw new RumahError(ErrorCodes.BAD_REQUEST, '--user root: the hub needs no privilege and must not run as root (the default is its own user, rumah)');
   const main = path.join(installDir, 'dist/server/main.js');
   if (!fs.existsSync(main)) throw new RumahError(ErrorCodes.NOT_FOUND, `${main} is missing: build the installation first (npm install, or npm run build)`);
   const dataDir = ctx.dataDir;

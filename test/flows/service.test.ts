@@ -94,7 +94,7 @@ test('install --output writes a unit that systemd accepts, and its ExecStart sta
   assert.match(after.stdout, /hub: +not running/);
 });
 
-test('a port below 1024 in rumah.yaml gives the unit CAP_NET_BIND_SERVICE; a bad --user is refused', async (t) => {
+test('a port below 1024 in rumah.yaml gives the unit CAP_NET_BIND_SERVICE; a bad --user, or root, is refused', async (t) => {
   const dataDir = dataFolder('http:\n  port: 80\n');
   t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const file = path.join(dataDir, 'rumah.service');
@@ -107,6 +107,9 @@ test('a port below 1024 in rumah.yaml gives the unit CAP_NET_BIND_SERVICE; a bad
   const bad = await cli(['service', 'install', '--data', dataDir, '--user', 'Root; rm', '--output', file]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--user "Root; rm" is not a system user name/);
+  const root = await cli(['service', 'install', '--data', dataDir, '--user', 'root', '--output', file]);
+  assert.equal(root.code, 1);
+  assert.match(root.stderr, /must not run as root/);
 });
 
 /** Whether a user other than the owner can reach and read a file: every folder on the way o+x, the file o+r. */
