@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { DB_FILE_NAME, openStore } from '../server/store/index.js';
 import { homeTopics, publishTemplate, writePublish } from './lib/packets.js';
-import { HOST, prepareRumahData, RUMAH_YAML, rssBytes, sleep, startRumah, tempDir, type Rumah } from './lib/procs.js';
+import { HOST, prepareRumahData, repoRoot, RUMAH_YAML, rssBytes, sleep, startRumah, tempDir, track, type Rumah } from './lib/procs.js';
 import { RawClient } from './lib/raw-client.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
 import { median } from './lib/stats.js';
@@ -90,6 +92,34 @@ async function prefillHistory(dataDir: string, rows: number): Promise<{ series: 
   }
 }
 
+/**
+ * `npm start` on a built tree, from spawn to listening: npm, scripts/start.mjs's staleness check, then the hub in
+ * that process. undefined when the tree is not built (npm start would build first, which is not what is measured).
+ */
+async function npmStartMs(dataDir: string): Promise<number | undefined> {
+  const state = (await import(pathToFileURL(path.join(repoRoot, 'scripts/build-state.mjs')).href)) as { staleReason(): string | undefined };
+  if (state.staleReason()) return undefined;
+  const runtimeFile = path.join(dataDir, 'runtime.json');
+  fs.rmSync(runtimeFile, { force: true });
+  const t0 = performance.now();
+  const npm = spawn('npm', ['start', '--', '--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', HOST, '--log-level', 'warn'], { cwd: repoRoot, stdio: 'ignore' });
+  track(npm);
+  const exited = new Promise((resolve) => npm.once('exit', resolve));
+  let pid: number | undefined;
+  await waitFor('npm start to listen', 30_000, async () => {
+    try {
+      pid = (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as { pid: number }).pid;
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const ms = performance.now() - t0;
+  process.kill(pid!, 'SIGTERM'); // the hub is start.mjs's own process; npm ends with it
+  await exited;
+  return ms;
+}
+
 export async function benchFootprint(opts: FootprintOptions = {}, log: (s: string) => void = console.log): Promise<BenchResult> {
   const historyRows = opts.historyRows ?? 1_000_000;
   const starts = opts.starts ?? 3;
@@ -130,6 +160,19 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
     }
     log(`  start to listening with ${fmt(devices)} devices and ${fmt(historyRows)} rows: ${times.map((t) => `${fmt(t)} ms`).join(', ')}`);
     const startMs = median(times);
+    // Interleaved with starts of node dist/server/main.js on the same data, so that both see the same load.
+    const npmTimes: number[] = [];
+    const nodeTimes: number[] = [];
+    for (let i = 0; i < starts; i++) {
+      const ms = await npmStartMs(dataDir);
+      if (ms === undefined) break;
+      npmTimes.push(ms);
+      rumah = await startRumah({ dataDir }, creds);
+      nodeTimes.push(rumah.startMs);
+      await rumah.stop();
+    }
+    const npmMs = npmTimes.length ? median(npmTimes) : undefined;
+    log(`  npm start on a built tree, same data: ${npmMs === undefined ? 'not measured (the tree is not built)' : `${npmTimes.map((t) => `${fmt(t)} ms`).join(', ')}; node dist/server/main.js between them: ${nodeTimes.map((t) => `${fmt(t)} ms`).join(', ')}`}`);
     const figures: Figure[] = [
       { label: 'idle RSS, 0 devices', unit: 'B', value: rssEmpty, context: { [published.haRam.label]: published.haRam.value }, lowerIsBetter: true },
       {
@@ -145,6 +188,10 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
         context: { 'empty data dir': emptyStartMs, [`${fmt(devices)} devices, no history`]: devicesStartMs },
         target: { text: `< ${fmt(TARGET_START_MS)} ms`, met: startMs < TARGET_START_MS },
       },
+      ...(npmMs === undefined ? [] : [{
+        label: `npm start on a built tree, ${fmt(devices)} devices + ${fmt(historyRows)} rows (spawn of npm to listening, median of ${npmTimes.length})`, unit: 'ms', value: npmMs, lowerIsBetter: true,
+        refs: { 'node dist/server/main.js, same data, interleaved': median(nodeTimes) },
+      }]),
     ];
     const notes = [
       `RSS is VmRSS of the rumah process (node dist/server/main.js, its own process), read ${IDLE_MS / 1000} s after it went idle. ` +
