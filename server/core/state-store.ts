@@ -1,21 +1,61 @@
+import { MAX_DEVICE_STATE_CHARS, MAX_STATE_VALUE_CHARS } from '../../devices/shared/limits.js';
 import type { EventBus } from './event-bus.js';
+import type { Logger } from './logger.js';
 import type { Cause, DeviceState, PropertyState, StateValue } from './model.js';
+import { stateSize } from './state-size.js';
 
-/** The last reported value of every (device, property). Emits `stateChanged` for real changes only. */
+/** Where a report came from, for the device log when a value is refused. */
+export interface StateSource {
+  topic: string;
+  username?: string;
+}
+
+/**
+ * The last reported value of every (device, property). Emits `stateChanged` for real changes only.
+ *
+ * Every value kept is bounded here, the one place every convention's update goes through (the registry applies
+ * them all with apply()): a value over MAX_STATE_VALUE_CHARS, or one that would take its device past
+ * MAX_DEVICE_STATE_CHARS, is refused, the previous value stays and the reason goes to the device log. Unbounded,
+ * one HA template turned a 250 KiB message into a 256 MB state, and past ~512 MB the dashboard's snapshot could
+ * not be encoded at all (RangeError: Invalid string length), at every start.
+ */
 export class StateStore {
   private readonly states = new Map<string, DeviceState>();
+  /** Characters held per device (stateSize of each value), to keep each under MAX_DEVICE_STATE_CHARS. */
+  private readonly sizes = new Map<string, number>();
   /** State changes applied since start, for /metrics. */
   changes = 0;
+  /** Values refused for their size since start (reports, and rows restored from rumah.db). */
+  refused = 0;
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    private readonly log?: Logger,
+  ) {}
 
-  /** Restores state saved before a restart; emits nothing (the values did not change). */
-  restore(deviceId: string, property: string, state: PropertyState): void {
-    this.device(deviceId)[property] = state;
+  /**
+   * Restores state saved before a restart; emits nothing (the values did not change). A value over the bounds
+   * (a rumah.db from before they existed) is skipped and logged, not loaded: returns false then.
+   */
+  restore(deviceId: string, property: string, state: PropertyState): boolean {
+    const current = this.device(deviceId);
+    const size = stateSize(state.value, MAX_STATE_VALUE_CHARS);
+    const before = this.sizes.get(deviceId) ?? 0;
+    const previous = current[property] ? stateSize(current[property].value, MAX_STATE_VALUE_CHARS) : 0;
+    const reason = this.overBound(size, before - previous + size);
+    if (reason) {
+      this.refused++;
+      this.log?.warn({ deviceId, property, reason }, 'stored state not restored: over the state bounds');
+      return false;
+    }
+    current[property] = state;
+    this.sizes.set(deviceId, before - previous + size);
+    return true;
   }
 
-  apply(deviceId: string, values: Record<string, StateValue>, cause: Cause, ts: number): number {
+  apply(deviceId: string, values: Record<string, StateValue>, cause: Cause, ts: number, source?: StateSource): number {
     const current = this.device(deviceId);
+    let total = this.sizes.get(deviceId) ?? 0;
     let changed = 0;
     // for-in, not Object.entries: no array per property on the hub's hottest path. `values` comes from a
     // convention (JSON.parse or a literal), so it has no inherited enumerable keys.
@@ -26,11 +66,20 @@ export class StateStore {
         previous.ts = ts; // still the truth, confirmed now
         continue;
       }
+      const size = stateSize(value, MAX_STATE_VALUE_CHARS);
+      const next = total - (previous ? stateSize(previous.value, MAX_STATE_VALUE_CHARS) : 0) + size;
+      const reason = this.overBound(size, next);
+      if (reason) {
+        this.reject(deviceId, property, reason, source);
+        continue;
+      }
+      total = next;
       current[property] = { value, ts, cause };
       changed++;
       this.changes++;
       this.bus.emit('stateChanged', { deviceId, property, value, previous: previous?.value, ts, cause });
     }
+    this.sizes.set(deviceId, total);
     return changed;
   }
 
@@ -42,12 +91,31 @@ export class StateStore {
     return this.states.get(deviceId)?.[property]?.value;
   }
 
+  /** Characters one device's values hold (see stateSize): for tests and the device page. */
+  size(deviceId: string): number {
+    return this.sizes.get(deviceId) ?? 0;
+  }
+
   remove(deviceId: string): void {
     this.states.delete(deviceId);
+    this.sizes.delete(deviceId);
   }
 
   entries(): IterableIterator<[string, DeviceState]> {
     return this.states.entries();
+  }
+
+  private overBound(size: number, deviceTotal: number): string | undefined {
+    if (size > MAX_STATE_VALUE_CHARS) return `value larger than the ${MAX_STATE_VALUE_CHARS}-character limit per state value`;
+    if (deviceTotal > MAX_DEVICE_STATE_CHARS) return `value would take the device's state past its ${MAX_DEVICE_STATE_CHARS}-character limit`;
+    return undefined;
+  }
+
+  private reject(deviceId: string, property: string, reason: string, source: StateSource | undefined): void {
+    this.refused++;
+    const text = `state "${property}" not stored: ${reason}`;
+    this.log?.info({ deviceId, property, topic: source?.topic, username: source?.username }, text);
+    this.bus.emit('deviceRejected', { topic: source?.topic ?? '', username: source?.username, deviceId, reason: text });
   }
 
   private device(deviceId: string): DeviceState {
