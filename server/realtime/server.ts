@@ -131,7 +131,7 @@ export class RealtimeServer {
     try {
       log.debug('dashboard connected');
       socket.on('disconnect', (reason) => log.debug({ reason }, 'dashboard disconnected'));
-      socket.on('command', commandHandler(socket, this.deps.devices, log));
+      socket.on('command', guarded(socket, log, commandHandler(socket, this.deps.devices, log)));
       // Join before the snapshot: a delta batch emitted in between is applied on top of it, harmlessly (deltas are
       // absolute values); joining after could lose one.
       void socket.join(room);
@@ -211,4 +211,19 @@ export class RealtimeServer {
     socket.emit('session', { ended: true });
     socket.disconnect(true);
   }
+}
+
+/**
+ * A client event's listener that cannot take the process down: socket.io calls listeners from process.nextTick, so
+ * an exception thrown in one would be uncaught. It closes this socket instead, and is logged.
+ */
+function guarded<A extends unknown[]>(socket: LiveSocket, log: Logger, listener: (...args: A) => void): (...args: A) => void {
+  return (...args) => {
+    try {
+      listener(...args);
+    } catch (err) {
+      log.error({ err }, 'dashboard event failed; socket closed');
+      socket.disconnect(true);
+    }
+  };
 }

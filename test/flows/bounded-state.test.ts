@@ -158,3 +158,36 @@ test('a rumah.db holding an oversized state from before the bounds starts and se
   await publish(again, 'ourhome/groundfloor/hall/text', 'back');
   await waitFor(() => hub.hub.states.value('ourhome-groundfloor-hall-text', 'text') === 'back');
 });
+
+test('a snapshot larger than one part goes out in parts, every device arriving once, whole', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const client = await connect(hub.mqttUrl, await deviceAccount(hub));
+  t.after(() => end(client));
+  // 20 devices at the per-device bound (4 values of 60,000 characters): about 4.8 Mi characters, over PART_CHARS.
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const blobs: Record<string, string> = {};
+    for (let k = 0; k < 4; k++) blobs[`blob${k}`] = String.fromCharCode(97 + ((i + k) % 26)).repeat(60_000);
+    const thing = `shelf${String(i).padStart(2, '0')}`;
+    await publish(client, `ourhome/cellar/store/${thing}`, JSON.stringify(blobs));
+    ids.push(`ourhome-cellar-store-${thing}`);
+  }
+  await waitFor(() => ids.every((id) => Object.keys(hub.hub.states.get(id) ?? {}).length === 4), 10_000, 'all states');
+  await new Promise((r) => setTimeout(r, 300)); // the batch of what came before the dashboard connects goes first
+
+  const cookie = await sessionCookie(hub.httpUrl, 'admin', adminPassword);
+  const live = await liveConnect(hub.httpUrl, { cookie });
+  t.after(() => live.socket.close());
+  const inSnapshot = live.snapshot.devices.map((d) => d.id);
+  assert.ok(inSnapshot.length > 0 && inSnapshot.length < ids.length, `the first part holds some devices (${inSnapshot.length})`);
+  const rest = await waitFor(() => {
+    const added = live.batches.flatMap((b) => b.devices).filter((d) => d.device);
+    return added.length + inSnapshot.length >= ids.length ? added : undefined;
+  }, 10_000, 'the other parts');
+  assert.deepEqual([...inSnapshot, ...rest.map((d) => d.id)].sort(), [...ids].sort(), 'each device exactly once');
+  for (const d of rest) {
+    assert.equal(Object.keys(d.state ?? {}).length, 4, `${d.id} arrives with its whole state`);
+    assert.equal(d.state?.blob0?.value, hub.hub.states.value(d.id, 'blob0'));
+  }
+});
