@@ -6,7 +6,8 @@ import type { StateValue } from './model.js';
 // costs no more than the bound it is checked against: on the hot path a number or a word costs one typeof.
 
 export function stateSize(value: StateValue, limit: number): number {
-  if (typeof value === 'string') return value.length + 2;
+  // A string alone counts its characters (no quotes): a template's largest output (64 Ki) is a storable value.
+  if (typeof value === 'string') return value.length;
   if (typeof value !== 'object' || value === null) return scalarSize(value);
   let size = 0;
   const stack: StateValue[] = [value];

@@ -23,7 +23,7 @@ function store() {
 test('a value over the per-value bound is refused with a reason for the device log; the previous value stays', () => {
   const { states, rejected } = store();
   states.apply('d', { note: 'short' }, cause, 1, source);
-  assert.equal(states.apply('d', { note: 'n'.repeat(MAX_STATE_VALUE_CHARS), other: 1 }, cause, 2, source), 1);
+  assert.equal(states.apply('d', { note: 'n'.repeat(MAX_STATE_VALUE_CHARS + 1), other: 1 }, cause, 2, source), 1);
   assert.equal(states.value('d', 'note'), 'short');
   assert.equal(states.value('d', 'other'), 1);
   assert.equal(rejected.length, 1);
@@ -33,6 +33,9 @@ test('a value over the per-value bound is refused with a reason for the device l
   states.apply('d', { obj: { list: Array.from({ length: 20_000 }, (_, i) => `item${i}`) } }, cause, 3, source);
   assert.equal(states.value('d', 'obj'), undefined);
   assert.equal(states.refused, 2);
+  // Exactly at the bound is kept (an HA template's largest output).
+  states.apply('e', { max: 'm'.repeat(MAX_STATE_VALUE_CHARS) }, cause, 4, source);
+  assert.equal((states.value('e', 'max') as string).length, MAX_STATE_VALUE_CHARS);
 });
 
 test('the device total: refused past it, and room made again when a big value is replaced by a small one', () => {
