@@ -10,6 +10,16 @@ import { TemplateError, UNDEFINED, getItem, isDict, pyEquals, pyStr, truthy, typ
 
 export { MAX_OUTPUT, MAX_STEPS, MAX_WORK };
 
+/**
+ * Builtins that look a list or dict up rather than walk it (`value_json.get('x')`, `|first`, `|default`,
+ * `|length`), and hand back a value that already exists: a list or dict input costs them only their step, and
+ * their result is not measured again. Strings are still charged (`|first` of a string splits it into characters).
+ * Charging `value_json` whole at every `.get()` would refuse ordinary templates on a large JSON payload.
+ */
+const LOOKUPS = new Set(['|default', '|d', '|first', '|last', '|length', '|count', '|iif', '|is_defined', 'iif()', '.get()']);
+/** Tests that compare values deeply; the others (`is defined`, `is number`…) look at the type only. */
+const DEEP_TESTS = new Set(['eq']);
+
 export class Evaluator {
   private readonly budget: Budget;
   private readonly scope: Map<string, PyValue>;
@@ -69,6 +79,11 @@ export class Evaluator {
 
   /** Charges a builtin's inputs, runs it, then checks and charges its result (budget.ts). */
   private charged(what: string, inputs: PyValue[], kw: Record<string, PyValue>, run: () => PyValue): PyValue {
+    if (LOOKUPS.has(what)) {
+      for (const v of inputs) if (typeof v === 'string') this.budget.inputs(what, [v]);
+      for (const k in kw) if (typeof kw[k] === 'string') this.budget.inputs(what, [kw[k]]);
+      return run();
+    }
     this.budget.inputs(what, inputs);
     for (const k in kw) this.budget.inputs(what, [kw[k]!]);
     return this.budget.result(what, run());
@@ -110,7 +125,7 @@ export class Evaluator {
         if (!Object.hasOwn(TESTS, e.name) || !fn) throw new TemplateError(`unsupported test "is ${e.name}"`);
         const value = this.evaluate(e.value);
         const args = e.args.map((a) => this.evaluate(a));
-        this.budget.inputs(`is ${e.name}`, [value, ...args]);
+        if (DEEP_TESTS.has(e.name)) this.budget.inputs(`is ${e.name}`, [value, ...args]);
         return fn(value, args) !== e.negate;
       }
       case 'neg': {

@@ -65,3 +65,22 @@ describe('homeassistant template limits', () => {
     assert.equal(payloadVars('x'.repeat(MAX_TEMPLATE_INPUT_CHARS)).value, 'x'.repeat(MAX_TEMPLATE_INPUT_CHARS));
   });
 });
+
+describe('homeassistant template lookups', () => {
+  it('charges a lookup into a large JSON payload its step only, so many of them fit', () => {
+    // A 60 KB JSON object: walking it costs 60,000; forty `.get()`, `|default` and `is defined` on it do not.
+    const data: Record<string, string> = {};
+    for (let i = 0; i < 1000; i++) data[`k${i}`] = 'v'.repeat(50);
+    const vars = payloadVars(JSON.stringify(data));
+    const gets = Array.from({ length: 40 }, (_, i) => `value_json.get('k${i}', '') | length`).join(' + ');
+    const e = new Evaluator(vars);
+    assert.equal(e.run(parseTemplate(`{{ ${gets} }}`)), 40 * 50);
+    assert.ok(e.spent < 10_000, `lookups cost steps only: ${e.spent}`);
+    assert.equal(render("{{ (value_json | default({})).k5 if value_json is defined else 'none' }}", vars), 'v'.repeat(50));
+    // Walking it is charged: tojson reads it all and produces it all, `==` compares it all.
+    const walk = new Evaluator(vars);
+    walk.run(parseTemplate('{{ value_json | tojson | length }}'));
+    assert.ok(walk.spent > 2 * 55_000, `tojson charged by size: ${walk.spent}`);
+    refused('{{ value_json == value_json and value_json == value_json and value_json == value_json and value_json == value_json }}', vars, /budget/);
+  });
+});
