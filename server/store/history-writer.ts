@@ -153,12 +153,17 @@ export class HistoryWriter {
   }
 
   /**
-   * Far behind (80% of maxQueue) while writes succeed: the broker then holds publishers until the writer catches
+   * Far behind (80% of maxQueue, or of maxQueueChars) while writes succeed: the broker then holds publishers until the writer catches
    * up (server/mqtt/flow-control.ts), so an overload slows devices down instead of dropping history. A writer that
    * fails (disk full) is not behind in this sense: devices go on, live, and history is dropped and counted.
    */
   get behind(): boolean {
-    return this.healthy && this.depth >= this.holdAt;
+    return this.healthy && (this.depth >= this.holdAt || this.queuedChars >= this.maxQueueChars * 0.8);
+  }
+
+  /** A batch's worth is waiting (in changes or in characters): a busy writer stops gathering. */
+  private get full(): boolean {
+    return this.depth >= this.fullAt || this.queue.chars >= this.batchChars;
   }
 
   /** Hot path: called for every stateChanged. Keeps nothing of `change` but its fields (see ChangeColumns). */
@@ -185,7 +190,7 @@ export class HistoryWriter {
     // Group commit: the first change after an idle moment is written on the next turn (a row a few ms after the
     // report); while a batch is being written, later changes gather for the next one. While busy, the timer
     // writes once a batch is full or its oldest change has waited busyGatherMs (see kick()).
-    if (this.timer && !this.immediate && !this.draining && this.retryAt <= now && (!this.busy || this.depth >= this.fullAt)) {
+    if (this.timer && !this.immediate && !this.draining && this.retryAt <= now && (!this.busy || this.full)) {
       this.immediate = setImmediate(() => {
         this.immediate = undefined;
         this.kick();
@@ -236,7 +241,7 @@ export class HistoryWriter {
     const now = Date.now();
     if (this.draining || this.depth === 0 || now < this.retryAt) return;
     // A burst that has ended leaves `busy` set until the next arrival: the oldest change bounds the wait anyway.
-    if (this.busy && this.depth < this.fullAt && now - this.gatherStart < this.busyGatherMs) return;
+    if (this.busy && !this.full && now - this.gatherStart < this.busyGatherMs) return;
     this.drainExclusive().catch(() => undefined); // logged in writeBatch; the batch is kept for the retry
   }
 
@@ -253,7 +258,7 @@ export class HistoryWriter {
 
   private async drain(): Promise<void> {
     // While busy, one batch per kick (unless a full one waits): what arrives meanwhile gathers for the next.
-    for (let first = true; this.depth > 0 && (first || !this.busy || this.depth >= this.fullAt); first = false) {
+    for (let first = true; this.depth > 0 && (first || !this.busy || this.full); first = false) {
       // Take at most one batch: a bounded transaction lets other writers (API, retention) in between.
       this.pending ??= this.queue.takeFirst(this.queue.fitting(this.batchChars, this.batchSize));
       await this.writeBatch(this.pending);

@@ -30,3 +30,13 @@ test('past maxQueueChars of queued values, new changes are dropped and counted; 
   await store.writer.flush();
   assert.equal(await store.history.count(), 4);
 });
+
+test('from 80% of maxQueueChars the writer is behind, so the broker holds publishers instead of history being dropped', async (t) => {
+  const store = await openTestStore(t, { history: { intervalMs: 60_000, maxQueueChars: 100_000 } });
+  store.writer.enqueue(change('d', 'a', 'x'.repeat(50_000), 1));
+  assert.equal(store.writer.behind, false);
+  store.writer.enqueue(change('d', 'b', 'x'.repeat(35_000), 2));
+  assert.equal(store.writer.behind, true);
+  await store.writer.flush();
+  assert.equal(store.writer.behind, false);
+});
