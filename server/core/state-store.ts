@@ -57,6 +57,7 @@ export class StateStore {
     const current = this.device(deviceId);
     let total = this.sizes.get(deviceId) ?? 0;
     let changed = 0;
+    let refused: Array<[string, string]> | undefined;
     // for-in, not Object.entries: no array per property on the hub's hottest path. `values` comes from a
     // convention (JSON.parse or a literal), so it has no inherited enumerable keys.
     for (const property in values) {
@@ -70,7 +71,7 @@ export class StateStore {
       const next = total - (previous ? stateSize(previous.value, MAX_STATE_VALUE_CHARS) : 0) + size;
       const reason = this.overBound(size, next);
       if (reason) {
-        this.reject(deviceId, property, reason, source);
+        (refused ??= []).push([property, reason]);
         continue;
       }
       total = next;
@@ -80,6 +81,7 @@ export class StateStore {
       this.bus.emit('stateChanged', { deviceId, property, value, previous: previous?.value, ts, cause });
     }
     this.sizes.set(deviceId, total);
+    if (refused) this.reject(deviceId, refused, source);
     return changed;
   }
 
@@ -111,10 +113,13 @@ export class StateStore {
     return undefined;
   }
 
-  private reject(deviceId: string, property: string, reason: string, source: StateSource | undefined): void {
-    this.refused++;
-    const text = `state "${property}" not stored: ${reason}`;
-    this.log?.info({ deviceId, property, topic: source?.topic, username: source?.username }, text);
+  /** One log line and one device-log entry per report, however many of its properties were refused. */
+  private reject(deviceId: string, refused: Array<[string, string]>, source: StateSource | undefined): void {
+    this.refused += refused.length;
+    const shown = refused.slice(0, 3).map(([property, reason]) => `state "${property}" not stored: ${reason}`);
+    if (refused.length > 3) shown.push(`and ${refused.length - 3} more properties`);
+    const text = shown.join('; ');
+    this.log?.info({ deviceId, properties: refused.length, topic: source?.topic, username: source?.username }, text);
     this.bus.emit('deviceRejected', { topic: source?.topic ?? '', username: source?.username, deviceId, reason: text });
   }
 

@@ -81,15 +81,18 @@ test('a native device publishing a 1.5 MiB JSON state keeps a bounded state, ref
   const api = await loginAsAdmin(hub.httpUrl);
 
   // 25 keys of 60,000 characters (each under the per-value bound, together 1.5 MB), one of 100,000 (over it).
-  const state: Record<string, string | number> = { temperature: 21.5 };
+  const state: Record<string, string | number> = { temperature: 21.5, huge: 'h'.repeat(100_000) };
   for (let i = 0; i < 25; i++) state[`blob${String(i).padStart(2, '0')}`] = String.fromCharCode(97 + (i % 26)).repeat(60_000);
-  state.huge = 'h'.repeat(100_000);
   const payload = JSON.stringify(state);
   assert.ok(payload.length > 1.5 * 1024 * 1024);
   await publish(client, 'ourhome/groundfloor/attic/blobber', payload);
   const id = 'ourhome-groundfloor-attic-blobber';
   const log = await deviceLog(api, id, /state "huge" not stored: value larger than the 65536-character limit per state value/);
-  assert.ok(log.some((e) => /not stored: value would take the device's state past its 262144-character limit/.test(e.reason) && e.topic === 'ourhome/groundfloor/attic/blobber'));
+  // One entry for the report, naming the first refusals and counting the rest (blob04 to blob24 did not fit).
+  const entry = log.find((e) => /state "huge"/.test(e.reason))!;
+  assert.equal(entry.topic, 'ourhome/groundfloor/attic/blobber');
+  assert.match(entry.reason, /state "blob04" not stored: value would take the device's state past its 262144-character limit/);
+  assert.match(entry.reason, /and 19 more properties$/);
 
   const device = (await api.get(`/api/devices/${id}`)).body.device as { state: Record<string, { value: unknown }> };
   assert.equal(device.state.temperature?.value, 21.5, 'what fits is kept');
