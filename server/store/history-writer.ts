@@ -153,9 +153,10 @@ export class HistoryWriter {
   }
 
   /**
-   * Far behind (80% of maxQueue, or of maxQueueChars) while writes succeed: the broker then holds publishers until the writer catches
-   * up (server/mqtt/flow-control.ts), so an overload slows devices down instead of dropping history. A writer that
-   * fails (disk full) is not behind in this sense: devices go on, live, and history is dropped and counted.
+   * Far behind (80% of maxQueue, or of maxQueueChars) while writes succeed: the broker then holds publishers until
+   * the writer catches up (server/mqtt/flow-control.ts), so an overload slows devices down instead of dropping
+   * history. A writer that fails (disk full) is not behind in this sense: devices go on, live, and history is
+   * dropped and counted.
    */
   get behind(): boolean {
     return this.healthy && (this.depth >= this.holdAt || this.queuedChars >= this.maxQueueChars * 0.8);
