@@ -38,6 +38,13 @@ export const MAX_STATE_VALUE_CHARS = 64 * 1024;
 export const MAX_DEVICE_STATE_CHARS = 256 * 1024;
 
 /**
+ * All the state of the devices one MQTT account reports, measured the same way: 64 devices at the per-device
+ * bound. Without it an account could hold devices.maxPerAccount × MAX_DEVICE_STATE_CHARS (500 × 256 Ki = 128 Mi
+ * characters). A Zigbee2MQTT bridge reporting 300 devices holds well under 1 Mi.
+ */
+export const MAX_ACCOUNT_STATE_CHARS = 16 * 1024 * 1024;
+
+/**
  * Largest payload (characters) given to an HA template as `value` / `value_json`. A template touches its input
  * (split, replace, from_json, comparisons...), and each touch is charged to its budget: bigger input is refused
  * before any template work, with a reason in the device log.

@@ -1,4 +1,4 @@
-import { MAX_DEVICE_STATE_CHARS, MAX_STATE_VALUE_CHARS } from '../../devices/shared/limits.js';
+import { MAX_ACCOUNT_STATE_CHARS, MAX_DEVICE_STATE_CHARS, MAX_STATE_VALUE_CHARS } from '../../devices/shared/limits.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './logger.js';
 import type { Cause, DeviceState, PropertyState, StateValue } from './model.js';
@@ -15,14 +15,21 @@ export interface StateSource {
  *
  * Every value kept is bounded here, the one place every convention's update goes through (the registry applies
  * them all with apply()): a value over MAX_STATE_VALUE_CHARS, or one that would take its device past
- * MAX_DEVICE_STATE_CHARS, is refused, the previous value stays and the reason goes to the device log. Unbounded,
- * one HA template turned a 250 KiB message into a 256 MB state, and past ~512 MB the dashboard's snapshot could
- * not be encoded at all (RangeError: Invalid string length), at every start.
+ * MAX_DEVICE_STATE_CHARS, or the reporting account's devices past MAX_ACCOUNT_STATE_CHARS, is refused, the previous
+ * value stays and the reason goes to the device log. Unbounded, one HA template turned a 250 KiB message into a
+ * 256 MB state, and past ~512 MB the dashboard's snapshot could not be encoded at all (RangeError: Invalid string
+ * length), at every start.
  */
 export class StateStore {
   private readonly states = new Map<string, DeviceState>();
   /** Characters held per device (stateSize of each value), to keep each under MAX_DEVICE_STATE_CHARS. */
   private readonly sizes = new Map<string, number>();
+  /**
+   * The account each device's state is charged to (the last one that reported it), and each account's total, to
+   * keep it under MAX_ACCOUNT_STATE_CHARS. A restored device is charged at its first report.
+   */
+  private readonly chargedTo = new Map<string, string>();
+  private readonly accountSizes = new Map<string, number>();
   /** State changes applied since start, for /metrics. */
   changes = 0;
   /** Values refused for their size since start (reports, and rows restored from rumah.db). */
@@ -56,6 +63,8 @@ export class StateStore {
   apply(deviceId: string, values: Record<string, StateValue>, cause: Cause, ts: number, source?: StateSource): number {
     const current = this.device(deviceId);
     let total = this.sizes.get(deviceId) ?? 0;
+    const account = source?.username;
+    let accountTotal = account === undefined ? 0 : this.charge(deviceId, account, total);
     let changed = 0;
     let refused: Array<[string, string]> | undefined;
     // for-in, not Object.entries: no array per property on the hub's hottest path. `values` comes from a
@@ -69,11 +78,14 @@ export class StateStore {
       }
       const size = stateSize(value, MAX_STATE_VALUE_CHARS);
       const next = total - (previous ? stateSize(previous.value, MAX_STATE_VALUE_CHARS) : 0) + size;
-      const reason = this.overBound(size, next);
+      // A value that shrinks its device is always taken: it frees room, whatever the account's total.
+      const accountNext = account !== undefined && next > total ? accountTotal + next - total : 0;
+      const reason = this.overBound(size, next, accountNext);
       if (reason) {
         (refused ??= []).push([property, reason]);
         continue;
       }
+      accountTotal += next - total;
       total = next;
       current[property] = { value, ts, cause };
       changed++;
@@ -81,6 +93,7 @@ export class StateStore {
       this.bus.emit('stateChanged', { deviceId, property, value, previous: previous?.value, ts, cause });
     }
     this.sizes.set(deviceId, total);
+    if (account !== undefined) this.accountSizes.set(account, accountTotal);
     if (refused) this.reject(deviceId, refused, source);
     return changed;
   }
@@ -98,7 +111,13 @@ export class StateStore {
     return this.sizes.get(deviceId) ?? 0;
   }
 
+  /** Characters the devices an account reports hold together (see MAX_ACCOUNT_STATE_CHARS). */
+  accountSize(account: string): number {
+    return this.accountSizes.get(account) ?? 0;
+  }
+
   remove(deviceId: string): void {
+    this.uncharge(deviceId, this.sizes.get(deviceId) ?? 0);
     this.states.delete(deviceId);
     this.sizes.delete(deviceId);
   }
@@ -107,9 +126,29 @@ export class StateStore {
     return this.states.entries();
   }
 
-  private overBound(size: number, deviceTotal: number): string | undefined {
+  /** Charges the device's state to `account` (moving it from another account); returns the account's total. */
+  private charge(deviceId: string, account: string, deviceSize: number): number {
+    if (this.chargedTo.get(deviceId) === account) return this.accountSizes.get(account) ?? 0;
+    this.uncharge(deviceId, deviceSize);
+    this.chargedTo.set(deviceId, account);
+    const total = (this.accountSizes.get(account) ?? 0) + deviceSize;
+    this.accountSizes.set(account, total);
+    return total;
+  }
+
+  private uncharge(deviceId: string, deviceSize: number): void {
+    const was = this.chargedTo.get(deviceId);
+    if (was === undefined) return;
+    this.chargedTo.delete(deviceId);
+    const left = (this.accountSizes.get(was) ?? 0) - deviceSize;
+    if (left > 0) this.accountSizes.set(was, left);
+    else this.accountSizes.delete(was);
+  }
+
+  private overBound(size: number, deviceTotal: number, accountTotal = 0): string | undefined {
     if (size > MAX_STATE_VALUE_CHARS) return `value larger than the ${MAX_STATE_VALUE_CHARS}-character limit per state value`;
     if (deviceTotal > MAX_DEVICE_STATE_CHARS) return `value would take the device's state past its ${MAX_DEVICE_STATE_CHARS}-character limit`;
+    if (accountTotal > MAX_ACCOUNT_STATE_CHARS) return `value would take its account's device states past their ${MAX_ACCOUNT_STATE_CHARS}-character limit`;
     return undefined;
   }
 

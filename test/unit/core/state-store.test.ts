@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
-import { MAX_DEVICE_STATE_CHARS, MAX_STATE_VALUE_CHARS } from '../../../devices/shared/limits.js';
+import { MAX_ACCOUNT_STATE_CHARS, MAX_DEVICE_STATE_CHARS, MAX_STATE_VALUE_CHARS } from '../../../devices/shared/limits.js';
 import { EventBus } from '../../../server/core/event-bus.js';
 import type { HubEvents } from '../../../server/core/events.js';
 import { StateStore } from '../../../server/core/state-store.js';
@@ -66,4 +66,27 @@ test('restore skips a stored value over the bounds (a rumah.db from before them)
   for (let i = 0; i < 5; i++) states.restore('d', `blob${i}`, { value: 'x'.repeat(60_000), ts: 1, cause });
   assert.ok(states.size('d') <= MAX_DEVICE_STATE_CHARS);
   assert.equal(Object.keys(states.get('d')!).length, 5, 'ok and four blobs');
+});
+
+test('the account total: one account cannot hold more than MAX_ACCOUNT_STATE_CHARS over all its devices', () => {
+  const { states, rejected } = store();
+  const full = (i: number) => Object.fromEntries(Array.from({ length: 4 }, (_, k) => [`b${k}`, String(i % 10).repeat(60_000)]));
+  const perDevice = 4 * 60_000;
+  const fit = Math.floor(MAX_ACCOUNT_STATE_CHARS / perDevice);
+  for (let i = 0; i < fit; i++) assert.equal(states.apply(`dev${i}`, full(i), cause, 1, source), 4);
+  assert.equal(rejected.length, 0);
+  assert.ok(states.accountSize('dev') <= MAX_ACCOUNT_STATE_CHARS);
+  // The next device of the same account gets what still fits, the rest is refused, naming the account's limit.
+  states.apply('one-more', full(1), cause, 2, source);
+  assert.ok(Object.keys(states.get('one-more') ?? {}).length < 4);
+  assert.match(rejected.at(-1)!.reason, /past their 16777216-character limit/);
+  // Another account is not affected; a device removed frees its account's room.
+  assert.equal(states.apply('theirs', full(2), cause, 3, { topic: 't', username: 'other' }), 4);
+  states.remove('dev0');
+  assert.equal(states.apply('one-more', full(3), cause, 4, source), 4);
+  assert.ok(states.accountSize('dev') <= MAX_ACCOUNT_STATE_CHARS);
+  // A device that reports under another account moves its charge there.
+  const before = states.accountSize('other');
+  states.apply('dev1', { b0: 'small' }, cause, 5, { topic: 't', username: 'other' });
+  assert.equal(states.accountSize('other'), before + states.size('dev1'));
 });
