@@ -212,6 +212,7 @@ export class Hub {
       },
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage,
+      webhooks: this.rules.webhooks,
     });
     if (this.tls) {
       // HTTPS on the web port; plain HTTP on the same port is redirected (docs/tls.md).

@@ -3,6 +3,7 @@
 // keep blocks and cron catch-ups once the hub is up; stop() pauses durable timers (they resume at the next start),
 // writes the last traces and detaches everything.
 
+import { Webhooks } from './webhooks.js';
 import fs from 'node:fs';
 import type { EventBus } from '../../server/core/event-bus.js';
 import { ErrorCodes, RumahError } from '../../server/core/errors.js';
@@ -61,6 +62,8 @@ export class RulesEngine {
   readonly clock: Clock;
   readonly devices: DeviceIndex;
   readonly feeds: Feeds;
+  /** Endpoints of the loaded rules' webhook triggers; the HTTP route hands calls to it. */
+  readonly webhooks: Webhooks;
   readonly recorder: TraceRecorder;
   readonly timers: DurableTimers;
   readonly rules: RuleSet;
@@ -86,6 +89,7 @@ export class RulesEngine {
     this.store = opts.db ? new RulesStore(opts.db) : undefined;
     this.devices = new DeviceIndex(opts.registry, opts.states, () => this.clock.now());
     this.feeds = new Feeds(opts.log);
+    this.webhooks = new Webhooks(() => this.clock.now());
     this.recorder = new TraceRecorder(this.clock, opts.keepTraces ?? 25);
     this.timers = new DurableTimers(this.clock, this.store, opts.log);
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -108,6 +112,7 @@ export class RulesEngine {
         if (!this.started) this.startHooks.push(fn);
       },
       hubStarted: () => this.started,
+      webhooks: this.webhooks,
       flooded: (runtime, reason) => this.flooded(runtime, reason),
       looped: (runtime, reason) => this.looped(runtime, reason),
     };

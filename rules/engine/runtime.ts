@@ -26,6 +26,7 @@ export interface RuntimeDeps extends RunDeps {
   cron: TriggerContext['cron'];
   atHubStart(fn: () => void): void;
   hubStarted(): boolean;
+  webhooks: TriggerContext['webhooks'];
   /** The flood guard stopped this rule. */
   flooded(runtime: RuleRuntime, reason: string): void;
   /** The loop guard stopped one of its runs. */
@@ -244,7 +245,7 @@ export class RuleRuntime {
     const info: TraceTrigger = { index, kind: trigger.trigger, ...(trigger.id !== undefined ? { id: trigger.id } : {}) };
     return {
       ruleId: this.rule.id, index, path, key: `${index}:${hash(trigger)}`, clock: deps.clock, devices: deps.devices, feeds: deps.feeds,
-      timers: deps.timers, timezone: deps.timezone, location: deps.location, log: this.log,
+      timers: deps.timers, timezone: deps.timezone, location: deps.location, log: this.log, webhooks: deps.webhooks,
       // Cron last runs are stored per rule and trigger key.
       cron: { last: (key) => deps.cron.last(cronKey(this.rule.id, key)), set: (key, at) => deps.cron.set(cronKey(this.rule.id, key), at) },
       ...(trigger.id !== undefined ? { id: trigger.id } : {}),
