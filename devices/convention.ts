@@ -56,6 +56,14 @@ export interface Convention {
   handle(msg: MqttMessage): ConventionUpdate | undefined;
   /** The command that sets `property` to `value`, in the device's own words; undefined when it cannot. */
   encodeCommand(device: Device, property: string, value: StateValue): OutgoingMessage | undefined;
+  /**
+   * The topic filters `device` owns, when this convention knows it (else none): every topic matching one of them
+   * belongs to the device's account, and no other device account may publish on it, subscribe to it or receive it
+   * (devices/pairing/acl.ts). Topics or filters ending in `#`; asked again whenever the device is added or changes,
+   * and once after the retained messages are replayed at start. Computed from what the convention learned, or
+   * else from the device's stored topics, so it holds from the first moment after a restart.
+   */
+  ownedFilters(device: Device): string[];
   /** Messages to publish when the hub starts (e.g. `homeassistant/status online`). */
   startMessages?(): OutgoingMessage[];
   /** Messages to publish when the hub's join window opens or closes (Zigbee2MQTT permit_join). */

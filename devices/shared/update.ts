@@ -35,7 +35,7 @@ export class UpdateBuilder {
     return this;
   }
   send(msg: OutgoingMessage): this {
-    this.publish.push(msg);
+    if (!this.publish.some((m) => m.topic === msg.topic && m.payload === msg.payload)) this.publish.push(msg);
     return this;
   }
   /** Several reasons from one message are joined: ConventionUpdate carries one rejection. */
