@@ -80,7 +80,7 @@ test('a discovery config from another account naming a device\'s identifiers nei
   assert.equal((await cmd2).payload, 'ON');
 });
 
-test('a discovery config from another account naming a Zigbee2MQTT bridge\'s device is refused; the same account\'s is merged', async (t) => {
+test('a discovery config from another account naming a Zigbee2MQTT bridge\'s device is refused and logged in that device\'s log', async (t) => {
   const hub = await startHub();
   t.after(() => hub.stop());
   const bridge = await connect(hub.mqttUrl, await deviceAccount(hub, 'zigbee-bridge'));
