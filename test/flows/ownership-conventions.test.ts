@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { connect, deviceAccount, end, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { loadFixture, payloadText } from '../helpers/fixtures.js';
@@ -151,9 +152,14 @@ test('Zigbee2MQTT: the bridge\'s base topic is its account\'s: no emptied device
 
 test('Home Assistant: a device\'s discovery, state and command topics are its account\'s, also after a restart', async (t) => {
   const dir = tempDir();
-  t.after(() => import('node:fs').then((fs) => fs.rmSync(dir, { recursive: true, force: true })));
+  const hubs: TestHub[] = [];
+  t.after(async () => {
+    for (const hub of hubs) await hub.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   {
-    const s = await scene({ after: () => undefined }, 'homeassistant-discovery.json', dir);
+    const s = await scene(t, 'homeassistant-discovery.json', dir);
+    hubs.push(s.hub);
     const through = await attempt(s, [['homeassistant/light/kitchen/config', ''], ['homeassistant/light/kitchen/state', 'OFF']]);
     assert.deepEqual(through, []);
     await Promise.all([end(s.owner), end(s.attacker)]);
@@ -161,6 +167,7 @@ test('Home Assistant: a device\'s discovery, state and command topics are its ac
   }
   // After a restart the configs are known again only once the retained messages are replayed: still owned.
   const s = await scene(t, '', dir);
+  hubs.push(s.hub);
   const through = await attempt(s, [
     ['homeassistant/light/kitchen/config', ''],
     ['homeassistant/device/kitchen-sensor-02/config', JSON.stringify({ dev: { ids: ['x'] }, o: { name: 'x' }, cmps: {} })],

@@ -28,15 +28,23 @@ async function victimPlug(hub: TestHub, creds: { username: string; password: str
 
 test('a discovery config from another account naming a device\'s identifiers neither merges into it nor re-points it; logged; also after a restart', async (t) => {
   const dir = tempDir();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  let hub = await startHub({}, { dataDir: dir });
+  const hubs: TestHub[] = [];
+  t.after(async () => {
+    for (const h of hubs) await h.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const first = await startHub({}, { dataDir: dir });
+  hubs.push(first);
+  let hub = first;
   const victimCreds = await deviceAccount(hub, 'victim');
   const victim = await victimPlug(hub, victimCreds);
+  t.after(() => end(victim));
   const before = structuredClone(hub.hub.registry.get('victim-plug')!);
   assert.equal(before.owner, 'victim');
   assert.equal(before.commandTopic, 'victim/plug/set');
 
   const attacker = await connect(hub.mqttUrl, await deviceAccount(hub, 'attacker'));
+  t.after(() => end(attacker));
   await subscribe(attacker, 'evil/set');
   const stolen: string[] = [];
   attacker.on('message', (topic) => stolen.push(topic));
@@ -66,9 +74,9 @@ test('a discovery config from another account naming a device\'s identifiers nei
 
   // The refused config is not kept retained: a restart (which replays retained configs without their publisher) keeps the device.
   await Promise.all([end(victim), end(attacker)]);
-  await hub.hub.stop();
+  await first.stop();
   hub = await startHub({}, { dataDir: dir });
-  t.after(() => hub.stop());
+  hubs.push(hub);
   const restarted = hub.hub.registry.get('victim-plug')!;
   assert.equal(restarted.commandTopic, 'victim/plug/set');
   assert.deepEqual(restarted.capabilities.map((c) => c.property), before.capabilities.map((c) => c.property));
