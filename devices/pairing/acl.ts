@@ -7,8 +7,12 @@ import { isCommandTopic, topicMatches } from '../../server/mqtt/topics.js';
 import type { Candidates } from './candidates.js';
 import { OwnedTopics } from './owned-topics.js';
 
-/** Filters every device may subscribe to because its convention needs them (requests from the hub, not data). */
-const conventionSubscriptions = new Set(['homeassistant/status', 'zigbee2mqtt/bridge/request/#']);
+/**
+ * Filters every device may subscribe to because its convention needs them: HA's birth message, and a Zigbee2MQTT
+ * bridge's base topic (it subscribes to `<base>/#` at connect, before its first `bridge/devices` makes the base its
+ * own). Like any filter, granted only while no other account owns a topic they match.
+ */
+const conventionSubscriptions = new Set(['homeassistant/status', 'zigbee2mqtt/#', 'zigbee2mqtt/bridge/request/#']);
 /** What a candidate may subscribe to besides exact command topics: the hub's own birth message. */
 const candidateSubscriptions = new Set(['homeassistant/status']);
 

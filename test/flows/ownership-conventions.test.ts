@@ -147,6 +147,8 @@ test('Zigbee2MQTT: the bridge\'s base topic is its account\'s: no emptied device
   assert.deepEqual(through, []);
   assert.equal(s.hub.hub.registry.list().filter((d) => d.convention === 'zigbee2mqtt').length, before);
   await assert.rejects(subscribe(s.attacker, 'zigbee2mqtt/bridge/request/#'), /Subscribe error/);
+  await assert.rejects(subscribe(s.attacker, 'zigbee2mqtt/#'), /Subscribe error/);
+  await subscribe(s.owner, 'zigbee2mqtt/#'); // the bridge follows its own base topic
   await assert.rejects(subscribe(s.attacker, 'zigbee2mqtt/livingroom/ceiling/set'), /Subscribe error/);
 });
 
