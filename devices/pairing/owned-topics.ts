@@ -7,11 +7,29 @@ interface Node {
   exact?: Map<string, number>;
   /** Owners of `<this level>/#`: every topic below, and this level itself [MQTT-4.7.1-2]. */
   rest?: Map<string, number>;
+  /** The hot path's view of `exact` and `rest`: their one owner, MANY, or undefined (see summary). */
+  exactOne?: string | typeof MANY;
+  restOne?: string | typeof MANY;
   /** Owners of every filter in this subtree (this node included): a wildcard subscription asks the whole subtree. */
   below: Map<string, number>;
 }
 
+const MANY = Symbol('several owners');
+/** Topics whose owner is remembered at most: a client publishing random topics restarts the memory, nothing more. */
+const maxRemembered = 20_000;
 const node = (): Node => ({ children: new Map(), below: new Map() });
+
+/** One owner, MANY, or undefined: a publish is then checked without iterating a map. */
+function summary(owners: Map<string, number> | undefined): string | typeof MANY | undefined {
+  if (!owners || owners.size === 0) return undefined;
+  return owners.size === 1 ? owners.keys().next().value! : MANY;
+}
+
+/** An owner other than `me` in a summarised set (the map is read only when there are several). */
+function otherIn(one: string | typeof MANY | undefined, owners: Map<string, number> | undefined, me: string): string | undefined {
+  if (one === undefined || one === me) return undefined;
+  return one === MANY ? other(owners, me) : one;
+}
 
 function bump(map: Map<string, number>, owner: string, by: 1 | -1): void {
   const n = (map.get(owner) ?? 0) + by;
@@ -33,6 +51,8 @@ function other(owners: Map<string, number> | undefined, me: string): string | un
 export class OwnedTopics {
   private readonly root = node();
   private readonly byDevice = new Map<string, { owner: string; filters: string[] }>();
+  /** Topic → its owner (MANY, or null for none), valid until the index changes. */
+  private readonly recent = new Map<string, string | typeof MANY | null>();
 
   get devices(): number {
     return this.byDevice.size;
@@ -62,14 +82,39 @@ export class OwnedTopics {
 
   /** An account other than `me` owning a filter that matches `topic`; O(levels of the topic). */
   otherOwner(topic: string, me: string): string | undefined {
-    let n: Node | undefined = this.root;
-    for (const level of topic.split('/')) {
-      const hit = other(n.rest, me);
-      if (hit) return hit;
-      n = n.children.get(level);
-      if (!n) return undefined;
+    // Devices repeat their topics: who owns one is remembered until the index changes (bounded, then started again).
+    let known = this.recent.get(topic);
+    if (known === undefined) {
+      known = this.summaryOf(topic);
+      if (this.recent.size >= maxRemembered) this.recent.clear();
+      this.recent.set(topic, known);
     }
-    return other(n.exact, me) ?? other(n.rest, me);
+    if (known === null || known === me) return undefined;
+    return known === MANY ? this.walk(topic, me) : known;
+  }
+
+  /** The owners of filters matching `topic`, summarised: null for none. */
+  private summaryOf(topic: string): string | typeof MANY | null {
+    const first = this.walk(topic, '');
+    if (first === undefined) return null;
+    return this.walk(topic, first) === undefined ? first : MANY;
+  }
+
+  private walk(topic: string, me: string): string | undefined {
+    let n: Node | undefined = this.root;
+    let start = 0;
+    for (;;) {
+      if (n.restOne !== undefined) {
+        const hit = otherIn(n.restOne, n.rest, me);
+        if (hit) return hit;
+      }
+      const end = topic.indexOf('/', start);
+      n = n.children.get(end < 0 ? topic.slice(start) : topic.slice(start, end));
+      if (!n) return undefined;
+      if (end < 0) break;
+      start = end + 1;
+    }
+    return otherIn(n.exactOne, n.exact, me) ?? otherIn(n.restOne, n.rest, me);
   }
 
   /** Any owner of a filter matching `topic` (for replies the hub sends on a device's behalf). */
@@ -119,6 +164,7 @@ export class OwnedTopics {
   }
 
   private change(filter: string, owner: string, by: 1 | -1): void {
+    this.recent.clear();
     const levels = filter.split('/');
     const hash = levels.at(-1) === '#';
     if (hash) levels.pop();
@@ -134,8 +180,13 @@ export class OwnedTopics {
       n = child;
       path.push(n);
     }
-    if (hash) bump((n.rest ??= new Map()), owner, by);
-    else bump((n.exact ??= new Map()), owner, by);
+    if (hash) {
+      bump((n.rest ??= new Map()), owner, by);
+      n.restOne = summary(n.rest);
+    } else {
+      bump((n.exact ??= new Map()), owner, by);
+      n.exactOne = summary(n.exact);
+    }
     for (const p of path) bump(p.below, owner, by);
     if (by > 0) return;
     // Prune empty branches so a house whose devices come and go does not keep their levels.
