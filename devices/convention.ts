@@ -43,6 +43,8 @@ export interface ConventionContext {
   log: Logger;
   now(): number;
   getDevice(id: string): Device | undefined;
+  /** The account owning a topic (the ACL's index of owned filters): a device may not be given another account's topics. */
+  topicOwner?(topic: string): string | undefined;
 }
 
 /**

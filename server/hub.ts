@@ -131,7 +131,7 @@ export class Hub {
     const now = this.opts.now ?? Date.now;
     this.registry = new Registry({
       bus: this.bus, log: conventionLog, states: this.states, maxDevicesPerAccount: config.devices.maxPerAccount, now,
-      conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id) })),
+      conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id), topicOwner: (topic) => this.pairing?.acl.ownerOf(topic) })),
       publish: (msg) => void this.broker?.publish(msg).catch((err: Error) => conventionLog.warn({ topic: msg.topic, err: err.message }, 'reply to a device not published')),
       topicOwner: (topic) => this.pairing?.acl.ownerOf(topic),
     });

@@ -3,7 +3,7 @@ import { Fields } from '../shared/fields.js';
 import { safeId } from '../shared/ids.js';
 import { MAX_CAPABILITIES_PER_DEVICE, MAX_DEVICES_PER_CONVENTION, MAX_ENTITIES_PER_NODE } from '../shared/limits.js';
 import { isObject, readJsonObject, typeName } from '../shared/payload.js';
-import { foreignOwner, refuseForeign } from '../shared/ownership.js';
+import { foreignOwner, foreignTopic, refuseForeign } from '../shared/ownership.js';
 import type { UpdateBuilder } from '../shared/update.js';
 import type { ConventionContext } from '../convention.js';
 import { AvailabilityState, readAvailability } from './availability.js';
@@ -19,7 +19,7 @@ import type { EntityStore } from './store.js';
 const ID = /^[a-zA-Z0-9_-]+$/;
 
 export class Discovery {
-  constructor(private readonly store: EntityStore, private readonly ctx: Pick<ConventionContext, 'getDevice'>) {}
+  constructor(private readonly store: EntityStore, private readonly ctx: Pick<ConventionContext, 'getDevice' | 'topicOwner'>) {}
 
   handle(msg: MqttMessage, where: DiscoveryTopic, out: UpdateBuilder): void {
     if (msg.payload.length === 0) {
@@ -130,6 +130,13 @@ export class Discovery {
     // Re-announcing (after `homeassistant/status online`) must not forget the availability already known.
     const previous = this.store.get(key)?.availability;
     const state = availability && (previous?.sameSpec(availability) ? previous : new AvailabilityState(availability));
+    // Its state, command and availability topics must not be another account's: the hub would send this device's
+    // commands to that account's device, and read that device's reports as this one's.
+    const taken = foreignTopic(this.ctx, [...plans.flatMap((p) => [p.state?.topic, p.command?.topic].filter((t): t is string => t !== undefined)), ...(state?.topics() ?? [])], msg);
+    if (taken) {
+      refuseForeign(out, msg, `${msg.topic}: ${taken.topic} belongs to a device of account ${taken.owner}; a config from ${msg.username} may not use it`, deviceId);
+      return undefined;
+    }
     const entity = this.store.put(
       {
         key, configTopic: msg.topic, component, objectId: where.objectId, deviceId, plans,

@@ -24,3 +24,13 @@ export function refuseForeign(out: UpdateBuilder, msg: MqttMessage, reason: stri
   out.reject(reason, deviceId);
   if (msg.retain && !msg.replayed) out.send({ topic: msg.topic, payload: '', qos: 1, retain: true });
 }
+
+/** The first of `topics` another account owns, when the publisher of `msg` may not name it (see foreignOwner). */
+export function foreignTopic(ctx: Pick<ConventionContext, 'topicOwner'>, topics: Iterable<string>, msg: MqttMessage): { topic: string; owner: string } | undefined {
+  if (!msg.username || msg.admin || !ctx.topicOwner) return undefined;
+  for (const topic of topics) {
+    const owner = ctx.topicOwner(topic);
+    if (owner !== undefined && owner !== msg.username) return { topic, owner };
+  }
+  return undefined;
+}

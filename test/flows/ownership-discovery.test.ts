@@ -111,3 +111,28 @@ test('a discovery config from another account naming a Zigbee2MQTT bridge\'s dev
   assert.match(entry.reason, /belongs to account zigbee-bridge/);
   assert.equal(hub.hub.registry.get(id)!.commandTopic, commandTopic);
 });
+
+test('a discovery config may not give a new device another account\'s command or state topic', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const victim = await victimPlug(hub, await deviceAccount(hub, 'victim'));
+  t.after(() => end(victim));
+  const attacker = await connect(hub.mqttUrl, await deviceAccount(hub, 'attacker'));
+  t.after(() => end(attacker));
+  // Its own light, whose brightness would send the hub's commands to the victim's plug (a click on the wrong device).
+  await publish(attacker, 'homeassistant/light/evil_relay/config', JSON.stringify({
+    name: 'Light', unique_id: 'evil_relay', state_topic: 'evil/light/state', command_topic: 'evil/light/set',
+    brightness_command_topic: 'victim/plug/set', brightness_state_topic: 'evil/light/brightness', device: { identifiers: ['evil-relay'] },
+  }), { retain: true });
+  await publish(attacker, 'homeassistant/sensor/evil_mirror/config', JSON.stringify({
+    name: 'Mirror', unique_id: 'evil_mirror', state_topic: 'victim/plug/state', device: { identifiers: ['evil-mirror'] },
+  }), { retain: true });
+  const log = await waitFor(() => {
+    const entries = hub.hub.deviceLog.forAccount('attacker');
+    return entries.length >= 2 ? entries : undefined;
+  }, 5000, 'two entries in the attacker\'s log');
+  assert.match(log[0]!.reason, /victim\/plug\/set belongs to a device of account victim/);
+  assert.match(log[1]!.reason, /victim\/plug\/state belongs to a device of account victim/);
+  assert.equal(hub.hub.registry.get('evil-relay'), undefined);
+  assert.equal(hub.hub.registry.get('evil-mirror'), undefined);
+});
