@@ -29,7 +29,7 @@ export interface ConventionUpdate {
   /** Messages the hub should publish in reply (e.g. a request for full state). */
   publish?: OutgoingMessage[];
   /** The message was for this convention but is unusable: logged and shown in the device's log. */
-  rejected?: { deviceId?: string; reason: string };
+  rejected?: { deviceId?: string; reason: string; /** It was about another account's device (counted apart). */ foreign?: boolean };
 }
 
 export interface OutgoingMessage {

@@ -21,7 +21,7 @@ export function foreignOwner(ctx: Pick<ConventionContext, 'getDevice'>, deviceId
  * publisher is no longer known, and take the device over then.
  */
 export function refuseForeign(out: UpdateBuilder, msg: MqttMessage, reason: string, deviceId: string): void {
-  out.reject(reason, deviceId);
+  out.reject(reason, deviceId, true);
   if (msg.retain && !msg.replayed) out.send({ topic: msg.topic, payload: '', qos: 1, retain: true });
 }
 

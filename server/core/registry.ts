@@ -114,6 +114,7 @@ export class Registry {
     const { bus, log } = this.opts;
     if (update.rejected) {
       this.counters.rejected++;
+      if (update.rejected.foreign) this.counters.foreign++;
       log.info({ topic: msg.topic, username: msg.username, reason: update.rejected.reason }, 'device message rejected');
       bus.emit('deviceRejected', { topic: msg.topic, username: msg.username, deviceId: update.rejected.deviceId, reason: update.rejected.reason });
     }

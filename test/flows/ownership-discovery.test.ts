@@ -54,6 +54,7 @@ test('a discovery config from another account naming a device\'s identifiers nei
   assert.equal(log.topic, 'homeassistant/switch/evil/config');
   assert.match(log.reason, /belongs to account victim/);
   assert.match(log.reason, /attacker/);
+  assert.match((await api.get('/metrics')).body, /^rumah_device_messages_foreign_total [1-9]\d*$/m);
 
   // The attacker's state topic does not set the victim's properties.
   await publish(attacker, 'evil/state', 'OFF');
