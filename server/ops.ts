@@ -33,6 +33,7 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_devices', help: 'Devices in the registry', type: 'gauge', value: hub.registry.size },
     { name: 'rumah_devices_online', help: 'Devices in the registry that are online', type: 'gauge', value: hub.registry.online },
     { name: 'rumah_device_messages_rejected_total', help: 'Device messages a convention refused', type: 'counter', value: hub.registry.counters.rejected },
+    { name: 'rumah_device_messages_foreign_total', help: 'Messages of one account about another account\'s device, refused', type: 'counter', value: hub.registry.counters.foreign },
     { name: 'rumah_state_changes_total', help: 'State changes applied', type: 'counter', value: hub.states.changes },
     { name: 'rumah_history_queue_depth', help: 'State changes waiting to be written to history', type: 'gauge', value: h.depth },
     { name: 'rumah_history_written_total', help: 'History rows written', type: 'counter', value: h.written },

@@ -256,12 +256,15 @@ export class Broker {
     if (packet.topic.startsWith(sysPrefix) || isSharedTopic(packet.topic)) return;
     const clientId = packet.clientId;
     let username: string | undefined;
+    let admin = false;
     if (clientId !== undefined) {
       this.counters.messagesIn++;
       const client = this.clients[clientId];
-      username = client ? this.identities.get(client)?.username : this.departed.get(clientId);
+      const identity = client && this.identities.get(client);
+      username = client ? identity?.username : this.departed.get(clientId);
+      admin = identity?.kind === 'admin';
     }
-    this.opts.bus.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username });
+    this.opts.bus.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username, admin });
   }
 
   private get clients(): Record<string, Client> {
@@ -281,6 +284,8 @@ export class Broker {
       this.opts.log.info({ clientId: client.id, topic: packet.topic, limit: max }, 'message larger than the client\'s Maximum Packet Size; not sent to it');
       return null;
     }
+    // Another account's topics stay its own, whatever a subscription granted earlier matched (devices/pairing/acl.ts).
+    if (this.opts.acl?.forward && !this.opts.acl.forward(this.identities.get(client), packet.topic)) return null;
     this.counters.messagesOut++;
     return this.aliases.apply(client, packet);
   }
