@@ -74,6 +74,8 @@ export class RulesEngine {
   private readonly unsubscribe: Array<() => void> = [];
   /** When a notice about a rule (and source) was last sent: at most one a minute each. */
   private readonly noticed = new Map<string, number>();
+  /** Notices sent, for their ids: the engine clock may stand still (tests) and ids must differ. */
+  private notices = 0;
   private started = false;
   private stopped = false;
   /** Why the rules folder cannot be used, when it cannot (the hub then runs without rules). */
@@ -317,6 +319,6 @@ export class RulesEngine {
   }
 
   private notify(level: 'warning' | 'error', ruleId: string, title: string, message: string): void {
-    this.opts.bus.emit('notification', { id: `${ruleId}-${this.clock.now()}`, ts: this.clock.now(), level, ruleId, title, message });
+    this.opts.bus.emit('notification', { id: `${ruleId}-${this.clock.now()}-${++this.notices}`, ts: this.clock.now(), level, ruleId, title, message });
   }
 }
