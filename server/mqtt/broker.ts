@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
+import { AccountBudget, budgetOptions } from './account-budget.js';
 import { dedupeWithinDispatch } from './dedupe.js';
 import { copyToPublish, Dispatch, type ClientPublish, type DispatchedPacket } from './dispatch.js';
 import { PublishOrder, type PublishKind } from './publish-order.js';
@@ -66,6 +67,7 @@ export class Broker {
   readonly identities = new WeakMap<Client, MqttIdentity>();
   readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0 };
   private readonly flow: FlowControl;
+  readonly budget: AccountBudget;
   private readonly login: MqttLogin;
   private readonly order = new PublishOrder();
   private readonly writes = new WriteCoalescer();
@@ -99,7 +101,10 @@ export class Broker {
     unregisterClosedOnArrival(aedes);
     const mq = internals.mq;
     // maxQueued: well below the depth at which mqemitter's recursive drain overflows the stack.
-    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
+    // Per account first (account-budget.ts: only heavy accounts wait under pressure), then per client (flow-control.ts).
+    this.budget = new AccountBudget(budgetOptions(opts.config, () => opts.held?.() === true || mq.length >= 500));
+    this.budget.attach(opts.bus);
+    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: this.budget.sustainedPressure });
     this.login = new MqttLogin({
       config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
       willRefused: (identity, topic, clientId) => malformedText(topic) ?? this.topicRefused(topic) ?? opts.acl?.publish(identity, topic, clientId),
@@ -242,6 +247,7 @@ export class Broker {
     if (!this.started) return;
     this.started = false;
     this.flow.stop();
+    this.budget.stop();
     this.login.stop();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
   }
@@ -296,6 +302,7 @@ export class Broker {
         if (this.departed.size > departedKept) this.departed.delete(this.departed.keys().next().value!);
       }
       this.flow.forget(client.id);
+      this.budget.forget(client);
       this.order.forget(client.id);
       bus.emit('clientDisconnected', { clientId: client.id, username: this.identities.get(client)?.username, reason });
     };
@@ -384,8 +391,10 @@ export class Broker {
       packet.retain = false;
       this.counters.retainStripped++;
     }
-    if (this.flow.tryAdmit(client.id)) return this.admitted(client, packet, cb);
-    this.flow.admit(client.id, () => this.admitted(client, packet, cb));
+    const payload = (packet as unknown as { payload: Buffer | string }).payload;
+    const next = (): void => (this.flow.tryAdmit(client.id) ? this.admitted(client, packet, cb) : this.flow.admit(client.id, () => this.admitted(client, packet, cb)));
+    if (this.budget.tryAdmit(client, identity, payload)) return next();
+    this.budget.admit(client, identity, payload, next);
   }
 
   private admitted(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
