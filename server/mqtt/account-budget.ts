@@ -75,7 +75,7 @@ interface Account extends Bucket {
 }
 
 export class AccountBudget {
-  /** Times an account's publishes had to wait (a pause of its sockets), per account label. */
+  /** Publishes that had to wait for the account's budget (each a pause in reading that socket), per account label. */
   readonly pauses = new Map<string, number>();
   pausesTotal = 0;
   private readonly accounts = new Map<string, Account>();
@@ -135,7 +135,7 @@ export class AccountBudget {
     const account = this.account(client, identity);
     const units = cost(payload);
     if (account.waiting.length === 0 && this.take(account, units)) return go();
-    if (account.waiting.length === 0) this.paused(account);
+    this.paused(account);
     account.waiting.push({ cost: units, go, client });
     this.schedule(account);
   }

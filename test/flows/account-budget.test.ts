@@ -37,7 +37,7 @@ test('an account flooding from many connections is read at its budget; another a
 
   // The flooder's sockets were paused (counted per account), not dropped: every message arrives, in the end.
   const metrics = await readMetrics(hub);
-  const pauses = Number(/^rumah_mqtt_account_pauses_total\{account="flooder"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+  const pauses = Number(/^rumah_mqtt_account_publishes_held_total\{account="flooder"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
   assert.ok(pauses > 0, 'the flooder\'s pauses are counted in /metrics');
   assert.doesNotMatch(metrics, /account="probe"/, 'the probe never waited for its budget');
   await flood;
