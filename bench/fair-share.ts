@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import { distRoot, HOST, prepareRumahData, sleep, startRumah, stopChild, tempDir, track, type Rumah } from './lib/procs.js';
+import { BENCH_BUDGETS as BUDGET_KEYS, distRoot, HOST, prepareRumahData, sleep, startRumah, stopChild, tempDir, track, type Rumah } from './lib/procs.js';
+import { defaults } from '../server/config/schema.js';
 import { fmt, type BenchResult } from './lib/report.js';
 import { percentile } from './lib/stats.js';
 
@@ -66,7 +67,8 @@ function runFlooder(port: number, creds: { username: string; password: string })
 
 async function phase(budgets: boolean): Promise<Phase> {
   const dataDir = tempDir(budgets ? 'fair-on' : 'fair-off');
-  const yaml = budgets ? 'mqtt: {}\n' : `mqtt:\n  accountPublishRate: ${OFF}\n  accountPublishBurst: ${OFF}\n  addressPublishRate: ${OFF}\n  addressPublishBurst: ${OFF}\n`;
+  // Budgets on: the defaults, written out (startRumah sets every budget it does not find out of reach); off: 1e9.
+  const yaml = `mqtt:\n${Object.keys(BUDGET_KEYS).map((k) => `  ${k}: ${budgets ? defaults.mqtt[k as keyof typeof BUDGET_KEYS] : OFF}`).join('\n')}\n`;
   const flooder = await prepareRumahData(dataDir, yaml, 'flooder');
   const prober = await prepareRumahData(dataDir, yaml, 'probe');
   const hub: Rumah = await startRumah({ dataDir, removeData: true });

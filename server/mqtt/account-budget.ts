@@ -12,9 +12,10 @@
  * registry parsed it: the budget is also the history writer's share). An account over budget is not dropped: its
  * publishes wait, which holds aedes's authorizePublish callback, and aedes reads a client's next chunk only after the
  * previous one was handled, so its sockets are not read and TCP pushes back on the sender (a QoS 1 message waits,
- * never lost). Under pressure (the history writer far behind, or mqemitter's queue deep) only the accounts that have
- * spent more than a tenth of a second of their rate wait (lightUnits): the flooder, not the device that reports now
- * and then.
+ * never lost). Charging state changes keeps any one device account far below what the history writer takes, so the
+ * writer falls behind only when the house as a whole sends too much: then, as before, every client waits (flow-
+ * control.ts `held`). Before that, from half of mqemitter's bound, the accounts that have spent more than a tenth of a
+ * second of their rate wait (lightUnits): the flooder, not the device that reports now and then.
  */
 import type { Client } from 'aedes';
 import type { EventBus } from '../core/event-bus.js';
@@ -32,7 +33,7 @@ export interface AccountBudgetOptions {
   device: Rate;
   admin: Rate;
   address: Rate;
-  /** True while downstream is overloaded (history writer far behind, routing queue deep): heavy accounts wait. */
+  /** True while routing is overloaded (mqemitter's queue deep): heavy accounts wait. */
   pressure: () => boolean;
   now?: () => number;
 }
@@ -42,12 +43,6 @@ export const unitBytes = 4096;
 /** Accounts whose pauses /metrics lists by name; more are summed under one label. */
 const MAX_LISTED = 1000;
 const PRESSURE_POLL_MS = 5;
-/**
- * Pressure that lasts this long although heavy accounts wait comes from everyone: then every client waits, as before
- * (flow-control.ts `held`), so an overload slows devices down rather than dropping history.
- */
-const SUSTAINED_MS = 2000;
-
 /** The budgets from the broker's configuration. */
 export function budgetOptions(c: Config['mqtt'], pressure: () => boolean): AccountBudgetOptions {
   return {
@@ -85,7 +80,6 @@ export class AccountBudget {
   private readonly now: () => number;
   /** State changes seen since the last client message was dispatched (budget.attach). */
   private changes = 0;
-  private pressureSince?: number;
   private readonly offs: Array<() => void> = [];
 
   constructor(private readonly opts: AccountBudgetOptions) {
@@ -112,17 +106,6 @@ export class AccountBudget {
       }),
     );
   }
-
-  /** True when pressure has lasted SUSTAINED_MS although heavy accounts wait: then every client waits. */
-  readonly sustainedPressure = (): boolean => {
-    if (!this.opts.pressure()) {
-      this.pressureSince = undefined;
-      return false;
-    }
-    const now = this.now();
-    this.pressureSince ??= now;
-    return now - this.pressureSince >= SUSTAINED_MS;
-  };
 
   /** True (and charged) when the client may publish now: the hot path, with no callback to allocate. */
   tryAdmit(client: Client, identity: MqttIdentity | undefined, payload: Buffer | string): boolean {
@@ -218,7 +201,7 @@ export class AccountBudget {
     if (account.timer) return;
     const short = Math.max(1 - account.tokens, account.address ? 1 - account.address.tokens : 0);
     const rate = Math.min(account.rate.rate, account.address?.rate.rate ?? Infinity);
-    // Out of tokens: wait for the next one. Only held by pressure: look again soon (a batch commit takes milliseconds).
+    // Out of tokens: wait for the next one. Only held by pressure: look again soon (the routing queue drains in milliseconds).
     const waitMs = short > 0 ? Math.max(1, Math.ceil((short * 1000) / rate)) : PRESSURE_POLL_MS;
     account.timer = setTimeout(() => {
       account.timer = undefined;

@@ -102,9 +102,9 @@ export class Broker {
     const mq = internals.mq;
     // maxQueued: well below the depth at which mqemitter's recursive drain overflows the stack.
     // Per account first (account-budget.ts: only heavy accounts wait under pressure), then per client (flow-control.ts).
-    this.budget = new AccountBudget(budgetOptions(opts.config, () => opts.held?.() === true || mq.length >= 500));
+    this.budget = new AccountBudget(budgetOptions(opts.config, () => mq.length >= 500));
     this.budget.attach(opts.bus);
-    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: this.budget.sustainedPressure });
+    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
     this.login = new MqttLogin({
       config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
       willRefused: (identity, topic, clientId) => malformedText(topic) ?? this.topicRefused(topic) ?? opts.acl?.publish(identity, topic, clientId),
