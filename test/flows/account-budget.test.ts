@@ -45,3 +45,45 @@ test('an account flooding from many connections is read at its budget; another a
   await waitFor(() => received.size === total, 20_000, 'every acknowledged message delivered');
   assert.ok(connections.every((c) => c.connected), 'no flooding connection was dropped');
 });
+
+const held = (metrics: string, account: string): number =>
+  Number(new RegExp(`^rumah_mqtt_account_publishes_held_total\\{account="${account}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+
+test('state changes are charged to the account that made them: 50 messages of 50 new values wait for the budget, 50 of one value do not', async (t) => {
+  // 1,000 units/s, burst 1,000: 50 × 50 changes = 2,500 units; 50 × 1 = 50.
+  const hub = await startHub({ mqtt: { accountPublishRate: 1000, accountPublishBurst: 1000 } });
+  t.after(() => hub.stop());
+  const wide = await connect(hub.mqttUrl, await deviceAccount(hub, 'wide'));
+  const narrow = await connect(hub.mqttUrl, await deviceAccount(hub, 'narrow'));
+  t.after(() => Promise.all([end(wide), end(narrow)]));
+  const json = (n: number, properties: number): string => JSON.stringify(Object.fromEntries(Array.from({ length: properties }, (_, p) => [`p${p}`, n + p])));
+  // Changes are charged once a message is parsed, after it was let in: the wave that made them is let in, the next
+  // one pays for them.
+  for (const wave of [0, 1]) {
+    await Promise.all([
+      Promise.all(Array.from({ length: 25 }, (_, i) => publish(wide, 'ourhome/groundfloor/lab/wide', json(wave * 25 + i, 50)))),
+      Promise.all(Array.from({ length: 25 }, (_, i) => publish(narrow, 'ourhome/groundfloor/lab/narrow', json(wave * 25 + i, 1)))),
+    ]);
+  }
+  const metrics = await readMetrics(hub);
+  assert.ok(held(metrics, 'wide') > 0, 'the account whose messages made 2,500 changes waited');
+  assert.equal(held(metrics, 'narrow'), 0, 'the account whose messages made 50 did not');
+  assert.equal(hub.hub.states.value('ourhome-groundfloor-lab-wide', 'p49'), 49 + 49, 'every message was applied');
+});
+
+test('device accounts at one address share its budget (mqtt.addressPublishRate); nothing is lost', async (t) => {
+  const hub = await startHub({ mqtt: { addressPublishRate: 100, addressPublishBurst: 100 } });
+  t.after(() => hub.stop());
+  const a = await connect(hub.mqttUrl, await deviceAccount(hub, 'same-a'));
+  const b = await connect(hub.mqttUrl, await deviceAccount(hub, 'same-b'));
+  t.after(() => Promise.all([end(a), end(b)]));
+  await Promise.all([
+    Promise.all(Array.from({ length: 150 }, (_, n) => publish(a, 'ourhome/groundfloor/lab/a', JSON.stringify({ n })))),
+    Promise.all(Array.from({ length: 50 }, (_, n) => publish(b, 'ourhome/groundfloor/lab/b', JSON.stringify({ n })))),
+  ]);
+  const metrics = await readMetrics(hub);
+  // 200 units from 127.0.0.1 against a burst of 100: both accounts waited, though each is far under its own budget.
+  assert.ok(held(metrics, 'same-a') > 0 && held(metrics, 'same-b') > 0, `both waited: ${held(metrics, 'same-a')}, ${held(metrics, 'same-b')}`);
+  assert.equal(hub.hub.states.value('ourhome-groundfloor-lab-a', 'n'), 149);
+  assert.equal(hub.hub.states.value('ourhome-groundfloor-lab-b', 'n'), 49);
+});
