@@ -35,6 +35,8 @@ export interface AccountBudgetOptions {
   address: Rate;
   /** True while routing is overloaded (mqemitter's queue deep): heavy accounts wait. */
   pressure: () => boolean;
+  /** State changes are charged to the account whose message made them (attach). */
+  bus?: EventBus;
   now?: () => number;
 }
 
@@ -44,8 +46,9 @@ export const unitBytes = 4096;
 const MAX_LISTED = 1000;
 const PRESSURE_POLL_MS = 5;
 /** The budgets from the broker's configuration. */
-export function budgetOptions(c: Config['mqtt'], pressure: () => boolean): AccountBudgetOptions {
+export function budgetOptions(c: Config['mqtt'], bus: EventBus, pressure: () => boolean): AccountBudgetOptions {
   return {
+    bus,
     device: { rate: c.accountPublishRate, burst: c.accountPublishBurst },
     admin: { rate: c.adminPublishRate, burst: c.adminPublishBurst },
     address: { rate: c.addressPublishRate, burst: c.addressPublishBurst },
@@ -84,6 +87,7 @@ export class AccountBudget {
 
   constructor(private readonly opts: AccountBudgetOptions) {
     this.now = opts.now ?? (() => performance.now());
+    if (opts.bus) this.attach(opts.bus);
   }
 
   /**
@@ -91,7 +95,7 @@ export class AccountBudget {
    * own `message` listener, which the hub adds before the broker exists: by the time this listener runs, the
    * stateChanged events counted since the previous message are this message's.
    */
-  attach(bus: EventBus): void {
+  private attach(bus: EventBus): void {
     this.offs.push(
       bus.on('stateChanged', 'account-budget', () => void this.changes++),
       bus.on('message', 'account-budget', (msg) => {
@@ -107,16 +111,10 @@ export class AccountBudget {
     );
   }
 
-  /** True (and charged) when the client may publish now: the hot path, with no callback to allocate. */
-  tryAdmit(client: Client, identity: MqttIdentity | undefined, payload: Buffer | string): boolean {
+  /** Calls `go` when the client may publish (at once when it may now); in order per account, so per client too. */
+  admit(client: Client, identity: MqttIdentity | undefined, packet: object, go: () => void): void {
     const account = this.account(client, identity);
-    return account.waiting.length === 0 && this.take(account, cost(payload));
-  }
-
-  /** Calls `go` when the client may publish; in order per account (so per client too). */
-  admit(client: Client, identity: MqttIdentity | undefined, payload: Buffer | string, go: () => void): void {
-    const account = this.account(client, identity);
-    const units = cost(payload);
+    const units = cost((packet as { payload?: unknown }).payload);
     if (account.waiting.length === 0 && this.take(account, units)) return go();
     this.paused(account);
     account.waiting.push({ cost: units, go, client });
@@ -227,8 +225,9 @@ function lightUnits(rate: Rate): number {
   return Math.max(10, rate.rate / 10);
 }
 
-function cost(payload: Buffer | string): number {
-  return 1 + Math.floor((typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length) / unitBytes);
+function cost(payload: unknown): number {
+  const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : Buffer.isBuffer(payload) ? payload.length : 0;
+  return 1 + Math.floor(bytes / unitBytes);
 }
 
 function remoteAddress(client: Client): string {

@@ -102,10 +102,9 @@ export class Broker {
     manageSessions(aedes, opts.log);
     unregisterClosedOnArrival(aedes);
     const mq = internals.mq;
-    // maxQueued: well below the depth at which mqemitter's recursive drain overflows the stack.
-    // Per account first (account-budget.ts: only heavy accounts wait under pressure), then per client (flow-control.ts).
-    this.budget = new AccountBudget(budgetOptions(opts.config, () => mq.length >= 500));
-    this.budget.attach(opts.bus);
+    // Publishes pass the account's budget (account-budget.ts), then the client's (flow-control.ts). maxQueued: well
+    // below the depth at which mqemitter's recursive drain overflows the stack.
+    this.budget = new AccountBudget(budgetOptions(opts.config, opts.bus, () => mq.length >= 500));
     this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
     this.login = new MqttLogin({
       config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
@@ -405,10 +404,8 @@ export class Broker {
       packet.retain = false;
       this.counters.retainStripped++;
     }
-    const payload = (packet as unknown as { payload: Buffer | string }).payload;
     const next = (): void => (this.flow.tryAdmit(client.id) ? this.admitted(client, packet, cb) : this.flow.admit(client.id, () => this.admitted(client, packet, cb)));
-    if (this.budget.tryAdmit(client, identity, payload)) return next();
-    this.budget.admit(client, identity, payload, next);
+    this.budget.admit(client, identity, packet, next);
   }
 
   private admitted(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
