@@ -29,6 +29,10 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_mqtt_oversize_packets_total', help: 'Packets refused for exceeding mqtt.maxPacketSize', type: 'counter', value: b.oversizePackets },
     { name: 'rumah_mqtt_slow_readers_dropped_total', help: 'Subscribers dropped for falling more than mqtt.maxBufferedBytes behind', type: 'counter', value: b.slowReadersDropped },
     { name: 'rumah_mqtt_publishes_held_total', help: 'Publishes held back by flow control (mqtt.publishRate, or too many being routed)', type: 'counter', value: hub.broker.heldPublishes },
+    {
+      name: 'rumah_mqtt_account_publishes_held_total', help: 'Publishes that waited for their account\'s budget (mqtt.accountPublishRate/adminPublishRate/addressPublishRate), each a pause in reading that socket', type: 'counter',
+      value: hub.broker.budget.pausesTotal, series: [...hub.broker.budget.pauses].map(([account, value]) => ({ labels: { account }, value })),
+    },
     { name: 'rumah_mqtt_logins_busy_total', help: 'MQTT logins refused (CONNACK 3) because too many were waiting to be checked', type: 'counter', value: hub.broker.loginGate.refused },
     { name: 'rumah_devices', help: 'Devices in the registry', type: 'gauge', value: hub.registry.size },
     { name: 'rumah_devices_online', help: 'Devices in the registry that are online', type: 'gauge', value: hub.registry.online },

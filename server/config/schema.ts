@@ -40,6 +40,18 @@ export const configSchema = z
         /** Sustained publishes per second one client may send; above it its socket is paused, not dropped. */
         publishRate: z.number().int().min(1),
         publishBurst: z.number().int().min(1),
+        /**
+         * Publish budget units per second of one device account, all its connections together (a unit: a publish, + 1
+         * per 4 KiB of payload, + 1 per state change past the first); over it its sockets are not read (account-budget.ts).
+         */
+        accountPublishRate: z.number().int().min(1),
+        accountPublishBurst: z.number().int().min(1),
+        /** The same for an admin account (the hub's tools, bridges set up by the owner). */
+        adminPublishRate: z.number().int().min(1),
+        adminPublishBurst: z.number().int().min(1),
+        /** The same for one remote address, all device accounts and join-window candidates there together. */
+        addressPublishRate: z.number().int().min(1),
+        addressPublishBurst: z.number().int().min(1),
         connectionsPerAddress: z.number().int().min(1),
         /** Failed logins from one address before it must wait (doubling, up to 5 minutes). */
         loginFailures: z.number().int().min(1),
@@ -149,6 +161,12 @@ export const defaults: Config = {
     maxInflightInbound: 200,
     publishRate: 5000,
     publishBurst: 10_000,
+    accountPublishRate: 200,
+    accountPublishBurst: 2000,
+    adminPublishRate: 2000,
+    adminPublishBurst: 20_000,
+    addressPublishRate: 1000,
+    addressPublishBurst: 10_000,
     connectionsPerAddress: 1000,
     loginFailures: 5,
     maxPendingLogins: 1000,

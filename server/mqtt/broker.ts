@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
+import { AccountBudget, budgetOptions } from './account-budget.js';
 import { dedupeWithinDispatch } from './dedupe.js';
 import { copyToPublish, Dispatch, type ClientPublish, type DispatchedPacket } from './dispatch.js';
 import { PublishOrder, type PublishKind } from './publish-order.js';
@@ -68,6 +69,7 @@ export class Broker {
   readonly bridges = new BridgeClients();
   readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0 };
   private readonly flow: FlowControl;
+  readonly budget: AccountBudget;
   private readonly login: MqttLogin;
   private readonly order = new PublishOrder();
   private readonly writes = new WriteCoalescer();
@@ -100,7 +102,9 @@ export class Broker {
     manageSessions(aedes, opts.log);
     unregisterClosedOnArrival(aedes);
     const mq = internals.mq;
-    // maxQueued: well below the depth at which mqemitter's recursive drain overflows the stack.
+    // Publishes pass the account's budget (account-budget.ts), then the client's (flow-control.ts). maxQueued: well
+    // below the depth at which mqemitter's recursive drain overflows the stack.
+    this.budget = new AccountBudget(budgetOptions(opts.config, opts.bus, () => mq.length >= 500));
     this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
     this.login = new MqttLogin({
       config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
@@ -246,6 +250,7 @@ export class Broker {
     if (!this.started) return;
     this.started = false;
     this.flow.stop();
+    this.budget.stop();
     this.login.stop();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
   }
@@ -305,6 +310,7 @@ export class Broker {
         if (this.departed.size > departedKept) this.departed.delete(this.departed.keys().next().value!);
       }
       this.flow.forget(client.id);
+      this.budget.forget(client);
       this.order.forget(client.id);
       bus.emit('clientDisconnected', { clientId: client.id, username: this.identities.get(client)?.username, reason });
     };
@@ -403,8 +409,8 @@ export class Broker {
       packet.retain = false;
       this.counters.retainStripped++;
     }
-    if (this.flow.tryAdmit(client.id)) return this.admitted(client, packet, cb);
-    this.flow.admit(client.id, () => this.admitted(client, packet, cb));
+    const next = (): void => (this.flow.tryAdmit(client.id) ? this.admitted(client, packet, cb) : this.flow.admit(client.id, () => this.admitted(client, packet, cb)));
+    this.budget.admit(client, identity, packet, next);
   }
 
   private admitted(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
