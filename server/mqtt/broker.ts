@@ -30,8 +30,7 @@ import { keepaliveWithinLimit } from './keepalive-limit.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
 import { endAtSink, sinkTopic } from './sink.js';
 import { guardMqtt5 } from './v5-guard.js';
-import { ClientIdOwners, ownerStorageOf } from './client-id-owner.js';
-import { StorageQuotas } from './storage-quotas.js';
+import { AccountStorage } from './account-storage.js';
 
 export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
@@ -67,9 +66,6 @@ export class Broker {
   readonly aedes: Aedes;
   readonly identities = new WeakMap<Client, MqttIdentity>();
   readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0, clientIdRefused: 0, sessionQuotaRefused: 0, retainedQuotaRefused: 0, queuedDropped: 0 };
-  /** Broker storage per account (storage-quotas.ts) and who owns each client id (client-id-owner.ts; set at start). */
-  readonly quotas: StorageQuotas;
-  private owners: ClientIdOwners | undefined;
   private readonly flow: FlowControl;
   private readonly login: MqttLogin;
   private readonly order = new PublishOrder();
@@ -83,12 +79,15 @@ export class Broker {
   private readonly presence: SessionPresence | undefined;
   /** Usernames of clients that left, newest last, for their messages still being routed. */
   private readonly departed = new Map<string, string>();
+  /** Who owns each client id, and the storage quotas per account (account-storage.ts). */
+  readonly storage: AccountStorage;
   private started = false;
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
     this.presence = holdsSessions(opts.persistence);
     this.presence?.observe(aedes);
     this.aedes = aedes;
+    this.storage = new AccountStorage({ config: opts.config, log: opts.log, counters: this.counters, identities: this.identities, clients: () => this.clients, departed: this.departed });
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
     endAtSink(aedes);
     this.dedupe = dedupeWithinDispatch(aedes, this.dispatch, Math.max(opts.config.maxBufferedBytes, opts.config.maxPacketSize + 65_536));
@@ -108,9 +107,8 @@ export class Broker {
     this.login = new MqttLogin({
       config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
       willRefused: (identity, topic, clientId) => malformedText(topic) ?? this.topicRefused(topic) ?? opts.acl?.publish(identity, topic, clientId),
-      admit: async (client, identity) => this.owners?.admit(client, identity),
+      admit: (client, identity) => this.storage.admit(client, identity),
     });
-    this.quotas = new StorageQuotas({ config: opts.config, log: opts.log, counters: this.counters, accountOf: (id) => this.accountOf(id) });
     this.wireEvents();
   }
 
@@ -174,9 +172,7 @@ export class Broker {
     checkAedesContract(this.aedes);
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
-    this.owners = new ClientIdOwners({ log: this.opts.log, storage: ownerStorageOf(persistence), connected: (id) => this.clients[id], identityOf: (c) => this.identities.get(c), maxSessions: (i) => (i.kind === 'admin' ? Infinity : this.opts.config.maxSessionsPerAccount), counters: this.counters });
-    this.owners.observe(this.aedes);
-    this.quotas.attach(persistence);
+    this.storage.attach(this.aedes, persistence);
     queueWithIdentifiers(persistence);
     queuedWithinGrantedQos(persistence);
     flagRedeliveries(this.aedes);
@@ -268,12 +264,6 @@ export class Broker {
       username = client ? this.identities.get(client)?.username : this.departed.get(clientId);
     }
     this.opts.bus.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username });
-  }
-
-  /** The account of a client id: connected, recently gone, or owning its persistent session. */
-  private accountOf(clientId: string): string | undefined {
-    const client = this.clients[clientId];
-    return (client && this.identities.get(client)?.username) ?? this.departed.get(clientId) ?? this.owners?.ownerOf(clientId);
   }
 
   private get clients(): Record<string, Client> {
@@ -400,7 +390,7 @@ export class Broker {
       packet.retain = false;
       this.counters.retainStripped++;
     }
-    if (packet.retain && identity && this.quotas.refuseRetained(client, identity, packet, cb)) return;
+    if (packet.retain && identity && this.storage.quotas.refuseRetained(client, identity, packet, cb)) return;
     if (this.flow.tryAdmit(client.id)) return this.admitted(client, packet, cb);
     this.flow.admit(client.id, () => this.admitted(client, packet, cb));
   }

@@ -114,7 +114,7 @@ test('a session queue past mqtt.maxQueuedPerSession drops the oldest, counted pe
   for (const n of [1, 2, 3, 4, 5]) await publish(admin, command, `cmd-${n}`, { qos: 1 });
   await end(admin);
   assert.equal(hub.hub.broker.counters.queuedDropped, 2);
-  assert.equal(hub.hub.broker.quotas.byAccount().get(a.username)?.queuedDropped, 2, 'counted against the session\'s account');
+  assert.equal(hub.hub.broker.storage.quotas.byAccount().get(a.username)?.queuedDropped, 2, 'counted against the session\'s account');
   assert.match(await readMetrics(hub), /^rumah_mqtt_queued_dropped_total 2$/m);
 
   // Full at the restart; the bound still holds after it.

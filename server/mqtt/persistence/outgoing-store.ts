@@ -38,6 +38,12 @@ export class OutgoingStore {
   readonly #bytes = new Map<string, number>();
   #lastSeq = 0;
   #limit: QueueLimit | undefined;
+  /**
+   * (brokerId, brokerCounter) of entries dropped by the limit, per client, newest last and bounded. aedes may be
+   * sending a snapshot of the queue (outgoingStream) that still holds them: its outgoingUpdate of one is not an error
+   * (that failed the delivery and closed the client), the message is simply sent.
+   */
+  readonly #dropped = new Map<string, Set<string>>();
   #onDropped: QueueDropped = () => {};
 
   private constructor(
@@ -145,6 +151,7 @@ export class OutgoingStore {
         return;
       }
     }
+    if (this.#dropped.get(clientId)?.has(droppedKey(packet))) return;
     throw new Error('no such packet');
   }
 
@@ -196,11 +203,23 @@ export class OutgoingStore {
       const entry = this.#removeAt(clientId, queue, index);
       tx.onRollback(() => this.#insertAt(clientId, index, entry));
       tx.run(this.removeSql, [entry.seq]);
+      this.#rememberDropped(clientId, entry.packet, limit.messages);
       messages++;
       bytes += entry.bytes;
       if (!this.#queues.has(clientId)) break;
     }
     if (messages > 0) this.#onDropped(clientId, messages, bytes);
+  }
+
+  #rememberDropped(clientId: string, packet: StoredPacket, keep: number): void {
+    let keys = this.#dropped.get(clientId);
+    if (!keys) {
+      // Bounded over clients too: an old client's keys matter only while a snapshot of its queue is being sent.
+      if (this.#dropped.size >= 1000) this.#dropped.delete(this.#dropped.keys().next().value!);
+      this.#dropped.set(clientId, (keys = new Set()));
+    }
+    keys.add(droppedKey(packet));
+    if (keys.size > Math.max(keep, 100)) keys.delete(keys.values().next().value!);
   }
 
   #queue(clientId: string): Entry[] {
@@ -239,6 +258,10 @@ export class OutgoingStore {
     if (!queue || index < 0) return;
     this.#removeAt(clientId, queue, index);
   }
+}
+
+function droppedKey(packet: StoredPacket): string {
+  return `${String(packet.brokerId)}\u0000${String(packet.brokerCounter)}`;
 }
 
 /** Topic + payload bytes of a queued packet (a PUBREL weighs nothing). */
