@@ -139,7 +139,12 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
 
   /** `owner`: the account that published it, counted against its quota across restarts (storage-quotas.ts). */
   storeRetained(packet: StoredPacket, owner?: string): Promise<void> {
-    return this.#write((db) => db.retained.prepareStore(packet, owner));
+    let committed = (): void => {};
+    return this.#write((db) => {
+      const prepared = db.retained.prepareStore(packet, owner);
+      committed = prepared.committed;
+      return prepared.op;
+    }).then(committed);
   }
 
   /** Owner and weight of each retained message in the file at setup; given once (storage-quotas.ts). */
@@ -154,6 +159,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
 
   /** Each pattern's matches in turn: a topic matching two filters of one SUBSCRIBE comes twice [MQTT-3.8.4-4]. */
   createRetainedStreamCombi(patterns: string[]): Readable {
+    // Payloads are read from the file (retained-store.ts); a failed read ends the stream with its error.
     return Readable.from(this.#db?.retained.match(patterns) ?? []);
   }
 
