@@ -5,8 +5,10 @@
 //
 // Payloads stay on disk (issue 15, item 7): with every payload in memory, one account parked 600 MiB of retained
 // messages and the hub took 1.3 GiB of RSS, again right after a restart; a full quota of every account must start on
-// a 1 GB machine. A message is kept in memory only from its store until its commit (a SUBSCRIBE in between must see
-// it, and the row is not there yet); bench/retained-memory.ts measures the difference.
+// a 1 GB machine. A message is kept in memory from its store until its commit (a SUBSCRIBE in between must see it,
+// and the row is not there yet), and for good when its payload is small (`inlineBytes`): a house's states are mostly
+// a few hundred bytes of JSON, and a SUBSCRIBE to 10,000 of them read from the file cost a SELECT per 500 rows where
+// memory answers at once; bounded by the count quota (1,000 per account × 1 KiB). bench/retained-memory.ts measures.
 import { decodePacket, encodePacket } from './packet-codec.js';
 import { RetainedTrie } from './retained-trie.js';
 import type { Connection, PreparedStatement } from './sqlite-connection.js';
@@ -19,12 +21,16 @@ interface Row {
   payload: Buffer | null;
 }
 
-/** What the trie holds per topic: the topic (for the read), its weight, and the packet until its row is committed. */
+/** What the trie holds per topic: the topic (for the read), its weight, and the packet while it is in memory. */
 interface Entry {
   readonly topic: string;
   readonly bytes: number;
-  pending: StoredPacket | undefined;
+  /** Until its row is committed; for good when its payload is at most `inlineBytes`. */
+  packet: StoredPacket | undefined;
 }
+
+/** Payloads up to this size stay in memory as well; larger ones are read from the file when matched. */
+export const inlineBytes = 1024;
 
 /** Who stored a retained message and what it weighs (topic + payload bytes): the quota's count (storage-quotas.ts). */
 export interface RetainedOwnership {
@@ -63,13 +69,16 @@ export class RetainedStore {
       ),
       await conn.prepare('DELETE FROM retained WHERE topic = ?'),
     );
-    // No payload is read; `meta` is decoded only to find a damaged row now (setup fails: open-database.ts), not at
+    // No large payload is read; every `meta` is decoded, so a damaged row fails the start now (open-database.ts), not
     // the first SUBSCRIBE that matches it.
-    const rows = await conn.all<{ topic: string; meta: string; size: number; owner: string | null }>('SELECT topic, meta, ifnull(length(payload), 0) AS size, owner FROM retained ORDER BY rowid');
+    const rows = await conn.all<{ topic: string; meta: string; small: Buffer | null; size: number; owner: string | null }>(
+      `SELECT topic, meta, CASE WHEN length(payload) <= ${inlineBytes} THEN payload END AS small, ifnull(length(payload), 0) AS size, owner FROM retained ORDER BY rowid`,
+    );
     for (const row of rows) {
-      decodePacket(row.meta, null);
+      const small = row.size <= inlineBytes;
+      const packet = decodePacket(row.meta, small ? row.small : null);
       const bytes = Buffer.byteLength(row.topic) + row.size;
-      store.#trie.set(row.topic, { topic: row.topic, bytes, pending: undefined });
+      store.#trie.set(row.topic, { topic: row.topic, bytes, packet: small ? packet : undefined });
       store.#loaded!.push({ topic: row.topic, owner: row.owner ?? undefined, bytes });
     }
     return store;
@@ -105,15 +114,17 @@ export class RetainedStore {
       };
     }
     const { meta, payload } = encodePacket(packet);
-    const entry: Entry = { topic, bytes: retainedBytes(topic, payload), pending: packet };
+    const entry: Entry = { topic, bytes: retainedBytes(topic, payload), packet };
     return {
       op: (tx) => {
         const previous = this.#trie.set(topic, entry);
         tx.onRollback(() => (previous === undefined ? this.#trie.delete(topic) : this.#trie.set(topic, previous)));
         tx.run(this.upsertSql, [topic, meta, payload, owner ?? null]);
       },
-      // From now on the row answers; the packet can go.
-      committed: () => void (entry.pending = undefined),
+      // From now on the row answers; a large packet can go.
+      committed: () => {
+        if ((payload?.length ?? 0) > inlineBytes) entry.packet = undefined;
+      },
     };
   }
 
@@ -131,7 +142,7 @@ export class RetainedStore {
       while (to < entries.length && to - from < readChunk && (to === from || bytes + entries[to]!.bytes <= readBytes)) bytes += entries[to++]!.bytes;
       const chunk = entries.slice(from, to);
       from = to;
-      const wanted = [...new Set(chunk.filter((e) => e.pending === undefined).map((e) => e.topic))];
+      const wanted = [...new Set(chunk.filter((e) => e.packet === undefined).map((e) => e.topic))];
       const rows = new Map<string, StoredPacket>();
       if (wanted.length > 0) {
         const found = await this.conn.all<Row>(`SELECT topic, meta, payload FROM retained WHERE topic IN (${wanted.map(() => '?').join(',')})`, wanted);
@@ -139,7 +150,7 @@ export class RetainedStore {
       }
       for (const entry of chunk) {
         // A copy each time: a topic matched by two filters comes twice [MQTT-3.8.4-4], and aedes may change it.
-        const packet = entry.pending ?? rows.get(entry.topic);
+        const packet = entry.packet ?? rows.get(entry.topic);
         if (packet) yield { ...packet };
       }
     }
