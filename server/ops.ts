@@ -34,6 +34,7 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_mqtt_session_quota_refused_total', help: 'MQTT logins refused: the account holds mqtt.maxSessionsPerAccount persistent sessions', type: 'counter', value: b.sessionQuotaRefused },
     { name: 'rumah_mqtt_retained_quota_refused_total', help: 'Retained publishes refused: the account is over its retained quota', type: 'counter', value: b.retainedQuotaRefused },
     { name: 'rumah_mqtt_queued_dropped_total', help: 'Queued messages dropped (oldest first) to keep a session within mqtt.maxQueuedPerSession / maxQueuedBytesPerSession', type: 'counter', value: b.queuedDropped },
+    { name: 'rumah_mqtt_inbound_qos2_quota_exceeded_total', help: 'Clients disconnected: their account held more than mqtt.maxInflightInboundBytesPerAccount of QoS 2 messages awaiting PUBREL', type: 'counter', value: b.inboundQos2QuotaExceeded },
     { name: 'rumah_devices', help: 'Devices in the registry', type: 'gauge', value: hub.registry.size },
     { name: 'rumah_devices_online', help: 'Devices in the registry that are online', type: 'gauge', value: hub.registry.online },
     { name: 'rumah_device_messages_rejected_total', help: 'Device messages a convention refused', type: 'counter', value: hub.registry.counters.rejected },

@@ -54,6 +54,8 @@ export const configSchema = z
         /** Messages and bytes queued for one session; past either, the oldest queued message is dropped. */
         maxQueuedPerSession: z.number().int().min(1),
         maxQueuedBytesPerSession: z.number().int().min(1024),
+        /** Bytes of QoS 2 messages awaiting PUBREL one account holds over all its connections; past it: disconnected. */
+        maxInflightInboundBytesPerAccount: z.number().int().min(65_536),
       })
       .strict(),
     http: z
@@ -167,6 +169,7 @@ export const defaults: Config = {
     maxSessionsPerAccount: 10,
     maxQueuedPerSession: 1000,
     maxQueuedBytesPerSession: 16_777_216,
+    maxInflightInboundBytesPerAccount: 16_777_216,
   },
   http: { port: 8080, connectionsPerAddress: 256, maxConnections: 2048, headTimeout: 10_000, allowedHosts: [] },
   tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },

@@ -3,13 +3,14 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { PersistenceInternals } from './aedes-internals.js';
 import { ClientIdOwners, ownerStorageOf, type IdRefusal } from './client-id-owner.js';
+import { budgetInboundQos2 } from './inbound-qos2-budget.js';
 import type { MqttIdentity } from './identity.js';
 import { StorageQuotas } from './storage-quotas.js';
 
 export interface AccountStorageDeps {
   config: Config['mqtt'];
   log: Logger;
-  counters: { clientIdRefused: number; sessionQuotaRefused: number; retainedQuotaRefused: number; queuedDropped: number };
+  counters: { clientIdRefused: number; sessionQuotaRefused: number; retainedQuotaRefused: number; queuedDropped: number; inboundQos2QuotaExceeded: number };
   identities: WeakMap<Client, MqttIdentity>;
   /** aedes's connected clients by id. */
   clients(): Record<string, Client>;
@@ -39,6 +40,13 @@ export class AccountStorage {
     });
     this.owners.observe(aedes);
     this.quotas.attach(persistence);
+    budgetInboundQos2(persistence, {
+      bytes: deps.config.maxInflightInboundBytesPerAccount, identityOf: (c) => deps.identities.get(c),
+      onOver: (client, account, held) => {
+        deps.counters.inboundQos2QuotaExceeded++;
+        deps.log.warn({ clientId: client.id, username: account, held, limit: deps.config.maxInflightInboundBytesPerAccount }, 'QoS 2 messages awaiting PUBREL over mqtt.maxInflightInboundBytesPerAccount for the account; disconnected');
+      },
+    });
   }
 
   /** The login's last word (mqtt-login.ts): may this identity take this client id? */

@@ -51,7 +51,8 @@ const logEveryMs = 10_000;
  *   others' publishes, so refusing the publisher would punish the wrong client: past either bound the oldest queued
  *   message is dropped (outgoing-store.ts), counted against the session's account.
  * - **Persistent sessions per account**: `mqtt.maxSessionsPerAccount`, enforced at CONNECT (client-id-owner.ts).
- * - **Unreleased inbound QoS 2**: per connection, `mqtt.maxInflightInbound` (inbound-qos2-limit.ts).
+ * - **Unreleased inbound QoS 2**: count per connection, `mqtt.maxInflightInbound` (inbound-qos2-limit.ts); bytes per
+ *   account, `mqtt.maxInflightInboundBytesPerAccount` (inbound-qos2-budget.ts).
  *
  * Admins (the house's owner: Home Assistant, Node-RED, bridges that mirror the whole house) have no retained or
  * session quota; their queues are bounded like every session's, since others' traffic fills them. Quotas need

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { adminPassword, connect, deviceAccount, end, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { readMetrics } from '../helpers/http.js';
+import { RawClient } from '../helpers/mqtt5.js';
 
 type Overrides = Parameters<typeof startHub>[0];
 
@@ -155,4 +156,40 @@ test('persistent sessions per account: one more than mqtt.maxSessionsPerAccount 
   // A session ended frees its slot.
   assert.equal(await code({ clientId: 's1', clean: true }), 0);
   assert.equal(await code({ clientId: 's3', clean: false }), 0);
+});
+
+test('QoS 2 messages awaiting PUBREL are bounded per account over all its connections (MQTT 5: DISCONNECT 0x97)', async (t) => {
+  const hub = await startHub({ mqtt: { maxInflightInboundBytesPerAccount: 65_536 } } as Overrides);
+  t.after(() => hub.stop());
+  const port = Number(new URL(hub.mqttUrl).port);
+  const a = await deviceAccount(hub, 'flooder');
+  const b = await deviceAccount(hub, 'neighbour');
+  const as = (account: { username: string; password: string }) => ({ username: account.username, password: Buffer.from(account.password) });
+  const qos2 = (messageId: number, topic: string) => ({ cmd: 'publish' as const, topic, payload: Buffer.alloc(40_000, 0x71), qos: 2 as const, messageId, retain: false, dup: false });
+
+  // 40 KB unreleased on one connection: within 64 KiB.
+  const first = await RawClient.connect(t, port, 4, { clientId: 'flood-1', ...as(a) });
+  assert.equal(first.connack.returnCode, 0);
+  first.raw.send(qos2(1, 'ourhome/a/room/q1'));
+  await first.raw.next('pubrec');
+  // 40 KB more on a second connection of the same account: over, refused with 0x97 and disconnected.
+  const second = await RawClient.connect(t, port, 5, { clientId: 'flood-2', ...as(a) });
+  assert.equal(second.connack.reasonCode, 0);
+  second.raw.send(qos2(1, 'ourhome/a/room/q2'));
+  const disconnect = (await second.raw.next('disconnect')) as { reasonCode?: number };
+  assert.equal(disconnect.reasonCode, 0x97, 'Quota exceeded');
+  await second.raw.closed;
+  assert.equal(second.raw.packets.some((p) => p.cmd === 'pubrec'), false, 'not acknowledged: neither stored nor published');
+  assert.equal(hub.hub.broker.counters.inboundQos2QuotaExceeded, 1);
+
+  // Another account has its own budget.
+  const other = await RawClient.connect(t, port, 5, { clientId: 'neighbour-1', ...as(b) });
+  other.raw.send(qos2(1, 'ourhome/b/room/q1'));
+  await other.raw.next('pubrec');
+  // Released, the budget is free again.
+  first.raw.send({ cmd: 'pubrel', messageId: 1 });
+  await first.raw.next('pubcomp');
+  const third = await RawClient.connect(t, port, 5, { clientId: 'flood-3', ...as(a) });
+  third.raw.send(qos2(1, 'ourhome/a/room/q3'));
+  await third.raw.next('pubrec');
 });
