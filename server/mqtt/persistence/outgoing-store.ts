@@ -133,6 +133,8 @@ export class OutgoingStore {
         this.#write(tx, own);
         return;
       }
+      // Its copy was dropped by the queue's bound: matched by counter alone, another copy would take its messageId.
+      if (this.#dropped.get(clientId)?.has(droppedKey(packet))) return;
     }
     for (const entry of queue) {
       const current = entry.packet;
