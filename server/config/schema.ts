@@ -163,8 +163,10 @@ export const defaults: Config = {
     connectionsPerAddress: 1000,
     loginFailures: 5,
     maxPendingLogins: 1000,
-    // A house: a device holds tens of retained topics, a Zigbee2MQTT bridge ~2 per device (bridge/devices up to 2 MiB).
-    maxRetainedPerAccount: 1000,
+    // A house: a device holds a few retained topics; a Zigbee2MQTT bridge with Home Assistant discovery ~5-8 per device
+    // (a config per entity, its state, availability) and up to devices.maxPerAccount (500) devices: 5,000. The bytes
+    // (bridge/devices alone may be 2 MiB) are what bound memory and disk.
+    maxRetainedPerAccount: 5000,
     maxRetainedBytesPerAccount: 16_777_216,
     maxSessionsPerAccount: 10,
     maxQueuedPerSession: 1000,

@@ -8,7 +8,7 @@
 // a 1 GB machine. A message is kept in memory from its store until its commit (a SUBSCRIBE in between must see it,
 // and the row is not there yet), and for good when its payload is small (`inlineBytes`): a house's states are mostly
 // a few hundred bytes of JSON, and a SUBSCRIBE to 10,000 of them read from the file cost a SELECT per 500 rows where
-// memory answers at once; bounded by the count quota (1,000 per account × 1 KiB). bench/retained-memory.ts measures.
+// memory answers at once; bounded by the count quota (5,000 per account × 1 KiB). bench/retained-memory.ts measures.
 import { decodePacket, encodePacket } from './packet-codec.js';
 import { RetainedTrie } from './retained-trie.js';
 import type { Connection, PreparedStatement } from './sqlite-connection.js';
