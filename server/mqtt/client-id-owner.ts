@@ -105,6 +105,12 @@ export class ClientIdOwners {
         this.write(this.deps.storage.delSessionOwner(client.id), client.id);
       }
     });
+    // An MQTT 5 session that expired in the running hub (aedes's timer) leaves nothing to own.
+    aedes.on('sessionExpired', (client: { id: string }) => {
+      if (!this.owners.has(client.id) || this.deps.connected(client.id)) return;
+      this.forget(client.id);
+      this.write(this.deps.storage.delSessionOwner(client.id), client.id);
+    });
   }
 
   /** Sessions `username` holds besides `except`: connected or stored. Rows of sessions that are gone are pruned. */

@@ -130,6 +130,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
         incoming: db.incoming.size,
         wills: db.wills.size,
         expiringSessions: db.sessionExpiry.size,
+        sessionOwners: db.sessionOwners.size,
       },
       'broker database loaded',
     );
