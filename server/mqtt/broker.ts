@@ -32,6 +32,7 @@ import { WriteCoalescer, type Corkable } from './write-coalescer.js';
 import { announcedState, BridgeClients, isOwnConnectionTopic } from './bridge-clients.js';
 import { endAtSink, sinkTopic } from './sink.js';
 import { guardMqtt5 } from './v5-guard.js';
+import { AccountStorage } from './account-storage.js';
 
 export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
@@ -67,7 +68,7 @@ export class Broker {
   readonly aedes: Aedes;
   readonly identities = new WeakMap<Client, MqttIdentity>();
   readonly bridges = new BridgeClients();
-  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0 };
+  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0, clientIdRefused: 0, sessionQuotaRefused: 0, retainedQuotaRefused: 0, queuedDropped: 0, inboundQos2QuotaExceeded: 0 };
   private readonly flow: FlowControl;
   readonly budget: AccountBudget;
   private readonly login: MqttLogin;
@@ -82,12 +83,15 @@ export class Broker {
   private readonly presence: SessionPresence | undefined;
   /** Usernames of clients that left, newest last, for their messages still being routed. */
   private readonly departed = new Map<string, string>();
+  /** Who owns each client id, and the storage quotas per account (account-storage.ts). */
+  readonly storage: AccountStorage;
   private started = false;
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
     this.presence = holdsSessions(opts.persistence);
     this.presence?.observe(aedes);
     this.aedes = aedes;
+    this.storage = new AccountStorage({ config: opts.config, log: opts.log, counters: this.counters, identities: this.identities, clients: () => this.clients, departed: this.departed });
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
     endAtSink(aedes);
     this.dedupe = dedupeWithinDispatch(aedes, this.dispatch, Math.max(opts.config.maxBufferedBytes, opts.config.maxPacketSize + 65_536));
@@ -110,6 +114,7 @@ export class Broker {
       config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
       willRefused: (identity, topic, clientId) =>
         malformedText(topic) ?? this.topicRefused(topic, clientId) ?? (isOwnConnectionTopic(topic, clientId) ? undefined : opts.acl?.publish(identity, topic, clientId)),
+      admit: (client, identity) => this.storage.admit(client, identity),
     });
     this.wireEvents();
   }
@@ -175,6 +180,7 @@ export class Broker {
     checkAedesContract(this.aedes);
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
+    this.storage.attach(this.aedes, persistence);
     queueWithIdentifiers(persistence);
     queuedWithinGrantedQos(persistence);
     flagRedeliveries(this.aedes);
@@ -409,6 +415,7 @@ export class Broker {
       packet.retain = false;
       this.counters.retainStripped++;
     }
+    if (packet.retain && identity && this.storage.quotas.refuseRetained(client, identity, packet, cb)) return;
     const next = (): void => (this.flow.tryAdmit(client.id) ? this.admitted(client, packet, cb) : this.flow.admit(client.id, () => this.admitted(client, packet, cb)));
     this.budget.admit(client, identity, packet, next);
   }
