@@ -1,0 +1,82 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tar from 'tar';
+import { DATABASES, FILE_ITEMS, describe, listFiles, rumahVersion, type Manifest } from './contents.js';
+import type { Kit } from './kit.js';
+import { throttled, type ProgressListener } from './progress.js';
+import { seal } from './sealed-file.js';
+import { schemaVersion, snapshotDatabase } from './snapshot.js';
+import { ErrorCodes, RumahError } from '../core/errors.js';
+
+export const BACKUPS_DIR = 'backups';
+export const BACKUP_EXT = '.rumahbackup';
+
+/** Why a backup was made; the start of its file name in <data>/backups. Only `auto` ones are pruned. */
+export type BackupKind = 'manual' | 'auto' | 'pre-migration';
+
+export interface BackupResult {
+  file: string;
+  size: number;
+  manifest: Manifest;
+}
+
+/** <data>/backups/<kind>-YYYYMMDD-HHMMSS.rumahbackup (UTC: names sort by time whatever the zone). */
+export function defaultBackupFile(dataDir: string, kind: BackupKind, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return path.join(dataDir, BACKUPS_DIR, `${kind}-${stamp}${BACKUP_EXT}`);
+}
+
+/**
+ * Backs up the data folder into `file`: a snapshot of each database, the configuration, rules and TLS material, a
+ * manifest, in a gzipped tar, sealed with the kit's key (sealed-file.ts). Safe while the hub runs. Everything is
+ * staged in a work folder inside <data>/backups (same disk, never inside another backup) and removed afterwards;
+ * the file appears under its name only when complete.
+ */
+export async function createBackup(opts: { dataDir: string; file: string; kit: Kit; progress?: ProgressListener }): Promise<BackupResult> {
+  const { dataDir, kit } = opts;
+  const report = throttled(opts.progress);
+  if (!fs.existsSync(path.join(dataDir, 'rumah.db'))) {
+    throw new RumahError(ErrorCodes.NOT_FOUND, `${dataDir} has no rumah.db: there is nothing to back up there (is --data right?)`);
+  }
+  const work = path.join(dataDir, BACKUPS_DIR, `.work-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(work, { recursive: true, mode: 0o700 });
+  const tmp = `${opts.file}.partial`;
+  try {
+    const files: string[] = [];
+    for (const db of DATABASES) {
+      const source = path.join(dataDir, db);
+      if (!fs.existsSync(source)) continue;
+      await snapshotDatabase(source, path.join(work, db), (done, total) => report({ phase: db, done, total }));
+      files.push(db);
+    }
+    const copied = FILE_ITEMS.flatMap((item) => listFiles(dataDir, item));
+    copied.forEach((file, i) => {
+      fs.mkdirSync(path.dirname(path.join(work, file)), { recursive: true, mode: 0o700 });
+      fs.copyFileSync(path.join(dataDir, file), path.join(work, file));
+      report({ phase: 'files', done: i + 1, total: copied.length });
+    });
+    files.push(...copied);
+    const manifest: Manifest = {
+      format: 1,
+      rumahVersion: rumahVersion(),
+      createdAt: Date.now(),
+      schema: { rumah: (await schemaVersion(path.join(work, 'rumah.db'))) ?? 0, broker: (await schemaVersion(path.join(work, 'broker.db'))) ?? 0 },
+      files: await describe(work, files),
+    };
+    fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    report({ phase: 'archive', done: 0, total: files.length });
+    const archive = path.join(work, 'archive.tgz');
+    // manifest.json first: a reader learns what the archive holds before the rest.
+    await tar.c({ gzip: true, cwd: work, file: archive, portable: true }, ['manifest.json', ...manifest.files.map((f) => f.path)]);
+    fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+    await seal(archive, tmp, { createdAt: manifest.createdAt, rumahVersion: manifest.rumahVersion, schema: manifest.schema, keyId: kit.id }, kit.key, (done, total) =>
+      report({ phase: 'encrypt', done, total }),
+    );
+    fs.renameSync(tmp, opts.file);
+    return { file: opts.file, size: fs.statSync(opts.file).size, manifest };
+  } finally {
+    fs.rmSync(tmp, { force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
