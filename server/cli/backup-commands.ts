@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { openStore } from '../store/index.js';
+import { lockDataDir } from '../store/data-dir-lock.js';
 import { createBackup, defaultBackupFile, BACKUPS_DIR, BACKUP_EXT } from '../backup/create.js';
 import { loadKit, loadOrCreateKit, markShown, parseKey } from '../backup/kit.js';
 import type { BackupProgress } from '../backup/progress.js';
@@ -42,7 +43,7 @@ interface Made {
 
 /** Through the running hub (it owns the databases; its progress is polled), or directly on a stopped hub's folder. */
 async function backup(dataDir: string, target: string | undefined): Promise<Made> {
-  if (runningHub(dataDir)) {
+  if (await hubRuns(dataDir)) {
     const store = await openStore(dataDir, createLogger('warn', process.stderr), {});
     try {
       const session = await hubSession(store, dataDir);
@@ -73,6 +74,21 @@ async function backup(dataDir: string, target: string | undefined): Promise<Made
     return { file: made.file, size: made.size, keyId: kit.id, key: kit.text };
   } finally {
     endProgress();
+  }
+}
+
+/**
+ * Whether a hub runs on the folder: it holds the folder's lock (runtime.json alone may be left by a hub that
+ * stopped, with its pid since given to another process).
+ */
+async function hubRuns(dataDir: string): Promise<boolean> {
+  if (!runningHub(dataDir)) return false;
+  try {
+    await (await lockDataDir(dataDir)).release();
+    return false;
+  } catch (err) {
+    if ((err as { code?: string }).code === ErrorCodes.DATA_DIR_IN_USE) return true;
+    throw err;
   }
 }
 
