@@ -59,15 +59,27 @@ export async function snapshotDatabase(source: string, dest: string, progress?: 
   // The copy is in rollback-journal mode with nothing pending: one self-contained file.
 }
 
-/** `PRAGMA user_version` of a database file; undefined when there is no such file. */
+/**
+ * `PRAGMA user_version` of a database file, read from its header (4 bytes at offset 60, https://sqlite.org/fileformat.html)
+ * so that asking changes nothing: opening a WAL database, even read-only, makes its -shm and -wal files. After a
+ * crash the newest version may still be in the -wal only; the databases' own open checks it again (migrations.ts,
+ * schema.ts). undefined: no such file, or not a SQLite database (the normal open reports that).
+ */
 export async function schemaVersion(file: string): Promise<number | undefined> {
-  if (!fs.existsSync(file)) return undefined;
-  const db = await open(file, sqlite3.OPEN_READONLY);
+  let fd: number;
   try {
-    return await new Promise<number>((resolve, reject) =>
-      db.get<{ user_version: number }>('PRAGMA user_version', (err, row) => (err ? reject(err) : resolve(row?.user_version ?? 0))),
-    );
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const header = Buffer.alloc(64);
+    const n = fs.readSync(fd, header, 0, 64, 0);
+    if (n === 0) return 0;
+    if (n < 64 || header.toString('latin1', 0, 16) !== 'SQLite format 3\0') return undefined;
+    return header.readUInt32BE(60);
   } finally {
-    await close(db);
+    fs.closeSync(fd);
   }
 }
