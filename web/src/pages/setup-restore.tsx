@@ -34,7 +34,7 @@ export function RestoreBackup(): JSX.Element {
       <h2 id="restore-title">Or restore a backup</h2>
       <p>Moving house, or starting again after a failure? A backup made by <code>rumah backup</code> or the automatic backups brings back every device, credential, rule, history and user; you then log in as before.</p>
       <form class="stack" onSubmit={submit}>
-        <label>Setup code <input name="code" required autocomplete="one-time-code" spellcheck={false} /></label>
+        <label>First-start code <small>(the same one-time code, from the hub's console)</small> <input name="code" required autocomplete="one-time-code" spellcheck={false} /></label>
         <label>Backup file <input name="backup" type="file" accept=".rumahbackup" required /></label>
         <label>Backup key <small>(13 groups of 4, printed at the first backup)</small> <input name="key" required spellcheck={false} autocomplete="off" /></label>
         {status && <p role="status">{status}</p>}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { adminPassword, startHub, tempDir, waitFor } from '../helpers/hub.js';
+import { mainJs, runCli } from '../helpers/process.js';
+import { furnish } from '../helpers/house.js';
+import { loadKit } from '../../server/backup/kit.js';
+import { launch, screenshot, watchedPage } from './lib/browser.js';
+
+/** A port free now. The restarted hub must come back on the page's own origin, so port 0 will not do here. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+test('restore a backup from the first-run page in Chromium; the restored house\'s admin logs in', async (t) => {
+  const work = tempDir('rumah-restore-e2e-');
+  t.after(() => fs.rmSync(work, { recursive: true, force: true }));
+  const source = await startHub({}, { dataDir: path.join(work, 'source') });
+  await furnish(source, 5);
+  await source.stop();
+  const file = path.join(work, 'house.rumahbackup');
+  const made = await runCli(['backup', file, '--data', source.dataDir]);
+  assert.equal(made.code, 0, made.stderr);
+  const key = loadKit(source.dataDir)!.text;
+
+  const httpPort = await freePort();
+  const child = spawn(process.execPath, [mainJs, '--data', path.join(work, 'fresh'), '--mqtt-port', '0', '--http-port', String(httpPort), '--bind', '127.0.0.1', '--log-level', 'warn'], {
+    env: { ...process.env, RUMAH_ADMIN_PASSWORD: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  t.after(async () => {
+    child.kill('SIGTERM');
+    await exited;
+  });
+  const code = await waitFor(() => stderr.match(/one-time setup code (\S+)/)?.[1], 15_000, `setup code (stderr: ${stderr})`);
+  const url = `http://127.0.0.1:${httpPort}`;
+
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { page } = await watchedPage(await browser.newContext());
+  await page.goto(`${url}/`);
+  await page.getByRole('heading', { name: 'Or restore a backup' }).waitFor();
+  await page.getByLabel('First-start code').fill(code);
+  await page.getByLabel('Backup file').setInputFiles(file);
+  await page.getByLabel('Backup key').fill('ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567-ABCD-EFGH-IJKL-MNOP-QRST');
+  await page.getByRole('button', { name: 'Restore the backup' }).click();
+  await page.getByRole('alert').filter({ hasText: 'another backup key' }).waitFor();
+  await page.getByLabel('Backup key').fill(key);
+  await screenshot(page, 'setup-restore');
+  await page.getByRole('button', { name: 'Restore the backup' }).click();
+  // The hub restarts onto the backup; the page waits for it and goes to the login page.
+  await page.getByRole('heading', { name: 'Log in to rumah' }).waitFor({ timeout: 30_000 });
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(adminPassword);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Home', level: 1 }).waitFor();
+  assert.equal(child.exitCode, null);
+});
