@@ -68,7 +68,11 @@ export function setupRestoreRoutes(opts: { auth: AuthApi; dataDir: string; resta
       await pipeline(req, fs.createWriteStream(upload, { mode: 0o600 })).catch((err: Error) => {
         throw new RumahError(ErrorCodes.BAD_REQUEST, `the upload did not arrive whole (${err.message})`);
       });
-      const manifest = await stageRestore({ dataDir: opts.dataDir, file: upload, key, progress: (p) => (job.progress = p) });
+      const manifest = await stageRestore({ dataDir: opts.dataDir, file: upload, key, progress: (p) => (job.progress = p) }).catch((err: unknown) => {
+        // The messages name the file they read: here that is our temporary upload, which means nothing to the user.
+        if (err instanceof RumahError) throw new RumahError(err.code, err.message.split(upload).join('the uploaded backup'));
+        throw err;
+      });
       // After the answer is sent: the restart closes every connection.
       res.on('finish', () => opts.restart());
       res.json({ restored: true, createdAt: manifest.createdAt, rumahVersion: manifest.rumahVersion, schema: manifest.schema, files: manifest.files.length, restarting: true });
