@@ -32,13 +32,22 @@ function folderPrint(dir: string): Record<string, string> {
 test('backup under load, restore on a fresh folder: devices, credentials, rules, retained messages and history are back', async (t) => {
   const work = tempDir('rumah-backup-');
   t.after(() => fs.rmSync(work, { recursive: true, force: true }));
-  const source = await startHub({}, { dataDir: path.join(work, 'source') });
+  // TLS on: its local CA and certificate are part of the house (and the CLI reaches the hub over pinned HTTPS).
+  const tls = { ...defaults.tls, enabled: true, mqttPort: 0 };
+  const yaml = 'history:\n  rawDays: 3650\n';
+  fs.mkdirSync(path.join(work, 'source'));
+  fs.writeFileSync(path.join(work, 'source', 'rumah.yaml'), yaml);
+  const source = await startHub({ tls }, { dataDir: path.join(work, 'source') });
   let sourceStopped = false;
   t.after(async () => {
     if (!sourceStopped) await source.stop();
   });
   const house = await furnish(source);
   const rowsBefore = await historyRows(source);
+  const lastTs = (await source.hub.store.db.get<{ ts: number }>('SELECT max(ts) AS ts FROM history'))!.ts;
+  const caFingerprint = source.hub.tls!.info.caFingerprint256;
+  assert.ok(caFingerprint);
+  await new Promise((r) => setTimeout(r, 5)); // the load's rows come in a later millisecond than lastTs
 
   // A device publishing all through the backup: the copy must still be of one moment, and the hub keep serving.
   const loader = await connect(source.mqttUrl, { username: 'kitchen-sensor', password: house.password, clientId: 'loader' });
@@ -82,9 +91,14 @@ test('backup under load, restore on a fresh folder: devices, credentials, rules,
   assert.match(restored.stdout, /restored/);
   assert.match(restored.stderr, /decrypt/, 'progress is printed');
 
-  const target = await startHub({}, { dataDir: fresh });
+  const target = await startHub({ tls }, { dataDir: fresh });
   t.after(() => target.stop());
   await checkHouse(target, house, rowsBefore);
+  // Every history row of before the backup, exactly; the TLS material (same CA) and rumah.yaml.
+  const restoredRows = (await target.hub.store.db.get<{ n: number }>('SELECT count(*) AS n FROM history WHERE ts <= ?', [lastTs]))!.n;
+  assert.equal(restoredRows, rowsBefore);
+  assert.equal(target.hub.tls!.info.caFingerprint256, caFingerprint);
+  assert.equal(fs.readFileSync(path.join(fresh, 'rumah.yaml'), 'utf8'), yaml);
   // The restored folder's next backups use the key it was restored with.
   assert.equal(loadKit(fresh)?.id, kit.id);
 });
