@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig } from './config/load.js';
 import { isRumahError, ErrorCodes } from './core/errors.js';
-import { createLogger } from './core/logger.js';
+import { createLogger, drainLog } from './core/logger.js';
 import { Hub } from './hub.js';
 import { printBanner } from './banner.js';
 
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     hub.stop().then(
       async () => {
         log.info('stopped');
-        await flushLog(log);
+        await drainLog(log);
         process.exit(code);
       },
       (err) => {
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('uncaughtException', (err) => {
     // A bug of ours, not a device's doing: log it, save what we can, and let the supervisor restart us.
-    // Level error, not fatal: see flushLog.
+    // Level error, not fatal: pino's fatal flushes synchronously, which can block (see drainLog).
     log.error({ err, fatal: true }, 'uncaught exception');
     shutdown('uncaughtException', 1);
   });
@@ -72,26 +72,9 @@ async function main(): Promise<void> {
     process.stderr.write(`rumah: cannot start: ${message}\n`);
     log.error({ err, fatal: true }, 'start failed');
     await hub.stop();
-    await flushLog(log);
+    await drainLog(log);
     process.exit(exitCodeFor(err));
   }
-}
-
-/**
- * Waits (1 s at most) for the log lines written so far to reach stdout. pino's `fatal` would flush synchronously
- * instead, and sonic-boom 4's flushSync retries a failed write forever: with stdout gone (a closed pipe) while an
- * earlier write was still pending, the process hung in that loop and ignored SIGTERM (fixed in sonic-boom 5, which
- * pino 10 does not use yet).
- */
-function flushLog(log: ReturnType<typeof createLogger>): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, 1000);
-    log.flush((err) => {
-      void err; // a log that cannot be written is no reason to stay
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 /**

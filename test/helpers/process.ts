@@ -15,12 +15,12 @@ export interface HubProcess {
 }
 
 /** Runs `node dist/server/main.js` as `npm start` does, on ports 0, and waits for runtime.json of this start. */
-export async function spawnHub(dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<HubProcess> {
+export async function spawnHub(dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}, stdout: 'ignore' | number = 'ignore'): Promise<HubProcess> {
   const runtimeFile = path.join(dataDir, 'runtime.json');
   fs.rmSync(runtimeFile, { force: true });
   const child = spawn(process.execPath, [mainJs, '--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--log-level', 'warn', ...extraArgs], {
     env: { ...process.env, RUMAH_ADMIN_PASSWORD: 'test-admin-password', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));

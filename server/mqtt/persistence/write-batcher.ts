@@ -59,10 +59,13 @@ export class WriteBatcher {
   #idleWaiters: Array<() => void> = [];
   #healthy = true;
   #lastError: RumahError | undefined;
+  #probe: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly conn: Connection,
     private readonly log: Logger,
+    /** How often a failed database is tried again while nothing else writes to it. */
+    private readonly probeMs = 5000,
   ) {}
 
   /** False from a failed write until the next successful commit. */
@@ -94,6 +97,8 @@ export class WriteBatcher {
   /** Refuses new work and resolves once everything already submitted is settled. */
   close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#probe);
+    this.#probe = undefined;
     if (!this.#draining && !this.#scheduled) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
@@ -186,6 +191,8 @@ export class WriteBatcher {
   #markHealthy(): void {
     if (this.#healthy) return;
     this.#healthy = true;
+    clearInterval(this.#probe);
+    this.#probe = undefined;
     this.log.info({ file: this.conn.file }, 'broker database writable again');
   }
 
@@ -205,8 +212,30 @@ export class WriteBatcher {
     this.#healthy = false;
     this.#lastError = error;
     this.stats.failures++;
+    this.#startProbe();
     this.log.error({ err, sqliteCode: code, operations }, 'broker database write failed; transaction rolled back');
     return error;
+  }
+
+  /**
+   * A failed transaction is rolled back, not retried (its clients were not acknowledged and send again), so in a
+   * quiet house nothing would write again and `/healthz` would say "degraded" long after the disk has room. While
+   * unhealthy, a tiny real write is tried now and then: rewriting `user_version` with its own value dirties the
+   * header page, so the commit appends a WAL frame like any write and fails the same way while the disk is full.
+   */
+  #startProbe(): void {
+    if (this.#probe || this.#closed) return;
+    this.#probe = setInterval(() => {
+      if (this.#healthy || this.#closed || this.#scheduled || this.#draining) return;
+      void this.exclusive(async (conn) => {
+        const [row] = await conn.all<{ user_version: number }>('PRAGMA user_version');
+        await conn.exec(`BEGIN IMMEDIATE; PRAGMA user_version = ${Number(row?.user_version ?? 0)}; COMMIT;`);
+      }).then(
+        () => this.#markHealthy(),
+        () => this.conn.exec('ROLLBACK').catch(() => undefined),
+      );
+    }, this.probeMs);
+    this.#probe.unref();
   }
 
   #closedError(): RumahError {
