@@ -24,7 +24,12 @@ export interface BackupResult {
 /** <data>/backups/<kind>-YYYYMMDD-HHMMSS.rumahbackup (UTC: names sort by time whatever the zone). */
 export function defaultBackupFile(dataDir: string, kind: BackupKind, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return path.join(dataDir, BACKUPS_DIR, `${kind}-${stamp}${BACKUP_EXT}`);
+  const base = path.join(dataDir, BACKUPS_DIR, `${kind}-${stamp}`);
+  // Two in the same second (a click, then another) must not overwrite each other.
+  for (let n = 1; ; n++) {
+    const file = `${base}${n === 1 ? '' : `-${n}`}${BACKUP_EXT}`;
+    if (!fs.existsSync(file) && !fs.existsSync(`${file}.partial`)) return file;
+  }
 }
 
 /**

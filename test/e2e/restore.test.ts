@@ -8,7 +8,7 @@ import { adminPassword, startHub, tempDir, waitFor } from '../helpers/hub.js';
 import { mainJs, runCli } from '../helpers/process.js';
 import { furnish } from '../helpers/house.js';
 import { loadKit } from '../../server/backup/kit.js';
-import { launch, screenshot, watchedPage } from './lib/browser.js';
+import { launch, logIn, screenshot, watchedPage } from './lib/browser.js';
 
 /** A port free now. The restarted hub must come back on the page's own origin, so port 0 will not do here. */
 function freePort(): Promise<number> {
@@ -67,4 +67,37 @@ test('restore a backup from the first-run page in Chromium; the restored house\'
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('heading', { name: 'Home', level: 1 }).waitFor();
   assert.equal(child.exitCode, null);
+});
+
+test('the Backups page: the first backup shows the key once, then lists the backups to download', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { page, problems } = await watchedPage(await browser.newContext());
+  await logIn(page, hub.httpUrl, 'admin', adminPassword);
+  await page.getByRole('link', { name: 'Backups' }).click();
+  await page.getByRole('heading', { name: 'Backups', level: 1 }).waitFor();
+  await page.getByText('No backups yet.').waitFor();
+  await page.getByRole('button', { name: 'Back up now' }).click();
+  await page.getByRole('heading', { name: 'Your backup key — shown this once' }).waitFor();
+  assert.equal(await page.getByTestId('backup-key').textContent(), loadKit(hub.dataDir)!.text);
+  await page.locator('tr[data-backup]').first().waitFor();
+  await screenshot(page, 'backups-key');
+
+  await page.reload();
+  await page.getByRole('heading', { name: 'Backups', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Back up now' }).click();
+  await page.getByRole('status').filter({ hasText: 'written' }).waitFor();
+  await page.locator('tr[data-backup]').nth(1).waitFor();
+  assert.equal(await page.locator('tr[data-backup]').count(), 2);
+  assert.equal(await page.getByTestId('backup-key').count(), 0, 'the key is not shown again');
+  // The download link serves the file itself.
+  const href = await page.locator('tr[data-backup] a').first().getAttribute('href');
+  const cookies = await page.context().cookies();
+  const res = await fetch(`${hub.httpUrl}${href}`, { headers: { cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; ') } });
+  assert.equal(res.status, 200);
+  assert.equal(Buffer.from(await res.arrayBuffer()).subarray(0, 8).toString(), 'RUMAHBAK');
+  // The 401 is the login page's own session check, before logging in.
+  assert.deepEqual(problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), []);
 });
