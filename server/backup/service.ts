@@ -16,10 +16,14 @@ export interface BackupSettings {
 }
 
 export interface BackupJob {
+  id: number;
   kind: BackupKind;
   startedAt: number;
   progress?: BackupProgress;
 }
+
+/** How the last backup ended, for a caller that started it without waiting (the CLI: see begin()). */
+export type BackupEnd = { id: number; finishedAt: number } & ({ ok: true; outcome: BackupOutcome } | { ok: false; error: { code?: string; message: string } });
 
 export interface BackupOutcome extends BackupResult {
   /** The key, when no person has seen it yet: this answer is the one time it is shown. */
@@ -34,6 +38,8 @@ export interface BackupOutcome extends BackupResult {
 export class BackupService {
   private task?: ScheduledTask;
   private running?: { job: BackupJob; done: Promise<unknown> };
+  private nextId = 1;
+  private ended?: BackupEnd;
   lastError?: string;
 
   readonly dataDir: string;
@@ -58,11 +64,28 @@ export class BackupService {
     return this.running?.job;
   }
 
+  /**
+   * How the last backup ended; the key in it (if any) is given out this once, then dropped. The CLI starts a backup
+   * with begin() and polls this: a request held open for a long backup would meet fetch's 300 s header timeout.
+   */
+  takeEnd(): BackupEnd | undefined {
+    const end = this.ended;
+    if (end?.ok && end.outcome.key) this.ended = { ...end, outcome: { ...end.outcome, key: undefined } };
+    return end;
+  }
+
+  /** Starts a backup and answers at once with its job; run() waits for it. */
+  begin(kind: BackupKind): BackupJob {
+    const done = this.run(kind, true);
+    done.catch(() => undefined); // reported through takeEnd()
+    return this.running!.job;
+  }
+
   /** One backup; CONFLICT while another runs. The key is in the answer only if no one has been shown it yet. */
-  async run(kind: BackupKind): Promise<BackupOutcome> {
+  async run(kind: BackupKind, keyInEnd = false): Promise<BackupOutcome> {
     if (this.running) throw new RumahError(ErrorCodes.CONFLICT, `a backup is already running (started ${new Date(this.running.job.startedAt).toISOString()})`);
     const { dataDir, log } = this.opts;
-    const job: BackupJob = { kind, startedAt: Date.now() };
+    const job: BackupJob = { id: this.nextId++, kind, startedAt: Date.now() };
     const work = (async (): Promise<BackupOutcome> => {
       const kit = loadOrCreateKit(dataDir);
       const result = await createBackup({ dataDir, kit, file: defaultBackupFile(dataDir, kind), progress: (p) => (job.progress = p) });
@@ -79,9 +102,12 @@ export class BackupService {
     try {
       const outcome = await work;
       this.lastError = undefined;
+      // The key goes to whoever asked: in run()'s answer, or (begin()) in the one takeEnd() after it.
+      this.ended = { id: job.id, finishedAt: Date.now(), ok: true, outcome: keyInEnd ? outcome : { ...outcome, key: undefined } };
       return outcome;
     } catch (err) {
       this.lastError = (err as Error).message;
+      this.ended = { id: job.id, finishedAt: Date.now(), ok: false, error: { code: (err as { code?: string }).code, message: (err as Error).message } };
       throw err;
     } finally {
       this.running = undefined;

@@ -47,17 +47,19 @@ async function backup(dataDir: string, target: string | undefined): Promise<Made
     const store = await openStore(dataDir, createLogger('warn', process.stderr), {});
     try {
       const session = await hubSession(store, dataDir);
-      const poll = setInterval(() => {
-        session.call('GET', '/api/backups/progress').then(
-          (r) => (r as { job: { progress?: BackupProgress } | null }).job?.progress && printProgress((r as { job: { progress: BackupProgress } }).job.progress),
-          () => undefined,
-        );
-      }, 500);
       try {
-        const made = (await session.call('POST', '/api/backups', {})) as Made;
-        return { ...made, file: target ? moveTo(made.file, target) : made.file };
+        // Started, then polled: one request held open for a long backup would meet fetch's 300 s header timeout.
+        const { job } = (await session.call('POST', '/api/backups', { wait: false })) as { job: { id: number } };
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 300));
+          const state = (await session.call('GET', '/api/backups/progress')) as { job: { progress?: BackupProgress } | null; last: (Made & { id: number; ok: boolean; error?: { message: string } }) | null };
+          if (state.job?.progress) printProgress(state.job.progress);
+          if (state.last?.id !== job.id) continue;
+          if (!state.last.ok) throw new RumahError(ErrorCodes.BAD_REQUEST, `the hub's backup failed: ${state.last.error?.message ?? 'unknown error'}`);
+          const made = state.last;
+          return { file: target ? moveTo(made.file, target) : made.file, size: made.size, keyId: made.keyId, ...(made.key ? { key: made.key } : {}) };
+        }
       } finally {
-        clearInterval(poll);
         endProgress();
         await session.close();
       }

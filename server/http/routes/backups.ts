@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Router, type Request } from 'express';
 import { ErrorCodes, RumahError } from '../../core/errors.js';
 import type { AuthApi } from '../../api/auth.js';
-import type { BackupService } from '../../backup/service.js';
+import type { BackupOutcome, BackupService } from '../../backup/service.js';
 import { BACKUP_EXT, BACKUPS_DIR } from '../../backup/create.js';
 import { parseKey } from '../../backup/kit.js';
 import type { BackupProgress } from '../../backup/progress.js';
@@ -20,21 +20,30 @@ export const MAX_UPLOAD_BYTES = 16 * 1024 ** 3;
  */
 export function backupRoutes(backups: BackupService): Router {
   const router = Router();
-  router.post('/', async (_req, res) => {
-    const out = await backups.run('manual');
-    res.status(201).json({
-      name: path.basename(out.file), file: out.file, size: out.size, createdAt: out.manifest.createdAt, rumahVersion: out.manifest.rumahVersion,
-      schema: out.manifest.schema, files: out.manifest.files.length, keyId: out.keyId, ...(out.key ? { key: out.key } : {}),
-    });
+  // {wait: false}: 202 with the job at once; GET /progress then says how it ended (the CLI does this).
+  router.post('/', async (req, res) => {
+    if ((req.body as { wait?: unknown } | undefined)?.wait === false) return void res.status(202).json({ job: backups.begin('manual') });
+    res.status(201).json(describeOutcome(await backups.run('manual')));
   });
   router.get('/', (_req, res) => void res.json({ backups: backups.list(), job: backups.job ?? null, lastError: backups.lastError ?? null }));
-  router.get('/progress', (_req, res) => void res.json({ job: backups.job ?? null }));
+  router.get('/progress', (_req, res) => {
+    const end = backups.takeEnd();
+    const last = end && (end.ok ? { id: end.id, ok: true, ...describeOutcome(end.outcome) } : { id: end.id, ok: false, error: end.error });
+    res.json({ job: backups.job ?? null, last: last ?? null });
+  });
   router.get('/:name', (req, res) => {
     const name = req.params.name;
     if (!/^[A-Za-z0-9._-]+$/.test(name) || !name.endsWith(BACKUP_EXT) || !backups.list().some((b) => b.name === name)) throw new RumahError(ErrorCodes.NOT_FOUND, `no backup named "${name}"`);
     res.download(path.join(backups.dataDir, BACKUPS_DIR, name));
   });
   return router;
+}
+
+function describeOutcome(out: BackupOutcome): Record<string, unknown> {
+  return {
+    name: path.basename(out.file), file: out.file, size: out.size, createdAt: out.manifest.createdAt, rumahVersion: out.manifest.rumahVersion,
+    schema: out.manifest.schema, files: out.manifest.files.length, keyId: out.keyId, ...(out.key ? { key: out.key } : {}),
+  };
 }
 
 /**
