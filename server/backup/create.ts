@@ -72,8 +72,9 @@ export async function createBackup(opts: { dataDir: string; file: string; kit: K
     fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     report({ phase: 'archive', done: 0, total: files.length });
     const archive = path.join(work, 'archive.tgz');
-    // manifest.json first: a reader learns what the archive holds before the rest.
-    await tar.c({ gzip: true, cwd: work, file: archive, portable: true }, ['manifest.json', ...manifest.files.map((f) => f.path)]);
+    // manifest.json first: a reader learns what the archive holds before the rest. gzip level 1: a backup runs beside
+    // the live hub, and level 6 took 1.9x the time for 4% less (bench/backup.ts, 220 MiB of history).
+    await tar.c({ gzip: { level: 1 }, cwd: work, file: archive, portable: true }, ['manifest.json', ...manifest.files.map((f) => f.path)]);
     fs.mkdirSync(path.dirname(opts.file), { recursive: true });
     await seal(archive, tmp, { createdAt: manifest.createdAt, rumahVersion: manifest.rumahVersion, schema: manifest.schema, keyId: kit.id }, kit.key, (done, total) =>
       report({ phase: 'encrypt', done, total }),
