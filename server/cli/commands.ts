@@ -9,6 +9,7 @@ import type { Store } from '../store/index.js';
 import { tokenScopes, type TokenScope } from '../store/api-tokens-repo.js';
 import { callHub, runningHub } from './hub-client.js';
 import { issueDeviceCertificate } from '../tls/device-cert.js';
+import { serviceCommands } from './service-commands.js';
 import { backupCommands } from './backup-commands.js';
 
 export interface CliContext {
@@ -23,6 +24,9 @@ export interface CliContext {
   /** `devices cert NAME --out DIR --days N` */
   out?: string;
   days?: string;
+  /** `service install --user NAME --output FILE` */
+  user?: string;
+  output?: string;
   /** `restore FILE --key KEY` */
   key?: string;
 }
@@ -181,6 +185,7 @@ export const commands: CliCommand[] = [
       return { text: text || 'no examples found', json: done };
     },
   },
+  ...serviceCommands,
   ...backupCommands,
 ];
 
