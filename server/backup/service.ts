@@ -123,7 +123,8 @@ export class BackupService {
         const stat = fs.statSync(path.join(dir, name));
         return { name, size: stat.size, createdAt: stat.mtimeMs };
       })
-      .sort((a, b) => b.name.localeCompare(a.name));
+      // Newest first, whatever their kind (the names sort by kind first).
+      .sort((a, b) => b.createdAt - a.createdAt || b.name.localeCompare(a.name));
   }
 
   private async automatic(): Promise<void> {

@@ -128,11 +128,13 @@ export const backupCommands: CliCommand[] = [
     words: ['backup', 'list'], args: 0, store: false, usage: 'backup list [--json]', help: `list the backups in <data>/${BACKUPS_DIR}`,
     async run({ dataDir }) {
       const dir = path.join(dataDir, BACKUPS_DIR);
-      const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith(BACKUP_EXT)).sort().reverse() : [];
-      const list = names.map((name) => {
-        const header = inspectBackup(path.join(dir, name));
-        return { name, size: fs.statSync(path.join(dir, name)).size, createdAt: header.createdAt, rumahVersion: header.rumahVersion, schema: header.schema, keyId: header.keyId };
-      });
+      const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith(BACKUP_EXT)) : [];
+      const list = names
+        .map((name) => {
+          const header = inspectBackup(path.join(dir, name));
+          return { name, size: fs.statSync(path.join(dir, name)).size, createdAt: header.createdAt, rumahVersion: header.rumahVersion, schema: header.schema, keyId: header.keyId };
+        })
+        .sort((a, b) => b.createdAt - a.createdAt);
       const text = list.map((b) => `${b.name}\t${(b.size / 1024 / 1024).toFixed(1)} MiB\trumah ${b.rumahVersion}\tkey ${b.keyId}`).join('\n');
       return { text: text || '(none)', json: list };
     },
