@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   const restart = (): void => {
     log.warn('restarting onto the restored backup');
     void hub.stop().then(async () => {
+      // The restored folder's rumah.yaml is now the one to follow (its ports, TLS...); a bad one exits 2 as at start.
+      config = loadConfig({ argv: process.argv.slice(2) });
       hub = new Hub({ config, log, restart });
       printBanner(config, await hub.start(), hub.setupCode);
     }).catch((err: unknown) => {
