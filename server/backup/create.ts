@@ -44,6 +44,7 @@ export async function createBackup(opts: { dataDir: string; file: string; kit: K
   if (!fs.existsSync(path.join(dataDir, 'rumah.db'))) {
     throw new RumahError(ErrorCodes.NOT_FOUND, `${dataDir} has no rumah.db: there is nothing to back up there (is --data right?)`);
   }
+  checkRoom(dataDir);
   const work = path.join(dataDir, BACKUPS_DIR, `.work-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(work, { recursive: true, mode: 0o700 });
   const tmp = `${opts.file}.partial`;
@@ -84,5 +85,33 @@ export async function createBackup(opts: { dataDir: string; file: string; kit: K
   } finally {
     fs.rmSync(tmp, { force: true });
     fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Free space a backup leaves for the hub: its history and broker.db must never be the ones to meet a full disk. */
+const RESERVE = 256 * 1024 * 1024;
+
+/**
+ * A backup needs, at its peak, the snapshots, the archive and the sealed file at once: at most about twice the
+ * databases (the archive and the sealed file are compressed, and the snapshots go once the archive is made).
+ * Refused (DISK_FULL, nothing written) when that would leave less than RESERVE free.
+ */
+function checkRoom(dataDir: string): void {
+  const dbBytes = DATABASES.reduce((sum, db) => sum + (fs.statSync(path.join(dataDir, db), { throwIfNoEntry: false })?.size ?? 0), 0);
+  let free: number;
+  try {
+    const stat = fs.statfsSync(dataDir);
+    free = stat.bavail * stat.bsize;
+  } catch {
+    return; // not knowable here (an unusual filesystem): the writes themselves will say
+  }
+  const needed = 2 * dbBytes + RESERVE;
+  if (free < needed) {
+    throw new RumahError(
+      ErrorCodes.DISK_FULL,
+      `not enough free disk space for a backup of ${dataDir}: ${Math.floor(free / 1048576)} MiB free, ${Math.ceil(needed / 1048576)} MiB needed ` +
+        '(twice the databases, and 256 MiB left for the hub). Free some space, or delete old backups in backups/ (copied elsewhere first)',
+      { free, needed },
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -197,4 +198,36 @@ test('automatic backups keep the newest backup.keep; the API reports progress an
   const progress = await api.get('/api/backups/progress');
   assert.equal(progress.status, 200);
   assert.ok('job' in progress.body);
+});
+
+function mountTmpfs(dir: string, size: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const probe = tempDir('rumah-mount-');
+const canMount = mountTmpfs(probe, '64k');
+if (canMount) execFileSync('umount', [probe]);
+fs.rmSync(probe, { recursive: true, force: true });
+
+test('a backup that would leave the hub too little disk is refused before writing anything', { skip: canMount ? false : 'needs the right to mount a small tmpfs (root)' }, async (t) => {
+  const disk = tempDir('rumah-small-disk-');
+  assert.ok(mountTmpfs(disk, '32m'));
+  t.after(() => {
+    execFileSync('umount', ['-l', disk]);
+    fs.rmSync(disk, { recursive: true, force: true });
+  });
+  const hub = await startHub({}, { dataDir: path.join(disk, 'data') });
+  await hub.stop();
+  const before = folderPrint(hub.dataDir);
+  const out = await runCli(['backup', '--data', hub.dataDir]);
+  assert.notEqual(out.code, 0);
+  assert.match(out.stderr, /not enough free disk space for a backup .* MiB free, \d+ MiB needed/);
+  const after = folderPrint(hub.dataDir);
+  // The key may be made (it is tiny, and the next backup needs it); no backup, work folder or partial file is left.
+  delete after['backup-key.json'];
+  assert.deepEqual(after, before);
 });
