@@ -129,7 +129,7 @@ export function applyStagedRestore(dataDir: string): { manifest: Manifest; repla
   }
   const files = path.join(staging, 'files');
   for (const item of fs.readdirSync(files)) {
-    if (item === 'manifest.json') continue;
+    if (!(RESTORED_ITEMS as readonly string[]).includes(item)) continue; // manifest.json
     fs.renameSync(path.join(files, item), path.join(dataDir, item));
   }
   installKey(dataDir, Buffer.from(ready.key, 'base64'));
