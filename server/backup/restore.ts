@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tar from 'tar';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import { lockDataDir } from '../store/data-dir-lock.js';
 import { knownSchema, RESTORED_ITEMS, sha256File, type Manifest } from './contents.js';
@@ -64,6 +63,7 @@ export async function stageRestore(opts: { dataDir: string; file: string; key: B
     await unseal(file, archive, key, (done, total) => report({ phase: 'decrypt', done, total }));
     report({ phase: 'extract', done: 0, total: 0 });
     // The archive is authenticated, so this is our own tar; tar still refuses absolute paths and '..' (its default).
+    const tar = await import('tar');
     await tar.x({ file: archive, cwd: path.join(staging, 'files'), strict: true }).catch((err: Error) => {
       throw corrupt(file, `its archive cannot be read (${err.message})`);
     });
