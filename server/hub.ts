@@ -108,7 +108,7 @@ export class Hub {
 
   constructor(private readonly opts: HubOptions) {
     this.bus = new EventBus(opts.log.child({ module: 'bus' }));
-    this.states = new StateStore(this.bus);
+    this.states = new StateStore(this.bus, opts.log.child({ module: 'states' }));
   }
 
   async start(): Promise<Runtime> {
@@ -138,7 +138,9 @@ export class Hub {
     const now = this.opts.now ?? Date.now;
     this.registry = new Registry({
       bus: this.bus, log: conventionLog, states: this.states, maxDevicesPerAccount: config.devices.maxPerAccount, now,
-      conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id) })),
+      conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id), topicOwner: (topic) => this.pairing?.acl.ownerOf(topic) })),
+      publish: (msg) => void this.broker?.publish(msg).catch((err: Error) => conventionLog.warn({ topic: msg.topic, err: err.message }, 'reply to a device not published')),
+      topicOwner: (topic) => this.pairing?.acl.ownerOf(topic),
     });
     this.registry.restore(await this.store.devices.all());
     this.stops.push(() => this.registry.stop());
@@ -222,6 +224,7 @@ export class Hub {
       },
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage,
+      webhooks: this.rules.webhooks,
       backups: this.backups, setupRestore: { dataDir: config.dataDir, restart: this.opts.restart ?? (() => log.warn('a backup was staged for restore: restart rumah to put it in place')) },
     });
     if (this.tls) {
@@ -253,6 +256,8 @@ export class Hub {
     const mqtts = this.tls ? await this.listenMqttTls(listenerOptions) : undefined;
 
     await this.replayRetained();
+    // The conventions know every device fully now (HA configs, Tasmota prefixes): their owned topics, indexed again.
+    this.pairing.acl.reindex(this.registry.list());
     for (const convention of this.registry.conventions) {
       for (const msg of convention.startMessages?.() ?? []) await this.broker.publish(msg);
     }

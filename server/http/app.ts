@@ -1,3 +1,5 @@
+import type { Webhooks } from '../../rules/engine/webhooks.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import express, { type Express } from 'express';
 import type { Logger } from '../core/logger.js';
 import type { AuthApi } from '../api/auth.js';
@@ -46,6 +48,8 @@ export interface HttpDeps {
   rules?: RulesApi;
   /** The hub's local CA (PEM) when TLS made one: GET /ca.crt, public, so devices and browsers can trust the hub. */
   caCertificate?: () => string | undefined;
+  /** Rules' webhook triggers: POST /api/webhooks/:id, public, the hook's secret is the credential. */
+  webhooks?: Pick<Webhooks, 'receive'>;
   /** Backups (admins) and the first-run page's restore (docs/backup.md). */
   backups?: BackupService;
   setupRestore?: { dataDir: string; restart: () => void };
@@ -60,6 +64,8 @@ export function createApp(deps: HttpDeps): Express {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY' });
     next();
   });
+  // Before the JSON parser: a webhook's signature covers its raw body (routes/webhooks.ts).
+  if (deps.webhooks) app.use('/api/webhooks', webhookRoutes(deps.webhooks));
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(opsRoutes(deps.ops, requireAuth(deps.auth, 'member', { metrics: true })));
   app.use(caRoutes(deps.caCertificate ?? (() => undefined)));

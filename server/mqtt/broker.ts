@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
+import { AccountBudget, budgetOptions } from './account-budget.js';
 import { dedupeWithinDispatch } from './dedupe.js';
 import { copyToPublish, Dispatch, type ClientPublish, type DispatchedPacket } from './dispatch.js';
 import { PublishOrder, type PublishKind } from './publish-order.js';
@@ -31,6 +32,7 @@ import { WriteCoalescer, type Corkable } from './write-coalescer.js';
 import { announcedState, BridgeClients, isOwnConnectionTopic } from './bridge-clients.js';
 import { endAtSink, sinkTopic } from './sink.js';
 import { guardMqtt5 } from './v5-guard.js';
+import { AccountStorage } from './account-storage.js';
 
 export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
@@ -66,8 +68,9 @@ export class Broker {
   readonly aedes: Aedes;
   readonly identities = new WeakMap<Client, MqttIdentity>();
   readonly bridges = new BridgeClients();
-  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0 };
+  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0, clientIdRefused: 0, sessionQuotaRefused: 0, retainedQuotaRefused: 0, queuedDropped: 0, inboundQos2QuotaExceeded: 0 };
   private readonly flow: FlowControl;
+  readonly budget: AccountBudget;
   private readonly login: MqttLogin;
   private readonly order = new PublishOrder();
   private readonly writes = new WriteCoalescer();
@@ -80,12 +83,15 @@ export class Broker {
   private readonly presence: SessionPresence | undefined;
   /** Usernames of clients that left, newest last, for their messages still being routed. */
   private readonly departed = new Map<string, string>();
+  /** Who owns each client id, and the storage quotas per account (account-storage.ts). */
+  readonly storage: AccountStorage;
   private started = false;
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
     this.presence = holdsSessions(opts.persistence);
     this.presence?.observe(aedes);
     this.aedes = aedes;
+    this.storage = new AccountStorage({ config: opts.config, log: opts.log, counters: this.counters, identities: this.identities, clients: () => this.clients, departed: this.departed });
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
     endAtSink(aedes);
     this.dedupe = dedupeWithinDispatch(aedes, this.dispatch, Math.max(opts.config.maxBufferedBytes, opts.config.maxPacketSize + 65_536));
@@ -100,12 +106,15 @@ export class Broker {
     manageSessions(aedes, opts.log);
     unregisterClosedOnArrival(aedes);
     const mq = internals.mq;
-    // maxQueued: well below the depth at which mqemitter's recursive drain overflows the stack.
+    // Publishes pass the account's budget (account-budget.ts), then the client's (flow-control.ts). maxQueued: well
+    // below the depth at which mqemitter's recursive drain overflows the stack.
+    this.budget = new AccountBudget(budgetOptions(opts.config, opts.bus, () => mq.length >= 500));
     this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
     this.login = new MqttLogin({
       config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
       willRefused: (identity, topic, clientId) =>
         malformedText(topic) ?? this.topicRefused(topic, clientId) ?? (isOwnConnectionTopic(topic, clientId) ? undefined : opts.acl?.publish(identity, topic, clientId)),
+      admit: (client, identity) => this.storage.admit(client, identity),
     });
     this.wireEvents();
   }
@@ -171,6 +180,7 @@ export class Broker {
     checkAedesContract(this.aedes);
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
+    this.storage.attach(this.aedes, persistence);
     queueWithIdentifiers(persistence);
     queuedWithinGrantedQos(persistence);
     flagRedeliveries(this.aedes);
@@ -246,6 +256,7 @@ export class Broker {
     if (!this.started) return;
     this.started = false;
     this.flow.stop();
+    this.budget.stop();
     this.login.stop();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
   }
@@ -256,12 +267,15 @@ export class Broker {
     if (packet.topic.startsWith(sysPrefix) || isSharedTopic(packet.topic)) return;
     const clientId = packet.clientId;
     let username: string | undefined;
+    let admin = false;
     if (clientId !== undefined) {
       this.counters.messagesIn++;
       const client = this.clients[clientId];
-      username = client ? this.identities.get(client)?.username : this.departed.get(clientId);
+      const identity = client && this.identities.get(client);
+      username = client ? identity?.username : this.departed.get(clientId);
+      admin = identity?.kind === 'admin';
     }
-    this.opts.bus.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username });
+    this.opts.bus.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username, admin });
   }
 
   private get clients(): Record<string, Client> {
@@ -281,6 +295,8 @@ export class Broker {
       this.opts.log.info({ clientId: client.id, topic: packet.topic, limit: max }, 'message larger than the client\'s Maximum Packet Size; not sent to it');
       return null;
     }
+    // Another account's topics stay its own, whatever a subscription granted earlier matched (devices/pairing/acl.ts).
+    if (this.opts.acl?.forward && !this.opts.acl.forward(this.identities.get(client), packet.topic)) return null;
     this.counters.messagesOut++;
     return this.aliases.apply(client, packet);
   }
@@ -300,6 +316,7 @@ export class Broker {
         if (this.departed.size > departedKept) this.departed.delete(this.departed.keys().next().value!);
       }
       this.flow.forget(client.id);
+      this.budget.forget(client);
       this.order.forget(client.id);
       bus.emit('clientDisconnected', { clientId: client.id, username: this.identities.get(client)?.username, reason });
     };
@@ -398,8 +415,9 @@ export class Broker {
       packet.retain = false;
       this.counters.retainStripped++;
     }
-    if (this.flow.tryAdmit(client.id)) return this.admitted(client, packet, cb);
-    this.flow.admit(client.id, () => this.admitted(client, packet, cb));
+    if (packet.retain && identity && this.storage.quotas.refuseRetained(client, identity, packet, cb)) return;
+    const next = (): void => (this.flow.tryAdmit(client.id) ? this.admitted(client, packet, cb) : this.flow.admit(client.id, () => this.admitted(client, packet, cb)));
+    this.budget.admit(client, identity, packet, next);
   }
 
   private admitted(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
