@@ -61,6 +61,11 @@ test('a fresh hub restores a backup from its first-run page and restarts onto it
   assert.ok(!fs.existsSync(path.join(dataDir, '.restore')));
   assert.equal((await fetch(`${url}/api/auth/status`).then((r) => r.json()) as any).setupRequired, true);
 
+  // Its progress is for the one holding the setup code only.
+  assert.equal((await fetch(`${url}/api/setup/restore/progress`)).status, 400);
+  assert.equal((await fetch(`${url}/api/setup/restore/progress`, { headers: { 'x-setup-code': 'wrong' } })).status, 401);
+  assert.deepEqual(await (await fetch(`${url}/api/setup/restore/progress`, { headers: { 'x-setup-code': code } })).json(), { job: null });
+
   const restored = await post({ 'x-setup-code': code, 'x-backup-key': key });
   assert.equal(restored.status, 200, JSON.stringify(restored.body));
   assert.equal(restored.body.restarting, true);

@@ -56,7 +56,11 @@ function describeOutcome(out: BackupOutcome): Record<string, unknown> {
 export function setupRestoreRoutes(opts: { auth: AuthApi; dataDir: string; restart: () => void }): Router {
   const router = Router();
   let current: { progress?: BackupProgress } | undefined;
-  router.get('/restore/progress', (_req, res) => void res.json({ job: current ?? null }));
+  // With the setup code too: every call is authorised, and before the first user that code is the only credential.
+  router.get('/restore/progress', async (req, res) => {
+    await opts.auth.checkSetupCode(header(req, 'x-setup-code'));
+    res.json({ job: current ?? null });
+  });
   router.post('/restore', async (req, res) => {
     await opts.auth.checkSetupCode(header(req, 'x-setup-code'));
     const key = parseKey(header(req, 'x-backup-key'));

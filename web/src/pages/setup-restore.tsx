@@ -54,7 +54,18 @@ function upload(file: File, code: string, key: string, progress: (text: string) 
     xhr.setRequestHeader('x-setup-code', code);
     xhr.setRequestHeader('x-backup-key', key);
     xhr.upload.onprogress = (e) => progress(e.lengthComputable ? `Uploading… ${Math.floor((100 * e.loaded) / e.total)}%` : 'Uploading…');
-    xhr.upload.onload = () => progress('Checking the backup…');
+    // Once uploaded, the hub decrypts and checks it: its progress (GET /api/setup/restore/progress) until it answers.
+    let poll: ReturnType<typeof setInterval> | undefined;
+    xhr.upload.onload = () => {
+      progress('Checking the backup…');
+      poll = setInterval(() => {
+        void fetch('/api/setup/restore/progress', { headers: { 'x-setup-code': code } }).then((r) => r.json() as Promise<{ job?: { progress?: { phase: string; done: number; total: number } } | null }>).then((r) => {
+          const p = r.job?.progress;
+          if (p && p.phase !== 'upload') progress(`Checking the backup… ${p.phase}${p.total ? ` ${Math.floor((100 * p.done) / p.total)}%` : ''}`);
+        }, () => undefined);
+      }, 500);
+    };
+    xhr.onloadend = () => clearInterval(poll);
     xhr.onerror = () => reject(new Error('the upload failed: is the hub still running?'));
     xhr.onload = () => {
       if (xhr.status < 300) return resolve();
