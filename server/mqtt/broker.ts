@@ -1,13 +1,13 @@
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
-import mqttPacket from 'mqtt-packet';
 import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
 import { AccountBudget, budgetOptions } from './account-budget.js';
 import { dedupeWithinDispatch } from './dedupe.js';
-import { copyToPublish, Dispatch, type ClientPublish, type DispatchedPacket } from './dispatch.js';
-import { PublishOrder, type PublishKind } from './publish-order.js';
+import { Dispatch, type DispatchedPacket } from './dispatch.js';
+import { DurablePublish } from './durable-publish.js';
+import { PublishOrder } from './publish-order.js';
 import { guardSlowReader } from './slow-reader-guard.js';
 import { isCommandTopic, malformedText, sysPrefix } from './topics.js';
 import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
@@ -78,6 +78,7 @@ export class Broker {
   private readonly shared: (client: Client) => void;
   private readonly window: ReturnType<typeof outboundWindow>;
   private readonly dispatch: Dispatch;
+  private readonly durable: DurablePublish;
   private readonly aliases = new OutboundAliases();
   /** Session Present for sessions without subscriptions (session-present.ts); the SQLite store only. */
   private readonly presence: SessionPresence | undefined;
@@ -93,6 +94,7 @@ export class Broker {
     this.aedes = aedes;
     this.storage = new AccountStorage({ config: opts.config, log: opts.log, counters: this.counters, identities: this.identities, clients: () => this.clients, departed: this.departed });
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
+    this.durable = new DurablePublish({ aedes, dispatch: this.dispatch, order: this.order, durable: opts.durable === true, queues: opts.queues });
     endAtSink(aedes);
     this.dedupe = dedupeWithinDispatch(aedes, this.dispatch, Math.max(opts.config.maxBufferedBytes, opts.config.maxPacketSize + 65_536));
     this.shared = shareSubscriptions(aedes, opts.log);
@@ -416,56 +418,9 @@ export class Broker {
       this.counters.retainStripped++;
     }
     if (packet.retain && identity && this.storage.quotas.refuseRetained(client, identity, packet, cb)) return;
-    const next = (): void => (this.flow.tryAdmit(client.id) ? this.admitted(client, packet, cb) : this.flow.admit(client.id, () => this.admitted(client, packet, cb)));
+    const admitted = (): void => this.durable.admitted(client, packet, cb);
+    const next = (): void => (this.flow.tryAdmit(client.id) ? admitted() : this.flow.admit(client.id, admitted));
     this.budget.admit(client, identity, packet, next);
-  }
-
-  private admitted(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
-    // Every QoS 1 publish takes the ordered path (publish-order.ts), also those nothing stores: aedes's own QoS 1
-    // order (PUBACK written, then published) lets a later QoS 0 message from the same client overtake it.
-    const qos1 = this.opts.durable === true && (packet as { qos?: number }).qos === 1;
-    if (!qos1 && this.order.idle(client.id)) return cb(null);
-    const kind: PublishKind = !qos1 ? 'free' : packet.retain || (this.opts.queues?.(packet.topic) ?? true) ? 'serial' : 'pipelined';
-    this.order.run(client.id, kind, (routed) => {
-      if (!qos1) return routed(() => cb(null));
-      const original = copyToPublish(packet as ClientPublish);
-      // Stored: acknowledged once published, i.e. committed. Nothing to store: once dispatched (dispatch.ts).
-      const forget = kind === 'pipelined' ? this.dispatch.expect(original, () => routed(() => this.acknowledge(client, packet, cb))) : undefined;
-      this.publishFirst(client, original, (err) => {
-        if (forget && !forget()) return;
-        routed(() => (err ? cb(err) : this.acknowledge(client, packet, cb)));
-      });
-    });
-  }
-
-  /**
-   * aedes 1.2 writes a QoS 1 PUBACK before it stores the message (lib/handlers/publish.js), so an acknowledged
-   * message could be lost in a crash. We publish it ourselves first — retained store and offline queues are
-   * committed when the callback runs — then acknowledge it (below). A failed store fails the publish: no PUBACK,
-   * the client is disconnected and will resend (MQTT-4.4.0-1).
-   */
-  private publishFirst(client: Client, original: object, done: (err?: Error) => void): void {
-    aedesInternals(this.aedes).publish(original, client, (err) => done(err ?? undefined));
-  }
-
-  /**
-   * The PUBACK, written here; aedes then goes on with the packet turned into a QoS 0 one for the sink topic: it
-   * publishes that (to no one) and acknowledges nothing more. (Left QoS 1, aedes wrote the PUBACK and published the
-   * sink a setImmediate later: a second QoS 1 publish per message.)
-   */
-  private acknowledge(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
-    const p = packet as { topic: string; retain: boolean; qos: number; messageId?: number };
-    // As aedes's own write(): `connected` turns true only after the whole CONNECT sequence (a queued session's
-    // messages sent), and a client may publish as soon as it has its CONNACK; a PUBACK skipped then hung it.
-    const c = clientInternals(client);
-    if (c.connected || c.connecting) {
-      // Reason code 0 (Success) with no properties: two bytes in every version [MQTT-3.4.2-1].
-      mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId }, client.conn as unknown as NodeJS.WritableStream, { protocolVersion: c.version === 5 ? 5 : 4 });
-    }
-    p.topic = sinkTopic;
-    p.retain = false;
-    p.qos = 0;
-    cb(null);
   }
 
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {

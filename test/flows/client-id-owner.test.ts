@@ -5,26 +5,13 @@
 import fs from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { adminPassword, connect, deviceAccount, end, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
+import mqtt, { type IClientOptions } from 'mqtt';
+import { adminPassword, connect, connectKeeping, deviceAccount, end, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { readMetrics } from '../helpers/http.js';
 
 const victimId = 'DVES_A1B2C3'; // Tasmota's predictable form: DVES_ + the last bytes of the MAC
 const command = 'ourhome/ground/kitchen/lamp/set';
 
-/** Connects, keeping every message from the first (a queued one can arrive with the CONNACK). */
-function connectKeeping(url: string, opts: IClientOptions): Promise<{ client: MqttClient; got: string[] }> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
-    const got: string[] = [];
-    client.on('message', (_topic, payload) => got.push(payload.toString()));
-    client.once('connect', () => resolve({ client, got }));
-    client.once('error', (err) => {
-      client.end(true);
-      reject(err);
-    });
-  });
-}
 
 /** The CONNACK code a refused CONNECT gets (MQTT.js puts the return / reason code on the error). */
 async function refusedWith(url: string, opts: IClientOptions): Promise<number | undefined> {

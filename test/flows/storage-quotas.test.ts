@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { adminPassword, connect, deviceAccount, end, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
+import { adminPassword, connect, connectKeeping, deviceAccount, end, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { readMetrics } from '../helpers/http.js';
 import { RawClient } from '../helpers/mqtt5.js';
 
@@ -29,19 +29,6 @@ async function retainedTopics(hub: TestHub, filter: string): Promise<string[]> {
   return ((await stream.toArray()) as Array<{ topic: string }>).map((p) => p.topic).sort();
 }
 
-/** Connects, keeping every message from the first (a queued one can arrive with the CONNACK). */
-function connectKeeping(url: string, opts: IClientOptions): Promise<{ client: MqttClient; got: string[] }> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
-    const got: string[] = [];
-    client.on('message', (_topic, payload) => got.push(payload.toString()));
-    client.once('connect', () => resolve({ client, got }));
-    client.once('error', (err) => {
-      client.end(true);
-      reject(err);
-    });
-  });
-}
 
 async function hubOn(dataDir: string, overrides: Overrides): Promise<TestHub> {
   return startHub(overrides, { dataDir });
