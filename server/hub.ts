@@ -43,6 +43,7 @@ import type { Clock } from '../rules/engine/clock.js';
 import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
 import { BackupService } from './backup/service.js';
 import { prepareDataDir } from './backup/hub-start.js';
+import { Bridges } from './bridge/service.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -96,6 +97,7 @@ export class Hub {
   pairing!: PairingApi;
   rules!: RulesEngine;
   backups!: BackupService;
+  bridges?: Bridges;
   /** Carries rules' causes through the broker to the state changes they make (loop guard, traces). */
   readonly ruleCauses = new CauseTracker();
   private tcp?: net.Server;
@@ -183,6 +185,10 @@ export class Hub {
     await this.broker.start();
     this.stops.push(() => this.broker.stop());
     this.stops.push(() => this.pairing.stop());
+    // Outbound bridges: a remote message enters through the hub's own publish (docs/bridges.md says why).
+    this.bridges = new Bridges({ bridges: config.bridges ?? [], dataDir: config.dataDir, db: this.store.db, bus: this.bus, log: log.child({ module: 'bridge' }), publish: (msg) => this.broker.publish(msg) });
+    await this.bridges.start();
+    this.stops.push(() => this.bridges?.stop());
 
     this.devices = new DevicesApi({
       registry: this.registry, states: this.states, broker: this.broker, bus: this.bus,

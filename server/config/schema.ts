@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import nodeCron from 'node-cron';
+import { bridgesSchema } from '../bridge/config.js';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -146,6 +147,8 @@ export const configSchema = z
       .strict()
       .refine((l) => (l.latitude === undefined) === (l.longitude === undefined), { message: 'give latitude and longitude together' })
       .optional(),
+    /** Outbound bridges to other brokers (docs/bridges.md "Outbound bridges"; server/bridge/config.ts). */
+    bridges: bridgesSchema,
   })
   .strict();
 
@@ -207,4 +210,5 @@ export const defaults: Config = {
   devices: { maxPerAccount: 500, commandRate: 20, commandBurst: 50 },
   history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },
   backup: { enabled: true, schedule: '30 3 * * *', keep: 7 },
+  bridges: [],
 };

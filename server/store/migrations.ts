@@ -157,6 +157,23 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin';
     `,
   },
+  {
+    // 6 (not 5, which the MQTT-SN work takes): outbound bridges.
+    version: 6,
+    sql: `
+      -- QoS 1/2 messages waiting to cross an outbound bridge (server/bridge/queue-store.ts), in id order; a row is
+      -- deleted once the remote acknowledged it. Bounded per bridge by bridges[].maxQueuedMessages / maxQueuedBytes.
+      CREATE TABLE bridge_queue (
+        id INTEGER PRIMARY KEY,
+        bridge TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        qos INTEGER NOT NULL,
+        retain INTEGER NOT NULL
+      );
+      CREATE INDEX bridge_queue_bridge ON bridge_queue (bridge, id);
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);

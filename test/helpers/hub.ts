@@ -37,6 +37,7 @@ export async function startHub(overrides: DeepPartial<Config> = {}, opts: { data
     devices: { ...defaults.devices, ...overrides.devices },
     history: { ...defaults.history, ...overrides.history },
     backup: { ...defaults.backup, ...overrides.backup },
+    bridges: (overrides.bridges ?? defaults.bridges) as Config['bridges'],
   };
   const log = pino({ level: config.log.level });
   const hub = new Hub({ config, log, adminPassword, brokerStoreMaxPages: opts.brokerStoreMaxPages });

@@ -21,7 +21,7 @@ export function mosquittoBin(): string | undefined {
   return undefined;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -36,11 +36,12 @@ function freePort(): Promise<number> {
  * A real mosquitto on a loopback port with `lines` added to its config (bridges, for instance); stopped by its
  * PID. mosquitto cannot be told to pick a port, so one that was free a moment ago is taken.
  */
-export async function startMosquitto(lines: string[]): Promise<Mosquitto> {
+export async function startMosquitto(lines: string[], opts: { port?: number } = {}): Promise<Mosquitto> {
   const bin = mosquittoBin();
   if (!bin) throw new Error('mosquitto is not installed (Debian: apt-get install mosquitto)');
   const dir = tempDir('mosquitto-');
-  const port = await freePort();
+  // opts.port: the same port again (a broker restarted, as a bridge sees it).
+  const port = opts.port ?? (await freePort());
   const conf = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type all', ...lines, ''].join('\n'));
   const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });

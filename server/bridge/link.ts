@@ -1,0 +1,223 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../core/logger.js';
+import { Backoff } from './backoff.js';
+import type { BridgeConfig } from './config.js';
+import type { OutQueue } from './out-queue.js';
+import { TopicRules } from './topic-rules.js';
+
+export type LinkState = 'connecting' | 'connected' | 'down';
+
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
+export interface LinkDeps {
+  config: BridgeConfig;
+  dataDir: string;
+  queue: OutQueue;
+  log: Logger;
+  /** Publishes a remote message into the hub; the remote is acknowledged once this resolves. */
+  deliver: (msg: InboundMessage) => Promise<void>;
+  /** Test seam: reconnect delays. */
+  backoff?: Backoff;
+}
+
+/** QoS 1/2 messages in flight to the remote at once (its Receive Maximum, when it says, may lower it). */
+const window = 64;
+
+/**
+ * One outbound bridge's connection: connects (MQTT.js, one client per attempt so that no state of a dead
+ * connection leaks into the next), subscribes for its `in` rules, sends its queue in order, and reconnects with
+ * backoff. State and counters are read by /metrics, /healthz and the dashboard.
+ */
+export class BridgeLink {
+  readonly rules: TopicRules;
+  state: LinkState = 'down';
+  lastError?: string;
+  since = Date.now();
+  readonly counters = { messagesOut: 0, messagesIn: 0, qos0Dropped: 0, refused: 0, connects: 0 };
+  private client?: MqttClient;
+  private generation = 0;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly backoff: Backoff;
+  private readonly tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
+
+  constructor(private readonly deps: LinkDeps) {
+    this.rules = new TopicRules(deps.config.topics);
+    this.backoff = deps.backoff ?? new Backoff();
+    const file = (name: string | undefined) => (name === undefined ? undefined : fs.readFileSync(path.resolve(deps.dataDir, name)));
+    // Read once at start: a missing file is a configuration error, reported then rather than at every reconnect.
+    this.tls = { ca: file(deps.config.ca), cert: file(deps.config.cert), key: file(deps.config.key) };
+  }
+
+  get name(): string {
+    return this.deps.config.name;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** A local message an `out` rule took. QoS 0 goes now or never; QoS 1/2 waits in the durable queue. */
+  send(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean): void {
+    if (qos === 0) {
+      if (this.state !== 'connected' || !this.client) {
+        this.counters.qos0Dropped++;
+        return;
+      }
+      this.counters.messagesOut++;
+      this.client.publish(topic, payload, { qos: 0, retain });
+      return;
+    }
+    this.deps.queue.add({ topic, payload, qos, retain });
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.generation++;
+    const client = this.client;
+    this.client = undefined;
+    this.setState('down');
+    if (client) await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const { config, log } = this.deps;
+    const generation = ++this.generation;
+    this.setState('connecting');
+    const client = mqtt.connect(config.url, {
+      protocolVersion: config.protocolVersion,
+      manualConnect: true,
+      clientId: config.clientId ?? `rumah-${config.name}`,
+      clean: config.cleanSession,
+      keepalive: config.keepalive,
+      ...(config.username !== undefined ? { username: config.username } : {}),
+      ...(config.password !== undefined ? { password: config.password } : {}),
+      ...(config.protocolVersion === 5 && !config.cleanSession ? { properties: { sessionExpiryInterval: 0xffffffff } } : {}),
+      ...this.tls,
+      rejectUnauthorized: config.rejectUnauthorized,
+      reconnectPeriod: 0,
+      connectTimeout: 30_000,
+      queueQoSZero: false,
+      resubscribe: false,
+    });
+    this.client = client;
+    if (config.protocolVersion === 4) withBridgeBit(client);
+    // MQTT.js acknowledges a QoS 1/2 message when this calls back: only once the hub has it.
+    client.handleMessage = (packet, done) => {
+      if (generation !== this.generation) return done();
+      const mapped = this.rules.toLocal(packet.topic, packet.qos);
+      if (!mapped) return done();
+      // A zero-length payload may be a shared Buffer in the parser; the loop marker needs one object per message.
+      const payload = packet.payload.length === 0 ? Buffer.alloc(0) : Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      this.counters.messagesIn++;
+      this.deps
+        .deliver({ topic: mapped.topic, payload, qos: mapped.qos, retain: packet.retain })
+        .then(() => done(), (err: Error) => {
+          log.warn({ topic: mapped.topic, err: err.message }, 'bridged message not published into the hub');
+          done();
+        });
+    };
+    client.on('connect', () => {
+      if (generation !== this.generation) return;
+      this.counters.connects++;
+      this.backoff.reset();
+      this.lastError = undefined;
+      const subs = this.rules.subscriptions;
+      if (subs.length === 0) return this.connected();
+      const nl = config.protocolVersion === 5 ? { nl: true, rap: true } : {};
+      client.subscribe(
+        Object.fromEntries(subs.map((s) => [s.filter, { qos: s.qos, ...nl }])),
+        (err, granted) => {
+          if (generation !== this.generation) return;
+          const refused = granted?.filter((g) => g.qos === 128 || g.qos >= 0x80) ?? [];
+          if (err || refused.length > 0) log.warn({ bridge: this.name, err: err?.message, refused: refused.map((g) => g.topic) }, 'remote refused a bridge subscription');
+          this.connected();
+        },
+      );
+    });
+    client.on('error', (err) => {
+      if (generation !== this.generation) return;
+      this.lastError = err.message;
+    });
+    client.on('close', () => {
+      if (generation !== this.generation) return;
+      this.lost();
+    });
+    client.connect();
+  }
+
+  private connected(): void {
+    this.setState('connected');
+    this.deps.log.info({ bridge: this.name, url: this.deps.config.url }, 'bridge connected');
+    this.pump();
+  }
+
+  private lost(): void {
+    const client = this.client;
+    this.client = undefined;
+    this.generation++;
+    client?.end(true);
+    this.deps.queue.rewind();
+    const delay = this.backoff.next();
+    if (this.state === 'connected') this.deps.log.warn({ bridge: this.name, err: this.lastError, retryMs: delay }, 'bridge connection lost');
+    else this.deps.log.info({ bridge: this.name, err: this.lastError, retryMs: delay }, 'bridge could not connect');
+    this.lastError ??= 'connection closed';
+    this.setState('down');
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Sends queued messages while the window has room, in queue order. */
+  private pump(): void {
+    const client = this.client;
+    if (this.state !== 'connected' || !client) return;
+    const queue = this.deps.queue;
+    const generation = this.generation;
+    while (queue.inflight < window) {
+      const msg = queue.next();
+      if (!msg) return;
+      client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }, (err) => {
+        if (generation !== this.generation) return;
+        // An error on a live connection is the remote's PUBACK/PUBREC reason code >= 0x80 (MQTT 5: not authorised,
+        // quota exceeded…): it was acknowledged and refused. Sending it again would be refused again, forever.
+        if (err) {
+          this.counters.refused++;
+          this.deps.log.warn({ bridge: this.name, topic: msg.topic, err: err.message }, 'remote refused a bridged message; dropped');
+        } else this.counters.messagesOut++;
+        queue.acked(msg);
+        this.pump();
+      });
+    }
+  }
+
+  private setState(state: LinkState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.since = Date.now();
+  }
+}
+
+/**
+ * MQTT 3.1.1 with the bridge bit: protocol level 0x84 in CONNECT (mosquitto's try_private). A broker that knows it
+ * (mosquitto) then does not send this bridge its own messages back, as MQTT 5's No Local does per subscription
+ * [MQTT-3.8.3-3]. mqtt-packet writes the bit when the CONNECT packet has `bridgeMode`, but MQTT.js 5.16 builds that
+ * packet from a fixed list of options, so the one CONNECT is amended on its way to the writer (a client made with
+ * manualConnect, before it connects). Without it the hub's marker still stops a loop after one echo.
+ */
+function withBridgeBit(client: MqttClient): void {
+  const internals = client as unknown as { _writePacket?: (packet: { cmd: string }, cb?: unknown) => void };
+  const write = internals._writePacket;
+  if (typeof write !== 'function') return;
+  internals._writePacket = function (this: unknown, packet, cb) {
+    return write.call(this, packet.cmd === 'connect' ? { ...packet, bridgeMode: true } : packet, cb);
+  };
+}

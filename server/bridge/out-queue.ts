@@ -1,0 +1,113 @@
+import type { QueueStore, QueuedMessage } from './queue-store.js';
+
+interface Entry extends QueuedMessage {
+  bytes: number;
+  /** Sent on the current connection and not yet acknowledged. */
+  inflight: boolean;
+  acked: boolean;
+}
+
+/**
+ * One bridge's QoS 1/2 messages on their way out, oldest first, held in memory and in rumah.db (QueueStore). A
+ * message leaves only once the remote acknowledged it (PUBACK, or PUBCOMP for QoS 2); a connection that drops sends
+ * again, from the oldest, whatever was in flight (at least once: the remote may see one twice, never none).
+ * Bounded in messages and bytes: past either, the oldest is dropped and counted.
+ */
+export class OutQueue {
+  private entries: Entry[] = [];
+  /** Index of the first entry not yet sent on this connection. */
+  private cursor = 0;
+  private inflightCount = 0;
+  bytes = 0;
+  dropped = 0;
+
+  constructor(
+    private readonly bridge: string,
+    private readonly store: QueueStore,
+    private readonly limits: { maxMessages: number; maxBytes: number },
+  ) {}
+
+  async load(): Promise<void> {
+    for (const m of await this.store.load(this.bridge)) this.push(m);
+    this.trim();
+  }
+
+  get depth(): number {
+    return this.entries.length;
+  }
+
+  get inflight(): number {
+    return this.inflightCount;
+  }
+
+  add(msg: Omit<QueuedMessage, 'id'>): void {
+    this.push(this.store.add(this.bridge, msg));
+    this.trim();
+  }
+
+  /** The next message to send on this connection, marked in flight; undefined when all are sent. */
+  next(): QueuedMessage | undefined {
+    while (this.cursor < this.entries.length) {
+      const e = this.entries[this.cursor++]!;
+      if (e.acked) continue;
+      e.inflight = true;
+      this.inflightCount++;
+      return e;
+    }
+    return undefined;
+  }
+
+  /** The remote acknowledged `msg`: removed here and from rumah.db. */
+  acked(msg: QueuedMessage): void {
+    const e = msg as Entry;
+    if (e.acked || !e.inflight) return;
+    e.acked = true;
+    e.inflight = false;
+    this.inflightCount--;
+    this.store.remove(e.id);
+    let n = 0;
+    while (n < this.entries.length && this.entries[n]!.acked) n++;
+    if (n > 0) this.shift(n);
+  }
+
+  /** The connection is gone: what was in flight is sent again, in order, on the next one. */
+  rewind(): void {
+    for (const e of this.entries) e.inflight = false;
+    this.inflightCount = 0;
+    this.cursor = 0;
+  }
+
+  private push(m: QueuedMessage): void {
+    const bytes = m.payload.length + Buffer.byteLength(m.topic);
+    this.entries.push({ ...m, bytes, inflight: false, acked: false });
+    this.bytes += bytes;
+  }
+
+  private trim(): void {
+    let n = 0;
+    let bytes = this.bytes;
+    while (n < this.entries.length - 1 && (this.entries.length - n > this.limits.maxMessages || bytes > this.limits.maxBytes)) {
+      const e = this.entries[n++]!;
+      bytes -= e.bytes;
+      if (!e.acked) {
+        this.dropped++;
+        this.store.remove(e.id);
+      }
+    }
+    // A single message larger than maxBytes is kept (n stops at the last): it is the newest, and dropping it would
+    // leave nothing to show for the bound.
+    if (n > 0) this.shift(n);
+  }
+
+  private shift(n: number): void {
+    for (const e of this.entries.splice(0, n)) {
+      this.bytes -= e.bytes;
+      if (e.inflight) {
+        e.inflight = false;
+        e.acked = true;
+        this.inflightCount--;
+      }
+    }
+    this.cursor = Math.max(0, this.cursor - n);
+  }
+}

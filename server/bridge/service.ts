@@ -1,0 +1,148 @@
+import type { EventBus } from '../core/event-bus.js';
+import type { Logger } from '../core/logger.js';
+import type { MqttMessage } from '../core/events.js';
+import type { Database } from '../store/database.js';
+import type { BridgeConfig } from './config.js';
+import { BridgeLink, type InboundMessage, type LinkState } from './link.js';
+import { OutQueue } from './out-queue.js';
+import { QueueStore } from './queue-store.js';
+
+export interface BridgesDeps {
+  bridges: readonly BridgeConfig[];
+  dataDir: string;
+  db: Database;
+  bus: EventBus;
+  log: Logger;
+  /** The hub's own publish (Broker.publish): a remote message enters as the hub would publish it. */
+  publish: (msg: InboundMessage) => Promise<void>;
+}
+
+/** One outbound bridge as /metrics, /healthz and the dashboard see it (no credentials). */
+export interface OutboundBridgeView {
+  name: string;
+  url: string;
+  state: LinkState;
+  since: number;
+  lastError?: string;
+  /** Rules as mosquitto writes them: `sensors/# out 1 "" site1/`. */
+  topics: string[];
+  queueDepth: number;
+  queueBytes: number;
+  queueDropped: number;
+  messagesOut: number;
+  messagesIn: number;
+  /** Messages per second over the last sample (5 s). */
+  rateOut: number;
+  rateIn: number;
+  required: boolean;
+}
+
+const rateSampleMs = 5000;
+
+/**
+ * The outbound bridges (docs/bridges.md): one BridgeLink each, fed from the bus's `message` event (every message the
+ * hub routes, from clients and from the hub itself, in routing order).
+ *
+ * Loops: a message a bridge brought in is published into the hub with its payload Buffer marked as that bridge's
+ * (a WeakMap keyed by the Buffer object aedes routes: the marker is the packet's identity, not its content, so the
+ * same payload published again locally still goes out). The forwarder skips a message marked by the same bridge; it
+ * may still leave over another bridge, as in mosquitto.
+ */
+export class Bridges {
+  readonly links: BridgeLink[] = [];
+  private readonly queues = new Map<string, OutQueue>();
+  private readonly marks = new WeakMap<Buffer, BridgeLink>();
+  private readonly rates = new Map<string, { out: number; in: number; lastOut: number; lastIn: number }>();
+  private readonly store: QueueStore;
+  private off?: () => void;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly deps: BridgesDeps) {
+    this.store = new QueueStore(deps.db, deps.log);
+  }
+
+  async start(): Promise<void> {
+    if (this.deps.bridges.length === 0) return;
+    await this.store.open();
+    for (const config of this.deps.bridges) {
+      const queue = new OutQueue(config.name, this.store, { maxMessages: config.maxQueuedMessages, maxBytes: config.maxQueuedBytes });
+      await queue.load();
+      if (queue.depth > 0) this.deps.log.info({ bridge: config.name, queued: queue.depth }, 'bridge messages queued before the restart will be sent');
+      this.queues.set(config.name, queue);
+      const link: BridgeLink = new BridgeLink({
+        config, dataDir: this.deps.dataDir, queue, log: this.deps.log,
+        deliver: (msg) => {
+          this.marks.set(msg.payload, link);
+          return this.deps.publish(msg);
+        },
+      });
+      this.links.push(link);
+      this.rates.set(config.name, { out: 0, in: 0, lastOut: 0, lastIn: 0 });
+    }
+    this.off = this.deps.bus.on('message', 'bridges', (msg) => this.forward(msg));
+    for (const link of this.links) link.start();
+    this.timer = setInterval(() => this.sample(), rateSampleMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.off?.();
+    this.off = undefined;
+    await Promise.all(this.links.map((l) => l.stop()));
+    await this.store.flush();
+  }
+
+  view(): OutboundBridgeView[] {
+    return this.links.map((link) => {
+      const c = this.config(link);
+      const queue = this.queues.get(link.name)!;
+      const rate = this.rates.get(link.name)!;
+      return {
+        name: link.name, url: redact(c.url), state: link.state, since: link.since, ...(link.lastError ? { lastError: link.lastError } : {}),
+        topics: c.topics.map((r) => `${r.pattern || '""'} ${r.direction} ${r.qos} ${r.local || '""'} ${r.remote || '""'}`),
+        queueDepth: queue.depth, queueBytes: queue.bytes, queueDropped: queue.dropped,
+        messagesOut: link.counters.messagesOut, messagesIn: link.counters.messagesIn, rateOut: rate.out, rateIn: rate.in, required: c.required,
+      };
+    });
+  }
+
+  /** Counters for /metrics. */
+  counters(link: BridgeLink): BridgeLink['counters'] & { queueDepth: number; queueBytes: number; queueDropped: number } {
+    const queue = this.queues.get(link.name)!;
+    return { ...link.counters, queueDepth: queue.depth, queueBytes: queue.bytes, queueDropped: queue.dropped };
+  }
+
+  /** Test seam: waits until the queue's rows are written. */
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  private forward(msg: MqttMessage): void {
+    const mark = this.marks.get(msg.payload);
+    for (const link of this.links) {
+      if (mark === link) continue;
+      const mapped = link.rules.toRemote(msg.topic, msg.qos);
+      if (mapped) link.send(mapped.topic, msg.payload, mapped.qos, msg.retain);
+    }
+  }
+
+  private sample(): void {
+    for (const link of this.links) {
+      const r = this.rates.get(link.name)!;
+      r.out = (link.counters.messagesOut - r.lastOut) / (rateSampleMs / 1000);
+      r.in = (link.counters.messagesIn - r.lastIn) / (rateSampleMs / 1000);
+      r.lastOut = link.counters.messagesOut;
+      r.lastIn = link.counters.messagesIn;
+    }
+  }
+
+  private config(link: BridgeLink): BridgeConfig {
+    return this.deps.bridges.find((b) => b.name === link.name)!;
+  }
+}
+
+/** A URL may carry `user:password@`: never shown. */
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { adminPassword, connect, startHub } from '../helpers/hub.js';
+import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
+import { bridge, collect, linkOf, publish, subscribe, until } from '../helpers/bridge-out.js';
+
+const admin = { username: 'admin', password: adminPassword };
+const skip = mosquittoBin() ? false : 'mosquitto is not installed';
+
+test('an outbound bridge sends `out` topics to a real mosquitto with its prefixes, and brings `in` topics into the hub', { skip }, async (t) => {
+  const remote = await startMosquitto([]);
+  t.after(() => remote.stop());
+  const hub = await startHub({
+    bridges: [bridge({ url: `mqtt://127.0.0.1:${remote.port}`, topics: ['sensors/# out 1 home/ site1/', { pattern: 'cmd/#', direction: 'in', qos: 1, local: 'from-cloud/', remote: '' }] })],
+  });
+  t.after(() => hub.stop());
+  await until('the bridge to connect', () => linkOf(hub.hub).state === 'connected');
+
+  const far = await connect(`mqtt://127.0.0.1:${remote.port}`, { clientId: 'far' });
+  t.after(() => far.end(true));
+  const farGot = collect(far);
+  await subscribe(far, '#');
+  const local = await connect(hub.mqttUrl, { ...admin, clientId: 'near' });
+  t.after(() => local.end(true));
+  const localGot = collect(local);
+  await subscribe(local, 'from-cloud/#');
+
+  await publish(local, 'home/sensors/hall/temperature', '21.5');
+  await publish(local, 'home/other', 'not bridged');
+  await until('the message at the remote', () => farGot.length >= 1);
+  assert.deepEqual(farGot, ['site1/sensors/hall/temperature 21.5']);
+
+  await publish(far, 'cmd/lamp', 'on');
+  await publish(far, 'elsewhere', 'not bridged');
+  await until('the message in the hub', () => localGot.length >= 1);
+  assert.deepEqual(localGot, ['from-cloud/cmd/lamp on']);
+  const view = linkOf(hub.hub);
+  assert.equal(view.messagesOut, 1);
+  assert.equal(view.messagesIn, 1);
+  assert.equal(view.queueDepth, 0, 'acknowledged messages leave the queue');
+  assert.ok(!JSON.stringify(hub.hub.bridges!.view()).includes('password'));
+});
+
+for (const protocolVersion of [4, 5] as const) {
+  test(`MQTT ${protocolVersion === 4 ? '3.1.1 (bridge bit)' : '5 (No Local)'}: \`both\` on the same topic sends a message once each way, no echo, no storm`, { skip }, async (t) => {
+    const remote = await startMosquitto([]);
+    t.after(() => remote.stop());
+    const hub = await startHub({ bridges: [bridge({ url: `mqtt://127.0.0.1:${remote.port}`, protocolVersion, topics: ['loop/# both 1'] })] });
+    t.after(() => hub.stop());
+    await until('the bridge to connect', () => linkOf(hub.hub).state === 'connected');
+
+    const far = await connect(`mqtt://127.0.0.1:${remote.port}`, { clientId: 'far' });
+    t.after(() => far.end(true));
+    const farGot = collect(far);
+    await subscribe(far, 'loop/#');
+    const local = await connect(hub.mqttUrl, { ...admin, clientId: 'near' });
+    t.after(() => local.end(true));
+    const localGot = collect(local);
+    await subscribe(local, 'loop/#');
+
+    await publish(far, 'loop/a', 'from far');
+    await publish(local, 'loop/b', 'from near');
+    // A sentinel each way after them: once both arrived on both sides, any echo of the first two had its turn.
+    await publish(far, 'loop/end', 'far');
+    await publish(local, 'loop/end', 'near');
+    const ends = (got: string[]) => got.filter((m) => m.startsWith('loop/end')).length;
+    await until('the sentinels on both sides', () => ends(farGot) >= 2 && ends(localGot) >= 2);
+    await new Promise((r) => setTimeout(r, 500));
+    const count = (got: string[], m: string) => got.filter((x) => x === m).length;
+    for (const [side, got] of [['remote', farGot], ['hub', localGot]] as const) {
+      assert.equal(count(got, 'loop/a from far'), 1, `${side}: the remote's message once (${got.join(', ')})`);
+      assert.equal(count(got, 'loop/b from near'), 1, `${side}: the hub's message once (${got.join(', ')})`);
+      assert.equal(got.length, 4, `${side}: nothing else (${got.join(', ')})`);
+    }
+    const view = linkOf(hub.hub);
+    assert.equal(view.messagesOut, 2, 'the hub sent its own two messages out, not the ones that came in');
+    assert.equal(view.messagesIn, 2, 'the remote sent only its own two messages in');
+  });
+}

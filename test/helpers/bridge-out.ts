@@ -1,0 +1,39 @@
+import type { MqttClient } from 'mqtt';
+import { bridgeSchema, type BridgeConfig } from '../../server/bridge/config.js';
+import type { Hub } from '../../server/hub.js';
+
+/** A bridge as rumah.yaml would give it, defaults filled in by the schema. */
+export function bridge(fields: Record<string, unknown>): BridgeConfig {
+  return bridgeSchema.parse({ name: 'remote', ...fields });
+}
+
+/** Waits (bounded) until `check` holds, polling every 20 ms. */
+export async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The first outbound bridge's view. */
+export function linkOf(hub: Hub, name = 'remote') {
+  const view = hub.bridges!.view().find((b) => b.name === name);
+  if (!view) throw new Error(`no bridge ${name}`);
+  return view;
+}
+
+/** Every message a client receives, as `topic payload`. */
+export function collect(client: MqttClient): string[] {
+  const got: string[] = [];
+  client.on('message', (topic, payload) => got.push(`${topic} ${payload.toString()}`));
+  return got;
+}
+
+export function subscribe(client: MqttClient, filter: string, qos: 0 | 1 = 1, opts: Record<string, unknown> = {}): Promise<void> {
+  return new Promise((resolve, reject) => client.subscribe(filter, { qos, ...opts }, (err) => (err ? reject(err) : resolve())));
+}
+
+export function publish(client: MqttClient, topic: string, payload: string, qos: 0 | 1 = 1): Promise<void> {
+  return new Promise((resolve, reject) => client.publish(topic, payload, { qos }, (err) => (err ? reject(err) : resolve())));
+}
