@@ -213,7 +213,7 @@ export class Hub {
     this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
     this.backups.start();
     this.stops.push(() => this.backups.stop());
-    const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters });
+    const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters, outboundBridges: () => this.bridges?.view() ?? [] });
     brokerPage.start();
     this.stops.push(() => brokerPage.stop());
     this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime.endUser(username) });

@@ -1,5 +1,6 @@
 import type { Hub } from './hub.js';
 import type { Health, Metric } from './http/routes/ops.js';
+import { bridgeHealth, bridgeMetrics } from './bridge/ops.js';
 
 export function hubHealth(hub: Hub): Health {
   const history = hub.store.writer;
@@ -14,6 +15,7 @@ export function hubHealth(hub: Hub): Health {
       detail: persistence.healthy ? undefined : `broker.db writes are failing (${persistence.lastError?.message ?? 'unknown'}); QoS 1/2 and retained publishes are not acknowledged until they succeed. Free disk space`,
     };
   }
+  Object.assign(checks, bridgeHealth(hub.bridges));
   return { ok: Object.values(checks).every((c) => c.ok), checks };
 }
 
@@ -52,5 +54,6 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_process_heap_used_bytes', help: 'V8 heap in use (RSS minus this is native: SQLite caches, buffers)', type: 'gauge', value: mem.heapUsed },
     { name: 'rumah_event_loop_lag_p99_seconds', help: 'Event-loop lag p99 over the last complete minute', type: 'gauge', value: hub.loopLag.p99Ms / 1000 },
     { name: 'rumah_event_loop_lag_max_seconds', help: 'Event-loop lag maximum over the last complete minute', type: 'gauge', value: hub.loopLag.maxMs / 1000 },
+    ...bridgeMetrics(hub.bridges),
   ];
 }

@@ -1,5 +1,6 @@
 import type { EventBus } from '../core/event-bus.js';
 import { KeptBytes } from '../core/kept-bytes.js';
+import type { OutboundBridgeView } from '../bridge/service.js';
 
 /** Another broker bridged into this one (server/mqtt/bridge-clients.ts). */
 export interface BridgeView {
@@ -23,11 +24,14 @@ export interface BrokerView {
   topics: Array<{ topic: string; count: number; ts: number; retained: boolean; bytes: number; preview: string }>;
   /** True when more topics were seen than are kept. */
   topicsCapped: boolean;
+  /** Bridges this hub connects out to other brokers (server/bridge/service.ts); no credentials. */
+  outboundBridges: OutboundBridgeView[];
 }
 
 export interface BrokerApiDeps {
   bus: EventBus;
   counters: () => { messagesIn: number; messagesOut: number };
+  outboundBridges?: () => OutboundBridgeView[];
   maxTopics?: number;
   sampleMs?: number;
   samples?: number;
@@ -103,6 +107,7 @@ export class BrokerApi {
       rates: [...this.rates],
       topics: [...this.topics.values()].map((t) => ({ ...t, preview: t.preview.text(previewBytes) })),
       topicsCapped: this.capped,
+      outboundBridges: this.deps.outboundBridges?.() ?? [],
     };
   }
 

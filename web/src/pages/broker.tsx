@@ -14,7 +14,24 @@ interface BridgeView {
   topics: string[];
 }
 
+/** A bridge this hub connects out (server/bridge/service.ts OutboundBridgeView). */
+interface OutboundBridgeView {
+  name: string;
+  url: string;
+  state: 'connecting' | 'connected' | 'down';
+  since: number;
+  lastError?: string;
+  topics: string[];
+  queueDepth: number;
+  queueDropped: number;
+  messagesOut: number;
+  messagesIn: number;
+  rateOut: number;
+  rateIn: number;
+}
+
 interface BrokerView {
+  outboundBridges?: OutboundBridgeView[];
   clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; bridge?: BridgeView }>;
   counters: { messagesIn: number; messagesOut: number };
   rates: Array<{ ts: number; in: number; out: number }>;
@@ -70,6 +87,24 @@ export function BrokerPage(): JSX.Element {
                     <td>{c.bridge!.state === 'up' ? 'connected' : c.bridge!.state === 'down' ? 'down' : 'no state sent'}</td>
                     <td>{c.bridge!.messagesIn} ({Math.round(c.bridge!.rateIn * 10) / 10}/s)</td>
                     <td>{c.bridge!.topics.length ? c.bridge!.topics.map((t) => <code key={t}>{t} </code>) : '—'}</td>
+                  </tr>
+                ))}</tbody>
+              </table>
+            </section>
+          )}
+          {(data.outboundBridges?.length ?? 0) > 0 && (
+            <section class="panel" aria-labelledby="outbound-h">
+              <h2 id="outbound-h">Outbound bridges</h2>
+              <table>
+                <thead><tr><th scope="col">Bridge</th><th scope="col">Remote</th><th scope="col">State</th><th scope="col">Queued</th><th scope="col">Out</th><th scope="col">In</th><th scope="col">Topics</th></tr></thead>
+                <tbody>{data.outboundBridges!.map((b) => (
+                  <tr key={b.name} data-outbound-bridge={b.name}>
+                    <td>{b.name}</td><td><code>{b.url}</code></td>
+                    <td>{b.state} <small><Ago ts={b.since} /></small>{b.lastError && b.state !== 'connected' ? <small> — {b.lastError}</small> : null}</td>
+                    <td>{b.queueDepth}{b.queueDropped ? ` (${b.queueDropped} dropped)` : ''}</td>
+                    <td>{b.messagesOut} ({Math.round(b.rateOut * 10) / 10}/s)</td>
+                    <td>{b.messagesIn} ({Math.round(b.rateIn * 10) / 10}/s)</td>
+                    <td>{b.topics.map((t) => <code key={t}>{t} </code>)}</td>
                   </tr>
                 ))}</tbody>
               </table>
