@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { EventBus } from '../core/event-bus.js';
 import type { Logger } from '../core/logger.js';
 import type { MqttMessage } from '../core/events.js';
@@ -64,6 +66,7 @@ export class Bridges {
   async start(): Promise<void> {
     if (this.deps.bridges.length === 0) return;
     await this.store.open();
+    this.warnIfReadable();
     for (const config of this.deps.bridges) {
       const queue = new OutQueue(config.name, this.store, { maxMessages: config.maxQueuedMessages, maxBytes: config.maxQueuedBytes });
       await queue.load();
@@ -116,6 +119,18 @@ export class Bridges {
   /** Test seam: waits until the queue's rows are written. */
   flush(): Promise<void> {
     return this.store.flush();
+  }
+
+  /** Bridge passwords live in rumah.yaml (docs/bridges.md): it should be readable by rumah's user alone. */
+  private warnIfReadable(): void {
+    if (!this.deps.bridges.some((b) => b.password !== undefined || b.key !== undefined)) return;
+    const file = path.join(this.deps.dataDir, 'rumah.yaml');
+    try {
+      const mode = fs.statSync(file).mode & 0o777;
+      if (mode & 0o077) this.deps.log.warn({ file, mode: mode.toString(8) }, 'rumah.yaml holds bridge credentials and other users may read it: chmod 600 it');
+    } catch {
+      /* no rumah.yaml (bridges given another way, tests): nothing to check */
+    }
   }
 
   private forward(msg: MqttMessage): void {
