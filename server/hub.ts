@@ -41,6 +41,8 @@ import { RulesApi } from './api/rules.js';
 import { CauseTracker } from '../rules/engine/cause-tracker.js';
 import type { Clock } from '../rules/engine/clock.js';
 import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
+import { Exports } from './export/exports.js';
+import { isOwnExportTopic } from './export/ha-topics.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -91,6 +93,7 @@ export class Hub {
   persistence?: SqlitePersistence;
   pairing!: PairingApi;
   rules!: RulesEngine;
+  exports?: Exports;
   /** Carries rules' causes through the broker to the state changes they make (loop guard, traces). */
   readonly ruleCauses = new CauseTracker();
   private tcp?: net.Server;
@@ -143,7 +146,7 @@ export class Hub {
     this.bus.on('stateChanged', 'history', (change) => this.store.writer.enqueue(change));
     // Before the registry: a message a rule published must be known as the rule's while the registry parses it.
     this.bus.on('message', 'rule-causes', (msg) => this.ruleCauses.enter(msg));
-    this.bus.on('message', 'registry', (msg) => this.registry.handleMessage(msg));
+    this.bus.on('message', 'registry', (msg) => isOwnExportTopic(msg.topic) || this.registry.handleMessage(msg));
     this.bus.on('clientDisconnected', 'registry', (e) => {
       if (e.reason !== 'closed') this.registry.clientLost(e.clientId);
     });
@@ -199,6 +202,7 @@ export class Hub {
     brokerPage.start();
     this.stops.push(() => brokerPage.stop());
     this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime.endUser(username) });
+    this.exports = new Exports({ config: config.exports, bus: this.bus, registry: this.registry, states: this.states, devices: () => this.devices, broker: () => this.broker, store: () => this.store, log: log.child({ module: 'export' }) });
     const app = createApp({
       log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: this.tls !== undefined, caCertificate: () => this.tls?.info.caPem,
       ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
@@ -211,7 +215,7 @@ export class Hub {
         },
       },
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
-      sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage,
+      sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage, exportSettings: this.exports,
     });
     if (this.tls) {
       // HTTPS on the web port; plain HTTP on the same port is redirected (docs/tls.md).
@@ -246,6 +250,8 @@ export class Hub {
       for (const msg of convention.startMessages?.() ?? []) await this.broker.publish(msg);
     }
 
+    await this.exports.start();
+    this.stops.push(() => this.exports?.stop());
     this.rules.hubStarted();
 
     this.pairing.ports = { mqtt: tcp?.port ?? 0, ...(mqtts ? { mqtts: mqtts.port } : {}) };
@@ -288,7 +294,7 @@ export class Hub {
   private async replayRetained(): Promise<void> {
     const persistence = aedesInternals(this.broker.aedes).persistence;
     for await (const packet of persistence.createRetainedStream('#')) {
-      if (packet.topic.startsWith('$')) continue;
+      if (packet.topic.startsWith('$') || isOwnExportTopic(packet.topic)) continue;
       this.registry.handleMessage({ topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true, replayed: true });
     }
     const skipped = this.registry.notRecreated;

@@ -21,6 +21,7 @@ import type { RulesApi } from '../api/rules.js';
 import { caRoutes } from '../tls/routes.js';
 import { tokenRoutes, type TokensSource } from './routes/tokens.js';
 import type { HostCheck } from './host-check.js';
+import { exportSettingsRoutes, type ExportSettingsSource } from '../export/routes.js';
 
 export interface HttpDeps {
   log: Logger;
@@ -44,6 +45,8 @@ export interface HttpDeps {
   rules?: RulesApi;
   /** The hub's local CA (PEM) when TLS made one: GET /ca.crt, public, so devices and browsers can trust the hub. */
   caCertificate?: () => string | undefined;
+  /** Switches of the exports (server/export): admins. */
+  exportSettings?: ExportSettingsSource;
 }
 
 export function createApp(deps: HttpDeps): Express {
@@ -66,6 +69,7 @@ export function createApp(deps: HttpDeps): Express {
   if (deps.broker) app.use('/api/broker', requireAuth(deps.auth, 'admin'), brokerRoutes(deps.broker));
   if (deps.tokens) app.use('/api/tokens', requireAuth(deps.auth, 'admin'), tokenRoutes(deps.tokens));
   app.use('/api/rules/validate', requireAuth(deps.auth), ruleValidateRoutes());
+  if (deps.exportSettings) app.use('/api/settings', requireAuth(deps.auth, 'admin'), exportSettingsRoutes(deps.exportSettings));
   if (deps.rules) app.use('/api/rules', requireAuth(deps.auth), ruleRoutes(deps.rules));
   app.use('/api', (_req, res) => void res.status(404).json({ error: { code: 'RUMAH_ERR_NOT_FOUND', message: 'no such API route' } }));
   app.use(webRoutes(deps.webRoot));

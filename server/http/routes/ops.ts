@@ -10,6 +10,8 @@ export interface Metric {
   help: string;
   type: 'counter' | 'gauge';
   value: number;
+  /** One sample of a labelled family (server/export/device-metrics.ts); HELP and TYPE are written once per name. */
+  labels?: Record<string, string>;
 }
 
 export interface OpsSource {
@@ -31,10 +33,20 @@ export function opsRoutes(source: OpsSource, authorised: RequestHandler): Router
   });
   router.get('/metrics', authorised, (_req, res) => {
     const lines: string[] = [];
+    const described = new Set<string>();
     for (const m of source.metrics()) {
-      lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, `${m.name} ${Number.isFinite(m.value) ? m.value : 0}`);
+      if (!described.has(m.name)) lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`);
+      described.add(m.name);
+      lines.push(`${m.name}${labelText(m.labels)} ${Number.isFinite(m.value) ? m.value : 0}`);
     }
     res.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
   });
   return router;
+}
+
+/** Prometheus text format: label values escape `\\`, `"` and line feeds. */
+function labelText(labels: Record<string, string> | undefined): string {
+  if (!labels) return '';
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  return `{${parts.join(',')}}`;
 }
