@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, waitFor, type TestHub } from '../helpers/hub.js';
+import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { loginAsAdmin, readMetrics } from '../helpers/http.js';
 
@@ -213,4 +213,29 @@ test('HA discovery export: off by default; the admin switch announces, and switc
   assert.deepEqual(await (await call('PUT', { enabled: false })).json(), { enabled: false });
   await waitFor(() => seen.get(topic) === '', 5000, 'config removed');
   assert.equal(await waitFor(() => seen.get('rumah/status') === '' || undefined), true);
+});
+
+test('HA discovery export: started again with the export off, the hub removes what it announced before (no ghost devices in HA)', async (t) => {
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const first = await startHub({ exports: { homeassistant: { enabled: true } } } as never, { dataDir });
+  const device = await connect(first.mqttUrl, await deviceAccount(first, 'hall'));
+  await publish(device, 'ourhome/groundfloor/hall/light', 'on');
+  await waitFor(async () => (await readMetrics(first)).includes('rumah_export_ha_announced_total 1'), 5000, 'announced');
+  await end(device);
+  await first.stop();
+
+  const second = await startHub({}, { dataDir });
+  t.after(() => second.stop());
+  const password = await second.hub.store.accounts.create('ha', 'admin');
+  const ha = await connect(second.mqttUrl, { username: 'ha', password });
+  t.after(() => end(ha));
+  const seen = collect(ha);
+  await subscribe(ha, 'homeassistant/device/+/config');
+  await subscribe(ha, 'rumah/#');
+  await subscribe(ha, 'marker/done');
+  await publish(ha, 'marker/done', 'x');
+  await waitFor(() => seen.has('marker/done'), 5000, 'marker');
+  // Nothing retained is left: HA would otherwise show the device for ever.
+  assert.deepEqual([...seen.keys()].filter((k) => k !== 'marker/done'), []);
 });

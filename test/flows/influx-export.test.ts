@@ -18,11 +18,13 @@ test('history export: state changes reach VictoriaMetrics with the device\'s tag
   let vm: VictoriaMetrics | undefined = await startVictoriaMetrics(port, storage);
   t.after(() => vm?.stop());
 
-  const hub = await startHub({
-    exports: { influx: { enabled: true, url: `http://127.0.0.1:${port}/write`, intervalMs: 200, maxRetryMs: 400 }, prometheus: { deviceStates: true } },
-  } as never);
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const config = { exports: { influx: { enabled: true, url: `http://127.0.0.1:${port}/write`, intervalMs: 200, maxRetryMs: 400 }, prometheus: { deviceStates: true } } } as never;
+  let hub = await startHub(config, { dataDir });
   t.after(() => hub.stop());
-  const device = await connect(hub.mqttUrl, await deviceAccount(hub, 'kitchen'));
+  const creds = await deviceAccount(hub, 'kitchen');
+  let device = await connect(hub.mqttUrl, creds);
   t.after(() => end(device));
 
   const topic = 'ourhome/firstfloor/kitchen/temperature';
@@ -70,4 +72,19 @@ test('history export: state changes reach VictoriaMetrics with the device\'s tag
   assert.match(metrics, /rumah_device_state\{id="[^"]+",name="Hall light",floor="groundfloor",room="hall",property="light",unit=""\} 0\n/);
   assert.equal(metrics.match(/# TYPE rumah_device_state gauge/g)?.length, 1);
   assert.match(metrics, /rumah_export_influx_points_total 8\n/);
+
+  // Down together: the store, then the hub. The hub's next start reads on from where the store last said yes.
+  await vm.stop();
+  vm = undefined;
+  for (const v of [24, 24.5]) await report(v);
+  await hub.stop();
+  vm = await startVictoriaMetrics(port, storage);
+  hub = await startHub(config, { dataDir });
+  device = await connect(hub.mqttUrl, creds);
+  await report(25);
+  const after = await waitFor(async () => {
+    const series = await exportSeries(vm!, selector);
+    return series[0]?.values.length === 9 ? series[0] : undefined;
+  }, 20_000, 'nine points after the hub\'s restart');
+  assert.deepEqual(after.values, sent);
 });
