@@ -30,6 +30,12 @@ export interface HaDiscoveryDeps {
 
 /** Coalesces a burst of changes (a JSON report changes several properties, one event each) into one publish. */
 const FLUSH_MS = 25;
+/**
+ * A device's state topic is published at most this often: a sensor reporting 40 times a second is one retained
+ * publish a second for HA, not 40 (each retained publish is a write to broker.db). The first change after a quiet
+ * second goes out at once, so a light switched from HA shows its new state without waiting.
+ */
+const STATE_INTERVAL_MS = 1000;
 /** HA asks for a random delay before re-announcing on its birth, so that every device does not answer at once. */
 const ANNOUNCE_DELAY_MS = 250;
 
@@ -42,6 +48,8 @@ export class HaDiscoveryExport {
   private readonly sent = new Map<string, string>();
   private readonly dirtyConfigs = new Set<string>();
   private readonly dirtyStates = new Set<string>();
+  /** When each device's state was last published (for STATE_INTERVAL_MS). */
+  private readonly stateSentAt = new Map<string, number>();
   private readonly unsubscribe: Array<() => void> = [];
   private flushTimer?: NodeJS.Timeout;
   private announceTimer?: NodeJS.Timeout;
@@ -78,13 +86,14 @@ export class HaDiscoveryExport {
       await this.send({ topic: hubStatusTopic, payload: 'online', qos: 1, retain: true });
       await this.clearStale();
       this.announceAll();
-      await this.flush();
+      await this.flush(true);
     } else {
       clearTimeout(this.flushTimer);
       clearTimeout(this.announceTimer);
       this.dirtyConfigs.clear();
       this.dirtyStates.clear();
       this.sent.clear();
+      this.stateSentAt.clear();
       await this.clearStale();
     }
   }
@@ -97,7 +106,7 @@ export class HaDiscoveryExport {
     clearTimeout(this.flushTimer);
     clearTimeout(this.announceTimer);
     if (this.enabledNow) {
-      await this.flush();
+      await this.flush(true);
       // HA shows every entity unavailable while the hub is down: rumah is the broker, so it has no will to do it.
       await this.send({ topic: hubStatusTopic, payload: 'offline', qos: 1, retain: true });
     }
@@ -121,12 +130,12 @@ export class HaDiscoveryExport {
     this.scheduleFlush();
   }
 
-  private scheduleFlush(): void {
+  private scheduleFlush(ms = FLUSH_MS): void {
     if (this.flushTimer || this.stopped) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       void this.flush();
-    }, FLUSH_MS);
+    }, ms);
   }
 
   /** Every device again, sent even if unchanged: HA forgets nothing retained, but it may have missed them. */
@@ -138,11 +147,20 @@ export class HaDiscoveryExport {
     }
   }
 
-  private async flush(): Promise<void> {
-    const configs = [...this.dirtyConfigs];
-    const states = [...this.dirtyStates];
+  /** `all`: every dirty state now (announcing, stopping); otherwise those whose interval has passed. */
+  private async flush(all = false): Promise<void> {
+    const configs = new Set(this.dirtyConfigs);
     this.dirtyConfigs.clear();
-    this.dirtyStates.clear();
+    const now = Date.now();
+    let wait = Infinity;
+    const states: string[] = [];
+    for (const id of this.dirtyStates) {
+      const due = (this.stateSentAt.get(id) ?? 0) + STATE_INTERVAL_MS;
+      if (all || configs.has(id) || due <= now) states.push(id);
+      else wait = Math.min(wait, due - now);
+    }
+    for (const id of states) this.dirtyStates.delete(id);
+    if (wait !== Infinity) this.scheduleFlush(Math.max(wait, FLUSH_MS));
     for (const id of configs) {
       const device = this.deps.registry.get(id);
       if (!this.announceable(device)) continue;
@@ -160,6 +178,7 @@ export class HaDiscoveryExport {
       if (!this.announceable(device) || !this.sent.has(id)) continue;
       const values: Record<string, unknown> = {};
       for (const [property, s] of Object.entries(this.deps.states.get(id) ?? {})) values[property] = s.value;
+      this.stateSentAt.set(id, now);
       await this.send({ topic: stateTopic(id), payload: JSON.stringify(values), qos: 1, retain: true });
       await this.send({ topic: availabilityTopic(id), payload: device.availability === 'offline' ? 'offline' : 'online', qos: 1, retain: true });
     }
@@ -169,6 +188,7 @@ export class HaDiscoveryExport {
   private forget(id: string): void {
     this.dirtyConfigs.delete(id);
     this.dirtyStates.delete(id);
+    this.stateSentAt.delete(id);
     if (!this.sent.delete(id)) return;
     for (const topic of [configTopic(id), stateTopic(id), availabilityTopic(id)]) void this.send({ topic, payload: '', qos: 1, retain: true });
   }
@@ -204,7 +224,7 @@ export class HaDiscoveryExport {
       this.announceTimer = setTimeout(() => {
         this.announceTimer = undefined;
         this.announceAll();
-        void this.flush();
+        void this.flush(true);
       }, ANNOUNCE_DELAY_MS);
       return;
     }

@@ -239,3 +239,10 @@ test('HA discovery export: started again with the export off, the hub removes wh
   // Nothing retained is left: HA would otherwise show the device for ever.
   assert.deepEqual([...seen.keys()].filter((k) => k !== 'marker/done'), []);
 });
+
+test('HA discovery export: a burst of reports ends with HA holding the last value', async (t) => {
+  const { seen, device, tempId } = await setup(t);
+  await waitFor(() => seen.get(`rumah/${tempId}/state`), 5000, 'first state');
+  for (let i = 1; i <= 20; i++) await publish(device, 'ourhome/firstfloor/kitchen/temperature', String(20 + i / 10));
+  await waitFor(() => JSON.parse(seen.get(`rumah/${tempId}/state`) ?? '{}').temperature === 22, 5000, 'last value on the state topic');
+});
