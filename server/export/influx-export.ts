@@ -54,7 +54,20 @@ export class InfluxExport {
   private stopped = false;
   private readonly abort = new AbortController();
 
-  constructor(private readonly deps: InfluxExportDeps) {}
+  /** The URL without user:password (fetch refuses a URL with credentials), and the header they become. */
+  private readonly url: string;
+  private readonly authorization?: string;
+
+  constructor(private readonly deps: InfluxExportDeps) {
+    const u = new URL(deps.options.url);
+    this.authorization = deps.options.authorization;
+    if (u.username || u.password) {
+      this.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+      u.username = '';
+      u.password = '';
+    }
+    this.url = u.toString();
+  }
 
   async start(): Promise<void> {
     const { db, settings, log } = this.deps;
@@ -81,15 +94,6 @@ export class InfluxExport {
     clearTimeout(this.timer);
     this.abort.abort();
     await this.running;
-  }
-
-  /** Sends what is there now (tests, and a clean stop could use it); resolves when the endpoint is caught up or failed. */
-  async drain(): Promise<boolean> {
-    await this.running;
-    for (;;) {
-      const r = await this.batch();
-      if (r !== 'more') return r === 'done';
-    }
   }
 
   private schedule(ms: number): void {
@@ -154,10 +158,10 @@ export class InfluxExport {
   private async post(body: string): Promise<'ok' | 'rejected' | 'retry'> {
     const { options, log } = this.deps;
     try {
-      const res = await fetch(options.url, {
+      const res = await fetch(this.url, {
         method: 'POST',
         body,
-        headers: { 'content-type': 'text/plain; charset=utf-8', ...(options.authorization ? { authorization: options.authorization } : {}) },
+        headers: { 'content-type': 'text/plain; charset=utf-8', ...(this.authorization ? { authorization: this.authorization } : {}) },
         signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(options.timeoutMs)]),
       });
       const text = res.ok ? '' : (await res.text()).slice(0, 500);
