@@ -134,7 +134,9 @@ export class Hub {
     const now = this.opts.now ?? Date.now;
     this.registry = new Registry({
       bus: this.bus, log: conventionLog, states: this.states, maxDevicesPerAccount: config.devices.maxPerAccount, now,
-      conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id) })),
+      conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id), topicOwner: (topic) => this.pairing?.acl.ownerOf(topic) })),
+      publish: (msg) => void this.broker?.publish(msg).catch((err: Error) => conventionLog.warn({ topic: msg.topic, err: err.message }, 'reply to a device not published')),
+      topicOwner: (topic) => this.pairing?.acl.ownerOf(topic),
     });
     this.registry.restore(await this.store.devices.all());
     this.stops.push(() => this.registry.stop());
@@ -216,6 +218,7 @@ export class Hub {
       },
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage, exportSettings: this.exports,
+      webhooks: this.rules.webhooks,
     });
     if (this.tls) {
       // HTTPS on the web port; plain HTTP on the same port is redirected (docs/tls.md).
@@ -246,6 +249,8 @@ export class Hub {
     const mqtts = this.tls ? await this.listenMqttTls(listenerOptions) : undefined;
 
     await this.replayRetained();
+    // The conventions know every device fully now (HA configs, Tasmota prefixes): their owned topics, indexed again.
+    this.pairing.acl.reindex(this.registry.list());
     for (const convention of this.registry.conventions) {
       for (const msg of convention.startMessages?.() ?? []) await this.broker.publish(msg);
     }

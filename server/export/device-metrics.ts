@@ -6,26 +6,22 @@ import type { Metric } from '../http/routes/ops.js';
 // Labels as the line-protocol tags (server/export/influx-line.ts), so a Grafana board can use either source.
 // Numbers as they are, binary states 1/0; text and enum states have no number and are left out.
 
-function labelsOf(d: { id: string; name: string; floor?: string; room?: string }): Record<string, string> {
-  return { id: d.id, name: d.name, floor: d.floor ?? '', room: d.room ?? '' };
-}
-
 export function deviceMetrics(registry: Registry, states: StateStore): Metric[] {
-  // A family's samples must be one group in the text format: availability first, then the states.
-  const out: Metric[] = [];
-  const values: Metric[] = [];
+  const available: NonNullable<Metric['series']> = [];
+  const values: NonNullable<Metric['series']> = [];
   for (const device of registry.list()) {
-    const labels = labelsOf(device);
-    out.push({ name: 'rumah_device_available', help: 'Device availability: 1 online, 0 offline or unknown', type: 'gauge', value: device.availability === 'online' ? 1 : 0, labels });
-    const state = states.get(device.id);
-    if (!state) continue;
-    for (const [property, s] of Object.entries(state)) {
+    const labels = { id: device.id, name: device.name, floor: device.floor ?? '', room: device.room ?? '' };
+    available.push({ labels, value: device.availability === 'online' ? 1 : 0 });
+    for (const [property, s] of Object.entries(states.get(device.id) ?? {})) {
       const v = s.value;
       const value = typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : undefined;
       if (value === undefined || !Number.isFinite(value)) continue;
       const unit = device.capabilities.find((c) => c.property === property)?.unit ?? '';
-      values.push({ name: 'rumah_device_state', help: 'Last reported value of a device property (binary: 1 on, 0 off)', type: 'gauge', value, labels: { ...labels, property, unit } });
+      values.push({ labels: { ...labels, property, unit }, value });
     }
   }
-  return out.concat(values);
+  return [
+    { name: 'rumah_device_available', help: 'Device availability: 1 online, 0 offline or unknown', type: 'gauge', value: 0, series: available },
+    { name: 'rumah_device_state', help: 'Last reported value of a device property (binary: 1 on, 0 off)', type: 'gauge', value: 0, series: values },
+  ];
 }

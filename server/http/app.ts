@@ -1,3 +1,5 @@
+import type { Webhooks } from '../../rules/engine/webhooks.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import express, { type Express } from 'express';
 import type { Logger } from '../core/logger.js';
 import type { AuthApi } from '../api/auth.js';
@@ -47,6 +49,8 @@ export interface HttpDeps {
   caCertificate?: () => string | undefined;
   /** Switches of the exports (server/export): admins. */
   exportSettings?: ExportSettingsSource;
+  /** Rules' webhook triggers: POST /api/webhooks/:id, public, the hook's secret is the credential. */
+  webhooks?: Pick<Webhooks, 'receive'>;
 }
 
 export function createApp(deps: HttpDeps): Express {
@@ -58,6 +62,8 @@ export function createApp(deps: HttpDeps): Express {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY' });
     next();
   });
+  // Before the JSON parser: a webhook's signature covers its raw body (routes/webhooks.ts).
+  if (deps.webhooks) app.use('/api/webhooks', webhookRoutes(deps.webhooks));
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(opsRoutes(deps.ops, requireAuth(deps.auth, 'member', { metrics: true })));
   app.use(caRoutes(deps.caCertificate ?? (() => undefined)));

@@ -5,6 +5,8 @@ import { Layout } from './components/layout.js';
 import { LiveConnection, type LiveStatus } from './live/connection.js';
 import { LiveContext, type Live } from './live/hooks.js';
 import { DeviceStore } from './live/store.js';
+import { NoticeStore } from './live/notices.js';
+import { Notifications } from './components/notifications.js';
 import { Ticker } from './live/ticker.js';
 import { DevicePage } from './pages/device.js';
 import { HomePage } from './pages/home.js';
@@ -74,14 +76,15 @@ function Dashboard({ user, onSessionEnded }: { user: User; onSessionEnded: () =>
   const live = useRef<Live | null>(null);
   if (!live.current) {
     const store = new DeviceStore();
+    const notices = new NoticeStore();
     const connection = new LiveConnection(store, {
       status: (s) => {
         setStatus(s);
         if (s === 'unauthorized') onSessionEnded();
       },
       snapshot: () => setLoaded(true),
-    });
-    live.current = { store, connection, ticker: new Ticker(5000) };
+    }, notices);
+    live.current = { store, connection, ticker: new Ticker(5000), notices };
   }
   useEffect(() => () => live.current?.connection.close(), []);
 
@@ -96,6 +99,7 @@ function Dashboard({ user, onSessionEnded }: { user: User; onSessionEnded: () =>
       <Layout user={user} status={status} onLogout={() => void logout()}>
         <Routes user={user} loaded={loaded} />
       </Layout>
+      <Notifications />
     </LiveContext.Provider>
   );
 }

@@ -10,9 +10,12 @@ export interface Metric {
   help: string;
   type: 'counter' | 'gauge';
   value: number;
-  /** One sample of a labelled family (server/export/device-metrics.ts); HELP and TYPE are written once per name. */
-  labels?: Record<string, string>;
+  /** Labelled values instead of `value` (one line each), e.g. per account. */
+  series?: Array<{ labels: Record<string, string>; value: number }>;
 }
+
+/** A Prometheus label value: backslash, double quote and newline escaped (exposition format 0.0.4). */
+const labelValue = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 export interface OpsSource {
   health(): Health;
@@ -33,20 +36,14 @@ export function opsRoutes(source: OpsSource, authorised: RequestHandler): Router
   });
   router.get('/metrics', authorised, (_req, res) => {
     const lines: string[] = [];
-    const described = new Set<string>();
     for (const m of source.metrics()) {
-      if (!described.has(m.name)) lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`);
-      described.add(m.name);
-      lines.push(`${m.name}${labelText(m.labels)} ${Number.isFinite(m.value) ? m.value : 0}`);
+      lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`);
+      if (!m.series) lines.push(`${m.name} ${Number.isFinite(m.value) ? m.value : 0}`);
+      for (const { labels, value } of m.series ?? []) {
+        lines.push(`${m.name}{${Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',')}} ${Number.isFinite(value) ? value : 0}`);
+      }
     }
     res.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
   });
   return router;
-}
-
-/** Prometheus text format: label values escape `\\`, `"` and line feeds. */
-function labelText(labels: Record<string, string> | undefined): string {
-  if (!labels) return '';
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
-  return `{${parts.join(',')}}`;
 }
