@@ -43,6 +43,7 @@ import type { Clock } from '../rules/engine/clock.js';
 import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
 import { Exports } from './export/exports.js';
 import { isOwnExportTopic } from './export/ha-topics.js';
+import { guardExportTopics } from './export/export-acl.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -168,7 +169,7 @@ export class Hub {
     const authenticator = new PairingAuthenticator(this.auth, this.pairing.window, this.pairing.candidates, (username) => this.bus.emit('candidateChanged', { username, state: 'pending' }));
     this.broker = await Broker.create({
       config: config.mqtt, log: brokerLog, bus: this.bus,
-      auth: this.tls && config.tls.clientCertificates ? new CertificateAuthenticator(authenticator, this.store.accounts) : authenticator, acl: this.pairing.acl,
+      auth: this.tls && config.tls.clientCertificates ? new CertificateAuthenticator(authenticator, this.store.accounts) : authenticator, acl: guardExportTopics(this.pairing.acl),
       persistence: this.persistence, durable: this.persistence !== undefined, queues: this.persistence && ((topic) => this.persistence!.queuesFor(topic)),
       held: () => this.store.writer.behind,
     });

@@ -246,3 +246,20 @@ test('HA discovery export: a burst of reports ends with HA holding the last valu
   for (let i = 1; i <= 20; i++) await publish(device, 'ourhome/firstfloor/kitchen/temperature', String(20 + i / 10));
   await waitFor(() => JSON.parse(seen.get(`rumah/${tempId}/state`) ?? '{}').temperature === 22, 5000, 'last value on the state topic');
 });
+
+test('HA discovery export: a device account can neither read another device\'s exported state nor write it', async (t) => {
+  const { hub, seen, ha, lightId, tempId } = await setup(t);
+  const lightState = await waitFor(() => seen.get(`rumah/${lightId}/state`), 5000, 'light state');
+  const other = await connect(hub.mqttUrl, await deviceAccount(hub, 'curious'));
+  t.after(() => end(other));
+  for (const filter of [`rumah/${tempId}/state`, `rumah/${lightId}/availability`, 'rumah/status']) {
+    // SUBACK 0x80 (failure): MQTT.js reports it as an error.
+    const answer = await new Promise<string>((resolve) => other.subscribe(filter, { qos: 1 }, (err, g) => resolve(err ? err.message : String(g![0]!.qos))));
+    assert.match(answer, /^(Subscribe error: Unspecified error|128)$/, filter);
+  }
+  await publish(other, `rumah/${lightId}/state`, JSON.stringify({ light: true }), { retain: true });
+  await subscribe(ha, 'marker/done');
+  await publish(ha, 'marker/done', 'x');
+  await waitFor(() => seen.has('marker/done'), 5000, 'marker');
+  assert.equal(seen.get(`rumah/${lightId}/state`), lightState);
+});
