@@ -46,7 +46,15 @@ function onOffTemplate(property: string): string {
   return `{{ 'ON' if value_json['${property}'] else 'OFF' }}`;
 }
 
-function component(device: Device, cap: CapabilityInfo, uniq: string): Json | undefined {
+/**
+ * A light that dims: its settable `brightness` (0..max) goes into the light component (HA's default light schema:
+ * `brightness_command_topic`, `_state_topic`, `_value_template`, `_scale`) instead of a number entity beside it.
+ */
+function dimmer(device: Device): Capability | undefined {
+  return device.capabilities.find((c) => c.property === 'brightness' && c.kind === 'numeric' && c.access.settable && safeProperty.test(c.property));
+}
+
+function component(device: Device, cap: CapabilityInfo, uniq: string, brightness?: Capability): Json | undefined {
   const p = cap.property;
   const base: Json = { uniq_id: uniq, name: humanise(p) };
   if (cap.category) base.ent_cat = cap.category;
@@ -60,8 +68,11 @@ function component(device: Device, cap: CapabilityInfo, uniq: string): Json | un
         const dc = cap.deviceClass ?? binaryClasses[p.toLowerCase()];
         return { p: 'binary_sensor', ...base, val_tpl: onOffTemplate(p), ...(dc ? { dev_cla: dc } : {}) };
       }
-      const isLight = lightWords.test(p) || (device.convention === 'native' && lightWords.test(device.topic.split('/').pop() ?? ''));
-      if (isLight) return { p: 'light', ...base, ...cmd, stat_val_tpl: onOffTemplate(p), pl_on: 'ON', pl_off: 'OFF' };
+      const isLight = brightness !== undefined || lightWords.test(p) || (device.convention === 'native' && lightWords.test(device.topic.split('/').pop() ?? ''));
+      const dims = brightness
+        ? { bri_cmd_t: commandTopic(device.id, brightness.property), bri_stat_t: stateTopic(device.id), bri_val_tpl: valueTemplate(brightness.property), bri_scl: brightness.max ?? 255 }
+        : {};
+      if (isLight) return { p: 'light', ...base, ...cmd, stat_val_tpl: onOffTemplate(p), pl_on: 'ON', pl_off: 'OFF', ...dims };
       return { p: 'switch', ...base, ...cmd, val_tpl: onOffTemplate(p), pl_on: 'ON', pl_off: 'OFF' };
     }
     case 'numeric': {
@@ -94,13 +105,17 @@ export function discoveryConfig(device: Device, origin: Origin): { config: Json;
   const obj = objectId(device.id);
   const cmps: Json = {};
   const skipped: string[] = [];
+  const bri = dimmer(device);
+  // The switch the brightness belongs to: the first settable binary property.
+  const main = bri && device.capabilities.find((c) => c.kind === 'binary' && c.access.settable && safeProperty.test(c.property));
   for (const cap of device.capabilities as Capability[]) {
     if (!safeProperty.test(cap.property)) {
       skipped.push(cap.property);
       continue;
     }
+    if (main && cap === bri) continue;
     const key = cap.property.replace(/[^A-Za-z0-9_-]/g, '_');
-    const c = component(device, cap as CapabilityInfo, `${obj}_${key}`);
+    const c = component(device, cap as CapabilityInfo, `${obj}_${key}`, cap === main ? bri : undefined);
     if (c) cmps[key] = c;
   }
   const keys = Object.keys(cmps);

@@ -263,3 +263,28 @@ test('HA discovery export: a device account can neither read another device\'s e
   await waitFor(() => seen.has('marker/done'), 5000, 'marker');
   assert.equal(seen.get(`rumah/${lightId}/state`), lightState);
 });
+
+test('HA discovery export: a dimmable native light is one HA light; its brightness is commanded through rumah', async (t) => {
+  const { hub, ha, seen } = await setup(t);
+  const dimmer = await connect(hub.mqttUrl, await deviceAccount(hub, 'bedroom'));
+  t.after(() => end(dimmer));
+  await subscribe(dimmer, 'ourhome/firstfloor/bedroom/lamp/set');
+  await publish(dimmer, 'ourhome/firstfloor/bedroom/lamp', JSON.stringify({ state: 'OFF', brightness: 10 }));
+  const id = (await waitFor(() => hub.hub.registry.list().find((d) => d.topic === 'ourhome/firstfloor/bedroom/lamp'), 5000, 'lamp')).id;
+  const config = await waitFor(() => configOf(seen, id), 5000, 'lamp config');
+  const topic = [...seen.keys()].find((k) => seen.get(k) === JSON.stringify(config))!;
+  assert.deepEqual(discoveryProblems(topic, config), []);
+  assert.deepEqual(Object.keys(config.cmps), ['state']);
+  const light = config.cmps.state;
+  assert.equal(light.p, 'light');
+  const state = JSON.parse(await waitFor(() => seen.get(`rumah/${id}/state`), 5000, 'lamp state'));
+  assert.equal(state[templateProperty(light.bri_val_tpl)!], 10);
+
+  // HA sets the brightness: one number on the topic it was given; the lamp gets it in its own JSON shape.
+  const got = nextMessage(dimmer, (t) => t === 'ourhome/firstfloor/bedroom/lamp/set');
+  await publish(ha, light.bri_cmd_t, '128');
+  assert.deepEqual(JSON.parse((await got).payload), { brightness: 128 });
+  const on = nextMessage(dimmer, (t) => t === 'ourhome/firstfloor/bedroom/lamp/set');
+  await publish(ha, light.cmd_t, 'ON');
+  assert.deepEqual(JSON.parse((await on).payload), { state: 'ON' });
+});

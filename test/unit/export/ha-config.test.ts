@@ -25,9 +25,11 @@ test('HA config: each capability kind becomes the component HA expects', () => {
     ],
   }), { name: 'rumah', sw: '1' })!;
   const c = built.config.cmps as Record<string, any>;
-  assert.equal(c.state.p, 'switch');
+  // A dimmable light: one light entity whose brightness is commanded through its own rumah topic.
+  assert.equal(c.state.p, 'light');
   assert.equal(c.state.cmd_t, 'rumah/d1/state/set');
-  assert.deepEqual([c.brightness.p, c.brightness.min, c.brightness.max], ['number', 0, 254]);
+  assert.deepEqual([c.state.bri_cmd_t, c.state.bri_stat_t, c.state.bri_val_tpl, c.state.bri_scl], ['rumah/d1/brightness/set', 'rumah/d1/state', "{{ value_json['brightness'] }}", 254]);
+  assert.equal(c.brightness, undefined);
   assert.deepEqual([c.effect.p, c.effect.ops], ['select', ['blink', 'none']]);
   assert.deepEqual([c.occupancy.p, c.occupancy.dev_cla, c.occupancy.cmd_t], ['binary_sensor', 'occupancy', undefined]);
   assert.deepEqual([c.power.p, c.power.dev_cla, c.power.unit_of_meas, c.power.stat_cla], ['sensor', 'power', 'W', 'measurement']);
@@ -37,6 +39,19 @@ test('HA config: each capability kind becomes the component HA expects', () => {
   assert.equal(c.action, undefined);
   assert.deepEqual(built.skipped, ['bad/name']);
   assert.equal(new Set(Object.values(c).map((x) => x.uniq_id)).size, Object.keys(c).length);
+});
+
+test('HA config: a plug is a switch; a settable number that is not a dimmer is a number', () => {
+  const built = discoveryConfig(device({
+    capabilities: [
+      { property: 'state', kind: 'binary', access: access(true) },
+      { property: 'countdown', kind: 'numeric', access: access(true), min: 0, max: 3600, step: 1, unit: 's' },
+    ],
+  }), { name: 'rumah' })!;
+  const c = built.config.cmps as Record<string, any>;
+  assert.equal(c.state.p, 'switch');
+  assert.equal(c.state.bri_cmd_t, undefined);
+  assert.deepEqual([c.countdown.p, c.countdown.min, c.countdown.max, c.countdown.step, c.countdown.unit_of_meas], ['number', 0, 3600, 1, 's']);
 });
 
 test('HA config: a device with nothing HA can show is not announced', () => {
