@@ -88,6 +88,7 @@ export class Exports implements ExportSettingsSource {
         { name: 'rumah_export_influx_points_total', help: 'Points the line-protocol endpoint accepted', type: 'counter', value: influx.written },
         { name: 'rumah_export_influx_rejected_total', help: 'Points in batches the endpoint refused as bad (400/422) and that were passed over', type: 'counter', value: influx.rejected },
         { name: 'rumah_export_influx_failures_total', help: 'Write attempts that failed and will be retried', type: 'counter', value: influx.failures },
+        { name: 'rumah_export_influx_backlog_rows', help: 'History rows not yet accepted by the endpoint (they wait in history, up to history.rawDays)', type: 'gauge', value: this.influx!.backlog },
         { name: 'rumah_export_influx_last_success_timestamp_seconds', help: 'When the endpoint last accepted a batch', type: 'gauge', value: influx.lastSuccess / 1000 },
       );
     }

@@ -48,6 +48,8 @@ interface Row {
 export class InfluxExport {
   readonly counters = { written: 0, rejected: 0, failures: 0, lastSuccess: 0, lastError: '' };
   private cursor = 0;
+  /** The newest history rowid seen at the last look (a rowid table's max is one b-tree step). */
+  private newest = 0;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private failuresInRow = 0;
@@ -89,6 +91,11 @@ export class InfluxExport {
     this.schedule(0);
   }
 
+  /** History rows not yet accepted by the endpoint, as of the last look (for /metrics). */
+  get backlog(): number {
+    return Math.max(0, this.newest - this.cursor);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -105,6 +112,7 @@ export class InfluxExport {
   }
 
   private async run(): Promise<void> {
+    this.newest = (await this.deps.db.get<{ id: number | null }>('SELECT max(rowid) AS id FROM history').catch(() => undefined))?.id ?? this.newest;
     let result: 'done' | 'more' | 'failed' = 'more';
     while (result === 'more' && !this.stopped) result = await this.batch();
     if (result === 'failed') {

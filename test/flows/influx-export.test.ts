@@ -55,6 +55,8 @@ test('history export: state changes reach VictoriaMetrics with the device\'s tag
   vm = undefined;
   for (const v of [22, 22.5, 23]) await report(v);
   await waitFor(() => hub.hub.exports!.influx!.counters.failures > 0, 10_000, 'a failed write while VictoriaMetrics is down');
+  // The three wait in history, and /metrics says so.
+  await waitFor(async () => (await readMetrics(hub)).includes('rumah_export_influx_backlog_rows 3\n'), 10_000, 'a backlog of 3 rows');
 
   vm = await startVictoriaMetrics(port, storage);
   const all = await waitFor(async () => {
@@ -62,6 +64,7 @@ test('history export: state changes reach VictoriaMetrics with the device\'s tag
     return series[0]?.values.length === 6 ? series[0] : undefined;
   }, 20_000, 'six points after the back-fill');
   assert.deepEqual(all.values, sent);
+  await waitFor(async () => (await readMetrics(hub)).includes('rumah_export_influx_backlog_rows 0\n'), 10_000, 'no backlog');
   // At the times the hub recorded them, not when they were sent.
   const history = await hub.hub.devices.history(id, 'temperature');
   assert.deepEqual(all.timestamps, history.map((h) => h.ts));
