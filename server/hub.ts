@@ -41,6 +41,8 @@ import { RulesApi } from './api/rules.js';
 import { CauseTracker } from '../rules/engine/cause-tracker.js';
 import type { Clock } from '../rules/engine/clock.js';
 import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
+import { BackupService } from './backup/service.js';
+import { prepareDataDir } from './backup/hub-start.js';
 import { Exports } from './export/exports.js';
 import { isOwnExportTopic } from './export/ha-topics.js';
 import { guardExportTopics } from './export/export-acl.js';
@@ -61,6 +63,8 @@ export interface HubOptions {
   clock?: Clock;
   /** Rules engine tuning (guard limits, traces kept, reload debounce): tests and benchmarks. */
   rules?: Pick<RulesEngineOptions, 'limits' | 'keepTraces' | 'watchDebounceMs' | 'traceFlushMs'>;
+  /** The first-run page restored a backup: stop this hub and start a new one on the folder (main.ts). */
+  restart?: () => void;
 }
 
 export interface Runtime {
@@ -94,6 +98,7 @@ export class Hub {
   persistence?: SqlitePersistence;
   pairing!: PairingApi;
   rules!: RulesEngine;
+  backups!: BackupService;
   exports?: Exports;
   /** Carries rules' causes through the broker to the state changes they make (loop guard, traces). */
   readonly ruleCauses = new CauseTracker();
@@ -115,6 +120,8 @@ export class Hub {
     ensureWritableDir(config.dataDir);
     const lock = await lockDataDir(config.dataDir);
     this.stops.push(() => lock.release());
+    // A restore staged by the first-run page is put in place, and old data backed up before it is migrated.
+    await prepareDataDir(config.dataDir, log);
     this.loopLag.start();
     this.stops.push(() => this.loopLag.stop());
     if (config.tls.enabled) {
@@ -201,6 +208,9 @@ export class Hub {
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
       pairing: this.pairing, hostCheck,
     });
+    this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
+    this.backups.start();
+    this.stops.push(() => this.backups.stop());
     const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters });
     brokerPage.start();
     this.stops.push(() => brokerPage.stop());
@@ -220,6 +230,7 @@ export class Hub {
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage, exportSettings: this.exports,
       webhooks: this.rules.webhooks,
+      backups: this.backups, setupRestore: { dataDir: config.dataDir, restart: this.opts.restart ?? (() => log.warn('a backup was staged for restore: restart rumah to put it in place')) },
     });
     if (this.tls) {
       // HTTPS on the web port; plain HTTP on the same port is redirected (docs/tls.md).

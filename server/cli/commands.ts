@@ -10,6 +10,7 @@ import { tokenScopes, type TokenScope } from '../store/api-tokens-repo.js';
 import { callHub, runningHub } from './hub-client.js';
 import { issueDeviceCertificate } from '../tls/device-cert.js';
 import { serviceCommands } from './service-commands.js';
+import { backupCommands } from './backup-commands.js';
 
 export interface CliContext {
   store: Store;
@@ -26,6 +27,8 @@ export interface CliContext {
   /** `service install --user NAME --output FILE` */
   user?: string;
   output?: string;
+  /** `restore FILE --key KEY` */
+  key?: string;
 }
 
 export interface CliCommand {
@@ -183,6 +186,7 @@ export const commands: CliCommand[] = [
     },
   },
   ...serviceCommands,
+  ...backupCommands,
 ];
 
 /** A rule file path, or the id of a rule in the rules folder. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import nodeCron from 'node-cron';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -153,6 +154,16 @@ export const configSchema = z
         prometheus: z.object({ deviceStates: z.boolean() }).strict(),
       })
       .strict(),
+    /** Automatic encrypted backups into <data>/backups (docs/backup.md). */
+    backup: z
+      .object({
+        enabled: z.boolean(),
+        /** node-cron syntax (5 fields, or 6 with seconds first), in location.timezone. */
+        schedule: z.string().refine((s) => nodeCron.validate(s), { message: 'a cron schedule such as "30 3 * * *" (03:30 every day)' }),
+        /** Automatic backups kept; older ones are deleted (manual and pre-migration ones are kept). */
+        keep: z.number().int().min(1).max(1000),
+      })
+      .strict(),
     /**
      * Where the house is: sun triggers need latitude and longitude; timezone is the zone of cron triggers and time
      * conditions (default: the system's). Optional as a whole, so configs written before it stay valid.
@@ -231,4 +242,5 @@ export const defaults: Config = {
     influx: { enabled: false, measurement: 'rumah', batchSize: 5000, intervalMs: 5000, maxRetryMs: 60_000, timeoutMs: 10_000 },
     prometheus: { deviceStates: false },
   },
+  backup: { enabled: true, schedule: '30 3 * * *', keep: 7 },
 };

@@ -23,6 +23,8 @@ import type { RulesApi } from '../api/rules.js';
 import { caRoutes } from '../tls/routes.js';
 import { tokenRoutes, type TokensSource } from './routes/tokens.js';
 import type { HostCheck } from './host-check.js';
+import { backupRoutes, setupRestoreRoutes } from './routes/backups.js';
+import type { BackupService } from '../backup/service.js';
 import { exportSettingsRoutes, type ExportSettingsSource } from '../export/routes.js';
 
 export interface HttpDeps {
@@ -51,6 +53,9 @@ export interface HttpDeps {
   exportSettings?: ExportSettingsSource;
   /** Rules' webhook triggers: POST /api/webhooks/:id, public, the hook's secret is the credential. */
   webhooks?: Pick<Webhooks, 'receive'>;
+  /** Backups (admins) and the first-run page's restore (docs/backup.md). */
+  backups?: BackupService;
+  setupRestore?: { dataDir: string; restart: () => void };
 }
 
 export function createApp(deps: HttpDeps): Express {
@@ -74,6 +79,8 @@ export function createApp(deps: HttpDeps): Express {
   app.use('/api/accounts', requireAuth(deps.auth, 'admin'), accountRoutes(deps.pairing));
   if (deps.broker) app.use('/api/broker', requireAuth(deps.auth, 'admin'), brokerRoutes(deps.broker));
   if (deps.tokens) app.use('/api/tokens', requireAuth(deps.auth, 'admin'), tokenRoutes(deps.tokens));
+  if (deps.backups) app.use('/api/backups', requireAuth(deps.auth, 'admin'), backupRoutes(deps.backups));
+  if (deps.setupRestore) app.use('/api/setup', setupRestoreRoutes({ auth: deps.auth, ...deps.setupRestore }));
   app.use('/api/rules/validate', requireAuth(deps.auth), ruleValidateRoutes());
   if (deps.exportSettings) app.use('/api/settings', requireAuth(deps.auth, 'admin'), exportSettingsRoutes(deps.exportSettings));
   if (deps.rules) app.use('/api/rules', requireAuth(deps.auth), ruleRoutes(deps.rules));

@@ -36,6 +36,7 @@ export async function startHub(overrides: DeepPartial<Config> = {}, opts: { data
     tls: { ...defaults.tls, ...overrides.tls } as Config['tls'],
     devices: { ...defaults.devices, ...overrides.devices },
     history: { ...defaults.history, ...overrides.history },
+    backup: { ...defaults.backup, ...overrides.backup },
     exports: Object.fromEntries(Object.entries(defaults.exports).map(([k, v]) => [k, { ...v, ...(overrides.exports as Record<string, object> | undefined)?.[k] }])) as Config['exports'],
   };
   const log = pino({ level: config.log.level });

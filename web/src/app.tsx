@@ -12,6 +12,7 @@ import { DevicePage } from './pages/device.js';
 import { HomePage } from './pages/home.js';
 import { LoginPage } from './pages/login.js';
 import { SetupPage } from './pages/setup.js';
+import { BackupsPage } from './pages/backups.js';
 import { UsersPage } from './pages/users.js';
 import { RulesPage } from './pages/rules.js';
 import { RulePage } from './pages/rule.js';
@@ -120,6 +121,7 @@ function Routes({ user, loaded }: { user: User; loaded: boolean }): JSX.Element 
   if (match('/pairing', path)) return user.role === 'admin' ? <PairingPage /> : <Forbidden />;
   if (match('/broker', path)) return user.role === 'admin' ? <BrokerPage /> : <Forbidden />;
   if (match('/users', path)) return user.role === 'admin' ? <UsersPage me={user} /> : <Forbidden />;
+  if (match('/backups', path)) return user.role === 'admin' ? <BackupsPage /> : <Forbidden />;
   return <><h1>Not found</h1><p>There is no page at this address.</p></>;
 }
 
