@@ -138,9 +138,8 @@ export class HaDiscoveryExport {
     }, ms);
   }
 
-  /** Every device again, sent even if unchanged: HA forgets nothing retained, but it may have missed them. */
+  /** Every device again (flush(true) sends even unchanged configs): HA may have missed them. */
   private announceAll(): void {
-    this.sent.clear();
     for (const device of this.deps.registry.list()) {
       this.dirtyConfigs.add(device.id);
       this.dirtyStates.add(device.id);
@@ -168,7 +167,7 @@ export class HaDiscoveryExport {
       if (!built) continue;
       if (built.skipped.length > 0) this.deps.log.debug({ deviceId: id, skipped: built.skipped }, 'properties left out of HA discovery: their names cannot be a topic level');
       const json = JSON.stringify(built.config);
-      if (this.sent.get(id) === json) continue;
+      if (!all && this.sent.get(id) === json) continue;
       this.sent.set(id, json);
       this.counters.announced++;
       await this.send({ topic: configTopic(device.id), payload: json, qos: 1, retain: true });
