@@ -172,8 +172,8 @@ export class InfluxExport {
         headers: { 'content-type': 'text/plain; charset=utf-8', ...(this.authorization ? { authorization: this.authorization } : {}) },
         signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(options.timeoutMs)]),
       });
-      const text = res.ok ? '' : (await res.text()).slice(0, 500);
-      if (!res.ok) await res.body?.cancel().catch(() => {});
+      // Read to the end either way (a 204 has nothing), so the connection goes back to the pool.
+      const text = (await res.text()).slice(0, 500);
       if (res.ok) {
         if (this.counters.failures > 0 && this.failuresInRow > 0) log.info({ url: redact(options.url) }, 'history export: endpoint accepts points again; back-filling');
         this.counters.lastSuccess = Date.now();
