@@ -88,8 +88,7 @@ export class HaDiscoveryExport {
       this.announceAll();
       await this.flush(true);
     } else {
-      clearTimeout(this.flushTimer);
-      clearTimeout(this.announceTimer);
+      this.clearTimers();
       this.dirtyConfigs.clear();
       this.dirtyStates.clear();
       this.sent.clear();
@@ -103,14 +102,20 @@ export class HaDiscoveryExport {
     if (this.stopped) return;
     this.stopped = true;
     for (const off of this.unsubscribe.splice(0)) off();
-    clearTimeout(this.flushTimer);
-    clearTimeout(this.announceTimer);
+    this.clearTimers();
     if (this.enabledNow) {
       await this.flush(true);
       // HA shows every entity unavailable while the hub is down: rumah is the broker, so it has no will to do it.
       await this.send({ topic: hubStatusTopic, payload: 'offline', qos: 1, retain: true });
     }
     await this.chain;
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.announceTimer);
+    this.flushTimer = undefined;
+    this.announceTimer = undefined;
   }
 
   private announceable(device: Device | undefined): device is Device {

@@ -199,7 +199,7 @@ test('HA discovery export: homeassistant/status online re-announces; forgetting 
 });
 
 test('HA discovery export: off by default; the admin switch announces, and switching off removes every config', async (t) => {
-  const { hub, seen, lightId } = await setup(t, false);
+  const { hub, seen, device, lightId } = await setup(t, false);
   const token = await hub.hub.store.apiTokens.create('admin-switch');
   const call = (method: string, body?: unknown) => fetch(`${hub.httpUrl}/api/settings/ha-discovery`, {
     method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
@@ -213,6 +213,12 @@ test('HA discovery export: off by default; the admin switch announces, and switc
   assert.deepEqual(await (await call('PUT', { enabled: false })).json(), { enabled: false });
   await waitFor(() => seen.get(topic) === '', 5000, 'config removed');
   assert.equal(await waitFor(() => seen.get('rumah/status') === '' || undefined), true);
+
+  // On again: announced again, and its state follows the device as before.
+  assert.deepEqual(await (await call('PUT', { enabled: true })).json(), { enabled: true });
+  await waitFor(() => seen.get(topic)?.startsWith('{'), 5000, 'config again');
+  await publish(device, 'ourhome/groundfloor/livingroom/light', 'on');
+  await waitFor(() => JSON.parse(seen.get(`rumah/${lightId}/state`) || '{}').light === true, 5000, 'state after switching on again');
 });
 
 test('HA discovery export: started again with the export off, the hub removes what it announced before (no ghost devices in HA)', async (t) => {
