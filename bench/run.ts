@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { benchBrokerStore } from './broker-store.js';
+import { benchBridge } from './bridge.js';
 import { benchDashboard } from './dashboard.js';
 import { benchDevices } from './devices.js';
 import { benchFanin } from './fanin.js';
@@ -25,7 +26,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices,fair-share] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices,fair-share] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -97,6 +98,8 @@ async function main(): Promise<number> {
       run: () => benchExports({ stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined, workers: args.workers ? Number(args.workers) : undefined }),
     },
     { id: 'latency', run: () => benchLatency() },
+    // Outbound bridge throughput beside mosquitto's own bridge (bench/bridge.ts, issue 17).
+    { id: 'bridge', run: () => benchBridge() },
     { id: 'logins', run: () => benchLogins() },
     { id: 'history', run: () => benchHistory() },
     { id: 'footprint', run: () => benchFootprint() },

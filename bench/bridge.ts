@@ -1,0 +1,164 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { freePort, HOST, mosquittoPath, prepareRumahData, RUMAH_YAML, startMosquitto, startRumah, stopChild, tempDir, track, untrack, waitForPort, type Server } from './lib/procs.js';
+import { fmt, type BenchResult, type Figure } from './lib/report.js';
+
+// Issue 17: outbound bridge throughput to a local mosquitto, QoS 0 and 1, beside mosquitto's own bridge doing the
+// same in the same run: publisher → broker → bridge → mosquitto (the sink) → subscriber. Target at QoS 1: ≥
+// mosquitto's bridge, never losing an acknowledged message.
+
+export interface BridgeBenchOptions {
+  messages?: number;
+  qos?: Array<0 | 1>;
+}
+
+interface Run {
+  rate: number;
+  received: number;
+  sent: number;
+}
+
+function connect(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 10_000, ...opts });
+    c.once('connect', () => resolve(c));
+    c.once('error', reject);
+  });
+}
+
+/** Publishes `n` messages on `bench/<i>` (QoS 1: 200 unacknowledged at most) and times them to the sink's subscriber. */
+async function measure(pub: MqttClient, sub: MqttClient, remotePrefix: string, n: number, qos: 0 | 1): Promise<Run> {
+  await new Promise<void>((resolve, reject) => sub.subscribe(`${remotePrefix}bench/#`, { qos }, (err) => (err ? reject(err) : resolve())));
+  const seen = new Set<number>();
+  let last = 0;
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  sub.on('message', (topic) => {
+    seen.add(Number(topic.slice(topic.lastIndexOf('/') + 1)));
+    last = performance.now();
+    if (seen.size === n) resolveAll();
+  });
+  const payload = Buffer.alloc(64, 'x');
+  const t0 = performance.now();
+  let outstanding = 0;
+  let wake: (() => void) | undefined;
+  for (let i = 0; i < n; i++) {
+    if (qos === 0) {
+      pub.publish(`bench/${i}`, payload, { qos: 0 });
+      if (i % 500 === 499) await new Promise((r) => setImmediate(r));
+      continue;
+    }
+    while (outstanding >= 200) await new Promise<void>((r) => (wake = r));
+    outstanding++;
+    pub.publish(`bench/${i}`, payload, { qos: 1 }, () => {
+      outstanding--;
+      wake?.();
+      wake = undefined;
+    });
+  }
+  // Done when every message arrived, or nothing arrived for 2 s (QoS 0 may be dropped), at most 60 s.
+  const deadline = Date.now() + 60_000;
+  while (seen.size < n && Date.now() < deadline) {
+    const idle = last > 0 && performance.now() - last > 2000;
+    if (idle) break;
+    await Promise.race([all, new Promise((r) => setTimeout(r, 100))]);
+  }
+  const end = seen.size === n ? last : Math.max(last, t0 + 1);
+  return { rate: seen.size / ((end - t0) / 1000), received: seen.size, sent: n };
+}
+
+async function startMosquittoBridge(bin: string, sinkPort: number, qos: 0 | 1): Promise<Server> {
+  const dir = tempDir('mosquitto-bridge');
+  const port = await freePort();
+  const conf = path.join(dir, 'mosquitto.conf');
+  fs.writeFileSync(conf, [
+    `listener ${port} ${HOST}`, 'allow_anonymous true', 'persistence false', 'max_inflight_messages 1000', 'max_queued_messages 1000000',
+    'log_dest stderr', 'log_type error', 'log_type warning',
+    'connection sink', `address ${HOST}:${sinkPort}`, `topic bench/# out ${qos} "" mosquitto/`, 'cleansession true', 'try_private true', 'notifications false',
+    'max_queued_messages 1000000', '',
+  ].join('\n'));
+  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+  let out = '';
+  child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
+  await waitForPort(port, 5000, () => child.exitCode === null).catch((err: Error) => {
+    throw new Error(`mosquitto (bridge) did not start: ${err.message}\n${out}`);
+  });
+  return {
+    name: 'mosquitto bridge', port, pid: child.pid!, child, output: () => out, alive: () => child.exitCode === null,
+    stop: async () => {
+      await stopChild(child);
+      untrack(child);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const bridgeYaml = (sinkPort: number, qos: 0 | 1): string => RUMAH_YAML + [
+  'bridges:',
+  '  - name: sink',
+  `    url: mqtt://${HOST}:${sinkPort}`,
+  '    topics:',
+  `      - bench/# out ${qos} "" rumah/`,
+  '',
+].join('\n');
+
+export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string) => void = console.log): Promise<BenchResult | undefined> {
+  const bin = mosquittoPath();
+  if (!bin) return { id: 'bridge', title: 'Outbound bridge throughput (bench/bridge.ts)', figures: [], notes: ['mosquitto is not installed: no sink and no reference (apt-get install mosquitto).'] };
+  const n = opts.messages ?? 20_000;
+  const figures: Figure[] = [];
+  const details: string[] = [];
+  const sink = await startMosquitto(bin);
+  try {
+    for (const qos of opts.qos ?? [0, 1]) {
+      const runs: Record<string, Run> = {};
+      // rumah's bridge
+      const dataDir = tempDir('bridge-bench');
+      const creds = await prepareRumahData(dataDir, bridgeYaml(sink.port, qos));
+      const hub = await startRumah({ dataDir, removeData: true }, creds);
+      try {
+        for (let i = 0; i < 100 && (await hub.metrics())['rumah_bridge_connected{bridge="sink"}'] !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+        const sub = await connect(`mqtt://${HOST}:${sink.port}`, { clientId: `sub-rumah-${qos}` });
+        const pub = await connect(`mqtt://${HOST}:${hub.port}`, { ...hub.subscriber!, clientId: `pub-${qos}` });
+        runs.rumah = await measure(pub, sub, 'rumah/', n, qos);
+        pub.end(true);
+        sub.end(true);
+      } finally {
+        await hub.stop();
+      }
+      // mosquitto's bridge, same sink, same load
+      const mq = await startMosquittoBridge(bin, sink.port, qos);
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        const sub = await connect(`mqtt://${HOST}:${sink.port}`, { clientId: `sub-mosq-${qos}` });
+        const pub = await connect(`mqtt://${HOST}:${mq.port}`, { clientId: `pub-mosq-${qos}` });
+        runs.mosquitto = await measure(pub, sub, 'mosquitto/', n, qos);
+        pub.end(true);
+        sub.end(true);
+      } finally {
+        await mq.stop();
+      }
+      for (const [name, r] of Object.entries(runs)) details.push(`QoS ${qos} ${name}: ${fmt(r.rate)} msg/s, ${r.received} of ${r.sent} arrived`);
+      log(details.slice(-2).join('\n'));
+      figures.push({
+        label: `outbound bridge throughput, QoS ${qos} (${fmt(n)} messages of 64 bytes; ${runs.rumah!.received} arrived, mosquitto's bridge ${runs.mosquitto!.received})`,
+        unit: 'msg/s',
+        value: runs.rumah!.rate,
+        refs: { "mosquitto's bridge": runs.mosquitto!.rate },
+        ...(qos === 1 ? { target: { text: "≥ mosquitto's bridge, all arrived", met: runs.rumah!.rate >= runs.mosquitto!.rate && runs.rumah!.received === n } } : {}),
+      });
+    }
+  } finally {
+    await sink.stop();
+  }
+  return {
+    id: 'bridge', title: 'Outbound bridge throughput (bench/bridge.ts)', figures, details,
+    notes: [
+      'publisher → broker → its bridge → a local mosquitto (the sink) → a subscriber there; the time from the first publish to the last arrival. QoS 1: the publisher keeps 200 unacknowledged, each bridge its own window (rumah 64, mosquitto max_inflight_messages 1000).',
+      'rumah writes every QoS 1 message bound for the bridge to rumah.db (bridge_queue) and deletes it on the PUBACK; mosquitto\'s bridge keeps its queue in memory (persistence false).',
+    ],
+  };
+}
