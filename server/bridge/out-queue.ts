@@ -1,5 +1,7 @@
 import type { QueueStore, QueuedMessage } from './queue-store.js';
 
+const gone = Buffer.alloc(0);
+
 interface Entry extends QueuedMessage {
   bytes: number;
   /** Sent on the current connection and not yet acknowledged. */
@@ -15,6 +17,8 @@ interface Entry extends QueuedMessage {
  */
 export class OutQueue {
   private entries: Entry[] = [];
+  /** Index of the oldest entry still queued: entries before it are gone (compacted now and then, not per message). */
+  private head = 0;
   /** Index of the first entry not yet sent on this connection. */
   private cursor = 0;
   private inflightCount = 0;
@@ -33,7 +37,7 @@ export class OutQueue {
   }
 
   get depth(): number {
-    return this.entries.length;
+    return this.entries.length - this.head;
   }
 
   get inflight(): number {
@@ -66,15 +70,15 @@ export class OutQueue {
     this.inflightCount--;
     this.store.remove(e.id);
     let n = 0;
-    while (n < this.entries.length && this.entries[n]!.acked) n++;
+    while (this.head + n < this.entries.length && this.entries[this.head + n]!.acked) n++;
     if (n > 0) this.shift(n);
   }
 
   /** The connection is gone: what was in flight is sent again, in order, on the next one. */
   rewind(): void {
-    for (const e of this.entries) e.inflight = false;
+    for (let i = this.head; i < this.entries.length; i++) this.entries[i]!.inflight = false;
     this.inflightCount = 0;
-    this.cursor = 0;
+    this.cursor = this.head;
   }
 
   private push(m: QueuedMessage): void {
@@ -86,8 +90,8 @@ export class OutQueue {
   private trim(): void {
     let n = 0;
     let bytes = this.bytes;
-    while (n < this.entries.length - 1 && (this.entries.length - n > this.limits.maxMessages || bytes > this.limits.maxBytes)) {
-      const e = this.entries[n++]!;
+    while (n < this.depth - 1 && (this.depth - n > this.limits.maxMessages || bytes > this.limits.maxBytes)) {
+      const e = this.entries[this.head + n++]!;
       bytes -= e.bytes;
       if (!e.acked) {
         this.dropped++;
@@ -99,15 +103,25 @@ export class OutQueue {
     if (n > 0) this.shift(n);
   }
 
+  /** Forgets the `n` oldest entries. */
   private shift(n: number): void {
-    for (const e of this.entries.splice(0, n)) {
+    for (let i = this.head; i < this.head + n; i++) {
+      const e = this.entries[i]!;
       this.bytes -= e.bytes;
+      e.payload = gone; // kept until compaction: the bytes at least are let go now
       if (e.inflight) {
         e.inflight = false;
         e.acked = true;
         this.inflightCount--;
       }
     }
-    this.cursor = Math.max(0, this.cursor - n);
+    this.head += n;
+    this.cursor = Math.max(this.head, this.cursor);
+    // Compacted once the gone part is most of the array: amortised O(1) per message, not a splice per PUBACK.
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.cursor -= this.head;
+      this.head = 0;
+    }
   }
 }
