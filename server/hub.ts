@@ -190,7 +190,7 @@ export class Hub {
     this.stops.push(() => this.broker.stop());
     this.stops.push(() => this.pairing.stop());
     // Outbound bridges: a remote message enters through the hub's own publish (docs/bridges.md says why).
-    this.bridges = new Bridges({ bridges: config.bridges ?? [], dataDir: config.dataDir, db: this.store.db, bus: this.bus, log: log.child({ module: 'bridge' }), publish: (msg) => this.broker.publish(msg) });
+    this.bridges = new Bridges({ bridges: config.bridges ?? [], dataDir: config.dataDir, db: this.store.db, bus: this.bus, log: log.child({ module: 'bridge' }), maxPacketSize: config.mqtt.maxPacketSize, publish: (msg) => this.broker.publish(msg) });
     await this.bridges.start();
     this.stops.push(() => this.bridges?.stop());
 

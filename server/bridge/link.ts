@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Backoff } from './backoff.js';
 import type { BridgeConfig } from './config.js';
@@ -23,6 +24,8 @@ export interface LinkDeps {
   log: Logger;
   /** Publishes a remote message into the hub; the remote is acknowledged once this resolves. */
   deliver: (msg: InboundMessage) => Promise<void>;
+  /** The hub's mqtt.maxPacketSize: a larger remote message is not brought in (MQTT 5: the remote is told). */
+  maxPacketSize: number;
   /** Test seam: reconnect delays. */
   backoff?: Backoff;
 }
@@ -40,7 +43,7 @@ export class BridgeLink {
   state: LinkState = 'down';
   lastError?: string;
   since = Date.now();
-  readonly counters = { messagesOut: 0, messagesIn: 0, qos0Dropped: 0, refused: 0, connects: 0 };
+  readonly counters = { messagesOut: 0, messagesIn: 0, qos0Dropped: 0, refused: 0, tooLarge: 0, connects: 0 };
   private client?: MqttClient;
   private generation = 0;
   private timer?: NodeJS.Timeout;
@@ -51,9 +54,16 @@ export class BridgeLink {
   constructor(private readonly deps: LinkDeps) {
     this.rules = new TopicRules(deps.config.topics);
     this.backoff = deps.backoff ?? new Backoff();
-    const file = (name: string | undefined) => (name === undefined ? undefined : fs.readFileSync(path.resolve(deps.dataDir, name)));
+    const file = (name: string | undefined, key: string) => {
+      if (name === undefined) return undefined;
+      try {
+        return fs.readFileSync(path.resolve(deps.dataDir, name));
+      } catch (err) {
+        throw new RumahError(ErrorCodes.CONFIG_INVALID, `bridges: ${deps.config.name}: ${key} ${name} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); relative paths are read from the data directory`);
+      }
+    };
     // Read once at start: a missing file is a configuration error, reported then rather than at every reconnect.
-    this.tls = { ca: file(deps.config.ca), cert: file(deps.config.cert), key: file(deps.config.key) };
+    this.tls = { ca: file(deps.config.ca, 'ca'), cert: file(deps.config.cert, 'cert'), key: file(deps.config.key, 'key') };
   }
 
   get name(): string {
@@ -102,7 +112,7 @@ export class BridgeLink {
       keepalive: config.keepalive,
       ...(config.username !== undefined ? { username: config.username } : {}),
       ...(config.password !== undefined ? { password: config.password } : {}),
-      ...(config.protocolVersion === 5 && !config.cleanSession ? { properties: { sessionExpiryInterval: 0xffffffff } } : {}),
+      ...(config.protocolVersion === 5 ? { properties: { maximumPacketSize: this.deps.maxPacketSize, ...(config.cleanSession ? {} : { sessionExpiryInterval: 0xffffffff }) } } : {}),
       ...this.tls,
       rejectUnauthorized: config.rejectUnauthorized,
       reconnectPeriod: 0,
@@ -117,6 +127,11 @@ export class BridgeLink {
       if (generation !== this.generation) return done();
       const mapped = this.rules.toLocal(packet.topic, packet.qos);
       if (!mapped) return done();
+      if (packet.payload.length > this.deps.maxPacketSize) {
+        this.counters.tooLarge++;
+        log.warn({ bridge: this.name, topic: packet.topic, bytes: packet.payload.length, limit: this.deps.maxPacketSize }, 'remote message larger than mqtt.maxPacketSize; not brought in');
+        return done();
+      }
       // A zero-length payload may be a shared Buffer in the parser; the loop marker needs one object per message.
       const payload = packet.payload.length === 0 ? Buffer.alloc(0) : Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       this.counters.messagesIn++;

@@ -15,6 +15,8 @@ export interface BridgesDeps {
   db: Database;
   bus: EventBus;
   log: Logger;
+  /** mqtt.maxPacketSize: the largest remote message brought in. */
+  maxPacketSize: number;
   /** The hub's own publish (Broker.publish): a remote message enters as the hub would publish it. */
   publish: (msg: InboundMessage) => Promise<void>;
 }
@@ -73,7 +75,7 @@ export class Bridges {
       if (queue.depth > 0) this.deps.log.info({ bridge: config.name, queued: queue.depth }, 'bridge messages queued before the restart will be sent');
       this.queues.set(config.name, queue);
       const link: BridgeLink = new BridgeLink({
-        config, dataDir: this.deps.dataDir, queue, log: this.deps.log,
+        config, dataDir: this.deps.dataDir, queue, log: this.deps.log, maxPacketSize: this.deps.maxPacketSize,
         deliver: (msg) => {
           this.marks.set(msg.payload, link);
           return this.deps.publish(msg);

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { test } from 'node:test';
-import { adminPassword, connect, startHub } from '../helpers/hub.js';
+import { pino } from 'pino';
+import { defaults, type Config } from '../../server/config/schema.js';
+import { Hub } from '../../server/hub.js';
+import { adminPassword, connect, startHub, tempDir } from '../helpers/hub.js';
 import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
 import { bridge, collect, linkOf, publish, subscribe, until } from '../helpers/bridge-out.js';
 
@@ -77,3 +81,34 @@ for (const protocolVersion of [4, 5] as const) {
     assert.equal(view.messagesIn, 2, 'the remote sent only its own two messages in');
   });
 }
+
+test('a remote message larger than mqtt.maxPacketSize is not brought in, and counted', { skip }, async (t) => {
+  const remote = await startMosquitto([]);
+  t.after(() => remote.stop());
+  const hub = await startHub({ mqtt: { maxPacketSize: 2048 }, bridges: [bridge({ url: `mqtt://127.0.0.1:${remote.port}`, topics: ['big/# in 1'] })] });
+  t.after(() => hub.stop());
+  await until('the bridge to connect', () => linkOf(hub.hub).state === 'connected');
+  const local = await connect(hub.mqttUrl, { ...admin, clientId: 'near' });
+  t.after(() => local.end(true));
+  const localGot = collect(local);
+  await subscribe(local, 'big/#');
+  const far = await connect(`mqtt://127.0.0.1:${remote.port}`, { clientId: 'far' });
+  t.after(() => far.end(true));
+  await publish(far, 'big/one', 'x'.repeat(4000));
+  await publish(far, 'big/two', 'small');
+  await until('the small message in the hub', () => localGot.length >= 1);
+  assert.deepEqual(localGot, ['big/two small']);
+  assert.equal(hub.hub.bridges!.counters(hub.hub.bridges!.links[0]!).tooLarge, 1);
+});
+
+test('a bridge whose CA file cannot be read stops the start with a coded configuration error naming it', async (t) => {
+  const dataDir = tempDir();
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const config: Config = {
+    ...defaults, dataDir, bind: '127.0.0.1', log: { level: 'silent' }, mqtt: { ...defaults.mqtt, port: 0 }, http: { ...defaults.http, port: 0 },
+    bridges: [bridge({ name: 'cloud', url: 'mqtts://127.0.0.1:1', ca: 'missing-ca.pem', topics: ['a/# out 1'] })],
+  };
+  const hub = new Hub({ config, log: pino({ level: 'silent' }), adminPassword });
+  await assert.rejects(hub.start(), (err: Error & { code?: string }) => err.code === 'RUMAH_ERR_CONFIG_INVALID' && /cloud: ca missing-ca\.pem cannot be read \(ENOENT\)/.test(err.message));
+  await hub.stop();
+});
