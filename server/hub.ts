@@ -44,6 +44,7 @@ import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js'
 import { BackupService } from './backup/service.js';
 import { prepareDataDir } from './backup/hub-start.js';
 import { Bridges } from './bridge/service.js';
+import { BridgesAdmin } from './bridge/admin.js';
 import { Exports } from './export/exports.js';
 import { isOwnExportTopic } from './export/ha-topics.js';
 import { guardExportTopics } from './export/export-acl.js';
@@ -101,6 +102,7 @@ export class Hub {
   rules!: RulesEngine;
   backups!: BackupService;
   bridges?: Bridges;
+  bridgesAdmin?: BridgesAdmin;
   exports?: Exports;
   /** Carries rules' causes through the broker to the state changes they make (loop guard, traces). */
   readonly ruleCauses = new CauseTracker();
@@ -193,6 +195,8 @@ export class Hub {
     this.bridges = new Bridges({ bridges: config.bridges ?? [], dataDir: config.dataDir, db: this.store.db, bus: this.bus, log: log.child({ module: 'bridge' }), maxPacketSize: config.mqtt.maxPacketSize, publish: (msg) => this.broker.publish(msg) });
     await this.bridges.start();
     this.stops.push(() => this.bridges?.stop());
+    this.bridgesAdmin = new BridgesAdmin({ bridges: this.bridges, settings: this.store.settings, yamlNames: new Set((config.bridges ?? []).map((b) => b.name)), log: log.child({ module: 'bridge' }) });
+    await this.bridgesAdmin.load();
 
     this.devices = new DevicesApi({
       registry: this.registry, states: this.states, broker: this.broker, bus: this.bus,
@@ -217,7 +221,7 @@ export class Hub {
     this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
     this.backups.start();
     this.stops.push(() => this.backups.stop());
-    const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters, outboundBridges: () => this.bridges?.view() ?? [] });
+    const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters, outboundBridges: () => this.bridges?.view() ?? [], bridgesAdmin: () => this.bridgesAdmin });
     brokerPage.start();
     this.stops.push(() => brokerPage.stop());
     this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime.endUser(username) });

@@ -1,6 +1,7 @@
 import type { EventBus } from '../core/event-bus.js';
 import { KeptBytes } from '../core/kept-bytes.js';
 import type { OutboundBridgeView } from '../bridge/service.js';
+import type { BridgesAdmin } from '../bridge/admin.js';
 
 /** Another broker bridged into this one (server/mqtt/bridge-clients.ts). */
 export interface BridgeView {
@@ -32,6 +33,8 @@ export interface BrokerApiDeps {
   bus: EventBus;
   counters: () => { messagesIn: number; messagesOut: number };
   outboundBridges?: () => OutboundBridgeView[];
+  /** Outbound bridges made in the dashboard (server/bridge/admin.ts); set once the bridges have started. */
+  bridgesAdmin?: () => BridgesAdmin | undefined;
   maxTopics?: number;
   sampleMs?: number;
   samples?: number;
@@ -94,6 +97,10 @@ export class BrokerApi {
     );
     this.timer = setInterval(() => this.sample(), this.deps.sampleMs ?? 1000);
     this.timer.unref();
+  }
+
+  get bridgesAdmin(): BridgesAdmin | undefined {
+    return this.deps.bridgesAdmin?.();
   }
 
   view(): BrokerView {

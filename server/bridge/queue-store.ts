@@ -52,6 +52,12 @@ export class QueueStore {
     this.schedule();
   }
 
+  /** Deletes every queued row of a bridge that was removed. */
+  async drop(bridge: string): Promise<void> {
+    await this.flush();
+    await this.db.run('DELETE FROM bridge_queue WHERE bridge = ?', [bridge]);
+  }
+
   /** Waits for every write asked for so far (stop, tests). */
   async flush(): Promise<void> {
     if (this.inserts.length > 0 || this.deletes.length > 0) this.write();

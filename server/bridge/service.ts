@@ -39,6 +39,12 @@ export interface OutboundBridgeView {
   rateOut: number;
   rateIn: number;
   required: boolean;
+  /** Where it is declared: rumah.yaml (read-only in the dashboard) or the dashboard (rumah.db). */
+  source: 'rumah.yaml' | 'dashboard';
+  protocolVersion: 4 | 5;
+  username?: string;
+  /** A password is set (it is never sent back). */
+  hasPassword: boolean;
 }
 
 const rateSampleMs = 5000;
@@ -58,39 +64,72 @@ export class Bridges {
   private readonly marks = new WeakMap<Buffer, BridgeLink>();
   private readonly rates = new Map<string, { out: number; in: number; lastOut: number; lastIn: number }>();
   private readonly store: QueueStore;
+  private readonly configs = new Map<string, BridgeConfig>();
   private off?: () => void;
   private timer?: NodeJS.Timeout;
+  private started = false;
 
   constructor(private readonly deps: BridgesDeps) {
     this.store = new QueueStore(deps.db, deps.log);
   }
 
   async start(): Promise<void> {
-    if (this.deps.bridges.length === 0) return;
     await this.store.open();
     this.warnIfReadable();
-    for (const config of this.deps.bridges) {
-      const queue = new OutQueue(config.name, this.store, { maxMessages: config.maxQueuedMessages, maxBytes: config.maxQueuedBytes });
-      await queue.load();
-      if (queue.depth > 0) this.deps.log.info({ bridge: config.name, queued: queue.depth }, 'bridge messages queued before the restart will be sent');
-      this.queues.set(config.name, queue);
-      const link: BridgeLink = new BridgeLink({
-        config, dataDir: this.deps.dataDir, queue, log: this.deps.log, maxPacketSize: this.deps.maxPacketSize,
-        deliver: (msg) => {
-          this.marks.set(msg.payload, link);
-          return this.deps.publish(msg);
-        },
-      });
-      this.links.push(link);
-      this.rates.set(config.name, { out: 0, in: 0, lastOut: 0, lastIn: 0 });
-    }
+    for (const config of this.deps.bridges) await this.open(config);
     this.off = this.deps.bus.on('message', 'bridges', (msg) => this.forward(msg));
     for (const link of this.links) link.start();
     this.timer = setInterval(() => this.sample(), rateSampleMs);
     this.timer.unref();
+    this.started = true;
+  }
+
+  /** Adds a bridge, or replaces the one of that name (its queue is kept), while the hub runs (the dashboard). */
+  async set(config: BridgeConfig): Promise<void> {
+    if (this.configs.has(config.name)) await this.remove(config.name, { keepQueue: true });
+    const link = await this.open(config);
+    if (this.started) link.start();
+  }
+
+  /** Stops a bridge and forgets it; its queued messages are deleted unless `keepQueue`. False if there was none. */
+  async remove(name: string, opts: { keepQueue?: boolean } = {}): Promise<boolean> {
+    const link = this.links.find((l) => l.name === name);
+    if (!link) return false;
+    await link.stop();
+    this.links.splice(this.links.indexOf(link), 1);
+    this.configs.delete(name);
+    this.queues.delete(name);
+    this.rates.delete(name);
+    await this.store.flush();
+    if (!opts.keepQueue) await this.store.drop(name);
+    return true;
+  }
+
+  /** The configuration a bridge runs with (credentials included: for the admin API to keep a password). */
+  configOf(name: string): BridgeConfig | undefined {
+    return this.configs.get(name);
+  }
+
+  private async open(config: BridgeConfig): Promise<BridgeLink> {
+    const queue = new OutQueue(config.name, this.store, { maxMessages: config.maxQueuedMessages, maxBytes: config.maxQueuedBytes });
+    await queue.load();
+    if (queue.depth > 0) this.deps.log.info({ bridge: config.name, queued: queue.depth }, 'bridge messages queued before will be sent');
+    const link: BridgeLink = new BridgeLink({
+      config, dataDir: this.deps.dataDir, queue, log: this.deps.log, maxPacketSize: this.deps.maxPacketSize,
+      deliver: (msg) => {
+        this.marks.set(msg.payload, link);
+        return this.deps.publish(msg);
+      },
+    });
+    this.configs.set(config.name, config);
+    this.queues.set(config.name, queue);
+    this.links.push(link);
+    this.rates.set(config.name, { out: 0, in: 0, lastOut: 0, lastIn: 0 });
+    return link;
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     clearInterval(this.timer);
     this.off?.();
     this.off = undefined;
@@ -108,6 +147,8 @@ export class Bridges {
         topics: c.topics.map((r) => `${r.pattern || '""'} ${r.direction} ${r.qos} ${r.local || '""'} ${r.remote || '""'}`),
         queueDepth: queue.depth, queueBytes: queue.bytes, queueDropped: queue.dropped,
         messagesOut: link.counters.messagesOut, messagesIn: link.counters.messagesIn, rateOut: rate.out, rateIn: rate.in, required: c.required,
+        source: this.deps.bridges.some((b) => b.name === link.name) ? 'rumah.yaml' : 'dashboard', protocolVersion: c.protocolVersion,
+        ...(c.username !== undefined ? { username: c.username } : {}), hasPassword: c.password !== undefined,
       };
     });
   }
@@ -155,7 +196,7 @@ export class Bridges {
   }
 
   private config(link: BridgeLink): BridgeConfig {
-    return this.deps.bridges.find((b) => b.name === link.name)!;
+    return this.configs.get(link.name)!;
   }
 }
 
