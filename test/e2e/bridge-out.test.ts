@@ -31,7 +31,26 @@ test('broker page in Chromium: an outbound bridge with its state, messages and r
   await row.getByRole('cell', { name: /^1 \(/ }).first().waitFor();
   await row.locator('code', { hasText: 'sensors/# out 1 "" site1/' }).waitFor();
   assert.ok(!(await page.content()).includes('bridge-secret-2'), 'the password is not on the page');
+  assert.equal(await row.getByRole('button').count(), 0, 'a rumah.yaml bridge is not edited here');
+
+  // An admin adds one in the form: it connects; its password is not shown back; then it is deleted.
+  const form = region.locator('form');
+  await form.getByLabel('Name', { exact: true }).fill('friend');
+  await form.getByLabel(/^Remote URL/).fill(`mqtt://127.0.0.1:${remote.port}`);
+  await form.getByLabel('Protocol').selectOption('5');
+  await form.getByLabel('Username', { exact: true }).fill('neighbour');
+  await form.getByLabel(/^Password/).fill('bridge-secret-4');
+  await form.getByLabel(/^Topics/).fill('garden/# both 1 "" neighbour/');
+  await form.getByRole('button', { name: 'Save bridge' }).click();
+  await region.getByRole('status').filter({ hasText: 'Bridge friend saved.' }).waitFor();
+  const friend = region.locator('[data-outbound-bridge="friend"]');
+  await friend.getByRole('cell', { name: /^connected/ }).waitFor();
+  assert.equal(hub.hub.bridges!.configOf('friend')?.protocolVersion, 5);
+  assert.ok(!(await page.content()).includes('bridge-secret-4'), 'the new password is not on the page');
   await screenshot(page, 'broker-outbound-bridges');
+  await friend.getByRole('button', { name: 'Delete friend' }).click();
+  await region.getByRole('status').filter({ hasText: 'Bridge friend deleted.' }).waitFor();
+  await friend.waitFor({ state: 'detached' });
   // Before the login the page asks who is logged in and gets a 401: that one is expected.
   assert.deepEqual(problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), []);
 });

@@ -5,6 +5,7 @@ import { Chart } from '../components/chart.js';
 import { usePoll } from '../components/poll.js';
 import { Ago } from '../components/time.js';
 import { topicTree, type TopicInfo, type TopicNode } from '../model/topic-tree.js';
+import { OutboundBridges, type OutboundBridgeView } from './broker-bridges.js';
 
 /** Another broker bridged into this one (server/api/broker.ts BridgeView). */
 interface BridgeView {
@@ -12,22 +13,6 @@ interface BridgeView {
   messagesIn: number;
   rateIn: number;
   topics: string[];
-}
-
-/** A bridge this hub connects out (server/bridge/service.ts OutboundBridgeView). */
-interface OutboundBridgeView {
-  name: string;
-  url: string;
-  state: 'connecting' | 'connected' | 'down';
-  since: number;
-  lastError?: string;
-  topics: string[];
-  queueDepth: number;
-  queueDropped: number;
-  messagesOut: number;
-  messagesIn: number;
-  rateOut: number;
-  rateIn: number;
 }
 
 interface BrokerView {
@@ -46,7 +31,7 @@ function protocolName(version: number | undefined): string {
 
 /** The embedded broker: who is connected, messages per second, and a tree of the topics seen. */
 export function BrokerPage(): JSX.Element {
-  const { data, error } = usePoll(() => api<BrokerView>('GET', '/api/broker'), 2000);
+  const { data, error, reload: refresh } = usePoll(() => api<BrokerView>('GET', '/api/broker'), 2000);
   const tree = useMemo(() => (data ? topicTree(data.topics) : undefined), [data]);
   const xs = useMemo(() => data?.rates.map((r) => r.ts) ?? [], [data]);
   const ys = useMemo(() => data?.rates.map((r) => Math.round(r.in * 10) / 10) ?? [], [data]);
@@ -92,24 +77,7 @@ export function BrokerPage(): JSX.Element {
               </table>
             </section>
           )}
-          {(data.outboundBridges?.length ?? 0) > 0 && (
-            <section class="panel" aria-labelledby="outbound-h">
-              <h2 id="outbound-h">Outbound bridges</h2>
-              <table>
-                <thead><tr><th scope="col">Bridge</th><th scope="col">Remote</th><th scope="col">State</th><th scope="col">Queued</th><th scope="col">Out</th><th scope="col">In</th><th scope="col">Topics</th></tr></thead>
-                <tbody>{data.outboundBridges!.map((b) => (
-                  <tr key={b.name} data-outbound-bridge={b.name}>
-                    <td>{b.name}</td><td><code>{b.url}</code></td>
-                    <td>{b.state} <small><Ago ts={b.since} /></small>{b.lastError && b.state !== 'connected' ? <small> — {b.lastError}</small> : null}</td>
-                    <td>{b.queueDepth}{b.queueDropped ? ` (${b.queueDropped} dropped)` : ''}</td>
-                    <td>{b.messagesOut} ({Math.round(b.rateOut * 10) / 10}/s)</td>
-                    <td>{b.messagesIn} ({Math.round(b.rateIn * 10) / 10}/s)</td>
-                    <td>{b.topics.map((t) => <code key={t}>{t} </code>)}</td>
-                  </tr>
-                ))}</tbody>
-              </table>
-            </section>
-          )}
+          <OutboundBridges bridges={data.outboundBridges ?? []} changed={refresh} />
           <section class="panel" aria-labelledby="topics-h">
             <h2 id="topics-h">Topics</h2>
             {data.topicsCapped && <p class="hint">Only the first topics seen are kept; more were published.</p>}
