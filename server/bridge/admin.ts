@@ -5,7 +5,7 @@ import { bridgeSchema, type BridgeConfig } from './config.js';
 import type { Bridges, OutboundBridgeView } from './service.js';
 
 /** rumah.db `settings` key holding the bridges made in the dashboard (with their passwords: see docs/bridges.md). */
-const settingsKey = 'bridges';
+const settingsKey = 'bridges.outbound';
 const maxDashboardBridges = 20;
 
 /**
