@@ -36,6 +36,7 @@ export async function startHub(overrides: DeepPartial<Config> = {}, opts: { data
     tls: { ...defaults.tls, ...overrides.tls } as Config['tls'],
     devices: { ...defaults.devices, ...overrides.devices },
     history: { ...defaults.history, ...overrides.history },
+    mqttsn: { ...defaults.mqttsn, ...overrides.mqttsn } as Config['mqttsn'],
   };
   const log = pino({ level: config.log.level });
   const hub = new Hub({ config, log, adminPassword, brokerStoreMaxPages: opts.brokerStoreMaxPages });

@@ -20,7 +20,7 @@ export const publishDecoders: Record<number, (body: Buffer) => Decoded<Packet>> 
       // Two characters (§3: "short topic names ... have a fixed length of two octets"); control octets are no name.
       if (/[\u0000-\u001f+#]/.test(name)) return fail('short topic name holds a control or wildcard character');
       topic = { type: 'short', name };
-    } else topic = { type: t, id: b.readUInt16BE(1) };
+    } else topic = t === 'normal' ? { type: 'normal', id: b.readUInt16BE(1) } : { type: 'predefined', id: b.readUInt16BE(1) };
     return { ok: true, value: { type: 'publish', flags: flags.value, topic, msgId: b.readUInt16BE(3), data: Buffer.from(b.subarray(5)) } };
   },
   // §5.4.13: TopicId (2) | MsgId (2) | ReturnCode (1).

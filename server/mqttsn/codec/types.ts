@@ -35,7 +35,8 @@ export interface Flags {
 
 /** A topic as carried in PUBLISH, SUBSCRIBE or UNSUBSCRIBE: an id (normal or predefined), a short name, or (subscribe only) a name. */
 export type TopicRef =
-  | { type: 'normal' | 'predefined'; id: number }
+  | { type: 'normal'; id: number }
+  | { type: 'predefined'; id: number }
   | { type: 'short'; name: string }
   | { type: 'name'; name: string };
 
