@@ -9,6 +9,7 @@ import type { Store } from '../store/index.js';
 import { tokenScopes, type TokenScope } from '../store/api-tokens-repo.js';
 import { callHub, runningHub } from './hub-client.js';
 import { issueDeviceCertificate } from '../tls/device-cert.js';
+import { mqttsnCommands } from '../mqttsn/cli.js';
 
 export interface CliContext {
   store: Store;
@@ -22,6 +23,8 @@ export interface CliContext {
   /** `devices cert NAME --out DIR --days N` */
   out?: string;
   days?: string;
+  /** `mqttsn bind CLIENTID ACCOUNT --from ADDR` */
+  from?: string;
 }
 
 export interface CliCommand {
@@ -178,6 +181,7 @@ export const commands: CliCommand[] = [
       return { text: text || 'no examples found', json: done };
     },
   },
+  ...mqttsnCommands,
 ];
 
 /** A rule file path, or the id of a rule in the rules folder. */

@@ -1,16 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, deviceAccount, end, nextMessage, startHub, subscribe, waitFor, type TestHub } from '../helpers/hub.js';
-import { SnClient, flags } from '../helpers/mqttsn-client.js';
-import { BindingsRepo } from '../../server/mqttsn/bindings-repo.js';
-import { defaults } from '../../server/config/schema.js';
-
-const admin = { username: 'admin', password: 'test-admin-password' };
-
-async function snHub(): Promise<TestHub & { snPort: number; bindings: BindingsRepo }> {
-  const t = await startHub({ mqttsn: { ...defaults.mqttsn, enabled: true, port: 0, advertiseInterval: 0, retryInterval: 0.5, retries: 2 } });
-  return Object.assign(t, { snPort: t.hub.runtime!.mqttsnPort!, bindings: new BindingsRepo(t.hub.store.db) });
-}
+import { connect, deviceAccount, end, subscribe, waitFor } from '../helpers/hub.js';
+import { SnClient, admin, flags, snHub } from '../helpers/mqttsn-client.js';
 
 test('MQTT-SN publish at QoS 0, 1 and 2: an MQTT subscriber gets each once, and a native home topic becomes a device', async (t) => {
   const hub = await snHub();

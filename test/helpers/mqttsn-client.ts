@@ -1,5 +1,16 @@
 import dgram from 'node:dgram';
 import { decode, encode, type Packet } from '../../server/mqttsn/codec/index.js';
+import { BindingsRepo } from '../../server/mqttsn/bindings-repo.js';
+import { defaults, type Config } from '../../server/config/schema.js';
+import { startHub, type TestHub } from './hub.js';
+
+export const admin = { username: 'admin', password: 'test-admin-password' };
+
+/** A hub with the MQTT-SN gateway on (port 0, no ADVERTISE, short T_retry), and its bindings table. */
+export async function snHub(mqttsn: Partial<Config['mqttsn']> = {}, mqtt: Partial<Config['mqtt']> = {}): Promise<TestHub & { snPort: number; bindings: BindingsRepo }> {
+  const t = await startHub({ mqtt, mqttsn: { ...defaults.mqttsn, enabled: true, port: 0, advertiseInterval: 0, retryInterval: 0.5, retries: 2, ...mqttsn } });
+  return Object.assign(t, { snPort: t.hub.runtime!.mqttsnPort!, bindings: new BindingsRepo(t.hub.store.db) });
+}
 
 /**
  * An MQTT-SN client on a real UDP socket, for flow tests: sends messages (or raw octets) to the gateway and waits
