@@ -7,8 +7,8 @@ import { startHub, type TestHub } from './hub.js';
 export const admin = { username: 'admin', password: 'test-admin-password' };
 
 /** A hub with the MQTT-SN gateway on (port 0, no ADVERTISE, short T_retry), and its bindings table. */
-export async function snHub(mqttsn: Partial<Config['mqttsn']> = {}, mqtt: Partial<Config['mqtt']> = {}): Promise<TestHub & { snPort: number; bindings: BindingsRepo }> {
-  const t = await startHub({ mqtt, mqttsn: { ...defaults.mqttsn, enabled: true, port: 0, advertiseInterval: 0, retryInterval: 0.5, retries: 2, ...mqttsn } });
+export async function snHub(mqttsn: Partial<Config['mqttsn']> = {}, mqtt: Partial<Config['mqtt']> = {}, opts: { dataDir?: string } = {}): Promise<TestHub & { snPort: number; bindings: BindingsRepo }> {
+  const t = await startHub({ mqtt, mqttsn: { ...defaults.mqttsn, enabled: true, port: 0, advertiseInterval: 0, retryInterval: 0.5, retries: 2, ...mqttsn } }, opts);
   return Object.assign(t, { snPort: t.hub.runtime!.mqttsnPort!, bindings: new BindingsRepo(t.hub.store.db) });
 }
 
@@ -58,6 +58,21 @@ export class SnClient {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`no ${type} within ${ms} ms; received ${JSON.stringify(this.received.map((r) => r.type))}`));
+      }, ms);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** The next message of any of these types. */
+  nextOf(types: Packet['type'][], ms = 5000): Promise<Packet> {
+    const m = (p: Packet): boolean => types.includes(p.type);
+    const i = this.received.findIndex(m);
+    if (i >= 0) return Promise.resolve(this.received.splice(i, 1)[0]!);
+    return new Promise((resolve, reject) => {
+      const waiter = { match: m, resolve: (p: Packet) => (clearTimeout(timer), resolve(p)) };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`none of ${types.join(', ')} within ${ms} ms`));
       }, ms);
       this.waiters.push(waiter);
     });
