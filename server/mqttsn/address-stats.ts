@@ -48,6 +48,11 @@ export class AddressStats {
     this.total[what]++;
   }
 
+  /** Addresses counted now (never more than maxAddresses). */
+  get size(): number {
+    return this.byAddress.size;
+  }
+
   of(address: string): AddressCounters | undefined {
     return this.byAddress.get(address)?.counters;
   }

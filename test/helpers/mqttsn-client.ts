@@ -33,9 +33,13 @@ export class SnClient {
     });
   }
 
-  static async open(port: number, host = '127.0.0.1'): Promise<SnClient> {
+  /** A client of the gateway at host:port, sending from `local` (default: host; any 127.0.0.0/8 address works on Linux). */
+  static async open(port: number, host = '127.0.0.1', local = host): Promise<SnClient> {
     const c = new SnClient(port, host, host.includes(':') ? 'udp6' : 'udp4');
-    await new Promise<void>((resolve) => c.socket.bind(0, host, () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      c.socket.once('error', reject);
+      c.socket.bind(0, local, () => resolve());
+    });
     return c;
   }
 
@@ -43,9 +47,10 @@ export class SnClient {
     return this.socket.address().port;
   }
 
-  send(p: Packet | Buffer | number[]): void {
+  /** Sends one datagram; the promise resolves once it left (before closing the socket, await it). */
+  send(p: Packet | Buffer | number[]): Promise<void> {
     const bytes = Buffer.isBuffer(p) ? p : Array.isArray(p) ? Buffer.from(p) : encode(p);
-    this.socket.send(bytes, this.port, this.host);
+    return new Promise((resolve) => this.socket.send(bytes, this.port, this.host, () => resolve()));
   }
 
   /** The next message matching (one already received first), or a rejection after `ms`. */

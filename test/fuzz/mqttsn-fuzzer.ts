@@ -1,0 +1,71 @@
+import dgram from 'node:dgram';
+import { encode } from '../../server/mqttsn/codec/index.js';
+import { encapsulatedPingreq, longPublish, specPackets } from '../fixtures/mqttsn/spec-packets.js';
+import { Prng } from './prng.js';
+
+export interface SnFuzzOptions {
+  seed: number;
+  port: number;
+  /** Datagrams in all (bounded: the suite's run is a count, not a time). */
+  datagrams: number;
+  /** Source sockets, each its own address:port; IPv6 ones when `ipv6`. */
+  sockets: number;
+  ipv6: boolean;
+  /** Client ids bound to an account, so some fuzz sessions get past CONNECT. */
+  boundClientIds: string[];
+}
+
+const seeds: Buffer[] = [...specPackets.map((p) => Buffer.from(p.bytes)), Buffer.from(longPublish.bytes), Buffer.from(encapsulatedPingreq.bytes)];
+
+/** One fuzz datagram: a specification packet mutated, a CONNECT of a bound id, or noise. */
+function datagram(r: Prng, bound: string[]): Buffer {
+  const kind = r.int(0, 9);
+  if (kind === 0) return Buffer.from(Array.from({ length: r.int(0, 40) }, () => r.int(0, 255)));
+  if (kind === 1 && bound.length) {
+    return encode({ type: 'connect', flags: { dup: false, qos: 0, retain: false, will: r.chance(0.3), cleanSession: r.chance(0.5), topicIdType: 'normal' }, protocolId: 1, duration: r.int(0, 5), clientId: r.pick(bound) });
+  }
+  const b = Buffer.from(r.pick(seeds));
+  const mutations = r.int(1, 3);
+  for (let i = 0; i < mutations; i++) {
+    switch (r.int(0, 5)) {
+      case 0: if (b.length) b[r.int(0, b.length - 1)] = r.int(0, 255); break;
+      case 1: return b.subarray(0, r.int(0, b.length));
+      case 2: return Buffer.concat([b, Buffer.from(Array.from({ length: r.int(1, 8) }, () => r.int(0, 255)))]);
+      case 3: if (b.length > 1) b[1] = r.int(0, 0x1f); break; // another MsgType
+      case 4: if (b.length) b[0] = r.pick([0x00, 0x01, 0x02, b.length, b.length + 1, 0xff]); break; // the length octet
+      default: if (b.length > 2) b[2] = r.int(0, 255); break; // flags / first field
+    }
+  }
+  return b;
+}
+
+/** Sends `datagrams` fuzz datagrams from `sockets` sources, a few at a time; resolves with what was sent and answered. */
+export async function fuzzMqttSn(opts: SnFuzzOptions): Promise<{ sent: number; answers: number }> {
+  const sockets: dgram.Socket[] = [];
+  let answers = 0;
+  for (let i = 0; i < opts.sockets; i++) {
+    const v6 = opts.ipv6 && i % 2 === 1;
+    const s = dgram.createSocket(v6 ? 'udp6' : 'udp4');
+    s.on('message', () => answers++);
+    s.on('error', () => undefined);
+    await new Promise<void>((resolve) => s.bind(0, v6 ? '::1' : '127.0.0.1', () => resolve()));
+    sockets.push(s);
+  }
+  let sent = 0;
+  try {
+    for (let n = 0; sent < opts.datagrams; n++) {
+      const batch = sockets.map((s, i) => {
+        const r = Prng.derive(opts.seed, n * opts.sockets + i);
+        const bytes = datagram(r, opts.boundClientIds);
+        sent++;
+        return new Promise<void>((resolve) => s.send(bytes, opts.port, (s.address().family === 'IPv6' ? '::1' : '127.0.0.1'), () => resolve()));
+      });
+      await Promise.all(batch);
+      // A pause every batch: the fuzz is about content, not a flood (flood.test-like rates are tested apart).
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    for (const s of sockets) s.close();
+  }
+  return { sent, answers };
+}
