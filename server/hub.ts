@@ -202,7 +202,7 @@ export class Hub {
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
       pairing: this.pairing, hostCheck,
     });
-    const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters });
+    const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters, protocolOf: (clientId) => this.mqttsn?.protocolOf(clientId) });
     brokerPage.start();
     this.stops.push(() => brokerPage.stop());
     this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime.endUser(username) });

@@ -4,7 +4,7 @@ import { KeptBytes } from '../core/kept-bytes.js';
 /** What the dashboard's broker page shows (admins only: topics and payloads may be private). */
 export interface BrokerView {
   /** protocolVersion: 3 (MQTT 3.1), 4 (3.1.1) or 5. */
-  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number }>;
+  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; /** 'MQTT-SN' for a client of the MQTT-SN gateway. */ protocol?: string }>;
   counters: { messagesIn: number; messagesOut: number };
   /** One sample a second, oldest first: messages per second in (from clients) and out (to subscribers). */
   rates: Array<{ ts: number; in: number; out: number }>;
@@ -20,6 +20,8 @@ export interface BrokerApiDeps {
   maxTopics?: number;
   sampleMs?: number;
   samples?: number;
+  /** The protocol a client speaks when it is not plain MQTT (the MQTT-SN gateway's clients). */
+  protocolOf?: (clientId: string) => string | undefined;
 }
 
 const previewBytes = 120;
@@ -68,7 +70,10 @@ export class BrokerApi {
   view(): BrokerView {
     const counters = this.deps.counters();
     return {
-      clients: [...this.clients.values()],
+      clients: [...this.clients.values()].map((c) => {
+        const protocol = this.deps.protocolOf?.(c.clientId);
+        return protocol ? { ...c, protocol } : c;
+      }),
       counters: { messagesIn: counters.messagesIn, messagesOut: counters.messagesOut },
       rates: [...this.rates],
       topics: [...this.topics.values()].map((t) => ({ ...t, preview: t.preview.text(previewBytes) })),

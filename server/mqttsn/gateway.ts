@@ -67,6 +67,11 @@ export class MqttSnGateway {
     return [...this.sessions.values()].map((s) => ({ clientId: s.clientId, address: s.address, state: s.state, queued: s.queued }));
   }
 
+  /** 'MQTT-SN' for the broker client of one of the gateway's clients (the broker page shows it). */
+  protocolOf(clientId: string): string | undefined {
+    return this.byClientId.has(clientId) || this.qosMinusOne.has(clientId) ? 'MQTT-SN' : undefined;
+  }
+
   /** Binds the UDP sockets; resolves with the port (the same on IPv4 and IPv6). */
   async start(): Promise<{ port: number; ipv6: boolean }> {
     const { config, bind } = this.opts;

@@ -47,6 +47,11 @@ export class QosMinusOne {
     if (await entry.ready) await entry.link.publish(topic, p.data, 0, p.flags.retain);
   }
 
+  /** Whether this broker client id is one of these connections. */
+  has(clientId: string): boolean {
+    return this.links.has(clientId);
+  }
+
   stop(): void {
     for (const { link, idle } of this.links.values()) {
       clearTimeout(idle);

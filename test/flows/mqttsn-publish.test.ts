@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, deviceAccount, end, subscribe, waitFor } from '../helpers/hub.js';
 import { SnClient, admin, flags, snHub } from '../helpers/mqttsn-client.js';
+import { loginAsAdmin } from '../helpers/http.js';
 
 test('MQTT-SN publish at QoS 0, 1 and 2: an MQTT subscriber gets each once, and a native home topic becomes a device', async (t) => {
   const hub = await snHub();
@@ -52,8 +53,12 @@ test('MQTT-SN publish at QoS 0, 1 and 2: an MQTT subscriber gets each once, and 
   assert.equal(bad.returnCode, 0x02);
   assert.equal(hub.hub.mqttsn!.stats.of('127.0.0.1')!.invalidTopicId, 1);
 
-  // The client shows on the broker as a client of the account.
+  // The client shows on the broker page, as a client of its account, with its protocol.
   assert.ok(hub.hub.mqttsn!.list().some((c) => c.clientId === 'kitchen-sensor' && c.state === 'active'));
+  const page = await (await loginAsAdmin(hub.httpUrl)).get('/api/broker');
+  const row = (page.body.clients as Array<{ clientId: string; username?: string; protocol?: string }>).find((c) => c.clientId === 'kitchen-sensor');
+  assert.deepEqual([row?.username, row?.protocol], ['kitchen-sn', 'MQTT-SN']);
+  assert.equal((page.body.clients as Array<{ clientId: string; protocol?: string }>).find((c) => c.clientId === 'watcher')?.protocol, undefined);
   sn.send({ type: 'disconnect' });
   await sn.next('disconnect');
   await waitFor(() => hub.hub.mqttsn!.clients === 0, 5000, 'the session to end');
