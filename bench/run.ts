@@ -12,6 +12,7 @@ import { benchFanin5 } from './fanin5.js';
 import { benchFootprint } from './footprint.js';
 import { benchHistory } from './history.js';
 import { benchLatency } from './latency.js';
+import { benchLogins } from './logins.js';
 import { runOptionalBench } from './lib/optional-bench.js';
 import { benchPersistence } from './lib/persistence-adapter.js';
 import { killStarted, mosquittoPath, mosquittoVersion, repoRoot } from './lib/procs.js';
@@ -22,7 +23,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,latency,history,footprint,persistence,dashboard,rules,broker-store,devices] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -89,6 +90,7 @@ async function main(): Promise<number> {
       }),
     },
     { id: 'latency', run: () => benchLatency() },
+    { id: 'logins', run: () => benchLogins() },
     { id: 'history', run: () => benchHistory() },
     { id: 'footprint', run: () => benchFootprint() },
     { id: 'persistence', run: () => benchPersistence() },

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the dashboard (web/) into dist/web: one script and one stylesheet with content-hashed names, and an
 // index.html that names them. Everything the browser loads comes from the hub (no CDN): the hub may run on a home
-// network without internet. Run by `npm run build` (and so by npm start / npm test) and by `npm install` (prepare).
+// network without internet. Run by scripts/build.mjs (npm install, npm run build, and npm start / npm test when a
+// source changed), or alone by `npm run build:web`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

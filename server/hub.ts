@@ -108,7 +108,7 @@ export class Hub {
 
   constructor(private readonly opts: HubOptions) {
     this.bus = new EventBus(opts.log.child({ module: 'bus' }));
-    this.states = new StateStore(this.bus);
+    this.states = new StateStore(this.bus, opts.log.child({ module: 'states' }));
   }
 
   async start(): Promise<Runtime> {

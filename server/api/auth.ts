@@ -97,15 +97,20 @@ export class AuthApi implements MqttAuthenticator {
 
   /** MQTT logins: device accounts first (the repository caches verified passwords), then dashboard admins. */
   async authenticate(username: string, password: string): Promise<MqttIdentity | undefined> {
-    const account = await this.store.accounts.verify(username, password);
+    // An account and a user never share a name (accounts-repo.ts): a user's login spends no scrypt on the
+    // account it is not; users.verify() spends the one an unknown name costs.
+    const account = await this.store.accounts.verify(username, password, { unknownCostsScrypt: false });
     if (account) return { username, kind: account.kind, acl: account.acl };
     const user = await this.store.users.verify(username, password);
     return user?.role === 'admin' ? { username, kind: 'admin' } : undefined;
   }
 
+  /** Both kinds of login, answered from the verified-credentials cache (server/auth/verified-cache.ts). */
   async verifiedBefore(username: string, password: string): Promise<MqttIdentity | undefined> {
     const account = await this.store.accounts.verifyCached(username, password);
-    return account && { username, kind: account.kind, acl: account.acl };
+    if (account) return { username, kind: account.kind, acl: account.acl };
+    const user = await this.store.users.verifyCached(username, password);
+    return user?.role === 'admin' ? { username, kind: 'admin' } : undefined;
   }
 
   remember(username: string, password: string, hash: string): void {

@@ -1,10 +1,21 @@
 import type { EventBus } from '../core/event-bus.js';
 import { KeptBytes } from '../core/kept-bytes.js';
 
+/** Another broker bridged into this one (server/mqtt/bridge-clients.ts). */
+export interface BridgeView {
+  /** From its `$SYS/broker/connection/<id>/state` notification: `1` up, `0` down; unknown until it sends one. */
+  state: 'up' | 'down' | 'unknown';
+  /** Messages it has published into this hub since it connected, and per second over the last sample. */
+  messagesIn: number;
+  rateIn: number;
+  /** The topics it published on (the last ones, at most 20). */
+  topics: string[];
+}
+
 /** What the dashboard's broker page shows (admins only: topics and payloads may be private). */
 export interface BrokerView {
   /** protocolVersion: 3 (MQTT 3.1), 4 (3.1.1) or 5. */
-  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; /** 'MQTT-SN' for a client of the MQTT-SN gateway. */ protocol?: string }>;
+  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; bridge?: BridgeView; /** 'MQTT-SN' for a client of the MQTT-SN gateway. */ protocol?: string }>;
   counters: { messagesIn: number; messagesOut: number };
   /** One sample a second, oldest first: messages per second in (from clients) and out (to subscribers). */
   rates: Array<{ ts: number; in: number; out: number }>;
@@ -25,6 +36,9 @@ export interface BrokerApiDeps {
 }
 
 const previewBytes = 120;
+const bridgeTopicsKept = 20;
+
+type BridgeEntry = Omit<BridgeView, 'topics'> & { counted: number; seen: Set<string> };
 
 /**
  * The broker seen from the dashboard: connected clients (from the bus's connect/disconnect events), messages per
@@ -33,6 +47,7 @@ const previewBytes = 120;
  */
 export class BrokerApi {
   private readonly clients = new Map<string, BrokerView['clients'][number]>();
+  private readonly bridges = new Map<string, BridgeEntry>();
   private readonly topics = new Map<string, Omit<BrokerView['topics'][number], 'preview'> & { preview: KeptBytes }>();
   private readonly rates: BrokerView['rates'] = [];
   private capped = false;
@@ -46,9 +61,21 @@ export class BrokerApi {
     const { bus } = this.deps;
     const maxTopics = this.deps.maxTopics ?? 5000;
     this.offs.push(
-      bus.on('clientConnected', 'broker-page', (e) => void this.clients.set(e.clientId, { clientId: e.clientId, username: e.username, protocolVersion: e.protocolVersion, since: Date.now() })),
-      bus.on('clientDisconnected', 'broker-page', (e) => void this.clients.delete(e.clientId)),
+      bus.on('clientConnected', 'broker-page', (e) => {
+        this.clients.set(e.clientId, { clientId: e.clientId, username: e.username, protocolVersion: e.protocolVersion, since: Date.now() });
+        this.bridges.delete(e.clientId);
+        if (e.bridge) this.bridgeOf(e.clientId);
+      }),
+      bus.on('clientDisconnected', 'broker-page', (e) => {
+        this.clients.delete(e.clientId);
+        this.bridges.delete(e.clientId);
+      }),
+      bus.on('bridgeState', 'broker-page', (e) => {
+        const entry = this.bridgeOf(e.clientId);
+        if (entry && e.state !== 'unknown') entry.state = e.state;
+      }),
       bus.on('message', 'broker-page', (msg) => {
+        if (msg.clientId !== undefined) this.bridgeTraffic(msg.clientId, msg.topic);
         let entry = this.topics.get(msg.topic);
         if (!entry) {
           if (this.topics.size >= maxTopics) return void (this.capped = true);
@@ -71,8 +98,9 @@ export class BrokerApi {
     const counters = this.deps.counters();
     return {
       clients: [...this.clients.values()].map((c) => {
+        const b = this.bridges.get(c.clientId);
         const protocol = this.deps.protocolOf?.(c.clientId);
-        return protocol ? { ...c, protocol } : c;
+        return { ...c, ...(b ? { bridge: { state: b.state, messagesIn: b.messagesIn, rateIn: b.rateIn, topics: [...b.seen] } } : {}), ...(protocol ? { protocol } : {}) };
       }),
       counters: { messagesIn: counters.messagesIn, messagesOut: counters.messagesOut },
       rates: [...this.rates],
@@ -86,11 +114,34 @@ export class BrokerApi {
     clearInterval(this.timer);
   }
 
+  /** A bridge is known from the bridge bit of its CONNECT or from its first connection-state notification. */
+  private bridgeOf(clientId: string): BridgeEntry | undefined {
+    let entry = this.bridges.get(clientId);
+    if (!entry && this.clients.has(clientId)) {
+      entry = { state: 'unknown', messagesIn: 0, rateIn: 0, counted: 0, seen: new Set() };
+      this.bridges.set(clientId, entry);
+    }
+    return entry;
+  }
+
+  private bridgeTraffic(clientId: string, topic: string): void {
+    const entry = this.bridges.get(clientId);
+    if (!entry) return;
+    entry.messagesIn++;
+    entry.seen.delete(topic);
+    entry.seen.add(topic);
+    if (entry.seen.size > bridgeTopicsKept) entry.seen.delete(entry.seen.values().next().value!);
+  }
+
   private sample(): void {
     const now = Date.now();
     const { messagesIn, messagesOut } = this.deps.counters();
     if (this.last) {
       const seconds = Math.max(0.001, (now - this.last.ts) / 1000);
+      for (const b of this.bridges.values()) {
+        b.rateIn = (b.messagesIn - b.counted) / seconds;
+        b.counted = b.messagesIn;
+      }
       this.rates.push({ ts: now, in: (messagesIn - this.last.messagesIn) / seconds, out: (messagesOut - this.last.messagesOut) / seconds });
       if (this.rates.length > (this.deps.samples ?? 300)) this.rates.shift();
     }

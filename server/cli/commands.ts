@@ -10,6 +10,7 @@ import { tokenScopes, type TokenScope } from '../store/api-tokens-repo.js';
 import { callHub, runningHub } from './hub-client.js';
 import { issueDeviceCertificate } from '../tls/device-cert.js';
 import { mqttsnCommands } from '../mqttsn/cli.js';
+import { serviceCommands } from './service-commands.js';
 
 export interface CliContext {
   store: Store;
@@ -25,6 +26,9 @@ export interface CliContext {
   days?: string;
   /** `mqttsn bind CLIENTID ACCOUNT --from ADDR` */
   from?: string;
+  /** `service install --user NAME --output FILE` */
+  user?: string;
+  output?: string;
 }
 
 export interface CliCommand {
@@ -182,6 +186,7 @@ export const commands: CliCommand[] = [
     },
   },
   ...mqttsnCommands,
+  ...serviceCommands,
 ];
 
 /** A rule file path, or the id of a rule in the rules folder. */

@@ -13,7 +13,17 @@ export interface HubEvents {
   deviceEvent: { deviceId: string; property: string; value: StateValue; ts: number; cause: Cause };
   availabilityChanged: { deviceId: string; availability: Availability; previous: Availability; ts: number };
   commandSent: { deviceId: string; property: string; value: StateValue; topic: string; payload: string; cause: Cause };
-  clientConnected: { clientId: string; username?: string; address?: string; /** 3 (MQTT 3.1), 4 (3.1.1) or 5. */ protocolVersion?: number };
+  clientConnected: {
+    clientId: string;
+    username?: string;
+    address?: string;
+    /** 3 (MQTT 3.1), 4 (3.1.1) or 5. */
+    protocolVersion?: number;
+    /** Another broker's bridge: its CONNECT carried the bridge bit (mosquitto's try_private). */
+    bridge?: boolean;
+  };
+  /** A bridged broker announced its state on its connection-state topic (server/mqtt/bridge-clients.ts). */
+  bridgeState: { clientId: string; state: 'up' | 'down' | 'unknown' };
   clientDisconnected: { clientId: string; username?: string; reason: 'closed' | 'keepalive' | 'error' };
   /** The join window opened or closed. */
   joinWindowChanged: { open: boolean; remaining: number };

@@ -126,7 +126,7 @@ export class Registry {
         // A device that reports is there, unless it said otherwise on its availability topic: an offline the hub
         // concluded (expire_after, keepalive loss) ends with the next report.
         if (device.availability !== 'online' && !entry.said) this.setAvailability(entry, 'online', ts);
-        this.opts.states.apply(device.id, values, entry.cause, ts);
+        this.opts.states.apply(device.id, values, entry.cause, ts, msg);
       }
     }
     if (update.events) {

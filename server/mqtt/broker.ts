@@ -28,6 +28,7 @@ import { SessionPresence } from './session-present.js';
 import { MqttLogin } from './mqtt-login.js';
 import { keepaliveWithinLimit } from './keepalive-limit.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
+import { announcedState, BridgeClients, isOwnConnectionTopic } from './bridge-clients.js';
 import { endAtSink, sinkTopic } from './sink.js';
 import { guardMqtt5 } from './v5-guard.js';
 
@@ -64,6 +65,7 @@ export interface OutgoingPublish {
 export class Broker {
   readonly aedes: Aedes;
   readonly identities = new WeakMap<Client, MqttIdentity>();
+  readonly bridges = new BridgeClients();
   readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0 };
   private readonly flow: FlowControl;
   private readonly login: MqttLogin;
@@ -102,7 +104,8 @@ export class Broker {
     this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
     this.login = new MqttLogin({
       config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
-      willRefused: (identity, topic, clientId) => malformedText(topic) ?? this.topicRefused(topic) ?? opts.acl?.publish(identity, topic, clientId),
+      willRefused: (identity, topic, clientId) =>
+        malformedText(topic) ?? this.topicRefused(topic, clientId) ?? (isOwnConnectionTopic(topic, clientId) ? undefined : opts.acl?.publish(identity, topic, clientId)),
     });
     this.wireEvents();
   }
@@ -148,6 +151,7 @@ export class Broker {
         keepaliveWithinLimit(packet, c.keepaliveLimit);
         broker!.aliases.connecting(client, packet);
         broker!.presence?.connecting(client, packet);
+        broker!.bridges.connecting(client, packet);
         done(null, true);
       },
       // Hooks are bound late: aedes copies them at construction, the Broker exists only after.
@@ -284,7 +288,7 @@ export class Broker {
   private wireEvents(): void {
     const { bus, log } = this.opts;
     this.aedes.on('clientReady', (client) => {
-      bus.emit('clientConnected', { clientId: client.id, username: this.identities.get(client)?.username, protocolVersion: clientInternals(client).version ?? undefined });
+      bus.emit('clientConnected', { clientId: client.id, username: this.identities.get(client)?.username, protocolVersion: clientInternals(client).version ?? undefined, bridge: this.bridges.has(client) });
       log.debug({ clientId: client.id }, 'client connected');
     });
     const disconnected = (client: Client, reason: 'closed' | 'keepalive' | 'error'): void => {
@@ -342,12 +346,19 @@ export class Broker {
   }
 
   /** Why no client may publish on this topic, whoever it is; undefined when it may. */
-  private topicRefused(topic: string): string | undefined {
-    if (topic.startsWith(sysPrefix)) return '$SYS/ topics are reserved for the broker';
+  private topicRefused(topic: string, clientId?: string): string | undefined {
+    if (topic.startsWith(sysPrefix)) return isOwnConnectionTopic(topic, clientId) ? undefined : '$SYS/ topics are reserved for the broker';
     if (isSharedTopic(topic)) return '$share/ names shared subscriptions, not a topic';
     const max = this.opts.config.maxTopicLength;
     if (Buffer.byteLength(topic) > max) return `topic longer than mqtt.maxTopicLength (${max} bytes)`;
     return undefined;
+  }
+
+  /** A refused 3.1.1 publish: acknowledged, and routed nowhere but the sink (sink.ts). */
+  private sunk(packet: { topic: string; retain: boolean }): null {
+    packet.topic = sinkTopic;
+    packet.retain = false;
+    return null;
   }
 
   private authorizePublish(client: Client | null, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
@@ -357,13 +368,18 @@ export class Broker {
     const topic = packet.topic;
     const malformed = malformedText(topic);
     if (malformed) return cb(this.malformed(client, `PUBLISH topic ${malformed}`));
-    const refused = this.topicRefused(topic);
+    const identity = this.identities.get(client);
+    const ownConnection = identity?.kind !== 'candidate' && isOwnConnectionTopic(topic, client.id);
+    const refused = this.topicRefused(topic, ownConnection ? client.id : undefined);
     if (refused) {
       if (!topic.startsWith(sysPrefix)) this.counters.deniedPublishes++;
-      return cb(clientInternals(client).version === 5 ? refusal(refused) : new Error(refused));
+      if (clientInternals(client).version === 5) return cb(refusal(refused));
+      // 3.1.1, `$SYS/`: acknowledged and dropped like an ACL denial below; closing made bridges reconnect forever
+      // (bridge-clients.ts). A topic over the limits still ends the connection: no client sends one by mistake.
+      return cb(topic.startsWith(sysPrefix) ? this.sunk(packet) : new Error(refused));
     }
-    const identity = this.identities.get(client);
-    if (this.opts.acl && identity) {
+    if (ownConnection) this.opts.bus.emit('bridgeState', { clientId: client.id, state: announcedState(packet) });
+    if (this.opts.acl && identity && !ownConnection) {
       const denied = this.opts.acl.publish(identity, topic, client.id);
       if (denied) {
         this.counters.deniedPublishes++;
@@ -373,9 +389,7 @@ export class Broker {
         if (clientInternals(client).version === 5) return cb(refusal('not authorized for this topic'));
         // MQTT 3.1.1 has no negative PUBACK. Like mosquitto we acknowledge and drop it, so one bad topic does not
         // cut a device off; it ends at the sink (sink.ts).
-        packet.topic = sinkTopic;
-        packet.retain = false;
-        return cb(null);
+        return cb(this.sunk(packet));
       }
     }
     if (packet.retain && isCommandTopic(topic)) {

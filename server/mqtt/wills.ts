@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { aedesInternals, clientInternals } from './aedes-internals.js';
 import type { OutgoingPublish } from './broker.js';
 import type { MqttIdentity } from './identity.js';
+import { connectionTopicClient } from './bridge-clients.js';
 import { isCommandTopic } from './topics.js';
 
 /**
@@ -26,7 +27,8 @@ export function authorizeWill(client: Client, identity: MqttIdentity, refused: (
     log.info({ clientId: c.id, username: identity.username, topic: will.topic, denied }, 'will refused; the client is connected without it');
     return;
   }
-  if (will.retain && isCommandTopic(will.topic)) will.retain = false; // as for its publishes: no ghost switching
+  // As for its publishes: no ghost switching, and no retained message per bridge client id (bridge-clients.ts).
+  if (will.retain && (isCommandTopic(will.topic) || connectionTopicClient(will.topic) !== undefined)) will.retain = false;
 }
 
 /**

@@ -4,7 +4,8 @@
 //
 // Flow (see docs/dashboard.md):
 //   connect (session cookie or Bearer token in the handshake; refused with connect_error otherwise)
-//   server → `snapshot`  every device with its state and pending commands, and who you are
+//   server → `snapshot`  every device with its state and pending commands, and who you are; a large one in parts:
+//                        the first devices here, the others at once as `deltas` adding whole devices (parts.ts)
 //   server → `deltas`    batches, at most one every `coalesceMs`; a device appears at most once per batch, with
 //                        only what changed since the previous batch
 //   client → `command`   {deviceId, property, value}, acknowledged with `{ok: true}` or `{ok: false, error, message}`

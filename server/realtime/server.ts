@@ -9,7 +9,8 @@ import type { StateStore } from '../core/state-store.js';
 import { DeltaCoalescer } from './coalescer.js';
 import { commandHandler } from './commands.js';
 import { PendingCommands } from './pending.js';
-import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type LiveDevice, type PairingView, type ServerToClient, type Snapshot } from './protocol.js';
+import { deltaChars, deviceChars, inParts } from './parts.js';
+import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type DeviceDelta, type LiveDevice, type PairingView, type ServerToClient, type Snapshot } from './protocol.js';
 import { authenticateSocket, sameOrigin, type SocketData } from './socket-auth.js';
 import { wireStates } from './wire.js';
 
@@ -57,7 +58,7 @@ export class RealtimeServer {
     const { bus, registry } = deps;
     this.coalescer = new DeltaCoalescer({
       bus, intervalMs: coalesceMs, getDevice: (id) => registry.get(id), listDevices: () => registry.list(),
-      flush: (devices) => this.io?.to(room).emit('deltas', { devices, serverTime: Date.now() }),
+      flush: (devices) => this.broadcast(devices),
       listening: () => (this.io?.sockets.adapter.rooms.get(room)?.size ?? 0) > 0,
     });
     this.pending = new PendingCommands(bus, (change) => this.coalescer.pendingChanged(change), pendingTimeoutMs,
@@ -121,18 +122,56 @@ export class RealtimeServer {
     return this.stopping;
   }
 
+  /**
+   * A new dashboard socket. Whatever fails here (encoding a snapshot, a bug) closes this socket and is logged: an
+   * exception thrown in socket.io's connection handler would otherwise end the whole process.
+   */
   private connected(socket: LiveSocket): void {
     const log = this.deps.log.child({ socket: socket.id, user: socket.data.principal.username });
-    log.debug('dashboard connected');
-    socket.on('disconnect', (reason) => log.debug({ reason }, 'dashboard disconnected'));
-    socket.on('command', commandHandler(socket, this.deps.devices, log));
-    // Join before the snapshot: a delta batch emitted in between is applied on top of it, harmlessly (deltas are
-    // absolute values); joining after could lose one.
-    void socket.join(room);
-    socket.emit('snapshot', this.snapshot(socket));
-    if (socket.data.principal.role === 'admin' && this.deps.pairing) {
-      void socket.join(adminRoom);
-      socket.emit('pairing', this.deps.pairing.state());
+    try {
+      log.debug('dashboard connected');
+      socket.on('disconnect', (reason) => log.debug({ reason }, 'dashboard disconnected'));
+      socket.on('command', guarded(socket, log, commandHandler(socket, this.deps.devices, log)));
+      // Join before the snapshot: a delta batch emitted in between is applied on top of it, harmlessly (deltas are
+      // absolute values); joining after could lose one.
+      void socket.join(room);
+      this.sendSnapshot(socket);
+      if (socket.data.principal.role === 'admin' && this.deps.pairing) {
+        void socket.join(adminRoom);
+        socket.emit('pairing', this.deps.pairing.state());
+      }
+    } catch (err) {
+      log.error({ err }, 'dashboard connection failed; socket closed');
+      socket.disconnect(true);
+    }
+  }
+
+  /**
+   * The snapshot in parts of at most PART_CHARS (parts.ts): the first part is the `snapshot` event, the others
+   * follow at once as `deltas` that add whole devices, which the dashboard already applies (a delta with `device`
+   * adds a device it did not know). All parts are emitted in this one turn, so no other batch comes in between.
+   */
+  private sendSnapshot(socket: LiveSocket): void {
+    const { devices: list, serverTime, user } = this.snapshot(socket);
+    const parts = inParts(list, (d) => deviceChars(this.deps.states.size(d.id), d.capabilities.length));
+    socket.emit('snapshot', { user, devices: parts[0] ?? [], serverTime });
+    for (const part of parts.slice(1)) {
+      const devices: DeviceDelta[] = part.map(({ state, pending, ...device }) => ({ id: device.id, device, state, pending }));
+      socket.emit('deltas', { devices, serverTime });
+    }
+  }
+
+  /**
+   * A delta batch to every dashboard, in parts (parts.ts). A batch that cannot be sent is not worth the process:
+   * it is logged and the sockets are closed, so that they reconnect and start again from a fresh snapshot.
+   */
+  private broadcast(devices: DeviceDelta[]): void {
+    const serverTime = Date.now();
+    try {
+      for (const part of inParts(devices, deltaChars)) this.io?.to(room).emit('deltas', { devices: part, serverTime });
+    } catch (err) {
+      this.deps.log.error({ err, devices: devices.length }, 'delta batch could not be sent; dashboards reconnect');
+      this.io?.in(room).disconnectSockets(true);
     }
   }
 
@@ -172,4 +211,19 @@ export class RealtimeServer {
     socket.emit('session', { ended: true });
     socket.disconnect(true);
   }
+}
+
+/**
+ * A client event's listener that cannot take the process down: socket.io calls listeners from process.nextTick, so
+ * an exception thrown in one would be uncaught. It closes this socket instead, and is logged.
+ */
+function guarded<A extends unknown[]>(socket: LiveSocket, log: Logger, listener: (...args: A) => void): (...args: A) => void {
+  return (...args) => {
+    try {
+      listener(...args);
+    } catch (err) {
+      log.error({ err }, 'dashboard event failed; socket closed');
+      socket.disconnect(true);
+    }
+  };
 }

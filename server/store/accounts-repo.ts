@@ -1,6 +1,6 @@
-import crypto from 'node:crypto';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import { hashPassword, randomSecret, verifyPassword, type PasswordCost } from '../auth/passwords.js';
+import { VerifiedCache } from '../auth/verified-cache.js';
 import type { Database } from './database.js';
 import { requireName, requirePassword } from './validate.js';
 
@@ -26,19 +26,14 @@ interface Row {
 
 /** 24 random bytes = 192 bits: far beyond guessing, and short enough to type into a device's web page. */
 const GENERATED_PASSWORD_BYTES = 24;
-const VERIFIED_CACHE_MAX = 10_000;
 
 /**
  * MQTT credentials. verify() runs on every CONNECT, and scrypt costs tens of milliseconds of a libuv thread (the
- * same pool SQLite uses): a reconnect storm after a Wi-Fi outage would stall history writes. So a successful
- * verify is remembered as an HMAC of the password under a per-process random key, tied to the stored hash:
- * the next CONNECT with the same password costs one HMAC, and any change of the row (set, rotate, even from
- * another process such as the CLI) no longer matches and falls back to scrypt. Revocation is read from the row
- * each time.
+ * same pool SQLite uses): verified passwords are remembered, and concurrent checks shared (server/auth/
+ * verified-cache.ts). Revocation is read from the row each time.
  */
 export class AccountsRepo {
-  private readonly macKey = crypto.randomBytes(32);
-  private readonly verified = new Map<string, { hash: string; mac: Buffer }>();
+  private readonly verified = new VerifiedCache();
 
   constructor(private readonly db: Database) {}
 
@@ -85,7 +80,7 @@ export class AccountsRepo {
        ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, kind = excluded.kind, revoked_at = NULL`,
       [username, hash, kind, now],
     );
-    this.verified.delete(username);
+    this.verified.forget(username);
   }
 
   /**
@@ -93,26 +88,19 @@ export class AccountsRepo {
    * created with that hash, its first login needs no scrypt. Nothing is trusted that the row does not confirm.
    */
   remember(username: string, password: string, hash: string): void {
-    if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
-    this.verified.set(username, { hash, mac: this.mac(password) });
+    this.verified.remember(username, hash, password);
   }
 
   /** The account if the password is right and the account not revoked; otherwise undefined. */
-  async verify(username: string, password: string): Promise<Account | undefined> {
+  async verify(username: string, password: string, opts: { unknownCostsScrypt?: boolean } = {}): Promise<Account | undefined> {
     const row = await this.row(username);
     if (!row) {
-      await verifyPassword(password, undefined, 'device'); // same time as a wrong password: names cannot be probed
+      // Same time as a wrong password, so names cannot be probed — unless the caller checks another kind of login
+      // next, which then spends that time itself.
+      if (opts.unknownCostsScrypt !== false) await verifyPassword(password, undefined, 'device');
       return undefined;
     }
-    const mac = this.mac(password);
-    let ok = this.verifiedBefore(row, mac);
-    if (!ok) {
-      ok = await verifyPassword(password, row.password_hash);
-      if (ok) {
-        if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
-        this.verified.set(username, { hash: row.password_hash, mac });
-      }
-    }
+    const ok = await this.verified.verify(row.username, row.password_hash, password, () => verifyPassword(password, row.password_hash));
     return ok && row.revoked_at === null ? toAccount(row) : undefined;
   }
 
@@ -123,16 +111,7 @@ export class AccountsRepo {
   async verifyCached(username: string, password: string): Promise<Account | undefined> {
     if (!this.verified.has(username)) return undefined;
     const row = await this.row(username);
-    return row && row.revoked_at === null && this.verifiedBefore(row, this.mac(password)) ? toAccount(row) : undefined;
-  }
-
-  private mac(password: string): Buffer {
-    return crypto.createHmac('sha256', this.macKey).update(password).digest();
-  }
-
-  private verifiedBefore(row: Row, mac: Buffer): boolean {
-    const cached = this.verified.get(row.username);
-    return cached !== undefined && cached.hash === row.password_hash && crypto.timingSafeEqual(cached.mac, mac);
+    return row && row.revoked_at === null && this.verified.known(row.username, row.password_hash, password) ? toAccount(row) : undefined;
   }
 
   /**
@@ -167,7 +146,7 @@ export class AccountsRepo {
       [now, username],
     );
     if (changes === 0) throw notFound(username);
-    this.verified.delete(username);
+    this.verified.forget(username);
   }
 
   /** Issues a fresh generated password (returned once) and re-enables the account; the old one stops working. */
@@ -179,7 +158,7 @@ export class AccountsRepo {
       [hash, username],
     );
     if (changes === 0) throw notFound(username);
-    this.verified.delete(username);
+    this.verified.forget(username);
     return password;
   }
 

@@ -20,12 +20,17 @@ export class ChangeColumns {
   private numbers: number[] = [];
   private others: Array<StateValue | undefined> = [];
   private causes: Cause[] = [];
+  /** Characters of each change's value that is not a number (0 for numbers), and their total: see fitting(). */
+  private sizes: number[] = [];
+  chars = 0;
 
   get length(): number {
     return this.ts.length;
   }
 
-  push(c: QueuedChange): void {
+  push(c: QueuedChange, size = 0): void {
+    this.sizes.push(size);
+    this.chars += size;
     this.deviceIds.push(c.deviceId);
     this.properties.push(c.property);
     this.ts.push(c.ts);
@@ -65,12 +70,29 @@ export class ChangeColumns {
     return { deviceId: this.deviceId(i), property: this.property(i), value: this.value(i), ts: this.time(i), cause: this.cause(i) };
   }
 
+  /**
+   * How many of the first changes (at least one, at most maxCount) hold at most maxChars of values together: a
+   * batch's rows are one JSON string, and 50,000 changes of 64 Ki characters each would be longer than V8 allows.
+   */
+  fitting(maxChars: number, maxCount: number): number {
+    const n = Math.min(maxCount, this.length);
+    if (this.chars <= maxChars) return n;
+    let chars = 0;
+    for (let i = 0; i < n; i++) {
+      chars += this.sizes[i]!;
+      if (chars > maxChars) return Math.max(1, i);
+    }
+    return n;
+  }
+
   /** Removes the first n changes (all when n ≥ length) and returns them as their own columns. */
   takeFirst(n: number): ChangeColumns {
     const taken = new ChangeColumns();
     if (n >= this.length) {
       // The usual case: the whole queue is one batch. Hand over the arrays instead of copying them.
-      ({ deviceIds: taken.deviceIds, properties: taken.properties, ts: taken.ts, numbers: taken.numbers, others: taken.others, causes: taken.causes } = this);
+      ({ deviceIds: taken.deviceIds, properties: taken.properties, ts: taken.ts, numbers: taken.numbers, others: taken.others, causes: taken.causes, sizes: taken.sizes, chars: taken.chars } = this);
+      this.sizes = [];
+      this.chars = 0;
       this.deviceIds = [];
       this.properties = [];
       this.ts = [];
@@ -85,6 +107,9 @@ export class ChangeColumns {
     taken.numbers = this.numbers.splice(0, n);
     taken.others = this.others.splice(0, n);
     taken.causes = this.causes.splice(0, n);
+    taken.sizes = this.sizes.splice(0, n);
+    for (const size of taken.sizes) taken.chars += size;
+    this.chars -= taken.chars;
     return taken;
   }
 }

@@ -1,3 +1,4 @@
+import { MAX_STATE_VALUE_CHARS } from '../../devices/shared/limits.js';
 import type { StateValue } from '../core/model.js';
 import { decodeHistoryValue } from './codec.js';
 import type { Database } from './database.js';
@@ -17,6 +18,12 @@ export interface HourlySample {
 }
 
 const HOUR_MS = 3_600_000;
+/**
+ * History rows whose JSON is longer (bytes) are left out of query(): values are bounded before they are written
+ * (StateStore), so only a rumah.db from before the bound holds such rows, and one of them (hundreds of MB) must not
+ * become a REST answer. Room for JSON's escapes, as in state-repo.ts. Retention deletes them with their day.
+ */
+export const MAX_HISTORY_VALUE_BYTES = 4 * MAX_STATE_VALUE_CHARS;
 
 /** Reads history. Writes go through the HistoryWriter (batched), roll-ups and pruning through Retention. */
 export class HistoryRepo {
@@ -30,6 +37,7 @@ export class HistoryRepo {
     const rows = await this.db.all<{ ts: number; value: number | string | null }>(
       `SELECT h.ts, h.value FROM series s JOIN history h ON h.series_id = s.id
        WHERE s.device_id = ? AND s.property = ? AND h.ts >= ? AND h.ts <= ?
+         AND (typeof(h.value) != 'text' OR length(CAST(h.value AS BLOB)) <= ${MAX_HISTORY_VALUE_BYTES})
        ORDER BY h.ts LIMIT ?`,
       [deviceId, property, from, to, limit],
     );

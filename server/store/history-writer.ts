@@ -2,6 +2,9 @@ import { ErrorCodes, RumahError } from '../core/errors.js';
 import { ChangeColumns, type QueuedChange } from './change-columns.js';
 import type { Logger } from '../core/logger.js';
 import { encodeHistoryValue } from './codec.js';
+import { MAX_STATE_VALUE_CHARS } from '../../devices/shared/limits.js';
+import { stateSize } from '../core/state-size.js';
+import type { StateValue } from '../core/model.js';
 import { sqliteCode, type Database, type Statement } from './database.js';
 
 export interface HistoryWriterOptions {
@@ -28,6 +31,14 @@ export interface HistoryWriterOptions {
   busyGatherMs?: number;
   /** Changes held in memory at most; past it new ones are dropped and counted. Default 100,000. */
   maxQueue?: number;
+  /**
+   * Characters of (non-number) values held in memory at most, like maxQueue: past it new changes are dropped and
+   * counted. Default 32 Mi (64 MiB as V8 strings at worst). Each value is bounded (MAX_STATE_VALUE_CHARS), but
+   * 100,000 of them at the bound would be 6.4 G characters.
+   */
+  maxQueueChars?: number;
+  /** Characters of values per transaction at most (the rows are one JSON string). Default 8 Mi. */
+  batchChars?: number;
   /** Wait after a failed write before trying again. Default 1000 ms. */
   retryMs?: number;
   /** Called after each commit: lets a benchmark measure publish → row latency. */
@@ -102,6 +113,8 @@ export class HistoryWriter {
   private readonly intervalMs: number;
   private readonly batchSize: number;
   private readonly maxQueue: number;
+  private readonly maxQueueChars: number;
+  private readonly batchChars: number;
   /** Depth from which publishers are held (see `behind`), and from which a gathering batch is written at once. */
   private readonly holdAt: number;
   private readonly fullAt: number;
@@ -119,6 +132,8 @@ export class HistoryWriter {
     this.intervalMs = opts.intervalMs ?? 50;
     this.batchSize = opts.batchSize ?? 50_000;
     this.maxQueue = opts.maxQueue ?? 100_000;
+    this.maxQueueChars = opts.maxQueueChars ?? 32 * 1024 * 1024;
+    this.batchChars = opts.batchChars ?? 8 * 1024 * 1024;
     this.holdAt = Math.ceil(this.maxQueue * 0.8);
     // A busy writer gathers until a batch is full; one that holds publishers back must not wait that long.
     this.fullAt = Math.min(this.batchSize, this.holdAt);
@@ -132,29 +147,41 @@ export class HistoryWriter {
     return this.queue.length + (this.pending?.length ?? 0);
   }
 
+  /** Characters of values waiting to be written, including a failed batch (see maxQueueChars). */
+  get queuedChars(): number {
+    return this.queue.chars + (this.pending?.chars ?? 0);
+  }
+
   /**
-   * Far behind (80% of maxQueue) while writes succeed: the broker then holds publishers until the writer catches
-   * up (server/mqtt/flow-control.ts), so an overload slows devices down instead of dropping history. A writer that
-   * fails (disk full) is not behind in this sense: devices go on, live, and history is dropped and counted.
+   * Far behind (80% of maxQueue, or of maxQueueChars) while writes succeed: the broker then holds publishers until
+   * the writer catches up (server/mqtt/flow-control.ts), so an overload slows devices down instead of dropping
+   * history. A writer that fails (disk full) is not behind in this sense: devices go on, live, and history is
+   * dropped and counted.
    */
   get behind(): boolean {
-    return this.healthy && this.depth >= this.holdAt;
+    return this.healthy && (this.depth >= this.holdAt || this.queuedChars >= this.maxQueueChars * 0.8);
+  }
+
+  /** A batch's worth is waiting (in changes or in characters): a busy writer stops gathering. */
+  private get full(): boolean {
+    return this.depth >= this.fullAt || this.queue.chars >= this.batchChars;
   }
 
   /** Hot path: called for every stateChanged. Keeps nothing of `change` but its fields (see ChangeColumns). */
   enqueue(change: QueuedChange): void {
-    if (this.stopped || this.depth >= this.maxQueue) {
+    const size = valueChars(change.value);
+    if (this.stopped || this.depth >= this.maxQueue || (size > 0 && this.queuedChars + size > this.maxQueueChars)) {
       this.dropped++;
       const now = Date.now();
       if (now - this.lastDropWarn >= DROP_WARN_INTERVAL_MS) {
         this.lastDropWarn = now;
-        this.log.warn({ dropped: this.dropped, depth: this.depth, stopped: this.stopped }, 'history queue full: changes dropped');
+        this.log.warn({ dropped: this.dropped, depth: this.depth, chars: this.queuedChars, stopped: this.stopped }, 'history queue full: changes dropped');
       }
       return;
     }
     const now = Date.now();
     if (this.queue.length === 0) this.gatherStart = now;
-    this.queue.push(change);
+    this.queue.push(change, size);
     this.windowCount++;
     if (now - this.windowStart >= RATE_WINDOW_MS) {
       this.busy = this.windowCount >= (this.busyPerWindow * (now - this.windowStart)) / RATE_WINDOW_MS;
@@ -164,7 +191,7 @@ export class HistoryWriter {
     // Group commit: the first change after an idle moment is written on the next turn (a row a few ms after the
     // report); while a batch is being written, later changes gather for the next one. While busy, the timer
     // writes once a batch is full or its oldest change has waited busyGatherMs (see kick()).
-    if (this.timer && !this.immediate && !this.draining && this.retryAt <= now && (!this.busy || this.depth >= this.fullAt)) {
+    if (this.timer && !this.immediate && !this.draining && this.retryAt <= now && (!this.busy || this.full)) {
       this.immediate = setImmediate(() => {
         this.immediate = undefined;
         this.kick();
@@ -215,7 +242,7 @@ export class HistoryWriter {
     const now = Date.now();
     if (this.draining || this.depth === 0 || now < this.retryAt) return;
     // A burst that has ended leaves `busy` set until the next arrival: the oldest change bounds the wait anyway.
-    if (this.busy && this.depth < this.fullAt && now - this.gatherStart < this.busyGatherMs) return;
+    if (this.busy && !this.full && now - this.gatherStart < this.busyGatherMs) return;
     this.drainExclusive().catch(() => undefined); // logged in writeBatch; the batch is kept for the retry
   }
 
@@ -232,9 +259,9 @@ export class HistoryWriter {
 
   private async drain(): Promise<void> {
     // While busy, one batch per kick (unless a full one waits): what arrives meanwhile gathers for the next.
-    for (let first = true; this.depth > 0 && (first || !this.busy || this.depth >= this.fullAt); first = false) {
+    for (let first = true; this.depth > 0 && (first || !this.busy || this.full); first = false) {
       // Take at most one batch: a bounded transaction lets other writers (API, retention) in between.
-      this.pending ??= this.queue.takeFirst(this.batchSize);
+      this.pending ??= this.queue.takeFirst(this.queue.fitting(this.batchChars, this.batchSize));
       await this.writeBatch(this.pending);
       this.pending = undefined;
     }
@@ -304,4 +331,11 @@ export class HistoryWriter {
     ]);
     return { history, state, series };
   }
+}
+
+/** What a value costs the queue: nothing for numbers, booleans and null (kept unboxed or small), else its size. */
+function valueChars(v: StateValue): number {
+  if (typeof v === 'string') return v.length + 2;
+  if (typeof v !== 'object' || v === null) return 0;
+  return stateSize(v, MAX_STATE_VALUE_CHARS * 4);
 }

@@ -51,7 +51,7 @@ export class Store {
     opts: StoreOptions = {},
   ) {
     this.devices = new DevicesRepo(db);
-    this.state = new StateRepo(db);
+    this.state = new StateRepo(db, log.child({ module: 'state-repo' }));
     this.series = new SeriesRepo(db);
     this.history = new HistoryRepo(db);
     this.accounts = new AccountsRepo(db);

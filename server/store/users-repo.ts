@@ -1,5 +1,6 @@
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { VerifiedCache } from '../auth/verified-cache.js';
 import type { Database } from './database.js';
 import { requireName, requirePassword } from './validate.js';
 
@@ -20,6 +21,9 @@ interface Row {
 
 /** Dashboard users. Passwords are stored as scrypt hashes only. */
 export class UsersRepo {
+  /** Admins log in over MQTT too (apps, bridges): their reconnects must not each cost a scrypt. */
+  private readonly verified = new VerifiedCache();
+
   constructor(private readonly db: Database) {}
 
   async create(username: string, password: string, role: UserRole, now = Date.now()): Promise<User> {
@@ -42,8 +46,19 @@ export class UsersRepo {
   /** The user if the password is right, else undefined (an unknown name takes as long as a wrong password). */
   async verify(username: string, password: string): Promise<User | undefined> {
     const row = await this.db.get<Row>('SELECT * FROM users WHERE username = ?', [username]);
-    const ok = await verifyPassword(password, row?.password_hash);
-    return ok && row ? toUser(row) : undefined;
+    if (!row) {
+      await verifyPassword(password, undefined);
+      return undefined;
+    }
+    const ok = await this.verified.verify(row.username, row.password_hash, password, () => verifyPassword(password, row.password_hash));
+    return ok ? toUser(row) : undefined;
+  }
+
+  /** The user when this password was verified before against the current hash (one HMAC), else undefined. */
+  async verifyCached(username: string, password: string): Promise<User | undefined> {
+    if (!this.verified.has(username)) return undefined;
+    const row = await this.db.get<Row>('SELECT * FROM users WHERE username = ?', [username]);
+    return row && this.verified.known(row.username, row.password_hash, password) ? toUser(row) : undefined;
   }
 
   async get(username: string): Promise<User | undefined> {

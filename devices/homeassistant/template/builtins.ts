@@ -1,6 +1,7 @@
 import { NO_DEFAULT, boolOr, floatOr, intOr, roundOr, toFloat, type Fallback } from './convert.js';
 import { TemplateError, UNDEFINED, fromJson, isDict, newDict, pyEquals, pyStr, truthy, typeOf, type PyValue } from './values.js';
 import { parseDeviceJson } from '../../../server/core/device-json.js';
+import { MAX_OUTPUT } from './budget.js';
 
 // Filters, tests, functions and string methods of the subset. Names and argument orders follow Jinja2
 // (jinja2/filters.py) and HA's additions (homeassistant/helpers/template.py): float, int, round, bool, iif,
@@ -8,7 +9,8 @@ import { parseDeviceJson } from '../../../server/core/device-json.js';
 
 export type Builtin = (value: PyValue, args: PyValue[], kw: Record<string, PyValue>) => PyValue;
 
-const MAX_STRING = 64 * 1024;
+/** replace() stops as soon as its result passes the bound, rather than building it whole and checking after. */
+const MAX_STRING = MAX_OUTPUT;
 
 function arg(args: PyValue[], kw: Record<string, PyValue>, i: number, name: string): PyValue | undefined {
   if (i < args.length) return args[i];

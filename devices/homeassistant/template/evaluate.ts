@@ -1,26 +1,48 @@
 import type { Args, Expr, Node } from './ast.js';
+import { Budget, MAX_OUTPUT, MAX_STEPS, MAX_WORK, bounded } from './budget.js';
 import { FILTERS, FUNCTIONS, TESTS, callMethod, compare, makeDict } from './builtins.js';
 import { TemplateError, UNDEFINED, getItem, isDict, pyEquals, pyStr, truthy, typeOf, type PyValue } from './values.js';
 
 // Walks the syntax tree. No host object is ever reachable: names resolve only to the variables given (value,
-// value_json...) and to `{% set %}` results; attribute access reads own keys of JSON data. Every step counts
-// against a budget, so a template cannot spin (there are no loops, but `'x' * 10**9` and deep nesting exist).
+// value_json...) and to `{% set %}` results; attribute access reads own keys of JSON data. Every step, and every
+// character a builtin or operator touches, is charged to a budget (budget.ts), and every value computed is at
+// most MAX_OUTPUT: a template cannot spin or grow (there are no loops, but `~`, `*`, replace and join exist).
 
-export const MAX_STEPS = 10_000;
-export const MAX_OUTPUT = 64 * 1024;
+export { MAX_OUTPUT, MAX_STEPS, MAX_WORK };
+
+/**
+ * Builtins that look a list or dict up rather than walk it (`value_json.get('x')`, `|first`, `|default`,
+ * `|length`), and hand back a value that already exists: a list or dict input costs them only their step, and
+ * their result is not measured again. Strings are still charged (`|first` of a string splits it into characters).
+ * Charging `value_json` whole at every `.get()` would refuse ordinary templates on a large JSON payload.
+ */
+const LOOKUPS = new Set(['|default', '|d', '|first', '|last', '|length', '|count', '|iif', '|is_defined', 'iif()', '.get()']);
+/** Tests that compare values deeply; the others (`is defined`, `is number`…) look at the type only. */
+const DEEP_TESTS = new Set(['eq']);
 
 export class Evaluator {
-  private steps = 0;
+  private readonly budget: Budget;
   private readonly scope: Map<string, PyValue>;
 
-  constructor(vars: Record<string, PyValue>, private readonly maxSteps = MAX_STEPS) {
+  constructor(vars: Record<string, PyValue>, maxSteps = MAX_STEPS, maxWork = MAX_WORK) {
     this.scope = new Map(Object.entries(vars));
+    this.budget = new Budget(maxSteps, maxWork);
+  }
+
+  /** Work spent so far (steps plus characters touched): for tests and the docs' figures. */
+  get spent(): number {
+    return this.budget.spent;
   }
 
   /** A lone `{{ expr }}` keeps its type (HA's native types); anything else renders to text. */
   run(nodes: Node[]): PyValue {
     const only = nodes.length === 1 ? nodes[0]! : undefined;
-    if (only?.t === 'out') return this.evaluate(only.expr);
+    if (only?.t === 'out') {
+      // Checked, not charged again: what computed it was charged already (the input itself is capped).
+      const v = this.evaluate(only.expr);
+      bounded('output', v);
+      return v;
+    }
     const out: string[] = [];
     let size = 0;
     const emit = (s: string): void => {
@@ -36,7 +58,7 @@ export class Evaluator {
     for (const node of nodes) {
       this.tick();
       if (node.t === 'text') emit(node.text);
-      else if (node.t === 'out') emit(pyStr(this.evaluate(node.expr)));
+      else if (node.t === 'out') emit(this.text(this.evaluate(node.expr)));
       else if (node.t === 'set') this.scope.set(node.name, this.evaluate(node.expr));
       else {
         const branch = node.branches.find((b) => truthy(this.evaluate(b.test)));
@@ -46,7 +68,25 @@ export class Evaluator {
   }
 
   private tick(): void {
-    if (++this.steps > this.maxSteps) throw new TemplateError(`template exceeded ${this.maxSteps} evaluation steps`);
+    this.budget.step();
+  }
+
+  /** A value rendered into the output: a list or dict is written out in full (Python's repr), so it is charged. */
+  private text(v: PyValue): string {
+    this.budget.inputs('output', [v]);
+    return pyStr(v);
+  }
+
+  /** Charges a builtin's inputs, runs it, then checks and charges its result (budget.ts). */
+  private charged(what: string, inputs: PyValue[], kw: Record<string, PyValue>, run: () => PyValue): PyValue {
+    if (LOOKUPS.has(what)) {
+      for (const v of inputs) if (typeof v === 'string') this.budget.inputs(what, [v]);
+      for (const k in kw) if (typeof kw[k] === 'string') this.budget.inputs(what, [kw[k]]);
+      return run();
+    }
+    this.budget.inputs(what, inputs);
+    for (const k in kw) this.budget.inputs(what, [kw[k]!]);
+    return this.budget.result(what, run());
   }
 
   private evaluate(e: Expr): PyValue {
@@ -66,19 +106,27 @@ export class Evaluator {
         if (!Object.hasOwn(FUNCTIONS, e.name) || !fn) throw new TemplateError(`unsupported function ${e.name}()`);
         const [args, kw] = this.args(e.args);
         if (args.length === 0) throw new TemplateError(`${e.name}() needs an argument`);
-        return fn(args[0]!, args.slice(1), kw);
+        return this.charged(`${e.name}()`, args, kw, () => fn(args[0]!, args.slice(1), kw));
       }
-      case 'method': return callMethod(this.defined(e.obj, e.name), e.name, this.args(e.args)[0]);
+      case 'method': {
+        const obj = this.defined(e.obj, e.name);
+        const [args, kw] = this.args(e.args);
+        return this.charged(`.${e.name}()`, [obj, ...args], kw, () => callMethod(obj, e.name, args));
+      }
       case 'filter': {
         const fn = FILTERS[e.name];
         if (!Object.hasOwn(FILTERS, e.name) || !fn) throw new TemplateError(`unsupported filter |${e.name}`);
         const [args, kw] = this.args(e.args);
-        return fn(this.evaluate(e.value), args, kw);
+        const value = this.evaluate(e.value);
+        return this.charged(`|${e.name}`, [value, ...args], kw, () => fn(value, args, kw));
       }
       case 'test': {
         const fn = TESTS[e.name];
         if (!Object.hasOwn(TESTS, e.name) || !fn) throw new TemplateError(`unsupported test "is ${e.name}"`);
-        return fn(this.evaluate(e.value), e.args.map((a) => this.evaluate(a))) !== e.negate;
+        const value = this.evaluate(e.value);
+        const args = e.args.map((a) => this.evaluate(a));
+        if (DEEP_TESTS.has(e.name)) this.budget.inputs(`is ${e.name}`, [value, ...args]);
+        return fn(value, args) !== e.negate;
       }
       case 'neg': {
         const v = this.evaluate(e.arg);
@@ -96,9 +144,13 @@ export class Evaluator {
       }
       case 'cmp': return this.compareChain(e.first, e.rest);
       case 'cond': return truthy(this.evaluate(e.test)) ? this.evaluate(e.then) : e.else ? this.evaluate(e.else) : UNDEFINED;
-      case 'bin': return this.binary(e.op, this.evaluate(e.left), this.evaluate(e.right));
-      case 'list': return e.items.map((x) => this.evaluate(x));
-      case 'dict': return makeDict(e.entries.map(([k, v]) => [this.evaluate(k), this.evaluate(v)]));
+      case 'bin': {
+        const left = this.evaluate(e.left);
+        const right = this.evaluate(e.right);
+        return this.charged(e.op, [left, right], {}, () => this.binary(e.op, left, right));
+      }
+      case 'list': return this.budget.result('a list', e.items.map((x) => this.evaluate(x)));
+      case 'dict': return this.budget.result('a dict', makeDict(e.entries.map(([k, v]) => [this.evaluate(k), this.evaluate(v)])));
     }
   }
 
@@ -119,6 +171,7 @@ export class Evaluator {
     let left = this.evaluate(first);
     for (const [op, expr] of rest) {
       const right = this.evaluate(expr);
+      this.budget.inputs(op, [left, right]);
       if (!compareOnce(op, left, right)) return false;
       left = right;
     }

@@ -1,5 +1,7 @@
 import type { Node } from './ast.js';
-import { Evaluator, MAX_STEPS } from './evaluate.js';
+import { MAX_TEMPLATE_INPUT_CHARS } from '../../shared/limits.js';
+import { MAX_OUTPUT, MAX_STEPS, MAX_WORK } from './budget.js';
+import { Evaluator } from './evaluate.js';
 import { parseTemplate } from './parser.js';
 import { TemplateError, UNDEFINED, fromJson, pyStr, type PyValue } from './values.js';
 import { parseDeviceJson } from '../../../server/core/device-json.js';
@@ -10,19 +12,22 @@ import { parseDeviceJson } from '../../../server/core/device-json.js';
 // Templates are parsed once, when the discovery config arrives, and evaluated per message without any
 // code generation: no eval, no Function, no vm.
 
-export { TemplateError, UNDEFINED, pyStr, type PyValue };
+export { MAX_OUTPUT, MAX_STEPS, MAX_WORK, TemplateError, UNDEFINED, pyStr, type PyValue };
 
 export interface Template {
   readonly source: string;
-  /** Evaluates with the given variables; throws TemplateError (bad input, unsupported name, step limit). */
-  render(vars: Record<string, PyValue>, maxSteps?: number): PyValue;
+  /**
+   * Evaluates with the given variables; throws TemplateError (bad input, unsupported name, over its budget of
+   * steps or work, a value longer than MAX_OUTPUT: see budget.ts).
+   */
+  render(vars: Record<string, PyValue>, maxSteps?: number, maxWork?: number): PyValue;
 }
 
 export function compileTemplate(source: string): Template {
   const nodes: Node[] = parseTemplate(source);
   return {
     source,
-    render: (vars, maxSteps = MAX_STEPS) => new Evaluator(vars, maxSteps).run(nodes),
+    render: (vars, maxSteps = MAX_STEPS, maxWork = MAX_WORK) => new Evaluator(vars, maxSteps, maxWork).run(nodes),
   };
 }
 
@@ -31,6 +36,10 @@ export function compileTemplate(source: string): Template {
  * JSON when it is JSON (otherwise undefined, so `value_json.x` fails as it does in HA).
  */
 export function payloadVars(payload: string, json?: unknown): Record<string, PyValue> {
+  // Checked before any parsing: a template's work grows with its input, so the input is capped (budget.ts).
+  if (payload.length > MAX_TEMPLATE_INPUT_CHARS) {
+    throw new TemplateError(`payload of ${payload.length} characters is over the ${MAX_TEMPLATE_INPUT_CHARS}-character limit for templates`);
+  }
   let parsed: PyValue = UNDEFINED;
   if (json !== undefined) parsed = fromJson(json);
   else {

@@ -6,8 +6,16 @@ import { usePoll } from '../components/poll.js';
 import { Ago } from '../components/time.js';
 import { topicTree, type TopicInfo, type TopicNode } from '../model/topic-tree.js';
 
+/** Another broker bridged into this one (server/api/broker.ts BridgeView). */
+interface BridgeView {
+  state: 'up' | 'down' | 'unknown';
+  messagesIn: number;
+  rateIn: number;
+  topics: string[];
+}
+
 interface BrokerView {
-  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; protocol?: string }>;
+  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; bridge?: BridgeView; protocol?: string }>;
   counters: { messagesIn: number; messagesOut: number };
   rates: Array<{ ts: number; in: number; out: number }>;
   topics: TopicInfo[];
@@ -26,6 +34,7 @@ export function BrokerPage(): JSX.Element {
   const xs = useMemo(() => data?.rates.map((r) => r.ts) ?? [], [data]);
   const ys = useMemo(() => data?.rates.map((r) => Math.round(r.in * 10) / 10) ?? [], [data]);
   const last = data?.rates[data.rates.length - 1];
+  const bridges = data?.clients.filter((c) => c.bridge) ?? [];
   return (
     <>
       <h1>Broker</h1>
@@ -47,9 +56,25 @@ export function BrokerPage(): JSX.Element {
             <h2 id="clients-h">Connected clients</h2>
             <table>
               <thead><tr><th scope="col">Client id</th><th scope="col">Account</th><th scope="col">Protocol</th><th scope="col">Connected</th></tr></thead>
-              <tbody>{data.clients.map((c) => <tr key={c.clientId}><td><code>{c.clientId}</code></td><td>{c.username ?? '—'}</td><td>{c.protocol ?? protocolName(c.protocolVersion)}</td><td><Ago ts={c.since} /></td></tr>)}</tbody>
+              <tbody>{data.clients.map((c) => <tr key={c.clientId}><td><code>{c.clientId}</code></td><td>{c.username ?? '—'}</td><td>{c.protocol ?? protocolName(c.protocolVersion)}{c.bridge ? ' (bridge)' : ''}</td><td><Ago ts={c.since} /></td></tr>)}</tbody>
             </table>
           </section>
+          {bridges.length > 0 && (
+            <section class="panel" aria-labelledby="bridges-h">
+              <h2 id="bridges-h">Bridged systems</h2>
+              <table>
+                <thead><tr><th scope="col">Bridge</th><th scope="col">Account</th><th scope="col">State</th><th scope="col">Messages in</th><th scope="col">Topics</th></tr></thead>
+                <tbody>{bridges.map((c) => (
+                  <tr key={c.clientId} data-bridge={c.clientId}>
+                    <td><code>{c.clientId}</code></td><td>{c.username ?? '—'}</td>
+                    <td>{c.bridge!.state === 'up' ? 'connected' : c.bridge!.state === 'down' ? 'down' : 'no state sent'}</td>
+                    <td>{c.bridge!.messagesIn} ({Math.round(c.bridge!.rateIn * 10) / 10}/s)</td>
+                    <td>{c.bridge!.topics.length ? c.bridge!.topics.map((t) => <code key={t}>{t} </code>) : '—'}</td>
+                  </tr>
+                ))}</tbody>
+              </table>
+            </section>
+          )}
           <section class="panel" aria-labelledby="topics-h">
             <h2 id="topics-h">Topics</h2>
             {data.topicsCapped && <p class="hint">Only the first topics seen are kept; more were published.</p>}

@@ -1,0 +1,62 @@
+import crypto from 'node:crypto';
+
+const maxEntries = 10_000;
+
+/**
+ * Passwords verified before, and verifications in flight, for every kind of login (device accounts, dashboard
+ * users and admins logging in over MQTT). scrypt costs tens of milliseconds of a libuv thread, and a reconnect
+ * storm — an app fleet with one credential, every device after a power cut — re-ran it at every CONNECT: 10,000
+ * clients with one admin credential connected at 41/s.
+ *
+ * - A success is remembered as an HMAC of the password under a per-process random key, tied to the stored hash:
+ *   the next login with the same password costs one HMAC; any change of the stored hash (set, rotate, even from
+ *   another process such as the CLI) no longer matches and falls back to scrypt. Failures are never remembered,
+ *   so a wrong password always costs a full scrypt (and the login throttle still counts it).
+ * - Concurrent checks of the same name, hash and password share one scrypt: the first one's answer is everyone's.
+ */
+export class VerifiedCache {
+  private readonly key = crypto.randomBytes(32);
+  private readonly verified = new Map<string, { hash: string; mac: Buffer }>();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+
+  /** True when `password` was verified before against `hash` (one HMAC). */
+  known(name: string, hash: string, password: string): boolean {
+    const entry = this.verified.get(name);
+    return entry !== undefined && entry.hash === hash && crypto.timingSafeEqual(entry.mac, this.mac(password));
+  }
+
+  /** Whether `name` has a remembered success at all (cheap; says nothing about a given password). */
+  has(name: string): boolean {
+    return this.verified.has(name);
+  }
+
+  remember(name: string, hash: string, password: string): void {
+    if (!this.verified.has(name) && this.verified.size >= maxEntries) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(name, { hash, mac: this.mac(password) });
+  }
+
+  forget(name: string): void {
+    this.verified.delete(name);
+  }
+
+  /**
+   * `password` checked against `hash`: from memory when verified before, else by `scrypt` — shared with any check
+   * of the same name, hash and password already running — and remembered when right.
+   */
+  async verify(name: string, hash: string, password: string, scrypt: () => Promise<boolean>): Promise<boolean> {
+    if (this.known(name, hash, password)) return true;
+    const key = `${name}\u0000${hash}\u0000${this.mac(password).toString('base64')}`;
+    let running = this.inFlight.get(key);
+    if (!running) {
+      running = scrypt().finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, running);
+    }
+    const ok = await running;
+    if (ok) this.remember(name, hash, password);
+    return ok;
+  }
+
+  private mac(password: string): Buffer {
+    return crypto.createHmac('sha256', this.key).update(password).digest();
+  }
+}

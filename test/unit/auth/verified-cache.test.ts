@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hashPassword, verifyPassword } from '../../../server/auth/passwords.js';
+import { VerifiedCache } from '../../../server/auth/verified-cache.js';
+
+test('concurrent checks of one credential share one scrypt; the next login costs none', async () => {
+  const cache = new VerifiedCache();
+  const hash = await hashPassword('right horse battery', 'device');
+  let scrypts = 0;
+  const check = (password: string) => cache.verify('app', hash, password, () => (scrypts++, verifyPassword(password, hash)));
+  const answers = await Promise.all(Array.from({ length: 50 }, () => check('right horse battery')));
+  assert.deepEqual(new Set(answers), new Set([true]));
+  assert.equal(scrypts, 1);
+  assert.equal(await check('right horse battery'), true);
+  assert.equal(scrypts, 1);
+});
+
+test('a wrong password is never remembered, and waits for its own scrypt beside a right one', async () => {
+  const cache = new VerifiedCache();
+  const hash = await hashPassword('right horse battery', 'device');
+  let scrypts = 0;
+  const check = (password: string) => cache.verify('app', hash, password, () => (scrypts++, verifyPassword(password, hash)));
+  const [right, wrong] = await Promise.all([check('right horse battery'), check('wrong horse battery')]);
+  assert.deepEqual([right, wrong], [true, false]);
+  assert.equal(await check('wrong horse battery'), false);
+  assert.equal(scrypts, 3);
+});
+
+test('a changed hash (rotated, set from the CLI) is checked again', async () => {
+  const cache = new VerifiedCache();
+  const old = await hashPassword('first', 'device');
+  const next = await hashPassword('second', 'device');
+  assert.equal(await cache.verify('dev', old, 'first', () => verifyPassword('first', old)), true);
+  assert.equal(cache.known('dev', old, 'first'), true);
+  assert.equal(cache.known('dev', next, 'first'), false);
+  assert.equal(await cache.verify('dev', next, 'first', () => verifyPassword('first', next)), false);
+  cache.forget('dev');
+  assert.equal(cache.known('dev', old, 'first'), false);
+});
