@@ -13,6 +13,7 @@ import { benchFootprint } from './footprint.js';
 import { benchHistory } from './history.js';
 import { benchLatency } from './latency.js';
 import { benchLogins } from './logins.js';
+import { benchMqttSn } from './mqttsn.js';
 import { runOptionalBench } from './lib/optional-bench.js';
 import { benchPersistence } from './lib/persistence-adapter.js';
 import { killStarted, mosquittoPath, mosquittoVersion, repoRoot } from './lib/procs.js';
@@ -23,7 +24,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -91,6 +92,7 @@ async function main(): Promise<number> {
     },
     { id: 'latency', run: () => benchLatency() },
     { id: 'logins', run: () => benchLogins() },
+    { id: 'mqttsn', run: () => benchMqttSn() },
     { id: 'history', run: () => benchHistory() },
     { id: 'footprint', run: () => benchFootprint() },
     { id: 'persistence', run: () => benchPersistence() },

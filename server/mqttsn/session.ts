@@ -65,6 +65,9 @@ export class Session {
       dropped: (why) => this.deps.log.info({ clientId: deps.clientId, why }, 'MQTT-SN delivery dropped'),
       retryMs: deps.limits.retryMs, retries: deps.limits.retries, maxQueued: deps.limits.maxQueued,
     });
+    // Nothing goes to the client before its CONNACK: a CleanSession-0 session's queued messages come right behind the
+    // broker's CONNACK, in the same read.
+    this.deliveries.pause();
   }
 
   get clientId(): string {
@@ -189,6 +192,7 @@ export class Session {
     }
     this.state = 'active';
     this.deps.send({ type: 'connack', returnCode: ReturnCode.ACCEPTED });
+    this.deliveries.resume();
     if (this.deps.limits.brokerKeepalive > 0) {
       this.brokerPing = setInterval(() => void this.link?.ping(), this.deps.limits.brokerKeepalive * 1000);
       this.brokerPing.unref();
