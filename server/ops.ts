@@ -1,5 +1,6 @@
 import type { Hub } from './hub.js';
 import type { Health, Metric } from './http/routes/ops.js';
+import { mqttSnMetrics } from './mqttsn/metrics.js';
 
 export function hubHealth(hub: Hub): Health {
   const history = hub.store.writer;
@@ -42,5 +43,6 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_process_heap_used_bytes', help: 'V8 heap in use (RSS minus this is native: SQLite caches, buffers)', type: 'gauge', value: mem.heapUsed },
     { name: 'rumah_event_loop_lag_p99_seconds', help: 'Event-loop lag p99 over the last complete minute', type: 'gauge', value: hub.loopLag.p99Ms / 1000 },
     { name: 'rumah_event_loop_lag_max_seconds', help: 'Event-loop lag maximum over the last complete minute', type: 'gauge', value: hub.loopLag.maxMs / 1000 },
+    ...(hub.mqttsn ? mqttSnMetrics(hub.mqttsn) : []),
   ];
 }

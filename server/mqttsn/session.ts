@@ -99,7 +99,7 @@ export class Session {
     if (connect.flags.will) {
       this.state = 'will-topic';
       this.deps.send({ type: 'willtopicreq' });
-    } else void this.connectBroker();
+    } else this.guard(this.connectBroker());
   }
 
   /** A CONNECT again from a sleeping client with CleanSession 0: it becomes active on the session it has (§6.14). */
@@ -117,18 +117,18 @@ export class Session {
       case 'willtopic':
         if (this.state !== 'will-topic') return this.unsupported(p.type);
         // §5.4.7: an empty WILLTOPIC means no will.
-        if (p.topic === '') return void this.connectBroker();
+        if (p.topic === '') return this.guard(this.connectBroker());
         this.will = { topic: p.topic, qos: (p.flags?.qos ?? 0) as 0 | 1 | 2, retain: p.flags?.retain ?? false };
         this.state = 'will-msg';
         return this.deps.send({ type: 'willmsgreq' });
       case 'willmsg':
         if (this.state !== 'will-msg' || !this.will) return this.unsupported(p.type);
         this.will.payload = p.message;
-        return void this.connectBroker();
+        return this.guard(this.connectBroker());
       case 'register':
         return this.register(p);
       case 'publish':
-        return void this.publish(p);
+        return this.guard(this.publish(p));
       case 'pubrel':
         // §6.7 QoS 2: the broker has the message since PUBREC; PUBCOMP ends it here.
         this.inbound.delete(p.msgId);
@@ -139,9 +139,9 @@ export class Session {
       case 'pubcomp':
         return this.deliveries.answer(p);
       case 'subscribe':
-        return void this.subscribe(p);
+        return this.guard(this.subscribe(p));
       case 'unsubscribe':
-        return void this.unsubscribe(p);
+        return this.guard(this.unsubscribe(p));
       case 'pingreq':
         return this.ping(p);
       case 'disconnect':
@@ -343,6 +343,14 @@ export class Session {
     if (seconds <= 0) return;
     this.supervision = setTimeout(() => this.lose(this.state === 'asleep' ? 'asleep past its sleep duration' : 'keepalive expired'), seconds * 1500);
     this.supervision.unref();
+  }
+
+  /** What a client's message starts asynchronously never rejects past here: a bug of ours loses this client, not the hub. */
+  private guard(work: Promise<void>): void {
+    work.catch((err: Error) => {
+      this.deps.log.error({ err, clientId: this.deps.clientId }, 'MQTT-SN session failed; client dropped');
+      this.lose('gateway error');
+    });
   }
 
   private lose(why: string): void {

@@ -6,6 +6,7 @@ import { malformed } from '../fixtures/mqttsn/spec-packets.js';
 import { fuzzMqttSn } from '../fuzz/mqttsn-fuzzer.js';
 import { seedFromEnv } from '../fuzz/prng.js';
 import { request } from '../helpers/tls.js';
+import { readMetrics } from '../helpers/http.js';
 
 /** A well-behaved MQTT-SN publisher on 127.0.0.1 and an MQTT subscriber that must get all it sends, in order. */
 async function goodPair(t: import('node:test').TestContext, hub: Awaited<ReturnType<typeof snHub>>) {
@@ -74,6 +75,9 @@ test('MQTT-SN bad input: each kind dropped or answered with the spec\'s code, co
   await good.send();
   await waitFor(() => good.received.length === good.sent(), 5000, 'every good message');
   assert.deepEqual(good.received, Array.from({ length: good.sent() }, (_, i) => String(i + 1)));
+  const metrics = await readMetrics(hub);
+  assert.match(metrics, new RegExp(`^rumah_mqttsn_malformed_total ${stats.total.malformed}$`, 'm'));
+  assert.match(metrics, /^rumah_mqttsn_flooded_total [1-9]\d*$/m);
 });
 
 test('MQTT-SN fuzz: mutated specification packets and noise from IPv4 and IPv6 sources; the hub stays up and the good client gets everything', async (t) => {
