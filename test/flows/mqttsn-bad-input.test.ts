@@ -80,7 +80,7 @@ test('MQTT-SN bad input: each kind dropped or answered with the spec\'s code, co
   assert.match(metrics, /^rumah_mqttsn_flooded_total [1-9]\d*$/m);
 });
 
-test('MQTT-SN fuzz: mutated specification packets and noise from IPv4 and IPv6 sources; the hub stays up and the good client gets everything', async (t) => {
+test('MQTT-SN fuzz: mutated specification packets, well-formed session messages and noise from IPv4 and IPv6 sources; the hub stays up and the good client gets everything', async (t) => {
   const seed = seedFromEnv();
   t.diagnostic(`seed ${seed} (repeat with FUZZ_SEED=${seed})`);
   const hub = await snHub({ maxClients: 50, retryInterval: 0.2, retries: 1, datagramRate: 100_000, datagramBurst: 100_000 });
@@ -95,7 +95,7 @@ test('MQTT-SN fuzz: mutated specification packets and noise from IPv4 and IPv6 s
   const pump = (async () => {
     while (pumping) await good.send();
   })();
-  const stats = await fuzzMqttSn({ seed, port: hub.snPort, datagrams: 4000, sockets: 8, ipv6: true, boundClientIds: bound });
+  const stats = await fuzzMqttSn({ seed, port: hub.snPort, datagrams: Number(process.env.FUZZ_SN_DATAGRAMS ?? 12_000), sockets: 8, ipv6: true, boundClientIds: bound });
   pumping = false;
   await pump;
   t.diagnostic(`${stats.sent} datagrams, ${stats.answers} answers; counted ${JSON.stringify(hub.hub.mqttsn!.stats.total)}`);

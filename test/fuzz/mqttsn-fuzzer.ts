@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { encode } from '../../server/mqttsn/codec/index.js';
+import { encode, type Packet } from '../../server/mqttsn/codec/index.js';
 import { encapsulatedPingreq, longPublish, specPackets } from '../fixtures/mqttsn/spec-packets.js';
 import { Prng } from './prng.js';
 
@@ -17,9 +17,33 @@ export interface SnFuzzOptions {
 
 const seeds: Buffer[] = [...specPackets.map((p) => Buffer.from(p.bytes)), Buffer.from(longPublish.bytes), Buffer.from(encapsulatedPingreq.bytes)];
 
-/** One fuzz datagram: a specification packet mutated, a CONNECT of a bound id, or noise. */
+const fl = (r: Prng) => ({ dup: r.chance(0.1), qos: r.pick([-1, 0, 1, 2] as const), retain: r.chance(0.1), will: false, cleanSession: r.chance(0.5), topicIdType: 'normal' as const });
+
+/** A well-formed message of a session's kinds, with random fields: what gets past the codec into a session. */
+function valid(r: Prng, bound: string[]): Packet {
+  const id = r.int(0, 5);
+  const msgId = r.int(0, 8);
+  switch (r.int(0, 12)) {
+    case 0: return { type: 'publish', flags: fl(r), topic: r.pick([{ type: 'normal', id }, { type: 'predefined', id }, { type: 'short', name: 'ab' }] as const), msgId, data: Buffer.from('f') };
+    case 1: return { type: 'register', topicId: 0, msgId, topicName: r.pick(['sn/fuzz/a', 'sn/fuzz/b', 'ourhome/x', 'sn/#']) };
+    case 2: return { type: 'subscribe', flags: fl(r), msgId, topic: r.pick([{ type: 'name', name: 'sn/fuzz/#' }, { type: 'name', name: 'sn/fuzz/a' }, { type: 'predefined', id }, { type: 'short', name: 'ab' }] as const) };
+    case 3: return { type: 'unsubscribe', flags: fl(r), msgId, topic: { type: 'name', name: 'sn/fuzz/#' } };
+    case 4: return r.chance(0.5) ? { type: 'pingreq' } : { type: 'pingreq', clientId: r.pick(bound) };
+    case 5: return r.chance(0.5) ? { type: 'disconnect' } : { type: 'disconnect', duration: r.int(0, 3) };
+    case 6: return { type: 'puback', topicId: id, msgId, returnCode: r.pick([0, 1, 2, 3] as const) };
+    case 7: return { type: r.pick(['pubrec', 'pubrel', 'pubcomp'] as const), msgId };
+    case 8: return { type: 'regack', topicId: id, msgId, returnCode: r.pick([0, 2] as const) };
+    case 9: return { type: 'willtopicupd', flags: fl(r), topic: r.pick(['', 'sn/fuzz/will', 'ourhome/will']) };
+    case 10: return { type: 'willmsgupd', message: Buffer.from('w') };
+    case 11: return { type: 'willtopic', flags: fl(r), topic: 'sn/fuzz/will' };
+    default: return { type: 'willmsg', message: Buffer.from('bye') };
+  }
+}
+
+/** One fuzz datagram: a specification packet mutated, a CONNECT of a bound id, a well-formed session message, or noise. */
 function datagram(r: Prng, bound: string[]): Buffer {
-  const kind = r.int(0, 9);
+  const kind = r.int(0, 11);
+  if (kind >= 10 && bound.length) return encode(valid(r, bound));
   if (kind === 0) return Buffer.from(Array.from({ length: r.int(0, 40) }, () => r.int(0, 255)));
   if (kind === 1 && bound.length) {
     return encode({ type: 'connect', flags: { dup: false, qos: 0, retain: false, will: r.chance(0.3), cleanSession: r.chance(0.5), topicIdType: 'normal' }, protocolId: 1, duration: r.int(0, 5), clientId: r.pick(bound) });
