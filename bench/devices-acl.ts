@@ -1,4 +1,6 @@
+import { pino } from 'pino';
 import { DeviceAcl } from '../devices/pairing/acl.js';
+import { createNativeConvention } from '../devices/native/index.js';
 import { Candidates } from '../devices/pairing/candidates.js';
 import type { EventBus } from '../server/core/event-bus.js';
 import type { Device } from '../server/core/model.js';
@@ -73,9 +75,11 @@ async function aclStep(hub: Rumah, gen: LoadGenerator, sub: RawClient, rate: num
 function aclCheckNs(username: string): { device: number; admin: number } {
   const acl = new DeviceAcl(new Candidates());
   const topics = homeTopics(TOPICS);
-  const devices = topics.map((topic, i): Partial<Device> => ({ id: `d${i}`, topic, commandTopic: `${topic}/set`, availabilityTopic: `${topic}/status`, owner: username }));
+  const devices = topics.map((topic, i): Partial<Device> => ({ id: `d${i}`, convention: 'native', topic, commandTopic: `${topic}/set`, availabilityTopic: `${topic}/status`, owner: username }));
   const bus = { on: () => () => undefined } as unknown as EventBus;
-  acl.attach(bus, { list: () => devices } as unknown as Registry);
+  // The native convention, as in the hub: each device owns `<topic>/#` (Convention.ownedFilters).
+  const conventions = [createNativeConvention({ log: pino({ level: 'silent' }), now: Date.now, getDevice: () => undefined })];
+  acl.attach(bus, { list: () => devices, conventions } as unknown as Registry);
   const time = (identity: MqttIdentity): number => {
     const calls = 2_000_000;
     let denied = 0;

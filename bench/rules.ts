@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { Hub } from '../server/hub.js';
 import { defaults, type Config } from '../server/config/schema.js';
 import { percentile } from './lib/stats.js';
-import { tempDir } from './lib/procs.js';
+import { BENCH_BUDGETS, tempDir } from './lib/procs.js';
 
 const RULE_COUNTS = [10, 100, 1000] as const;
 const RATES = [1000, 10_000] as const;
@@ -144,7 +144,7 @@ async function startHub(rules: number, filter = 'rb/out/#'): Promise<{ hub: Hub;
   const config: Config = {
     ...defaults, dataDir, bind: '127.0.0.1', log: { level: 'warn' }, http: { ...defaults.http, port: 0 },
     // The load generator is one client: its rate must not be the limit being measured.
-    mqtt: { ...defaults.mqtt, port: 0, publishRate: 1_000_000, publishBurst: 1_000_000 },
+    mqtt: { ...defaults.mqtt, port: 0, publishRate: 1_000_000, publishBurst: 1_000_000, ...BENCH_BUDGETS },
     devices: { ...defaults.devices, maxPerAccount: 10_000 },
   };
   const hub = new Hub({ config, log: pino({ level: 'warn' }), adminPassword: 'bench-admin-password', rules: { limits: { floodRuns: 1e9 } } });

@@ -9,6 +9,7 @@ import { benchDashboard } from './dashboard.js';
 import { benchDevices } from './devices.js';
 import { benchFanin } from './fanin.js';
 import { benchFanin5 } from './fanin5.js';
+import { benchFairShare } from './fair-share.js';
 import { benchFootprint } from './footprint.js';
 import { benchHistory } from './history.js';
 import { benchLatency } from './latency.js';
@@ -24,7 +25,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -103,6 +104,7 @@ async function main(): Promise<number> {
       id: 'broker-store',
       run: () => benchBrokerStore({ mosquitto, stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined, workers: args.workers ? Number(args.workers) : undefined }),
     },
+    { id: 'fair-share', run: () => benchFairShare() },
     {
       id: 'devices',
       run: () => benchDevices({

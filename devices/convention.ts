@@ -29,7 +29,7 @@ export interface ConventionUpdate {
   /** Messages the hub should publish in reply (e.g. a request for full state). */
   publish?: OutgoingMessage[];
   /** The message was for this convention but is unusable: logged and shown in the device's log. */
-  rejected?: { deviceId?: string; reason: string };
+  rejected?: { deviceId?: string; reason: string; /** It was about another account's device (counted apart). */ foreign?: boolean };
 }
 
 export interface OutgoingMessage {
@@ -43,6 +43,8 @@ export interface ConventionContext {
   log: Logger;
   now(): number;
   getDevice(id: string): Device | undefined;
+  /** The account owning a topic (the ACL's index of owned filters): a device may not be given another account's topics. */
+  topicOwner?(topic: string): string | undefined;
 }
 
 /**
@@ -56,6 +58,14 @@ export interface Convention {
   handle(msg: MqttMessage): ConventionUpdate | undefined;
   /** The command that sets `property` to `value`, in the device's own words; undefined when it cannot. */
   encodeCommand(device: Device, property: string, value: StateValue): OutgoingMessage | undefined;
+  /**
+   * The topic filters `device` owns, when this convention knows it (else none): every topic matching one of them
+   * belongs to the device's account, and no other device account may publish on it, subscribe to it or receive it
+   * (devices/pairing/acl.ts). Topics or filters ending in `#`; asked again whenever the device is added or changes,
+   * and once after the retained messages are replayed at start. Computed from what the convention learned, or
+   * else from the device's stored topics, so it holds from the first moment after a restart.
+   */
+  ownedFilters(device: Device): string[];
   /** Messages to publish when the hub starts (e.g. `homeassistant/status online`). */
   startMessages?(): OutgoingMessage[];
   /** Messages to publish when the hub's join window opens or closes (Zigbee2MQTT permit_join). */

@@ -43,6 +43,8 @@ import type { Clock } from '../rules/engine/clock.js';
 import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
 import { mqttSnLogins, startMqttSn } from './mqttsn/start.js';
 import type { MqttSnGateway } from './mqttsn/gateway.js';
+import { BackupService } from './backup/service.js';
+import { prepareDataDir } from './backup/hub-start.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -60,6 +62,8 @@ export interface HubOptions {
   clock?: Clock;
   /** Rules engine tuning (guard limits, traces kept, reload debounce): tests and benchmarks. */
   rules?: Pick<RulesEngineOptions, 'limits' | 'keepTraces' | 'watchDebounceMs' | 'traceFlushMs'>;
+  /** The first-run page restored a backup: stop this hub and start a new one on the folder (main.ts). */
+  restart?: () => void;
 }
 
 export interface Runtime {
@@ -96,6 +100,7 @@ export class Hub {
   pairing!: PairingApi;
   rules!: RulesEngine;
   mqttsn?: MqttSnGateway;
+  backups!: BackupService;
   /** Carries rules' causes through the broker to the state changes they make (loop guard, traces). */
   readonly ruleCauses = new CauseTracker();
   private tcp?: net.Server;
@@ -116,6 +121,8 @@ export class Hub {
     ensureWritableDir(config.dataDir);
     const lock = await lockDataDir(config.dataDir);
     this.stops.push(() => lock.release());
+    // A restore staged by the first-run page is put in place, and old data backed up before it is migrated.
+    await prepareDataDir(config.dataDir, log);
     this.loopLag.start();
     this.stops.push(() => this.loopLag.stop());
     if (config.tls.enabled) {
@@ -136,7 +143,9 @@ export class Hub {
     const now = this.opts.now ?? Date.now;
     this.registry = new Registry({
       bus: this.bus, log: conventionLog, states: this.states, maxDevicesPerAccount: config.devices.maxPerAccount, now,
-      conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id) })),
+      conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id), topicOwner: (topic) => this.pairing?.acl.ownerOf(topic) })),
+      publish: (msg) => void this.broker?.publish(msg).catch((err: Error) => conventionLog.warn({ topic: msg.topic, err: err.message }, 'reply to a device not published')),
+      topicOwner: (topic) => this.pairing?.acl.ownerOf(topic),
     });
     this.registry.restore(await this.store.devices.all());
     this.stops.push(() => this.registry.stop());
@@ -202,6 +211,9 @@ export class Hub {
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
       pairing: this.pairing, hostCheck,
     });
+    this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
+    this.backups.start();
+    this.stops.push(() => this.backups.stop());
     const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters, protocolOf: (clientId) => this.mqttsn?.protocolOf(clientId) });
     brokerPage.start();
     this.stops.push(() => brokerPage.stop());
@@ -219,6 +231,8 @@ export class Hub {
       },
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage,
+      webhooks: this.rules.webhooks,
+      backups: this.backups, setupRestore: { dataDir: config.dataDir, restart: this.opts.restart ?? (() => log.warn('a backup was staged for restore: restart rumah to put it in place')) },
     });
     if (this.tls) {
       // HTTPS on the web port; plain HTTP on the same port is redirected (docs/tls.md).
@@ -252,6 +266,8 @@ export class Hub {
     this.mqttsn = sn?.gateway;
 
     await this.replayRetained();
+    // The conventions know every device fully now (HA configs, Tasmota prefixes): their owned topics, indexed again.
+    this.pairing.acl.reindex(this.registry.list());
     for (const convention of this.registry.conventions) {
       for (const msg of convention.startMessages?.() ?? []) await this.broker.publish(msg);
     }

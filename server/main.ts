@@ -18,7 +18,20 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.log.level);
-  const hub = new Hub({ config, log, adminPassword: process.env.RUMAH_ADMIN_PASSWORD || undefined });
+  // The first-run page's restore: this hub stops and a new one starts on the restored folder (docs/backup.md).
+  const restart = (): void => {
+    log.warn('restarting onto the restored backup');
+    void hub.stop().then(async () => {
+      // The restored folder's rumah.yaml is now the one to follow (its ports, TLS...); a bad one exits 2 as at start.
+      config = loadConfig({ argv: process.argv.slice(2) });
+      hub = new Hub({ config, log, restart });
+      printBanner(config, await hub.start(), hub.setupCode);
+    }).catch((err: unknown) => {
+      process.stderr.write(`rumah: cannot start after the restore: ${isRumahError(err) ? `${err.code}: ${err.message}` : (err as Error).stack}\n`);
+      process.exit(exitCodeFor(err));
+    });
+  };
+  let hub = new Hub({ config, log, adminPassword: process.env.RUMAH_ADMIN_PASSWORD || undefined, restart });
 
   let exiting = false;
   const shutdown = (signal: string, code = 0): void => {

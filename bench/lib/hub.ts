@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { pino } from 'pino';
 import { Hub } from '../../server/hub.js';
 import { defaults, type Config } from '../../server/config/schema.js';
-import { tempDir } from './procs.js';
+import { BENCH_BUDGETS, tempDir } from './procs.js';
 import type { QueuedChange } from '../../server/store/change-columns.js';
 
 /** A hub in this process (for latencies measured on its own bus), on 127.0.0.1 and ports 0, in a temp dir. */
@@ -13,7 +13,7 @@ export async function startInProcessHub(onHistoryWritten?: (changes: readonly Qu
     dataDir,
     bind: '127.0.0.1',
     log: { level: 'warn' },
-    mqtt: { ...defaults.mqtt, port: 0 },
+    mqtt: { ...defaults.mqtt, port: 0, ...BENCH_BUDGETS },
     http: { ...defaults.http, port: 0 },
     devices: { ...defaults.devices, maxPerAccount: 5000 },
   };

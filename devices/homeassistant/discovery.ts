@@ -3,7 +3,9 @@ import { Fields } from '../shared/fields.js';
 import { safeId } from '../shared/ids.js';
 import { MAX_CAPABILITIES_PER_DEVICE, MAX_DEVICES_PER_CONVENTION, MAX_ENTITIES_PER_NODE } from '../shared/limits.js';
 import { isObject, readJsonObject, typeName } from '../shared/payload.js';
+import { foreignOwner, foreignTopic, refuseForeign } from '../shared/ownership.js';
 import type { UpdateBuilder } from '../shared/update.js';
+import type { ConventionContext } from '../convention.js';
 import { AvailabilityState, readAvailability } from './availability.js';
 import { builderFor } from './components/index.js';
 import { readDevice, type DeviceInfo } from './device-info.js';
@@ -17,7 +19,7 @@ import type { EntityStore } from './store.js';
 const ID = /^[a-zA-Z0-9_-]+$/;
 
 export class Discovery {
-  constructor(private readonly store: EntityStore) {}
+  constructor(private readonly store: EntityStore, private readonly ctx: Pick<ConventionContext, 'getDevice' | 'topicOwner'>) {}
 
   handle(msg: MqttMessage, where: DiscoveryTopic, out: UpdateBuilder): void {
     if (msg.payload.length === 0) {
@@ -30,11 +32,12 @@ export class Discovery {
       return;
     }
     const config = expandConfig(read.value);
-    if (where.component === 'device') this.deviceConfig(msg.topic, where, config, out);
-    else this.singleConfig(msg.topic, where, applyBaseTopic(config), out);
+    if (where.component === 'device') this.deviceConfig(msg, where, config, out);
+    else this.singleConfig(msg, where, applyBaseTopic(config), out);
   }
 
-  private singleConfig(topic: string, where: DiscoveryTopic, config: Config, out: UpdateBuilder): void {
+  private singleConfig(msg: MqttMessage, where: DiscoveryTopic, config: Config, out: UpdateBuilder): void {
+    const topic = msg.topic;
     if (config.migrate_discovery === true) {
       // The device-based config that follows takes the entity over: dropping it here must not remove the device.
       this.store.remove(topic);
@@ -42,11 +45,12 @@ export class Discovery {
     }
     const r = new Fields(config);
     const device = readDevice(r);
-    const error = this.apply(topic, topic, where.component, where, r, device, out);
+    const error = this.apply(msg, topic, where.component, where, r, device, out);
     if (error) out.reject(`${topic}: ${error}`, device && this.store.findDevice(device.ids));
   }
 
-  private deviceConfig(topic: string, where: DiscoveryTopic, config: Config, out: UpdateBuilder): void {
+  private deviceConfig(msg: MqttMessage, where: DiscoveryTopic, config: Config, out: UpdateBuilder): void {
+    const topic = msg.topic;
     const r = new Fields(config);
     const device = readDevice(r);
     if (!device && !r.errors.length) r.fail('device', 'is required in device-based discovery');
@@ -75,7 +79,7 @@ export class Discovery {
         present.add(entityKey);
         const cr = new Fields(componentConfig(config, cmp), `components.${key}`);
         cr.str('unique_id', true);
-        const error = this.apply(topic, entityKey, cmp.platform, { ...where, objectId: key }, cr, device, out);
+        const error = this.apply(msg, entityKey, cmp.platform, { ...where, objectId: key }, cr, device, out);
         if (error) problems.push(error);
       }
     }
@@ -86,7 +90,7 @@ export class Discovery {
 
   /** Builds and stores one entity; returns the reason when the config is unusable (the old entity stays). */
   private apply(
-    configTopic: string,
+    msg: MqttMessage,
     key: string,
     component: string,
     where: DiscoveryTopic,
@@ -104,6 +108,16 @@ export class Discovery {
     if (plans.length === 0) return `${component} config yields no usable property`;
     const ids = device?.ids ?? [`ha_${safeId(uniqueId ?? [component, where.nodeId, where.objectId].filter(Boolean).join('_'))}`];
     const deviceId = this.store.findDevice(ids) ?? ids[0]!;
+    // HA joins configs that share an identifier into one device; from another account's publisher that would be a
+    // takeover (its state topic setting the device's properties, its command topic receiving the device's commands).
+    for (const id of [deviceId, ...ids]) {
+      const owner = foreignOwner(this.ctx, id, msg);
+      if (owner) {
+        const victim = this.ctx.getDevice(id)!.id;
+        refuseForeign(out, msg, `${msg.topic}: device ${victim} belongs to account ${owner}; a config from ${msg.username} may not join or re-point it`, victim);
+        return undefined;
+      }
+    }
     if (this.store.countDevice(deviceId, key) >= MAX_CAPABILITIES_PER_DEVICE) {
       return `device ${deviceId} already has ${MAX_CAPABILITIES_PER_DEVICE} entities; refusing more`;
     }
@@ -116,9 +130,16 @@ export class Discovery {
     // Re-announcing (after `homeassistant/status online`) must not forget the availability already known.
     const previous = this.store.get(key)?.availability;
     const state = availability && (previous?.sameSpec(availability) ? previous : new AvailabilityState(availability));
+    // Its state, command and availability topics must not be another account's: the hub would send this device's
+    // commands to that account's device, and read that device's reports as this one's.
+    const taken = foreignTopic(this.ctx, [...plans.flatMap((p) => [p.state?.topic, p.command?.topic].filter((t): t is string => t !== undefined)), ...(state?.topics() ?? [])], msg);
+    if (taken) {
+      refuseForeign(out, msg, `${msg.topic}: ${taken.topic} belongs to a device of account ${taken.owner}; a config from ${msg.username} may not use it`, deviceId);
+      return undefined;
+    }
     const entity = this.store.put(
       {
-        key, configTopic, component, objectId: where.objectId, deviceId, plans,
+        key, configTopic: msg.topic, component, objectId: where.objectId, deviceId, plans,
         ...(where.nodeId ? { nodeId: where.nodeId } : {}),
         ...(uniqueId ? { uniqueId } : {}),
         ...(state ? { availability: state } : {}),

@@ -25,7 +25,7 @@ export function homeAssistantConventionWith(options: HomeAssistantOptions = {}):
   const prefix = options.discoveryPrefix ?? 'homeassistant';
   return (ctx: ConventionContext): Convention => {
     const store = new EntityStore();
-    const discovery = new Discovery(store);
+    const discovery = new Discovery(store, ctx);
     const log = ctx.log.child({ convention: 'homeassistant' });
 
     const handle = (msg: MqttMessage): ConventionUpdate | undefined => {
@@ -39,6 +39,8 @@ export function homeAssistantConventionWith(options: HomeAssistantOptions = {}):
     return {
       name: 'homeassistant',
       claims: (topic) => topic.startsWith(prefix + '/') || store.claims(topic),
+      // The device's discovery configs and every topic they name (state, command, availability), exactly.
+      ownedFilters: (device: Device): string[] => store.topicsOfDevice(device.id),
       handle: guardHandle('homeassistant', log, handle),
 
       encodeCommand(device: Device, property: string, value: StateValue): OutgoingMessage | undefined {

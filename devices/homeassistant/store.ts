@@ -140,6 +140,20 @@ export class EntityStore {
     return undefined;
   }
 
+  /** Every topic a device's entities use: config, state, command and availability topics (its owned topics). */
+  topicsOfDevice(deviceId: string): string[] {
+    const rec = this.devices.get(this.byId.get(deviceId) ?? deviceId);
+    if (!rec) return [];
+    const topics = new Set<string>();
+    for (const key of rec.entities) {
+      const e = this.entities.get(key)!;
+      topics.add(e.configTopic);
+      for (const t of topicsOf(e)) topics.add(t);
+      for (const f of e.fields) if (f.command) topics.add(f.command.topic);
+    }
+    return [...topics];
+  }
+
   /** Online when any entity with availability is online, offline when all are; undefined without any. */
   availability(deviceId: string): Availability | undefined {
     const rec = this.devices.get(deviceId);

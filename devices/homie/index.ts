@@ -102,6 +102,8 @@ export const createHomieConvention: ConventionFactory = (ctx: ConventionContext)
   return {
     name: 'homie',
     claims: (topic) => topic.startsWith(ROOT),
+    // Homie v5: everything of a device lives under `homie/5/<id>/` ($state, $description, values, `/set`).
+    ownedFilters: (device: Device): string[] => (device.convention === 'homie' || devices.has(device.id) ? [`${ROOT}${device.id}/#`] : []),
     handle: guardHandle('homie', log, handle),
 
     encodeCommand(device: Device, property: string, v: StateValue): OutgoingMessage | undefined {

@@ -109,6 +109,9 @@ export const createNativeConvention: ConventionFactory = (ctx: ConventionContext
       return { devices: [t.last!], states: [{ deviceId: id, values: parsed.values }] };
     },
 
+    // `<home>/<floor>/<room>/<thing>/#`: the state topic itself, `/set`, `/status` and whatever else below it.
+    ownedFilters: (device: Device): string[] => (device.convention === 'native' ? [`${device.topic}/#`] : []),
+
     encodeCommand(device: Device, property: string, value: StateValue): OutgoingMessage | undefined {
       if (!device.commandTopic) return undefined;
       const cap = device.capabilities.find((c) => c.property === property);

@@ -1,13 +1,20 @@
+import type { Convention } from '../convention.js';
 import type { EventBus } from '../../server/core/event-bus.js';
 import type { Device } from '../../server/core/model.js';
 import type { Registry } from '../../server/core/registry.js';
 import type { MqttAcl, MqttIdentity } from '../../server/mqtt/broker.js';
 import { isCommandTopic, topicMatches } from '../../server/mqtt/topics.js';
 import type { Candidates } from './candidates.js';
+import { OwnedTopics } from './owned-topics.js';
 
-/** Filters every device may subscribe to because its convention needs them (requests from the hub, not data). */
-const conventionSubscriptions = new Set(['homeassistant/status', 'zigbee2mqtt/bridge/request/#']);
-const suffixes = ['/set', '/status', '/availability', '/get', '/rpc', '/command'];
+/**
+ * Filters every device may subscribe to because its convention needs them: HA's birth message, and a Zigbee2MQTT
+ * bridge's base topic (it subscribes to `<base>/#` at connect, before its first `bridge/devices` makes the base its
+ * own). Like any filter, granted only while no other account owns a topic they match.
+ */
+const conventionSubscriptions = new Set(['homeassistant/status', 'zigbee2mqtt/#', 'zigbee2mqtt/bridge/request/#']);
+/** What a candidate may subscribe to besides exact command topics: the hub's own birth message. */
+const candidateSubscriptions = new Set(['homeassistant/status']);
 
 export interface DenialCount {
   publish: number;
@@ -17,25 +24,38 @@ export interface DenialCount {
 
 /**
  * Device ACLs. An account with explicit topic filters may publish and subscribe only under them. An account
- * without filters follows ownership: a device's topics belong to the account that created it, and no other device
- * may publish on them, command them, or read them; unowned topics are free to claim (up to devices.maxPerAccount).
- * Subscriptions are limited to command topics and what the device's convention needs: a device cannot follow the
- * whole house. Admins are unrestricted; candidates in the join window are recorded and routed nowhere.
+ * without filters follows ownership: every topic a device owns (its convention's `ownedFilters`: native
+ * `<topic>/#`, Tasmota `cmnd|stat|tele/<t>/#`, Homie `homie/5/<id>/#`, Shelly `<prefix>/#`, the Zigbee2MQTT base
+ * topic, HA discovery, state, command and availability topics) belongs to the account that created the device; no
+ * other device may publish on it, subscribe to it or receive it. Unowned topics are free to claim (up to
+ * devices.maxPerAccount). Subscriptions are limited to command topics, exact topics and what the device's
+ * convention needs, and a wildcard only where no topic of another account matches it: a device cannot follow the
+ * whole house, nor another device's commands. Admins are unrestricted; candidates in the join window are recorded,
+ * routed nowhere, and may subscribe to exact, unowned command topics only.
  */
 export class DeviceAcl implements MqttAcl {
-  /** Topic → the device on it and the account that owns that device. */
-  private readonly owners = new Map<string, { deviceId: string; owner: string }>();
+  readonly owned = new OwnedTopics();
   readonly denied = new Map<string, DenialCount>();
+  private conventions: () => readonly Convention[] = () => [];
 
   constructor(private readonly candidates: Candidates, private readonly onCandidateActivity: (username: string) => void = () => {}) {}
 
   attach(bus: EventBus, registry: Registry): void {
-    for (const device of registry.list()) this.index(device);
+    this.conventions = () => registry.conventions;
+    this.reindex(registry.list());
     bus.on('deviceAdded', 'acl', ({ device }) => this.index(device));
     bus.on('deviceUpdated', 'acl', ({ device }) => this.index(device));
-    bus.on('deviceRemoved', 'acl', ({ deviceId }) => {
-      for (const [topic, entry] of this.owners) if (entry.deviceId === deviceId) this.owners.delete(topic);
-    });
+    bus.on('deviceRemoved', 'acl', ({ deviceId }) => this.owned.delete(deviceId));
+  }
+
+  /** Asks every convention again: after the retained messages are replayed at start, they know each device fully. */
+  reindex(devices: readonly Device[]): void {
+    for (const device of devices) this.index(device);
+  }
+
+  /** The account owning `topic`, if any. */
+  ownerOf(topic: string): string | undefined {
+    return this.owned.owner(topic);
   }
 
   publish(identity: MqttIdentity, topic: string): string | undefined {
@@ -46,12 +66,11 @@ export class DeviceAcl implements MqttAcl {
       case 'candidate':
         if (this.candidates.published(identity.username, topic)) this.onCandidateActivity(identity.username);
         return 'not accepted yet: the client is a candidate in the join window';
-      default:
+      default: {
         if (identity.acl) return identity.acl.some((f) => topicMatches(f, topic)) ? undefined : this.deny(identity, 'publish', topic, 'outside the account\'s topic filters');
-        {
-          const owner = this.ownerOf(topic);
-          return owner && owner !== identity.username ? this.deny(identity, 'publish', topic, `topic belongs to a device of account ${owner}`) : undefined;
-        }
+        const owner = this.owned.otherOwner(topic, identity.username);
+        return owner ? this.deny(identity, 'publish', topic, `topic belongs to a device of account ${owner}`) : undefined;
+      }
     }
   }
 
@@ -60,21 +79,36 @@ export class DeviceAcl implements MqttAcl {
       case 'admin':
       case 'anonymous':
         return undefined;
-      case 'candidate':
+      case 'candidate': {
         this.candidates.subscribed(identity.username, filter);
-        return isCommandTopic(filter) || conventionSubscriptions.has(filter) ? undefined : 'candidates may only subscribe to command topics';
+        if (candidateSubscriptions.has(filter)) return undefined;
+        // A candidate is anyone who knocked while the window was open: exact topics only, and none of an account.
+        if (/[#+]/.test(filter) || !isCommandTopic(filter)) return 'candidates may subscribe only to exact command topics';
+        return this.owned.owner(filter) ? 'candidates may not subscribe to the topics of a paired device' : undefined;
+      }
       default: {
         if (identity.acl) return identity.acl.some((f) => covers(f, filter)) ? undefined : this.deny(identity, 'subscribe', filter, 'outside the account\'s topic filters');
+        const owner = this.owned.otherOwnerWithin(filter, identity.username);
+        if (owner) return this.deny(identity, 'subscribe', filter, `topics of account ${owner} match this filter`);
         if (conventionSubscriptions.has(filter)) return undefined;
-        const wildcard = filter.search(/[#+]/);
-        const owner = this.ownerOf(wildcard < 0 ? filter : filter.slice(0, wildcard).replace(/\/$/, ''));
-        if (owner && owner !== identity.username) return this.deny(identity, 'subscribe', filter, `topic belongs to a device of account ${owner}`);
         if (isCommandFilter(filter)) return undefined;
         // Its own (or a not yet claimed) exact topic: devices restore their state from the retained message.
         if (!/[#+]/.test(filter)) return undefined;
+        // A wildcard inside what the account itself owns (`homie/5/<own id>/#`) reads only its own messages.
+        if (this.owned.covered(filter, identity.username)) return undefined;
         return this.deny(identity, 'subscribe', filter, 'devices may subscribe only to their command topics');
       }
     }
+  }
+
+  /**
+   * Each copy the broker is about to deliver: a device account never receives a topic another account owns, even
+   * through a wildcard granted before that account's device appeared; a candidate never receives an owned topic.
+   */
+  forward(identity: MqttIdentity | undefined, topic: string): boolean {
+    if (!identity || identity.kind === 'admin' || identity.kind === 'anonymous' || identity.acl) return true;
+    const me = identity.kind === 'candidate' ? '' : identity.username;
+    return this.owned.otherOwner(topic, me) === undefined;
   }
 
   private deny(identity: MqttIdentity, what: 'publish' | 'subscribe', topic: string, reason: string): string {
@@ -87,26 +121,17 @@ export class DeviceAcl implements MqttAcl {
   }
 
   private index(device: Device): void {
-    if (!device.owner) return;
-    const entry = { deviceId: device.id, owner: device.owner };
-    for (const topic of [device.topic, device.commandTopic, device.availabilityTopic]) if (topic) this.owners.set(topic, entry);
-  }
-
-  private ownerOf(topic: string): string | undefined {
-    let hit = this.owners.get(topic);
-    for (const suffix of suffixes) {
-      if (hit) break;
-      if (topic.endsWith(suffix)) hit = this.owners.get(topic.slice(0, -suffix.length));
-    }
-    return hit?.owner;
+    if (!device.owner) return this.owned.delete(device.id);
+    const filters = [device.topic, device.commandTopic, device.availabilityTopic].filter((t): t is string => t !== undefined);
+    for (const convention of this.conventions()) filters.push(...convention.ownedFilters(device));
+    this.owned.set(device.id, device.owner, filters);
   }
 }
 
-/** Command filters a device may follow: exact command topics, or a wildcard only below a command prefix. */
 /**
  * Command filters a device may follow: exact command topics; a wildcard below a command prefix (`cmnd/<t>/#`,
  * `<id>/command/+`); or command topics under one device's own root, three levels deep at least — Homie's
- * `homie/5/<device>/+/+/set` — but not `ourhome/+/+/light/set`, which spans the whole house.
+ * `homie/5/<device>/+/+/set` — but not `+/+/+/light/set`. Another account's topics were ruled out before.
  */
 function isCommandFilter(filter: string): boolean {
   if (filter.startsWith('cmnd/')) return !filter.slice(5).startsWith('#') && !filter.slice(5).startsWith('+');

@@ -11,6 +11,7 @@ export class UpdateBuilder {
   private readonly publish: OutgoingMessage[] = [];
   private readonly reasons: string[] = [];
   private rejectedDevice: string | undefined;
+  private foreign = false;
 
   device(d: DeviceDescriptor): this {
     this.devices.set(d.id, d);
@@ -35,12 +36,13 @@ export class UpdateBuilder {
     return this;
   }
   send(msg: OutgoingMessage): this {
-    this.publish.push(msg);
+    if (!this.publish.some((m) => m.topic === msg.topic && m.payload === msg.payload)) this.publish.push(msg);
     return this;
   }
   /** Several reasons from one message are joined: ConventionUpdate carries one rejection. */
-  reject(reason: string, deviceId?: string): this {
+  reject(reason: string, deviceId?: string, foreign = false): this {
     this.reasons.push(reason);
+    if (foreign) this.foreign = true;
     this.rejectedDevice ??= deviceId;
     return this;
   }
@@ -56,6 +58,7 @@ export class UpdateBuilder {
     if (this.reasons.length) {
       u.rejected = { reason: this.reasons.join('; ') };
       if (this.rejectedDevice !== undefined) u.rejected.deviceId = this.rejectedDevice;
+      if (this.foreign) u.rejected.foreign = true;
     }
     return Object.keys(u).length ? u : undefined;
   }

@@ -2,6 +2,7 @@ import type { MqttMessage } from '../../server/core/events.js';
 import type { Capability, Device, StateValue } from '../../server/core/model.js';
 import type { Convention, ConventionContext, ConventionFactory, ConventionUpdate, DeviceDescriptor, OutgoingMessage } from '../convention.js';
 import { guardHandle } from '../shared/guard.js';
+import { foreignOwner, refuseForeign } from '../shared/ownership.js';
 import { normalizeMac, safeId } from '../shared/ids.js';
 import { MAX_CAPABILITIES_PER_DEVICE, MAX_DEVICES_PER_CONVENTION } from '../shared/limits.js';
 import { isObject, quote, readJsonObject, readText } from '../shared/payload.js';
@@ -46,11 +47,14 @@ export function shellyConventionWith(options: ShellyOptions = {}): ConventionFac
       availabilityTopic: `${d.prefix}/online`, capabilities: [...d.capabilities.values()], ...(d.mac ? { aliases: [d.mac] } : {}),
     });
 
-    function deviceFor(prefix: string, src: unknown, out: UpdateBuilder): ShellyDevice | undefined {
+    function deviceFor(prefix: string, src: unknown, msg: MqttMessage, out: UpdateBuilder): ShellyDevice | undefined {
       let d = byPrefix.get(prefix);
       if (d) return d;
       if (byPrefix.size >= MAX_DEVICES_PER_CONVENTION) return void out.reject(`already ${MAX_DEVICES_PER_CONVENTION} Shelly devices; refusing ${prefix}`);
       const id = safeId(typeof src === 'string' && src !== '' ? src : prefix);
+      // A `src` naming another account's device must not move that device (and its commands) to this prefix.
+      const owner = foreignOwner(ctx, id, msg);
+      if (owner) return void refuseForeign(out, msg, `${prefix}: src ${id} is a device of account ${owner}; refused`, id);
       d = { id, prefix, capabilities: new Map() };
       byPrefix.set(prefix, d);
       byId.set(id, d);
@@ -76,7 +80,7 @@ export function shellyConventionWith(options: ShellyOptions = {}): ConventionFac
       if (!json.ok) return void out.reject(`${msg.topic}: ${json.reason}`, byPrefix.get(prefix)?.id);
       const { src, method, params } = json.value;
       if (!isObject(params)) return void out.reject(`${msg.topic}: params must be an object`, byPrefix.get(prefix)?.id);
-      const d = deviceFor(prefix, src, out);
+      const d = deviceFor(prefix, src, msg, out);
       if (!d) return;
       if (method === 'NotifyStatus' || method === 'NotifyFullStatus') {
         const mac = isObject(params.sys) && typeof params.sys.mac === 'string' ? normalizeMac(params.sys.mac) : undefined;
@@ -109,7 +113,7 @@ export function shellyConventionWith(options: ShellyOptions = {}): ConventionFac
         const word = text.ok ? text.value.trim() : '';
         if (word !== 'true' && word !== 'false') out.reject(`${t}: expected true or false, got ${text.ok ? quote(text.value) : 'a large payload'}`);
         else {
-          const d = deviceFor(prefix, undefined, out);
+          const d = deviceFor(prefix, undefined, msg, out);
           if (d) out.avail(d.id, word === 'true' ? 'online' : 'offline');
         }
       } else {
@@ -118,7 +122,7 @@ export function shellyConventionWith(options: ShellyOptions = {}): ConventionFac
         const json = readJsonObject(msg);
         if (!json.ok) out.reject(`${t}: ${json.reason}`, byPrefix.get(prefix)?.id);
         else {
-          const d = deviceFor(prefix, undefined, out);
+          const d = deviceFor(prefix, undefined, msg, out);
           if (d) apply(d, readComponent(t.slice(i + '/status/'.length), json.value), out);
         }
       }
@@ -129,6 +133,12 @@ export function shellyConventionWith(options: ShellyOptions = {}): ConventionFac
 
     return {
       name: 'shelly',
+      // `<prefix>/#`: status, events, `online`, and the `rpc` and `command/…` topics the device takes commands on.
+      ownedFilters(device: Device): string[] {
+        if (device.convention !== 'shelly') return [];
+        const prefix = byId.get(device.id)?.prefix ?? (device.topic.endsWith('/events/rpc') ? device.topic.slice(0, -'/events/rpc'.length) : undefined);
+        return prefix ? [`${prefix}/#`] : [];
+      },
       claims(topic) {
         if (topic.endsWith('/events/rpc')) return topic.length > '/events/rpc'.length;
         if (topic.endsWith('/online')) return isShellyPrefix(topic.slice(0, -'/online'.length));

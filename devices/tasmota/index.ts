@@ -3,6 +3,7 @@ import type { Capability, Device, StateValue } from '../../server/core/model.js'
 import type { Convention, ConventionContext, ConventionFactory, ConventionUpdate, OutgoingMessage } from '../convention.js';
 import { binaryFromWord, numberForCommand } from '../shared/capability.js';
 import { guardHandle } from '../shared/guard.js';
+import { foreignOwner, refuseForeign } from '../shared/ownership.js';
 import { normalizeMac } from '../shared/ids.js';
 import { MAX_DEVICES_PER_CONVENTION } from '../shared/limits.js';
 import { isObject, parseJson, quote, readJsonObject, readText } from '../shared/payload.js';
@@ -72,6 +73,12 @@ export const createTasmotaConvention: ConventionFactory = (ctx: ConventionContex
     }
     const { device, errors } = readConfig(json.value, mac);
     if (!device) return void out.reject(`${msg.topic}: ${errors.join('; ')}`, id);
+    // Its prefixes already route another account's device: taking them would move that device's telemetry here.
+    for (const p of [device.stat, device.tele]) {
+      const holder = byPrefix.get(p);
+      const owner = holder !== undefined && holder !== id ? foreignOwner(ctx, holder, msg) : undefined;
+      if (owner) return void refuseForeign(out, msg, `${msg.topic}: ${p} is the topic of ${holder}, a device of account ${owner}; refused`, holder!);
+    }
     const first = !k.device;
     if (k.device) {
       byPrefix.delete(k.device.stat);
@@ -138,6 +145,12 @@ export const createTasmotaConvention: ConventionFactory = (ctx: ConventionContex
   return {
     name: 'tasmota',
     claims: (topic) => topic.startsWith(DISCOVERY) || byPrefix.has(topic.slice(0, topic.lastIndexOf('/') + 1)),
+    ownedFilters(device: Device): string[] {
+      if (device.convention !== 'tasmota') return [];
+      const d = byMac.get(device.id)?.device;
+      const prefixes = d ? [d.cmnd, d.stat, d.tele] : prefixesFrom(device);
+      return [`${DISCOVERY}${device.id}/#`, ...prefixes.map((p) => `${p}#`)];
+    },
     handle: guardHandle('tasmota', log, handle),
 
     encodeCommand(device: Device, property: string, value: StateValue): OutgoingMessage | undefined {
@@ -159,3 +172,17 @@ export const createTasmotaConvention: ConventionFactory = (ctx: ConventionContex
     },
   };
 };
+
+/**
+ * The cmnd/stat/tele prefixes of a device known only from its stored topics (after a restart, before discovery is
+ * replayed): its tele prefix is that of its state topic `<tele>STATE`; FullTopic puts the same words in the same
+ * places for all three (`%prefix%` is one level), so the others are the tele prefix with that level replaced.
+ */
+function prefixesFrom(device: Device): string[] {
+  const tele = device.topic.slice(0, device.topic.lastIndexOf('/') + 1);
+  const levels = tele.split('/');
+  const at = levels.indexOf('tele');
+  if (at < 0) return tele ? [tele] : [];
+  const swap = (word: string) => levels.map((l, i) => (i === at ? word : l)).join('/');
+  return [swap('cmnd'), swap('stat'), tele];
+}

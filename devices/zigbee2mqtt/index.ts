@@ -114,6 +114,10 @@ export function zigbee2mqttConventionWith(options: Zigbee2mqttOptions = {}): Con
     return {
       name: 'zigbee2mqtt',
       claims: (topic) => topic.startsWith(base + '/'),
+      // The bridge's whole base topic belongs to the account that runs the bridge (the one whose `bridge/devices`
+      // made these devices): its devices' states and `/set`, and `bridge/request/…` (permit_join, remove), `bridge/devices`.
+      ownedFilters: (device: Device): string[] =>
+        device.convention === 'zigbee2mqtt' || byId.has(device.id) || byAlias.has(device.id) ? [`${base}/#`] : [],
       handle: guardHandle('zigbee2mqtt', log, handle),
 
       encodeCommand(device: Device, property: string, value: StateValue): OutgoingMessage | undefined {

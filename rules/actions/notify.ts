@@ -15,7 +15,7 @@ export const notifyAction: ActionKind<NotifyAction> = {
       async run(ctx) {
         const text = toText(message.render(ctx.scope, ctx.devices));
         const heading = title ? toText(title.render(ctx.scope, ctx.devices)) : undefined;
-        const webhook = await ctx.effects.notify({ message: text, ...(heading !== undefined ? { title: heading } : {}), ...(config.webhook ? { webhook: config.webhook } : {}) }, ctx.ruleId, ctx.cause);
+        const webhook = await ctx.effects.notify({ message: text, ...(heading !== undefined ? { title: heading } : {}), ...(config.webhook ? { webhook: config.webhook } : {}), ...(config.secret ? { secret: config.secret } : {}) }, ctx.ruleId, ctx.cause);
         const verb = ctx.effects.dry ? 'would notify' : 'notified';
         ctx.trace.step(path, 'notify', label(config.alias, `${verb}: ${show(heading ? `${heading}: ${text}` : text)}${webhook ? `; ${webhook}` : ''}`));
       },

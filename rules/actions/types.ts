@@ -31,7 +31,7 @@ export interface Effects {
   /** Through the one command path (DevicesApi.command): capability check, convention encoder, broker. */
   command(ref: string, property: string | undefined, value: StateValue, cause: Cause): Promise<CommandResult>;
   /** A dashboard notification (bus `notification`) and the webhook POST; says what happened to the webhook. */
-  notify(n: { title?: string; message: string; webhook?: string }, ruleId: string, cause: Cause): Promise<string | undefined>;
+  notify(n: { title?: string; message: string; webhook?: string; secret?: string }, ruleId: string, cause: Cause): Promise<string | undefined>;
   /** Starts another rule's actions; says which trace it got or why not. */
   runRule(ruleId: string, cause: Cause): string;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, ruleId: string): void;

@@ -2,6 +2,7 @@
 // carries it back), commands through DevicesApi.command, notifications on the bus and to webhooks. Dry: the same
 // checks (the device exists, has the property) without sending anything.
 
+import { signedHeaders } from './webhook-signature.js';
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../../server/core/event-bus.js';
 import { ErrorCodes, RumahError } from '../../server/core/errors.js';
@@ -58,7 +59,8 @@ export function liveEffects(deps: LiveEffectsDeps): Effects {
     async notify(n, ruleId, cause) {
       deps.bus.emit('notification', { id: randomBytes(6).toString('hex'), ts: deps.now(), level: 'info', ruleId, cause, message: n.message, ...(n.title !== undefined ? { title: n.title } : {}) });
       if (!n.webhook) return undefined;
-      return postWebhook(n.webhook, { rule: ruleId, title: n.title ?? null, message: n.message, ts: deps.now() }, deps.webhookTimeoutMs ?? 5000);
+      const body = JSON.stringify({ rule: ruleId, title: n.title ?? null, message: n.message, ts: deps.now() });
+      return postWebhook(n.webhook, body, n.secret ? signedHeaders(n.secret, body, deps.now()) : {}, deps.webhookTimeoutMs ?? 5000);
     },
     runRule: (ruleId, cause) => deps.runRule(ruleId, cause),
     log(level, message, ruleId) {
@@ -68,9 +70,9 @@ export function liveEffects(deps: LiveEffectsDeps): Effects {
 }
 
 /** Never throws: the outcome is a sentence for the trace. */
-async function postWebhook(url: string, body: unknown, timeoutMs: number): Promise<string> {
+async function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<string> {
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(timeoutMs) });
     await res.body?.cancel();
     return res.ok ? `webhook answered ${res.status}` : `webhook failed: HTTP ${res.status}`;
   } catch (err) {

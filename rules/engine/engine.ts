@@ -3,6 +3,7 @@
 // keep blocks and cron catch-ups once the hub is up; stop() pauses durable timers (they resume at the next start),
 // writes the last traces and detaches everything.
 
+import { Webhooks } from './webhooks.js';
 import fs from 'node:fs';
 import type { EventBus } from '../../server/core/event-bus.js';
 import { ErrorCodes, RumahError } from '../../server/core/errors.js';
@@ -20,7 +21,7 @@ import { DeviceIndex } from './devices.js';
 import { dryRun } from './dry-run.js';
 import { liveEffects, type RuleCommander, type RulePublisher } from './effects.js';
 import { Feeds } from './feeds.js';
-import { DEFAULT_LIMITS, type GuardLimits } from './guards.js';
+import { DEFAULT_LIMITS, type FloodVerdict, type GuardLimits } from './guards.js';
 import { listRuleFiles, readRuleFile, watchRuleFiles } from './rule-files.js';
 import { wireBus } from './wiring.js';
 import { RuleSet, type RuleStatus } from './rule-set.js';
@@ -55,12 +56,16 @@ export interface RulesEngineOptions {
 }
 
 const LOOP_NOTICE_MS = 60_000;
+/** Rules × sources with a notice in the last minute, at most: more are logged by their traces only. */
+const MAX_NOTICED = 10_000;
 const TRACE_CHUNK = 100;
 
 export class RulesEngine {
   readonly clock: Clock;
   readonly devices: DeviceIndex;
   readonly feeds: Feeds;
+  /** Endpoints of the loaded rules' webhook triggers; the HTTP route hands calls to it. */
+  readonly webhooks: Webhooks;
   readonly recorder: TraceRecorder;
   readonly timers: DurableTimers;
   readonly rules: RuleSet;
@@ -70,7 +75,10 @@ export class RulesEngine {
   private readonly cron = new Map<string, number>();
   private readonly startHooks: Array<() => void> = [];
   private readonly unsubscribe: Array<() => void> = [];
-  private readonly loopNoticed = new Map<string, number>();
+  /** When a notice about a rule (and source) was last sent: at most one a minute each. */
+  private readonly noticed = new Map<string, number>();
+  /** Notices sent, for their ids: the engine clock may stand still (tests) and ids must differ. */
+  private notices = 0;
   private started = false;
   private stopped = false;
   /** Why the rules folder cannot be used, when it cannot (the hub then runs without rules). */
@@ -86,6 +94,7 @@ export class RulesEngine {
     this.store = opts.db ? new RulesStore(opts.db) : undefined;
     this.devices = new DeviceIndex(opts.registry, opts.states, () => this.clock.now());
     this.feeds = new Feeds(opts.log);
+    this.webhooks = new Webhooks(() => this.clock.now());
     this.recorder = new TraceRecorder(this.clock, opts.keepTraces ?? 25);
     this.timers = new DurableTimers(this.clock, this.store, opts.log);
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -108,7 +117,8 @@ export class RulesEngine {
         if (!this.started) this.startHooks.push(fn);
       },
       hubStarted: () => this.started,
-      flooded: (runtime, reason) => this.flooded(runtime, reason),
+      webhooks: this.webhooks,
+      flooded: (runtime, verdict) => this.flooded(runtime, verdict),
       looped: (runtime, reason) => this.looped(runtime, reason),
     };
     this.rules = new RuleSet({
@@ -288,25 +298,32 @@ export class RulesEngine {
     if (deleted) await this.store?.deleteTraces(id).catch((err: unknown) => this.log.warn({ err }, 'traces not deleted'));
   }
 
-  private flooded(runtime: RuleRuntime, reason: string): void {
-    if (runtime.stopped) return;
-    runtime.stopped = { at: this.clock.now(), reason };
-    // Detached on the next turn: the fire being handled is still on the stack.
-    setImmediate(() => runtime.stop('guard'));
-    this.log.error({ rule: runtime.rule.id }, reason);
-    this.notify('error', runtime.rule.id, `Rule ${runtime.rule.name} stopped`, reason);
+  /** A source's run was dropped: the rule goes on for every other source. Said once a minute per rule and source. */
+  private flooded(runtime: RuleRuntime, verdict: FloodVerdict): void {
+    const id = runtime.rule.id;
+    if (!this.firstIn(`${id}\n${verdict.source}`)) return;
+    this.log.warn({ rule: id, source: verdict.source, dropped: verdict.dropped }, verdict.reason);
+    this.notify('warning', id, `Rule ${runtime.rule.name}: runs from ${verdict.source} dropped`, verdict.reason);
   }
 
   private looped(runtime: RuleRuntime, reason: string): void {
     const id = runtime.rule.id;
-    const now = this.clock.now();
-    if (now - (this.loopNoticed.get(id) ?? -Infinity) < LOOP_NOTICE_MS) return;
-    this.loopNoticed.set(id, now);
+    if (!this.firstIn(id)) return;
     this.log.warn({ rule: id }, reason);
     this.notify('warning', id, `Rule ${runtime.rule.name}: loop stopped`, reason);
   }
 
+  /** True the first time in LOOP_NOTICE_MS for this key; the map forgets keys older than that. */
+  private firstIn(key: string): boolean {
+    const now = this.clock.now();
+    if (now - (this.noticed.get(key) ?? -Infinity) < LOOP_NOTICE_MS) return false;
+    if (this.noticed.size >= MAX_NOTICED) for (const [k, at] of this.noticed) if (now - at >= LOOP_NOTICE_MS) this.noticed.delete(k);
+    if (this.noticed.size >= MAX_NOTICED) return false;
+    this.noticed.set(key, now);
+    return true;
+  }
+
   private notify(level: 'warning' | 'error', ruleId: string, title: string, message: string): void {
-    this.opts.bus.emit('notification', { id: `${ruleId}-${this.clock.now()}`, ts: this.clock.now(), level, ruleId, title, message });
+    this.opts.bus.emit('notification', { id: `${ruleId}-${this.clock.now()}-${++this.notices}`, ts: this.clock.now(), level, ruleId, title, message });
   }
 }

@@ -95,7 +95,6 @@ export class KeepBlock {
   private evaluate(cause: Cause): void {
     const { deps, rule } = this;
     const info = { index: -1, kind: 'keep', description: 'keep: re-evaluated' };
-    if (this.runtime.stopped) return;
     let verdict;
     try {
       verdict = this.conditions.check({ scope: {}, devices: deps.devices, now: deps.clock.now(), timezone: deps.timezone });
@@ -116,7 +115,7 @@ export class KeepBlock {
     const trace = deps.recorder.begin(rule.id, { result: 'running', fired: true, trigger: info, cause: describeCause(cause) });
     trace.step('keep.while', 'conditions', verdict.why);
     const refused = this.runtime.guard(runCause);
-    if (refused) return trace.set('stopped', refused);
+    if (refused) return trace.set(refused.result, refused.reason);
     const now = deps.clock.now();
     void Promise.all(
       wanted.map(async ({ device, property, value, current, path }) => {

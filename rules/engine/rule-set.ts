@@ -19,15 +19,16 @@ export interface RuleStatus {
   description?: string;
   enabled: boolean;
   mode?: RuleMode;
-  /** running; disabled (enabled: false); error (the file does not load and no version runs); stopped (by a guard). */
-  state: 'running' | 'disabled' | 'error' | 'stopped';
+  /** running; disabled (enabled: false); error (the file does not load and no version runs). */
+  state: 'running' | 'disabled' | 'error';
   /** Problems of the file as it is now, each with file, line, column, path and message. */
   errors: RuleError[];
   /** The file is broken and the last version that loaded keeps running. */
   runningPrevious: boolean;
   /** Triggers that cannot work as configured (a sun trigger without a location). */
   problems: string[];
-  stopped?: { at: number; reason: string };
+  /** Runs the flood guard dropped, per source (guards.ts): absent when none was. */
+  floodDropped?: Record<string, number>;
   activeRuns: number;
   queuedRuns: number;
   pendingTimers: number;
@@ -155,7 +156,7 @@ export class RuleSet {
     await this.apply(e.file, undefined);
   }
 
-  /** Edits `enabled` in the file (comments and layout kept). Enabling a rule a guard stopped restarts it. */
+  /** Edits `enabled` in the file (comments and layout kept). */
   async setEnabled(id: string, enabled: boolean): Promise<RuleStatus> {
     const e = this.find(id);
     if (!e?.text) throw new RumahError(ErrorCodes.NOT_FOUND, `no rule "${id}"`);
@@ -163,8 +164,6 @@ export class RuleSet {
     if (written !== e.text) {
       writeRuleFile(this.requireDir(), e.file, written);
       await this.apply(e.file, written);
-    } else if (enabled && e.runtime?.stopped && e.rule) {
-      await this.swap(e, e.rule);
     }
     return this.status(e);
   }
@@ -213,12 +212,13 @@ export class RuleSet {
     const rule = e.runtime?.rule ?? e.rule;
     const rt = e.runtime;
     const last = this.deps.recorder.lastRun(id);
-    const state: RuleStatus['state'] = rt?.stopped ? 'stopped' : rt ? 'running' : rule && !rule.enabled ? 'disabled' : 'error';
+    const state: RuleStatus['state'] = rt ? 'running' : rule && !rule.enabled ? 'disabled' : 'error';
+    const dropped = rt?.droppedBySource ?? {};
     return {
       id, file: e.file, name: rule?.name ?? id, ...(rule?.description ? { description: rule.description } : {}),
       enabled: rule?.enabled ?? false, ...(rule ? { mode: rule.mode } : {}), state,
       errors: e.errors, runningPrevious: e.errors.length > 0 && rt !== undefined, problems: rt?.problems ?? [],
-      ...(rt?.stopped ? { stopped: rt.stopped } : {}),
+      ...(Object.keys(dropped).length > 0 ? { floodDropped: dropped } : {}),
       activeRuns: rt?.activeRuns ?? 0, queuedRuns: rt?.queuedRuns ?? 0, pendingTimers: this.deps.pendingTimers(id),
       ...(rt?.lastTriggeredAt !== undefined ? { lastTriggeredAt: rt.lastTriggeredAt } : {}),
       ...(last ? { lastRun: { traceId: last.id, at: last.at, result: last.result, ...(last.reason ? { reason: last.reason } : {}) } } : {}),

@@ -1,5 +1,5 @@
 // A loaded rule: its triggers attached, its conditions and actions compiled, its runs and their mode. Fires pass
-// the guards (loop, flood), then the conditions, then the mode decides: single refuses a second run, restart
+// the guards (loop; flood, per source), then the conditions, then the mode decides: single refuses a second run, restart
 // cancels the running one, queued waits in line, parallel runs side by side (queued/parallel up to `max`).
 
 import { createHash } from 'node:crypto';
@@ -12,7 +12,7 @@ import { triggerKind } from '../triggers/index.js';
 import type { Location, TriggerContext, TriggerFire } from '../triggers/types.js';
 import type { Rule, Trigger } from '../types.js';
 import { describeCause, humanDuration } from './describe.js';
-import { FloodGuard, loopGuard, type GuardLimits } from './guards.js';
+import { FloodGuard, loopGuard, type FloodVerdict, type GuardLimits } from './guards.js';
 import { KeepBlock } from './keep.js';
 import { Run, type RunDeps, type RunSnapshot } from './run.js';
 import { cronKey, type TimerRow } from './store.js';
@@ -26,13 +26,20 @@ export interface RuntimeDeps extends RunDeps {
   cron: TriggerContext['cron'];
   atHubStart(fn: () => void): void;
   hubStarted(): boolean;
-  /** The flood guard stopped this rule. */
-  flooded(runtime: RuleRuntime, reason: string): void;
+  webhooks: TriggerContext['webhooks'];
+  /** The flood guard dropped a run of this rule (its source is over its share). */
+  flooded(runtime: RuleRuntime, verdict: FloodVerdict): void;
   /** The loop guard stopped one of its runs. */
   looped(runtime: RuleRuntime, reason: string): void;
 }
 
-export type StopMode = 'reload' | 'disable' | 'hub-stop' | 'guard';
+export type StopMode = 'reload' | 'disable' | 'hub-stop';
+
+/** A guard's verdict: stopped (the loop guard: this run's chain is too long) or skipped (the flood guard). */
+export interface Refusal {
+  result: 'stopped' | 'skipped';
+  reason: string;
+}
 
 const hash = (value: unknown): string => createHash('sha1').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 
@@ -42,8 +49,7 @@ export class RuleRuntime {
   readonly actions: Sequence;
   /** Problems that keep a trigger from working (shown in the rule's status). */
   readonly problems: string[] = [];
-  readonly counters = { evaluations: 0, fired: 0, notFired: 0, conditionFalse: 0, runs: 0, errors: 0, skipped: 0, guardStops: 0 };
-  stopped?: { at: number; reason: string };
+  readonly counters = { evaluations: 0, fired: 0, notFired: 0, conditionFalse: 0, runs: 0, errors: 0, skipped: 0, guardStops: 0, floodDropped: 0 };
   lastTriggeredAt?: number;
   private readonly detachers: Array<() => void> = [];
   private readonly active = new Set<Run>();
@@ -96,9 +102,8 @@ export class RuleRuntime {
       reload: 'the rule file changed: the run was cancelled and the new version loaded',
       disable: 'the rule was disabled or deleted',
       'hub-stop': 'the hub stopped; the run resumes at the next start',
-      guard: this.stopped?.reason ?? 'the rule was stopped',
     };
-    const abort = new RunAborted(mode === 'hub-stop' || mode === 'guard' ? 'stopped' : 'cancelled', reasons[mode], mode === 'hub-stop');
+    const abort = new RunAborted(mode === 'hub-stop' ? 'stopped' : 'cancelled', reasons[mode], mode === 'hub-stop');
     for (const q of this.queue.splice(0)) q.trace.set(abort.result, reasons[mode]);
     for (const run of this.active) run.abort(abort);
   }
@@ -109,19 +114,24 @@ export class RuleRuntime {
     return this.fired(-1, undefined, { vars: { trigger: { kind: 'manual' } }, cause, description: trigger.description! }, !opts.checkConditions);
   }
 
-  /** A keep block or trigger is about to act for `cause`: the guards' verdict (a reason to stop, or undefined). */
-  guard(cause: Cause): string | undefined {
+  /** Runs the flood guard dropped so far, per source ("device kitchen-sensor": 12). */
+  get droppedBySource(): Record<string, number> {
+    return this.flood.dropped();
+  }
+
+  /** A keep block or trigger is about to act for `cause`: the guards' verdict (a refusal, or undefined). */
+  guard(cause: Cause): Refusal | undefined {
     const loop = loopGuard(cause, this.deps.limits);
     if (loop) {
       this.counters.guardStops++;
       this.deps.looped(this, loop);
-      return loop;
+      return { result: 'stopped', reason: loop };
     }
-    const flood = this.flood.hit(this.deps.clock.now());
+    const flood = this.flood.hit(cause, this.deps.clock.now());
     if (flood) {
-      this.counters.guardStops++;
+      this.counters.floodDropped++;
       this.deps.flooded(this, flood);
-      return flood;
+      return { result: 'skipped', reason: flood.reason };
     }
     return undefined;
   }
@@ -137,14 +147,10 @@ export class RuleRuntime {
     const trace = event.trace ?? this.deps.recorder.begin(this.rule.id, { result: 'running', fired: true, trigger: info, vars: traceVars(event.vars), cause: describeCause(event.cause) });
     trace.fired();
     trace.trace.trigger = info;
-    if (this.stopped) {
-      trace.set('stopped', `the rule is stopped: ${this.stopped.reason}`);
-      return trace;
-    }
     const cause: Cause = { kind: 'rule', id: this.rule.id, parent: event.cause };
     const refused = this.guard(cause);
     if (refused) {
-      trace.set('stopped', refused);
+      trace.set(refused.result, refused.reason);
       return trace;
     }
     const scope: Scope = event.vars;
@@ -244,7 +250,7 @@ export class RuleRuntime {
     const info: TraceTrigger = { index, kind: trigger.trigger, ...(trigger.id !== undefined ? { id: trigger.id } : {}) };
     return {
       ruleId: this.rule.id, index, path, key: `${index}:${hash(trigger)}`, clock: deps.clock, devices: deps.devices, feeds: deps.feeds,
-      timers: deps.timers, timezone: deps.timezone, location: deps.location, log: this.log,
+      timers: deps.timers, timezone: deps.timezone, location: deps.location, log: this.log, webhooks: deps.webhooks,
       // Cron last runs are stored per rule and trigger key.
       cron: { last: (key) => deps.cron.last(cronKey(this.rule.id, key)), set: (key, at) => deps.cron.set(cronKey(this.rule.id, key), at) },
       ...(trigger.id !== undefined ? { id: trigger.id } : {}),

@@ -69,6 +69,8 @@ export interface NotifyAction extends ActionBase {
   title?: TemplateText;
   /** http(s) URL. */
   webhook?: string;
+  /** With `webhook`: the POST is signed with it (X-Rumah-Timestamp, X-Rumah-Signature; docs/rules.md). */
+  secret?: string;
 }
 
 /** Run another rule's actions (its conditions are not checked, as HA's automation.trigger with skip_condition). */

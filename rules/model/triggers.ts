@@ -3,7 +3,7 @@
 import type { StateValue } from '../../server/core/model.js';
 import type { Duration, ExpressionText } from './values.js';
 
-export const TRIGGER_TYPES = ['mqtt', 'state', 'numeric', 'cron', 'sun', 'event', 'availability', 'start'] as const;
+export const TRIGGER_TYPES = ['mqtt', 'state', 'numeric', 'cron', 'sun', 'event', 'availability', 'start', 'webhook'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
 interface TriggerBase {
@@ -93,7 +93,19 @@ export interface StartTrigger extends TriggerBase {
   trigger: 'start';
 }
 
+/**
+ * Another system POSTed to `/api/webhooks/<webhook_id>` with the secret (as a bearer token, or signing the body).
+ * The run sees `body` (JSON when it parses, else text) and `content_type`.
+ */
+export interface WebhookTrigger extends TriggerBase {
+  trigger: 'webhook';
+  webhook_id: string;
+  /** At least 16 characters; shared with the caller. */
+  secret: string;
+}
+
 export type Trigger =
+  | WebhookTrigger
   | MqttTrigger
   | StateTrigger
   | NumericTrigger

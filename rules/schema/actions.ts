@@ -71,13 +71,21 @@ const SPECS: Record<ActionType, Spec> = {
     }),
   },
   notify: {
-    keys: ['message', 'title', 'webhook'],
-    read: (m) => ({
-      action: 'notify',
-      message: m.req('message', readTemplate)!,
-      title: m.opt('title', readTemplate),
-      webhook: m.opt('webhook', readWebhook),
-    }),
+    keys: ['message', 'title', 'webhook', 'secret'],
+    read: (m) => {
+      if (m.has('secret') && !m.has('webhook')) m.ctx.report(m.keyNode('secret'), [...m.path, 'secret'], "'secret' signs the 'webhook' POST; add 'webhook' or remove it");
+      return {
+        action: 'notify',
+        message: m.req('message', readTemplate)!,
+        title: m.opt('title', readTemplate),
+        webhook: m.opt('webhook', readWebhook),
+        secret: m.opt('secret', (ctx, f) => {
+          const secret = readString(ctx, f);
+          if (secret !== undefined && secret.length < 16) return void ctx.report(f.node, f.path, 'secret: at least 16 characters (e.g. `openssl rand -hex 16`)');
+          return secret;
+        }),
+      };
+    },
   },
   run: {
     keys: ['rule'],

@@ -85,6 +85,22 @@ const SPECS: Record<TriggerType, Spec> = {
     }),
   },
   start: { keys: [], read: () => ({ trigger: 'start' }) },
+  webhook: {
+    keys: ['webhook_id', 'secret'],
+    read: (m) => ({
+      trigger: 'webhook',
+      webhook_id: m.req('webhook_id', (ctx, f) => {
+        const id = readString(ctx, f);
+        if (id !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(id)) return void ctx.report(f.node, f.path, 'webhook_id: 1 to 64 letters, digits, - or _ (it is a URL path segment)');
+        return id;
+      })!,
+      secret: m.req('secret', (ctx, f) => {
+        const secret = readString(ctx, f);
+        if (secret !== undefined && secret.length < 16) return void ctx.report(f.node, f.path, 'secret: at least 16 characters (e.g. `openssl rand -hex 16`)');
+        return secret;
+      })!,
+    }),
+  },
 };
 
 function readNumeric(m: MapReader): Omit<Trigger, 'id'> {

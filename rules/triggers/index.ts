@@ -9,6 +9,7 @@ import { numericTrigger } from './numeric.js';
 import { startTrigger } from './start.js';
 import { stateTrigger } from './state.js';
 import { sunTrigger } from './sun.js';
+import { webhookTrigger } from './webhook.js';
 import type { TriggerKind } from './types.js';
 
 export const TRIGGER_KINDS: { [K in TriggerType]: TriggerKind<Extract<Trigger, { trigger: K }>> } = {
@@ -20,6 +21,7 @@ export const TRIGGER_KINDS: { [K in TriggerType]: TriggerKind<Extract<Trigger, {
   event: eventTrigger,
   availability: availabilityTrigger,
   start: startTrigger,
+  webhook: webhookTrigger,
 };
 
 export function triggerKind(trigger: Trigger): TriggerKind {

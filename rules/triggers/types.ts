@@ -9,6 +9,7 @@ import type { DeviceIndex } from '../engine/devices.js';
 import type { Feeds } from '../engine/feeds.js';
 import type { DurableTimers } from '../engine/timers.js';
 import type { TraceHandle } from '../engine/trace.js';
+import type { Webhooks } from '../engine/webhooks.js';
 import type { ExprValue } from '../expressions/index.js';
 import type { Trigger } from '../types.js';
 
@@ -48,6 +49,8 @@ export interface TriggerContext {
   readonly timezone: string;
   readonly location?: Location;
   readonly log: Logger;
+  /** Endpoints of webhook triggers (`POST /api/webhooks/<id>`). */
+  readonly webhooks: Pick<Webhooks, 'register'>;
   /** Cron last runs, read at start from SQLite. */
   readonly cron: { last(key: string): number | undefined; set(key: string, at: number): void };
   /** Records an evaluation that did not fire and why; with `error`, an evaluation that failed. */

@@ -55,6 +55,13 @@ export class AuthApi implements MqttAuthenticator {
     return { username, role: 'admin', via: 'session' };
   }
 
+  /** Throws unless setup is still to do and `code` is its code (the dashboard's restore on the first-run page). */
+  async checkSetupCode(code: string): Promise<void> {
+    if ((await this.store.users.count()) > 0) throw new RumahError(ErrorCodes.CONFLICT, 'setup is already done: restore a backup with the hub stopped (npm run rumah -- restore FILE)');
+    const expected = await this.store.settings.get(setupCodeKey);
+    if (!expected || sha256(code) !== expected) throw new RumahError(ErrorCodes.UNAUTHORIZED, 'wrong setup code; it was printed in the hub\'s log at first start');
+  }
+
   async login(username: string, password: string, address = '?'): Promise<{ token: string; principal: Principal }> {
     this.throttle(address);
     // Asked again when the check starts: logins that waited their turn behind failures of the same address are

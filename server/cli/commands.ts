@@ -11,6 +11,7 @@ import { callHub, runningHub } from './hub-client.js';
 import { issueDeviceCertificate } from '../tls/device-cert.js';
 import { mqttsnCommands } from '../mqttsn/cli.js';
 import { serviceCommands } from './service-commands.js';
+import { backupCommands } from './backup-commands.js';
 
 export interface CliContext {
   store: Store;
@@ -29,6 +30,8 @@ export interface CliContext {
   /** `service install --user NAME --output FILE` */
   user?: string;
   output?: string;
+  /** `restore FILE --key KEY` */
+  key?: string;
 }
 
 export interface CliCommand {
@@ -187,6 +190,7 @@ export const commands: CliCommand[] = [
   },
   ...mqttsnCommands,
   ...serviceCommands,
+  ...backupCommands,
 ];
 
 /** A rule file path, or the id of a rule in the rules folder. */

@@ -5,6 +5,7 @@ import { createLogger } from '../core/logger.js';
 import { isRumahError } from '../core/errors.js';
 import { openStore, type Store } from '../store/index.js';
 import { commands, type CliCommand } from './commands.js';
+import { backupBeforeMigration } from '../backup/before-migration.js';
 
 const usage = `usage: npm run rumah -- <command> [--data DIR] [--json]
 
@@ -20,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { data: { type: 'string' }, json: { type: 'boolean' }, role: { type: 'string' }, scope: { type: 'string' }, for: { type: 'string' }, close: { type: 'boolean' }, out: { type: 'string' }, days: { type: 'string' }, user: { type: 'string' }, output: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { data: { type: 'string' }, json: { type: 'boolean' }, role: { type: 'string' }, scope: { type: 'string' }, for: { type: 'string' }, close: { type: 'boolean' }, out: { type: 'string' }, days: { type: 'string' }, user: { type: 'string' }, output: { type: 'string' }, key: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     process.stderr.write(`rumah: ${(err as Error).message}\n${usage}`);
@@ -40,9 +41,11 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = path.resolve(parsed.values.data ?? process.env.RUMAH_DATA ?? './data');
   let store: Store | undefined;
   try {
+    // Data an older rumah wrote is backed up before openStore migrates it; a newer rumah's is refused.
+    if (command.store !== false) await backupBeforeMigration(dataDir, createLogger('warn', process.stderr));
     if (command.store !== false) store = await openStore(dataDir, createLogger('warn', process.stderr), {});
     // Commands that declare store: false never read ctx.store.
-    const out = await command.run({ store: store as Store, args, dataDir, role: parsed.values.role, scope: parsed.values.scope, seconds: parsed.values.for, close: parsed.values.close, out: parsed.values.out, days: parsed.values.days, user: parsed.values.user, output: parsed.values.output, from: parsed.values.from });
+    const out = await command.run({ store: store as Store, args, dataDir, role: parsed.values.role, scope: parsed.values.scope, seconds: parsed.values.for, close: parsed.values.close, out: parsed.values.out, days: parsed.values.days, user: parsed.values.user, output: parsed.values.output, key: parsed.values.key, from: parsed.values.from });
     process.stdout.write(parsed.values.json ? JSON.stringify(out.json) + '\n' : out.text + '\n');
     return out.exitCode ?? 0;
   } catch (err) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import nodeCron from 'node-cron';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -40,11 +41,34 @@ export const configSchema = z
         /** Sustained publishes per second one client may send; above it its socket is paused, not dropped. */
         publishRate: z.number().int().min(1),
         publishBurst: z.number().int().min(1),
+        /**
+         * Publish budget units per second of one device account, all its connections together (a unit: a publish, + 1
+         * per 4 KiB of payload, + 1 per state change past the first); over it its sockets are not read (account-budget.ts).
+         */
+        accountPublishRate: z.number().int().min(1),
+        accountPublishBurst: z.number().int().min(1),
+        /** The same for an admin account (the hub's tools, bridges set up by the owner). */
+        adminPublishRate: z.number().int().min(1),
+        adminPublishBurst: z.number().int().min(1),
+        /** The same for one remote address, all device accounts and join-window candidates there together. */
+        addressPublishRate: z.number().int().min(1),
+        addressPublishBurst: z.number().int().min(1),
         connectionsPerAddress: z.number().int().min(1),
         /** Failed logins from one address before it must wait (doubling, up to 5 minutes). */
         loginFailures: z.number().int().min(1),
         /** Logins waiting to be checked (2 are checked at once); more, or a wait over connectTimeout, get CONNACK 3. */
         maxPendingLogins: z.number().int().min(1),
+        // Broker storage per account (docs/limits.md, server/mqtt/storage-quotas.ts); admins have no retained or
+        // session quota. Retained: topic + payload bytes; over it a retained publish is refused (MQTT 5: 0x97).
+        maxRetainedPerAccount: z.number().int().min(1),
+        maxRetainedBytesPerAccount: z.number().int().min(1024),
+        /** Persistent sessions (3.1.1 clean=false, MQTT 5 Session Expiry > 0) one account holds; one more: CONNACK 2/0x85. */
+        maxSessionsPerAccount: z.number().int().min(1),
+        /** Messages and bytes queued for one session; past either, the oldest queued message is dropped. */
+        maxQueuedPerSession: z.number().int().min(1),
+        maxQueuedBytesPerSession: z.number().int().min(1024),
+        /** Bytes of QoS 2 messages awaiting PUBREL one account holds over all its connections; past it: disconnected. */
+        maxInflightInboundBytesPerAccount: z.number().int().min(65_536),
       })
       .strict(),
     http: z
@@ -127,6 +151,16 @@ export const configSchema = z
         maxAddresses: z.number().int().min(16),
       })
       .strict(),
+    /** Automatic encrypted backups into <data>/backups (docs/backup.md). */
+    backup: z
+      .object({
+        enabled: z.boolean(),
+        /** node-cron syntax (5 fields, or 6 with seconds first), in location.timezone. */
+        schedule: z.string().refine((s) => nodeCron.validate(s), { message: 'a cron schedule such as "30 3 * * *" (03:30 every day)' }),
+        /** Automatic backups kept; older ones are deleted (manual and pre-migration ones are kept). */
+        keep: z.number().int().min(1).max(1000),
+      })
+      .strict(),
     /**
      * Where the house is: sun triggers need latitude and longitude; timezone is the zone of cron triggers and time
      * conditions (default: the system's). Optional as a whole, so configs written before it stay valid.
@@ -177,9 +211,24 @@ export const defaults: Config = {
     maxInflightInbound: 200,
     publishRate: 5000,
     publishBurst: 10_000,
+    accountPublishRate: 200,
+    accountPublishBurst: 2000,
+    adminPublishRate: 2000,
+    adminPublishBurst: 20_000,
+    addressPublishRate: 1000,
+    addressPublishBurst: 10_000,
     connectionsPerAddress: 1000,
     loginFailures: 5,
     maxPendingLogins: 1000,
+    // A house: a device holds a few retained topics; a Zigbee2MQTT bridge with Home Assistant discovery ~5-8 per device
+    // (a config per entity, its state, availability) and up to devices.maxPerAccount (500) devices: 5,000. The bytes
+    // (bridge/devices alone may be 2 MiB) are what bound memory and disk.
+    maxRetainedPerAccount: 5000,
+    maxRetainedBytesPerAccount: 16_777_216,
+    maxSessionsPerAccount: 10,
+    maxQueuedPerSession: 1000,
+    maxQueuedBytesPerSession: 16_777_216,
+    maxInflightInboundBytesPerAccount: 16_777_216,
   },
   http: { port: 8080, connectionsPerAddress: 256, maxConnections: 2048, headTimeout: 10_000, allowedHosts: [] },
   tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },
@@ -189,4 +238,5 @@ export const defaults: Config = {
     enabled: false, port: 1884, ipv6: true, gatewayId: 1, advertiseInterval: 900, advertiseAddress: '255.255.255.255', advertisePort: 0,
     retryInterval: 10, retries: 3, maxClients: 10_000, maxTopicsPerClient: 1000, maxQueuedPerClient: 1000, datagramRate: 100, datagramBurst: 200, maxAddresses: 10_000,
   },
+  backup: { enabled: true, schedule: '30 3 * * *', keep: 7 },
 };

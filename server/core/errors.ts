@@ -24,6 +24,12 @@ export const ErrorCodes = {
   AEDES_CONTRACT: 'RUMAH_ERR_AEDES_CONTRACT',
   /** The disk holding the data folder is full: nothing is damaged, the same start works once there is room. */
   DISK_FULL: 'RUMAH_ERR_DISK_FULL',
+  /** A backup file that is damaged, cut short or not a backup (server/backup): nothing was changed. */
+  BACKUP_INVALID: 'RUMAH_ERR_BACKUP_INVALID',
+  /** A backup made by a newer rumah (schema versions this one does not know): nothing was changed. */
+  BACKUP_TOO_NEW: 'RUMAH_ERR_BACKUP_TOO_NEW',
+  /** The key given does not open this backup. */
+  BACKUP_KEY: 'RUMAH_ERR_BACKUP_KEY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -39,6 +45,9 @@ const httpStatus: Partial<Record<ErrorCode, number>> = {
   RUMAH_ERR_RATE_LIMITED: 429,
   RUMAH_ERR_DEVICE_LIMIT: 409,
   RUMAH_ERR_DISK_FULL: 507,
+  RUMAH_ERR_BACKUP_INVALID: 422,
+  RUMAH_ERR_BACKUP_TOO_NEW: 422,
+  RUMAH_ERR_BACKUP_KEY: 422,
 };
 
 export class RumahError extends Error {

@@ -42,7 +42,10 @@ export interface MqttMessage {
   retain: boolean;
   /** Set when a client published it; absent when the hub itself did. */
   clientId?: string;
+  /** The account of the client that published it: the registry lets it speak only for devices that account owns. */
   username?: string;
+  /** The publisher is an admin account (unrestricted by the ACL): it may speak for any device. */
+  admin?: boolean;
   /** A retained message handed to the registry again at start (Hub.replayRetained), not one a client just sent. */
   replayed?: boolean;
 }

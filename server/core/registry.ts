@@ -1,4 +1,4 @@
-import type { Convention, ConventionUpdate, DeviceDescriptor } from '../../devices/convention.js';
+import type { Convention, ConventionUpdate, DeviceDescriptor, OutgoingMessage } from '../../devices/convention.js';
 import type { EventBus } from './event-bus.js';
 import type { MqttMessage } from './events.js';
 import type { Logger } from './logger.js';
@@ -15,6 +15,10 @@ export interface RegistryOptions {
   conventions: Convention[];
   maxDevicesPerAccount: number;
   now?: () => number;
+  /** Sends what a convention asks to publish in reply (ConventionUpdate.publish) through the hub's publish path. */
+  publish?: (msg: OutgoingMessage) => void;
+  /** The account owning a topic (the ACL's index of owned filters): no device is pointed at another account's topics. */
+  topicOwner?: (topic: string) => string | undefined;
 }
 
 /** What the registry keeps of each device: found with one lookup per message. */
@@ -43,7 +47,8 @@ export class Registry {
   private readonly aliases = new Map<string, string>();
   private readonly perOwner = new Map<string, number>();
   private readonly limitWarned = new Map<string, number>();
-  readonly counters = { rejected: 0, capped: 0 };
+  /** foreign: messages from one account about another account's device, refused. */
+  readonly counters = { rejected: 0, capped: 0, foreign: 0 };
   /** Devices whose replayed retained messages were not made into devices (see upsert); the hub logs and clears it. */
   readonly notRecreated = new Set<string>();
   readonly recent = new RecentMessages();
@@ -109,15 +114,31 @@ export class Registry {
     const { bus, log } = this.opts;
     if (update.rejected) {
       this.counters.rejected++;
+      if (update.rejected.foreign) this.counters.foreign++;
       log.info({ topic: msg.topic, username: msg.username, reason: update.rejected.reason }, 'device message rejected');
       bus.emit('deviceRejected', { topic: msg.topic, username: msg.username, deviceId: update.rejected.deviceId, reason: update.rejected.reason });
     }
-    if (update.devices) for (const descriptor of update.devices) this.upsert(descriptor, msg, ts);
-    if (update.removed) for (const id of update.removed) this.remove(id);
+    // A device belongs to the account that created it: a message from another account (not an admin) may not
+    // describe, remove or report it, whatever topic a convention read it from (README "What a device may do").
+    const publisher = msg.username && !msg.admin ? msg.username : undefined;
+    const mine = (entry: Entry): boolean => {
+      if (!publisher || !entry.device.owner || entry.device.owner === publisher) return true;
+      this.counters.foreign++;
+      return false;
+    };
+    let refused = false;
+    if (update.devices) for (const descriptor of update.devices) if (!this.upsert(descriptor, msg, ts, publisher)) refused = true;
+    if (update.removed) {
+      for (const id of update.removed) {
+        const entry = this.entry(id);
+        if (entry && !mine(entry)) this.refuse(entry.device.id, msg, `account ${publisher} may not remove device ${entry.device.id} of account ${entry.device.owner}`);
+        else this.remove(id);
+      }
+    }
     if (update.states) {
       for (const { deviceId, values } of update.states) {
         const entry = this.entry(deviceId);
-        if (!entry) continue;
+        if (!entry || !mine(entry)) continue;
         const device = entry.device;
         device.lastSeen = ts;
         this.recent.add(device.id, msg, ts);
@@ -132,7 +153,7 @@ export class Registry {
     if (update.events) {
       for (const event of update.events) {
         const entry = this.entry(event.deviceId);
-        if (!entry) continue;
+        if (!entry || !mine(entry)) continue;
         entry.device.lastSeen = ts;
         this.recent.add(entry.device.id, msg, ts);
         bus.emit('deviceEvent', { deviceId: entry.device.id, property: event.property, value: event.value, ts, cause: entry.cause });
@@ -141,9 +162,17 @@ export class Registry {
     if (update.availability) {
       for (const { deviceId, availability } of update.availability) {
         const entry = this.entry(deviceId);
-        if (!entry) continue;
+        if (!entry || !mine(entry)) continue;
         this.recent.add(entry.device.id, msg, ts);
         this.setAvailability(entry, availability, ts, true);
+      }
+    }
+    // Replies (Tasmota's state request after discovery) go out for a message whose devices were accepted, and only
+    // to topics the publisher owns or nobody does: the hub publishes unrestricted, so it must not be a relay.
+    if (update.publish && this.opts.publish && !refused) {
+      for (const out of update.publish) {
+        const owner = this.opts.topicOwner?.(out.topic);
+        if (!owner || !publisher || owner === publisher) this.opts.publish(out);
       }
     }
   }
@@ -189,10 +218,25 @@ export class Registry {
     this.opts.bus.emit('availabilityChanged', { deviceId: device.id, availability, previous, ts });
   }
 
-  private upsert(d: DeviceDescriptor, msg: MqttMessage, ts: number): void {
+  /** Creates or updates the device a descriptor names; false when refused (another account's device or topics). */
+  private upsert(d: DeviceDescriptor, msg: MqttMessage, ts: number, publisher: string | undefined): boolean {
     const found = this.entry(d.id) ?? d.aliases?.map((a) => this.entry(a)).find(Boolean);
     // A convention that hands over the very descriptor it gave last time says nothing new about the device.
-    if (found?.merged === d) return;
+    if (found?.merged === d) return true;
+    if (publisher) {
+      const owner = found?.device.owner;
+      if (owner && owner !== publisher) {
+        this.refuse(found.device.id, msg, `device ${found.device.id} belongs to account ${owner}; a description from account ${publisher} may not change or re-point it`);
+        return false;
+      }
+      for (const topic of [d.topic, d.commandTopic, d.availabilityTopic]) {
+        const holder = topic === undefined ? undefined : this.opts.topicOwner?.(topic);
+        if (holder && holder !== publisher) {
+          this.refuse(found?.device.id ?? d.id, msg, `${topic} belongs to a device of account ${holder}; device ${d.id} of account ${publisher} may not use it`);
+          return false;
+        }
+      }
+    }
     if (found) {
       found.merged = d;
       const existing = found.device;
@@ -203,17 +247,17 @@ export class Registry {
         this.expiry.configure(existing);
         this.opts.bus.emit('deviceUpdated', { device: existing });
       }
-      return;
+      return true;
     }
     // A retained message replayed at start creates no device: its device was restored from the database, or it was
     // forgotten (DELETE /api/devices/:id) or refused (devices.maxPerAccount) while the hub ran, and a restart must not
     // bring it back; a replayed message has no publisher either, so a cap could not be applied to it.
     if (msg.replayed) {
       this.notRecreated.add(d.id);
-      return;
+      return true;
     }
     const owner = msg.username || undefined;
-    if (owner && !this.withinLimit(owner, msg.topic)) return;
+    if (owner && !this.withinLimit(owner, msg.topic)) return false;
     // Names and areas come from topics and payloads: shown to people, so without hidden or reordering characters.
     const shown = (text: string | undefined): string | undefined => (text === undefined ? undefined : displayText(text) || undefined);
     const device: Device = {
@@ -227,6 +271,18 @@ export class Registry {
     if (owner) this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
     this.opts.log.info({ deviceId: device.id, convention: device.convention, topic: device.topic }, 'device added');
     this.opts.bus.emit('deviceAdded', { device });
+    return true;
+  }
+
+  /**
+   * A message of one account about another account's device: refused, logged, and shown in that device's log. A
+   * retained one is cleared, or the next start would replay it without its publisher and accept it.
+   */
+  private refuse(deviceId: string, msg: MqttMessage, reason: string): void {
+    this.counters.foreign++;
+    this.opts.log.warn({ deviceId, topic: msg.topic, username: msg.username, reason }, 'message about another account\'s device refused');
+    this.opts.bus.emit('deviceRejected', { topic: msg.topic, username: msg.username, deviceId, reason });
+    if (msg.retain && !msg.replayed) this.opts.publish?.({ topic: msg.topic, payload: '', qos: 1, retain: true });
   }
 
   private withinLimit(owner: string, topic: string): boolean {

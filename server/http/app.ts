@@ -1,3 +1,5 @@
+import type { Webhooks } from '../../rules/engine/webhooks.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import express, { type Express } from 'express';
 import type { Logger } from '../core/logger.js';
 import type { AuthApi } from '../api/auth.js';
@@ -21,6 +23,8 @@ import type { RulesApi } from '../api/rules.js';
 import { caRoutes } from '../tls/routes.js';
 import { tokenRoutes, type TokensSource } from './routes/tokens.js';
 import type { HostCheck } from './host-check.js';
+import { backupRoutes, setupRestoreRoutes } from './routes/backups.js';
+import type { BackupService } from '../backup/service.js';
 
 export interface HttpDeps {
   log: Logger;
@@ -44,6 +48,11 @@ export interface HttpDeps {
   rules?: RulesApi;
   /** The hub's local CA (PEM) when TLS made one: GET /ca.crt, public, so devices and browsers can trust the hub. */
   caCertificate?: () => string | undefined;
+  /** Rules' webhook triggers: POST /api/webhooks/:id, public, the hook's secret is the credential. */
+  webhooks?: Pick<Webhooks, 'receive'>;
+  /** Backups (admins) and the first-run page's restore (docs/backup.md). */
+  backups?: BackupService;
+  setupRestore?: { dataDir: string; restart: () => void };
 }
 
 export function createApp(deps: HttpDeps): Express {
@@ -55,6 +64,8 @@ export function createApp(deps: HttpDeps): Express {
     res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY' });
     next();
   });
+  // Before the JSON parser: a webhook's signature covers its raw body (routes/webhooks.ts).
+  if (deps.webhooks) app.use('/api/webhooks', webhookRoutes(deps.webhooks));
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(opsRoutes(deps.ops, requireAuth(deps.auth, 'member', { metrics: true })));
   app.use(caRoutes(deps.caCertificate ?? (() => undefined)));
@@ -65,6 +76,8 @@ export function createApp(deps: HttpDeps): Express {
   app.use('/api/accounts', requireAuth(deps.auth, 'admin'), accountRoutes(deps.pairing));
   if (deps.broker) app.use('/api/broker', requireAuth(deps.auth, 'admin'), brokerRoutes(deps.broker));
   if (deps.tokens) app.use('/api/tokens', requireAuth(deps.auth, 'admin'), tokenRoutes(deps.tokens));
+  if (deps.backups) app.use('/api/backups', requireAuth(deps.auth, 'admin'), backupRoutes(deps.backups));
+  if (deps.setupRestore) app.use('/api/setup', setupRestoreRoutes({ auth: deps.auth, ...deps.setupRestore }));
   app.use('/api/rules/validate', requireAuth(deps.auth), ruleValidateRoutes());
   if (deps.rules) app.use('/api/rules', requireAuth(deps.auth), ruleRoutes(deps.rules));
   app.use('/api', (_req, res) => void res.status(404).json({ error: { code: 'RUMAH_ERR_NOT_FOUND', message: 'no such API route' } }));

@@ -51,6 +51,8 @@ export interface ClientInternals {
   /** MQTT 5: the client's own Maximum Packet Size and Receive Maximum (CONNECT properties). */
   maximumPacketSize?: number;
   receiveMaximum?: number;
+  /** MQTT 5 Request Problem Information (connect.js): false, no Reason String on acknowledgements [MQTT-3.1.2-29]. */
+  _requestProblemInformation?: boolean;
   /** Retain As Published (`rap`) is read by shared-subscriptions.ts. */
   subscriptions: Record<string, { qos: number; si?: number; rap?: boolean; func: Deliver }>;
   duplicates: Record<string, number>;
@@ -65,6 +67,8 @@ export interface ClientInternals {
 }
 
 export interface PersistenceInternals {
+  /** aedes.js storeRetained; the SQLite store also takes the owning account (storage-quotas.ts). */
+  storeRetained(packet: AedesPacket, owner?: string): Promise<void>;
   createRetainedStream(pattern: string): AsyncIterable<AedesPacket>;
   streamWill(brokers: object): AsyncIterable<AedesPacket & { clientId: string; brokerId: string }>;
   delWill(client: { id: string; brokerId?: string }): Promise<unknown>;

@@ -1,12 +1,13 @@
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
-import mqttPacket from 'mqtt-packet';
 import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
+import { AccountBudget, budgetOptions } from './account-budget.js';
 import { dedupeWithinDispatch } from './dedupe.js';
-import { copyToPublish, Dispatch, type ClientPublish, type DispatchedPacket } from './dispatch.js';
-import { PublishOrder, type PublishKind } from './publish-order.js';
+import { Dispatch, type DispatchedPacket } from './dispatch.js';
+import { DurablePublish } from './durable-publish.js';
+import { PublishOrder } from './publish-order.js';
 import { guardSlowReader } from './slow-reader-guard.js';
 import { isCommandTopic, malformedText, sysPrefix } from './topics.js';
 import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
@@ -31,6 +32,7 @@ import { WriteCoalescer, type Corkable } from './write-coalescer.js';
 import { announcedState, BridgeClients, isOwnConnectionTopic } from './bridge-clients.js';
 import { endAtSink, sinkTopic } from './sink.js';
 import { guardMqtt5 } from './v5-guard.js';
+import { AccountStorage } from './account-storage.js';
 
 export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
@@ -66,8 +68,9 @@ export class Broker {
   readonly aedes: Aedes;
   readonly identities = new WeakMap<Client, MqttIdentity>();
   readonly bridges = new BridgeClients();
-  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0 };
+  readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0, clientIdRefused: 0, sessionQuotaRefused: 0, retainedQuotaRefused: 0, queuedDropped: 0, inboundQos2QuotaExceeded: 0 };
   private readonly flow: FlowControl;
+  readonly budget: AccountBudget;
   private readonly login: MqttLogin;
   private readonly order = new PublishOrder();
   private readonly writes = new WriteCoalescer();
@@ -75,18 +78,23 @@ export class Broker {
   private readonly shared: (client: Client) => void;
   private readonly window: ReturnType<typeof outboundWindow>;
   private readonly dispatch: Dispatch;
+  private readonly durable: DurablePublish;
   private readonly aliases = new OutboundAliases();
   /** Session Present for sessions without subscriptions (session-present.ts); the SQLite store only. */
   private readonly presence: SessionPresence | undefined;
   /** Usernames of clients that left, newest last, for their messages still being routed. */
   private readonly departed = new Map<string, string>();
+  /** Who owns each client id, and the storage quotas per account (account-storage.ts). */
+  readonly storage: AccountStorage;
   private started = false;
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
     this.presence = holdsSessions(opts.persistence);
     this.presence?.observe(aedes);
     this.aedes = aedes;
+    this.storage = new AccountStorage({ config: opts.config, log: opts.log, counters: this.counters, identities: this.identities, clients: () => this.clients, departed: this.departed });
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
+    this.durable = new DurablePublish({ aedes, dispatch: this.dispatch, order: this.order, durable: opts.durable === true, queues: opts.queues });
     endAtSink(aedes);
     this.dedupe = dedupeWithinDispatch(aedes, this.dispatch, Math.max(opts.config.maxBufferedBytes, opts.config.maxPacketSize + 65_536));
     this.shared = shareSubscriptions(aedes, opts.log);
@@ -100,12 +108,15 @@ export class Broker {
     manageSessions(aedes, opts.log);
     unregisterClosedOnArrival(aedes);
     const mq = internals.mq;
-    // maxQueued: well below the depth at which mqemitter's recursive drain overflows the stack.
+    // Publishes pass the account's budget (account-budget.ts), then the client's (flow-control.ts). maxQueued: well
+    // below the depth at which mqemitter's recursive drain overflows the stack.
+    this.budget = new AccountBudget(budgetOptions(opts.config, opts.bus, () => mq.length >= 500));
     this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
     this.login = new MqttLogin({
       config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
       willRefused: (identity, topic, clientId) =>
         malformedText(topic) ?? this.topicRefused(topic, clientId) ?? (isOwnConnectionTopic(topic, clientId) ? undefined : opts.acl?.publish(identity, topic, clientId)),
+      admit: (client, identity) => this.storage.admit(client, identity),
     });
     this.wireEvents();
   }
@@ -171,6 +182,7 @@ export class Broker {
     checkAedesContract(this.aedes);
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
+    this.storage.attach(this.aedes, persistence);
     queueWithIdentifiers(persistence);
     queuedWithinGrantedQos(persistence);
     flagRedeliveries(this.aedes);
@@ -246,6 +258,7 @@ export class Broker {
     if (!this.started) return;
     this.started = false;
     this.flow.stop();
+    this.budget.stop();
     this.login.stop();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
   }
@@ -256,12 +269,15 @@ export class Broker {
     if (packet.topic.startsWith(sysPrefix) || isSharedTopic(packet.topic)) return;
     const clientId = packet.clientId;
     let username: string | undefined;
+    let admin = false;
     if (clientId !== undefined) {
       this.counters.messagesIn++;
       const client = this.clients[clientId];
-      username = client ? this.identities.get(client)?.username : this.departed.get(clientId);
+      const identity = client && this.identities.get(client);
+      username = client ? identity?.username : this.departed.get(clientId);
+      admin = identity?.kind === 'admin';
     }
-    this.opts.bus.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username });
+    this.opts.bus.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username, admin });
   }
 
   private get clients(): Record<string, Client> {
@@ -281,6 +297,8 @@ export class Broker {
       this.opts.log.info({ clientId: client.id, topic: packet.topic, limit: max }, 'message larger than the client\'s Maximum Packet Size; not sent to it');
       return null;
     }
+    // Another account's topics stay its own, whatever a subscription granted earlier matched (devices/pairing/acl.ts).
+    if (this.opts.acl?.forward && !this.opts.acl.forward(this.identities.get(client), packet.topic)) return null;
     this.counters.messagesOut++;
     return this.aliases.apply(client, packet);
   }
@@ -300,6 +318,7 @@ export class Broker {
         if (this.departed.size > departedKept) this.departed.delete(this.departed.keys().next().value!);
       }
       this.flow.forget(client.id);
+      this.budget.forget(client);
       this.order.forget(client.id);
       bus.emit('clientDisconnected', { clientId: client.id, username: this.identities.get(client)?.username, reason });
     };
@@ -398,56 +417,10 @@ export class Broker {
       packet.retain = false;
       this.counters.retainStripped++;
     }
-    if (this.flow.tryAdmit(client.id)) return this.admitted(client, packet, cb);
-    this.flow.admit(client.id, () => this.admitted(client, packet, cb));
-  }
-
-  private admitted(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
-    // Every QoS 1 publish takes the ordered path (publish-order.ts), also those nothing stores: aedes's own QoS 1
-    // order (PUBACK written, then published) lets a later QoS 0 message from the same client overtake it.
-    const qos1 = this.opts.durable === true && (packet as { qos?: number }).qos === 1;
-    if (!qos1 && this.order.idle(client.id)) return cb(null);
-    const kind: PublishKind = !qos1 ? 'free' : packet.retain || (this.opts.queues?.(packet.topic) ?? true) ? 'serial' : 'pipelined';
-    this.order.run(client.id, kind, (routed) => {
-      if (!qos1) return routed(() => cb(null));
-      const original = copyToPublish(packet as ClientPublish);
-      // Stored: acknowledged once published, i.e. committed. Nothing to store: once dispatched (dispatch.ts).
-      const forget = kind === 'pipelined' ? this.dispatch.expect(original, () => routed(() => this.acknowledge(client, packet, cb))) : undefined;
-      this.publishFirst(client, original, (err) => {
-        if (forget && !forget()) return;
-        routed(() => (err ? cb(err) : this.acknowledge(client, packet, cb)));
-      });
-    });
-  }
-
-  /**
-   * aedes 1.2 writes a QoS 1 PUBACK before it stores the message (lib/handlers/publish.js), so an acknowledged
-   * message could be lost in a crash. We publish it ourselves first — retained store and offline queues are
-   * committed when the callback runs — then acknowledge it (below). A failed store fails the publish: no PUBACK,
-   * the client is disconnected and will resend (MQTT-4.4.0-1).
-   */
-  private publishFirst(client: Client, original: object, done: (err?: Error) => void): void {
-    aedesInternals(this.aedes).publish(original, client, (err) => done(err ?? undefined));
-  }
-
-  /**
-   * The PUBACK, written here; aedes then goes on with the packet turned into a QoS 0 one for the sink topic: it
-   * publishes that (to no one) and acknowledges nothing more. (Left QoS 1, aedes wrote the PUBACK and published the
-   * sink a setImmediate later: a second QoS 1 publish per message.)
-   */
-  private acknowledge(client: Client, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
-    const p = packet as { topic: string; retain: boolean; qos: number; messageId?: number };
-    // As aedes's own write(): `connected` turns true only after the whole CONNECT sequence (a queued session's
-    // messages sent), and a client may publish as soon as it has its CONNACK; a PUBACK skipped then hung it.
-    const c = clientInternals(client);
-    if (c.connected || c.connecting) {
-      // Reason code 0 (Success) with no properties: two bytes in every version [MQTT-3.4.2-1].
-      mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId }, client.conn as unknown as NodeJS.WritableStream, { protocolVersion: c.version === 5 ? 5 : 4 });
-    }
-    p.topic = sinkTopic;
-    p.retain = false;
-    p.qos = 0;
-    cb(null);
+    if (packet.retain && identity && this.storage.quotas.refuseRetained(client, identity, packet, cb)) return;
+    const admitted = (): void => this.durable.admitted(client, packet, cb);
+    const next = (): void => (this.flow.tryAdmit(client.id) ? admitted() : this.flow.admit(client.id, admitted));
+    this.budget.admit(client, identity, packet, next);
   }
 
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {

@@ -17,6 +17,7 @@ export interface ClientPublish {
   payload: Buffer;
   retain: boolean;
   dup?: boolean;
+  clientId?: string;
   /** MQTT 5 properties (user properties, message expiry, response topic…): forwarded as they came. */
   properties?: Record<string, unknown>;
 }
@@ -30,7 +31,8 @@ export function copyToPublish(p: ClientPublish): DispatchedPacket & { cmd: 'publ
   // properties: aedes.publish turns a Message Expiry Interval into the absolute `messageExpiry` it stores and counts
   // down on queued and retained delivery; a copy without them lost what MQTT 5 clients sent (user properties,
   // response topic, correlation data, content type).
-  return { cmd: 'publish', brokerId: '', brokerCounter: 0, topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, dup: p.dup === true, properties: p.properties };
+  // clientId: the stamp storage-quotas.ts puts on a retained publish, so the retained store knows whose it is.
+  return { cmd: 'publish', brokerId: '', brokerCounter: 0, topic: p.topic, payload: p.payload, qos: 1, retain: p.retain, dup: p.dup === true, properties: p.properties, clientId: p.clientId };
 }
 
 /**

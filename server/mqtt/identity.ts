@@ -28,4 +28,6 @@ export interface MqttAuthenticator {
 export interface MqttAcl {
   publish(identity: MqttIdentity, topic: string, clientId: string): string | undefined;
   subscribe(identity: MqttIdentity, filter: string, clientId: string): string | undefined;
+  /** Whether a copy of a message on `topic` may be delivered to a client of `identity` (on every copy: keep it cheap). */
+  forward?(identity: MqttIdentity | undefined, topic: string): boolean;
 }

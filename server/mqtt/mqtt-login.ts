@@ -16,6 +16,8 @@ export interface MqttLoginDeps {
   identities: WeakMap<Client, MqttIdentity>;
   /** Why this client may not have this will (a topic it could not publish on itself), or undefined. */
   willRefused(identity: MqttIdentity, topic: string, clientId: string): string | undefined;
+  /** Last word on a checked login: why this identity may not take this client id (client-id-owner.ts). */
+  admit?(client: Client, identity: MqttIdentity): Promise<{ returnCode: 2; why: string } | undefined>;
 }
 
 /**
@@ -75,9 +77,22 @@ export class MqttLogin {
           return refuse(4, 'bad username or password');
         }
         this.throttle.succeeded(address);
-        this.deps.identities.set(client, identity);
-        authorizeWill(client, identity, (topic) => this.deps.willRefused(identity, topic, client.id), this.deps.log);
-        done(null, true);
+        return (this.deps.admit?.(client, identity) ?? Promise.resolve(undefined)).then((refusal) => {
+          // Counted and logged where it was decided; not a failed password, so not throttled.
+          if (refusal) {
+            const err = new Error(refusal.why) as AuthenticateError;
+            err.returnCode = refusal.returnCode;
+            return done(err, false);
+          }
+          this.deps.identities.set(client, identity);
+          authorizeWill(client, identity, (topic) => this.deps.willRefused(identity, topic, client.id), this.deps.log);
+          done(null, true);
+        }, (err: Error) => {
+          this.deps.log.error({ err, clientId: client.id }, 'MQTT login: client id check failed');
+          const e = new Error('server unavailable') as AuthenticateError;
+          e.returnCode = 3;
+          done(e, false);
+        });
       },
       (err: Error) => {
         if (err instanceof LoginBusy) {

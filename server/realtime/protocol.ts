@@ -11,6 +11,8 @@
 //   client → `command`   {deviceId, property, value}, acknowledged with `{ok: true}` or `{ok: false, error, message}`
 //   server → `session`   `{ended: true}` just before the server disconnects a socket whose session ended
 //   server → `pairing`   admins only: the join window and its candidates, on connect and whenever they change
+//   server → `notifications`  rule notifications (the `notify` action, the rule guards' notices): the last few on
+//                        connect, then batches of new ones, at most one every `coalesceMs`
 
 import type { Availability, Cause, Device, StateValue } from '../core/model.js';
 
@@ -109,11 +111,41 @@ export interface PairingView {
   candidates: CandidateView[];
 }
 
+/** Bounds of the `notifications` event: a rule that notifies in a loop cannot flood the browser. */
+export const notificationLimits = {
+  /** Notifications in one batch; more in one interval are counted in `dropped`, not sent. */
+  perBatch: 20,
+  /** The last ones kept for a dashboard that connects later. */
+  kept: 20,
+  titleLength: 200,
+  messageLength: 1000,
+} as const;
+
+/** A rule's notification (its `notify` action) or a notice about a rule (a loop stopped, a source's runs dropped). */
+export interface NotificationView {
+  id: string;
+  /** Hub clock, ms. */
+  ts: number;
+  level: 'info' | 'warning' | 'error';
+  title?: string;
+  message: string;
+  /** The rule that sent it or that it is about. */
+  ruleId?: string;
+}
+
+export interface NotificationBatch {
+  /** Oldest first. */
+  notifications: NotificationView[];
+  /** Notifications in this interval past `notificationLimits.perBatch`: not sent. */
+  dropped: number;
+}
+
 export interface ServerToClient {
   snapshot(snapshot: Snapshot): void;
   deltas(deltas: Deltas): void;
   session(info: { ended: true }): void;
   pairing(state: PairingView): void;
+  notifications(batch: NotificationBatch): void;
 }
 
 export interface ClientToServer {

@@ -8,6 +8,7 @@ import type { Registry } from '../core/registry.js';
 import type { StateStore } from '../core/state-store.js';
 import { DeltaCoalescer } from './coalescer.js';
 import { commandHandler } from './commands.js';
+import { NotificationFeed } from './notifications.js';
 import { PendingCommands } from './pending.js';
 import { deltaChars, deviceChars, inParts } from './parts.js';
 import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type DeviceDelta, type LiveDevice, type PairingView, type ServerToClient, type Snapshot } from './protocol.js';
@@ -45,6 +46,7 @@ export class RealtimeServer {
   private io?: LiveServer;
   private readonly pending: PendingCommands;
   private readonly coalescer: DeltaCoalescer;
+  private readonly notifications: NotificationFeed;
   /** Session tokens of open sockets, to check them again later; memory only, never logged or sent. */
   private readonly sessions = new WeakMap<object, string>();
   /** API tokens of open sockets, checked again like sessions: a token revoked while no hub heard of it still ends. */
@@ -61,6 +63,7 @@ export class RealtimeServer {
       flush: (devices) => this.broadcast(devices),
       listening: () => (this.io?.sockets.adapter.rooms.get(room)?.size ?? 0) > 0,
     });
+    this.notifications = new NotificationFeed({ bus, intervalMs: coalesceMs, flush: (batch) => this.io?.to(room).emit('notifications', batch) });
     this.pending = new PendingCommands(bus, (change) => this.coalescer.pendingChanged(change), pendingTimeoutMs,
       (deviceId, property) => deps.states.value(deviceId, property));
   }
@@ -86,6 +89,7 @@ export class RealtimeServer {
     io.on('connection', (socket) => this.connected(socket));
     this.pending.start();
     this.coalescer.start();
+    this.notifications.start();
     if (this.deps.pairing) {
       const push = (): void => this.pushPairing();
       this.offs.push(this.deps.bus.on('candidateChanged', 'realtime', push), this.deps.bus.on('joinWindowChanged', 'realtime', push));
@@ -114,6 +118,7 @@ export class RealtimeServer {
       clearTimeout(this.pairingTimer);
       for (const off of this.offs.splice(0)) off();
       this.coalescer.stop();
+      this.notifications.stop();
       this.pending.stop();
       // io.close() would also close the HTTP server, which the hub closes itself: disconnect the sockets only.
       this.io?.disconnectSockets(true);
@@ -136,6 +141,8 @@ export class RealtimeServer {
       // absolute values); joining after could lose one.
       void socket.join(room);
       this.sendSnapshot(socket);
+      const recent = this.notifications.latest();
+      if (recent.notifications.length > 0) socket.emit('notifications', recent);
       if (socket.data.principal.role === 'admin' && this.deps.pairing) {
         void socket.join(adminRoom);
         socket.emit('pairing', this.deps.pairing.state());

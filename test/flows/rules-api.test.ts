@@ -12,7 +12,7 @@ const MQTT = 'triggers:\n  - trigger: mqtt\n    topic: a/b\n';
 const BAD: Array<[string, string, string]> = [
   ['yaml syntax', 'triggers: [{trigger: start}\nactions: x\n', '2:1 : YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]'],
   ['empty file', '', "1:1 : the file is empty: a rule needs at least triggers and actions"],
-  ['unknown kind', 'triggers:\n  - trigger: mqqt\n    topic: a/b\n' + LOG_ACTION, "2:14 triggers[0].trigger: unknown trigger type \"mqqt\" (did you mean 'mqtt'?); valid types: mqtt, state, numeric, cron, sun, event, availability, start"],
+  ['unknown kind', 'triggers:\n  - trigger: mqqt\n    topic: a/b\n' + LOG_ACTION, "2:14 triggers[0].trigger: unknown trigger type \"mqqt\" (did you mean 'mqtt'?); valid types: mqtt, state, numeric, cron, sun, event, availability, start, webhook"],
   ['HA spelling', 'triggers:\n  - platform: mqtt\n    topic: a/b\n' + LOG_ACTION, "2:5 triggers[0].platform: use 'trigger: ...' ('platform' is the old Home Assistant spelling)"],
   ['unknown key', MQTT.replace('topic', 'topic: a/b\n    topik') + LOG_ACTION, "4:5 triggers[0].topik: unknown key 'topik' (did you mean 'topic'?)"],
   ['bad duration', 'triggers:\n  - trigger: state\n    device: x\n    for: 5 minutes\n' + LOG_ACTION, '4:10 triggers[0].for: invalid duration "5 minutes": use a number of seconds, 30s, 5m, 1h30m or 00:05:00'],

@@ -16,6 +16,7 @@ const routes = [
   '/api/users', '/api/users/:id', '/api/rules', '/api/rules/:id', '/api/rules/:id/enabled', '/api/rules/:id/run', '/api/rules/:id/dry-run',
   '/api/rules/dry-run', '/api/rules/:id/traces', '/api/rules/:id/traces/:id',
   '/api/auth/login', '/api/auth/logout', '/api/auth/me', '/api/auth/status', '/api/auth/setup',
+  '/api/backups', '/api/backups/progress', '/api/backups/:id', '/api/setup/restore', '/api/setup/restore/progress',
   '/healthz', '/metrics', '/ca.crt', '/', '/index.html', '/assets/:id', '/devices/:id', '/socket.io/', '/mqtt', '/api', '/api/:id',
 ];
 

@@ -37,6 +37,7 @@ export async function startHub(overrides: DeepPartial<Config> = {}, opts: { data
     devices: { ...defaults.devices, ...overrides.devices },
     history: { ...defaults.history, ...overrides.history },
     mqttsn: { ...defaults.mqttsn, ...overrides.mqttsn } as Config['mqttsn'],
+    backup: { ...defaults.backup, ...overrides.backup },
   };
   const log = pino({ level: config.log.level });
   const hub = new Hub({ config, log, adminPassword, brokerStoreMaxPages: opts.brokerStoreMaxPages });
@@ -59,10 +60,18 @@ export async function deviceAccount(t: TestHub, username = `dev-${Math.random().
   return { username, password };
 }
 
+/** Connects, keeping every message from the first (a queued one can arrive with the CONNACK). */
+export async function connectKeeping(url: string, opts: IClientOptions): Promise<{ client: MqttClient; got: string[] }> {
+  const got: string[] = [];
+  const client = await connect(url, opts, (c) => c.on('message', (_topic, payload) => got.push(payload.toString())));
+  return { client, got };
+}
+
 /** A real MQTT.js client; resolves once connected, rejects on a refused CONNECT. */
-export function connect(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
+export function connect(url: string, opts: IClientOptions = {}, before?: (client: MqttClient) => void): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    before?.(client);
     client.once('connect', () => resolve(client));
     client.once('error', (err) => {
       client.end(true);

@@ -5,11 +5,14 @@ import { Layout } from './components/layout.js';
 import { LiveConnection, type LiveStatus } from './live/connection.js';
 import { LiveContext, type Live } from './live/hooks.js';
 import { DeviceStore } from './live/store.js';
+import { NoticeStore } from './live/notices.js';
+import { Notifications } from './components/notifications.js';
 import { Ticker } from './live/ticker.js';
 import { DevicePage } from './pages/device.js';
 import { HomePage } from './pages/home.js';
 import { LoginPage } from './pages/login.js';
 import { SetupPage } from './pages/setup.js';
+import { BackupsPage } from './pages/backups.js';
 import { UsersPage } from './pages/users.js';
 import { RulesPage } from './pages/rules.js';
 import { RulePage } from './pages/rule.js';
@@ -74,14 +77,15 @@ function Dashboard({ user, onSessionEnded }: { user: User; onSessionEnded: () =>
   const live = useRef<Live | null>(null);
   if (!live.current) {
     const store = new DeviceStore();
+    const notices = new NoticeStore();
     const connection = new LiveConnection(store, {
       status: (s) => {
         setStatus(s);
         if (s === 'unauthorized') onSessionEnded();
       },
       snapshot: () => setLoaded(true),
-    });
-    live.current = { store, connection, ticker: new Ticker(5000) };
+    }, notices);
+    live.current = { store, connection, ticker: new Ticker(5000), notices };
   }
   useEffect(() => () => live.current?.connection.close(), []);
 
@@ -96,6 +100,7 @@ function Dashboard({ user, onSessionEnded }: { user: User; onSessionEnded: () =>
       <Layout user={user} status={status} onLogout={() => void logout()}>
         <Routes user={user} loaded={loaded} />
       </Layout>
+      <Notifications />
     </LiveContext.Provider>
   );
 }
@@ -116,6 +121,7 @@ function Routes({ user, loaded }: { user: User; loaded: boolean }): JSX.Element 
   if (match('/pairing', path)) return user.role === 'admin' ? <PairingPage /> : <Forbidden />;
   if (match('/broker', path)) return user.role === 'admin' ? <BrokerPage /> : <Forbidden />;
   if (match('/users', path)) return user.role === 'admin' ? <UsersPage me={user} /> : <Forbidden />;
+  if (match('/backups', path)) return user.role === 'admin' ? <BackupsPage /> : <Forbidden />;
   return <><h1>Not found</h1><p>There is no page at this address.</p></>;
 }
 

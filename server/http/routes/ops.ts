@@ -10,7 +10,12 @@ export interface Metric {
   help: string;
   type: 'counter' | 'gauge';
   value: number;
+  /** Labelled values instead of `value` (one line each), e.g. per account. */
+  series?: Array<{ labels: Record<string, string>; value: number }>;
 }
+
+/** A Prometheus label value: backslash, double quote and newline escaped (exposition format 0.0.4). */
+const labelValue = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 export interface OpsSource {
   health(): Health;
@@ -32,7 +37,11 @@ export function opsRoutes(source: OpsSource, authorised: RequestHandler): Router
   router.get('/metrics', authorised, (_req, res) => {
     const lines: string[] = [];
     for (const m of source.metrics()) {
-      lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, `${m.name} ${Number.isFinite(m.value) ? m.value : 0}`);
+      lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`);
+      if (!m.series) lines.push(`${m.name} ${Number.isFinite(m.value) ? m.value : 0}`);
+      for (const { labels, value } of m.series ?? []) {
+        lines.push(`${m.name}{${Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',')}} ${Number.isFinite(value) ? value : 0}`);
+      }
     }
     res.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
   });

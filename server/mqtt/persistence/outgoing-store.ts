@@ -12,7 +12,18 @@ import type { Tx } from './write-batcher.js';
 interface Entry {
   readonly seq: number;
   packet: StoredPacket;
+  /** Topic + payload bytes, as enqueued: what the entry weighs against mqtt.maxQueuedBytesPerSession. */
+  readonly bytes: number;
 }
+
+/** The bound of one session's queue (mosquitto's max_queued_messages / max_queued_bytes); see storage-quotas.ts. */
+export interface QueueLimit {
+  messages: number;
+  bytes: number;
+}
+
+/** Told of the messages dropped from a session's queue to keep it within its limit. */
+export type QueueDropped = (clientId: string, messages: number, bytes: number) => void;
 
 interface Row {
   seq: number;
@@ -23,7 +34,17 @@ interface Row {
 
 export class OutgoingStore {
   readonly #queues = new Map<string, Entry[]>();
+  /** Bytes of each queue (the entries' `bytes`), kept with every change to #queues. */
+  readonly #bytes = new Map<string, number>();
   #lastSeq = 0;
+  #limit: QueueLimit | undefined;
+  /**
+   * (brokerId, brokerCounter) of entries dropped by the limit, per client, newest last and bounded. aedes may be
+   * sending a snapshot of the queue (outgoingStream) that still holds them: its outgoingUpdate of one is not an error
+   * (that failed the delivery and closed the client), the message is simply sent.
+   */
+  readonly #dropped = new Map<string, Set<string>>();
+  #onDropped: QueueDropped = () => {};
 
   private constructor(
     private readonly insertSql: PreparedStatement,
@@ -38,7 +59,8 @@ export class OutgoingStore {
       await conn.prepare('DELETE FROM outgoing WHERE seq = ?'),
     );
     for (const row of await conn.all<Row>('SELECT seq, client_id, meta, payload FROM outgoing ORDER BY seq')) {
-      store.#queue(row.client_id).push({ seq: row.seq, packet: decodePacket(row.meta, row.payload) });
+      const packet = decodePacket(row.meta, row.payload);
+      store.#push(row.client_id, { seq: row.seq, packet, bytes: weight(packet) });
       store.#lastSeq = row.seq;
     }
     return store;
@@ -47,6 +69,21 @@ export class OutgoingStore {
   /** Whether anything is queued or in flight for this client. */
   has(clientId: string): boolean {
     return this.#queues.has(clientId);
+  }
+
+  /**
+   * Bounds every session's queue from now on: past either limit, the oldest queued messages are dropped (a queue
+   * keeps the newest: a device coming back wants the last commands, not the first). Queues already over it at start
+   * are cut down at their next enqueue.
+   */
+  setLimit(limit: QueueLimit, onDropped: QueueDropped): void {
+    this.#limit = limit;
+    this.#onDropped = onDropped;
+  }
+
+  /** Entries and bytes queued or in flight for this client. */
+  usage(clientId: string): { messages: number; bytes: number } {
+    return { messages: this.#queues.get(clientId)?.length ?? 0, bytes: this.#bytes.get(clientId) ?? 0 };
   }
 
   /** Queued or in-flight entries over all clients. */
@@ -63,13 +100,14 @@ export class OutgoingStore {
   prepareEnqueue(clientIds: readonly string[], original: StoredPacket): (tx: Tx) => void {
     const template = copyAsAedesPacket(original);
     const { meta, payload } = encodePacket(template);
+    const bytes = weight(template);
     return (tx) => {
       for (const clientId of clientIds) {
-        const entry: Entry = { seq: ++this.#lastSeq, packet: copyAsAedesPacket(template) };
-        const queue = this.#queue(clientId);
-        queue.push(entry);
+        const entry: Entry = { seq: ++this.#lastSeq, packet: copyAsAedesPacket(template), bytes };
+        this.#push(clientId, entry);
         tx.onRollback(() => this.#removeEntry(clientId, entry));
         tx.run(this.insertSql, [entry.seq, clientId, meta, payload]);
+        this.#enforce(tx, clientId);
       }
     };
   }
@@ -95,6 +133,8 @@ export class OutgoingStore {
         this.#write(tx, own);
         return;
       }
+      // Its copy was dropped by the queue's bound: matched by counter alone, another copy would take its messageId.
+      if (this.#dropped.get(clientId)?.has(droppedKey(packet))) return;
     }
     for (const entry of queue) {
       const current = entry.packet;
@@ -113,6 +153,7 @@ export class OutgoingStore {
         return;
       }
     }
+    if (this.#dropped.get(clientId)?.has(droppedKey(packet))) return;
     throw new Error('no such packet');
   }
 
@@ -123,9 +164,8 @@ export class OutgoingStore {
     const queue = this.#queues.get(clientId);
     const index = queue?.findIndex((entry) => entry.packet.messageId === messageId) ?? -1;
     if (!queue || index < 0) return undefined;
-    const [entry] = queue.splice(index, 1) as [Entry];
-    if (queue.length === 0) this.#queues.delete(clientId);
-    tx.onRollback(() => this.#queue(clientId).splice(index, 0, entry));
+    const entry = this.#removeAt(clientId, queue, index);
+    tx.onRollback(() => this.#insertAt(clientId, index, entry));
     tx.run(this.removeSql, [entry.seq]);
     return entry.packet;
   }
@@ -146,6 +186,44 @@ export class OutgoingStore {
     tx.run(this.updateSql, [meta, payload, entry.seq]);
   }
 
+  /**
+   * Drops the oldest PUBLISH entries of the client's queue while it is over the limit. A PUBREL is never dropped (it
+   * finishes a QoS 2 exchange the client has half done [MQTT-4.3.3]); an entry in flight may be: its PUBACK then finds
+   * nothing, which aedes takes as done.
+   */
+  #enforce(tx: Tx, clientId: string): void {
+    const limit = this.#limit;
+    const queue = this.#queues.get(clientId);
+    if (!limit || !queue) return;
+    let messages = 0;
+    let bytes = 0;
+    let from = 0;
+    while (queue.length > limit.messages || (this.#bytes.get(clientId) ?? 0) > limit.bytes) {
+      const index = queue.findIndex((e, i) => i >= from && e.packet.cmd !== 'pubrel');
+      if (index < 0) break;
+      from = index;
+      const entry = this.#removeAt(clientId, queue, index);
+      tx.onRollback(() => this.#insertAt(clientId, index, entry));
+      tx.run(this.removeSql, [entry.seq]);
+      this.#rememberDropped(clientId, entry.packet, limit.messages);
+      messages++;
+      bytes += entry.bytes;
+      if (!this.#queues.has(clientId)) break;
+    }
+    if (messages > 0) this.#onDropped(clientId, messages, bytes);
+  }
+
+  #rememberDropped(clientId: string, packet: StoredPacket, keep: number): void {
+    let keys = this.#dropped.get(clientId);
+    if (!keys) {
+      // Bounded over clients too: an old client's keys matter only while a snapshot of its queue is being sent.
+      if (this.#dropped.size >= 1000) this.#dropped.delete(this.#dropped.keys().next().value!);
+      this.#dropped.set(clientId, (keys = new Set()));
+    }
+    keys.add(droppedKey(packet));
+    if (keys.size > Math.max(keep, 100)) keys.delete(keys.values().next().value!);
+  }
+
   #queue(clientId: string): Entry[] {
     let queue = this.#queues.get(clientId);
     if (!queue) {
@@ -155,13 +233,44 @@ export class OutgoingStore {
     return queue;
   }
 
+  #push(clientId: string, entry: Entry): void {
+    this.#queue(clientId).push(entry);
+    this.#bytes.set(clientId, (this.#bytes.get(clientId) ?? 0) + entry.bytes);
+  }
+
+  #insertAt(clientId: string, index: number, entry: Entry): void {
+    this.#queue(clientId).splice(index, 0, entry);
+    this.#bytes.set(clientId, (this.#bytes.get(clientId) ?? 0) + entry.bytes);
+  }
+
+  #removeAt(clientId: string, queue: Entry[], index: number): Entry {
+    const [entry] = queue.splice(index, 1) as [Entry];
+    if (queue.length === 0) {
+      this.#queues.delete(clientId);
+      this.#bytes.delete(clientId);
+    } else {
+      this.#bytes.set(clientId, (this.#bytes.get(clientId) ?? 0) - entry.bytes);
+    }
+    return entry;
+  }
+
   #removeEntry(clientId: string, entry: Entry): void {
     const queue = this.#queues.get(clientId);
     const index = queue?.lastIndexOf(entry) ?? -1;
     if (!queue || index < 0) return;
-    queue.splice(index, 1);
-    if (queue.length === 0) this.#queues.delete(clientId);
+    this.#removeAt(clientId, queue, index);
   }
+}
+
+function droppedKey(packet: StoredPacket): string {
+  return `${String(packet.brokerId)}\u0000${String(packet.brokerCounter)}`;
+}
+
+/** Topic + payload bytes of a queued packet (a PUBREL weighs nothing). */
+function weight(packet: StoredPacket): number {
+  const topic = typeof packet.topic === 'string' ? Buffer.byteLength(packet.topic) : 0;
+  const payload = packet.payload;
+  return topic + (payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
 }
 
 function subscriptionIdentifier(packet: StoredPacket): unknown {

@@ -58,6 +58,19 @@ const MIGRATIONS: readonly string[] = [
     expires_at      INTEGER
   );
   `,
+  // 3: who owns what (issue 15): a client id's persistent session belongs to the account that made it, and a
+  // retained message counts against the quota of the account that published it (server/mqtt/client-id-owner.ts,
+  // server/mqtt/storage-quotas.ts). Both survive a restart, so neither a session nor a quota is up for grabs after one.
+  `
+  -- The account (MQTT username) that holds each client id's persistent session. A row may outlive its session; a
+  -- client id whose session is gone is free again (the row is replaced or pruned).
+  CREATE TABLE session_owners (
+    client_id TEXT PRIMARY KEY NOT NULL,
+    username  TEXT NOT NULL
+  );
+  -- The account that published the retained message; NULL: the hub itself, or stored before schema 3.
+  ALTER TABLE retained ADD COLUMN owner TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -16,9 +16,10 @@ import { Checkpointer } from './checkpointer.js';
 import { IncomingStore } from './incoming-store.js';
 import { databaseOpenError, openDatabase } from './open-database.js';
 import { resolveOptions, type ResolvedOptions, type SqlitePersistenceOptions } from './options.js';
-import { OutgoingStore } from './outgoing-store.js';
-import { RetainedStore } from './retained-store.js';
+import { OutgoingStore, type QueueDropped, type QueueLimit } from './outgoing-store.js';
+import { RetainedStore, type RetainedOwnership } from './retained-store.js';
 import { SessionExpiryStore } from './session-expiry-store.js';
+import { SessionOwnerStore } from './session-owner-store.js';
 import type { Connection } from './sqlite-connection.js';
 import { SubscriptionStore } from './subscription-store.js';
 import type {
@@ -46,6 +47,7 @@ interface Opened {
   incoming: IncomingStore;
   wills: WillStore;
   sessionExpiry: SessionExpiryStore;
+  sessionOwners: SessionOwnerStore;
 }
 
 export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersistence {
@@ -106,9 +108,10 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
       const incoming = await load(IncomingStore.open);
       const wills = await load(WillStore.open);
       const sessionExpiry = await load(SessionExpiryStore.open);
+      const sessionOwners = await load(SessionOwnerStore.open);
       const batcher = new WriteBatcher(conn, this.#log);
       const checkpointer = new Checkpointer(batcher, this.#opts.checkpointIntervalMs, this.#log);
-      this.#db = { conn, batcher, checkpointer, retained, subscriptions, outgoing, incoming, wills, sessionExpiry };
+      this.#db = { conn, batcher, checkpointer, retained, subscriptions, outgoing, incoming, wills, sessionExpiry, sessionOwners };
       checkpointer.start();
     } catch (err) {
       // A row that does not decode is damage too; release the statements so the file can be closed.
@@ -127,6 +130,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
         incoming: db.incoming.size,
         wills: db.wills.size,
         expiringSessions: db.sessionExpiry.size,
+        sessionOwners: db.sessionOwners.size,
       },
       'broker database loaded',
     );
@@ -134,8 +138,19 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
 
   // --- retained messages ---
 
-  storeRetained(packet: StoredPacket): Promise<void> {
-    return this.#write((db) => db.retained.prepareStore(packet));
+  /** `owner`: the account that published it, counted against its quota across restarts (storage-quotas.ts). */
+  storeRetained(packet: StoredPacket, owner?: string): Promise<void> {
+    let committed = (): void => {};
+    return this.#write((db) => {
+      const prepared = db.retained.prepareStore(packet, owner);
+      committed = prepared.committed;
+      return prepared.op;
+    }).then(committed);
+  }
+
+  /** Owner and weight of each retained message in the file at setup; given once (storage-quotas.ts). */
+  retainedOwnership(): RetainedOwnership[] {
+    return this.#db?.retained.takeLoadedOwnership() ?? [];
   }
 
   /** Deprecated by aedes-persistence in favour of createRetainedStreamCombi; kept for the interface. */
@@ -145,6 +160,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
 
   /** Each pattern's matches in turn: a topic matching two filters of one SUBSCRIBE comes twice [MQTT-3.8.4-4]. */
   createRetainedStreamCombi(patterns: string[]): Readable {
+    // Payloads are read from the file (retained-store.ts); a failed read ends the stream with its error.
     return Readable.from(this.#db?.retained.match(patterns) ?? []);
   }
 
@@ -208,6 +224,11 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
     return this.#write((db) => (tx) => db.outgoing.clearMessageId(tx, client.id, packet));
   }
 
+  /** Bounds each session's queue, dropping the oldest past it (storage-quotas.ts). */
+  limitQueues(limit: QueueLimit, onDropped: QueueDropped): void {
+    this.#read().outgoing.setLimit(limit, onDropped);
+  }
+
   outgoingStream(client: ClientRef): Readable {
     return Readable.from(this.#db?.outgoing.stream(client.id) ?? []);
   }
@@ -261,6 +282,26 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
     return db !== undefined && (db.outgoing.has(clientId) || db.incoming.has(clientId) || db.sessionExpiry.get(clientId) !== undefined);
   }
 
+  /** Whether this client id has a session beyond its connection: stored subscriptions or any holdsSession state. */
+  hasSession(clientId: string): boolean {
+    const db = this.#db;
+    return db !== undefined && (db.subscriptions.byClient(clientId).length > 0 || this.holdsSession(clientId));
+  }
+
+  // --- who owns each persistent session (client-id-owner.ts) ---
+
+  sessionOwners(): Array<[clientId: string, username: string]> {
+    return this.#db?.sessionOwners.all() ?? [];
+  }
+
+  putSessionOwner(clientId: string, username: string): Promise<void> {
+    return this.#write((db) => (tx) => db.sessionOwners.set(tx, clientId, username));
+  }
+
+  delSessionOwner(clientId: string): Promise<void> {
+    return this.#write((db) => (tx) => db.sessionOwners.delete(tx, clientId));
+  }
+
   // --- MQTT 5 session deadlines (rumah's own, not aedes-persistence's; see session-expiry-store.ts) ---
 
   sessionDeadlines(): Array<{ clientId: string; interval: number; expiresAt: number | undefined }> {
@@ -286,6 +327,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
       db.incoming.clean(tx, clientId);
       db.wills.delete(tx, clientId);
       db.sessionExpiry.delete(tx, clientId);
+      db.sessionOwners.delete(tx, clientId);
       return true;
     });
   }
@@ -303,7 +345,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
     if (!db) return;
     db.checkpointer.stop();
     await db.batcher.close();
-    await Promise.all([db.retained.close(), db.subscriptions.close(), db.outgoing.close(), db.incoming.close(), db.wills.close(), db.sessionExpiry.close()]);
+    await Promise.all([db.retained.close(), db.subscriptions.close(), db.outgoing.close(), db.incoming.close(), db.wills.close(), db.sessionExpiry.close(), db.sessionOwners.close()]);
     // Closing the last connection checkpoints the WAL into broker.db and removes it.
     await db.conn.close();
     this.#log.info({ file: this.#opts.file }, 'broker database closed');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { WebSocket as NodeWebSocket } from 'ws';
-import type { Ack, ClientToServer, Deltas, ServerToClient, Snapshot } from '../../../server/realtime/protocol.js';
+import type { Ack, ClientToServer, Deltas, NotificationBatch, ServerToClient, Snapshot } from '../../../server/realtime/protocol.js';
 
 /** The part of the socket.io client the tests use, typed with the shared protocol. */
 export interface LiveClient {
@@ -47,6 +47,8 @@ export interface Connected {
   snapshot: Snapshot;
   /** Every deltas batch received so far, in order. */
   batches: Deltas[];
+  /** Every notifications batch received so far, in order (the first may come right behind the snapshot). */
+  notifications: NotificationBatch[];
 }
 
 /** Opens a live connection with `headers` (cookie or Authorization); resolves with the snapshot. */
@@ -55,6 +57,8 @@ export async function liveConnect(httpUrl: string, headers: Record<string, strin
   const socket = io(httpUrl, { transports: [transport], extraHeaders: headers, auth, reconnection: false, forceNew: true });
   const batches: Deltas[] = [];
   socket.on('deltas', (d) => void batches.push(d));
+  const notifications: NotificationBatch[] = [];
+  socket.on('notifications', (n) => void notifications.push(n));
   const snapshot = await new Promise<Snapshot>((resolve, reject) => {
     socket.on('snapshot', resolve);
     socket.on('connect_error', (err) => {
@@ -62,7 +66,7 @@ export async function liveConnect(httpUrl: string, headers: Record<string, strin
       reject(err);
     });
   });
-  return { socket, snapshot, batches };
+  return { socket, snapshot, batches, notifications };
 }
 
 /** The connect_error of a connection that must be refused. */

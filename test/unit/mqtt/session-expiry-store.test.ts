@@ -5,6 +5,7 @@ import { mock, test } from 'node:test';
 import type { Readable } from 'node:stream';
 import sqlite3 from 'sqlite3';
 import { armAt } from '../../../server/mqtt/session-expiry.js';
+import { SCHEMA_VERSION } from '../../../server/mqtt/persistence/schema.js';
 import { openPersistence, tempDir } from './persistence-fixtures.js';
 
 const list = async <T>(stream: Readable): Promise<T[]> => (await stream.toArray()) as T[];
@@ -62,11 +63,11 @@ test('a broker.db of schema 1 is migrated: its sessions are kept and deadlines c
   await first.addSubscriptions({ id: 'old-session' }, [{ topic: 'home/#', qos: 1 }]);
   await first.destroy();
   // What rumah before session expiry wrote: no session_expiry table, user_version 1.
-  await sql(dir.file, 'DROP TABLE session_expiry; PRAGMA user_version = 1;');
+  await sql(dir.file, 'DROP TABLE session_expiry; DROP TABLE session_owners; ALTER TABLE retained DROP COLUMN owner; PRAGMA user_version = 1;');
 
   const second = await openPersistence(dir.file);
   t.after(() => second.destroy());
-  assert.equal(await userVersion(dir.file), 2);
+  assert.equal(await userVersion(dir.file), SCHEMA_VERSION);
   assert.deepEqual((await second.subscriptionsByClient({ id: 'old-session' })).map((s) => s.topic), ['home/#']);
   assert.deepEqual(second.sessionDeadlines(), [], 'sessions of before have no deadline: kept as they were');
   await second.putSessionDeadline({ clientId: 'old-session', interval: 10, expiresAt: 1_800_000_000_000 });

@@ -84,11 +84,11 @@ test('trigger kinds: unknown with the valid list, HA names, missing kind, the ol
       ) + LOG,
     ),
     [
-      "2:14 triggers[0].trigger | unknown trigger type \"mqtts\" (did you mean 'mqtt'?); valid types: mqtt, state, numeric, cron, sun, event, availability, start",
-      "4:14 triggers[1].trigger | unknown trigger type \"numeric_state\": rumah calls it 'numeric'; valid types: mqtt, state, numeric, cron, sun, event, availability, start",
-      '5:14 triggers[2].trigger | unknown trigger type "timer"; valid types: mqtt, state, numeric, cron, sun, event, availability, start',
+      "2:14 triggers[0].trigger | unknown trigger type \"mqtts\" (did you mean 'mqtt'?); valid types: mqtt, state, numeric, cron, sun, event, availability, start, webhook",
+      "4:14 triggers[1].trigger | unknown trigger type \"numeric_state\": rumah calls it 'numeric'; valid types: mqtt, state, numeric, cron, sun, event, availability, start, webhook",
+      '5:14 triggers[2].trigger | unknown trigger type "timer"; valid types: mqtt, state, numeric, cron, sun, event, availability, start, webhook',
       "6:5 triggers[3].platform | use 'trigger: ...' ('platform' is the old Home Assistant spelling)",
-      "7:5 triggers[4] | missing required key 'trigger' (one of: mqtt, state, numeric, cron, sun, event, availability, start)",
+      "7:5 triggers[4] | missing required key 'trigger' (one of: mqtt, state, numeric, cron, sun, event, availability, start, webhook)",
       '8:5 triggers[5] | expected a trigger (a mapping with trigger: TYPE), got "start"',
     ],
   );

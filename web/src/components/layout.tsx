@@ -22,7 +22,7 @@ const statusText: Record<LiveStatus, string> = {
 export function Layout({ user, status, onLogout, children }: LayoutProps): JSX.Element {
   const path = usePath();
   const links: Array<[string, string]> = [['/', 'Home'], ['/rules', 'Rules']];
-  if (user.role === 'admin') links.push(['/pairing', 'Pairing'], ['/broker', 'Broker'], ['/users', 'Users']);
+  if (user.role === 'admin') links.push(['/pairing', 'Pairing'], ['/broker', 'Broker'], ['/users', 'Users'], ['/backups', 'Backups']);
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>

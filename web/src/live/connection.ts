@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, CommandRequest, ConnectErrorData, Deltas, PairingView, Snapshot } from '../../../server/realtime/protocol.js';
+import type { Ack, CommandRequest, ConnectErrorData, Deltas, NotificationBatch, PairingView, Snapshot } from '../../../server/realtime/protocol.js';
 import { socketPath } from '../../../server/realtime/protocol.js';
+import type { NoticeStore } from './notices.js';
 import type { DeviceStore } from './store.js';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'unauthorized' | 'closed';
@@ -23,7 +24,7 @@ export class LiveConnection {
   pairing?: { state: PairingView; at: number };
   private readonly pairingListeners = new Set<() => void>();
 
-  constructor(store: DeviceStore, private readonly events: LiveEvents) {
+  constructor(store: DeviceStore, private readonly events: LiveEvents, notices?: NoticeStore) {
     this.socket = io({ path: socketPath, reconnectionDelayMax: 5000 });
     this.socket.on('snapshot', (snapshot: Snapshot) => {
       this.user = snapshot.user;
@@ -33,6 +34,7 @@ export class LiveConnection {
     });
     this.socket.on('deltas', (deltas: Deltas) => store.applyDeltas(deltas));
     this.socket.on('session', () => this.stop('unauthorized'));
+    this.socket.on('notifications', (batch: NotificationBatch) => notices?.add(batch));
     this.socket.on('pairing', (state: PairingView) => {
       this.pairing = { state, at: Date.now() };
       for (const fn of this.pairingListeners) fn();

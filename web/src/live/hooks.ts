@@ -1,6 +1,7 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useState } from 'preact/hooks';
 import type { LiveConnection } from './connection.js';
+import type { NoticeStore } from './notices.js';
 import type { DeviceStore, ViewDevice } from './store.js';
 import type { Ticker } from './ticker.js';
 
@@ -8,6 +9,7 @@ export interface Live {
   store: DeviceStore;
   connection: LiveConnection;
   ticker: Ticker;
+  notices: NoticeStore;
 }
 
 export const LiveContext = createContext<Live | undefined>(undefined);

@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, errorText, type User } from '../api.js';
+import { RestoreBackup } from './setup-restore.js';
 
 /** First run: the one-time code printed at the hub's first start creates the first admin. */
 export function SetupPage({ onDone }: { onDone: (user: User) => void }): JSX.Element {
@@ -35,6 +36,7 @@ export function SetupPage({ onDone }: { onDone: (user: User) => void }): JSX.Ele
         {error && <p class="form-error" role="alert">{error}</p>}
         <button type="submit" disabled={busy}>Create admin</button>
       </form>
+      <RestoreBackup />
     </main>
   );
 }
