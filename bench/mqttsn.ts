@@ -11,7 +11,7 @@ import { Hub } from '../server/hub.js';
 import { defaults, type Config } from '../server/config/schema.js';
 import { BindingsRepo } from '../server/mqttsn/bindings-repo.js';
 import { decode, encapsulate, encode, type Packet } from '../server/mqttsn/codec/index.js';
-import { tempDir } from './lib/procs.js';
+import { BENCH_BUDGETS, tempDir } from './lib/procs.js';
 import type { BenchResult, Figure } from './lib/report.js';
 
 const SENSORS = 100;
@@ -76,7 +76,8 @@ export async function benchMqttSn(): Promise<BenchResult> {
   const dataDir = tempDir('rumah-mqttsn');
   const config: Config = {
     ...defaults, dataDir, bind: HOST, log: { level: 'warn' },
-    mqtt: { ...defaults.mqtt, port: 0 }, http: { ...defaults.http, port: 0 },
+    // Budgets out of reach (bench/lib/procs.ts BENCH_BUDGETS): the 100 sensors share one account; 1,000 persistent sessions in it.
+    mqtt: { ...defaults.mqtt, port: 0, ...BENCH_BUDGETS, maxSessionsPerAccount: SLEEPERS + 10 }, http: { ...defaults.http, port: 0 },
     mqttsn: { ...defaults.mqttsn, enabled: true, port: 0, ipv6: false, advertiseInterval: 0, datagramRate: 1e9, datagramBurst: 1e9, maxClients: 5000 },
   };
   const hub = new Hub({ config, log: pino({ level: 'warn' }), adminPassword: 'bench-admin-password' });
@@ -111,7 +112,10 @@ export async function benchMqttSn(): Promise<BenchResult> {
       await udp.bind();
       sockets.push(udp);
       const s: { udp: Udp; id: number; answer?: () => void } = { udp, id: 0 };
-      const next = (): Promise<Packet> => new Promise((r) => udp.handlers.set('', r));
+      const next = (): Promise<Packet> => new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`sensor s${i}: no answer in 10 s`)), 10_000);
+        udp.handlers.set('', (p) => (clearTimeout(timer), resolve(p)));
+      });
       udp.send({ type: 'connect', flags: f(0, { cleanSession: true }), protocolId: 1, duration: 600, clientId: `s${i}` });
       if ((await next()).type !== 'connack') throw new Error('no CONNACK');
       udp.send({ type: 'register', topicId: 0, msgId: 1, topicName: `bench/sn/${i}` });
@@ -159,13 +163,18 @@ export async function benchMqttSn(): Promise<BenchResult> {
     sockets.push(fwd);
     const answers = new Map<number, (p: Packet) => void>();
     for (let n = 0; n < SLEEPERS; n++) fwd.handlers.set(nodeId(n).toString('hex'), (p) => answers.get(n)?.(p));
-    const expect = (n: number, type: Packet['type']): Promise<Packet> => new Promise((r) => answers.set(n, (p) => p.type === type && r(p)));
+    // Bounded: a refused or lost client fails the benchmark in 10 s instead of hanging it.
+    const expect = (n: number, type: Packet['type']): Promise<Packet> => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`sleeper z${n}: no ${type} in 10 s`)), 10_000);
+      answers.set(n, (p) => p.type === type && (clearTimeout(timer), resolve(p)));
+    });
     for (let start = 0; start < SLEEPERS; start += 100) {
       await Promise.all(Array.from({ length: Math.min(100, SLEEPERS - start) }, async (_, k) => {
         const n = start + k;
         let a = expect(n, 'connack');
         fwd.send({ type: 'connect', flags: f(0, { cleanSession: false }), protocolId: 1, duration: 600, clientId: `z${n}` }, n);
-        await a;
+        const rc = (await a) as Extract<Packet, { type: 'connack' }>;
+        if (rc.returnCode !== 0) throw new Error(`sleeper z${n}: CONNACK 0x0${rc.returnCode}`);
         a = expect(n, 'suback');
         fwd.send({ type: 'subscribe', flags: f(1), msgId: 1, topic: { type: 'name', name: `bench/z/${n}` } }, n);
         await a;
