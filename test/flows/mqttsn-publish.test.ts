@@ -83,3 +83,18 @@ test('MQTT-SN CONNECT of a client id bound to no account is refused (0x03); a bi
   await hub.hub.store.accounts.revoke(account.username);
   assert.equal(await sn.connect('revoked-one'), 0x03);
 });
+
+test('MQTT-SN clients are under the broker\'s own rules: a persistent session past mqtt.maxSessionsPerAccount is refused (0x03)', async (t) => {
+  const hub = await snHub({}, { maxSessionsPerAccount: 1 });
+  t.after(() => hub.stop());
+  const account = await deviceAccount(hub, 'two-sleepers');
+  await hub.bindings.bind('first', account.username, undefined);
+  await hub.bindings.bind('second', account.username, undefined);
+  const a = await SnClient.open(hub.snPort);
+  t.after(() => a.close());
+  const b = await SnClient.open(hub.snPort);
+  t.after(() => b.close());
+  assert.equal(await a.connect('first', { clean: false }), 0);
+  assert.equal(await b.connect('second', { clean: false }), 0x03);
+  assert.equal(await b.connect('second', { clean: true }), 0, 'a clean session holds nothing: accepted');
+});
