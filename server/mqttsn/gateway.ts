@@ -149,8 +149,15 @@ export class MqttSnGateway {
 
   private receive(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     const ip = rinfo.address;
-    const send = (bytes: Buffer): void => {
-      socket.send(bytes, rinfo.port, ip, (err) => err && this.opts.log.debug({ err: err.message, address: ip }, 'MQTT-SN reply not sent'));
+    const send = (bytes: () => Buffer): void => {
+      let datagram: Buffer;
+      try {
+        datagram = bytes();
+      } catch (err) {
+        // Nothing the broker delivers may throw here (session.ts drops what cannot fit a datagram): logged, not sent.
+        return void this.opts.log.warn({ err: (err as Error).message, address: ip }, 'MQTT-SN message not encodable; not sent');
+      }
+      socket.send(datagram, rinfo.port, ip, (err) => err && this.opts.log.debug({ err: err.message, address: ip }, 'MQTT-SN reply not sent'));
     };
     const outer = decode(msg);
     if (!outer.ok) return this.malformed(ip, outer.reason);
@@ -161,10 +168,10 @@ export class MqttSnGateway {
       const decoded = decodeMessage(inner);
       if (!decoded.ok) return this.malformed(ip, `encapsulated: ${decoded.reason}`);
       packet = decoded.value;
-      source = { key: `${ip}|${rinfo.port}|${nodeId.toString('hex')}`, ip, reply: (p) => send(encapsulate(nodeId, encode(p))) };
+      source = { key: `${ip}|${rinfo.port}|${nodeId.toString('hex')}`, ip, reply: (p) => send(() => encapsulate(nodeId, encode(p))) };
     } else {
       packet = outer.value;
-      source = { key: `${ip}|${rinfo.port}`, ip, reply: (p) => send(encode(p)) };
+      source = { key: `${ip}|${rinfo.port}`, ip, reply: (p) => send(() => encode(p)) };
     }
     this.dispatch(source, packet);
   }
@@ -186,7 +193,7 @@ export class MqttSnGateway {
         });
       case 'publish':
         if (packet.flags.qos === -1) {
-          return void this.qosMinusOne.publish(source.ip, packet, session && this.connectedAs(session)).catch((err: Error) => this.opts.log.error({ err }, 'MQTT-SN QoS -1 publish failed'));
+          return void this.qosMinusOne.publish(source.ip, packet, session?.identity).catch((err: Error) => this.opts.log.error({ err }, 'MQTT-SN QoS -1 publish failed'));
         }
         break;
       case 'pingreq':
@@ -199,10 +206,6 @@ export class MqttSnGateway {
     this.stats.count(source.ip, 'noSession');
     // §6.11-style: a client the gateway does not know is told to CONNECT again (2 octets: no amplification).
     if (['publish', 'subscribe', 'unsubscribe', 'register', 'pingreq', 'willtopicupd', 'willmsgupd'].includes(packet.type)) source.reply({ type: 'disconnect' });
-  }
-
-  private connectedAs(session: Session): { account: string; clientId: string; predefined: ReadonlyMap<number, string> } {
-    return session.identity;
   }
 
   /** §6.3 CONNECT: admitted only when the client id is bound to an account (and the source is one the binding allows). */

@@ -33,6 +33,9 @@ export interface SessionDeps {
   updateWill(update: { topic?: string; qos?: 0 | 1 | 2; retain?: boolean; payload?: Buffer; remove?: boolean }): string | undefined;
 }
 
+/** UDP over IPv4 carries 65,507 octets; less a 3-octet-length PUBLISH header (9) and room for a forwarder's (≤ 255). */
+const maxDeliveredPayload = 65_507 - 9 - 255;
+
 type State = 'will-topic' | 'will-msg' | 'connecting' | 'active' | 'asleep' | 'awake' | 'ended';
 
 /**
@@ -316,9 +319,19 @@ export class Session {
     this.deps.send(which === 'topic' ? { type: 'willtopicresp', returnCode } : { type: 'willmsgresp', returnCode });
   }
 
-  /** A message the broker routes to this client. */
+  /**
+   * A message the broker routes to this client. One larger than a UDP datagram can carry (65,507 octets of IPv4
+   * payload, less the PUBLISH header and a forwarder's) cannot be sent: dropped, logged and acknowledged to the broker
+   * (it would otherwise wait forever). MQTT-SN is for small messages; the broker takes up to mqtt.maxPacketSize.
+   */
   private delivered(p: IPublishPacket): void {
-    this.deliveries.push({ topic: p.topic, payload: Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload), qos: p.qos, retain: p.retain, ...(p.qos > 0 ? { mqttId: p.messageId } : {}) });
+    const payload = Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload);
+    if (payload.length > maxDeliveredPayload) {
+      this.deps.log.info({ clientId: this.deps.clientId, topic: p.topic, bytes: payload.length, limit: maxDeliveredPayload }, 'message too large for an MQTT-SN datagram; not delivered');
+      if (p.qos > 0 && p.messageId !== undefined) this.link?.acknowledge(p.messageId, p.qos as 1 | 2);
+      return;
+    }
+    this.deliveries.push({ topic: p.topic, payload, qos: p.qos, retain: p.retain, ...(p.qos > 0 ? { mqttId: p.messageId } : {}) });
   }
 
   private get connected(): boolean {

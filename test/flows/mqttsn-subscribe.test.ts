@@ -43,6 +43,15 @@ test('MQTT-SN SUBSCRIBE: a wildcard filter gets each new topic REGISTERed before
   const direct = await sn.next('publish', (p) => p.data.toString() === 'hello');
   assert.deepEqual(direct.topic, { type: 'normal', id: exact.topicId });
 
+  // A QoS 1 message larger than a datagram can carry is not delivered, and does not hold up the next one.
+  sn.send({ type: 'subscribe', flags: flags({ qos: 1 }), msgId: 5, topic: { type: 'name', name: 'sn/big' } });
+  const big = await sn.next('suback', (p) => p.msgId === 5);
+  await publish(pub, 'sn/big', Buffer.alloc(70_000, 0x61), { qos: 1 });
+  await publish(pub, 'sn/big', 'after the big one', { qos: 1 });
+  const after = await sn.next('publish', (p) => p.data.toString() === 'after the big one');
+  sn.send({ type: 'puback', topicId: big.topicId, msgId: after.msgId, returnCode: 0 });
+  assert.equal(sn.received.filter((p) => p.type === 'publish').length, 0, 'the big one was not sent');
+
   // The account's ACL applies: a filter outside sn/# is refused.
   sn.send({ type: 'subscribe', flags: flags({ qos: 0 }), msgId: 3, topic: { type: 'name', name: 'ourhome/#' } });
   assert.equal((await sn.next('suback', (p) => p.msgId === 3)).returnCode, 0x03);
