@@ -9,6 +9,7 @@ import { benchDashboard } from './dashboard.js';
 import { benchDevices } from './devices.js';
 import { benchFanin } from './fanin.js';
 import { benchFanin5 } from './fanin5.js';
+import { benchExports } from './exports.js';
 import { benchFairShare } from './fair-share.js';
 import { benchFootprint } from './footprint.js';
 import { benchHistory } from './history.js';
@@ -25,7 +26,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -90,6 +91,11 @@ async function main(): Promise<number> {
         mosquitto, stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined, workers: args.workers ? Number(args.workers) : undefined,
         qos: args.qos ? (args.qos.split(',').map(Number) as Array<0 | 1>) : undefined, properties: !args['no-v5-props'],
       }),
+    },
+    {
+      // The hub's fan-in with the exports on, as a ratio to the same hub without them (bench/exports.ts, issue 17).
+      id: 'exports',
+      run: () => benchExports({ stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined, workers: args.workers ? Number(args.workers) : undefined }),
     },
     { id: 'latency', run: () => benchLatency() },
     { id: 'logins', run: () => benchLogins() },

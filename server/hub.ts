@@ -45,6 +45,9 @@ import { mqttSnLogins, startMqttSn } from './mqttsn/start.js';
 import type { MqttSnGateway } from './mqttsn/gateway.js';
 import { BackupService } from './backup/service.js';
 import { prepareDataDir } from './backup/hub-start.js';
+import { Exports } from './export/exports.js';
+import { isOwnExportTopic } from './export/ha-topics.js';
+import { guardExportTopics } from './export/export-acl.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -101,6 +104,7 @@ export class Hub {
   rules!: RulesEngine;
   mqttsn?: MqttSnGateway;
   backups!: BackupService;
+  exports?: Exports;
   /** Carries rules' causes through the broker to the state changes they make (loop guard, traces). */
   readonly ruleCauses = new CauseTracker();
   private tcp?: net.Server;
@@ -157,7 +161,7 @@ export class Hub {
     this.bus.on('stateChanged', 'history', (change) => this.store.writer.enqueue(change));
     // Before the registry: a message a rule published must be known as the rule's while the registry parses it.
     this.bus.on('message', 'rule-causes', (msg) => this.ruleCauses.enter(msg));
-    this.bus.on('message', 'registry', (msg) => this.registry.handleMessage(msg));
+    this.bus.on('message', 'registry', (msg) => isOwnExportTopic(msg.topic) || this.registry.handleMessage(msg));
     this.bus.on('clientDisconnected', 'registry', (e) => {
       if (e.reason !== 'closed') this.registry.clientLost(e.clientId);
     });
@@ -179,7 +183,7 @@ export class Hub {
     const snLogins = mqttSnLogins(config, mqttAuth, this.store.accounts);
     this.broker = await Broker.create({
       config: config.mqtt, log: brokerLog, bus: this.bus,
-      auth: snLogins ?? mqttAuth, acl: this.pairing.acl,
+      auth: snLogins ?? mqttAuth, acl: guardExportTopics(this.pairing.acl),
       persistence: this.persistence, durable: this.persistence !== undefined, queues: this.persistence && ((topic) => this.persistence!.queuesFor(topic)),
       held: () => this.store.writer.behind,
     });
@@ -218,6 +222,7 @@ export class Hub {
     brokerPage.start();
     this.stops.push(() => brokerPage.stop());
     this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime.endUser(username) });
+    this.exports = new Exports({ config: config.exports, bus: this.bus, registry: this.registry, states: this.states, devices: () => this.devices, broker: () => this.broker, store: () => this.store, log: log.child({ module: 'export' }) });
     const app = createApp({
       log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: this.tls !== undefined, caCertificate: () => this.tls?.info.caPem,
       ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
@@ -230,7 +235,7 @@ export class Hub {
         },
       },
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
-      sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage,
+      sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage, exportSettings: this.exports,
       webhooks: this.rules.webhooks,
       backups: this.backups, setupRestore: { dataDir: config.dataDir, restart: this.opts.restart ?? (() => log.warn('a backup was staged for restore: restart rumah to put it in place')) },
     });
@@ -261,7 +266,7 @@ export class Hub {
       tcp = plain;
     }
     const mqtts = this.tls ? await this.listenMqttTls(listenerOptions) : undefined;
-    const sn = snLogins && (await startMqttSn({ config, log: log.child({ module: 'mqttsn' }), broker: this.broker, acl: this.pairing.acl, logins: snLogins, db: this.store.db }));
+    const sn = snLogins && (await startMqttSn({ config, log: log.child({ module: 'mqttsn' }), broker: this.broker, acl: guardExportTopics(this.pairing.acl), logins: snLogins, db: this.store.db }));
     if (sn) this.stops.push(() => sn.gateway.stop());
     this.mqttsn = sn?.gateway;
 
@@ -272,6 +277,8 @@ export class Hub {
       for (const msg of convention.startMessages?.() ?? []) await this.broker.publish(msg);
     }
 
+    await this.exports.start();
+    this.stops.push(() => this.exports?.stop());
     this.rules.hubStarted();
 
     this.pairing.ports = { mqtt: tcp?.port ?? 0, ...(mqtts ? { mqtts: mqtts.port } : {}) };
@@ -314,7 +321,7 @@ export class Hub {
   private async replayRetained(): Promise<void> {
     const persistence = aedesInternals(this.broker.aedes).persistence;
     for await (const packet of persistence.createRetainedStream('#')) {
-      if (packet.topic.startsWith('$')) continue;
+      if (packet.topic.startsWith('$') || isOwnExportTopic(packet.topic)) continue;
       this.registry.handleMessage({ topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: true, replayed: true });
     }
     const skipped = this.registry.notRecreated;

@@ -54,5 +54,6 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_event_loop_lag_p99_seconds', help: 'Event-loop lag p99 over the last complete minute', type: 'gauge', value: hub.loopLag.p99Ms / 1000 },
     { name: 'rumah_event_loop_lag_max_seconds', help: 'Event-loop lag maximum over the last complete minute', type: 'gauge', value: hub.loopLag.maxMs / 1000 },
     ...(hub.mqttsn ? mqttSnMetrics(hub.mqttsn) : []),
+    ...(hub.exports?.metrics() ?? []),
   ];
 }

@@ -151,6 +151,37 @@ export const configSchema = z
         maxAddresses: z.number().int().min(16),
       })
       .strict(),
+    // Passing the house's data to other systems (docs/exports.md); each part is off until switched on.
+    exports: z
+      .object({
+        /** Home Assistant MQTT discovery of every device rumah knows (HA commands them through rumah). */
+        homeassistant: z
+          .object({
+            enabled: z.boolean(),
+            /** Devices of these conventions are not announced: HA already has them (they came in through its discovery). */
+            skipConventions: z.array(z.string().min(1)).max(20),
+          })
+          .strict(),
+        /** State changes to an InfluxDB-line-protocol write endpoint (InfluxDB 1.x/2.x/3, VictoriaMetrics, QuestDB). */
+        influx: z
+          .object({
+            enabled: z.boolean(),
+            /** The write URL with its query: `http://host:8086/write?db=home`, `http://host:8086/api/v2/write?org=o&bucket=b`. */
+            url: z.string().url().refine((u) => /^https?:/.test(u), 'an http:// or https:// URL').optional(),
+            /** The Authorization header as it is sent: `Token <token>`, `Bearer <token>`, `Basic <base64>`. */
+            authorization: z.string().min(1).max(4096).optional(),
+            measurement: z.string().min(1).max(200),
+            batchSize: z.number().int().min(1).max(50_000),
+            intervalMs: z.number().int().min(100),
+            maxRetryMs: z.number().int().min(100),
+            timeoutMs: z.number().int().min(100),
+          })
+          .strict()
+          .refine((i) => !i.enabled || i.url !== undefined, { message: 'give url when enabled is true', path: ['url'] }),
+        /** Device states as Prometheus gauges on /metrics beside the hub's own (labels: id, name, floor, room, property, unit). */
+        prometheus: z.object({ deviceStates: z.boolean() }).strict(),
+      })
+      .strict(),
     /** Automatic encrypted backups into <data>/backups (docs/backup.md). */
     backup: z
       .object({
@@ -237,6 +268,11 @@ export const defaults: Config = {
   mqttsn: {
     enabled: false, port: 1884, ipv6: true, gatewayId: 1, advertiseInterval: 900, advertiseAddress: '255.255.255.255', advertisePort: 0,
     retryInterval: 10, retries: 3, maxClients: 10_000, maxTopicsPerClient: 1000, maxQueuedPerClient: 1000, datagramRate: 100, datagramBurst: 200, maxAddresses: 10_000,
+  },
+  exports: {
+    homeassistant: { enabled: false, skipConventions: ['homeassistant'] },
+    influx: { enabled: false, measurement: 'rumah', batchSize: 5000, intervalMs: 5000, maxRetryMs: 60_000, timeoutMs: 10_000 },
+    prometheus: { deviceStates: false },
   },
   backup: { enabled: true, schedule: '30 3 * * *', keep: 7 },
 };

@@ -25,6 +25,7 @@ import { tokenRoutes, type TokensSource } from './routes/tokens.js';
 import type { HostCheck } from './host-check.js';
 import { backupRoutes, setupRestoreRoutes } from './routes/backups.js';
 import type { BackupService } from '../backup/service.js';
+import { exportSettingsRoutes, type ExportSettingsSource } from '../export/routes.js';
 
 export interface HttpDeps {
   log: Logger;
@@ -48,6 +49,8 @@ export interface HttpDeps {
   rules?: RulesApi;
   /** The hub's local CA (PEM) when TLS made one: GET /ca.crt, public, so devices and browsers can trust the hub. */
   caCertificate?: () => string | undefined;
+  /** Switches of the exports (server/export): admins. */
+  exportSettings?: ExportSettingsSource;
   /** Rules' webhook triggers: POST /api/webhooks/:id, public, the hook's secret is the credential. */
   webhooks?: Pick<Webhooks, 'receive'>;
   /** Backups (admins) and the first-run page's restore (docs/backup.md). */
@@ -79,6 +82,7 @@ export function createApp(deps: HttpDeps): Express {
   if (deps.backups) app.use('/api/backups', requireAuth(deps.auth, 'admin'), backupRoutes(deps.backups));
   if (deps.setupRestore) app.use('/api/setup', setupRestoreRoutes({ auth: deps.auth, ...deps.setupRestore }));
   app.use('/api/rules/validate', requireAuth(deps.auth), ruleValidateRoutes());
+  if (deps.exportSettings) app.use('/api/settings', requireAuth(deps.auth, 'admin'), exportSettingsRoutes(deps.exportSettings));
   if (deps.rules) app.use('/api/rules', requireAuth(deps.auth), ruleRoutes(deps.rules));
   app.use('/api', (_req, res) => void res.status(404).json({ error: { code: 'RUMAH_ERR_NOT_FOUND', message: 'no such API route' } }));
   app.use(webRoutes(deps.webRoot));

@@ -121,6 +121,20 @@ test('dashboard in Chromium: login, live tiles, a command confirmed by the devic
     await row(device.options.clientId!).getByRole('cell', { name: 'MQTT 3.1.1', exact: true }).waitFor();
   });
 
+  await t.test('broker page: another broker bridged in is listed with its state and the topics it carried', async () => {
+    // A bridge announces itself on its own connection-state topic (mosquitto's `notifications`); docs/bridges.md.
+    const bridge = await connect(hub.mqttUrl, { ...(await deviceAccount(hub, 'e2e-site2')), clientId: 'site2.rumah' });
+    t.after(() => end(bridge));
+    await publish(bridge, '$SYS/broker/connection/site2.rumah/state', '1', { qos: 1 });
+    await publish(bridge, 'site2/garage/temperature', '12.5', { qos: 1 });
+    await page.goto(`${hub.httpUrl}/broker`);
+    const bridges = page.getByRole('region', { name: 'Bridged systems' });
+    const row = bridges.getByRole('row').filter({ has: page.locator('code', { hasText: /^site2\.rumah$/ }) });
+    await row.getByRole('cell', { name: 'connected', exact: true }).waitFor();
+    await row.locator('code', { hasText: 'site2/garage/temperature' }).waitFor();
+    await screenshot(page, 'broker-bridges');
+  });
+
   await t.test('nothing went wrong on the way: no script error, no CSP violation, no dialog', () => {
     // The wrong-password 401 is logged by Chromium as a failed resource load; that one is expected.
     assert.deepEqual(problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), []);

@@ -38,6 +38,7 @@ export async function startHub(overrides: DeepPartial<Config> = {}, opts: { data
     history: { ...defaults.history, ...overrides.history },
     mqttsn: { ...defaults.mqttsn, ...overrides.mqttsn } as Config['mqttsn'],
     backup: { ...defaults.backup, ...overrides.backup },
+    exports: Object.fromEntries(Object.entries(defaults.exports).map(([k, v]) => [k, { ...v, ...(overrides.exports as Record<string, object> | undefined)?.[k] }])) as Config['exports'],
   };
   const log = pino({ level: config.log.level });
   const hub = new Hub({ config, log, adminPassword, brokerStoreMaxPages: opts.brokerStoreMaxPages });

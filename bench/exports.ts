@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort, HOST, prepareRumahData, RUMAH_YAML, sleep, startRumah, stopChild, tempDir, track, untrack } from './lib/procs.js';
+import { CONNECTIONS, searchAll, TOPICS, type BrokerSpec } from './fanin.js';
+import { fmt, type BenchResult, type Figure } from './lib/report.js';
+
+// Issue 17: the hub's telemetry fan-in with the exports on (Home Assistant discovery, history to VictoriaMetrics
+// through line protocol, Prometheus device gauges), as a ratio to the same hub without them, measured in turn in
+// the same run (bench/fanin.ts's search). Target ≥ 0.9.
+
+export interface ExportsBenchOptions {
+  stepMs?: number;
+  workers?: number;
+  qos?: Array<0 | 1>;
+}
+
+function victoriaMetricsBin(): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/bin']) {
+    const bin = path.join(dir, 'victoria-metrics');
+    if (dir && fs.existsSync(bin)) return bin;
+  }
+  return undefined;
+}
+
+const EXPORTS_YAML = (influxUrl: string | undefined): string => RUMAH_YAML + [
+  'exports:',
+  '  homeassistant:',
+  '    enabled: true',
+  ...(influxUrl ? ['  influx:', '    enabled: true', `    url: ${influxUrl}`] : []),
+  '  prometheus:',
+  '    deviceStates: true',
+  '',
+].join('\n');
+
+export async function benchExports(opts: ExportsBenchOptions = {}, log: (s: string) => void = console.log): Promise<BenchResult> {
+  const stepMs = opts.stepMs ?? 2000;
+  const workers = opts.workers ?? 2;
+  const qosList = opts.qos ?? [0];
+  const notes: string[] = [];
+  const details: string[] = [];
+  const vmBin = victoriaMetricsBin();
+  const vmDir = tempDir('vm');
+  let vm: ReturnType<typeof spawn> | undefined;
+  let influxUrl: string | undefined;
+  if (vmBin) {
+    const port = await freePort();
+    vm = spawn(vmBin, [`-httpListenAddr=${HOST}:${port}`, `-storageDataPath=${vmDir}`, '-loggerLevel=ERROR'], { stdio: 'ignore' });
+    track(vm);
+    for (let i = 0; i < 100 && !(await fetch(`http://${HOST}:${port}/health`).then((r) => r.ok, () => false)); i++) await sleep(100);
+    influxUrl = `http://${HOST}:${port}/write`;
+  } else {
+    notes.push('victoria-metrics is not installed: the history export was off in this run (apt-get install victoria-metrics).');
+  }
+  const exported = { points: 0, history: 0 };
+  const dataDirs: string[] = [];
+  const spec = (name: string, yaml: string, onClose?: BrokerSpec['onClose']): BrokerSpec => {
+    let data: { dataDir: string; creds: { username: string; password: string } } | undefined;
+    return {
+      name,
+      start: async () => {
+        if (!data) {
+          const dataDir = tempDir('exports');
+          dataDirs.push(dataDir);
+          data = { dataDir, creds: await prepareRumahData(dataDir, yaml) };
+        }
+        return startRumah({ dataDir: data.dataDir }, data.creds);
+      },
+      onClose,
+    };
+  };
+  const specs = [
+    spec('rumah', RUMAH_YAML),
+    spec('rumah + exports', EXPORTS_YAML(influxUrl), async (server) => {
+      const m = await (server as import('./lib/procs.js').Rumah).metrics();
+      exported.points += m.rumah_export_influx_points_total ?? 0;
+      exported.history += m.rumah_history_written_total ?? 0;
+    }),
+  ];
+  const best = new Map<string, number>();
+  const figures: Figure[] = [];
+  try {
+    for (const qos of qosList) {
+      for (const search of await searchAll(specs, qos, stepMs, workers, log)) {
+        if (search.error) notes.push(`${search.spec.name} QoS ${qos}: ${search.error.message}`);
+        best.set(`${search.spec.name}/${qos}`, search.result.best);
+        details.push(`${search.spec.name} QoS ${qos}: best ${fmt(search.result.best)} msg/s; steps: ` + search.result.steps.map((s) => `${fmt(s.rate / 1000)}k ${s.pass ? 'ok' : 'FAIL'}`).join(', '));
+      }
+      const plain = best.get(`rumah/${qos}`) ?? NaN;
+      const withExports = best.get(`rumah + exports/${qos}`) ?? NaN;
+      figures.push({
+        label: `fan-in QoS ${qos} with the exports on (HA discovery, line protocol to VictoriaMetrics, device gauges)`,
+        unit: 'msg/s',
+        value: withExports,
+        refs: { 'rumah, exports off': plain },
+        target: Number.isFinite(plain) && Number.isFinite(withExports) ? { text: '≥ 0.9× the same hub without them', met: withExports >= 0.9 * plain } : undefined,
+      });
+    }
+  } finally {
+    if (vm) {
+      await stopChild(vm);
+      untrack(vm);
+    }
+    for (const d of [...dataDirs, vmDir]) fs.rmSync(d, { recursive: true, force: true });
+  }
+  notes.push(
+    `Load as in the fan-in benchmark: ${CONNECTIONS} publishers, ${TOPICS} native devices whose temperature changes on every message, one subscriber; the two hubs take their steps in turn.`,
+    `With the exports on, every device is announced to Home Assistant and its state topic published (at most once a second per device); history rows go to VictoriaMetrics in batches of 5,000. ` +
+      `Over the run the export sent ${fmt(exported.points)} points of ${fmt(exported.history)} history rows written (the rest wait in history and follow: the export is not part of a step's pass).`,
+  );
+  return { id: 'exports', title: 'Fan-in with the exports on (bench/exports.ts)', figures, notes, details };
+}
