@@ -194,6 +194,9 @@ export class Session {
       return this.end(() => this.link?.destroy());
     }
     this.state = 'active';
+    // From now on the CONNECT's Duration supervises it, not the CONNECT exchange's T_retry × (N_retry + 1): an idle
+    // client was taken as lost 1.5 s after its CONNACK (found by the broker-page test in Chromium).
+    this.supervise();
     this.deps.send({ type: 'connack', returnCode: ReturnCode.ACCEPTED });
     this.deliveries.resume();
     if (this.deps.limits.brokerKeepalive > 0) {

@@ -140,3 +140,13 @@ test('MQTT-SN sleeping client across a hub restart: its QoS 1 messages are kept 
   }
   assert.deepEqual(got, ['d1', 'd2']);
 });
+
+test('MQTT-SN keepalive: an idle client is kept for 1.5 × its Duration, not dropped when the CONNECT exchange\'s timer ends', async (t) => {
+  const { hub, sn } = await setup(t, ['idle']);
+  assert.equal(await sn.connect('idle', { duration: 60 }), 0);
+  // This hub's CONNECT exchange may last T_retry × (N_retry + 1) = 1.5 s; wait past it without a message.
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal(hub.hub.mqttsn!.list().find((c) => c.clientId === 'idle')?.state, 'active');
+  await sn.send({ type: 'pingreq' });
+  await sn.next('pingresp');
+});
