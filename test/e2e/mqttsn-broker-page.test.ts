@@ -22,5 +22,6 @@ test('broker page in Chromium: an MQTT-SN client is listed with its account and 
   await row.getByRole('cell', { name: 'MQTT-SN', exact: true }).waitFor();
   await row.getByRole('cell', { name: 'e2e-sn', exact: true }).waitFor();
   await screenshot(page, 'mqttsn-broker-page');
-  assert.deepEqual([problems, dialogs], [[], []]);
+  // The first page load asks who is logged in before the login: that 401 is expected (as in dashboard.test.ts).
+  assert.deepEqual([problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), dialogs], [[], []]);
 });
