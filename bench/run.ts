@@ -16,6 +16,7 @@ import { benchFootprint } from './footprint.js';
 import { benchHistory } from './history.js';
 import { benchLatency } from './latency.js';
 import { benchLogins } from './logins.js';
+import { benchMqttSn } from './mqttsn.js';
 import { runOptionalBench } from './lib/optional-bench.js';
 import { benchPersistence } from './lib/persistence-adapter.js';
 import { killStarted, mosquittoPath, mosquittoVersion, repoRoot } from './lib/procs.js';
@@ -26,7 +27,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices,fair-share] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -101,6 +102,7 @@ async function main(): Promise<number> {
     // Outbound bridge throughput beside mosquitto's own bridge (bench/bridge.ts, issue 17).
     { id: 'bridge', run: () => benchBridge() },
     { id: 'logins', run: () => benchLogins() },
+    { id: 'mqttsn', run: () => benchMqttSn() },
     { id: 'history', run: () => benchHistory() },
     { id: 'footprint', run: () => benchFootprint() },
     { id: 'persistence', run: () => benchPersistence() },

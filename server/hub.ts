@@ -41,6 +41,8 @@ import { RulesApi } from './api/rules.js';
 import { CauseTracker } from '../rules/engine/cause-tracker.js';
 import type { Clock } from '../rules/engine/clock.js';
 import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
+import { mqttSnLogins, startMqttSn } from './mqttsn/start.js';
+import type { MqttSnGateway } from './mqttsn/gateway.js';
 import { BackupService } from './backup/service.js';
 import { prepareDataDir } from './backup/hub-start.js';
 import { Bridges } from './bridge/service.js';
@@ -75,6 +77,8 @@ export interface Runtime {
   /** HTTP, or HTTPS when `tls` is set. */
   httpPort: number;
   tls?: { mqttPort: number } & Pick<TlsInfo, 'source' | 'fingerprint256' | 'caFingerprint256'>;
+  /** The MQTT-SN gateway's UDP port, when mqttsn.enabled. */
+  mqttsnPort?: number;
   bind: string;
   pid: number;
   startedAt: number;
@@ -100,6 +104,7 @@ export class Hub {
   persistence?: SqlitePersistence;
   pairing!: PairingApi;
   rules!: RulesEngine;
+  mqttsn?: MqttSnGateway;
   backups!: BackupService;
   bridges?: Bridges;
   bridgesAdmin?: BridgesAdmin;
@@ -178,9 +183,11 @@ export class Hub {
     this.deviceLog.attach(this.bus);
     this.pairing = new PairingApi({ store: this.store, bus: this.bus, log: log.child({ module: 'pairing' }), conventions: () => this.registry.conventions, deviceLog: this.deviceLog });
     const authenticator = new PairingAuthenticator(this.auth, this.pairing.window, this.pairing.candidates, (username) => this.bus.emit('candidateChanged', { username, state: 'pending' }));
+    const mqttAuth = this.tls && config.tls.clientCertificates ? new CertificateAuthenticator(authenticator, this.store.accounts) : authenticator;
+    const snLogins = mqttSnLogins(config, mqttAuth, this.store.accounts);
     this.broker = await Broker.create({
       config: config.mqtt, log: brokerLog, bus: this.bus,
-      auth: this.tls && config.tls.clientCertificates ? new CertificateAuthenticator(authenticator, this.store.accounts) : authenticator, acl: guardExportTopics(this.pairing.acl),
+      auth: snLogins ?? mqttAuth, acl: guardExportTopics(this.pairing.acl),
       persistence: this.persistence, durable: this.persistence !== undefined, queues: this.persistence && ((topic) => this.persistence!.queuesFor(topic)),
       held: () => this.store.writer.behind,
     });
@@ -221,7 +228,7 @@ export class Hub {
     this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
     this.backups.start();
     this.stops.push(() => this.backups.stop());
-    const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters, outboundBridges: () => this.bridges?.view() ?? [], bridgesAdmin: () => this.bridgesAdmin });
+    const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters, protocolOf: (clientId) => this.mqttsn?.protocolOf(clientId), outboundBridges: () => this.bridges?.view() ?? [], bridgesAdmin: () => this.bridgesAdmin });
     brokerPage.start();
     this.stops.push(() => brokerPage.stop());
     this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime.endUser(username) });
@@ -269,6 +276,9 @@ export class Hub {
       tcp = plain;
     }
     const mqtts = this.tls ? await this.listenMqttTls(listenerOptions) : undefined;
+    const sn = snLogins && (await startMqttSn({ config, log: log.child({ module: 'mqttsn' }), broker: this.broker, acl: guardExportTopics(this.pairing.acl), logins: snLogins, db: this.store.db }));
+    if (sn) this.stops.push(() => sn.gateway.stop());
+    this.mqttsn = sn?.gateway;
 
     await this.replayRetained();
     // The conventions know every device fully now (HA configs, Tasmota prefixes): their owned topics, indexed again.
@@ -282,7 +292,7 @@ export class Hub {
     this.rules.hubStarted();
 
     this.pairing.ports = { mqtt: tcp?.port ?? 0, ...(mqtts ? { mqtts: mqtts.port } : {}) };
-    this.runtime = { mqttPort: tcp?.port ?? 0, httpPort, bind: config.bind, pid: process.pid, startedAt: Date.now(), ...(mqtts ? { tls: runtimeTls(mqtts.port, this.tls!.info) } : {}) };
+    this.runtime = { mqttPort: tcp?.port ?? 0, httpPort, bind: config.bind, pid: process.pid, startedAt: Date.now(), ...(mqtts ? { tls: runtimeTls(mqtts.port, this.tls!.info) } : {}), ...(sn ? { mqttsnPort: sn.port } : {}) };
     this.writeRuntime();
     // A reloaded certificate changes its fingerprint, which the CLI pins: runtime.json follows.
     this.tls?.onChange((_options, info) => {

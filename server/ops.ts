@@ -1,6 +1,7 @@
 import type { Hub } from './hub.js';
 import type { Health, Metric } from './http/routes/ops.js';
 import { bridgeHealth, bridgeMetrics } from './bridge/ops.js';
+import { mqttSnMetrics } from './mqttsn/metrics.js';
 
 export function hubHealth(hub: Hub): Health {
   const history = hub.store.writer;
@@ -55,6 +56,7 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_event_loop_lag_p99_seconds', help: 'Event-loop lag p99 over the last complete minute', type: 'gauge', value: hub.loopLag.p99Ms / 1000 },
     { name: 'rumah_event_loop_lag_max_seconds', help: 'Event-loop lag maximum over the last complete minute', type: 'gauge', value: hub.loopLag.maxMs / 1000 },
     ...bridgeMetrics(hub.bridges),
+    ...(hub.mqttsn ? mqttSnMetrics(hub.mqttsn) : []),
     ...(hub.exports?.metrics() ?? []),
   ];
 }

@@ -17,7 +17,7 @@ export interface BridgeView {
 /** What the dashboard's broker page shows (admins only: topics and payloads may be private). */
 export interface BrokerView {
   /** protocolVersion: 3 (MQTT 3.1), 4 (3.1.1) or 5. */
-  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; bridge?: BridgeView }>;
+  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; bridge?: BridgeView; /** 'MQTT-SN' for a client of the MQTT-SN gateway. */ protocol?: string }>;
   counters: { messagesIn: number; messagesOut: number };
   /** One sample a second, oldest first: messages per second in (from clients) and out (to subscribers). */
   rates: Array<{ ts: number; in: number; out: number }>;
@@ -38,6 +38,8 @@ export interface BrokerApiDeps {
   maxTopics?: number;
   sampleMs?: number;
   samples?: number;
+  /** The protocol a client speaks when it is not plain MQTT (the MQTT-SN gateway's clients). */
+  protocolOf?: (clientId: string) => string | undefined;
 }
 
 const previewBytes = 120;
@@ -108,7 +110,8 @@ export class BrokerApi {
     return {
       clients: [...this.clients.values()].map((c) => {
         const b = this.bridges.get(c.clientId);
-        return b ? { ...c, bridge: { state: b.state, messagesIn: b.messagesIn, rateIn: b.rateIn, topics: [...b.seen] } } : c;
+        const protocol = this.deps.protocolOf?.(c.clientId);
+        return { ...c, ...(b ? { bridge: { state: b.state, messagesIn: b.messagesIn, rateIn: b.rateIn, topics: [...b.seen] } } : {}), ...(protocol ? { protocol } : {}) };
       }),
       counters: { messagesIn: counters.messagesIn, messagesOut: counters.messagesOut },
       rates: [...this.rates],

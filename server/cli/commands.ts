@@ -9,6 +9,7 @@ import type { Store } from '../store/index.js';
 import { tokenScopes, type TokenScope } from '../store/api-tokens-repo.js';
 import { callHub, runningHub } from './hub-client.js';
 import { issueDeviceCertificate } from '../tls/device-cert.js';
+import { mqttsnCommands } from '../mqttsn/cli.js';
 import { serviceCommands } from './service-commands.js';
 import { backupCommands } from './backup-commands.js';
 
@@ -24,6 +25,8 @@ export interface CliContext {
   /** `devices cert NAME --out DIR --days N` */
   out?: string;
   days?: string;
+  /** `mqttsn bind CLIENTID ACCOUNT --from ADDR` */
+  from?: string;
   /** `service install --user NAME --output FILE` */
   user?: string;
   output?: string;
@@ -185,6 +188,7 @@ export const commands: CliCommand[] = [
       return { text: text || 'no examples found', json: done };
     },
   },
+  ...mqttsnCommands,
   ...serviceCommands,
   ...backupCommands,
 ];

@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { data: { type: 'string' }, json: { type: 'boolean' }, role: { type: 'string' }, scope: { type: 'string' }, for: { type: 'string' }, close: { type: 'boolean' }, out: { type: 'string' }, days: { type: 'string' }, user: { type: 'string' }, output: { type: 'string' }, key: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { data: { type: 'string' }, json: { type: 'boolean' }, role: { type: 'string' }, scope: { type: 'string' }, for: { type: 'string' }, close: { type: 'boolean' }, out: { type: 'string' }, days: { type: 'string' }, user: { type: 'string' }, output: { type: 'string' }, key: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     process.stderr.write(`rumah: ${(err as Error).message}\n${usage}`);
@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     if (command.store !== false) await backupBeforeMigration(dataDir, createLogger('warn', process.stderr));
     if (command.store !== false) store = await openStore(dataDir, createLogger('warn', process.stderr), {});
     // Commands that declare store: false never read ctx.store.
-    const out = await command.run({ store: store as Store, args, dataDir, role: parsed.values.role, scope: parsed.values.scope, seconds: parsed.values.for, close: parsed.values.close, out: parsed.values.out, days: parsed.values.days, user: parsed.values.user, output: parsed.values.output, key: parsed.values.key });
+    const out = await command.run({ store: store as Store, args, dataDir, role: parsed.values.role, scope: parsed.values.scope, seconds: parsed.values.for, close: parsed.values.close, out: parsed.values.out, days: parsed.values.days, user: parsed.values.user, output: parsed.values.output, key: parsed.values.key, from: parsed.values.from });
     process.stdout.write(parsed.values.json ? JSON.stringify(out.json) + '\n' : out.text + '\n');
     return out.exitCode ?? 0;
   } catch (err) {

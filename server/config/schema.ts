@@ -124,6 +124,34 @@ export const configSchema = z
         maxQueue: z.number().int().min(100),
       })
       .strict(),
+    /** The MQTT-SN v1.2 UDP gateway (docs/mqttsn.md); off by default. */
+    mqttsn: z
+      .object({
+        enabled: z.boolean(),
+        port,
+        /** Also listen on IPv6 (:: beside 0.0.0.0, ::1 beside 127.0.0.1). */
+        ipv6: z.boolean(),
+        gatewayId: z.number().int().min(0).max(255),
+        /** Seconds between ADVERTISE broadcasts (§6.1, T_ADV); 0: none. */
+        advertiseInterval: z.number().int().min(0).max(65_535),
+        advertiseAddress: z.string().min(1),
+        /** UDP port ADVERTISE is sent to; 0: the gateway's own. */
+        advertisePort: port,
+        /** Seconds before a message the client has not answered is sent again (§6.13 T_retry, 10-15 s). */
+        retryInterval: z.number().min(0.01).max(3600),
+        /** Retransmissions before the client is taken as lost (§6.13 N_retry, 3-5). */
+        retries: z.number().int().min(0).max(20),
+        maxClients: z.number().int().min(1),
+        maxTopicsPerClient: z.number().int().min(1).max(65_534),
+        /** Messages held for one client (asleep, or behind an unanswered one); past it the oldest is dropped. */
+        maxQueuedPerClient: z.number().int().min(1),
+        /** Datagrams per second one source address may send (burst: datagramBurst); more are dropped and counted. */
+        datagramRate: z.number().positive(),
+        datagramBurst: z.number().int().min(1),
+        /** Source addresses counted at once (the one seen longest ago is forgotten first). */
+        maxAddresses: z.number().int().min(16),
+      })
+      .strict(),
     // Passing the house's data to other systems (docs/exports.md); each part is off until switched on.
     exports: z
       .object({
@@ -240,6 +268,10 @@ export const defaults: Config = {
   tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },
   devices: { maxPerAccount: 500, commandRate: 20, commandBurst: 50 },
   history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },
+  mqttsn: {
+    enabled: false, port: 1884, ipv6: true, gatewayId: 1, advertiseInterval: 900, advertiseAddress: '255.255.255.255', advertisePort: 0,
+    retryInterval: 10, retries: 3, maxClients: 10_000, maxTopicsPerClient: 1000, maxQueuedPerClient: 1000, datagramRate: 100, datagramBurst: 200, maxAddresses: 10_000,
+  },
   exports: {
     homeassistant: { enabled: false, skipConventions: ['homeassistant'] },
     influx: { enabled: false, measurement: 'rumah', batchSize: 5000, intervalMs: 5000, maxRetryMs: 60_000, timeoutMs: 10_000 },

@@ -157,8 +157,32 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin';
     `,
   },
+  // Migration 5: the MQTT-SN gateway (server/mqttsn/bindings-repo.ts, docs/mqttsn.md).
   {
-    // 6 (not 5, which the MQTT-SN work takes): outbound bridges.
+    version: 5,
+    sql: `
+      -- MQTT-SN 1.2 has no credentials: a client id is admitted only when bound to an MQTT account, whose ACL then
+      -- applies. addresses: JSON array of source IPs it may come from; NULL: any.
+      CREATE TABLE mqttsn_clients (
+        client_id TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        addresses TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX mqttsn_clients_account ON mqttsn_clients (account);
+
+      -- Predefined topic ids (MQTT-SN §2.4, §6.8), per account: known to both sides beforehand, used without REGISTER
+      -- and by QoS -1 publishers, which never connect.
+      CREATE TABLE mqttsn_topics (
+        account TEXT NOT NULL,
+        topic_id INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        PRIMARY KEY (account, topic_id)
+      );
+    `,
+  },
+  {
+    // Migration 6: outbound bridges (server/bridge/queue-store.ts, docs/bridges.md).
     version: 6,
     sql: `
       -- QoS 1/2 messages waiting to cross an outbound bridge (server/bridge/queue-store.ts), in id order; a row is

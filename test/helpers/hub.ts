@@ -36,6 +36,7 @@ export async function startHub(overrides: DeepPartial<Config> = {}, opts: { data
     tls: { ...defaults.tls, ...overrides.tls } as Config['tls'],
     devices: { ...defaults.devices, ...overrides.devices },
     history: { ...defaults.history, ...overrides.history },
+    mqttsn: { ...defaults.mqttsn, ...overrides.mqttsn } as Config['mqttsn'],
     backup: { ...defaults.backup, ...overrides.backup },
     bridges: (overrides.bridges ?? defaults.bridges) as Config['bridges'],
     exports: Object.fromEntries(Object.entries(defaults.exports).map(([k, v]) => [k, { ...v, ...(overrides.exports as Record<string, object> | undefined)?.[k] }])) as Config['exports'],

@@ -17,7 +17,7 @@ interface BridgeView {
 
 interface BrokerView {
   outboundBridges?: OutboundBridgeView[];
-  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; bridge?: BridgeView }>;
+  clients: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; bridge?: BridgeView; protocol?: string }>;
   counters: { messagesIn: number; messagesOut: number };
   rates: Array<{ ts: number; in: number; out: number }>;
   topics: TopicInfo[];
@@ -58,7 +58,7 @@ export function BrokerPage(): JSX.Element {
             <h2 id="clients-h">Connected clients</h2>
             <table>
               <thead><tr><th scope="col">Client id</th><th scope="col">Account</th><th scope="col">Protocol</th><th scope="col">Connected</th></tr></thead>
-              <tbody>{data.clients.map((c) => <tr key={c.clientId}><td><code>{c.clientId}</code></td><td>{c.username ?? '—'}</td><td>{protocolName(c.protocolVersion)}{c.bridge ? ' (bridge)' : ''}</td><td><Ago ts={c.since} /></td></tr>)}</tbody>
+              <tbody>{data.clients.map((c) => <tr key={c.clientId}><td><code>{c.clientId}</code></td><td>{c.username ?? '—'}</td><td>{c.protocol ?? protocolName(c.protocolVersion)}{c.bridge ? ' (bridge)' : ''}</td><td><Ago ts={c.since} /></td></tr>)}</tbody>
             </table>
           </section>
           {bridges.length > 0 && (
