@@ -29,7 +29,7 @@ function connect(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClien
 }
 
 /** Publishes `n` messages on `bench/<i>` (QoS 1: 200 unacknowledged at most) and times them to the sink's subscriber. */
-async function measure(pub: MqttClient, sub: MqttClient, remotePrefix: string, n: number, qos: 0 | 1): Promise<Run> {
+async function measure(pub: MqttClient, sub: MqttClient, remotePrefix: string, n: number, qos: 0 | 1, publishPrefix = ''): Promise<Run> {
   await new Promise<void>((resolve, reject) => sub.subscribe(`${remotePrefix}bench/#`, { qos }, (err) => (err ? reject(err) : resolve())));
   const seen = new Set<number>();
   let last = 0;
@@ -46,13 +46,13 @@ async function measure(pub: MqttClient, sub: MqttClient, remotePrefix: string, n
   let wake: (() => void) | undefined;
   for (let i = 0; i < n; i++) {
     if (qos === 0) {
-      pub.publish(`bench/${i}`, payload, { qos: 0 });
+      pub.publish(`${publishPrefix}bench/${i}`, payload, { qos: 0 });
       if (i % 500 === 499) await new Promise((r) => setImmediate(r));
       continue;
     }
     while (outstanding >= 200) await new Promise<void>((r) => (wake = r));
     outstanding++;
-    pub.publish(`bench/${i}`, payload, { qos: 1 }, () => {
+    pub.publish(`${publishPrefix}bench/${i}`, payload, { qos: 1 }, () => {
       outstanding--;
       wake?.();
       wake = undefined;
@@ -116,13 +116,14 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
   const figures: Figure[] = [];
   const details: string[] = [];
   const sink = await startMosquitto(bin);
+  const hubOnly = new Map<0 | 1, Run>();
   try {
     for (const qos of opts.qos ?? [0, 1]) {
       const runs: Record<string, Run> = {};
       // rumah's bridge
       const dataDir = tempDir('bridge-bench');
       const creds = await prepareRumahData(dataDir, bridgeYaml(sink.port, qos));
-      const hub = await startRumah({ dataDir, removeData: true, ...(process.env.OB_PROF ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir=/tmp/ob-prof'] } : {}) }, creds);
+      const hub = await startRumah({ dataDir, removeData: true, ...(process.env.RUMAH_BENCH_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.RUMAH_BENCH_PROFILE}`] } : {}) }, creds);
       try {
         for (let i = 0; i < 100 && (await hub.metrics())['rumah_bridge_connected{bridge="sink"}'] !== 1; i++) await new Promise((r) => setTimeout(r, 100));
         const sub = await connect(`mqtt://${HOST}:${sink.port}`, { clientId: `sub-rumah-${qos}` });
@@ -130,6 +131,12 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
         runs.rumah = await measure(pub, sub, 'rumah/', n, qos);
         pub.end(true);
         sub.end(true);
+        // The same hub without crossing the bridge: its subscriber on the hub itself (what the hub's own path costs).
+        const local = await connect(`mqtt://${HOST}:${hub.port}`, { ...hub.subscriber!, clientId: `sub-local-${qos}` });
+        const pub2 = await connect(`mqtt://${HOST}:${hub.port}`, { ...hub.subscriber!, clientId: `pub2-${qos}` });
+        hubOnly.set(qos, await measure(pub2, local, 'local/', n, qos, 'local/'));
+        pub2.end(true);
+        local.end(true);
       } finally {
         await hub.stop();
       }
@@ -152,6 +159,7 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
         unit: 'msg/s',
         value: runs.rumah!.rate,
         refs: { "mosquitto's bridge": runs.mosquitto!.rate },
+        context: { 'rumah alone (publisher → rumah → its own subscriber)': hubOnly.get(qos)?.rate ?? NaN },
         ...(qos === 1 ? { target: { text: "≥ mosquitto's bridge, all arrived", met: runs.rumah!.rate >= runs.mosquitto!.rate && runs.rumah!.received === n } } : {}),
       });
     }
@@ -161,7 +169,7 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
   return {
     id: 'bridge', title: 'Outbound bridge throughput (bench/bridge.ts)', figures, details,
     notes: [
-      'publisher → broker → its bridge → a local mosquitto (the sink) → a subscriber there; the time from the first publish to the last arrival. QoS 1: the publisher keeps 200 unacknowledged, each bridge its own window (rumah 64, mosquitto max_inflight_messages 1000).',
+      'publisher → broker → its bridge → a local mosquitto (the sink) → a subscriber there; the time from the first publish to the last arrival. QoS 1: the publisher keeps 200 unacknowledged, each bridge its own window (rumah maxInflight 100, mosquitto max_inflight_messages 1000).',
       'rumah\'s per-client publish rate (mqtt.publishRate) is raised out of reach: the one publisher is the load generator, not what is measured.',
       'rumah writes every QoS 1 message bound for the bridge to rumah.db (bridge_queue) and deletes it on the PUBACK; mosquitto\'s bridge keeps its queue in memory (persistence false).',
     ],

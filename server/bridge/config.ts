@@ -86,6 +86,8 @@ export const bridgeSchema = z
     required: z.boolean().default(false),
     topics: z.array(rule).min(1).max(100),
     /** The durable QoS 1/2 out-queue (rumah.db); past either bound the oldest waiting message is dropped and counted. */
+    /** QoS 1/2 messages sent and not yet acknowledged; an MQTT 5 remote's Receive Maximum lowers it. */
+    maxInflight: z.number().int().min(1).max(65_535).default(100),
     maxQueuedMessages: z.number().int().min(1).default(10_000),
     maxQueuedBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
   })

@@ -30,9 +30,6 @@ export interface LinkDeps {
   backoff?: Backoff;
 }
 
-/** QoS 1/2 messages in flight to the remote at once (its Receive Maximum, when it says, may lower it). */
-const window = 64;
-
 /**
  * One outbound bridge's connection: connects (MQTT.js, one client per attempt so that no state of a dead
  * connection leaks into the next), subscribes for its `in` rules, sends its queue in order, and reconnects with
@@ -50,6 +47,8 @@ export class BridgeLink {
   private stopped = false;
   private readonly backoff: Backoff;
   private readonly tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
+  /** QoS 1/2 messages in flight at once on this connection: maxInflight, or less if the remote said so. */
+  private window = 1;
 
   constructor(private readonly deps: LinkDeps) {
     this.rules = new TopicRules(deps.config.topics);
@@ -142,8 +141,12 @@ export class BridgeLink {
           done();
         });
     };
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       if (generation !== this.generation) return;
+      // [MQTT-3.3.4-7] an MQTT 5 server's Receive Maximum bounds the QoS 1/2 publishes we leave unacknowledged;
+      // MQTT.js does not apply it to what it sends, so the window here does.
+      const receiveMaximum = connack.properties?.receiveMaximum;
+      this.window = Math.min(config.maxInflight, receiveMaximum ?? 65_535);
       this.counters.connects++;
       this.backoff.reset();
       this.lastError = undefined;
@@ -197,7 +200,7 @@ export class BridgeLink {
     if (this.state !== 'connected' || !client) return;
     const queue = this.deps.queue;
     const generation = this.generation;
-    while (queue.inflight < window) {
+    while (queue.inflight < this.window) {
       const msg = queue.next();
       if (!msg) return;
       client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }, (err) => {

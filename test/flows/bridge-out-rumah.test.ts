@@ -40,3 +40,24 @@ test('one rumah bridges to a second rumah over WebSocket (MQTT 5, an account\'s 
   assert.notEqual(linkOf(refused.hub).state, 'connected');
   assert.match(linkOf(refused.hub).lastError!, /bad user name or password|not authorized/i);
 });
+
+test('MQTT 5: no more QoS 2 messages in flight than the remote\'s Receive Maximum, so a backlog crosses without the remote cutting the bridge off', async (t) => {
+  // rumah advertises mqtt.maxInflightInbound as its Receive Maximum, and disconnects a client that exceeds it (0x93).
+  const far = await startHub({ mqtt: { maxInflightInbound: 3 } });
+  t.after(() => far.stop());
+  const farClient = await connect(far.mqttUrl, { ...admin, clientId: 'far-watcher' });
+  t.after(() => farClient.end(true));
+  const got = collect(farClient);
+  await subscribe(farClient, 'q/#');
+  const near = await startHub({ bridges: [bridge({ url: far.mqttUrl, protocolVersion: 5, username: 'admin', password: adminPassword, topics: ['q/# out 2'] })] });
+  t.after(() => near.stop());
+  await until('the bridge to connect', () => linkOf(near.hub).state === 'connected');
+  // 60 at once: more than the remote takes in flight, so the bridge must hold the rest back.
+  const link = near.hub.bridges!.links[0]!;
+  const local = await connect(near.mqttUrl, { ...admin, clientId: 'near' });
+  t.after(() => local.end(true));
+  await Promise.all(Array.from({ length: 60 }, (_, i) => new Promise<void>((resolve, reject) => local.publish(`q/${i}`, `m${i}`, { qos: 2 }, (err) => (err ? reject(err) : resolve())))));
+  await until('every message at the remote', () => got.length >= 60, 60_000);
+  assert.deepEqual(got, Array.from({ length: 60 }, (_, i) => `q/${i} m${i}`));
+  assert.equal(link.counters.connects, 1, 'never cut off and reconnected');
+});
