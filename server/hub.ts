@@ -42,6 +42,7 @@ import { CauseTracker } from '../rules/engine/cause-tracker.js';
 import type { Clock } from '../rules/engine/clock.js';
 import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
 import { mqttSnLogins, startMqttSn } from './mqttsn/start.js';
+import { MqttSnBindingsApi } from './mqttsn/bindings-api.js';
 import type { MqttSnGateway } from './mqttsn/gateway.js';
 import { BackupService } from './backup/service.js';
 import { prepareDataDir } from './backup/hub-start.js';
@@ -237,6 +238,7 @@ export class Hub {
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage, exportSettings: this.exports,
       webhooks: this.rules.webhooks,
+      mqttsnBindings: new MqttSnBindingsApi({ store: this.store, enabled: config.mqttsn.enabled }),
       backups: this.backups, setupRestore: { dataDir: config.dataDir, restart: this.opts.restart ?? (() => log.warn('a backup was staged for restore: restart rumah to put it in place')) },
     });
     if (this.tls) {

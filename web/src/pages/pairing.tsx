@@ -5,6 +5,7 @@ import { api, errorText } from '../api.js';
 import { usePoll } from '../components/poll.js';
 import { useLive } from '../live/hooks.js';
 import { formatTime } from '../model/format.js';
+import { MqttSnBindings } from './mqttsn-bindings.js';
 
 /** The join window as the hub last pushed it over the socket, counting down locally between pushes. */
 function usePairing(): { state?: PairingView; remaining: number } {
@@ -75,6 +76,7 @@ export function PairingPage(): JSX.Element {
         </ul>
       </section>
       <NewCredentials />
+      <MqttSnBindings />
     </>
   );
 }
