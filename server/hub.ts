@@ -268,7 +268,7 @@ export class Hub {
       tcp = plain;
     }
     const mqtts = this.tls ? await this.listenMqttTls(listenerOptions) : undefined;
-    const sn = snLogins && (await startMqttSn({ config, log: log.child({ module: 'mqttsn' }), broker: this.broker, acl: guardExportTopics(this.pairing.acl), logins: snLogins, db: this.store.db }));
+    const sn = snLogins && (await startMqttSn({ config, log: log.child({ module: 'mqttsn' }), broker: this.broker, acl: guardExportTopics(this.pairing.acl), logins: snLogins, db: this.store.db, pairing: this.pairing, accounts: this.store.accounts, bus: this.bus }));
     if (sn) this.stops.push(() => sn.gateway.stop());
     this.mqttsn = sn?.gateway;
 

@@ -21,6 +21,8 @@ export interface GatewayOptions {
   acl?: MqttAcl;
   logins: GatewayLogins;
   bindings: BindingsRepo;
+  /** A CONNECT of a client id bound to no account (a pairing candidate while the join window is open). */
+  unbound?: (clientId: string, address: string) => Promise<void>;
   /** mqtt.keepaliveLimit: the gateway pings the broker for its clients at half of it. */
   keepaliveLimit: number;
 }
@@ -229,6 +231,7 @@ export class MqttSnGateway {
       if (!binding || (binding.addresses && !binding.addresses.includes(source.ip))) {
         this.stats.count(source.ip, 'refused');
         log.info({ clientId: packet.clientId, address: source.ip, why: binding ? 'source address not allowed by its binding' : 'client id not bound to an account' }, 'MQTT-SN CONNECT refused');
+        if (!binding) await this.opts.unbound?.(packet.clientId, source.ip).catch((err: Error) => log.warn({ err, clientId: packet.clientId }, 'MQTT-SN pairing candidate not recorded'));
         // MQTT-SN 1.2 has no "not authorised": "rejected: not supported" (§5.3.10).
         return source.reply({ type: 'connack', returnCode: ReturnCode.NOT_SUPPORTED });
       }

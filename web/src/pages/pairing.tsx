@@ -65,7 +65,7 @@ export function PairingPage(): JSX.Element {
         <ul class="candidates">
           {state?.candidates.map((c) => (
             <li key={c.username} class="candidate" data-username={c.username}>
-              <strong>{c.username}</strong> <small>client {c.clientId} from {c.address} · {c.connected ? 'connected' : 'gone'} · since {formatTime(c.firstSeen)}</small>
+              <strong>{c.username}</strong> <small>{c.protocol ? `${c.protocol} ` : ''}client {c.clientId} from {c.address} · {c.protocol === 'MQTT-SN' ? 'waits for acceptance' : c.connected ? 'connected' : 'gone'} · since {formatTime(c.firstSeen)}</small>
               {c.topics.length > 0 && <p class="hint">Published to: {c.topics.slice(0, 5).join(', ')}{c.topics.length > 5 ? ` and ${c.topics.length - 5} more` : ''}</p>}
               <p>
                 <button type="submit" onClick={() => void call(() => api('POST', `/api/pairing/candidates/${encodeURIComponent(c.username)}/accept`, {}))}>Accept {c.username}</button>{' '}
