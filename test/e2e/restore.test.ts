@@ -1,25 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { adminPassword, startHub, tempDir, waitFor } from '../helpers/hub.js';
-import { mainJs, runCli } from '../helpers/process.js';
+import { adminPassword, startHub, tempDir } from '../helpers/hub.js';
+import { runCli, spawnFirstRun } from '../helpers/process.js';
 import { furnish } from '../helpers/house.js';
 import { loadKit } from '../../server/backup/kit.js';
 import { launch, logIn, screenshot, watchedPage } from './lib/browser.js';
+// A fixed port: the restarted hub must come back on the page's own origin, so port 0 will not do here.
+import { freePort } from '../helpers/programs.js';
 
-/** A port free now. The restarted hub must come back on the page's own origin, so port 0 will not do here. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 test('restore a backup from the first-run page in Chromium; the restored house\'s admin logs in', async (t) => {
   const work = tempDir('rumah-restore-e2e-');
@@ -33,18 +23,7 @@ test('restore a backup from the first-run page in Chromium; the restored house\'
   const key = loadKit(source.dataDir)!.text;
 
   const httpPort = await freePort();
-  const child = spawn(process.execPath, [mainJs, '--data', path.join(work, 'fresh'), '--mqtt-port', '0', '--http-port', String(httpPort), '--bind', '127.0.0.1', '--log-level', 'warn'], {
-    env: { ...process.env, RUMAH_ADMIN_PASSWORD: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  t.after(async () => {
-    child.kill('SIGTERM');
-    await exited;
-  });
-  const code = await waitFor(() => stderr.match(/one-time setup code (\S+)/)?.[1], 15_000, `setup code (stderr: ${stderr})`);
+  const { child, setupCode: code } = await spawnFirstRun(t, path.join(work, 'fresh'), httpPort);
   const url = `http://127.0.0.1:${httpPort}`;
 
   const browser = await launch();

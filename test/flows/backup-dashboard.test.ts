@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { connect, end, nextMessage, startHub, subscribe, tempDir, waitFor } from '../helpers/hub.js';
-import { mainJs, runCli } from '../helpers/process.js';
+import { runCli, spawnFirstRun } from '../helpers/process.js';
 import { furnish, RETAINED_TOPIC, sensor, TEMPERATURE_TOPIC } from '../helpers/house.js';
 import { loginAsAdmin } from '../helpers/http.js';
 import { loadKit } from '../../server/backup/kit.js';
@@ -30,18 +29,7 @@ test('a fresh hub restores a backup from its first-run page and restarts onto it
   const key = loadKit(source.dataDir)!.text;
 
   const dataDir = path.join(work, 'fresh');
-  const child = spawn(process.execPath, [mainJs, '--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--log-level', 'warn'], {
-    env: { ...process.env, RUMAH_ADMIN_PASSWORD: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  t.after(async () => {
-    child.kill('SIGTERM');
-    await exited;
-  });
-  const code = await waitFor(() => stderr.match(/one-time setup code (\S+)/)?.[1], 15_000, `setup code (stderr: ${stderr})`);
+  const { child, setupCode: code, stderr } = await spawnFirstRun(t, dataDir);
   const runtimeFile = path.join(dataDir, 'runtime.json');
   const first = await waitFor((): Runtime | undefined => (fs.existsSync(runtimeFile) ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as Runtime) : undefined), 15_000, 'runtime.json');
   const url = `http://127.0.0.1:${first.httpPort}`;
@@ -74,7 +62,7 @@ test('a fresh hub restores a backup from its first-run page and restarts onto it
   const second = await waitFor((): Runtime | undefined => {
     const r = JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as Runtime;
     return r.startedAt !== first.startedAt ? r : undefined;
-  }, 20_000, `the restarted hub (stderr: ${stderr})`);
+  }, 20_000, `the restarted hub (stderr: ${stderr()})`);
   assert.equal(child.exitCode, null, 'the process lives on');
   const url2 = `http://127.0.0.1:${second.httpPort}`;
   assert.equal((await fetch(`${url2}/api/auth/status`).then((r) => r.json()) as any).setupRequired, false);

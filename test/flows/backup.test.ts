@@ -14,6 +14,7 @@ import { inspectBackup } from '../../server/backup/restore.js';
 import { knownSchema } from '../../server/backup/contents.js';
 import { BackupService } from '../../server/backup/service.js';
 import { defaults } from '../../server/config/schema.js';
+import { canMountTmpfs, mountTmpfs } from '../helpers/tmpfs.js';
 
 /** Every file under `dir` with its sha256: "untouched" means this is the same before and after. */
 function folderPrint(dir: string): Record<string, string> {
@@ -200,18 +201,7 @@ test('automatic backups keep the newest backup.keep; the API reports progress an
   assert.ok('job' in progress.body);
 });
 
-function mountTmpfs(dir: string, size: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const probe = tempDir('rumah-mount-');
-const canMount = mountTmpfs(probe, '64k');
-if (canMount) execFileSync('umount', [probe]);
-fs.rmSync(probe, { recursive: true, force: true });
+const canMount = canMountTmpfs();
 
 test('a backup that would leave the hub too little disk is refused before writing anything', { skip: canMount ? false : 'needs the right to mount a small tmpfs (root)' }, async (t) => {
   const disk = tempDir('rumah-small-disk-');

@@ -11,20 +11,10 @@ import mqtt from 'mqtt';
 import { adminPassword, tempDir } from '../helpers/hub.js';
 import { client } from '../helpers/http.js';
 import { mainJs, runMain, spawnHub } from '../helpers/process.js';
+import { canMountTmpfs, mountTmpfs } from '../helpers/tmpfs.js';
 
-function mountTmpfs(dir: string, size: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-const probe = tempDir('rumah-mount-');
-const canMount = mountTmpfs(probe, '64k');
-if (canMount) execFileSync('umount', [probe]);
-fs.rmSync(probe, { recursive: true, force: true });
+const canMount = canMountTmpfs();
 
 /** Fills the disk holding `dir` with one file; returns its path. */
 function fill(dir: string): string {

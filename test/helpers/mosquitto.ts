@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from './hub.js';
+import { findProgram, freePort } from './programs.js';
 
 export interface Mosquitto {
   port: number;
@@ -12,24 +13,9 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-/** Debian's mosquitto (found on PATH or in /usr/sbin); undefined when it is not installed. */
+/** Debian's mosquitto; undefined when it is not installed. */
 export function mosquittoBin(): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin']) {
-    const bin = path.join(dir, 'mosquitto');
-    if (dir && fs.existsSync(bin)) return bin;
-  }
-  return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
+  return findProgram('mosquitto');
 }
 
 /**

@@ -67,3 +67,36 @@ export function runMain(args: string[], env: Record<string, string> = {}): Promi
     });
   });
 }
+
+export interface FirstRunHub {
+  child: ChildProcess;
+  /** The one-time setup code it printed (no admin yet). */
+  setupCode: string;
+  stderr(): string;
+}
+
+/**
+ * `node dist/server/main.js` on a data folder with no admin (RUMAH_ADMIN_PASSWORD empty), as a first start is: resolves
+ * with the setup code it prints. Stopped by its PID after the test.
+ */
+export async function spawnFirstRun(t: { after(fn: () => unknown): void }, dataDir: string, httpPort = 0): Promise<FirstRunHub> {
+  const child = spawn(process.execPath, [mainJs, '--data', dataDir, '--mqtt-port', '0', '--http-port', String(httpPort), '--bind', '127.0.0.1', '--log-level', 'warn'], {
+    env: { ...process.env, RUMAH_ADMIN_PASSWORD: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const code = /one-time setup code (\S+)/.exec(stderr)?.[1];
+    if (code) return { child, setupCode: code, stderr: () => stderr };
+    if (child.exitCode !== null) throw new Error(`hub exited with ${child.exitCode}: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`no setup code within 15 s: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+import { findProgram, freePort } from './programs.js';
 
 export interface VictoriaMetrics {
   port: number;
@@ -12,25 +10,12 @@ export interface VictoriaMetrics {
   stop(): Promise<void>;
 }
 
-/** Debian's VictoriaMetrics (PATH or /usr/bin); undefined when it is not installed. */
+/** Debian's VictoriaMetrics; undefined when it is not installed. */
 export function victoriaMetricsBin(): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/bin']) {
-    const bin = path.join(dir, 'victoria-metrics');
-    if (dir && fs.existsSync(bin)) return bin;
-  }
-  return undefined;
+  return findProgram('victoria-metrics');
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** VictoriaMetrics on 127.0.0.1:`port`, storage in `storageDir`; resolves once /health answers. */
 export async function startVictoriaMetrics(port: number, storageDir: string): Promise<VictoriaMetrics> {
