@@ -45,3 +45,27 @@ test('pairing page in Chromium: an admin binds an MQTT-SN client id to an accoun
   // The first page load asks who is logged in before the login (401, as in dashboard.test.ts); the bad address, 400.
   assert.deepEqual([problems.filter((p) => !/(401 \(Unauthorized\)|400 \(Bad Request\))/.test(p)), dialogs], [[], []]);
 });
+
+test('pairing page in Chromium: an MQTT-SN client in the join window is a candidate marked MQTT-SN; accepted, it connects', async (t) => {
+  const hub = await snHub();
+  t.after(() => hub.stop());
+  const sn = await SnClient.open(hub.snPort);
+  t.after(() => sn.close());
+
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { page, problems, dialogs } = await watchedPage(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+  await logIn(page, hub.httpUrl, 'admin', adminPassword);
+  await page.goto(`${hub.httpUrl}/pairing`);
+  await page.getByRole('button', { name: 'Open join window' }).click();
+  await page.getByRole('timer').waitFor();
+  assert.equal(await sn.connect('attic-3'), 0x03, 'refused until accepted');
+  const candidate = page.locator('li.candidate[data-username="attic-3"]');
+  await candidate.getByText(/MQTT-SN client attic-3 from 127\.0\.0\.1 · waits for acceptance/).waitFor();
+  await screenshot(page, 'mqttsn-candidate');
+  await candidate.getByRole('button', { name: 'Accept attic-3' }).click();
+  await candidate.waitFor({ state: 'detached' });
+  assert.equal(await sn.connect('attic-3'), 0, 'admitted after acceptance');
+  assert.deepEqual((await hub.bindings.list()).map((b) => [b.clientId, b.account, b.addresses]), [['attic-3', 'attic-3', ['127.0.0.1']]]);
+  assert.deepEqual([problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), dialogs], [[], []]);
+});
