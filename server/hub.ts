@@ -42,6 +42,7 @@ import { CauseTracker } from '../rules/engine/cause-tracker.js';
 import type { Clock } from '../rules/engine/clock.js';
 import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
 import { mqttSnLogins, startMqttSn } from './mqttsn/start.js';
+import { MqttSnBindingsApi } from './mqttsn/bindings-api.js';
 import type { MqttSnGateway } from './mqttsn/gateway.js';
 import { BackupService } from './backup/service.js';
 import { prepareDataDir } from './backup/hub-start.js';
@@ -247,6 +248,7 @@ export class Hub {
       webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage, exportSettings: this.exports,
       webhooks: this.rules.webhooks,
+      mqttsnBindings: new MqttSnBindingsApi({ store: this.store, enabled: config.mqttsn.enabled }),
       backups: this.backups, setupRestore: { dataDir: config.dataDir, restart: this.opts.restart ?? (() => log.warn('a backup was staged for restore: restart rumah to put it in place')) },
     });
     if (this.tls) {
@@ -276,7 +278,7 @@ export class Hub {
       tcp = plain;
     }
     const mqtts = this.tls ? await this.listenMqttTls(listenerOptions) : undefined;
-    const sn = snLogins && (await startMqttSn({ config, log: log.child({ module: 'mqttsn' }), broker: this.broker, acl: guardExportTopics(this.pairing.acl), logins: snLogins, db: this.store.db }));
+    const sn = snLogins && (await startMqttSn({ config, log: log.child({ module: 'mqttsn' }), broker: this.broker, acl: guardExportTopics(this.pairing.acl), logins: snLogins, db: this.store.db, pairing: this.pairing, accounts: this.store.accounts, bus: this.bus }));
     if (sn) this.stops.push(() => sn.gateway.stop());
     this.mqttsn = sn?.gateway;
 

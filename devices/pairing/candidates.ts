@@ -11,6 +11,8 @@ export interface Candidate {
   announcements: string[];
   subscriptions: string[];
   connected: boolean;
+  /** Absent: MQTT. An MQTT-SN candidate (server/mqttsn/join-candidates.ts) has no password and is never connected. */
+  protocol?: 'MQTT-SN';
 }
 
 interface Entry extends Candidate {

@@ -23,6 +23,15 @@ export interface AccountView extends Account {
 
 const maxWindowSeconds = 3600;
 
+/** Candidates of another protocol, listed, accepted and rejected here beside the MQTT ones (server/mqttsn/join-candidates.ts). */
+export interface OtherCandidates {
+  list(): Candidate[];
+  has(username: string): boolean;
+  accept(username: string, acl?: string[]): Promise<Account>;
+  reject(username: string): boolean;
+  reset(): void;
+}
+
 /**
  * Pairing and device credentials, transport-neutral (REST, socket.io and the CLI call these): the join window,
  * candidates accepted or rejected, credentials created ahead of time, rotated and revoked.
@@ -32,6 +41,7 @@ export class PairingApi {
   readonly candidates = new Candidates();
   readonly acl: DeviceAcl;
   private broker?: Broker;
+  private others?: OtherCandidates;
   /** Where devices connect, once the hub listens: shown with new credentials. */
   ports?: { mqtt: number; mqtts?: number };
 
@@ -45,8 +55,13 @@ export class PairingApi {
     this.broker = broker;
   }
 
+  /** MQTT-SN candidates, when the gateway is on (server/mqttsn/start.ts). */
+  attachCandidates(others: OtherCandidates): void {
+    this.others = others;
+  }
+
   state(): PairingState {
-    return { open: this.window.isOpen, remaining: this.window.remaining, candidates: this.candidates.list() };
+    return { open: this.window.isOpen, remaining: this.window.remaining, candidates: [...this.candidates.list(), ...(this.others?.list() ?? [])] };
   }
 
   open(seconds: number): PairingState {
@@ -54,6 +69,7 @@ export class PairingApi {
       throw new RumahError(ErrorCodes.BAD_REQUEST, `seconds must be a whole number from 1 to ${maxWindowSeconds}`);
     }
     this.candidates.reset();
+    this.others?.reset();
     this.window.open(seconds);
     return this.state();
   }
@@ -66,6 +82,11 @@ export class PairingApi {
   /** The candidate's presented password becomes its account's (hashed); it reconnects as a normal device. */
   async accept(username: string, acl?: string[]): Promise<AccountView> {
     if (acl) checkFilters(acl);
+    if (!this.candidates.has(username) && this.others?.has(username)) {
+      const account = await this.others.accept(username, acl);
+      this.deps.bus.emit('candidateChanged', { username, state: 'accepted' });
+      return account;
+    }
     const candidate = this.candidates.take(username);
     if (!candidate) throw new RumahError(ErrorCodes.NOT_FOUND, `no pairing candidate "${username}"; GET /api/pairing lists them`);
     await this.deps.store.accounts.createHashed(username, candidate.passwordHash, 'device', acl);
@@ -77,6 +98,7 @@ export class PairingApi {
   }
 
   reject(username: string): void {
+    if (!this.candidates.has(username) && this.others?.reject(username)) return void this.deps.bus.emit('candidateChanged', { username, state: 'rejected' });
     if (!this.candidates.reject(username)) throw new RumahError(ErrorCodes.NOT_FOUND, `no pairing candidate "${username}"`);
     this.broker?.disconnectUser(username);
     this.deps.bus.emit('candidateChanged', { username, state: 'rejected' });

@@ -135,6 +135,8 @@ export const configSchema = z
         /** Seconds between ADVERTISE broadcasts (§6.1, T_ADV); 0: none. */
         advertiseInterval: z.number().int().min(0).max(65_535),
         advertiseAddress: z.string().min(1),
+        /** IPv6 destination of ADVERTISE, on the IPv6 socket (all-nodes ff02::1; `%iface` picks the link); '': none. */
+        advertiseAddress6: z.string(),
         /** UDP port ADVERTISE is sent to; 0: the gateway's own. */
         advertisePort: port,
         /** Seconds before a message the client has not answered is sent again (§6.13 T_retry, 10-15 s). */
@@ -270,6 +272,7 @@ export const defaults: Config = {
   history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },
   mqttsn: {
     enabled: false, port: 1884, ipv6: true, gatewayId: 1, advertiseInterval: 900, advertiseAddress: '255.255.255.255', advertisePort: 0,
+    advertiseAddress6: 'ff02::1',
     retryInterval: 10, retries: 3, maxClients: 10_000, maxTopicsPerClient: 1000, maxQueuedPerClient: 1000, datagramRate: 100, datagramBurst: 200, maxAddresses: 10_000,
   },
   exports: {

@@ -26,6 +26,8 @@ import type { HostCheck } from './host-check.js';
 import { backupRoutes, setupRestoreRoutes } from './routes/backups.js';
 import type { BackupService } from '../backup/service.js';
 import { exportSettingsRoutes, type ExportSettingsSource } from '../export/routes.js';
+import { mqttsnRoutes } from './routes/mqttsn.js';
+import type { MqttSnBindingsApi } from '../mqttsn/bindings-api.js';
 
 export interface HttpDeps {
   log: Logger;
@@ -56,6 +58,8 @@ export interface HttpDeps {
   /** Backups (admins) and the first-run page's restore (docs/backup.md). */
   backups?: BackupService;
   setupRestore?: { dataDir: string; restart: () => void };
+  /** MQTT-SN client bindings (docs/mqttsn.md): admins. */
+  mqttsnBindings?: MqttSnBindingsApi;
 }
 
 export function createApp(deps: HttpDeps): Express {
@@ -84,6 +88,7 @@ export function createApp(deps: HttpDeps): Express {
   app.use('/api/rules/validate', requireAuth(deps.auth), ruleValidateRoutes());
   if (deps.exportSettings) app.use('/api/settings', requireAuth(deps.auth, 'admin'), exportSettingsRoutes(deps.exportSettings));
   if (deps.rules) app.use('/api/rules', requireAuth(deps.auth), ruleRoutes(deps.rules));
+  if (deps.mqttsnBindings) app.use('/api/mqttsn', requireAuth(deps.auth, 'admin'), mqttsnRoutes(deps.mqttsnBindings));
   app.use('/api', (_req, res) => void res.status(404).json({ error: { code: 'RUMAH_ERR_NOT_FOUND', message: 'no such API route' } }));
   app.use(webRoutes(deps.webRoot));
   app.use(errorHandler(deps.log));

@@ -1,6 +1,11 @@
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { CliCommand } from '../cli/commands.js';
+import type { Store } from '../store/index.js';
+import { MqttSnBindingsApi } from './bindings-api.js';
 import { BindingsRepo } from './bindings-repo.js';
+
+/** The CLI runs beside the hub, not in it: whether the gateway is on does not matter to a binding. */
+const api = (store: Store): MqttSnBindingsApi => new MqttSnBindingsApi({ store, enabled: true });
 
 /** `rumah mqttsn …`: which MQTT-SN client ids are admitted as which account, and the accounts' predefined topic ids. */
 export const mqttsnCommands: CliCommand[] = [
@@ -8,25 +13,21 @@ export const mqttsnCommands: CliCommand[] = [
     words: ['mqttsn', 'bind'], args: 2, usage: 'mqttsn bind CLIENTID ACCOUNT [--from ADDR[,ADDR]]', help: 'admit an MQTT-SN client id as an MQTT account (optionally only from these IPs)',
     async run({ store, args, from }) {
       const [clientId, account] = args as [string, string];
-      const found = await store.accounts.get(account);
-      if (!found || found.revokedAt !== undefined) throw new RumahError(ErrorCodes.NOT_FOUND, `no active MQTT account "${account}" (create it with: devices add ${account})`);
-      const addresses = from?.split(',').map((a) => a.trim()).filter(Boolean);
-      const b = await new BindingsRepo(store.db).bind(clientId, account, addresses);
+      const b = await api(store).bind(clientId, account, from?.split(','));
       return { text: `MQTT-SN client ${clientId} → account ${account}${b.addresses ? ` (from ${b.addresses.join(', ')})` : ''}`, json: b };
     },
   },
   {
     words: ['mqttsn', 'unbind'], args: 1, usage: 'mqttsn unbind CLIENTID', help: 'refuse an MQTT-SN client id from its next CONNECT on',
     async run({ store, args }) {
-      const removed = await new BindingsRepo(store.db).unbind(args[0]!);
-      if (!removed) throw new RumahError(ErrorCodes.NOT_FOUND, `MQTT-SN client ${args[0]} is not bound`);
-      return { text: `MQTT-SN client ${args[0]} unbound`, json: { clientId: args[0], removed } };
+      const done = await api(store).unbind(args[0]!);
+      return { text: `MQTT-SN client ${args[0]} unbound`, json: done };
     },
   },
   {
     words: ['mqttsn', 'list'], args: 0, usage: 'mqttsn list [--json]', help: 'list MQTT-SN client bindings',
     async run({ store }) {
-      const list = await new BindingsRepo(store.db).list();
+      const list = (await api(store).list()).bindings;
       return { text: list.map((b) => `${b.clientId}\t${b.account}${b.addresses ? `\tfrom ${b.addresses.join(',')}` : ''}`).join('\n') || '(none)', json: list };
     },
   },

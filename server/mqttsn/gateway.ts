@@ -21,6 +21,8 @@ export interface GatewayOptions {
   acl?: MqttAcl;
   logins: GatewayLogins;
   bindings: BindingsRepo;
+  /** A CONNECT of a client id bound to no account (a pairing candidate while the join window is open). */
+  unbound?: (clientId: string, address: string) => Promise<void>;
   /** mqtt.keepaliveLimit: the gateway pings the broker for its clients at half of it. */
   keepaliveLimit: number;
 }
@@ -79,10 +81,11 @@ export class MqttSnGateway {
     const first = await this.open(v6Only ? 'udp6' : 'udp4', bind, config.port, false);
     const port = first.address().port;
     let ipv6 = v6Only;
+    let v6Socket = v6Only ? first : undefined;
     const v6Beside = bind === '0.0.0.0' ? '::' : bind === '127.0.0.1' ? '::1' : undefined;
     if (!v6Only && config.ipv6 && v6Beside) {
       ipv6 = await this.open('udp6', v6Beside, port, true).then(
-        () => true,
+        (socket) => ((v6Socket = socket), true),
         (err: Error) => {
           this.opts.log.warn({ err: err.message, address: v6Beside, port }, 'MQTT-SN: no IPv6 socket (IPv4 only)');
           return false;
@@ -90,8 +93,11 @@ export class MqttSnGateway {
       );
     }
     if (config.advertiseInterval > 0) {
-      first.setBroadcast(true);
-      const advertise = (): void => this.advertise(first, port);
+      if (!v6Only) first.setBroadcast(true);
+      const advertise = (): void => {
+        if (!v6Only) this.advertise(first, port, config.advertiseAddress);
+        if (v6Socket && config.advertiseAddress6) this.advertise(v6Socket, port, config.advertiseAddress6);
+      };
       advertise();
       this.advertiser = setInterval(advertise, config.advertiseInterval * 1000);
       this.advertiser.unref();
@@ -125,12 +131,15 @@ export class MqttSnGateway {
     });
   }
 
-  /** §5.4.1 ADVERTISE, broadcast every T_ADV with the time to the next one. */
-  private advertise(socket: dgram.Socket, port: number): void {
+  /**
+   * §5.4.1 ADVERTISE, broadcast every T_ADV with the time to the next one: IPv4 broadcast, and IPv6 multicast (IPv6
+   * has no broadcast; all-nodes ff02::1, RFC 4291 §2.7.1). Sent from the gateway's own socket: clients answer its port.
+   */
+  private advertise(socket: dgram.Socket, port: number, address: string): void {
     const { config } = this.opts;
     const bytes = encode({ type: 'advertise', gwId: config.gatewayId, duration: config.advertiseInterval });
-    socket.send(bytes, config.advertisePort || port, config.advertiseAddress, (err) => {
-      if (err) this.opts.log.debug({ err: err.message }, 'MQTT-SN ADVERTISE not sent');
+    socket.send(bytes, config.advertisePort || port, address, (err) => {
+      if (err) this.opts.log.debug({ err: err.message, address }, 'MQTT-SN ADVERTISE not sent');
     });
   }
 
@@ -229,6 +238,7 @@ export class MqttSnGateway {
       if (!binding || (binding.addresses && !binding.addresses.includes(source.ip))) {
         this.stats.count(source.ip, 'refused');
         log.info({ clientId: packet.clientId, address: source.ip, why: binding ? 'source address not allowed by its binding' : 'client id not bound to an account' }, 'MQTT-SN CONNECT refused');
+        if (!binding) await this.opts.unbound?.(packet.clientId, source.ip).catch((err: Error) => log.warn({ err, clientId: packet.clientId }, 'MQTT-SN pairing candidate not recorded'));
         // MQTT-SN 1.2 has no "not authorised": "rejected: not supported" (§5.3.10).
         return source.reply({ type: 'connack', returnCode: ReturnCode.NOT_SUPPORTED });
       }

@@ -102,6 +102,7 @@ export interface CandidateView {
   announcements: string[];
   subscriptions: string[];
   connected: boolean;
+  protocol?: 'MQTT-SN';
 }
 
 export interface PairingView {

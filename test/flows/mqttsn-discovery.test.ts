@@ -42,3 +42,21 @@ test('MQTT-SN over IPv6 (::1): the same gateway port, a client connects and publ
   assert.equal((await sn.next('puback')).returnCode, 0);
   assert.equal((await got).payload, 'over v6');
 });
+
+test('MQTT-SN discovery over IPv6: ADVERTISE goes to mqttsn.advertiseAddress6 from the gateway\'s IPv6 socket (its port)', async (t) => {
+  const listener = dgram.createSocket('udp6');
+  t.after(() => listener.close());
+  const bound = await new Promise<boolean>((r) => {
+    listener.once('error', () => r(false));
+    listener.bind(0, '::1', () => r(true));
+  });
+  if (!bound) return t.skip('no IPv6 loopback on this machine');
+  const advertised: Array<{ bytes: number[]; from: string; port: number }> = [];
+  listener.on('message', (m, rinfo) => advertised.push({ bytes: [...m], from: rinfo.address, port: rinfo.port }));
+  // Unicast to ::1 here (the loopback has no multicast); on a LAN it is ff02::1 (%iface), the same send.
+  const hub = await snHub({ gatewayId: 9, advertiseInterval: 1, advertiseAddress: '127.0.0.1', advertiseAddress6: '::1', advertisePort: listener.address().port });
+  t.after(() => hub.stop());
+  await waitFor(() => advertised.length >= 2, 10_000, 'two ADVERTISE over IPv6');
+  // §5.4.1: 0x05 0x00 GwId Duration(2).
+  assert.deepEqual(advertised[0], { bytes: [0x05, 0x00, 0x09, 0x00, 0x01], from: '::1', port: hub.snPort });
+});

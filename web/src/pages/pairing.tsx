@@ -5,6 +5,7 @@ import { api, errorText } from '../api.js';
 import { usePoll } from '../components/poll.js';
 import { useLive } from '../live/hooks.js';
 import { formatTime } from '../model/format.js';
+import { MqttSnBindings } from './mqttsn-bindings.js';
 
 /** The join window as the hub last pushed it over the socket, counting down locally between pushes. */
 function usePairing(): { state?: PairingView; remaining: number } {
@@ -64,7 +65,7 @@ export function PairingPage(): JSX.Element {
         <ul class="candidates">
           {state?.candidates.map((c) => (
             <li key={c.username} class="candidate" data-username={c.username}>
-              <strong>{c.username}</strong> <small>client {c.clientId} from {c.address} · {c.connected ? 'connected' : 'gone'} · since {formatTime(c.firstSeen)}</small>
+              <strong>{c.username}</strong> <small>{c.protocol ? `${c.protocol} ` : ''}client {c.clientId} from {c.address} · {c.protocol === 'MQTT-SN' ? 'waits for acceptance' : c.connected ? 'connected' : 'gone'} · since {formatTime(c.firstSeen)}</small>
               {c.topics.length > 0 && <p class="hint">Published to: {c.topics.slice(0, 5).join(', ')}{c.topics.length > 5 ? ` and ${c.topics.length - 5} more` : ''}</p>}
               <p>
                 <button type="submit" onClick={() => void call(() => api('POST', `/api/pairing/candidates/${encodeURIComponent(c.username)}/accept`, {}))}>Accept {c.username}</button>{' '}
@@ -75,6 +76,7 @@ export function PairingPage(): JSX.Element {
         </ul>
       </section>
       <NewCredentials />
+      <MqttSnBindings />
     </>
   );
 }
