@@ -10,7 +10,11 @@ import { Link } from '../router.js';
 export function Notifications(): JSX.Element | null {
   const { notices } = useLive();
   const [, setN] = useState(0);
-  useEffect(() => notices.on(() => setN((n) => n + 1)), [notices]);
+  useEffect(() => {
+    const off = notices.on(() => setN((n) => n + 1));
+    setN((n) => n + 1); // one that arrived between the render and this subscription (live/hooks.ts, useDevice)
+    return off;
+  }, [notices]);
   const items = notices.all();
   return (
     <section class="notifications" aria-label="Notifications" role="log">

@@ -30,15 +30,27 @@ export function useLive(): Live {
 export function useDevice(id: string): ViewDevice | undefined {
   const { store } = useLive();
   const bump = useBump();
-  useEffect(() => store.onDevice(id, bump), [store, id]);
-  return store.get(id);
+  const rendered = store.get(id);
+  useEffect(() => {
+    const off = store.onDevice(id, bump);
+    // Effects run after the paint: a delta that arrived between this render and the subscription notified no one,
+    // and the page kept the older value until the device's next change (seen in Chromium under load). Devices are
+    // replaced, never changed in place, so a different object means a missed change.
+    if (store.get(id) !== rendered) bump();
+    return off;
+  }, [store, id]);
+  return rendered;
 }
 
 /** Re-renders when devices are added, removed, renamed or moved (not on state changes). */
 export function useStructure(): ViewDevice[] {
   const { store } = useLive();
   const bump = useBump();
-  useEffect(() => store.onStructure(bump), [store]);
+  useEffect(() => {
+    const off = store.onStructure(bump);
+    bump(); // a change between the render and the subscription (see useDevice) would otherwise be missed
+    return off;
+  }, [store]);
   return store.all();
 }
 

@@ -11,7 +11,11 @@ import { MqttSnBindings } from './mqttsn-bindings.js';
 function usePairing(): { state?: PairingView; remaining: number } {
   const { connection } = useLive();
   const [, bump] = useState(0);
-  useEffect(() => connection.onPairing(() => bump((n) => n + 1)), [connection]);
+  useEffect(() => {
+    const off = connection.onPairing(() => bump((n) => n + 1));
+    bump((n) => n + 1); // a pairing state that arrived between the render and this subscription (live/hooks.ts)
+    return off;
+  }, [connection]);
   useEffect(() => {
     const timer = setInterval(() => bump((n) => n + 1), 1000);
     return () => clearInterval(timer);
