@@ -13,6 +13,7 @@ import { isCommandTopic, malformedText, sysPrefix } from './topics.js';
 import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 import { publishOrphanedWills, stripWillDelay } from './wills.js';
 import { aedesInternals, checkAedesContract, clientInternals } from './aedes-internals.js';
+import { aedesLimits } from './aedes-limits.js';
 import { limitInboundQos2 } from './inbound-qos2-limit.js';
 import { manageSessions } from './session-lifecycle.js';
 import { unregisterClosedOnArrival } from './late-registration.js';
@@ -137,22 +138,7 @@ export class Broker {
     const c = opts.config;
     const aedesOptions: AedesOptions = {
       persistence: opts.persistence,
-      // Messages mqemitter routes at once. Past it, it queues and drains with Array.shift() (30% of a saturated
-      // bare aedes's time, measured). drainTimeout bounds the cost aedes warns of: a frozen subscriber holding
-      // slots until it is dropped.
-      concurrency: 1000,
-      connectTimeout: c.connectTimeout,
-      drainTimeout: c.drainTimeout,
-      keepaliveLimit: c.keepaliveLimit,
-      maxClientsIdLength: c.maxClientIdLength,
-      maxTopicLevels: c.maxTopicLevels,
-      // MQTT 5 limits, advertised in the CONNACK. maximumPacketSize is also the 3.1.1 limit: aedes checks the length
-      // as soon as a fixed header is read, before the body is buffered, and drops the client (a v5 one with 0x95).
-      maximumPacketSize: c.maxPacketSize,
-      topicAliasMaximum: c.topicAliasMaximum,
-      receiveMaximum: c.maxInflightInbound,
-      sessionExpiryIntervalLimit: c.maxSessionExpiry,
-      pendingSessionsLimit: c.maxExpiringSessions,
+      ...aedesLimits(c),
       // aedes 1.2 handles a CONNECT in two steps, a setImmediate apart, and pauses the client only in the second:
       // a packet completed by a later read in the same turn (a PUBLISH over 64 KiB sent right behind the CONNECT)
       // was handled before authentication — routed with a wrong password, past the ACL (found by the MQTT fuzz;
