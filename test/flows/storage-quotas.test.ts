@@ -180,3 +180,18 @@ test('QoS 2 messages awaiting PUBREL are bounded per account over all its connec
   third.raw.send(qos2(1, 'ourhome/a/room/q3'));
   await third.raw.next('pubrec');
 });
+
+test('with memory persistence, retained QoS 1 publishes from many connections of one account are all acknowledged', async (t) => {
+  const hub = await startHub({ mqtt: { persistence: 'memory' } });
+  t.after(() => hub.stop());
+  const creds = await deviceAccount(hub);
+  const clients = await Promise.all(Array.from({ length: 20 }, (_, k) => connect(hub.mqttUrl, { ...creds, clientId: `mem-${k}` })));
+  t.after(() => Promise.all(clients.map((c) => end(c))));
+  let acked = 0;
+  for (const [k, c] of clients.entries()) {
+    for (let i = 0; i < 200; i++) c.publish(`store/retained/c${k}/d${i}/state`, 'x'.repeat(100), { qos: 1, retain: true }, (err) => void (err || acked++));
+  }
+  // Before: the owner stamp on the client's PUBLISH lost 60-90 of these 4,000 PUBACKs for good.
+  await waitFor(() => acked === 4000, 30_000, `all 4,000 acknowledged (${acked} so far)`).catch(() => undefined);
+  assert.equal(acked, 4000);
+});
