@@ -26,7 +26,8 @@ export class DurablePublish {
     // order (PUBACK written, then published) lets a later QoS 0 message from the same client overtake it.
     const qos1 = this.deps.durable && (packet as { qos?: number }).qos === 1;
     if (!qos1 && this.deps.order.idle(client.id)) return cb(null);
-    const kind: PublishKind = !qos1 ? 'free' : packet.retain || (this.deps.queues?.(packet.topic) ?? true) ? 'serial' : 'pipelined';
+    const queued = this.deps.queues?.(packet.topic) ?? true;
+    const kind: PublishKind = !qos1 ? 'free' : queued ? 'serial' : packet.retain ? 'retained' : 'pipelined';
     this.deps.order.run(client.id, kind, (routed) => {
       if (!qos1) return routed(() => cb(null));
       const original = copyToPublish(packet as ClientPublish);

@@ -8,19 +8,26 @@
  *              steps as the one before, so it may start while earlier pipelined ones are still on their way and
  *              stays behind them. Waiting for each one's PUBACK first made a publisher's messages take an event-loop
  *              turn each (aedes delivers QoS 1 on setImmediate): QoS 1 fan-in ran at ~0.45× of bare aedes.
- *   serial     QoS 1 that is stored: starts when nothing of this client is on its way.
+ *   retained   QoS 1, retained, queued for no offline session: its route is the same steps again (the retained
+ *              write, then nothing to queue, then the emit), so consecutive ones start together too and their
+ *              retained writes share one transaction, each still acknowledged only once committed. One at a time,
+ *              a publisher storing 10,000 retained messages waited for 10,000 commits (0.09× of bare aedes).
+ *   serial     any other QoS 1 that is stored (queued for an offline session): starts when nothing of this client
+ *              is on its way.
  *
  * Each task calls `routed(then)` once routed; the `then`s run in arrival order (PUBACKs go out in the order the
  * PUBLISHes came, [MQTT-4.6.0-2]).
  */
-export type PublishKind = 'free' | 'pipelined' | 'serial';
+export type PublishKind = 'free' | 'pipelined' | 'retained' | 'serial';
+/** Kinds whose routes take the same steps, so several of one kind may be on their way at once. */
+const groupable = new Set<PublishKind>(['pipelined', 'retained']);
 type Task = (routed: (then: () => void) => void) => void;
 
 interface ClientQueue {
   /** Started, their `then` not yet run, oldest first; `then` is set once routed. */
   running: Array<{ then?: () => void }>;
-  /** Every running task is pipelined. */
-  pipelined: boolean;
+  /** The kind every running task shares, when it is a groupable one; undefined when nothing runs. */
+  group: PublishKind | undefined;
   waiting: Array<{ kind: PublishKind; task: Task }>;
 }
 
@@ -34,7 +41,7 @@ export class PublishOrder {
 
   run(clientId: string, kind: PublishKind, task: Task): void {
     let q = this.clients.get(clientId);
-    if (!q) this.clients.set(clientId, (q = { running: [], pipelined: true, waiting: [] }));
+    if (!q) this.clients.set(clientId, (q = { running: [], group: undefined, waiting: [] }));
     if (q.waiting.length === 0 && this.mayStart(q, kind)) this.start(clientId, q, kind, task);
     else q.waiting.push({ kind, task });
   }
@@ -44,13 +51,13 @@ export class PublishOrder {
   }
 
   private mayStart(q: ClientQueue, kind: PublishKind): boolean {
-    return q.running.length === 0 || (kind === 'pipelined' && q.pipelined);
+    return q.running.length === 0 || (groupable.has(kind) && q.group === kind);
   }
 
   private start(clientId: string, q: ClientQueue, kind: PublishKind, task: Task): void {
     const slot: { then?: () => void } = {};
     q.running.push(slot);
-    if (kind !== 'pipelined') q.pipelined = false;
+    q.group = kind;
     task((then) => {
       slot.then = then;
       this.settle(clientId, q);
@@ -59,7 +66,7 @@ export class PublishOrder {
 
   private settle(clientId: string, q: ClientQueue): void {
     while (q.running.length > 0 && q.running[0]!.then) q.running.shift()!.then!();
-    if (q.running.length === 0) q.pipelined = true;
+    if (q.running.length === 0) q.group = undefined;
     while (q.waiting.length > 0 && this.mayStart(q, q.waiting[0]!.kind)) {
       const next = q.waiting.shift()!;
       this.start(clientId, q, next.kind, next.task);

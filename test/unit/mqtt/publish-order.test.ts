@@ -61,3 +61,26 @@ test('a task routed at once (synchronously) does not break the order', () => {
   assert.deepEqual(acked, [0, 1, 2, 3, 4]);
   assert.equal(order.idle('c'), true);
 });
+
+test('retained QoS 1 publishes queued for no one start together (their writes share a commit); other kinds wait for them', () => {
+  const h = harness();
+  h.run('r1', 'retained');
+  h.run('r2', 'retained');
+  h.run('p', 'pipelined');
+  h.run('r3', 'retained');
+  assert.deepEqual(h.started, ['r1', 'r2'], 'a pipelined one does not join retained ones on their way, nor what follows it');
+  h.route.get('r2')!();
+  assert.deepEqual(h.acked, [], 'r2 is acknowledged after r1');
+  h.route.get('r1')!();
+  assert.deepEqual(h.acked, ['r1', 'r2']);
+  assert.deepEqual(h.started, ['r1', 'r2', 'p']);
+  h.route.get('p')!();
+  assert.deepEqual(h.started, ['r1', 'r2', 'p', 'r3']);
+  h.run('s', 'serial');
+  assert.deepEqual(h.started, ['r1', 'r2', 'p', 'r3'], 'a message queued for an offline session runs alone');
+  h.route.get('r3')!();
+  assert.deepEqual(h.started, ['r1', 'r2', 'p', 'r3', 's']);
+  h.route.get('s')!();
+  assert.deepEqual(h.acked, ['r1', 'r2', 'p', 'r3', 's']);
+  assert.equal(h.order.idle('c'), true);
+});
