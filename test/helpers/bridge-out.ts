@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { publish as hubPublish, waitFor } from './hub.js';
 import { bridgeSchema, type BridgeConfig } from '../../server/bridge/config.js';
 import type { Hub } from '../../server/hub.js';
 
@@ -7,13 +8,9 @@ export function bridge(fields: Record<string, unknown>): BridgeConfig {
   return bridgeSchema.parse({ name: 'remote', ...fields });
 }
 
-/** Waits (bounded) until `check` holds, polling every 20 ms. */
+/** Waits (bounded) until `check` holds: helpers/hub.ts's waitFor, with what it waits for named first. */
 export async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(check, ms, what);
 }
 
 /** The first outbound bridge's view. */
@@ -35,5 +32,5 @@ export function subscribe(client: MqttClient, filter: string, qos: 0 | 1 = 1, op
 }
 
 export function publish(client: MqttClient, topic: string, payload: string, qos: 0 | 1 = 1): Promise<void> {
-  return new Promise((resolve, reject) => client.publish(topic, payload, { qos }, (err) => (err ? reject(err) : resolve())));
+  return hubPublish(client, topic, payload, { qos });
 }
