@@ -27,6 +27,9 @@ import { lockDataDir } from './store/data-dir-lock.js';
 import { CommandLimit } from './api/command-limit.js';
 import { DevicesApi } from './api/devices.js';
 import { DeviceAdminApi } from './api/device-admin.js';
+import { AreasApi } from './api/areas.js';
+import { DeviceBulkApi } from './api/device-bulk.js';
+import { AreasRepo } from './store/areas-repo.js';
 import { UsersApi } from './api/users.js';
 import { RealtimeServer } from './realtime/server.js';
 import { BrokerApi } from './api/broker.js';
@@ -117,6 +120,7 @@ export class Hub {
   private http?: http.Server;
   tls?: TlsService;
   private persister?: DevicePersister;
+  areas!: AreasApi;
   private readonly stops: Array<() => Promise<void> | void> = [];
   private stopping?: Promise<void>;
 
@@ -148,20 +152,23 @@ export class Hub {
     });
     this.stops.push(() => this.store.close());
 
+    this.areas = new AreasApi(new AreasRepo(this.store.db), log.child({ module: 'areas' }));
     const conventionLog = log.child({ module: 'devices' });
     const now = this.opts.now ?? Date.now;
     this.registry = new Registry({
       bus: this.bus, log: conventionLog, states: this.states, maxDevicesPerAccount: config.devices.maxPerAccount, now,
       conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id), topicOwner: (topic) => this.pairing?.acl.ownerOf(topic) })),
       publish: (msg) => void this.broker?.publish(msg).catch((err: Error) => conventionLog.warn({ topic: msg.topic, err: err.message }, 'reply to a device not published')),
-      topicOwner: (topic) => this.pairing?.acl.ownerOf(topic),
+      topicOwner: (topic) => this.pairing?.acl.ownerOf(topic), place: (device) => this.areas.place(device),
     });
     this.registry.restore(await this.store.devices.all());
+    await this.areas.load();
     this.stops.push(() => this.registry.stop());
     for (const row of await this.store.state.all()) this.states.restore(row.deviceId, row.property, row.state);
 
     this.persister = new DevicePersister(this.store.devices, log.child({ module: 'store' }));
     this.persister.attach(this.bus, this.registry);
+    await this.areas.adopt(this.registry); // after attach: devices whose area names changed are saved
     this.stops.push(() => this.persister?.stop());
     this.bus.on('stateChanged', 'history', (change) => this.store.writer.enqueue(change));
     // Before the registry: a message a rule published must be known as the rule's while the registry parses it.
@@ -224,7 +231,7 @@ export class Hub {
     const hostCheck = new HostCheck([...config.tls.hostnames, ...config.http.allowedHosts], config.bind);
     this.realtime = new RealtimeServer({
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
-      pairing: this.pairing, hostCheck,
+      pairing: this.pairing, hostCheck, areas: this.areas,
     });
     this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
     this.backups.start();
@@ -237,7 +244,7 @@ export class Hub {
     const app = createApp({
       log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: this.tls !== undefined, caCertificate: () => this.tls?.info.caPem,
       ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
-      deviceAdmin: new DeviceAdminApi(this.registry), users: this.users, pairing: this.pairing, hostCheck,
+      deviceAdmin: new DeviceAdminApi(this.registry, this.areas), areas: this.areas, deviceBulk: new DeviceBulkApi(this.registry, this.areas), users: this.users, pairing: this.pairing, hostCheck,
       tokens: {
         revoke: async (name) => {
           const revoked = await this.store.apiTokens.remove(name);

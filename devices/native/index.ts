@@ -1,4 +1,5 @@
 import { displayText } from '../../server/core/display-text.js';
+import { prettify } from '../../server/core/prettify.js';
 import { createHash } from 'node:crypto';
 import type { Convention, ConventionContext, ConventionFactory, ConventionUpdate, DeviceDescriptor, OutgoingMessage } from '../convention.js';
 import type { Device, StateValue } from '../../server/core/model.js';
@@ -33,9 +34,9 @@ export function uniqueNativeId(base: string, topicOf: (id: string) => string | u
   return owner === undefined || owner === base ? slug : hashed;
 }
 
+/** "livingroom", "ceiling_light" → "Living room ceiling light" (server/core/prettify.ts): made once, when first seen. */
 function humanName(room: string, thing: string): string {
-  const words = displayText(`${room} ${thing}`.replace(/[_-]+/g, ' '));
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  return prettify(displayText(`${room} ${thing}`));
 }
 
 /** What a native topic says, worked out once per topic: every report of a device repeats its topic. */

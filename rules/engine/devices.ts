@@ -10,6 +10,7 @@ import type { ExpressionHost, StateMatch } from '../expressions/index.js';
 import { onOffOf } from '../on-off.js';
 import { parseStateFilter, type StateFilter } from '../state-filter.js';
 import { topicMatches } from '../topics.js';
+import { areaKey } from '../../server/core/prettify.js';
 
 export class DeviceIndex implements ExpressionHost {
   private byTopic?: Map<string, string>;
@@ -118,5 +119,8 @@ export class DeviceIndex implements ExpressionHost {
 
 function selects(filter: StateFilter, device: Device): boolean {
   if (filter.kind === 'topic') return topicMatches(filter.filter, device.topic);
-  return device.floor === filter.floor && (filter.room === undefined || device.room === filter.room);
+  // Areas are matched as the hub matches them (server/core/prettify.ts areaKey): `area:firstfloor/livingroom` still
+  // selects a device whose floor and room became "First floor" and "Living room" (issue 18).
+  const same = (name: string | undefined, wanted: string): boolean => name !== undefined && areaKey(name) === areaKey(wanted);
+  return same(device.floor, filter.floor) && (filter.room === undefined || same(device.room, filter.room));
 }

@@ -1,12 +1,15 @@
 import { ErrorCodes, excerpt, RumahError } from '../core/errors.js';
 import type { Device } from '../core/model.js';
 import type { Registry } from '../core/registry.js';
+import type { AreasApi } from './areas.js';
 
 export interface DevicePatch {
   name?: string;
   /** null clears the area back to none. */
   floor?: string | null;
   room?: string | null;
+  /** Picked from the areas (a floor or a room; null: none): replaces floor and room. */
+  areaId?: number | null;
 }
 
 /**
@@ -15,9 +18,10 @@ export interface DevicePatch {
  * the store and the dashboards follow those events.
  */
 export class DeviceAdminApi {
-  constructor(private readonly registry: Registry) {}
+  constructor(private readonly registry: Registry, private readonly areas?: AreasApi) {}
 
-  update(id: string, patch: DevicePatch): Device {
+  async update(id: string, patch: DevicePatch): Promise<Device> {
+    if (!this.registry.get(id)) throw notFound(id);
     const change: Partial<Pick<Device, 'name' | 'floor' | 'room'>> = {};
     if (patch.name !== undefined) {
       const name = patch.name.trim();
@@ -28,6 +32,12 @@ export class DeviceAdminApi {
       const value = patch[key];
       if (value !== undefined) change[key] = value === null || value.trim() === '' ? undefined : value.trim();
     }
+    // Free text names an area (made if new, matched case- and space-insensitively); areaId picks one.
+    if (this.areas && (patch.floor !== undefined || patch.room !== undefined)) {
+      const current = this.registry.get(id)!;
+      Object.assign(change, await this.areas.canonical('floor' in change ? change.floor : current.floor, 'room' in change ? change.room : current.room));
+    }
+    if (this.areas && patch.areaId !== undefined) Object.assign(change, this.areas.placeOf(patch.areaId));
     const device = this.registry.update(id, change);
     if (!device) throw notFound(id);
     return device;

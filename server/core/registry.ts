@@ -19,6 +19,8 @@ export interface RegistryOptions {
   publish?: (msg: OutgoingMessage) => void;
   /** The account owning a topic (the ACL's index of owned filters): no device is pointed at another account's topics. */
   topicOwner?: (topic: string) => string | undefined;
+  /** A new device's floor and room from its topic made into the hub's areas (server/api/areas.ts), before it is announced. */
+  place?: (device: Device) => void;
 }
 
 /** What the registry keeps of each device: found with one lookup per message. */
@@ -265,6 +267,7 @@ export class Registry {
       availabilityTopic: d.availabilityTopic, home: shown(d.home), floor: shown(d.floor), room: shown(d.room),
       capabilities: d.capabilities.map((c) => ({ ...c })), availability: 'unknown', owner, createdAt: ts,
     };
+    this.opts.place?.(device);
     this.entries.set(device.id, entryFor(device, d));
     this.expiry.configure(device);
     for (const alias of d.aliases ?? []) this.aliases.set(alias, device.id);

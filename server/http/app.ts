@@ -27,6 +27,9 @@ import { backupRoutes, setupRestoreRoutes } from './routes/backups.js';
 import type { BackupService } from '../backup/service.js';
 import { exportSettingsRoutes, type ExportSettingsSource } from '../export/routes.js';
 import { mqttsnRoutes } from './routes/mqttsn.js';
+import { areaRoutes, deviceBulkRoutes } from './routes/areas.js';
+import type { AreasApi } from '../api/areas.js';
+import type { DeviceBulkApi } from '../api/device-bulk.js';
 import type { MqttSnBindingsApi } from '../mqttsn/bindings-api.js';
 
 export interface HttpDeps {
@@ -60,6 +63,9 @@ export interface HttpDeps {
   setupRestore?: { dataDir: string; restart: () => void };
   /** MQTT-SN client bindings (docs/mqttsn.md): admins. */
   mqttsnBindings?: MqttSnBindingsApi;
+  /** Floors and rooms (members read, admins change) and the Devices page's bulk actions (admins). */
+  areas?: AreasApi;
+  deviceBulk?: DeviceBulkApi;
 }
 
 export function createApp(deps: HttpDeps): Express {
@@ -77,7 +83,9 @@ export function createApp(deps: HttpDeps): Express {
   app.use(opsRoutes(deps.ops, requireAuth(deps.auth, 'member', { metrics: true })));
   app.use(caRoutes(deps.caCertificate ?? (() => undefined)));
   app.use('/api/auth', authRoutes(deps.auth, deps.secureCookies, { setupRequired: () => deps.users.setupRequired(), sessionEnded: deps.sessionEnded }));
+  if (deps.deviceBulk) app.use('/api/devices/bulk', requireAuth(deps.auth, 'admin'), deviceBulkRoutes(deps.deviceBulk));
   app.use('/api/devices', requireAuth(deps.auth), deviceRoutes(deps.devices, deps.deviceAdmin));
+  if (deps.areas) app.use('/api/areas', requireAuth(deps.auth), areaRoutes(deps.areas));
   app.use('/api/users', requireAuth(deps.auth, 'admin'), userRoutes(deps.users));
   app.use('/api/pairing', requireAuth(deps.auth, 'admin'), pairingRoutes(deps.pairing));
   app.use('/api/accounts', requireAuth(deps.auth, 'admin'), accountRoutes(deps.pairing));

@@ -141,12 +141,31 @@ export interface NotificationBatch {
   dropped: number;
 }
 
+/**
+ * A floor or a room (server/api/areas.ts). Devices name theirs (Device.floor, Device.room), and the hub keeps those
+ * names equal to these. Floors are ordered by position; rooms by position within their floor.
+ */
+export interface AreaView {
+  id: number;
+  kind: 'floor' | 'room';
+  name: string;
+  /** Rooms: their floor (absent only for a room imported from a device that had a room and no floor). */
+  floorId?: number;
+  position: number;
+}
+
+/** Every area, floors first in order, then rooms in order: on connect and whenever one is created, changed or deleted. */
+export interface AreasList {
+  areas: AreaView[];
+}
+
 export interface ServerToClient {
   snapshot(snapshot: Snapshot): void;
   deltas(deltas: Deltas): void;
   session(info: { ended: true }): void;
   pairing(state: PairingView): void;
   notifications(batch: NotificationBatch): void;
+  areas(list: AreasList): void;
 }
 
 export interface ClientToServer {

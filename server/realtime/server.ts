@@ -11,7 +11,7 @@ import { commandHandler } from './commands.js';
 import { NotificationFeed } from './notifications.js';
 import { PendingCommands } from './pending.js';
 import { deltaChars, deviceChars, inParts } from './parts.js';
-import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type DeviceDelta, type LiveDevice, type PairingView, type ServerToClient, type Snapshot } from './protocol.js';
+import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type DeviceDelta, type LiveDevice, type PairingView, type AreaView, type ServerToClient, type Snapshot } from './protocol.js';
 import { authenticateSocket, sameOrigin, type SocketData } from './socket-auth.js';
 import { wireStates } from './wire.js';
 
@@ -28,6 +28,8 @@ export interface RealtimeDeps {
   revalidateMs?: number;
   /** The names the hub answers to (server/http/host-check.ts): a handshake naming another is refused. */
   hostCheck?: { allows(host: string | undefined): boolean };
+  /** Floors and rooms, pushed on connect and whenever they change (server/api/areas.ts). */
+  areas?: { list(): AreaView[]; onChange(fn: () => void): () => void };
 }
 
 type LiveServer = Server<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
@@ -94,6 +96,7 @@ export class RealtimeServer {
       const push = (): void => this.pushPairing();
       this.offs.push(this.deps.bus.on('candidateChanged', 'realtime', push), this.deps.bus.on('joinWindowChanged', 'realtime', push));
     }
+    if (this.deps.areas) this.offs.push(this.deps.areas.onChange(() => this.io?.to(room).emit('areas', { areas: this.deps.areas!.list() })));
     this.revalidator = setInterval(() => void this.revalidate(), this.deps.revalidateMs ?? 60_000);
     this.revalidator.unref();
   }
@@ -140,6 +143,7 @@ export class RealtimeServer {
       // Join before the snapshot: a delta batch emitted in between is applied on top of it, harmlessly (deltas are
       // absolute values); joining after could lose one.
       void socket.join(room);
+      if (this.deps.areas) socket.emit('areas', { areas: this.deps.areas.list() }); // before the snapshot: the page groups it by them
       this.sendSnapshot(socket);
       const recent = this.notifications.latest();
       if (recent.notifications.length > 0) socket.emit('notifications', recent);

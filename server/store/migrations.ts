@@ -198,6 +198,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX bridge_queue_bridge ON bridge_queue (bridge, id);
     `,
   },
+  {
+    // Migration 7: floors and rooms as things (server/areas/, docs/dashboard.md "Areas"). Devices keep the names of
+    // their floor and room; the hub keeps them equal to these rows' names. Free-text names devices already had
+    // become rows at the first start (server/areas/service.ts adopt()), deduplicated by areaKey().
+    version: 7,
+    sql: `
+      -- kind 'floor' or 'room'; a room's floor_id names its floor (NULL only for rooms imported without one);
+      -- position orders floors among floors and rooms within their floor.
+      CREATE TABLE areas (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('floor', 'room')),
+        name TEXT NOT NULL,
+        floor_id INTEGER,
+        position INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX areas_floor ON areas (floor_id, position);
+    `,
+  },
 ];
 
 export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);

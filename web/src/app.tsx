@@ -18,6 +18,8 @@ import { RulesPage } from './pages/rules.js';
 import { RulePage } from './pages/rule.js';
 import { PairingPage } from './pages/pairing.js';
 import { BrokerPage } from './pages/broker.js';
+import { DevicesPage } from './pages/devices.js';
+import { AreasPage } from './pages/areas.js';
 import { match, navigate, usePath } from './router.js';
 
 type Session = { state: 'loading' } | { state: 'failed'; error: string } | { state: 'out'; setupRequired: boolean } | { state: 'in'; user: User };
@@ -115,6 +117,8 @@ function Routes({ user, loaded }: { user: User; loaded: boolean }): JSX.Element 
   }, [path]);
   let params: Record<string, string> | undefined;
   if (match('/', path)) return <HomePage loaded={loaded} />;
+  if (match('/devices', path)) return <DevicesPage user={user} loaded={loaded} />;
+  if (match('/areas', path)) return user.role === 'admin' ? <AreasPage /> : <Forbidden />;
   if ((params = match('/devices/:id', path))) return <DevicePage id={params.id!} user={user} loaded={loaded} />;
   if (match('/rules', path)) return <RulesPage user={user} />;
   if ((params = match('/rules/:id', path))) return <RulePage key={params.id} id={params.id!} user={user} />;

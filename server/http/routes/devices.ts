@@ -13,7 +13,7 @@ const historyQuery = z.object({
 });
 const commandBody = z.object({ property: z.string().min(1).max(256), value: z.unknown() });
 const area = z.string().max(128).nullable().optional();
-const patchBody = z.strictObject({ name: z.string().min(1).max(128).optional(), floor: area, room: area });
+const patchBody = z.strictObject({ name: z.string().min(1).max(128).optional(), floor: area, room: area, areaId: z.number().int().min(1).nullable().optional() });
 
 /** Routes only translate HTTP to the devices API. */
 export function deviceRoutes(devices: DevicesApi, admin: DeviceAdminApi): Router {
@@ -32,8 +32,8 @@ export function deviceRoutes(devices: DevicesApi, admin: DeviceAdminApi): Router
     const sent = await devices.command(req.params.id, body.property, body.value, { kind: 'user', id: req.principal?.username });
     res.status(202).json({ ok: true, pending: true, ...sent });
   });
-  router.patch('/:id', requireRole('admin'), (req, res) => {
-    const device = admin.update(String(req.params.id), parseBody(patchBody, req.body));
+  router.patch('/:id', requireRole('admin'), async (req, res) => {
+    const device = await admin.update(String(req.params.id), parseBody(patchBody, req.body));
     res.json({ device: devices.get(device.id) });
   });
   router.delete('/:id', requireRole('admin'), (req, res) => {

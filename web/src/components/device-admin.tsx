@@ -1,15 +1,15 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.js';
-import { useStructure } from '../live/hooks.js';
+import { useAreas } from '../live/hooks.js';
 import type { ViewDevice } from '../live/store.js';
-import { navigate } from '../router.js';
+import { areaChoices, areaOf } from '../model/areas.js';
+import { Link, navigate } from '../router.js';
 
 /** Rename, move to another room, delete: admins only (the hub checks the role again). */
 export function DeviceAdmin({ device }: { device: ViewDevice }): JSX.Element {
-  const all = useStructure();
-  const floors = [...new Set(all.map((d) => d.floor).filter(Boolean))] as string[];
-  const rooms = [...new Set(all.map((d) => d.room).filter(Boolean))] as string[];
+  const areas = useAreas();
+  const current = areaOf(device, areas);
   const [message, setMessage] = useState<{ text: string; error?: boolean } | undefined>(undefined);
   const [confirming, setConfirming] = useState(false);
   const path = `/api/devices/${encodeURIComponent(device.id)}`;
@@ -18,7 +18,8 @@ export function DeviceAdmin({ device }: { device: ViewDevice }): JSX.Element {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
     try {
-      await api('PATCH', path, { name: String(form.get('name')), floor: String(form.get('floor')) || null, room: String(form.get('room')) || null });
+      const area = String(form.get('area'));
+      await api('PATCH', path, { name: String(form.get('name')), areaId: area ? Number(area) : null });
       setMessage({ text: 'Saved.' });
     } catch (err) {
       setMessage({ text: errorText(err), error: true });
@@ -38,10 +39,14 @@ export function DeviceAdmin({ device }: { device: ViewDevice }): JSX.Element {
       <h2 id="admin-h">Name and place</h2>
       <form class="stack admin-form" onSubmit={save}>
         <label>Name <input name="name" required maxLength={128} defaultValue={device.name} /></label>
-        <label>Floor <input name="floor" list="floors" maxLength={128} defaultValue={device.floor ?? ''} /></label>
-        <label>Room <input name="room" list="rooms" maxLength={128} defaultValue={device.room ?? ''} /></label>
-        <datalist id="floors">{floors.map((f) => <option key={f} value={f} />)}</datalist>
-        <datalist id="rooms">{rooms.map((r) => <option key={r} value={r} />)}</datalist>
+        {/* Picked from the hub's floors and rooms, not typed: a typo cannot split the house in two (issue 18). */}
+        <label>Area
+          <select name="area" key={current?.id ?? 'none'}>
+            <option value="" selected={!current}>No area</option>
+            {areaChoices(areas).map((c) => <option key={c.id} value={String(c.id)} selected={c.id === current?.id}>{c.label}</option>)}
+          </select>
+        </label>
+        <p class="hint">Floors and rooms are made on the <Link href="/areas">Areas</Link> page.</p>
         <button type="submit">Save</button>
       </form>
       {message && <p class={message.error ? 'form-error' : 'form-ok'} role={message.error ? 'alert' : 'status'}>{message.text}</p>}

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, CommandRequest, ConnectErrorData, Deltas, NotificationBatch, PairingView, Snapshot } from '../../../server/realtime/protocol.js';
+import type { Ack, AreasList, CommandRequest, ConnectErrorData, Deltas, NotificationBatch, PairingView, Snapshot } from '../../../server/realtime/protocol.js';
 import { socketPath } from '../../../server/realtime/protocol.js';
 import type { NoticeStore } from './notices.js';
 import type { DeviceStore } from './store.js';
@@ -33,6 +33,7 @@ export class LiveConnection {
       this.setStatus('live');
     });
     this.socket.on('deltas', (deltas: Deltas) => store.applyDeltas(deltas));
+    this.socket.on('areas', (list: AreasList) => store.setAreas(list.areas));
     this.socket.on('session', () => this.stop('unauthorized'));
     this.socket.on('notifications', (batch: NotificationBatch) => notices?.add(batch));
     this.socket.on('pairing', (state: PairingView) => {

@@ -3,6 +3,7 @@ import { useContext, useEffect, useState } from 'preact/hooks';
 import type { LiveConnection } from './connection.js';
 import type { NoticeStore } from './notices.js';
 import type { DeviceStore, ViewDevice } from './store.js';
+import type { AreaView } from '../../../server/realtime/protocol.js';
 import type { Ticker } from './ticker.js';
 
 export interface Live {
@@ -52,6 +53,18 @@ export function useStructure(): ViewDevice[] {
     return off;
   }, [store]);
   return store.all();
+}
+
+/** Floors and rooms in their order; re-renders when they (or the devices' places) change. */
+export function useAreas(): AreaView[] {
+  const { store } = useLive();
+  const bump = useBump();
+  useEffect(() => {
+    const off = store.onStructure(bump);
+    bump();
+    return off;
+  }, [store]);
+  return store.areas;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Deltas, DeviceDelta, LiveDevice, Pending, Snapshot } from '../../../server/realtime/protocol.js';
+import type { AreaView, Deltas, DeviceDelta, LiveDevice, Pending, Snapshot } from '../../../server/realtime/protocol.js';
 import { pendingTimeoutMs } from '../../../server/realtime/protocol.js';
 
 /** A device as the page shows it: the hub's view plus what this page knows locally. */
@@ -25,8 +25,17 @@ export class DeviceStore {
   /** Commands sent from this page not yet shown as pending by the hub: the click shows at once. */
   private readonly optimistic = new Map<string, Pending>();
 
+  /** Floors then rooms, in their order (the `areas` event): the home page groups by them. */
+  areas: AreaView[] = [];
+
   get(id: string): ViewDevice | undefined {
     return this.devices.get(id);
+  }
+
+  /** Areas created, renamed, reordered or deleted: what listens to the structure re-renders. */
+  setAreas(areas: AreaView[]): void {
+    this.areas = areas;
+    this.notifyAll(this.structure);
   }
 
   all(): ViewDevice[] {

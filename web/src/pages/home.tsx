@@ -1,13 +1,14 @@
 import type { JSX } from 'preact';
 import { Tile } from '../components/tile.js';
-import { useDerived, useStructure } from '../live/hooks.js';
+import { useAreas, useDerived, useStructure } from '../live/hooks.js';
 import { areaLabel, groupByArea } from '../model/areas.js';
 import { countLights } from '../model/lights.js';
 
 /** Floors, then rooms, then a tile per device. Re-renders only when devices are added, removed or moved. */
 export function HomePage({ loaded }: { loaded: boolean }): JSX.Element {
   const devices = useStructure();
-  const floors = groupByArea(devices);
+  const areas = useAreas();
+  const floors = groupByArea(devices, areas);
   return (
     <>
       <div class="page-head">
