@@ -39,7 +39,7 @@ test('history export: 5xx retried with the same points, 400 passed over and coun
   await publish(device, 'ourhome/firstfloor/kitchen/temperature', '19.5');
   await waitFor(() => received.length >= 2, 10_000, 'a retry after the 503');
   assert.equal(received[1]!.body, received[0]!.body);
-  assert.match(received[0]!.body, /^rumah,id=ourhome-firstfloor-kitchen-temperature,name=Kitchen\\ temperature,floor=firstfloor,room=kitchen,property=temperature,unit=°C value=19\.5 \d+000000\n$/);
+  assert.match(received[0]!.body, /^rumah,id=ourhome-firstfloor-kitchen-temperature,name=Kitchen\\ temperature,floor=First\\ floor,room=Kitchen,property=temperature,unit=°C value=19\.5 \d+000000\n$/);
   assert.equal(received[0]!.url, '/write?db=home');
   assert.equal(received[0]!.authorization, `Basic ${Buffer.from('rumah:s:cret').toString('base64')}`);
   await waitFor(async () => (await readMetrics(hub)).includes('rumah_export_influx_rejected_total 1\n'), 10_000, 'the refused batch counted');

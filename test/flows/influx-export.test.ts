@@ -45,7 +45,7 @@ test('history export: state changes reach VictoriaMetrics with the device\'s tag
   }, 20_000, 'three points in VictoriaMetrics');
   const id = hub.hub.registry.list().find((d) => d.topic === topic)!.id;
   assert.deepEqual(first.values, [20.5, 21, 21.5]);
-  assert.deepEqual({ ...first.metric }, { __name__: 'rumah_value', id, name: 'Kitchen temperature', floor: 'firstfloor', room: 'kitchen', property: 'temperature', unit: '°C' });
+  assert.deepEqual({ ...first.metric }, { __name__: 'rumah_value', id, name: 'Kitchen temperature', floor: 'First floor', room: 'Kitchen', property: 'temperature', unit: '°C' });
   // Binary states as 1/0.
   const light = await waitFor(async () => (await exportSeries(vm!, '{__name__="rumah_value",property="light"}'))[0]?.values.length === 2 || undefined, 20_000, 'light points');
   assert.ok(light);
@@ -71,8 +71,8 @@ test('history export: state changes reach VictoriaMetrics with the device\'s tag
 
   // Prometheus gauges (opt-in) beside the hub's own metrics, with the same labels.
   const metrics = await readMetrics(hub);
-  assert.match(metrics, new RegExp(`rumah_device_state\\{id="${id}",name="Kitchen temperature",floor="firstfloor",room="kitchen",property="temperature",unit="°C"\\} 23\\n`));
-  assert.match(metrics, /rumah_device_state\{id="[^"]+",name="Hall light",floor="groundfloor",room="hall",property="light",unit=""\} 0\n/);
+  assert.match(metrics, new RegExp(`rumah_device_state\\{id="${id}",name="Kitchen temperature",floor="First floor",room="Kitchen",property="temperature",unit="°C"\\} 23\\n`));
+  assert.match(metrics, /rumah_device_state\{id="[^"]+",name="Hall light",floor="Ground floor",room="Hall",property="light",unit=""\} 0\n/);
   assert.equal(metrics.match(/# TYPE rumah_device_state gauge/g)?.length, 1);
   assert.match(metrics, /rumah_export_influx_points_total 8\n/);
 

@@ -31,7 +31,7 @@ test('the CLI makes device credentials; mosquitto_pub with them makes a device; 
     exec('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(hub.runtime.mqttPort), '-u', creds.username, '-P', creds.password, '-q', '1', '-t', topic, '-m', message], { timeout: 10_000 });
   await pub('ourhome/groundfloor/livingroom/light', 'on');
   const light = await waitFor(async () => (await api.get('/api/devices/ourhome-groundfloor-livingroom-light')).body.device, 5000, 'light device');
-  assert.deepEqual([light.home, light.floor, light.room, light.state.light.value, light.commandTopic], ['ourhome', 'groundfloor', 'livingroom', true, 'ourhome/groundfloor/livingroom/light/set']);
+  assert.deepEqual([light.home, light.floor, light.room, light.state.light.value, light.commandTopic], ['ourhome', 'Ground floor', 'Living room', true, 'ourhome/groundfloor/livingroom/light/set']);
 
   // The CLI reaches the running hub: open the join window; revoke a device (disconnected at once).
   const pair = await runCli(['pair', '--for', '30', '--data', dataDir]);

@@ -22,9 +22,9 @@ test('rename, move and delete reach every dashboard as deltas; members may not; 
   const id = 'ourhome-groundfloor-hall-light';
   const renamed = await admin.call('PATCH', `/api/devices/${id}`, { name: '  Porch lamp ', room: 'porch', floor: null });
   assert.equal(renamed.status, 200);
-  assert.deepEqual([renamed.body.device.name, renamed.body.device.room, renamed.body.device.floor], ['Porch lamp', 'porch', undefined]);
+  assert.deepEqual([renamed.body.device.name, renamed.body.device.room, renamed.body.device.floor], ['Porch lamp', 'Porch', undefined], 'free text joins (or makes) an area, prettified');
   const moved = await waitFor(() => live.batches.flatMap((b) => b.devices).find((d) => d.device?.name === 'Porch lamp'));
-  assert.equal(moved.device!.room, 'porch');
+  assert.equal(moved.device!.room, 'Porch');
 
   assert.equal((await member.call('PATCH', `/api/devices/${id}`, { name: 'mine' })).status, 403);
   assert.equal((await admin.call('PATCH', `/api/devices/${id}`, { name: '' })).status, 400);

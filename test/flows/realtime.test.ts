@@ -50,7 +50,7 @@ test('snapshot on connect, then deltas coalesced per device with only the change
   assert.deepEqual(live.snapshot.user, { username: 'admin', role: 'admin' });
   const bedroom = live.snapshot.devices.find((d) => d.id === 'ourhome-firstfloor-bedroom-light');
   assert.equal(bedroom?.state.brightness?.value, 10);
-  assert.equal(bedroom?.room, 'bedroom');
+  assert.equal(bedroom?.room, 'Bedroom');
   assert.deepEqual(bedroom?.pending, {});
 
   // 30 reports in a burst: far fewer batches, each device at most once per batch, the last value wins.
