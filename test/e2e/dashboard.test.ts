@@ -45,7 +45,7 @@ test('dashboard in Chromium: login, live tiles, a command confirmed by the devic
     await publish(device, 'ourhome/firstfloor/kitchen/temperature', '21.5');
     const tile = page.locator('[data-device-id="ourhome-firstfloor-kitchen-temperature"]');
     await tile.locator('.prop-value', { hasText: '21.5 °C' }).waitFor();
-    const room = page.getByRole('region', { name: 'Firstfloor, Kitchen' });
+    const room = page.getByRole('region', { name: 'First floor, Kitchen' }); // topic levels made areas, prettified once
     assert.equal(await room.locator('[data-device-id]').count(), 1);
     assert.equal(await tile.getAttribute('data-availability'), 'online');
     await publish(device, 'ourhome/firstfloor/kitchen/temperature', '22.25');
@@ -105,11 +105,12 @@ test('dashboard in Chromium: login, live tiles, a command confirmed by the devic
     await screenshot(page, 'device');
 
     await page.getByLabel('Name', { exact: true }).fill('Kitchen thermometer');
-    await page.getByLabel('Room').fill('pantry');
+    // The place is picked from the hub's floors and rooms, not typed.
+    await page.getByLabel('Area').selectOption({ label: 'Ground floor › Hall' });
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('heading', { level: 1, name: 'Kitchen thermometer' }).waitFor();
     await page.getByRole('link', { name: 'Home' }).first().click();
-    await page.getByRole('region', { name: 'Firstfloor, Pantry' }).getByText('Kitchen thermometer').waitFor();
+    await page.getByRole('region', { name: 'Ground floor, Hall' }).getByText('Kitchen thermometer').waitFor();
   });
 
   await t.test('broker page: each connected client with the MQTT version it speaks', async () => {
