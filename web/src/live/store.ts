@@ -115,7 +115,8 @@ export class DeviceStore {
     }
     if (!current && !delta.device) return false; // a change for a device this page never heard of: the next snapshot has it
     const base: ViewDevice = current ?? { ...delta.device!, state: {}, pending: {}, unconfirmed: {} };
-    const next: ViewDevice = { ...base, ...(delta.device ?? {}), state: base.state, pending: base.pending, unconfirmed: base.unconfirmed };
+    // `device` is the whole description: a field it lacks was cleared (a device moved out of its floor or room).
+    const next: ViewDevice = { ...(delta.device ?? base), state: base.state, pending: base.pending, unconfirmed: base.unconfirmed };
     if (delta.state) next.state = { ...base.state, ...delta.state };
     if (delta.pending || delta.state) {
       next.pending = { ...base.pending };

@@ -123,7 +123,8 @@ function AreaRow({ area, index, count, devices, floorName, run, floors }: RowPro
   const remove = (): void => void run(async () => {
     const r = await api<{ unassigned: number; rooms: number }>('DELETE', path);
     const rooms = r.rooms > 0 ? ` and its ${r.rooms} ${r.rooms === 1 ? 'room' : 'rooms'}` : '';
-    const left = area.kind === 'floor' ? 'now have no area' : 'stay on their floor without a room';
+    const one = r.unassigned === 1;
+    const left = area.kind === 'floor' ? (one ? 'now has no area' : 'now have no area') : (one ? 'stays on its floor without a room' : 'stay on their floor without a room');
     return `Deleted ${area.name}${rooms}: ${r.unassigned} ${r.unassigned === 1 ? 'device' : 'devices'} ${left}.`;
   });
   return (
