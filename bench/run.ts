@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { benchBrokerStore } from './broker-store.js';
 import { benchBridge } from './bridge.js';
 import { benchDashboard } from './dashboard.js';
+import { benchDevicesPage } from './devices-page.js';
 import { benchDevices } from './devices.js';
 import { benchFanin } from './fanin.js';
 import { benchFanin5 } from './fanin5.js';
@@ -27,7 +28,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,footprint,persistence,dashboard,rules,broker-store,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,footprint,persistence,dashboard,devices-page,rules,broker-store,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -107,6 +108,8 @@ async function main(): Promise<number> {
     { id: 'footprint', run: () => benchFootprint() },
     { id: 'persistence', run: () => benchPersistence() },
     { id: 'dashboard', run: () => benchDashboard() },
+    // The Devices page with 1,000 devices beside the Home page in the same run (bench/devices-page.ts, issue 18).
+    { id: 'devices-page', run: () => benchDevicesPage() },
     // bench/rules.ts (benchRules) belongs to the rules engine's engineer: run when it is there.
     { id: 'rules', run: () => runOptionalBench('rules.js', 'benchRules', { id: 'rules', title: 'Rules: reaction latency and throughput (bench/rules.ts)' }) },
     {

@@ -86,7 +86,7 @@ export function DevicesPage({ user, loaded }: { user: User; loaded: boolean }): 
       {!loaded && devices.length === 0 && <p class="empty">Loading…</p>}
       {loaded && devices.length === 0 && <p class="empty">No devices yet.</p>}
       {devices.length > 0 && (
-        <table class="devices-table">
+        <table class={admin ? 'devices-table admin' : 'devices-table'}>
           <thead>
             <tr>
               {admin && <th scope="col" class="select"><input type="checkbox" aria-label="Select all shown" checked={allVisible} onChange={(e) => selectAll(e.currentTarget.checked)} /></th>}
