@@ -54,7 +54,7 @@ export function DevicesPage({ user, loaded }: { user: User; loaded: boolean }): 
     <>
       <div class="page-head">
         <h1>Devices</h1>
-        <p class="meta" id="devices-count" aria-live="polite">{visible.length === devices.length ? `${devices.length} devices` : `${visible.length} of ${devices.length} devices`}</p>
+        <p class="meta" id="devices-count" aria-live="polite">{visible.length === devices.length ? `${devices.length} ${devices.length === 1 ? 'device' : 'devices'}` : `${visible.length} of ${devices.length} devices`}</p>
         {admin && <Link href="/areas">Floors and rooms</Link>}
       </div>
       <form class="devices-filters" role="search" aria-label="Devices" onSubmit={(e) => e.preventDefault()}>
