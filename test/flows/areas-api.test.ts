@@ -87,6 +87,8 @@ test('areas: create, rename, reorder, delete once for all devices; bulk move and
     assert.equal(hub.hub.registry.get('ourhome-groundfloor-livingroom-ceilinglight')!.name, 'Living room ceiling light');
     assert.deepEqual(names((await member.call('GET', '/api/areas')).body.areas), ['Ground floor', 'Ground floor / Living room']);
     await waitFor(() => pushed.at(-1)?.length === 2, 5000, 'the areas pushed to the dashboard');
+    // Rules written against the topic's words still select the devices (areas are matched by key).
+    assert.deepEqual(hub.hub.rules.devices.select('area:groundfloor/livingroom').map((d) => d.id).sort(), ['ourhome-ground_floor-livingroom-lamp', 'ourhome-groundfloor-livingroom-ceilinglight']);
     // A user's name is never prettified over.
     assert.equal((await admin.call('PATCH', '/api/devices/ourhome-ground_floor-livingroom-lamp', { name: 'reading lamp' })).status, 200);
     await publish(device, 'ourhome/ground_floor/livingroom/lamp', 'ON');
