@@ -5,14 +5,17 @@ import type { Device } from '../core/model.js';
 import { areaKey, prettify } from '../core/prettify.js';
 import type { Registry } from '../core/registry.js';
 import type { AreaView } from '../realtime/protocol.js';
+import type { StoredArea } from '../store/areas-repo.js';
 
 /** At most this many floors and rooms together: topics create areas, and every stored thing is bounded. */
 export const maxAreas = 1000;
+/** Of those, at most this many made by the topics of one MQTT account's devices: one account cannot fill the list. */
+export const maxAreasPerAccount = 200;
 export const maxAreaName = 128;
 
 interface AreaStore {
-  all(): Promise<AreaView[]>;
-  save(areas: readonly AreaView[], removed?: readonly number[]): Promise<void>;
+  all(): Promise<StoredArea[]>;
+  save(areas: readonly StoredArea[], removed?: readonly number[]): Promise<void>;
 }
 
 type Place = Pick<Device, 'floor' | 'room'>;
@@ -25,7 +28,7 @@ type Place = Pick<Device, 'floor' | 'room'>;
  * typed or published later lands in "First floor". Held in memory; every change is saved to rumah.db.
  */
 export class AreasApi {
-  private readonly areas = new Map<number, AreaView>();
+  private readonly areas = new Map<number, StoredArea>();
   private readonly listeners = new Set<() => void>();
   private nextId = 1;
   private registry?: Registry;
@@ -46,7 +49,7 @@ export class AreasApi {
    */
   async adopt(registry: Registry): Promise<void> {
     this.registry = registry;
-    const created: AreaView[] = [];
+    const created: StoredArea[] = [];
     for (const device of registry.list()) {
       const place = this.resolve(device.floor, device.room, created);
       if (place.floor !== device.floor || place.room !== device.room) registry.update(device.id, place);
@@ -60,14 +63,14 @@ export class AreasApi {
   /** The registry's hook for a new device: its floor and room from its topic become (or join) areas. */
   place(device: Device): void {
     if (!device.floor && !device.room) return;
-    const created: AreaView[] = [];
-    Object.assign(device, this.resolve(device.floor, device.room, created));
+    const created: StoredArea[] = [];
+    Object.assign(device, this.resolve(device.floor, device.room, created, device.owner));
     if (created.length > 0) void this.persist(created).catch(() => undefined);
   }
 
   /** Free text from the older API (PATCH /api/devices/:id with floor, room): the areas it names, made if new. */
   async canonical(floor: string | undefined, room: string | undefined): Promise<Place> {
-    const created: AreaView[] = [];
+    const created: StoredArea[] = [];
     const place = this.resolve(floor, room, created);
     await this.persist(created);
     return place;
@@ -78,7 +81,7 @@ export class AreasApi {
     const floors = this.sorted('floor');
     const order = new Map(floors.map((f, i) => [f.id, i]));
     const rooms = this.sorted('room').sort((a, b) => (order.get(a.floorId ?? -1) ?? -1) - (order.get(b.floorId ?? -1) ?? -1) || a.position - b.position);
-    return [...floors, ...rooms];
+    return [...floors, ...rooms].map(({ owner: _owner, ...area }) => area);
   }
 
   onChange(fn: () => void): () => void {
@@ -114,8 +117,8 @@ export class AreasApi {
     }
     this.checkFree(area.kind, name, floorId, id);
     const members = this.members(area);
-    const changed: AreaView[] = [];
-    const next: AreaView = { ...area, name, ...(floorId === undefined ? {} : { floorId }) };
+    const changed: StoredArea[] = [];
+    const next: StoredArea = { ...area, name, ...(floorId === undefined ? {} : { floorId }) };
     if (floorId !== area.floorId) next.position = this.siblings(area.kind, floorId).length;
     this.areas.set(id, next);
     changed.push(next);
@@ -133,7 +136,8 @@ export class AreasApi {
       if (area.kind === 'floor') this.registry?.update(device.id, { floor: name });
       else this.registry?.update(device.id, { floor: floorName, room: name });
     }
-    return this.areas.get(id)!;
+    const { owner: _owner, ...view } = this.areas.get(id)!;
+    return view;
   }
 
   /**
@@ -146,7 +150,7 @@ export class AreasApi {
     const rooms = area.kind === 'floor' ? this.siblings('room', id) : [];
     const removed = [id, ...rooms.map((r) => r.id)];
     for (const r of removed) this.areas.delete(r);
-    const rest = this.siblings(area.kind, area.floorId).map((a, i) => (a.position === i ? undefined : this.setArea({ ...a, position: i }))).filter((a): a is AreaView => !!a);
+    const rest = this.siblings(area.kind, area.floorId).map((a, i) => (a.position === i ? undefined : this.setArea({ ...a, position: i }))).filter((a): a is StoredArea => !!a);
     await this.persist(rest, removed);
     for (const device of members) this.registry?.update(device.id, area.kind === 'floor' ? { floor: undefined, room: undefined } : { room: undefined });
     return { unassigned: members.length, rooms: rooms.length };
@@ -172,11 +176,11 @@ export class AreasApi {
     return floor;
   }
 
-  private sorted(kind: AreaView['kind']): AreaView[] {
+  private sorted(kind: AreaView['kind']): StoredArea[] {
     return [...this.areas.values()].filter((a) => a.kind === kind).sort((a, b) => a.position - b.position || a.id - b.id);
   }
 
-  private siblings(kind: AreaView['kind'], floorId: number | undefined): AreaView[] {
+  private siblings(kind: AreaView['kind'], floorId: number | undefined): StoredArea[] {
     return this.sorted(kind).filter((a) => kind === 'floor' || a.floorId === floorId);
   }
 
@@ -200,21 +204,25 @@ export class AreasApi {
     return devices.filter((d) => d.room !== undefined && areaKey(d.room) === key && (d.floor === undefined ? undefined : areaKey(d.floor)) === floorKey);
   }
 
-  /** The areas named by free text, made (prettified) where missing; past maxAreas the device stays without one. */
-  private resolve(floorText: string | undefined, roomText: string | undefined, created: AreaView[]): Place {
+  /**
+   * The areas named by free text, made (prettified) where missing, owned by `owner` when a device's topic made them;
+   * past maxAreas (or maxAreasPerAccount) the device stays without one.
+   */
+  private resolve(floorText: string | undefined, roomText: string | undefined, created: StoredArea[], owner?: string): Place {
     const ensure = (kind: AreaView['kind'], text: string, floorId?: number): AreaView | undefined => {
       const name = displayText(text).slice(0, maxAreaName).trim();
       if (!name) return undefined;
       const found = this.find(kind, name, floorId);
       if (found) return found;
-      if (this.areas.size >= maxAreas) {
+      const full = this.areas.size >= maxAreas || (owner !== undefined && this.madeBy(owner) >= maxAreasPerAccount);
+      if (full) {
         if (this.warned + 60_000 < Date.now()) {
           this.warned = Date.now();
-          this.log.warn({ limit: maxAreas, name }, 'too many floors and rooms; a device is left without an area');
+          this.log.warn({ limit: maxAreas, perAccount: maxAreasPerAccount, owner, name }, 'too many floors and rooms; a device is left without an area');
         }
         return undefined;
       }
-      const area = this.add(kind, prettify(name), floorId);
+      const area = this.add(kind, prettify(name), floorId, owner);
       created.push(area);
       return area;
     };
@@ -223,18 +231,24 @@ export class AreasApi {
     return { floor: floor?.name, room: room?.name };
   }
 
-  private add(kind: AreaView['kind'], name: string, floorId?: number): AreaView {
-    const area: AreaView = { id: this.nextId++, kind, name, ...(floorId === undefined ? {} : { floorId }), position: this.siblings(kind, floorId).length };
+  private madeBy(owner: string): number {
+    let n = 0;
+    for (const a of this.areas.values()) if (a.owner === owner) n++;
+    return n;
+  }
+
+  private add(kind: AreaView['kind'], name: string, floorId?: number, owner?: string): StoredArea {
+    const area: StoredArea = { id: this.nextId++, kind, name, ...(floorId === undefined ? {} : { floorId }), position: this.siblings(kind, floorId).length, ...(owner === undefined ? {} : { owner }) };
     this.areas.set(area.id, area);
     return area;
   }
 
-  private setArea(area: AreaView): AreaView {
+  private setArea(area: StoredArea): StoredArea {
     this.areas.set(area.id, area);
     return area;
   }
 
-  private persist(changed: readonly AreaView[], removed: readonly number[] = []): Promise<void> {
+  private persist(changed: readonly StoredArea[], removed: readonly number[] = []): Promise<void> {
     if (changed.length === 0 && removed.length === 0) return Promise.resolve();
     for (const fn of this.listeners) fn();
     const done = this.saving.then(() => this.repo.save(changed, removed));
@@ -254,8 +268,8 @@ function bad(message: string): RumahError {
   return new RumahError(ErrorCodes.BAD_REQUEST, message);
 }
 
-function dedupe(list: AreaView[]): AreaView[] {
-  const byId = new Map<number, AreaView>();
+function dedupe(list: StoredArea[]): StoredArea[] {
+  const byId = new Map<number, StoredArea>();
   for (const a of list) byId.set(a.id, a);
   return [...byId.values()];
 }

@@ -205,13 +205,15 @@ export const migrations: readonly Migration[] = [
     version: 7,
     sql: `
       -- kind 'floor' or 'room'; a room's floor_id names its floor (NULL only for rooms imported without one);
-      -- position orders floors among floors and rooms within their floor.
+      -- position orders floors among floors and rooms within their floor. owner: the MQTT account whose device's
+      -- topic made it (bounded per account); NULL for areas an admin made or the migration imported.
       CREATE TABLE areas (
         id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL CHECK (kind IN ('floor', 'room')),
         name TEXT NOT NULL,
         floor_id INTEGER,
         position INTEGER NOT NULL,
+        owner TEXT,
         created_at INTEGER NOT NULL
       );
       CREATE INDEX areas_floor ON areas (floor_id, position);

@@ -165,3 +165,18 @@ test('areas: create, rename, reorder, delete once for all devices; bulk move and
     assert.equal(hub.hub.registry.size, 0);
   });
 });
+
+test('areas made by one account\'s topics are bounded: past 200 its new devices stay without an area; an admin still adds', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const device = await connect(hub.mqttUrl, await deviceAccount(hub));
+  t.after(() => end(device));
+  // Each device names a new floor and a new room: 100 devices make 200 areas, the account's share.
+  for (let i = 0; i < 101; i++) await publish(device, `ourhome/f${i}/r${i}/lamp`, 'OFF', { qos: 1 });
+  await waitFor(() => hub.hub.registry.size === 101, 10_000, '101 devices');
+  assert.equal(hub.hub.areas.list().length, 200);
+  assert.deepEqual(place(hub, 'ourhome-f99-r99-lamp'), ['F99', 'R99']);
+  assert.deepEqual(place(hub, 'ourhome-f100-r100-lamp'), [undefined, undefined], 'the 101st device has no area');
+  const admin = await session(hub.httpUrl, 'admin', adminPassword);
+  assert.equal((await admin.call('POST', '/api/areas', { kind: 'floor', name: 'Attic' })).status, 201);
+});
