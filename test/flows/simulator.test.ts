@@ -53,7 +53,7 @@ test('ten native devices appear in the registry, spread over the floors and room
   await waitFor(() => nativeDevices(hub).every((d) => d.availability === 'online'), 5000, 'all online');
 
   const devices = nativeDevices(hub);
-  assert.deepEqual(new Set(devices.map((d) => d.floor)), new Set(['groundfloor', 'firstfloor']));
+  assert.deepEqual(new Set(devices.map((d) => d.floor)), new Set(['Ground floor', 'First floor']), 'topic levels made areas, prettified');
   assert.equal(new Set(devices.map((d) => d.room)).size, 10, 'ten devices, ten rooms');
   // One of each kind, each under its own account.
   assert.deepEqual(devices.map((d) => d.topic.split('/')[3]).sort(), ['button', 'contact', 'dimmer', 'humidity', 'light', 'motion', 'plug', 'switch', 'temperature', 'thermostat']);
