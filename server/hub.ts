@@ -51,6 +51,7 @@ import { BridgesAdmin } from './bridge/admin.js';
 import { Exports } from './export/exports.js';
 import { isOwnExportTopic } from './export/ha-topics.js';
 import { guardExportTopics } from './export/export-acl.js';
+import { Logbook } from './logbook/logbook.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -110,6 +111,7 @@ export class Hub {
   bridges?: Bridges;
   bridgesAdmin?: BridgesAdmin;
   exports?: Exports;
+  logbook?: Logbook;
   /** Carries rules' causes through the broker to the state changes they make (loop guard, traces). */
   readonly ruleCauses = new CauseTracker();
   private tcp?: net.Server;
@@ -226,6 +228,14 @@ export class Hub {
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
       pairing: this.pairing, hostCheck,
     });
+    this.logbook = new Logbook({
+      db: this.store.db, bus: this.bus, log: log.child({ module: 'logbook' }), settings: config.logbook, now,
+      device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.get(id)?.rule?.name,
+      live: (entries) => this.realtime.sendLogbook({ entries }),
+    });
+    await this.logbook.start();
+    this.stops.push(() => this.logbook?.stop());
+    this.auth.onLogin = (e) => this.bus.emit('userLogin', { ...e, ts: now() });
     this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
     this.backups.start();
     this.stops.push(() => this.backups.stop());
@@ -249,6 +259,7 @@ export class Hub {
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage, exportSettings: this.exports,
       webhooks: this.rules.webhooks,
       mqttsnBindings: new MqttSnBindingsApi({ store: this.store, enabled: config.mqttsn.enabled }),
+      logbook: this.logbook,
       backups: this.backups, setupRestore: { dataDir: config.dataDir, restart: this.opts.restart ?? (() => log.warn('a backup was staged for restore: restart rumah to put it in place')) },
     });
     if (this.tls) {

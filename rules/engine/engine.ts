@@ -96,6 +96,10 @@ export class RulesEngine {
     this.feeds = new Feeds(opts.log);
     this.webhooks = new Webhooks(() => this.clock.now());
     this.recorder = new TraceRecorder(this.clock, opts.keepTraces ?? 25);
+    this.recorder.onRunEnded = (t) => opts.bus.emit('ruleRun', {
+      ruleId: t.ruleId, traceId: t.id, result: t.result, at: t.at, finishedAt: t.finishedAt ?? t.updatedAt,
+      ...(t.reason !== undefined ? { reason: t.reason } : {}), ...(t.trigger?.description !== undefined ? { trigger: t.trigger.description } : {}),
+    });
     this.timers = new DurableTimers(this.clock, this.store, opts.log);
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
     const effects = liveEffects({

@@ -84,10 +84,12 @@ export class TraceHandle {
   }
 
   set(result: TraceResult, reason?: string): void {
+    const wasFinal = isFinal(this.trace.result);
     this.trace.result = result;
     if (reason !== undefined) this.trace.reason = reason;
     if (isFinal(result)) this.trace.finishedAt = this.recorder.now();
     this.touch();
+    if (!wasFinal && isFinal(result)) this.recorder.ended(this.trace);
   }
 
   /** Marks the trace as fired (a `for` that completed: the pending evaluation becomes the run). */
@@ -127,12 +129,21 @@ export class TraceRecorder {
     return this.clock.now();
   }
 
+  /** Told of every fired run that ends (not dry runs): the engine puts it on the bus for the logbook. */
+  onRunEnded?: (trace: Trace) => void;
+
+  /** @internal A trace reached a final result. */
+  ended(trace: Trace): void {
+    if (trace.fired && !trace.dryRun) this.onRunEnded?.(trace);
+  }
+
   begin(ruleId: string, init: Omit<Trace, 'id' | 'ruleId' | 'at' | 'updatedAt' | 'steps'> & { steps?: TraceStep[]; at?: number }): TraceHandle {
     const now = this.clock.now();
     const trace = Object.assign({ id: `${this.boot}-${(this.seq++).toString(36).padStart(6, '0')}`, ruleId, at: now, updatedAt: now }, init) as Trace;
     trace.steps ??= [];
     if (isFinal(trace.result)) trace.finishedAt = now;
     this.push(trace);
+    if (isFinal(trace.result)) this.ended(trace);
     return new TraceHandle(trace, this);
   }
 

@@ -124,6 +124,21 @@ export const configSchema = z
         maxQueue: z.number().int().min(100),
       })
       .strict(),
+    /** The logbook (server/logbook, docs/dashboard.md#logbook): its retention and its quotas per source. */
+    logbook: z
+      .object({
+        /** Entries kept at most; the oldest go first. */
+        maxEntries: z.number().int().min(100).max(10_000_000),
+        /** Entries older than this are deleted. */
+        days: z.number().min(0.001).max(3650),
+        /** Entries one source (a device account, a user, a rule, logins, pairing) may hold at most. */
+        maxPerSource: z.number().int().min(10).max(10_000_000),
+        /** Entries one device, user or rule may add a minute, sustained (a token bucket)... */
+        sourceRatePerMinute: z.number().positive().max(60_000),
+        /** ...and at once after a quiet time. */
+        sourceBurst: z.number().int().min(1).max(100_000),
+      })
+      .strict(),
     /** The MQTT-SN v1.2 UDP gateway (docs/mqttsn.md); off by default. */
     mqttsn: z
       .object({
@@ -270,6 +285,7 @@ export const defaults: Config = {
   tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },
   devices: { maxPerAccount: 500, commandRate: 20, commandBurst: 50 },
   history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },
+  logbook: { maxEntries: 100_000, days: 30, maxPerSource: 20_000, sourceRatePerMinute: 20, sourceBurst: 60 },
   mqttsn: {
     enabled: false, port: 1884, ipv6: true, gatewayId: 1, advertiseInterval: 900, advertiseAddress: '255.255.255.255', advertisePort: 0,
     advertiseAddress6: 'ff02::1',

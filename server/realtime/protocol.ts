@@ -13,6 +13,8 @@
 //   server → `pairing`   admins only: the join window and its candidates, on connect and whenever they change
 //   server → `notifications`  rule notifications (the `notify` action, the rule guards' notices): the last few on
 //                        connect, then batches of new ones, at most one every `coalesceMs`
+//   server → `logbook`   new logbook entries once written (server/logbook), to every dashboard, oldest first, at most
+//                        one batch every `coalesceMs`; older ones are read with GET /api/logbook
 
 import type { Availability, Cause, Device, StateValue } from '../core/model.js';
 
@@ -147,6 +149,7 @@ export interface ServerToClient {
   session(info: { ended: true }): void;
   pairing(state: PairingView): void;
   notifications(batch: NotificationBatch): void;
+  logbook(batch: LogbookBatch): void;
 }
 
 export interface ClientToServer {
@@ -162,3 +165,36 @@ export const eventRoles: Record<keyof ClientToServer, Role> = {
 export interface ConnectErrorData {
   code: string;
 }
+
+// The logbook (server/logbook, docs/dashboard.md#logbook): what happened in the house, in words.
+
+/** What a logbook entry is about. */
+export const logbookKinds = ['state', 'command', 'rule', 'availability', 'pairing', 'login'] as const;
+export type LogbookKind = (typeof logbookKinds)[number];
+/** Who or what caused it: the page's "cause" filter. `system`: the hub itself (pairing, a restore, the hub's own verdicts). */
+export const logbookCauses = ['device', 'user', 'rule', 'system'] as const;
+export type LogbookCause = (typeof logbookCauses)[number];
+
+export interface LogbookEntry {
+  /** Increasing: newer entries have higher ids. GET /api/logbook?before=<id> pages back from here. */
+  id: number;
+  /** Hub clock, ms. */
+  ts: number;
+  kind: LogbookKind;
+  cause: LogbookCause;
+  /** The device it is about, when it is about one (its current area decides the area filter). */
+  deviceId?: string;
+  /** The user name or rule id that did it. */
+  actor?: string;
+  /** Set for things that went wrong: a failed login, a rule run that failed or was stopped. */
+  level?: 'warning';
+  message: string;
+}
+
+export interface LogbookBatch {
+  /** Oldest first. */
+  entries: LogbookEntry[];
+}
+
+/** The page size of GET /api/logbook: `limit` defaults to the first, and may not exceed the second. */
+export const logbookPage = { defaultLimit: 100, maxLimit: 500 } as const;

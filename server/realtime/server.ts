@@ -11,7 +11,7 @@ import { commandHandler } from './commands.js';
 import { NotificationFeed } from './notifications.js';
 import { PendingCommands } from './pending.js';
 import { deltaChars, deviceChars, inParts } from './parts.js';
-import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type DeviceDelta, type LiveDevice, type PairingView, type ServerToClient, type Snapshot } from './protocol.js';
+import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type DeviceDelta, type LogbookBatch, type LiveDevice, type PairingView, type ServerToClient, type Snapshot } from './protocol.js';
 import { authenticateSocket, sameOrigin, type SocketData } from './socket-auth.js';
 import { wireStates } from './wire.js';
 
@@ -100,6 +100,11 @@ export class RealtimeServer {
 
   get connections(): number {
     return this.io?.engine.clientsCount ?? 0;
+  }
+
+  /** New logbook entries (server/logbook) to every open dashboard: few, rate-limited at their source. */
+  sendLogbook(batch: LogbookBatch): void {
+    this.io?.to(room).emit('logbook', batch);
   }
 
   /** Logout: the sockets opened with this session close now, not at the next revalidation. */

@@ -1,0 +1,121 @@
+// The logbook (issue 18 item 5, docs/dashboard.md#logbook): what happened in the house, in words, newest first.
+// Built by the hub: the recorder turns bus events into entries, the writer batches them into rumah.db, retention
+// keeps the table bounded, and each written batch is handed to the live feed (socket.io `logbook`).
+
+import type { EventBus } from '../core/event-bus.js';
+import type { Logger } from '../core/logger.js';
+import type { Device } from '../core/model.js';
+import type { Database } from '../store/database.js';
+import type { LogbookCause, LogbookEntry } from '../realtime/protocol.js';
+import { LogbookRecorder } from './recorder.js';
+import { LogbookRepo, type Bounds } from './repo.js';
+import { SourceRate } from './source-rate.js';
+import { LogbookWriter, type StoredEntry } from './writer.js';
+
+export interface LogbookSettings {
+  maxEntries: number;
+  days: number;
+  maxPerSource: number;
+  sourceRatePerMinute: number;
+  sourceBurst: number;
+}
+
+export interface LogbookDeps {
+  db: Database;
+  bus: EventBus;
+  log: Logger;
+  settings: LogbookSettings;
+  device: (id: string) => Device | undefined;
+  devices: () => readonly Device[];
+  ruleName: (id: string) => string | undefined;
+  now?: () => number;
+  /** Each written batch, oldest first, for the dashboards. */
+  live?: (entries: LogbookEntry[]) => void;
+  /** Retention runs this often (and once at start). Default one minute. */
+  pruneMs?: number;
+  writeIntervalMs?: number;
+}
+
+export interface LogbookFilter {
+  before?: number;
+  limit: number;
+  /** A floor ("Ground floor"), a room ("Kitchen"), or both ("Ground floor/Kitchen"), as devices have them today. */
+  area?: string;
+  device?: string;
+  cause?: LogbookCause;
+}
+
+export class Logbook {
+  readonly repo: LogbookRepo;
+  readonly writer: LogbookWriter;
+  private readonly recorder: LogbookRecorder;
+  private readonly bounds: Bounds;
+  private readonly now: () => number;
+  private timer?: NodeJS.Timeout;
+  private pruning?: Promise<void>;
+
+  constructor(private readonly deps: LogbookDeps) {
+    const { settings } = deps;
+    this.now = deps.now ?? Date.now;
+    this.bounds = { maxEntries: settings.maxEntries, maxAgeMs: settings.days * 24 * 3_600_000, maxPerSource: settings.maxPerSource };
+    this.repo = new LogbookRepo(deps.db);
+    this.writer = new LogbookWriter(deps.db, deps.log, {
+      ...(deps.writeIntervalMs !== undefined ? { intervalMs: deps.writeIntervalMs } : {}),
+      onWritten: (entries) => deps.live?.(entries.map(publicEntry)),
+    });
+    this.recorder = new LogbookRecorder({
+      bus: deps.bus, device: deps.device, ruleName: deps.ruleName, now: this.now,
+      rate: new SourceRate({ perMinute: settings.sourceRatePerMinute, burst: settings.sourceBurst }),
+      add: (draft) => this.writer.add(draft),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.writer.start();
+    this.recorder.start();
+    this.prune();
+    this.timer = setInterval(() => this.prune(), this.deps.pruneMs ?? 60_000).unref();
+  }
+
+  /** Idempotent: stops listening, writes what is queued. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.recorder.stop();
+    await this.pruning;
+    await this.writer.stop();
+  }
+
+  /** Runs retention now (tests; the timer). */
+  prune(): Promise<void> {
+    this.pruning ??= this.repo
+      .prune(this.bounds, this.now())
+      .then((deleted) => void (deleted > 0 && this.deps.log.debug({ deleted }, 'logbook retention')))
+      .catch((err: unknown) => this.deps.log.warn({ err }, 'logbook retention failed'))
+      .finally(() => (this.pruning = undefined));
+    return this.pruning;
+  }
+
+  /** A page, newest first. An area or device filter names the devices it means today (a device moved takes its past with it). */
+  async query(f: LogbookFilter): Promise<{ entries: LogbookEntry[]; more: boolean }> {
+    let devices: string[] | undefined;
+    if (f.device !== undefined) devices = [f.device];
+    if (f.area !== undefined) {
+      const inArea = this.deps.devices().filter((d) => inAreaNamed(d, f.area!)).map((d) => d.id);
+      devices = devices ? devices.filter((id) => inArea.includes(id)) : inArea;
+    }
+    if (devices?.length === 0) return { entries: [], more: false };
+    return this.repo.page({ limit: f.limit, ...(f.before !== undefined ? { before: f.before } : {}), ...(devices ? { devices } : {}), ...(f.cause ? { cause: f.cause } : {}) });
+  }
+}
+
+function inAreaNamed(d: Device, area: string): boolean {
+  if (d.floor === area || d.room === area) return true;
+  const slash = area.lastIndexOf('/');
+  return slash > 0 && d.floor === area.slice(0, slash) && d.room === area.slice(slash + 1);
+}
+
+function publicEntry({ source: _source, ...entry }: StoredEntry): LogbookEntry {
+  return entry;
+}
+
