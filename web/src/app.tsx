@@ -18,6 +18,7 @@ import { RulesPage } from './pages/rules.js';
 import { RulePage } from './pages/rule.js';
 import { PairingPage } from './pages/pairing.js';
 import { BrokerPage } from './pages/broker.js';
+import { LogbookPage } from './pages/logbook.js';
 import { match, navigate, usePath } from './router.js';
 
 type Session = { state: 'loading' } | { state: 'failed'; error: string } | { state: 'out'; setupRequired: boolean } | { state: 'in'; user: User };
@@ -116,6 +117,7 @@ function Routes({ user, loaded }: { user: User; loaded: boolean }): JSX.Element 
   let params: Record<string, string> | undefined;
   if (match('/', path)) return <HomePage loaded={loaded} />;
   if ((params = match('/devices/:id', path))) return <DevicePage id={params.id!} user={user} loaded={loaded} />;
+  if (match('/logbook', path)) return <LogbookPage />;
   if (match('/rules', path)) return <RulesPage user={user} />;
   if ((params = match('/rules/:id', path))) return <RulePage key={params.id} id={params.id!} user={user} />;
   if (match('/pairing', path)) return user.role === 'admin' ? <PairingPage /> : <Forbidden />;

@@ -21,7 +21,7 @@ const statusText: Record<LiveStatus, string> = {
 /** The frame of every logged-in page: a skip link, the navigation, the connection state, the page. */
 export function Layout({ user, status, onLogout, children }: LayoutProps): JSX.Element {
   const path = usePath();
-  const links: Array<[string, string]> = [['/', 'Home'], ['/rules', 'Rules']];
+  const links: Array<[string, string]> = [['/', 'Home'], ['/logbook', 'Logbook'], ['/rules', 'Rules']];
   if (user.role === 'admin') links.push(['/pairing', 'Pairing'], ['/broker', 'Broker'], ['/users', 'Users'], ['/backups', 'Backups']);
   return (
     <>

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, CommandRequest, ConnectErrorData, Deltas, NotificationBatch, PairingView, Snapshot } from '../../../server/realtime/protocol.js';
+import type { Ack, CommandRequest, ConnectErrorData, Deltas, LogbookBatch, NotificationBatch, PairingView, Snapshot } from '../../../server/realtime/protocol.js';
 import { socketPath } from '../../../server/realtime/protocol.js';
 import type { NoticeStore } from './notices.js';
 import type { DeviceStore } from './store.js';
@@ -23,6 +23,8 @@ export class LiveConnection {
   /** The join window as last pushed (admins only), with the browser time it arrived: the page counts down from it. */
   pairing?: { state: PairingView; at: number };
   private readonly pairingListeners = new Set<() => void>();
+  /** The logbook page's listeners for new entries (pages/logbook.tsx). */
+  private readonly logbookListeners = new Set<(batch: LogbookBatch) => void>();
 
   constructor(store: DeviceStore, private readonly events: LiveEvents, notices?: NoticeStore) {
     this.socket = io({ path: socketPath, reconnectionDelayMax: 5000 });
@@ -38,6 +40,9 @@ export class LiveConnection {
     this.socket.on('pairing', (state: PairingView) => {
       this.pairing = { state, at: Date.now() };
       for (const fn of this.pairingListeners) fn();
+    });
+    this.socket.on('logbook', (batch: LogbookBatch) => {
+      for (const fn of this.logbookListeners) fn(batch);
     });
     this.socket.on('connect_error', (err: Error & { data?: ConnectErrorData }) => {
       if (err.data?.code === 'RUMAH_ERR_UNAUTHORIZED') this.stop('unauthorized');
@@ -67,6 +72,11 @@ export class LiveConnection {
   onPairing(fn: () => void): () => void {
     this.pairingListeners.add(fn);
     return () => void this.pairingListeners.delete(fn);
+  }
+
+  onLogbook(fn: (batch: LogbookBatch) => void): () => void {
+    this.logbookListeners.add(fn);
+    return () => void this.logbookListeners.delete(fn);
   }
 
   close(): void {
