@@ -157,3 +157,24 @@ test('the logbook is bounded: a flapping sensor is rate-limited at its source, o
   await hub.hub.logbook!.prune();
   assert.equal((await db.get<{ n: number }>('SELECT count(*) AS n FROM logbook'))!.n, 0);
 });
+
+test('pairing in the logbook: a candidate asking to join (once, however often it publishes), accepted, rejected', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const api = await loginAsAdmin(hub.httpUrl);
+  await api.post('/api/pairing/open', { seconds: 60 });
+  const candidate = await connect(hub.mqttUrl, { username: 'porch-sensor', password: 'chosen-by-the-device', clientId: 'porch-1' });
+  for (const v of ['false', 'true', 'false']) await publish(candidate, 'ourhome/groundfloor/porch/motion', v);
+  const intruder = await connect(hub.mqttUrl, { username: 'intruder', password: 'whatever-1' });
+  await waitFor(async () => (await api.get('/api/pairing')).body.candidates.length === 2, 5000, 'two candidates');
+  const closed = [candidate, intruder].map((c) => new Promise<void>((resolve) => c.once('close', () => resolve())));
+  assert.equal((await api.post('/api/pairing/candidates/porch-sensor/accept', {})).status, 200);
+  assert.equal((await api.post('/api/pairing/candidates/intruder/reject', {})).status, 200);
+  await Promise.all(closed);
+  await Promise.all([end(candidate), end(intruder)]);
+  const said = await waitFor(async () => {
+    const list = ((await api.get('/api/logbook?cause=system')).body.entries as LogbookEntry[]).map((e) => e.message);
+    return list.length >= 4 ? list : undefined;
+  }, 5000, 'the pairing entries');
+  assert.deepEqual(said, ['Device account intruder was rejected', 'Device account porch-sensor was accepted', 'New device intruder asks to join', 'New device porch-sensor asks to join']);
+});
