@@ -6,7 +6,7 @@ import type { EventBus } from '../core/event-bus.js';
 import type { Logger } from '../core/logger.js';
 import type { Device } from '../core/model.js';
 import type { Database } from '../store/database.js';
-import type { LogbookCause, LogbookEntry } from '../realtime/protocol.js';
+import { adminLogbookKinds, type LogbookCause, type LogbookEntry } from '../realtime/protocol.js';
 import { LogbookRecorder } from './recorder.js';
 import { LogbookRepo, type Bounds } from './repo.js';
 import { SourceRate } from './source-rate.js';
@@ -29,8 +29,8 @@ export interface LogbookDeps {
   devices: () => readonly Device[];
   ruleName: (id: string) => string | undefined;
   now?: () => number;
-  /** Each written batch, oldest first, for the dashboards. */
-  live?: (entries: LogbookEntry[]) => void;
+  /** Each written batch, oldest first, for the dashboards: what everyone may see, and what only admins may. */
+  live?: (everyone: LogbookEntry[], adminsOnly: LogbookEntry[]) => void;
   /** Retention runs this often (and once at start). Default one minute. */
   pruneMs?: number;
   writeIntervalMs?: number;
@@ -43,6 +43,8 @@ export interface LogbookFilter {
   area?: string;
   device?: string;
   cause?: LogbookCause;
+  /** A member's query: the kinds only admins see are left out. */
+  admin: boolean;
 }
 
 export class Logbook {
@@ -61,7 +63,10 @@ export class Logbook {
     this.repo = new LogbookRepo(deps.db);
     this.writer = new LogbookWriter(deps.db, deps.log, {
       ...(deps.writeIntervalMs !== undefined ? { intervalMs: deps.writeIntervalMs } : {}),
-      onWritten: (entries) => deps.live?.(entries.map(publicEntry)),
+      onWritten: (written) => {
+        const entries = written.map(publicEntry);
+        deps.live?.(entries.filter((e) => !adminLogbookKinds.includes(e.kind)), entries.filter((e) => adminLogbookKinds.includes(e.kind)));
+      },
     });
     this.recorder = new LogbookRecorder({
       bus: deps.bus, device: deps.device, ruleName: deps.ruleName, now: this.now,
@@ -105,7 +110,10 @@ export class Logbook {
       devices = devices ? devices.filter((id) => inArea.includes(id)) : inArea;
     }
     if (devices?.length === 0) return { entries: [], more: false };
-    return this.repo.page({ limit: f.limit, ...(f.before !== undefined ? { before: f.before } : {}), ...(devices ? { devices } : {}), ...(f.cause ? { cause: f.cause } : {}) });
+    return this.repo.page({
+      limit: f.limit, ...(f.before !== undefined ? { before: f.before } : {}), ...(devices ? { devices } : {}), ...(f.cause ? { cause: f.cause } : {}),
+      ...(f.admin ? {} : { excludeKinds: adminLogbookKinds }),
+    });
   }
 }
 

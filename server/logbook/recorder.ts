@@ -42,28 +42,28 @@ export class LogbookRecorder {
         const device = this.deps.device(c.deviceId);
         const cap = device?.capabilities.find((x) => x.property === c.property);
         if (!isLogged(cap, c.value)) return;
-        this.entry(`device:${c.deviceId}`, {
+        this.entry(`device:${c.deviceId}`, () => ({
           ts: c.ts, kind: 'state', cause: causeKind(c.cause), source: deviceSource(device, c.deviceId), deviceId: c.deviceId,
           ...actorOf(c.cause), message: stateSentence(device, c.deviceId, c.property, c.value, cap),
-        });
+        }));
       }),
       bus.on('commandSent', 'logbook', (c) => {
         const device = this.deps.device(c.deviceId);
         const cap = device?.capabilities.find((x) => x.property === c.property);
         const actor = actorOf(c.cause);
         const key = actor.actor ? `${c.cause.kind}:${actor.actor}` : `device:${c.deviceId}`;
-        this.entry(key, {
+        this.entry(key, () => ({
           ts: this.deps.now(), kind: 'command', cause: causeKind(c.cause), source: key, deviceId: c.deviceId, ...actor,
           message: commandSentence(actorText(c.cause, this.deps.ruleName), device, c.deviceId, c.property, c.value, cap),
-        });
+        }));
       }),
       bus.on('ruleRun', 'logbook', (r) => {
         if (!LOGGED_RESULTS.has(r.result)) return;
-        this.entry(`rule:${r.ruleId}`, {
+        this.entry(`rule:${r.ruleId}`, () => ({
           ts: r.finishedAt, kind: 'rule', cause: 'rule', source: `rule:${r.ruleId}`, actor: r.ruleId,
           ...(r.result === 'error' || r.result === 'stopped' ? { level: 'warning' as const } : {}),
           message: ruleSentence(this.deps.ruleName(r.ruleId) ?? r.ruleId, r.result, r.reason, r.trigger),
-        });
+        }));
       }),
       bus.on('availabilityChanged', 'logbook', (a) => {
         // A device's first report (unknown → online) is not news: the device appearing is.
@@ -72,10 +72,10 @@ export class LogbookRecorder {
         // online/offline are the device's own word (its will, its state topic); anything else (unknown, stale) is
         // the hub's verdict.
         const cause: LogbookCause = a.availability === 'online' || a.availability === 'offline' ? 'device' : 'system';
-        this.entry(`device:${a.deviceId}`, {
+        this.entry(`device:${a.deviceId}`, () => ({
           ts: a.ts, kind: 'availability', cause, source: deviceSource(device, a.deviceId), deviceId: a.deviceId,
           message: availabilitySentence(device, a.deviceId, a.availability),
-        });
+        }));
       }),
       bus.on('candidateChanged', 'logbook', (c) => {
         // `pending` is told again whenever a candidate publishes or disconnects: its first time only.
@@ -86,14 +86,14 @@ export class LogbookRecorder {
         } else {
           this.candidates.delete(c.username);
         }
-        this.entry('pairing', { ts: this.deps.now(), kind: 'pairing', cause: 'system', source: 'pairing', message: pairingSentence(c.username, c.state) });
+        this.entry('pairing', () => ({ ts: this.deps.now(), kind: 'pairing', cause: 'system', source: 'pairing', message: pairingSentence(c.username, c.state) }));
       }),
       bus.on('userLogin', 'logbook', (l) => {
         // Failed logins share one bucket and one source: names an attacker types cannot each get a quota.
-        this.entry(l.ok ? `login:${l.username}` : 'login:failed', {
+        this.entry(l.ok ? `login:${l.username}` : 'login:failed', () => ({
           ts: l.ts, kind: 'login', cause: 'user', source: 'login', ...(l.ok ? { actor: l.username } : { level: 'warning' as const }),
           message: loginSentence(l.username, l.ok, l.address),
-        });
+        }));
       }),
     );
   }
@@ -102,9 +102,11 @@ export class LogbookRecorder {
     for (const off of this.offs.splice(0)) off();
   }
 
-  private entry(rateKey: string, draft: Draft): void {
+  /** The sentence is made only once the source's bucket allowed it: a flood costs a map lookup per change. */
+  private entry(rateKey: string, make: () => Draft): void {
     const refused = this.deps.rate.take(rateKey, this.deps.now());
     if (refused === undefined) return;
+    const draft = make();
     this.deps.add(refused > 0 ? { ...draft, message: `${draft.message} (${refused} earlier not logged: over the logbook's rate)` } : draft);
   }
 }

@@ -11,6 +11,8 @@ export interface LogbookQuery {
   /** Only entries about these devices (an area's devices, or one device). */
   devices?: readonly string[];
   cause?: LogbookCause;
+  /** Kinds left out (those only admins see, for a member). */
+  excludeKinds?: readonly LogbookKind[];
 }
 
 export interface Bounds {
@@ -51,6 +53,10 @@ export class LogbookRepo {
     if (q.cause) {
       where.push('cause = ?');
       params.push(q.cause);
+    }
+    if (q.excludeKinds?.length) {
+      where.push(`kind NOT IN (${q.excludeKinds.map(() => '?').join(', ')})`);
+      params.push(...q.excludeKinds);
     }
     const sql = `SELECT id, ts, kind, cause, device_id, actor, level, message FROM logbook
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;

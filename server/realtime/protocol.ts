@@ -171,6 +171,11 @@ export interface ConnectErrorData {
 /** What a logbook entry is about. */
 export const logbookKinds = ['state', 'command', 'rule', 'availability', 'pairing', 'login'] as const;
 export type LogbookKind = (typeof logbookKinds)[number];
+/**
+ * Kinds only admins are shown (REST and socket): logins (with the address they came from) and pairing candidates are
+ * the hub's security record, and the pairing and users pages are admins' too.
+ */
+export const adminLogbookKinds: readonly LogbookKind[] = ['login', 'pairing'];
 /** Who or what caused it: the page's "cause" filter. `system`: the hub itself (pairing, a restore, the hub's own verdicts). */
 export const logbookCauses = ['device', 'user', 'rule', 'system'] as const;
 export type LogbookCause = (typeof logbookCauses)[number];

@@ -102,9 +102,10 @@ export class RealtimeServer {
     return this.io?.engine.clientsCount ?? 0;
   }
 
-  /** New logbook entries (server/logbook) to every open dashboard: few, rate-limited at their source. */
-  sendLogbook(batch: LogbookBatch): void {
-    this.io?.to(room).emit('logbook', batch);
+  /** New logbook entries (server/logbook) to every open dashboard (few: rate-limited at their source); logins and pairing to admins only. */
+  sendLogbook(everyone: LogbookBatch, adminsOnly: LogbookBatch): void {
+    if (everyone.entries.length) this.io?.to(room).emit('logbook', everyone);
+    if (adminsOnly.entries.length) this.io?.to(adminRoom).emit('logbook', adminsOnly);
   }
 
   /** Logout: the sockets opened with this session close now, not at the next revalidation. */

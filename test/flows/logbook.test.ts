@@ -79,10 +79,14 @@ test('the logbook says what happened in words, newest first: device changes, com
   assert.ok(said.some((m) => m.startsWith('Rule Night mode ran')), 'the rule run, by its name');
   assert.ok(said.some((m) => m.startsWith(`Rule Night mode turned off ${light.name}`) || m === `Rule Night mode turned off ${light.name}`), 'the rule\'s command');
   assert.ok(said.includes(`${light.name} went offline`));
-  assert.ok(said.some((m) => /^admin logged in/.test(m)) && said.some((m) => /^mia logged in/.test(m)), 'logins');
-  const failed = all.find((e) => e.kind === 'login' && e.level === 'warning');
+  // Logins (and pairing) are the admins' record: a member does not see them.
+  assert.ok(!all.some((e) => e.kind === 'login'), 'a member sees no logins');
+  const adminAll = await entries(admin, '?limit=500');
+  const logins = adminAll.filter((e) => e.kind === 'login').map((e) => e.message);
+  assert.ok(logins.some((m) => /^admin logged in from 127\.0\.0\.1$/.test(m)) && logins.some((m) => /^mia logged in/.test(m)), logins.join(' | '));
+  const failed = adminAll.find((e) => e.kind === 'login' && e.level === 'warning');
   assert.match(failed?.message ?? '', /^Failed login as mallory/);
-  assert.ok(!said.some((m) => m.includes('guess-guess')), 'never a password');
+  assert.ok(!adminAll.some((e) => e.message.includes('guess-guess')), 'never a password');
   assert.ok(!all.some((e) => e.deviceId === kitchen.id), 'numeric reports are history, not logbook entries');
   const rule = all.find((e) => e.kind === 'rule')!;
   assert.equal(rule.cause, 'rule');
@@ -118,7 +122,17 @@ test('the logbook says what happened in words, newest first: device changes, com
   const liveIds = arrived.map((e) => e.id);
   assert.deepEqual(liveIds, [...liveIds].sort((a, b) => a - b));
   assert.ok(arrived.some((e) => e.kind === 'rule' && e.message.startsWith('Rule Night mode ran')));
-  assert.ok(all.filter((e) => e.kind !== 'login').every((e) => liveIds.includes(e.id)), 'every entry after the socket opened came live');
+  assert.ok(all.every((e) => liveIds.includes(e.id)), 'every entry after the socket opened came live');
+  assert.ok(!arrived.some((e) => e.kind === 'login'), 'logins are not sent to a member\'s socket');
+  const adminLive = await liveConnect(h.httpUrl, { cookie: await sessionCookie(h.httpUrl, 'admin', adminPassword) });
+  t.after(() => adminLive.socket.close());
+  const toAdmin: LogbookEntry[] = [];
+  adminLive.socket.on('logbook', (batch: LogbookBatch) => void toAdmin.push(...batch.entries));
+  assert.equal((await fetch(`${h.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'mia', password: 'not-hers-at-all' }) })).status, 401);
+  await waitFor(() => toAdmin.some((e) => e.kind === 'login' && e.message.startsWith('Failed login as mia')), 5000, 'a failed login, live to an admin');
+  await publish(house, 'ourhome/groundfloor/frontdoor/contact', 'open');
+  await waitFor(() => arrived.some((e) => e.id > liveIds.at(-1)! && e.message === `${door.name} is open`), 5000, 'the member\'s next entry');
+  assert.ok(!arrived.some((e) => e.kind === 'login'), 'still no logins on the member\'s socket');
 });
 
 test('the logbook is bounded: a flapping sensor is rate-limited at its source, one account cannot push the others out, old and surplus entries are deleted', async (t) => {

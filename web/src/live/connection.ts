@@ -24,7 +24,7 @@ export class LiveConnection {
   pairing?: { state: PairingView; at: number };
   private readonly pairingListeners = new Set<() => void>();
   /** The logbook page's listeners for new entries (pages/logbook.tsx). */
-  private readonly logbookListeners = new Set<(batch: LogbookBatch) => void>();
+  private readonly logbookListeners = new Set<(batch: LogbookBatch, reconnected?: boolean) => void>();
 
   constructor(store: DeviceStore, private readonly events: LiveEvents, notices?: NoticeStore) {
     this.socket = io({ path: socketPath, reconnectionDelayMax: 5000 });
@@ -32,6 +32,8 @@ export class LiveConnection {
       this.user = snapshot.user;
       store.loadSnapshot(snapshot);
       this.events.snapshot(snapshot);
+      // Entries written while away were never sent: the logbook page asks for the newest again.
+      if (this.status === 'reconnecting') for (const fn of this.logbookListeners) fn({ entries: [] }, true);
       this.setStatus('live');
     });
     this.socket.on('deltas', (deltas: Deltas) => store.applyDeltas(deltas));
@@ -74,7 +76,8 @@ export class LiveConnection {
     return () => void this.pairingListeners.delete(fn);
   }
 
-  onLogbook(fn: (batch: LogbookBatch) => void): () => void {
+  /** New logbook entries; `reconnected`: the socket was away, and entries may have been missed. */
+  onLogbook(fn: (batch: LogbookBatch, reconnected?: boolean) => void): () => void {
     this.logbookListeners.add(fn);
     return () => void this.logbookListeners.delete(fn);
   }

@@ -64,6 +64,9 @@ export function LogbookPage(): JSX.Element {
   /** Bumped by each new filter: an answer to an older one is dropped. */
   const generation = useRef(0);
   const end = useRef<HTMLDivElement>(null);
+  /** What is shown now, for an answer that arrives later (live entries may have been added meanwhile). */
+  const shown = useRef(entries);
+  shown.current = entries;
 
   const load = async (before?: number): Promise<void> => {
     const mine = generation.current;
@@ -72,8 +75,20 @@ export function LogbookPage(): JSX.Element {
       const q = query(filter);
       const r = await api<{ entries: LogbookEntry[]; more: boolean }>('GET', `/api/logbook?limit=${PAGE}${before ? `&before=${before}` : ''}${q ? `&${q}` : ''}`);
       if (mine !== generation.current) return;
-      setEntries((old) => merge(before ? old : old.filter((e) => e.id > (r.entries[0]?.id ?? Infinity)), r.entries));
-      setMore(r.more);
+      if (before) {
+        setEntries((old) => merge(old, r.entries));
+        setMore(r.more);
+      } else {
+        // The newest page (first load, or after a reconnect): it joins what is shown if it reaches back to it;
+        // otherwise what is shown has a gap behind it, and the page starts again from here.
+        const old = shown.current;
+        if (old.length > 0 && (r.entries.length === 0 || r.entries.at(-1)!.id <= old[0]!.id)) {
+          setEntries(merge(old, r.entries));
+        } else {
+          setEntries(merge(old.filter((e) => e.id > (r.entries[0]?.id ?? Infinity)), r.entries));
+          setMore(r.more);
+        }
+      }
       setError(undefined);
     } catch (err) {
       if (mine === generation.current) setError(errorText(err));
@@ -92,7 +107,8 @@ export function LogbookPage(): JSX.Element {
   }, [filter.area, filter.device, filter.cause]);
 
   // New entries on top, if they pass the filter (the area as the device has it now, as the hub filters).
-  useEffect(() => connection.onLogbook((batch) => {
+  useEffect(() => connection.onLogbook((batch, reconnected) => {
+    if (reconnected) return void load();
     const fresh = batch.entries.filter((e) => (!filter.cause || e.cause === filter.cause)
       && (!filter.device || e.deviceId === filter.device)
       && (!filter.area || (e.deviceId !== undefined && inArea(store.get(e.deviceId), filter.area))));
