@@ -7,6 +7,7 @@ import { launch, logIn, screenshot, watchedPage } from './lib/browser.js';
 const pages: Array<{ path: string; heading: RegExp; name: string }> = [
   { path: '/', heading: /^Home$/, name: 'home' },
   { path: '/devices/livingroom-light', heading: /Living ?room light|livingroom/i, name: 'device' },
+  { path: '/logbook', heading: /^Logbook$/, name: 'logbook' },
   { path: '/rules', heading: /^Rules$/, name: 'rules' },
   { path: '/rules/new', heading: /New rule/, name: 'rule-new' },
   { path: '/pairing', heading: /^Pairing$/, name: 'pairing' },
