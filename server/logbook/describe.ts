@@ -4,6 +4,7 @@
 
 import type { Availability, Capability, Cause, Device, StateValue } from '../core/model.js';
 import { displayText } from '../core/display-text.js';
+import { binaryFromWord } from '../../devices/shared/capability.js';
 import type { LogbookCause } from '../realtime/protocol.js';
 
 /** Values longer than this are cut in a sentence: the logbook says what happened, the device page shows the value. */
@@ -74,13 +75,20 @@ export function isLogged(cap: Capability | undefined, value: StateValue): boolea
   return typeof value === 'boolean' || typeof value === 'string';
 }
 
-/** A device's report that changed a state: "Kitchen light turned on", "Front door is open", "Heater mode changed to “eco”". */
+/** A binary value as the hub's boolean: some conventions keep the device's word (`"ON"`) as the state. */
+function asBoolean(value: StateValue, cap: Capability | undefined): boolean | undefined {
+  if (typeof value === 'boolean') return !cap || cap.kind === 'binary' ? value : undefined;
+  return cap?.kind === 'binary' ? binaryFromWord(cap, value) : undefined;
+}
+
+/** A device's report that changed a state: "Kitchen light turned on", "Front door is closed", "Heater mode changed to “eco”". */
 export function stateSentence(device: Device | undefined, deviceId: string, property: string, value: StateValue, cap: Capability | undefined): string {
   const who = subject(device, deviceId, property);
-  if (typeof value === 'boolean' && (!cap || cap.kind === 'binary')) {
-    const [on, off] = binaryWords(cap, property);
-    if (on === 'on' && off === 'off') return `${who} turned ${value ? 'on' : 'off'}`;
-    return `${who} is ${value ? on : off}`;
+  const on = asBoolean(value, cap);
+  if (on !== undefined) {
+    const [onWord, offWord] = binaryWords(cap, property);
+    if (onWord === 'on' && offWord === 'off') return `${who} turned ${on ? 'on' : 'off'}`;
+    return `${who} is ${on ? onWord : offWord}`;
   }
   if (value === null) return `${who} was cleared`;
   return `${who} changed to ${valueText(value)}`;
@@ -104,10 +112,11 @@ export function actorText(cause: Cause, ruleName: (id: string) => string | undef
 /** A command: "mia turned off Hall light", "Rule Night mode set Thermostat target temperature to 18". */
 export function commandSentence(actor: string, device: Device | undefined, deviceId: string, property: string, value: StateValue, cap: Capability | undefined): string {
   const what = subject(device, deviceId, property);
-  if (typeof value === 'boolean' && (!cap || cap.kind === 'binary')) {
-    const [on, off] = binaryWords(cap, property);
-    if (on === 'on' && off === 'off') return `${actor} turned ${value ? 'on' : 'off'} ${what}`;
-    return `${actor} set ${what} to ${value ? on : off}`;
+  const on = asBoolean(value, cap);
+  if (on !== undefined) {
+    const [onWord, offWord] = binaryWords(cap, property);
+    if (onWord === 'on' && offWord === 'off') return `${actor} turned ${on ? 'on' : 'off'} ${what}`;
+    return `${actor} set ${what} to ${on ? onWord : offWord}`;
   }
   return `${actor} set ${what} to ${typeof value === 'number' ? String(value) : valueText(value)}`;
 }
