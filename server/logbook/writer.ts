@@ -37,6 +37,7 @@ export class LogbookWriter {
   private pending: StoredEntry[] | undefined;
   private nextId = 1;
   private timer?: NodeJS.Timeout;
+  private immediate?: NodeJS.Immediate;
   private draining?: Promise<void>;
   private retryAt = 0;
   private lastDropWarn = 0;
@@ -76,6 +77,13 @@ export class LogbookWriter {
       return;
     }
     this.queue.push({ id: this.nextId++, ...draft });
+    // A full batch waiting is written on the next turn, not at the next tick: a burst must not reach maxQueue.
+    if (this.queue.length >= this.batchSize && !this.immediate && this.timer) {
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        this.kick();
+      });
+    }
   }
 
   /** Writes everything queued; rejects if a batch fails. */
@@ -93,7 +101,9 @@ export class LogbookWriter {
   async stop(): Promise<void> {
     if (this.stopped) return;
     clearInterval(this.timer);
+    clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     try {
       await this.flush();
     } catch (err) {
