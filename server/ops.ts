@@ -58,5 +58,6 @@ export function hubMetrics(hub: Hub): Metric[] {
     ...bridgeMetrics(hub.bridges),
     ...(hub.mqttsn ? mqttSnMetrics(hub.mqttsn) : []),
     ...(hub.exports?.metrics() ?? []),
+    ...(hub.logbook?.metrics() ?? []),
   ];
 }

@@ -10,6 +10,7 @@ import { adminLogbookKinds, type LogbookCause, type LogbookEntry } from '../real
 import { LogbookRecorder } from './recorder.js';
 import { LogbookRepo, type Bounds } from './repo.js';
 import { SourceRate } from './source-rate.js';
+import type { Metric } from '../http/routes/ops.js';
 import { LogbookWriter, type StoredEntry } from './writer.js';
 
 export interface LogbookSettings {
@@ -51,6 +52,7 @@ export class Logbook {
   readonly repo: LogbookRepo;
   readonly writer: LogbookWriter;
   private readonly recorder: LogbookRecorder;
+  private readonly rate: SourceRate;
   private readonly bounds: Bounds;
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
@@ -70,7 +72,7 @@ export class Logbook {
     });
     this.recorder = new LogbookRecorder({
       bus: deps.bus, device: deps.device, ruleName: deps.ruleName, now: this.now,
-      rate: new SourceRate({ perMinute: settings.sourceRatePerMinute, burst: settings.sourceBurst }),
+      rate: (this.rate = new SourceRate({ perMinute: settings.sourceRatePerMinute, burst: settings.sourceBurst })),
       add: (draft) => this.writer.add(draft),
     });
   }
@@ -99,6 +101,16 @@ export class Logbook {
       .catch((err: unknown) => this.deps.log.warn({ err }, 'logbook retention failed'))
       .finally(() => (this.pruning = undefined));
     return this.pruning;
+  }
+
+  metrics(): Metric[] {
+    const w = this.writer;
+    return [
+      { name: 'rumah_logbook_written_total', help: 'Logbook entries written', type: 'counter', value: w.written },
+      { name: 'rumah_logbook_rate_refused_total', help: 'Logbook entries not made: their source was over logbook.sourceRatePerMinute / sourceBurst', type: 'counter', value: this.rate.refusedTotal },
+      { name: 'rumah_logbook_dropped_total', help: 'Logbook entries dropped because the writer\'s queue was full', type: 'counter', value: w.dropped },
+      { name: 'rumah_logbook_queue_depth', help: 'Logbook entries waiting to be written', type: 'gauge', value: w.depth },
+    ];
   }
 
   /** A page, newest first. An area or device filter names the devices it means today (a device moved takes its past with it). */

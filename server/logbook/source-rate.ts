@@ -18,6 +18,8 @@ interface Bucket {
 }
 
 export class SourceRate {
+  /** Entries refused since start, all sources. */
+  refusedTotal = 0;
   private readonly buckets = new Map<string, Bucket>();
   private readonly maxSources: number;
 
@@ -37,6 +39,7 @@ export class SourceRate {
     b.at = now;
     if (b.tokens < 1) {
       b.refused++;
+      this.refusedTotal++;
       return undefined;
     }
     b.tokens -= 1;

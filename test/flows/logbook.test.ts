@@ -4,7 +4,7 @@ import { adminPassword, connect, end, publish, startHub, subscribe, waitFor } fr
 import { liveConnect, sessionCookie } from '../e2e/lib/socket-client.js';
 import type { LogbookBatch, LogbookEntry } from '../../server/realtime/protocol.js';
 import { account, login, startRulesHub, type Http } from './rules-helpers.js';
-import { loginAsAdmin } from '../helpers/http.js';
+import { loginAsAdmin, readMetrics } from '../helpers/http.js';
 
 // The logbook (server/logbook, docs/dashboard.md#logbook): a real hub, real MQTT devices, the REST API and a live
 // socket. What happened is there in words, newest first; numeric reports are not (they are history); filters, pages
@@ -156,6 +156,8 @@ test('the logbook is bounded: a flapping sensor is rate-limited at its source, o
   const hall = before.filter((e) => e.message.startsWith('Hall motion') || /hall motion/i.test(e.message));
   assert.equal(hall.length, 8, `the flapping sensor is rate-limited: ${hall.map((e) => e.message).join(' | ')}`);
   assert.equal(before.filter((e) => e.kind === 'state').length, 8 + 22 + 1);
+  const refusedMetric = (await readMetrics(hub)).match(/^rumah_logbook_rate_refused_total (\d+)$/m);
+  assert.equal(Number(refusedMetric?.[1]), 92, 'the refused entries are counted in /metrics');
 
   await hub.hub.logbook!.prune();
   const after = await page();
