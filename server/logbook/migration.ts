@@ -9,8 +9,10 @@ export const logbookMigration: Migration = {
     -- (server/logbook/writer.ts), in the order things happened, so a page's cursor is "before this id".
     -- source: whose quota an entry counts against (an account's devices, a user, a rule, logins, pairing):
     -- logbook.maxPerSource entries each, so one chattering device cannot push everything else out.
+    -- AUTOINCREMENT: sqlite_sequence remembers the largest id ever written, so ids never go back after retention
+    -- emptied the table (an open page would sort new entries below old ones).
     CREATE TABLE logbook (
-      id INTEGER PRIMARY KEY,
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
       ts INTEGER NOT NULL,      -- ms since epoch
       kind TEXT NOT NULL,       -- state | command | rule | availability | pairing | login
       cause TEXT NOT NULL,      -- device | user | rule | system (the filter on the page)

@@ -58,9 +58,11 @@ export class LogbookWriter {
     return this.queue.length + (this.pending?.length ?? 0);
   }
 
-  /** Reads the last id (this hub is the table's only writer: ids continue from there) and starts the timer. */
+  /** Reads the last id ever given (this hub is the table's only writer: ids continue from there) and starts the timer. */
   async start(): Promise<void> {
-    const row = await this.db.get<{ id: number | null }>('SELECT max(id) AS id FROM logbook');
+    const row = await this.db.get<{ id: number | null }>(
+      "SELECT max(coalesce((SELECT max(id) FROM logbook), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'logbook'), 0)) AS id",
+    );
     this.nextId = (row?.id ?? 0) + 1;
     this.timer = setInterval(() => this.kick(), this.opts.intervalMs ?? 200).unref();
   }

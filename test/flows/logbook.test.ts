@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import fs from 'node:fs';
 import assert from 'node:assert/strict';
 import { adminPassword, connect, end, publish, startHub, subscribe, waitFor } from '../helpers/hub.js';
 import { liveConnect, sessionCookie } from '../e2e/lib/socket-client.js';
@@ -136,8 +137,12 @@ test('the logbook says what happened in words, newest first: device changes, com
 });
 
 test('the logbook is bounded: a flapping sensor is rate-limited at its source, one account cannot push the others out, old and surplus entries are deleted', async (t) => {
-  const hub = await startHub({ logbook: { sourceBurst: 8, sourceRatePerMinute: 1, maxPerSource: 10, maxEntries: 100 } });
-  t.after(() => hub.stop());
+  const settings = { logbook: { sourceBurst: 8, sourceRatePerMinute: 1, maxPerSource: 10, maxEntries: 100 } };
+  const hub = await startHub(settings, { keepData: true });
+  t.after(async () => {
+    await hub.stop();
+    fs.rmSync(hub.dataDir, { recursive: true, force: true });
+  });
   const api = await loginAsAdmin(hub.httpUrl);
   const flapper = await connect(hub.mqttUrl, { username: 'flapper', password: await hub.hub.store.accounts.create('flapper', 'device') });
   t.after(() => end(flapper));
@@ -172,6 +177,14 @@ test('the logbook is bounded: a flapping sensor is rate-limited at its source, o
   await db.run('UPDATE logbook SET ts = ts - ?', [31 * 24 * 3_600_000]);
   await hub.hub.logbook!.prune();
   assert.equal((await db.get<{ n: number }>('SELECT count(*) AS n FROM logbook'))!.n, 0);
+  // Ids never go back, even when retention emptied the table and the hub restarted (an open page sorts by them).
+  await Promise.all([end(flapper), end(other)]);
+  await hub.stop();
+  const again = await startHub(settings, { dataDir: hub.dataDir });
+  t.after(() => again.stop());
+  const later = await loginAsAdmin(again.httpUrl);
+  const next = await waitFor(async () => ((await later.get('/api/logbook')).body.entries as LogbookEntry[])[0], 5000, 'the login after the restart');
+  assert.ok(next.id > Math.max(...before.map((e) => e.id)), `${next.id} after ${Math.max(...before.map((e) => e.id))}`);
 });
 
 test('pairing in the logbook: a candidate asking to join (once, however often it publishes), accepted, rejected', async (t) => {
