@@ -78,5 +78,15 @@ test('the Logbook page: what happened, newest first, older on scroll, live arriv
   await phone.page.locator('.logbook-entry').first().getByText('Frontdoor contact is closed').waitFor({ timeout: 10_000 });
   assert.equal(await phone.page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, 'no horizontal scrolling at 390 px');
   await screenshot(phone.page, 'logbook-390');
+
+  // Away and back: what was written while the socket was down is fetched when it is live again.
+  await phone.page.context().setOffline(true);
+  await phone.page.locator('.live-status[data-status="reconnecting"]').waitFor({ timeout: 60_000 });
+  await publish(house, 'ourhome/firstfloor/bedroom/window', 'closed');
+  await waitFor(async () => (await api.get('/api/logbook?limit=1')).body.entries[0]?.message === 'Bedroom window is closed', 5000, 'written while away');
+  await phone.page.context().setOffline(false);
+  await phone.page.locator('.live-status[data-status="live"]').waitFor({ timeout: 30_000 });
+  await phone.page.locator('.logbook-entry').first().getByText('Bedroom window is closed').waitFor({ timeout: 10_000 });
+  assert.equal(await phone.page.locator('.logbook-entry', { hasText: 'Frontdoor contact is closed' }).count(), 1, 'nothing shown twice');
   assert.deepEqual(phone.problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), []);
 });

@@ -83,7 +83,9 @@ export function LogbookPage(): JSX.Element {
         // otherwise what is shown has a gap behind it, and the page starts again from here.
         const old = shown.current;
         if (old.length > 0 && (r.entries.length === 0 || r.entries.at(-1)!.id <= old[0]!.id)) {
+          // Live entries that came while the first page loaded are joined too: older pages may still be there.
           setEntries(merge(old, r.entries));
+          setMore((m) => m || r.more);
         } else {
           setEntries(merge(old.filter((e) => e.id > (r.entries[0]?.id ?? Infinity)), r.entries));
           setMore(r.more);
