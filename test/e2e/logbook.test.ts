@@ -56,7 +56,7 @@ test('the Logbook page: what happened, newest first, older on scroll, live arriv
   await screenshot(page, 'logbook');
 
   // Cause: rules only; the rule's run arrives live while the filter is on.
-  await page.getByLabel('Cause').selectOption({ label: 'Rules' });
+  await page.getByLabel('Cause', { exact: true }).selectOption({ label: 'Rules' });
   await page.locator('.empty').waitFor();
   await publish(house, 'ourhome/cmd/night', 'go');
   await items.getByText(/^Rule Night mode ran/).waitFor({ timeout: 10_000 });
@@ -64,9 +64,17 @@ test('the Logbook page: what happened, newest first, older on scroll, live arriv
   assert.match(page.url(), /cause=rule/);
 
   // Area: the first floor holds the bedroom window only.
-  await page.getByLabel('Cause').selectOption({ label: 'Everything' });
-  await page.getByLabel('Area').selectOption({ value: 'firstfloor' });
+  await page.getByLabel('Cause', { exact: true }).selectOption({ label: 'Everything' });
+  await page.getByLabel('Area', { exact: true }).selectOption({ value: 'firstfloor' });
   await waitFor(async () => (await items.count()) === 1 && (await items.locator('.logbook-message').textContent()) === 'Bedroom window is open', 10_000, 'the first floor only');
+
+  // From a device's page, its logbook.
+  await page.goto(`${h.httpUrl}/devices/${encodeURIComponent(light.id)}`);
+  await page.getByRole('main').getByRole('link', { name: 'Logbook' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Logbook' }).waitFor();
+  await waitFor(async () => (await items.count()) >= 3 && (await items.first().textContent())!.includes('Hall light'), 10_000, 'the light\'s entries');
+  assert.equal(await page.getByLabel('Device', { exact: true }).inputValue(), light.id);
+  assert.ok((await items.locator('.logbook-message').allTextContents()).every((m) => /Hall light/.test(m)));
   assert.deepEqual(problems.filter((p) => !/401 \(Unauthorized\)/.test(p)), []);
 
   // A member on a phone: the page fits 390 px, nothing scrolls sideways.

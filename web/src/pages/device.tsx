@@ -33,6 +33,7 @@ export function DevicePage({ id, user, loaded }: { id: string; user: User; loade
       </div>
       <p class="meta">
         <span>Last seen <Ago ts={device.lastSeen} /></span> · <span>{device.convention}</span> · <code>{device.topic}</code>
+        {' · '}<Link href={`/logbook?device=${encodeURIComponent(device.id)}`}>Logbook</Link>
       </p>
       <Properties device={device} />
       <section class="panel" aria-labelledby="history-h">

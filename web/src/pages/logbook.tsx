@@ -142,20 +142,20 @@ export function LogbookPage(): JSX.Element {
       <div class="page-head"><h1>Logbook</h1></div>
       <form class="logbook-filters" aria-label="Filter the logbook" onSubmit={(e) => e.preventDefault()}>
         <label>Area
-          <select name="area" value={filter.area} onChange={(e) => set({ area: e.currentTarget.value, device: '' })}>
+          <select name="area" aria-label="Area" value={filter.area} onChange={(e) => set({ area: e.currentTarget.value, device: '' })}>
             <option value="">All areas</option>
             {areas.map((a) => <option key={a.value} value={a.value}>{a.label}</option>)}
           </select>
         </label>
         <label>Device
-          <select name="device" value={filter.device} onChange={(e) => set({ device: e.currentTarget.value })}>
+          <select name="device" aria-label="Device" value={filter.device} onChange={(e) => set({ device: e.currentTarget.value })}>
             <option value="">All devices</option>
             {filter.device && !choices.some((d) => d.id === filter.device) && <option value={filter.device}>{filter.device}</option>}
             {choices.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
           </select>
         </label>
         <label>Cause
-          <select name="cause" value={filter.cause} onChange={(e) => set({ cause: e.currentTarget.value as LogbookCause | '' })}>
+          <select name="cause" aria-label="Cause" value={filter.cause} onChange={(e) => set({ cause: e.currentTarget.value as LogbookCause | '' })}>
             {causes.map(([value, label]) => <option key={value} value={value}>{label}</option>)}
           </select>
         </label>
