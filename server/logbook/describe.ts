@@ -68,7 +68,7 @@ function valueText(value: StateValue): string {
 /**
  * Whether a reported change is a logbook entry. Decision (docs/dashboard.md#logbook): binary, enum and text changes
  * are; numeric ones are not (a sensor changing every second would fill the logbook: they are history, drawn as
- * charts), nor are JSON objects and lists (attributes, not states), nor event properties (they are not state).
+ * charts), nor are JSON objects and lists (attributes, not states). Events (button presses) are, as `event` entries.
  */
 export function isLogged(cap: Capability | undefined, value: StateValue): boolean {
   if (cap) return cap.kind === 'binary' || cap.kind === 'enum' || (cap.kind === 'text' && typeof value !== 'object');
@@ -92,6 +92,11 @@ export function stateSentence(device: Device | undefined, deviceId: string, prop
   }
   if (value === null) return `${who} was cleared`;
   return `${who} changed to ${valueText(value)}`;
+}
+
+/** A device's event (a button press, HA device trigger): "Doorbell input:0 event reported “single_push”". */
+export function eventSentence(device: Device | undefined, deviceId: string, property: string, value: StateValue): string {
+  return `${subject(device, deviceId, property)} reported ${valueText(value)}`;
 }
 
 /** Who did it, as a sentence's subject: "mia", "Rule Night mode", "An automation". */

@@ -14,7 +14,7 @@ export const logbookMigration: Migration = {
     CREATE TABLE logbook (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       ts INTEGER NOT NULL,      -- ms since epoch
-      kind TEXT NOT NULL,       -- state | command | rule | availability | pairing | login
+      kind TEXT NOT NULL,       -- state | event | command | rule | availability | pairing | login
       cause TEXT NOT NULL,      -- device | user | rule | system (the filter on the page)
       source TEXT NOT NULL,
       device_id TEXT,

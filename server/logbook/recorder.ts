@@ -1,5 +1,5 @@
 // Which of the hub's events become logbook entries, and whose quota each counts against. Listens on the bus only
-// (no producer calls the logbook): state changes, commands, rule runs, availability, pairing, logins.
+// (no producer calls the logbook): state changes, device events, commands, rule runs, availability, pairing, logins.
 //
 // Quotas (docs/dashboard.md#logbook): each entry has a rate key (a device, a user, a rule, logins) limited by a token
 // bucket (source-rate.ts), and a storage source (a device's account, a user, a rule, `login`, `pairing`) that may
@@ -10,7 +10,7 @@ import type { EventBus } from '../core/event-bus.js';
 import type { Cause, Device } from '../core/model.js';
 import type { LogbookCause } from '../realtime/protocol.js';
 import {
-  actorText, availabilitySentence, causeKind, commandSentence, isLogged, loginSentence, pairingSentence, ruleSentence, stateSentence,
+  actorText, availabilitySentence, causeKind, commandSentence, eventSentence, isLogged, loginSentence, pairingSentence, ruleSentence, stateSentence,
 } from './describe.js';
 import type { SourceRate } from './source-rate.js';
 import type { Draft } from './writer.js';
@@ -45,6 +45,13 @@ export class LogbookRecorder {
         this.entry(`device:${c.deviceId}`, () => ({
           ts: c.ts, kind: 'state', cause: causeKind(c.cause), source: deviceSource(device, c.deviceId), deviceId: c.deviceId,
           ...actorOf(c.cause), message: stateSentence(device, c.deviceId, c.property, c.value, cap),
+        }));
+      }),
+      bus.on('deviceEvent', 'logbook', (e) => {
+        const device = this.deps.device(e.deviceId);
+        this.entry(`device:${e.deviceId}`, () => ({
+          ts: e.ts, kind: 'event', cause: causeKind(e.cause), source: deviceSource(device, e.deviceId), deviceId: e.deviceId,
+          ...actorOf(e.cause), message: eventSentence(device, e.deviceId, e.property, e.value),
         }));
       }),
       bus.on('commandSent', 'logbook', (c) => {

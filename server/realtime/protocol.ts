@@ -169,7 +169,7 @@ export interface ConnectErrorData {
 // The logbook (server/logbook, docs/dashboard.md#logbook): what happened in the house, in words.
 
 /** What a logbook entry is about. */
-export const logbookKinds = ['state', 'command', 'rule', 'availability', 'pairing', 'login'] as const;
+export const logbookKinds = ['state', 'event', 'command', 'rule', 'availability', 'pairing', 'login'] as const;
 export type LogbookKind = (typeof logbookKinds)[number];
 /**
  * Kinds only admins are shown (REST and socket): logins (with the address they came from) and pairing candidates are

@@ -66,6 +66,13 @@ test('the logbook says what happened in words, newest first: device changes, com
   await waitFor(async () => (await entries(mia, '?cause=user')).some((e) => e.kind === 'command'), 5000, 'the admin\'s command');
   await publish(house, 'ourhome/cmd/night', 'go');
   await waitFor(async () => (await entries(mia, '?cause=rule')).some((e) => e.kind === 'rule'), 5000, 'the rule run');
+  // A button press (an event, not a state): a Shelly input in button mode.
+  const shelly = 'shellyplus1-a8032ab12345';
+  await publish(house, `${shelly}/events/rpc`, JSON.stringify({ src: shelly, method: 'NotifyFullStatus', params: { sys: { mac: 'A8032AB12345' }, 'switch:0': { id: 0, output: false } } }));
+  await publish(house, `${shelly}/events/rpc`, JSON.stringify({ src: shelly, method: 'NotifyEvent', params: { events: [{ component: 'input:0', event: 'single_push' }] } }));
+  const press = await waitFor(async () => (await entries(mia)).find((e) => e.kind === 'event'), 5000, 'the button press');
+  assert.match(press.message, /input:0 event reported “single_push”$/);
+  assert.equal(press.cause, 'device');
   await publish(house, 'ourhome/groundfloor/hall/light/status', 'offline');
   await waitFor(async () => (await entries(mia)).some((e) => e.kind === 'availability' && /went offline$/.test(e.message)), 5000, 'the light going offline');
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Capability, Device } from '../../../server/core/model.js';
 import {
-  actorText, availabilitySentence, commandSentence, isLogged, loginSentence, ruleSentence, stateSentence,
+  actorText, availabilitySentence, commandSentence, eventSentence, isLogged, loginSentence, ruleSentence, stateSentence,
 } from '../../../server/logbook/describe.js';
 
 // The logbook's sentences (server/logbook/describe.ts): pure functions, so every wording is pinned here.
@@ -67,4 +67,9 @@ test('rule runs and logins', () => {
   assert.equal(ruleSentence('Night mode', 'error', 'actions[0]: no such device', undefined), 'Rule Night mode failed: actions[0]: no such device');
   assert.equal(loginSentence('mia', true, '::ffff:192.0.2.7'), 'mia logged in from 192.0.2.7');
   assert.equal(loginSentence('mallory', false, '?'), 'Failed login as mallory');
+});
+
+test('events: the device\'s own word', () => {
+  const bell = device('Doorbell', [{ property: 'action', kind: 'event', access }, cap('light')]);
+  assert.equal(eventSentence(bell, bell.id, 'action', 'single'), 'Doorbell action reported “single”');
 });
