@@ -45,7 +45,11 @@ interface Loaded {
 export function History({ device }: { device: ViewDevice }): JSX.Element {
   const caps = chartable(device);
   const [selected, setSelected] = useState<string[]>(() => defaultSelection(caps));
-  const [range, setRange] = useState<Range>('24h');
+  // `?range=7d` in the address opens that range (a link to a week of a sensor; the benchmark opens 30 d this way).
+  const [range, setRange] = useState<Range>(() => {
+    const asked = new URLSearchParams(location.search).get('range');
+    return asked && asked in ranges ? (asked as Range) : '24h';
+  });
   const [custom, setCustom] = useState(() => ({ from: Date.now() - 86_400e3, to: Date.now() }));
   const [loaded, setLoaded] = useState<Loaded | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
