@@ -103,6 +103,21 @@ test('history chart in Chromium: steps from the start value to now, bands for bi
     assert.deepEqual(window.bands[0]!.slice(0, 2), [now - 2 * HOUR, now - 2 * HOUR + 10 * MIN], 'open for 10 minutes is a band, not a dot');
     assert.ok(window.bands[1]![1] >= now - 1000, 'closed until now');
     await screenshot(page, 'history-24h');
+
+    // Dragging across the chart zooms both it and the timeline; a double-click goes back to the whole range.
+    const over = page.locator('.chart-numeric .u-over');
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const zoomed = await until(page, (x) => x.xMax - x.xMin < DAY / 2, 'a zoom');
+    assert.ok(zoomed.xMin > d.from + DAY / 5 && zoomed.xMax < d.from + DAY * 0.55, JSON.stringify([zoomed.xMin - d.from, zoomed.xMax - d.from]));
+    const timelineDrawn = await page.locator('.chart-timeline .u-over').boundingBox();
+    assert.ok(timelineDrawn, 'the timeline is there');
+    await over.dblclick();
+    await until(page, (x) => x.xMin === d.from && x.xMax === d.to, 'the whole range again');
+    await page.mouse.move(0, 0);
   });
 
   await t.test('a second property overlaid on its own axis (units differ), downsampled with min–max; the readout beside the cursor', async () => {

@@ -213,6 +213,9 @@ export function HistoryChart(props: HistoryChartProps): JSX.Element {
   const rowBox = useRef<HTMLDivElement>(null);
   const root = useRef<HTMLDivElement>(null);
   const units = [...new Set(props.numeric.map((s) => s.unit ?? ''))];
+  // A zoom survives the rebuilds a moving range makes (a new report, the clock): cleared by a double-click.
+  const zoom = useRef<{ min: number; max: number; of: string } | undefined>(undefined);
+  const rangeKey = `${props.from}`;
 
   useEffect(() => {
     const el = root.current!;
@@ -225,9 +228,12 @@ export function HistoryChart(props: HistoryChartProps): JSX.Element {
     // Zoom on one moves the other; the x scale's range is also published for tests and screen readers.
     const onScale = (u: uPlot, key: string): void => {
       if (key !== 'x') return;
-      el.dataset.xMin = String(Math.round(u.scales.x.min!));
-      el.dataset.xMax = String(Math.round(u.scales.x.max!));
-      if (syncing) return;
+      const min = u.scales.x.min!;
+      const max = u.scales.x.max!;
+      el.dataset.xMin = String(Math.round(min));
+      el.dataset.xMax = String(Math.round(max));
+      if (syncing || building) return;
+      zoom.current = min > props.from || max < props.to ? { min, max, of: rangeKey } : undefined;
       syncing = true;
       for (const other of plots) if (other !== u) other.setScale('x', { min: u.scales.x.min!, max: u.scales.x.max! });
       syncing = false;
@@ -239,8 +245,13 @@ export function HistoryChart(props: HistoryChartProps): JSX.Element {
       opts.hooks = { ...opts.hooks, setScale: [onScale], draw: [...(opts.hooks?.draw ?? []), (u) => (u.root.dataset.drawn = String(u.data[0].length))] };
       plots.push(new uPlot(opts, built.data, box));
     };
+    let building = true;
     if (props.numeric.length) make(numericOptions(props, c, width(), units), numBox.current!);
     if (props.rows.length) make(timelineOptions(props, c, width(), units.length > 1), rowBox.current!);
+    building = false;
+    const kept = zoom.current;
+    if (kept && kept.of === rangeKey) for (const u of plots) u.setScale('x', { min: kept.min, max: kept.max });
+    else zoom.current = undefined;
     const resize = new ResizeObserver(() => {
       for (const u of plots) u.setSize({ width: width(), height: u.height });
     });

@@ -76,9 +76,19 @@ export function History({ device }: { device: ViewDevice }): JSX.Element {
     return () => void (cancelled = true);
   }, [device.id, selected.join('\n'), range, custom.from, custom.to]);
 
+  // A relative range moves with the clock: its end (and every series' last value, carried to it) advances every
+  // 1/1000 of the range (about a pixel: 86 s for 24 h), at least every 5 s, without asking the hub again.
+  const [tick, setTick] = useState(() => Date.now());
+  useEffect(() => {
+    if (range === 'custom') return;
+    const timer = setInterval(() => setTick(Date.now()), Math.max(5000, ranges[range] / 1000));
+    return () => clearInterval(timer);
+  }, [range]);
+
   // Live: reports newer than the answer extend a relative range without another request.
   let end = loaded?.to ?? 0;
   if (loaded && range !== 'custom') {
+    end = Math.max(end, tick);
     for (const a of loaded.answers) {
       const latest = device.state[a.property];
       const seen = (live.current[a.property] ??= []);
@@ -90,10 +100,11 @@ export function History({ device }: { device: ViewDevice }): JSX.Element {
   const answers = loaded?.answers.filter((a) => selected.includes(a.property)) ?? [];
   // Rebuilt only when the answers or the live points change: a new chart would lose the zoom.
   const liveKey = Object.values(live.current).map((l) => l.length).join(',');
+  const endAt = range === 'custom' ? undefined : end;
   const { numeric, rows } = useMemo(() => ({
-    numeric: answers.filter((a) => capOf(a.property)?.kind === 'numeric').map((a) => numericSeries(a, capOf(a.property), live.current[a.property])),
-    rows: answers.filter((a) => capOf(a.property)?.kind !== 'numeric').map((a) => bandRow(a, capOf(a.property), live.current[a.property])),
-  }), [loaded, liveKey, selected.join('\n')]);
+    numeric: answers.filter((a) => capOf(a.property)?.kind === 'numeric').map((a) => numericSeries(a, capOf(a.property), live.current[a.property], endAt)),
+    rows: answers.filter((a) => capOf(a.property)?.kind !== 'numeric').map((a) => bandRow(a, capOf(a.property), live.current[a.property], endAt)),
+  }), [loaded, liveKey, selected.join('\n'), endAt]);
   const changes = numeric.reduce((n, s) => n + s.samples, 0) + rows.reduce((n, r) => n + r.samples, 0);
   const bucketed = answers.find((a) => a.resolution !== 'raw');
   const toggle = (property: string, on: boolean): void =>

@@ -61,9 +61,12 @@ export interface BandRow {
   samples: number;
 }
 
-/** Where a series ends: the end of the range, or now when the range reaches into the future. */
-export function seriesEnd(answer: HistoryAnswer, liveTs?: number): number {
-  return Math.max(Math.min(answer.to, answer.now), liveTs ?? 0);
+/**
+ * Where a series ends: the end of the range, or now (the hub's, at the answer) when the range reaches past it; a
+ * relative range that keeps moving passes its own end (the page's clock, or the newest live report).
+ */
+export function seriesEnd(answer: HistoryAnswer, liveTs?: number, end?: number): number {
+  return Math.max(end ?? Math.min(answer.to, answer.now), liveTs ?? 0);
 }
 
 function num(value: StateValue): number | null {
@@ -74,7 +77,7 @@ function num(value: StateValue): number | null {
  * A numeric step series: starts at `from` with the start value (when one is known), one point per change (or per
  * bucket), and a last point at the end carrying the last value there. `live` are reports newer than the answer.
  */
-export function numericSeries(answer: HistoryAnswer, cap: Capability | undefined, live: Sample[] = []): NumericSeries {
+export function numericSeries(answer: HistoryAnswer, cap: Capability | undefined, live: Sample[] = [], endAt?: number): NumericSeries {
   const xs: number[] = [];
   const ys: Array<number | null> = [];
   const buckets = answer.resolution === 'buckets' ? answer.buckets ?? [] : undefined;
@@ -92,7 +95,7 @@ export function numericSeries(answer: HistoryAnswer, cap: Capability | undefined
   else for (const p of answer.points) push(p.ts, num(p.value));
   const lastTs = xs[xs.length - 1] ?? -Infinity;
   for (const p of live) if (p.ts > lastTs) push(p.ts, num(p.value));
-  const end = seriesEnd(answer, live[live.length - 1]?.ts);
+  const end = seriesEnd(answer, live[live.length - 1]?.ts, endAt);
   if (xs.length > 0 && xs[xs.length - 1]! < end) push(end, ys[ys.length - 1]!, mins?.[mins.length - 1], maxs?.[maxs.length - 1]);
   const samples = buckets ? buckets.reduce((n, b) => n + b.count, 0) : answer.points.length;
   return { property: answer.property, unit: cap?.unit, xs, ys, mins, maxs, resolution: answer.resolution, samples: samples + live.length };
@@ -117,13 +120,13 @@ export function bandLabel(cap: Capability | undefined, value: StateValue): { lab
 }
 
 /** A timeline row: consecutive equal values merged into one band that lasts until the next change. */
-export function bandRow(answer: HistoryAnswer, cap: Capability | undefined, live: Sample[] = []): BandRow {
+export function bandRow(answer: HistoryAnswer, cap: Capability | undefined, live: Sample[] = [], endAt?: number): BandRow {
   const samples: Sample[] = [];
   if (answer.start && (answer.points[0]?.ts ?? Infinity) > answer.from) samples.push({ ts: answer.from, value: answer.start.value });
   samples.push(...answer.points);
   const lastTs = samples[samples.length - 1]?.ts ?? -Infinity;
   samples.push(...live.filter((p) => p.ts > lastTs));
-  const end = seriesEnd(answer, live[live.length - 1]?.ts);
+  const end = seriesEnd(answer, live[live.length - 1]?.ts, endAt);
   const bands: Band[] = [];
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
