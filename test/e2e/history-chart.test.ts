@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { adminPassword, connect, deviceAccount, end, publish, startHub, waitFor } from '../helpers/hub.js';
-import { launch, logIn, screenshot, watchedPage } from './lib/browser.js';
+import { launch, logIn, resultsDir, screenshot, watchedPage } from './lib/browser.js';
 
 // The device page's history chart (web/src/components/chart-history.tsx) in Chromium. What is drawn is read from
 // the chart's data attributes (the series' first and last points, the timeline's bands, the x axis' range as uPlot
@@ -48,6 +49,7 @@ async function until(page: Page, ok: (d: Drawn) => boolean, what: string): Promi
 /** Moves the mouse over a chart at time `ts` and returns the readout's lines. */
 async function readoutAt(page: Page, chart: string, ts: number, d: Drawn): Promise<string[]> {
   const over = page.locator(`${chart} .u-over`);
+  await page.locator('.history-chart').scrollIntoViewIfNeeded();
   await over.scrollIntoViewIfNeeded();
   const box = (await over.boundingBox())!;
   // In steps, as a hand moves: leaving the other chart hides its readout (and, synced, this one) on the way.
@@ -135,6 +137,8 @@ test('history chart in Chromium: steps from the start value to now, bands for bi
     assert.match(lines[1]!, /^Temperature: 21 °C$/);
     assert.match(lines[2]!, /^Humidity: [\d.]+ % \(\d+(\.\d+)?–\d+(\.\d+)?\)$/);
     assert.match(lines[3]!, /^Window: Closed$/);
+    // The whole page's screenshot scrolls to the top (and moves the cursor off the chart): the chart alone, hovered.
+    await page.locator('.history-chart').screenshot({ path: path.join(resultsDir, 'history-readout.png') });
     const during = await readoutAt(page, '.chart-timeline', now - 2 * HOUR + 5 * MIN, d);
     assert.match(during.join(' | '), /Window: Open/);
     await screenshot(page, 'history-overlay-readout');
