@@ -175,10 +175,11 @@ test('history chart in Chromium: steps from the start value to now, bands for bi
     assert.equal(d.bands.find((b) => b.property === 'window')!.bands.at(-1)![2], 'Open');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(100);
-    // The history panel fits (the header's nav is not this page's and is checked by the phone-first work).
+    // The history panel fits, and so does the page.
     const wide = await page.evaluate(`[...document.querySelectorAll('.history, .history *')].filter((e) => e.getBoundingClientRect().right > 390).map((e) => e.tagName + '.' + e.className)`);
     assert.deepEqual(wide, [], 'nothing in the history panel reaches past 390 px');
     assert.ok(await page.locator('.history-chart canvas').first().evaluate((c) => (c as unknown as { clientWidth: number }).clientWidth) <= 390);
+    assert.ok(await page.evaluate('document.documentElement.scrollWidth') as number <= 390, 'no horizontal scrolling at 390 px');
     await screenshot(page, 'history-phone');
     assert.deepEqual(problems, []);
   });
