@@ -5,8 +5,8 @@ import type { Logger } from './logger.js';
 import type { Availability, Capability, Cause, Device } from './model.js';
 import type { StateStore } from './state-store.js';
 import { displayText } from './display-text.js';
-import { Expiry } from './expiry.js';
 import { RecentMessages } from './recent-messages.js';
+import { Staleness, type StalenessOptions, type StaleWindow } from './staleness.js';
 
 export interface RegistryOptions {
   bus: EventBus;
@@ -19,6 +19,8 @@ export interface RegistryOptions {
   publish?: (msg: OutgoingMessage) => void;
   /** The account owning a topic (the ACL's index of owned filters): no device is pointed at another account's topics. */
   topicOwner?: (topic: string) => string | undefined;
+  /** When a silent device becomes stale (server/core/staleness.ts); the defaults of devices.stale* when absent. */
+  staleness?: Omit<StalenessOptions, 'onStale' | 'now'>;
 }
 
 /** What the registry keeps of each device: found with one lookup per message. */
@@ -53,25 +55,29 @@ export class Registry {
   readonly notRecreated = new Set<string>();
   readonly recent = new RecentMessages();
   private readonly now: () => number;
-  private readonly expiry: Expiry;
+  private readonly staleness: Staleness;
 
   constructor(private readonly opts: RegistryOptions) {
     this.now = opts.now ?? Date.now;
-    this.expiry = new Expiry((id) => {
-      const entry = this.entries.get(id);
-      if (entry) this.setAvailability(entry, 'offline', this.now());
-    }, this.now);
+    this.staleness = new Staleness({
+      factor: 3, minSeconds: 60, firstSeconds: 3600, ...opts.staleness, now: this.now,
+      onStale: (id) => {
+        const entry = this.entries.get(id);
+        // An offline the device said (or its connection's loss) says more than its silence.
+        if (entry && entry.device.availability !== 'offline') this.setAvailability(entry, 'stale', this.now());
+      },
+    });
   }
 
   stop(): void {
-    this.expiry.stop();
+    this.staleness.stop();
   }
 
   /** Devices saved before a restart. Their availability is unknown until they speak again. */
   restore(devices: Device[]): void {
     for (const device of devices) {
       this.entries.set(device.id, entryFor({ ...device, availability: 'unknown' }));
-      this.expiry.configure(device);
+      this.staleness.configure(device);
       if (device.owner) this.perOwner.set(device.owner, (this.perOwner.get(device.owner) ?? 0) + 1);
     }
   }
@@ -89,9 +95,19 @@ export class Registry {
   }
 
   get online(): number {
+    return this.count('online');
+  }
+
+  count(availability: Availability): number {
     let n = 0;
-    for (const e of this.entries.values()) if (e.device.availability === 'online') n++;
+    for (const e of this.entries.values()) if (e.device.availability === availability) n++;
     return n;
+  }
+
+  /** How long the device may be silent before it is stale, and why (the device page shows it). */
+  staleWindow(id: string): StaleWindow | undefined {
+    const device = this.get(id);
+    return device && this.staleness.describe(device.id);
   }
 
   get conventions(): readonly Convention[] {
@@ -142,7 +158,8 @@ export class Registry {
         const device = entry.device;
         device.lastSeen = ts;
         this.recent.add(device.id, msg, ts);
-        this.expiry.touch(device.id);
+        // A retained message replayed at start is an old report, not one now.
+        if (!msg.replayed) this.staleness.touch(device.id);
         if (msg.clientId && entry.reporter !== msg.clientId) entry.reporter = msg.clientId;
         // A device that reports is there, unless it said otherwise on its availability topic: an offline the hub
         // concluded (expire_after, keepalive loss) ends with the next report.
@@ -156,6 +173,8 @@ export class Registry {
         if (!entry || !mine(entry)) continue;
         entry.device.lastSeen = ts;
         this.recent.add(entry.device.id, msg, ts);
+        if (!msg.replayed) this.staleness.touch(entry.device.id);
+        if (entry.device.availability !== 'online' && !entry.said) this.setAvailability(entry, 'online', ts);
         bus.emit('deviceEvent', { deviceId: entry.device.id, property: event.property, value: event.value, ts, cause: entry.cause });
       }
     }
@@ -164,6 +183,7 @@ export class Registry {
         const entry = this.entry(deviceId);
         if (!entry || !mine(entry)) continue;
         this.recent.add(entry.device.id, msg, ts);
+        this.staleness.announces(entry.device.id);
         this.setAvailability(entry, availability, ts, true);
       }
     }
@@ -183,18 +203,22 @@ export class Registry {
     this.entries.delete(device.id);
     for (const [alias, target] of this.aliases) if (target === device.id) this.aliases.delete(alias);
     if (device.owner) this.perOwner.set(device.owner, Math.max(0, (this.perOwner.get(device.owner) ?? 1) - 1));
-    this.expiry.forget(device.id);
+    this.staleness.forget(device.id);
     this.recent.forget(device.id);
     this.opts.states.remove(device.id);
     this.opts.bus.emit('deviceRemoved', { deviceId: device.id });
     return true;
   }
 
-  /** Applies a user's change of name or area. */
-  update(id: string, patch: Partial<Pick<Device, 'name' | 'floor' | 'room'>>): Device | undefined {
+  /** Applies a user's change of name, area or stale setting (`staleAfter: undefined` goes back to automatic). */
+  update(id: string, patch: Partial<Pick<Device, 'name' | 'floor' | 'room' | 'staleAfter'>>): Device | undefined {
     const device = this.get(id);
     if (!device) return undefined;
     Object.assign(device, patch);
+    if ('staleAfter' in patch) {
+      if (patch.staleAfter === undefined) delete device.staleAfter;
+      this.staleness.configure(device);
+    }
     this.opts.bus.emit('deviceUpdated', { device });
     return device;
   }
@@ -244,7 +268,7 @@ export class Registry {
       for (const alias of d.aliases ?? []) if (alias !== existing.id) this.aliases.set(alias, existing.id);
       if (d.id !== existing.id) this.aliases.set(d.id, existing.id);
       if (changed) {
-        this.expiry.configure(existing);
+        this.staleness.configure(existing);
         this.opts.bus.emit('deviceUpdated', { device: existing });
       }
       return true;
@@ -266,7 +290,7 @@ export class Registry {
       capabilities: d.capabilities.map((c) => ({ ...c })), availability: 'unknown', owner, createdAt: ts,
     };
     this.entries.set(device.id, entryFor(device, d));
-    this.expiry.configure(device);
+    this.staleness.configure(device);
     for (const alias of d.aliases ?? []) this.aliases.set(alias, device.id);
     if (owner) this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
     this.opts.log.info({ deviceId: device.id, convention: device.convention, topic: device.topic }, 'device added');
