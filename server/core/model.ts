@@ -35,6 +35,18 @@ export interface Capability {
  */
 export type Availability = 'online' | 'offline' | 'unknown' | 'stale';
 
+/** Why a device's allowed silence is what it is (server/core/staleness.ts). */
+export type StaleSource = 'setting' | 'expire_after' | 'availability' | 'learned' | 'first';
+
+/** How long a device may be silent before it is stale (GET /api/devices/:id/staleness). */
+export interface StaleWindow {
+  /** Seconds of silence allowed; null: never stale. */
+  seconds: number | null;
+  source: StaleSource;
+  /** The median interval between the device's last reports, seconds, when known. */
+  medianSeconds?: number;
+}
+
 /** A JSON value: what a state may hold after a payload is parsed. */
 export type StateValue = string | number | boolean | null | StateValue[] | { [key: string]: StateValue };
 

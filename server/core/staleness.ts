@@ -1,4 +1,6 @@
-import type { Device } from './model.js';
+import type { Device, StaleSource, StaleWindow } from './model.js';
+
+export type { StaleWindow } from './model.js';
 
 /**
  * When a silent device becomes `stale` (docs/dashboard.md "Honest states"). The allowed silence of a device is, first
@@ -31,15 +33,6 @@ export interface StalenessOptions {
   onStale: (deviceId: string) => void;
 }
 
-export type StaleSource = 'setting' | 'expire_after' | 'availability' | 'learned' | 'first';
-
-export interface StaleWindow {
-  /** Seconds of silence allowed; null: never stale. */
-  seconds: number | null;
-  source: StaleSource;
-  /** The median interval between the device's last reports, seconds, when known. */
-  medianSeconds?: number;
-}
 
 const gapsKept = 16;
 const minGaps = 3;
