@@ -159,7 +159,7 @@ export class Registry {
         device.lastSeen = ts;
         this.recent.add(device.id, msg, ts);
         // A retained message replayed at start is an old report, not one now.
-        if (!msg.replayed) this.staleness.touch(device.id);
+        if (!msg.replayed) this.staleness.touch(device.id, ts);
         if (msg.clientId && entry.reporter !== msg.clientId) entry.reporter = msg.clientId;
         // A device that reports is there, unless it said otherwise on its availability topic: an offline the hub
         // concluded (expire_after, keepalive loss) ends with the next report.
@@ -173,7 +173,7 @@ export class Registry {
         if (!entry || !mine(entry)) continue;
         entry.device.lastSeen = ts;
         this.recent.add(entry.device.id, msg, ts);
-        if (!msg.replayed) this.staleness.touch(entry.device.id);
+        if (!msg.replayed) this.staleness.touch(entry.device.id, ts);
         if (entry.device.availability !== 'online' && !entry.said) this.setAvailability(entry, 'online', ts);
         bus.emit('deviceEvent', { deviceId: entry.device.id, property: event.property, value: event.value, ts, cause: entry.cause });
       }

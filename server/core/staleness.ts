@@ -94,10 +94,9 @@ export class Staleness {
   }
 
   /** A report (state or event) from the device: its clock starts again, and the interval is learned. */
-  touch(deviceId: string): void {
+  touch(deviceId: string, now = this.now()): void {
     const track = this.tracks.get(deviceId);
     if (!track) return;
-    const now = this.now();
     const gap = now - track.last;
     if (track.primed && gap > 0) {
       if (track.gaps.length < gapsKept) track.gaps.push(gap);
@@ -176,8 +175,12 @@ export class Staleness {
   }
 }
 
+/** Reused by medianOf: a typed array sorts numerically without a comparator, and nothing is allocated per call. */
+const scratch = new Float64Array(gapsKept);
+
 function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+  for (let i = 0; i < values.length; i++) scratch[i] = values[i]!;
+  const sorted = scratch.subarray(0, values.length).sort();
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
