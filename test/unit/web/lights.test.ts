@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Capability } from '../../../server/core/model.js';
-import { countLights } from '../../../web/src/model/lights.js';
+import { importWebModule } from '../../helpers/web-module.js';
+
+const { countLights } = await importWebModule<typeof import('../../../web/src/model/lights.js')>('web/src/model/lights.ts');
 
 const binary = (property: string, extra: Partial<Capability> = {}): Capability => ({
   property, kind: 'binary', access: { reported: true, settable: false, readable: false }, ...extra,
