@@ -62,7 +62,7 @@ test('honest states in Chromium: device words, stale tiles, lights on, the stale
     const rule = page.locator('.stale-rule');
     await rule.filter({ hasText: 'Shown as stale after 1 s without a report (its rhythm is not known yet).' }).waitFor();
     await page.getByLabel(/Stale after/).fill('0');
-    await page.getByRole('button', { name: 'Save' }).first().click();
+    await page.getByRole('region', { name: 'Staleness' }).getByRole('button', { name: 'Set' }).click();
     await rule.filter({ hasText: 'Never shown as stale (as set here).' }).waitFor();
     await page.getByRole('button', { name: 'Automatic' }).waitFor();
     await screenshot(page, 'honest-states-device');

@@ -65,7 +65,7 @@ export function Staleness({ device, admin }: { device: ViewDevice; admin: boolea
           <label>Stale after (minutes; 0: never; empty: automatic){' '}
             <input name="minutes" type="number" min={0} step="any" inputMode="decimal" defaultValue={device.staleAfter === undefined ? '' : String(device.staleAfter / 60)} />
           </label>{' '}
-          <button type="submit">Save</button>{' '}
+          <button type="submit">Set</button>{' '}
           {device.staleAfter !== undefined && <button type="button" onClick={() => void save(null)}>Automatic</button>}
         </form>
       )}
