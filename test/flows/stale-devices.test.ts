@@ -131,3 +131,22 @@ test('the setting is kept across a restart', async (t) => {
   const api = await loginAsAdmin(hub.httpUrl);
   assert.deepEqual((await api.get(`/api/devices/${sensorId}/staleness`)).body, { seconds: 600, source: 'setting' });
 });
+
+test('Home Assistant expire_after: a discovered sensor that falls silent is stale after its expire_after, and back with its next value', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const device = await connect(hub.mqttUrl, await deviceAccount(hub));
+  t.after(() => end(device));
+  await publish(device, 'homeassistant/sensor/garden_temp/config', JSON.stringify({
+    name: 'Temperature', uniq_id: 'garden_temp', stat_t: 'garden/sensor/temperature', unit_of_meas: '°C', exp_aft: 1, dev: { ids: ['garden-sensor'], name: 'Garden sensor' },
+  }), { qos: 1, retain: true });
+  await publish(device, 'garden/sensor/temperature', '12.5', { qos: 1 });
+  // Recorded as they happen: with a 1 s window the sensor may be stale again before a poll would look.
+  const changes: string[] = [];
+  hub.hub.bus.on('availabilityChanged', 'test', (e) => e.deviceId === 'garden-sensor' && changes.push(e.availability));
+  const api = await loginAsAdmin(hub.httpUrl);
+  assert.deepEqual((await api.get('/api/devices/garden-sensor/staleness')).body, { seconds: 1, source: 'expire_after' });
+  await waitFor(async () => (await api.get('/api/devices/garden-sensor')).body.device.availability === 'stale', 15_000, 'stale after expire_after');
+  await publish(device, 'garden/sensor/temperature', '12.75', { qos: 1 });
+  await waitFor(() => changes.lastIndexOf('online') > changes.indexOf('stale'), 15_000, 'online with its next value');
+});
