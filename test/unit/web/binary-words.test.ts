@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Capability } from '../../../server/core/model.js';
+import type { Capability, StateValue } from '../../../server/core/model.js';
 import { importWebModule } from '../../helpers/web-module.js';
 import { capabilitiesFromExposes } from '../../../devices/zigbee2mqtt/exposes.js';
 import { parseNativePayload } from '../../../devices/native/payload.js';
@@ -8,8 +8,13 @@ import { parseNativePayload } from '../../../devices/native/payload.js';
 // The dashboard's words for binary values (web/src/model/binary-words.ts), with capabilities as the conventions make
 // them: the words a device uses, the class Home Assistant discovery gives, the property names Zigbee2MQTT uses.
 
-const { binaryLabels, binaryText } = await importWebModule<typeof import('../../../web/src/model/binary-words.js')>('web/src/model/binary-words.ts');
-const { formatValue } = await importWebModule<typeof import('../../../web/src/model/format.js')>('web/src/model/format.ts');
+// Typed here rather than with `typeof import(...)`: the server's tsc stays out of web/ (the dashboard has its own).
+type Cap = Pick<Capability, 'property' | 'on' | 'off' | 'deviceClass'>;
+const { binaryLabels, binaryText } = await importWebModule<{
+  binaryLabels(cap: Cap): { on: string; off: string };
+  binaryText(cap: Cap, value: StateValue | undefined): string | undefined;
+}>('web/src/model/binary-words.ts');
+const { formatValue } = await importWebModule<{ formatValue(value: StateValue | undefined, cap?: Capability): string }>('web/src/model/format.ts');
 
 const binary = (property: string, extra: Partial<Capability> = {}): Capability => ({
   property, kind: 'binary', access: { reported: true, settable: false, readable: false }, ...extra,

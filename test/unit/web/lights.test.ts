@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Capability } from '../../../server/core/model.js';
+import type { Capability, Device, StateValue } from '../../../server/core/model.js';
 import { importWebModule } from '../../helpers/web-module.js';
 
-const { countLights } = await importWebModule<typeof import('../../../web/src/model/lights.js')>('web/src/model/lights.ts');
+type WithState = Device & { state: Record<string, { value: StateValue }> };
+const { countLights } = await importWebModule<{ countLights(devices: readonly WithState[]): { on: number; total: number } }>('web/src/model/lights.ts');
 
 const binary = (property: string, extra: Partial<Capability> = {}): Capability => ({
   property, kind: 'binary', access: { reported: true, settable: false, readable: false }, ...extra,
