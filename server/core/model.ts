@@ -44,7 +44,8 @@ export interface StaleWindow {
   seconds: number | null;
   source: StaleSource;
   /** The median interval between the device's last reports, seconds, when known. */
-  medianSeconds?: number;
+  medianSeconds?: number;  /** The device reports on its own MQTT connection, which is open: it is not stale while that stays so. */
+  ownConnection?: true;
 }
 
 /** A JSON value: what a state may hold after a payload is parsed. */

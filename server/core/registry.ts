@@ -56,16 +56,32 @@ export class Registry {
   readonly recent = new RecentMessages();
   private readonly now: () => number;
   private readonly staleness: Staleness;
+  /** Connections open per client id (a takeover briefly has two), from the bus's client events. */
+  private readonly connections = new Map<string, number>();
+  /** Devices per reporting client: a client that reports for one device only is that device's own connection. */
+  private readonly reported = new Map<string, number>();
 
   constructor(private readonly opts: RegistryOptions) {
     this.now = opts.now ?? Date.now;
     this.staleness = new Staleness({
       factor: 3, minSeconds: 60, firstSeconds: 3600, ...opts.staleness, now: this.now,
-      onStale: (id) => {
+      onStale: (id, source) => {
         const entry = this.entries.get(id);
+        if (!entry) return;
+        // A device on its own MQTT connection that is still open (its keepalive checked by the broker) is quiet, not
+        // gone: looked at again next sweep. A gateway's connection (Zigbee2MQTT) says nothing about one device. A
+        // window the device (expire_after) or an admin set holds all the same.
+        if ((source === 'learned' || source === 'first') && this.onOwnConnection(entry)) return false;
         // An offline the device said (or its connection's loss) says more than its silence.
-        if (entry && entry.device.availability !== 'offline') this.setAvailability(entry, 'stale', this.now());
+        if (entry.device.availability !== 'offline') this.setAvailability(entry, 'stale', this.now());
       },
+    });
+    opts.bus.on('clientConnected', 'registry', ({ clientId }) => void this.connections.set(clientId, (this.connections.get(clientId) ?? 0) + 1));
+    opts.bus.on('clientDisconnected', 'registry', ({ clientId }) => {
+      // A keepalive loss may be told twice (keepaliveTimeout, then clientDisconnect): never below none.
+      const n = (this.connections.get(clientId) ?? 0) - 1;
+      if (n > 0) this.connections.set(clientId, n);
+      else this.connections.delete(clientId);
     });
   }
 
@@ -106,8 +122,10 @@ export class Registry {
 
   /** How long the device may be silent before it is stale, and why (the device page shows it). */
   staleWindow(id: string): StaleWindow | undefined {
-    const device = this.get(id);
-    return device && this.staleness.describe(device.id);
+    const entry = this.entry(id);
+    const window = entry && this.staleness.describe(entry.device.id);
+    const learned = window?.source === 'learned' || window?.source === 'first';
+    return window && learned && this.onOwnConnection(entry!) ? { ...window, ownConnection: true } : window;
   }
 
   get conventions(): readonly Convention[] {
@@ -160,7 +178,7 @@ export class Registry {
         this.recent.add(device.id, msg, ts);
         // A retained message replayed at start is an old report, not one now.
         if (!msg.replayed) this.staleness.touch(device.id, ts);
-        if (msg.clientId && entry.reporter !== msg.clientId) entry.reporter = msg.clientId;
+        if (msg.clientId && entry.reporter !== msg.clientId) this.setReporter(entry, msg.clientId);
         // A device that reports is there, unless it said otherwise on its availability topic: an offline the hub
         // concluded (expire_after, keepalive loss) ends with the next report.
         if (device.availability !== 'online' && !entry.said) this.setAvailability(entry, 'online', ts);
@@ -200,6 +218,8 @@ export class Registry {
   remove(id: string): boolean {
     const device = this.get(id);
     if (!device) return false;
+    const entry = this.entries.get(device.id);
+    if (entry) this.setReporter(entry, undefined);
     this.entries.delete(device.id);
     for (const [alias, target] of this.aliases) if (target === device.id) this.aliases.delete(alias);
     if (device.owner) this.perOwner.set(device.owner, Math.max(0, (this.perOwner.get(device.owner) ?? 1) - 1));
@@ -227,6 +247,22 @@ export class Registry {
   clientLost(clientId: string): void {
     const ts = this.now();
     for (const entry of this.entries.values()) if (entry.reporter === clientId) this.setAvailability(entry, 'offline', ts);
+  }
+
+  private onOwnConnection(entry: Entry): boolean {
+    const own = entry.reporter;
+    return own !== undefined && this.connections.has(own) && this.reported.get(own) === 1;
+  }
+
+  private setReporter(entry: Entry, clientId: string | undefined): void {
+    const before = entry.reporter;
+    if (before !== undefined) {
+      const n = (this.reported.get(before) ?? 1) - 1;
+      if (n > 0) this.reported.set(before, n);
+      else this.reported.delete(before);
+    }
+    entry.reporter = clientId;
+    if (clientId !== undefined) this.reported.set(clientId, (this.reported.get(clientId) ?? 0) + 1);
   }
 
   private entry(idOrAlias: string): Entry | undefined {

@@ -15,6 +15,8 @@ export type { StaleWindow } from './model.js';
  *      longest gap keeps a device that reports on change plus a slow heartbeat from flapping;
  *   5. before that, the larger of `firstSeconds` and `factor` × the longest gap seen: a device that published once
  *      and left is stale after `firstSeconds`, not online forever.
+ * Past a learned or first window, the owner (the registry) may still say no: a device that reports on its own MQTT
+ * connection, still open (the broker checks its keepalive), is quiet, not gone; it is asked again at each sweep.
  *
  * Cost: one sweep a `sweepMs` over every tracked device (a comparison each; a window worked out again only for
  * devices that reported since the last sweep, so at most once a sweep whatever their message rate), and per report
@@ -30,7 +32,8 @@ export interface StalenessOptions {
   firstSeconds: number;
   sweepMs?: number;
   now?: () => number;
-  onStale: (deviceId: string) => void;
+  /** The device is past its window; `false`: it is not stale after all (asked again at the next sweep). */
+  onStale: (deviceId: string, source: StaleSource) => boolean | void;
 }
 
 
@@ -47,6 +50,8 @@ interface Track {
   window: number;
   /** Reported since the window was worked out. */
   dirty: boolean;
+  /** What the window came from. */
+  source: StaleSource;
   /** From the setting or expire_after, ms (Infinity: never). */
   fixed?: number;
   fixedSource?: 'setting' | 'expire_after';
@@ -139,12 +144,13 @@ export class Staleness {
     for (const [id, track] of this.tracks) {
       if (track.stale) continue;
       if (track.dirty) {
-        track.window = this.windowOf(track).window;
+        const { window, source } = this.windowOf(track);
+        track.window = window;
+        track.source = source;
         track.dirty = false;
       }
       if (now - track.last <= track.window) continue;
-      track.stale = true;
-      this.opts.onStale(id);
+      track.stale = this.opts.onStale(id, track.source) !== false;
     }
   }
 
@@ -157,7 +163,7 @@ export class Staleness {
     let track = this.tracks.get(id);
     if (!track) {
       // Silence counts from now: a restored device's last report was before the hub stopped.
-      track = { last: this.now(), gaps: [], next: 0, window: Infinity, dirty: true, announces: false, stale: false, primed: false };
+      track = { last: this.now(), gaps: [], next: 0, window: Infinity, source: 'first', dirty: true, announces: false, stale: false, primed: false };
       this.tracks.set(id, track);
       this.timer ??= setInterval(() => this.sweep(), this.opts.sweepMs ?? 1000).unref();
     }

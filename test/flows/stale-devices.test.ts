@@ -150,3 +150,27 @@ test('Home Assistant expire_after: a discovered sensor that falls silent is stal
   await publish(device, 'garden/sensor/temperature', '12.75', { qos: 1 });
   await waitFor(() => changes.lastIndexOf('online') > changes.indexOf('stale'), 15_000, 'online with its next value');
 });
+
+test('a device on its own open connection is quiet, not stale, until that connection closes; devices sharing a connection go stale', async (t) => {
+  const hub = await startHub({ devices: { staleFirstSeconds: 1, staleMinSeconds: 1 } as never });
+  t.after(() => hub.stop());
+  const changes: string[] = [];
+  hub.hub.bus.on('availabilityChanged', 'test', (e) => changes.push(`${e.deviceId} ${e.availability}`));
+  const account = await deviceAccount(hub);
+  // The porch light alone on its connection (no will, no status topic), first.
+  const porch = await connect(hub.mqttUrl, { ...account, clientId: 'porch-light' });
+  await publish(porch, 'ourhome/groundfloor/porch/light', 'on', { qos: 1 });
+  // Then a gateway reporting two sensors on one connection.
+  const gateway = await connect(hub.mqttUrl, { ...account, clientId: 'gateway' });
+  t.after(() => end(gateway));
+  await publish(gateway, 'ourhome/garden/shed/temperature', '8', { qos: 1 });
+  await publish(gateway, 'ourhome/garden/shed/humidity', '80', { qos: 1 });
+
+  await waitFor(() => changes.includes('ourhome-garden-shed-temperature stale') && changes.includes('ourhome-garden-shed-humidity stale'), 15_000, 'the gateway\'s sensors stale');
+  assert.ok(!changes.includes('ourhome-groundfloor-porch-light stale'), 'the porch light was silent longer, on its own open connection');
+  const api = await loginAsAdmin(hub.httpUrl);
+  assert.deepEqual((await api.get('/api/devices/ourhome-groundfloor-porch-light/staleness')).body, { seconds: 1, source: 'first', ownConnection: true });
+
+  await end(porch); // a clean disconnect: no keepalive loss, no will; only its silence tells
+  await waitFor(() => changes.includes('ourhome-groundfloor-porch-light stale'), 15_000, 'the porch light stale once its connection closed');
+});

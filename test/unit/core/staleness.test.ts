@@ -15,7 +15,7 @@ const device = (id: string, extra: { expireAfter?: number; staleAfter?: number }
 function setup(opts: { factor?: number; minSeconds?: number; firstSeconds?: number } = {}) {
   const clock = { now: 0 };
   const stale: string[] = [];
-  const s = new Staleness({ factor: 3, minSeconds: 1, firstSeconds: 1000, ...opts, now: () => clock.now, onStale: (id) => stale.push(id) });
+  const s = new Staleness({ factor: 3, minSeconds: 1, firstSeconds: 1000, ...opts, now: () => clock.now, onStale: (id) => void stale.push(id) });
   /** Reports from `id` every `every` ms, `n` times, starting now. */
   const reports = (id: string, every: number, n: number) => {
     for (let i = 0; i < n; i++) {
@@ -153,4 +153,27 @@ test('expire_after: a device configured again follows its new capabilities; forg
   s.sweep();
   assert.deepEqual(stale, ['b']);
   assert.equal(s.describe('gone'), undefined);
+});
+
+test('the owner may say not yet: the device is asked about again at every sweep, with the window\'s source', (t) => {
+  const clock = { now: 0 };
+  const asked: string[] = [];
+  let connected = true;
+  const s = new Staleness({
+    factor: 3, minSeconds: 1, firstSeconds: 10, now: () => clock.now,
+    onStale: (id, source) => {
+      asked.push(`${id}:${source}`);
+      return connected ? false : undefined;
+    },
+  });
+  t.after(() => s.stop());
+  s.configure(device('quiet'));
+  s.touch('quiet');
+  clock.now = 11_000;
+  s.sweep();
+  s.sweep();
+  connected = false;
+  s.sweep();
+  s.sweep();
+  assert.deepEqual(asked, ['quiet:first', 'quiet:first', 'quiet:first'], 'asked while the owner said no, then once');
 });

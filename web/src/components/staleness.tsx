@@ -59,6 +59,7 @@ export function Staleness({ device, admin }: { device: ViewDevice; admin: boolea
           ? `Never shown as stale (${why[window.source]}).`
           : `Shown as stale after ${formatDuration(window.seconds)} without a report (${why[window.source]}).`}
         {window?.medianSeconds !== undefined && ` It usually reports every ${formatDuration(window.medianSeconds)}.`}
+        {window?.ownConnection && ' Not while its own MQTT connection stays open.'}
       </p>
       {admin && (
         <form class="stale-form" onSubmit={submit}>
