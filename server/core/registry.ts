@@ -180,7 +180,7 @@ export class Registry {
         if (!msg.replayed) this.staleness.touch(device.id, ts);
         if (msg.clientId && entry.reporter !== msg.clientId) this.setReporter(entry, msg.clientId);
         // A device that reports is there, unless it said otherwise on its availability topic: an offline the hub
-        // concluded (expire_after, keepalive loss) ends with the next report.
+        // concluded (keepalive loss) or a stale (server/core/staleness.ts) ends with the next report.
         if (device.availability !== 'online' && !entry.said) this.setAvailability(entry, 'online', ts);
         this.opts.states.apply(device.id, values, entry.cause, ts, msg);
       }
