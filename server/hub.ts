@@ -155,6 +155,7 @@ export class Hub {
       conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id), topicOwner: (topic) => this.pairing?.acl.ownerOf(topic) })),
       publish: (msg) => void this.broker?.publish(msg).catch((err: Error) => conventionLog.warn({ topic: msg.topic, err: err.message }, 'reply to a device not published')),
       topicOwner: (topic) => this.pairing?.acl.ownerOf(topic),
+      staleness: { factor: config.devices.staleFactor, minSeconds: config.devices.staleMinSeconds, firstSeconds: config.devices.staleFirstSeconds },
     });
     this.registry.restore(await this.store.devices.all());
     this.stops.push(() => this.registry.stop());

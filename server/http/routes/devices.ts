@@ -24,7 +24,11 @@ const historyQuery = z.object({
 });
 const commandBody = z.object({ property: z.string().min(1).max(256), value: z.unknown() });
 const area = z.string().max(128).nullable().optional();
-const patchBody = z.strictObject({ name: z.string().min(1).max(128).optional(), floor: area, room: area });
+const patchBody = z.strictObject({
+  name: z.string().min(1).max(128).optional(), floor: area, room: area,
+  /** Seconds (a year at most; 0: never stale), null: automatic. */
+  staleAfter: z.number().max(31_536_000).refine((v) => v === 0 || v >= 1, 'must be 0 (never stale) or at least 1 second').nullable().optional(),
+});
 
 /** Routes only translate HTTP to the devices API. */
 export function deviceRoutes(devices: DevicesApi, admin: DeviceAdminApi): Router {
@@ -32,6 +36,7 @@ export function deviceRoutes(devices: DevicesApi, admin: DeviceAdminApi): Router
   router.get('/', (_req, res) => void res.json({ devices: devices.list() }));
   router.get('/:id', (req, res) => void res.json({ device: devices.get(req.params.id) }));
   router.get('/:id/messages', (req, res) => void res.json({ messages: devices.messages(req.params.id as string) }));
+  router.get('/:id/staleness', (req, res) => void res.json(admin.staleness(String(req.params.id))));
   router.get('/:id/log', (req, res) => void res.json({ entries: devices.log(req.params.id as string) }));
   router.get('/:id/history', async (req, res) => {
     const q = parseBody(historyQuery, req.query);
