@@ -1,5 +1,5 @@
 import type { Capability, StateValue } from '../../../server/core/model.js';
-import { onOff } from './format.js';
+import { binaryState, binaryText } from './binary-words.js';
 
 // Turns the hub's history answers (GET /api/devices/:id/history, server/api/history-view.ts) into what the chart
 // draws. History stores changes only, so every series is a step function: a value holds until the next change,
@@ -108,12 +108,9 @@ export function numericSeries(answer: HistoryAnswer, cap: Capability | undefined
  */
 export function bandLabel(cap: Capability | undefined, value: StateValue): { label: string; on?: boolean } {
   if (cap?.kind === 'binary') {
-    const on = onOff(value);
-    if (on !== undefined) {
-      const word = on ? cap.on : cap.off;
-      const text = typeof word === 'string' && word !== '' ? word : on ? 'on' : 'off';
-      return { label: text.charAt(0).toUpperCase() + text.slice(1).toLowerCase(), on };
-    }
+    // The device's own words (its HA device class, its payloads): binary-words.ts, as tiles and tables show them.
+    const on = binaryState(cap, value);
+    if (on !== undefined) return { label: binaryText(cap, value)!, on };
   }
   if (value === null) return { label: 'unknown' };
   return { label: typeof value === 'string' ? value : JSON.stringify(value) };
