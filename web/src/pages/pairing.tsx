@@ -105,8 +105,11 @@ function NewCredentials(): JSX.Element {
     }
   };
   // Home's "Create credentials" links here (/pairing#creds-h): the form is where the user starts.
+  // After the router's own focus move to <main> (app.tsx, an effect of a parent: it runs after this one).
   useEffect(() => {
-    if (location.hash === '#creds-h') document.getElementById('new-account')?.focus();
+    if (location.hash !== '#creds-h') return;
+    const timer = setTimeout(() => document.getElementById('new-account')?.focus(), 0);
+    return () => clearTimeout(timer);
   }, []);
   // The MQTT port is not the web port: the hub says which it listens on (TLS preferred when it has it).
   const port = created?.ports?.mqtts ?? (created?.ports?.mqtt || 1883);

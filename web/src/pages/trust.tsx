@@ -20,6 +20,8 @@ async function fingerprint(pem: string): Promise<string | undefined> {
 export function TrustPage(): JSX.Element {
   const [ca, setCa] = useState<CaState>({ state: 'loading' });
   useEffect(() => {
+    // Over plain http the dashboard is served only by a hub without TLS (a TLS hub redirects it): nothing to trust.
+    if (location.protocol !== 'https:') return setCa({ state: 'none' });
     fetch('/ca.crt', { credentials: 'same-origin' }).then(async (res) => {
       if (res.status === 404) return setCa({ state: 'none' });
       if (!res.ok) return setCa({ state: 'error', message: `the hub answered ${res.status}` });
