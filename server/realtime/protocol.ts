@@ -150,7 +150,8 @@ export type LiveTopic = 'rules' | 'broker' | 'accounts' | `rule:${string}`;
 
 /** The least role that may subscribe to a topic (checked on the hub for every `subscribe`). */
 export function topicRole(topic: string): Role | undefined {
-  if (topic === 'rules' || /^rule:[a-z0-9][a-z0-9_-]{0,63}$/.test(topic)) return 'member';
+  // Any printable id: a rule whose file name made its id is looked up as it is (an unknown one is NOT_FOUND).
+  if (topic === 'rules' || /^rule:[\x21-\x7e]{1,128}$/.test(topic)) return 'member';
   if (topic === 'broker' || topic === 'accounts') return 'admin';
   return undefined;
 }
