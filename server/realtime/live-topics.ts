@@ -26,12 +26,19 @@ export interface LiveTopicsDeps {
 const roomOf = (topic: string): string => `topic:${topic}`;
 /** Rooms a socket may be in at once: a page subscribes to one or two; more is a bug or an attack. */
 const MAX_TOPICS_PER_SOCKET = 16;
+/**
+ * Subscriptions a socket may ask for per minute: each one sends a whole state (the broker page's can be ~1 MB), so a
+ * script repeating `subscribe` must not turn the hub into an amplifier. A page asks for one or two per visit.
+ */
+const SUBSCRIBES_PER_MINUTE = 60;
 
 export class LiveTopics {
   private readonly rules?: RuleEvents;
   private readonly broker?: BrokerStatsFeed;
   private accountsTimer?: NodeJS.Timeout;
   private offAccounts?: () => void;
+  /** Per socket: the start of its current minute and the subscriptions asked in it. */
+  private readonly asked = new WeakMap<object, { since: number; count: number }>();
 
   constructor(private readonly deps: LiveTopicsDeps) {
     const size = (topic: string): number => deps.io()?.sockets.adapter.rooms.get(roomOf(topic))?.size ?? 0;
@@ -80,6 +87,10 @@ export class LiveTopics {
     const role = typeof topic === 'string' ? topicRole(topic) : undefined;
     if (typeof topic !== 'string' || !role) return { ok: false, error: ErrorCodes.BAD_REQUEST, message: `unknown live topic ${JSON.stringify(topic)?.slice(0, 80)}` };
     if (role === 'admin' && socket.data.principal.role !== 'admin') return { ok: false, error: ErrorCodes.FORBIDDEN, message: `only admins may subscribe to ${topic}` };
+    const now = Date.now();
+    let window = this.asked.get(socket);
+    if (!window || now - window.since >= 60_000) this.asked.set(socket, (window = { since: now, count: 0 }));
+    if (++window.count > SUBSCRIBES_PER_MINUTE) return { ok: false, error: ErrorCodes.RATE_LIMITED, message: `at most ${SUBSCRIBES_PER_MINUTE} subscriptions a minute per connection` };
     if (socket.rooms.size > MAX_TOPICS_PER_SOCKET) return { ok: false, error: ErrorCodes.RATE_LIMITED, message: `at most ${MAX_TOPICS_PER_SOCKET} live topics per connection` };
     if (topic === 'rules') {
       if (!this.rules) return unavailable(topic);

@@ -80,6 +80,11 @@ test('accounts arrive live to admins: created, revoked (its clients disconnected
   const unknownRule = await subscribe(member.socket, 'rule:nope');
   assert.equal(!unknownRule.ok && unknownRule.error, 'RUMAH_ERR_NOT_FOUND');
   assert.equal(member.socket.connected, true);
+  // Repeated subscriptions (each sends a whole state) are bounded per connection.
+  const answers: Ack[] = [];
+  for (let i = 0; i < 70; i++) answers.push(await subscribe(member.socket, 'rules'));
+  assert.ok(answers.some((a) => !a.ok && a.error === 'RUMAH_ERR_RATE_LIMITED'));
+  assert.equal(member.socket.connected, true);
 });
 
 test('broker stats go only to sockets that subscribed: everything once, then only the topics that changed', async (t) => {
