@@ -29,6 +29,7 @@ import { DevicesApi } from './api/devices.js';
 import { DeviceAdminApi } from './api/device-admin.js';
 import { UsersApi } from './api/users.js';
 import { RealtimeServer } from './realtime/server.js';
+import { engineRuleSource } from './realtime/rule-events.js';
 import { BrokerApi } from './api/broker.js';
 import { createApp } from './http/app.js';
 import { hubMetrics, hubHealth } from './ops.js';
@@ -226,6 +227,7 @@ export class Hub {
     this.realtime = new RealtimeServer({
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
       pairing: this.pairing, hostCheck,
+      rules: engineRuleSource(this.rules), brokerView: () => brokerPage.view(), accounts: () => this.pairing.accounts(),
     });
     this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
     this.backups.start();
