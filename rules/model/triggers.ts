@@ -79,7 +79,8 @@ export interface EventTrigger extends TriggerBase {
   value?: StateValue;
 }
 
-export const AVAILABILITIES = ['online', 'offline'] as const;
+// `stale`: silent for longer than its usual reporting interval (server/core/staleness.ts).
+export const AVAILABILITIES = ['online', 'offline', 'stale'] as const;
 export interface AvailabilityTrigger extends TriggerBase {
   trigger: 'availability';
   device: string;

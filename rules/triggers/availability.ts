@@ -1,4 +1,5 @@
-// trigger: availability — a device went online or offline (its last will, a keepalive loss, its status topic),
+// trigger: availability — a device went online, offline (its last will, a keepalive loss, its status topic) or stale
+// (silent for longer than its usual reporting interval),
 // optionally only one way and held `for` a while ("offline for 10 minutes": not a reboot).
 
 import type { AvailabilityTrigger } from '../types.js';

@@ -37,6 +37,8 @@ export interface HubEvents {
   ruleRun: RuleRun;
   /** A dashboard login by password, accepted or refused (never the password). Throttled attempts are not told. */
   userLogin: { username: string; ok: boolean; address?: string; ts: number };
+  /** A device account was created, accepted, rotated or revoked (server/api/pairing.ts): the dashboard's list. */
+  accountsChanged: { username: string };
 }
 
 export interface MqttMessage {

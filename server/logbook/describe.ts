@@ -13,16 +13,29 @@ const VALUE_CHARS = 80;
 const MAIN_PROPERTIES = new Set(['state', 'power', 'on', 'switch', 'light', 'relay', 'value', 'output']);
 
 /**
- * A binary property's words where the device's own are plain ON/OFF, by its HA device class or its name: a contact
- * reports `closed`, not "off" (issue 18 item 3; Home Assistant's binary_sensor device classes).
+ * The words for a binary value, in the order the dashboard's tiles choose them (web/src/model/binary-words.ts, which
+ * the server cannot import; keep the two in step): the capability's HA device class (Home Assistant's binary_sensor
+ * words), else the device's own words when they are more than on/off, else a class from the property's name, else
+ * on/off. Lower case: they end a sentence ("Front door is closed").
  */
 const CLASS_WORDS: Record<string, [on: string, off: string]> = {
-  door: ['open', 'closed'], window: ['open', 'closed'], opening: ['open', 'closed'], contact: ['open', 'closed'], garage_door: ['open', 'closed'],
-  motion: ['detected', 'clear'], occupancy: ['detected', 'clear'], presence: ['detected', 'clear'], smoke: ['detected', 'clear'],
-  gas: ['detected', 'clear'], vibration: ['detected', 'clear'], sound: ['detected', 'clear'], tamper: ['detected', 'clear'],
-  moisture: ['wet', 'dry'], leak: ['wet', 'dry'], water: ['wet', 'dry'], lock: ['unlocked', 'locked'], battery: ['low', 'normal'],
+  battery: ['low', 'normal'], battery_charging: ['charging', 'not charging'], carbon_monoxide: ['detected', 'clear'], co: ['detected', 'clear'],
+  cold: ['cold', 'normal'], connectivity: ['connected', 'disconnected'], door: ['open', 'closed'], garage_door: ['open', 'closed'],
+  gas: ['detected', 'clear'], heat: ['hot', 'normal'], light: ['light detected', 'no light'], lock: ['unlocked', 'locked'],
+  moisture: ['wet', 'dry'], motion: ['detected', 'clear'], moving: ['moving', 'not moving'], occupancy: ['detected', 'clear'],
+  opening: ['open', 'closed'], plug: ['plugged in', 'unplugged'], power: ['power detected', 'no power'], presence: ['home', 'away'],
+  problem: ['problem', 'OK'], running: ['running', 'not running'], safety: ['unsafe', 'safe'], smoke: ['detected', 'clear'],
+  sound: ['detected', 'clear'], tamper: ['tampering detected', 'clear'], update: ['update available', 'up-to-date'],
+  vibration: ['detected', 'clear'], window: ['open', 'closed'],
 };
-const PLAIN_WORDS = new Set(['on', 'off', 'true', 'false', '1', '0']);
+/** Property names that say what a binary senses (as web/src/model/binary-words.ts reads them). */
+const PROPERTY_CLASSES: Record<string, string> = {
+  contact: 'opening', door: 'door', window: 'window', garage_door: 'garage_door', opening: 'opening',
+  motion: 'motion', occupancy: 'occupancy', presence: 'occupancy', vibration: 'vibration', tamper: 'tamper',
+  water_leak: 'moisture', leak: 'moisture', moisture: 'moisture', smoke: 'smoke', gas: 'gas',
+  carbon_monoxide: 'carbon_monoxide', co: 'carbon_monoxide', battery_low: 'battery', lock: 'lock', plug: 'plug',
+};
+const PLAIN_WORDS = new Set(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no']);
 
 export function cut(text: string, max = VALUE_CHARS): string {
   const clean = displayText(text);
@@ -50,14 +63,16 @@ function subject(device: Device | undefined, deviceId: string, property: string)
   return `${name} ${label}`;
 }
 
-/** The words for a binary value: the device's own (open/closed), else its class's, else on/off. */
+/** The words for a binary value (see CLASS_WORDS for the order). */
 export function binaryWords(cap: Capability | undefined, property: string): [on: string, off: string] {
-  const own = [cap?.on, cap?.off];
-  if (own.every((w) => typeof w === 'string' && w !== '' && !PLAIN_WORDS.has(w.toLowerCase()))) {
-    return [cut(String(own[0]).toLowerCase(), 30), cut(String(own[1]).toLowerCase(), 30)];
+  const byClass = cap?.deviceClass ? CLASS_WORDS[cap.deviceClass.toLowerCase()] : undefined;
+  if (byClass) return byClass;
+  const [on, off] = [cap?.on, cap?.off];
+  if (typeof on === 'string' && typeof off === 'string' && on.trim() && off.trim() && !(PLAIN_WORDS.has(on.trim().toLowerCase()) && PLAIN_WORDS.has(off.trim().toLowerCase()))) {
+    return [cut(on.trim().toLowerCase(), 30), cut(off.trim().toLowerCase(), 30)];
   }
-  const deviceClass = (cap as { deviceClass?: unknown } | undefined)?.deviceClass;
-  return (typeof deviceClass === 'string' ? CLASS_WORDS[deviceClass] : undefined) ?? CLASS_WORDS[property.toLowerCase()] ?? ['on', 'off'];
+  const named = PROPERTY_CLASSES[property.toLowerCase()];
+  return (named && CLASS_WORDS[named]) || ['on', 'off'];
 }
 
 function valueText(value: StateValue): string {
