@@ -28,10 +28,10 @@ export function wireBus(bus: EventBus, tracker: CauseTracker, feeds: Feeds, devi
       }
     }),
     bus.on('stateChanged', 'rules', (change) => {
-      if (feeds.stateSubscribed) feeds.dispatchState(change, withParent(change.cause), keysOf(change.deviceId));
+      if (feeds.stateSubscribed) feeds.dispatchState(change, withParent(change.cause), keysOf(change.deviceId), devices.get(change.deviceId)?.topic);
     }),
-    bus.on('deviceEvent', 'rules', (e) => feeds.dispatchEvent({ ...e, cause: withParent(e.cause) }, keysOf(e.deviceId))),
-    bus.on('availabilityChanged', 'rules', (e) => feeds.dispatchAvailability(e, keysOf(e.deviceId))),
+    bus.on('deviceEvent', 'rules', (e) => feeds.dispatchEvent({ ...e, cause: withParent(e.cause) }, keysOf(e.deviceId), devices.get(e.deviceId)?.topic)),
+    bus.on('availabilityChanged', 'rules', (e) => feeds.dispatchAvailability(e, keysOf(e.deviceId), devices.get(e.deviceId)?.topic)),
     ...(['deviceAdded', 'deviceRemoved', 'deviceUpdated'] as const).map((event) => bus.on(event, 'rules', () => devices.invalidate())),
   ];
 }
