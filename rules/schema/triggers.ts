@@ -166,3 +166,8 @@ export function readTrigger(ctx: SchemaContext, field: Field): Trigger | undefin
   // Key order for files written by ruleToYaml: the kind first, then the id, then the fields.
   return body && (compact({ ...{ trigger: body.trigger, id }, ...body }) as Trigger);
 }
+
+/** The keys each trigger kind accepts, as the validator checks them (the editor's completion and key reference). */
+export const TRIGGER_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(SPECS).map(([kind, spec]) => [kind, ['trigger', 'id', ...(spec as Spec).keys]]),
+);
