@@ -104,6 +104,8 @@ const bridgeYaml = (sinkPort: number, qos: 0 | 1): string => RUMAH_YAML + [
   'bridges:',
   '  - name: sink',
   `    url: mqtt://${HOST}:${sinkPort}`,
+  // The same window as mosquitto's bridge below (max_inflight_messages 1000).
+  '    maxInflight: 1000',
   '    topics:',
   `      - bench/# out ${qos} "" rumah/`,
   '',
@@ -123,7 +125,7 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
       // rumah's bridge
       const dataDir = tempDir('bridge-bench');
       const creds = await prepareRumahData(dataDir, bridgeYaml(sink.port, qos));
-      const hub = await startRumah({ dataDir, removeData: true, ...(process.env.RUMAH_BENCH_PROFILE ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.RUMAH_BENCH_PROFILE}`] } : {}) }, creds);
+      const hub = await startRumah({ dataDir, removeData: true }, creds);
       try {
         for (let i = 0; i < 100 && (await hub.metrics())['rumah_bridge_connected{bridge="sink"}'] !== 1; i++) await new Promise((r) => setTimeout(r, 100));
         const sub = await connect(`mqtt://${HOST}:${sink.port}`, { clientId: `sub-rumah-${qos}` });
@@ -169,7 +171,7 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
   return {
     id: 'bridge', title: 'Outbound bridge throughput (bench/bridge.ts)', figures, details,
     notes: [
-      'publisher → broker → its bridge → a local mosquitto (the sink) → a subscriber there; the time from the first publish to the last arrival. QoS 1: the publisher keeps 200 unacknowledged, each bridge its own window (rumah maxInflight 100, mosquitto max_inflight_messages 1000).',
+      'publisher → broker → its bridge → a local mosquitto (the sink) → a subscriber there; the time from the first publish to the last arrival. QoS 1: the publisher keeps 200 unacknowledged, each bridge its own window (both 1000: rumah maxInflight, mosquitto max_inflight_messages).',
       'rumah\'s per-client publish rate (mqtt.publishRate) is raised out of reach: the one publisher is the load generator, not what is measured.',
       'rumah writes every QoS 1 message bound for the bridge to rumah.db (bridge_queue) and deletes it on the PUBACK; mosquitto\'s bridge keeps its queue in memory (persistence false).',
     ],

@@ -11,7 +11,7 @@ export const stampFile = path.join(root, 'dist/.build-stamp');
 
 /** The folders the build reads, and the files in them that matter to it (the rest, such as docs or rule examples, is read at run time or not at all). */
 const sourceDirs = ['server', 'devices', 'rules', 'web', 'test', 'bench', 'scripts'];
-const sourceFile = /\.(ts|tsx|mts|mjs|css|html|svg)$|tsconfig\.json$/;
+const sourceFile = /\.(ts|tsx|mts|mjs|css|html|svg|png)$|tsconfig\.json$/;
 const rootFiles = ['tsconfig.json', 'package.json', 'package-lock.json'];
 
 /** The first source file newer than the last build (or why there is no usable build), or undefined when dist/ is current. */

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildPwa } from './build-pwa.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist/web');
@@ -48,7 +49,8 @@ if (!script || !style) throw new Error(`build-web: missing outputs in ${outputs.
 fs.copyFileSync(path.join(root, 'web/favicon.svg'), path.join(assets, 'favicon.svg'));
 const html = fs.readFileSync(path.join(root, 'web/index.html'), 'utf8')
   .replace('%SCRIPT%', `/${script}`)
-  .replace('%STYLE%', `/${style}`);
+  .replace('%STYLE%', `/${style}`)
+  .replace('%PWA%', await buildPwa({ root, out, assets, shell: [`/${script}`, `/${style}`, '/assets/favicon.svg'] }));
 fs.writeFileSync(path.join(out, 'index.html'), html);
 
 const size = (f) => fs.statSync(path.join(out, f)).size;

@@ -31,6 +31,7 @@ function run(what, args) {
 fs.rmSync(stampFile, { force: true });
 run('tsc -p tsconfig.json', [tsc, '-p', 'tsconfig.json']);
 run('tsc -p web/tsconfig.json', [tsc, '-p', 'web/tsconfig.json']);
+run('tsc -p web/sw/tsconfig.json', [tsc, '-p', 'web/sw/tsconfig.json']);
 run('the dashboard bundle', [path.join(root, 'scripts/build-web.mjs')]);
 fs.mkdirSync(path.dirname(stampFile), { recursive: true });
 fs.writeFileSync(stampFile, `built ${started.toISOString()}\n`);

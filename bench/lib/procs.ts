@@ -258,6 +258,11 @@ function raiseBudgets(dataDir: string): void {
   fs.writeFileSync(file, String(doc));
 }
 
+/** RUMAH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile the hub a benchmark starts (NODE_OPTIONS may not carry --cpu-prof). */
+function benchNodeArgs(): string[] {
+  return process.env.RUMAH_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+}
+
 /** `node dist/server/main.js` as `npm start` runs it, on ports 0; resolves once it has written runtime.json. */
 export async function startRumah(opts: RumahOptions, creds?: { username: string; password: string }): Promise<Rumah> {
   raiseBudgets(opts.dataDir);
@@ -266,7 +271,7 @@ export async function startRumah(opts: RumahOptions, creds?: { username: string;
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
-    [...(opts.nodeArgs ?? []), mainJs, '--data', opts.dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', HOST, '--log-level', opts.logLevel ?? 'warn'],
+    [...(opts.nodeArgs ?? benchNodeArgs()), mainJs, '--data', opts.dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', HOST, '--log-level', opts.logLevel ?? 'warn'],
     { env: { ...process.env, RUMAH_ADMIN_PASSWORD: ADMIN_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   track(child);

@@ -1,12 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Backoff } from './backoff.js';
 import type { BridgeConfig } from './config.js';
 import type { OutQueue } from './out-queue.js';
 import { TopicRules } from './topic-rules.js';
+
+let mqttConnect: typeof import('mqtt').connect | undefined;
+
+/**
+ * MQTT.js (and the SOCKS and WebSocket code it brings) is loaded when the first bridge opens, not at every start:
+ * most hubs have no outbound bridge, and its ~60 ms of loading was on the way to the first CONNACK (issue 19 item 6).
+ */
+export async function loadMqttClient(): Promise<void> {
+  mqttConnect ??= (await import('mqtt')).connect;
+}
 
 export type LinkState = 'connecting' | 'connected' | 'down';
 
@@ -103,7 +113,8 @@ export class BridgeLink {
     const { config, log } = this.deps;
     const generation = ++this.generation;
     this.setState('connecting');
-    const client = mqtt.connect(config.url, {
+    if (!mqttConnect) throw new Error('bridge: loadMqttClient() must run before a link connects');
+    const client = mqttConnect(config.url, {
       protocolVersion: config.protocolVersion,
       manualConnect: true,
       clientId: config.clientId ?? `rumah-${config.name}`,

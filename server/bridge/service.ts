@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { MqttMessage } from '../core/events.js';
 import type { Database } from '../store/database.js';
 import type { BridgeConfig } from './config.js';
-import { BridgeLink, type InboundMessage, type LinkState } from './link.js';
+import { BridgeLink, loadMqttClient, type InboundMessage, type LinkState } from './link.js';
 import { OutQueue } from './out-queue.js';
 import { QueueStore } from './queue-store.js';
 
@@ -111,6 +111,7 @@ export class Bridges {
   }
 
   private async open(config: BridgeConfig): Promise<BridgeLink> {
+    await loadMqttClient();
     const queue = new OutQueue(config.name, this.store, { maxMessages: config.maxQueuedMessages, maxBytes: config.maxQueuedBytes });
     await queue.load();
     if (queue.depth > 0) this.deps.log.info({ bridge: config.name, queued: queue.depth }, 'bridge messages queued before will be sent');

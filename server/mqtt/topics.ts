@@ -1,19 +1,47 @@
 // Topic names and matching, defined once. MQTT 3.1.1 section 4.7.
 
-/** `+` matches one level, `#` (last) matches any remaining levels including none [MQTT-4.7.1-2]. */
+/**
+ * `+` matches one level, `#` (last) matches any remaining levels including none [MQTT-4.7.1-2]. Scans both strings
+ * in place: it runs for every ACL check, bridge rule, export and rule trigger of every message, where splitting
+ * both into arrays was the allocation (test/unit/mqtt/topics.test.ts holds it to the split reading of the spec).
+ */
 export function topicMatches(filter: string, topic: string): boolean {
   // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with `$`.
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i];
-    if (level === '#') return true;
-    if (i >= t.length) return false;
-    if (level !== '+' && level !== t[i]) return false;
+  const first = filter.charCodeAt(0);
+  if (topic.charCodeAt(0) === DOLLAR && (first === PLUS || first === HASH)) return false;
+  const fl = filter.length;
+  const tl = topic.length;
+  let f = 0;
+  let t = 0;
+  for (;;) {
+    // At the start of a level in both.
+    const c = filter.charCodeAt(f);
+    const whole = f + 1 === fl || filter.charCodeAt(f + 1) === SLASH;
+    if (c === HASH && whole) return true;
+    if (c === PLUS && whole) {
+      while (t < tl && topic.charCodeAt(t) !== SLASH) t++;
+      f++;
+    } else {
+      while (f < fl && filter.charCodeAt(f) !== SLASH) {
+        if (t >= tl || topic.charCodeAt(t) !== filter.charCodeAt(f)) return false;
+        f++;
+        t++;
+      }
+      if (t < tl && topic.charCodeAt(t) !== SLASH) return false;
+    }
+    // At the end of a level in both.
+    if (f >= fl) return t >= tl;
+    // The topic has no more levels: only a last `/#` (which matches the parent level too) can still match.
+    if (t >= tl) return fl - f === 2 && filter.charCodeAt(f + 1) === HASH;
+    f++;
+    t++;
   }
-  return f.length === t.length;
 }
+
+const SLASH = 0x2f;
+const PLUS = 0x2b;
+const HASH = 0x23;
+const DOLLAR = 0x24;
 
 /** Why a topic filter is invalid, or undefined when it is valid [MQTT-4.7.1-2], [MQTT-4.7.1-3]. */
 export function filterError(filter: string): string | undefined {

@@ -1,6 +1,16 @@
-import './reflect-metadata.js';
 import nodeCrypto, { type webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
+
+let loaded: Promise<typeof X509> | undefined;
+
+/**
+ * @peculiar/x509 and its ASN.1 stack, loaded the first time a certificate is made: ~100 ms of a start that makes
+ * none (a hub without TLS, or one whose certificates exist), on the way to the first CONNACK (issue 19 item 6).
+ * Its Reflect shim goes first (ESM evaluates one import after the other).
+ */
+function x509Lib(): Promise<typeof X509> {
+  return (loaded ??= import('./reflect-metadata.js').then(() => import('@peculiar/x509')));
+}
 
 /**
  * Certificates for the hub's local authority, made with WebCrypto through @peculiar/x509 (no openssl binary).
@@ -28,6 +38,7 @@ export interface IssueOptions {
 
 /** A self-signed certification authority that may sign end-entity certificates only (pathLength 0). */
 export async function createAuthority(commonName: string, notBefore: Date, notAfter: Date): Promise<KeyPairPem> {
+  const x509 = await x509Lib();
   const keys = await subtle.generateKey(ecdsa, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(), name: distinguishedName(commonName), notBefore, notAfter, keys, signingAlgorithm: ecdsa,
@@ -37,16 +48,17 @@ export async function createAuthority(commonName: string, notBefore: Date, notAf
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, globalThis.crypto),
     ],
   }, globalThis.crypto);
-  return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
+  return { certPem: cert.toString('pem'), keyPem: await exportKey(x509, keys.privateKey) };
 }
 
 /** An end-entity certificate signed by `ca`, with a fresh key. */
 export async function issue(ca: KeyPairPem, opts: IssueOptions): Promise<KeyPairPem> {
+  const x509 = await x509Lib();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.keyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
   const keys = await subtle.generateKey(ecdsa, true, ['sign', 'verify']);
   const altNames = [...(opts.dns ?? []).map((value) => ({ type: 'dns' as const, value })), ...(opts.ips ?? []).map((value) => ({ type: 'ip' as const, value }))];
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension([opts.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth], false),
@@ -58,7 +70,7 @@ export async function issue(ca: KeyPairPem, opts: IssueOptions): Promise<KeyPair
     serialNumber: serial(), subject: distinguishedName(opts.commonName), issuer: caCert.subject,
     notBefore: opts.notBefore, notAfter: opts.notAfter, publicKey: keys.publicKey, signingKey: caKey, signingAlgorithm: ecdsa, extensions,
   }, globalThis.crypto);
-  return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
+  return { certPem: cert.toString('pem'), keyPem: await exportKey(x509, keys.privateKey) };
 }
 
 /** A validity window starting an hour back: a device whose clock is a little behind still accepts it. */
@@ -84,10 +96,10 @@ function serial(): string {
 }
 
 /** A JSON name, not a DN string, so a ',' or '=' in a name cannot break it; a CN has at most 64 characters (X.520). */
-function distinguishedName(commonName: string): x509.JsonName {
+function distinguishedName(commonName: string): X509.JsonName {
   return [{ CN: [commonName.slice(0, 64)] }];
 }
 
-async function exportKey(key: webcrypto.CryptoKey): Promise<string> {
+async function exportKey(x509: typeof X509, key: webcrypto.CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }

@@ -20,7 +20,7 @@ import { PairingPage } from './pages/pairing.js';
 import { BrokerPage } from './pages/broker.js';
 import { match, navigate, usePath } from './router.js';
 
-type Session = { state: 'loading' } | { state: 'failed'; error: string } | { state: 'out'; setupRequired: boolean } | { state: 'in'; user: User };
+type Session = { state: 'loading' } | { state: 'failed'; error: string; unreachable: boolean } | { state: 'out'; setupRequired: boolean } | { state: 'in'; user: User };
 
 /** Who is here decides the page: first-run setup, login, or the live dashboard. */
 export function App(): JSX.Element {
@@ -34,7 +34,8 @@ export function App(): JSX.Element {
       const { setupRequired } = await api<{ setupRequired: boolean }>('GET', '/api/auth/status');
       setSession({ state: 'out', setupRequired });
     } catch (err) {
-      setSession({ state: 'failed', error: errorText(err) });
+      // fetch rejects with a TypeError when no answer came at all (offline, another network, the hub down).
+      setSession({ state: 'failed', error: errorText(err), unreachable: err instanceof TypeError });
     }
   };
   useEffect(() => void check(), []);
@@ -57,12 +58,36 @@ export function App(): JSX.Element {
     case 'loading':
       return <main id="main" class="narrow"><p>Loading…</p></main>;
     case 'failed':
-      return <main id="main" class="narrow"><h1>The hub did not answer</h1><p role="alert">{session.error}</p><button type="button" onClick={() => void check()}>Try again</button></main>;
+      return <Unreachable error={session.error} unreachable={session.unreachable} retry={() => void check()} />;
     case 'out':
       return session.setupRequired ? <SetupPage onDone={loggedIn} /> : <LoginPage onLogin={loggedIn} />;
     case 'in':
       return <Dashboard user={session.user} onSessionEnded={() => setSession({ state: 'out', setupRequired: false })} />;
   }
+}
+
+/**
+ * The hub could not be asked who is here. Out of reach (an installed app opened away from home: web/sw/sw.ts kept
+ * the shell) it says so and asks again by itself, every few seconds and when the network returns.
+ */
+function Unreachable({ error, unreachable, retry }: { error: string; unreachable: boolean; retry: () => void }): JSX.Element {
+  useEffect(() => {
+    if (!unreachable) return;
+    const timer = setInterval(retry, 5000);
+    window.addEventListener('online', retry);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('online', retry);
+    };
+  }, [unreachable]);
+  return (
+    <main id="main" class="narrow">
+      <h1>{unreachable ? 'The hub is out of reach' : 'The hub did not answer'}</h1>
+      {unreachable && <p>This phone or computer cannot reach the hub: it is offline, or on another network than the hub. This page opens by itself once the hub can be reached.</p>}
+      <p role="alert">{error}</p>
+      <button type="button" onClick={retry}>Try again</button>
+    </main>
+  );
 }
 
 /** Only a path on this site (`/x`, not `//evil.example`): an open redirect would make phishing links look like ours. */

@@ -46,6 +46,16 @@ export function webRoutes(webRoot: string): Router {
     next();
   }, express.static(path.join(webRoot, 'assets'), { index: false, immutable: true, maxAge: '365d', fallthrough: false }));
 
+  // The installable app (issue 18 item 9): its manifest, and the service worker at the root so that its scope is the
+  // whole dashboard. Neither is cached by HTTP: a new build's worker must be found on the next visit.
+  for (const [route, file, type] of [['/manifest.webmanifest', 'manifest.webmanifest', 'application/manifest+json'], ['/sw.js', 'sw.js', 'text/javascript']] as const) {
+    router.get(route, (_req, res) => {
+      res.set({ ...security, 'Cache-Control': 'no-cache' }).type(type).sendFile(path.join(webRoot, file), (err) => {
+        if (err && !res.headersSent) res.status(404).type('text/plain').send('The dashboard is not built yet: run `npm run build`.\n');
+      });
+    });
+  }
+
   // A path with a dot is a file, except a device or rule page: ids may hold dots (`….caaa3edf`, HA unique ids).
   router.get(/^\/(?!api\/|socket\.io\/|mqtt$|assets\/)(?:[^.]*|(?:devices|rules)\/[^/]+)$/, async (req, res, next) => {
     if (!req.accepts('html')) return next();

@@ -6,11 +6,21 @@ import { distRoot } from '../../helpers/process.js';
 /** Debian's chromium (installed by .ci/run); `npx playwright install` cannot download browsers here. */
 export const chromiumPath = process.env.RUMAH_CHROMIUM ?? '/usr/bin/chromium';
 
+const launchArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+
 export function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: launchArgs,
   });
+}
+
+/**
+ * A browser with a profile on disk: what an installed app needs (Chromium refuses to install from an incognito
+ * context, which `launch()`'s contexts are). Closing the context ends the browser.
+ */
+export function launchPersistent(userDataDir: string, options: Parameters<typeof chromium.launchPersistentContext>[1] = {}): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, { executablePath: chromiumPath, args: launchArgs, ...options });
 }
 
 /** test-results/ at the checkout's root (gitignored): the screenshots CI keeps as artifacts. */
