@@ -52,6 +52,21 @@ test('the rule editor in Chromium: highlighting, completion, errors at their lin
   await page.getByRole('link', { name: 'New rule' }).click();
   await openEditor(page);
 
+  await t.test('each page load has its own style nonce, in the policy and in the page; no unsafe-inline', async () => {
+    const nonces = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${hub.httpUrl}/rules/new`, { headers: { accept: 'text/html' } });
+      const policy = res.headers.get('content-security-policy')!;
+      const inPolicy = /style-src 'self' 'nonce-([A-Za-z0-9+/=]+)'/.exec(policy)?.[1];
+      const inPage = /<meta name="rumah-style-nonce" content="([^"]+)">/.exec(await res.text())?.[1];
+      assert.ok(inPolicy && inPolicy.length >= 22, policy);
+      assert.equal(inPage, inPolicy);
+      assert.doesNotMatch(policy, /unsafe-inline|unsafe-eval/);
+      nonces.push(inPolicy);
+    }
+    assert.notEqual(nonces[0], nonces[1]);
+  });
+
   await t.test('YAML highlighting: keys, strings and comments carry token classes with their own colours', async () => {
     await setRuleText(page, valid);
     await page.locator('#rule-errors [data-valid]').waitFor();
