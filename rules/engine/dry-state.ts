@@ -6,8 +6,9 @@
 // (native's descriptor per topic, Zigbee2MQTT's friendly names, HA's entities) that a dry run must not touch. A
 // fresh convention knows what the message itself says and the devices the registry has, which is all the native
 // convention needs; a convention that needs earlier messages (a Zigbee2MQTT device report needs the bridge's device
-// list) gives nothing, and then a device whose topic is the message's topic takes the payload as the hub's own
-// payload reading would (JSON object: its keys; else the device's main property).
+// list) gives nothing, and then a device whose topic is the message's topic takes the payload as it is: a JSON
+// object's keys as properties, else the device's main property (numbers as numbers, words as sent: that
+// convention's own conversions are not applied, so `"ON"` stays `"ON"`).
 
 import type { Convention, ConventionFactory } from '../../devices/convention.js';
 import type { MqttMessage } from '../../server/core/events.js';
