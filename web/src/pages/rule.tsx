@@ -93,7 +93,7 @@ export function RulePage({ id, user }: { id: string; user: User }): JSX.Element 
           <>
             <RuleEditor text={text} readOnly={!admin} admin={admin} errors={errors} reference={reference} handle={editor}
               onChange={setText} onCaret={(line, column) => setCaret({ line, column })} />
-            <p class="hint">Line {caret.line}, column {caret.column}{!admin && ' · read only: admins edit rules'}</p>
+            <p class="hint">Line {caret.line}, column {caret.column}{admin ? ' · Ctrl-Space completes · Tab indents; Esc then Tab leaves the editor' : ' · read only: admins edit rules'}</p>
             <div id="rule-errors" aria-live="polite">
               {errors.length === 0 && checked && <p class="form-ok" data-valid="true">No errors.</p>}
               {errors.length > 0 && (
