@@ -1,8 +1,8 @@
 // What triggers, waits and keep blocks listen to, indexed so that one hub event reaches only the rules it concerns:
 // mqtt filters in a topic trie, states by (device, property), events and availability by device. A device may be
-// named by id or by topic; both keys are looked up on dispatch. A topic filter with wildcards (`ourhome/+/+/light`:
-// every light, the `topic:` of a state, event or availability trigger) goes into a trie matched against the
-// device's topic. Every subscriber is isolated: one that throws is logged and the others still run.
+// named by id or by topic; both keys are looked up on dispatch. A topic filter (`ourhome/+/+/light`: every light,
+// the `topic:` of a state, event or availability trigger) goes into a trie matched against the device's topic.
+// Every subscriber is isolated: one that throws is logged and the others still run.
 
 import type { HubEvents, MqttMessage, StateChange } from '../../server/core/events.js';
 import type { Cause } from '../../server/core/model.js';
@@ -15,9 +15,6 @@ export type EventSubscriber = (event: HubEvents['deviceEvent']) => void;
 export type AvailabilitySubscriber = (event: HubEvents['availabilityChanged']) => void;
 
 const ANY = '*';
-
-/** A ref with `+` or `#` is a topic filter over devices' topics, not one device. */
-const isFilter = (ref: string): boolean => ref.includes('+') || ref.includes('#');
 
 interface FilteredState {
   property: string | undefined;
@@ -49,9 +46,21 @@ export class Feeds {
     return this.trie.add(filter, fn);
   }
 
-  /** A device's property (or every property: `property` undefined); `ref` is a device id, topic or topic filter. */
+  /** The devices whose topic matches `filter` (MQTT wildcards): their property, or every property. */
+  stateByTopic(filter: string, property: string | undefined, fn: StateSubscriber): () => void {
+    return this.stateFilters.add(filter, { property, fn });
+  }
+
+  eventByTopic(filter: string, fn: EventSubscriber): () => void {
+    return this.eventFilters.add(filter, fn);
+  }
+
+  availabilityByTopic(filter: string, fn: AvailabilitySubscriber): () => void {
+    return this.availabilityFilters.add(filter, fn);
+  }
+
+  /** A device's property (or every property: `property` undefined); `ref` is a device id or topic. */
   state(ref: string, property: string | undefined, fn: StateSubscriber): () => void {
-    if (isFilter(ref)) return this.stateFilters.add(ref, { property, fn });
     let byProperty = this.states.get(ref);
     if (!byProperty) {
       byProperty = new Map();
@@ -78,11 +87,11 @@ export class Feeds {
   }
 
   event(ref: string, fn: EventSubscriber): () => void {
-    return isFilter(ref) ? this.eventFilters.add(ref, fn) : addTo(this.events, ref, fn);
+    return addTo(this.events, ref, fn);
   }
 
   availabilityChange(ref: string, fn: AvailabilitySubscriber): () => void {
-    return isFilter(ref) ? this.availabilityFilters.add(ref, fn) : addTo(this.availability, ref, fn);
+    return addTo(this.availability, ref, fn);
   }
 
   dispatchMessage(msg: MqttMessage, cause: Cause): void {

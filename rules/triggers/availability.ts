@@ -3,7 +3,7 @@
 // `topic` (device-source.ts).
 
 import type { AvailabilityTrigger } from '../types.js';
-import { deviceSource, sourceVars } from './device-source.js';
+import { deviceSource, onAvailability, sourceVars } from './device-source.js';
 import { ForWaits } from './for-waits.js';
 import { triggerVar, type TriggerKind, type Vars } from './types.js';
 
@@ -11,7 +11,7 @@ export const availabilityTrigger: TriggerKind<AvailabilityTrigger> = {
   attach(ctx, config, fire) {
     const waits = config.for ? new ForWaits(ctx, config.for, fire) : undefined;
     const source = deviceSource(ctx.devices, config);
-    const detach = ctx.feeds.availabilityChange(source.ref, (e) => {
+    const detach = onAvailability(ctx.feeds, source, (e) => {
       const vars: Vars = {
         ...sourceVars(source, ctx.devices.get(e.deviceId)?.topic),
         value: e.availability, previous: e.previous, device: e.deviceId,

@@ -4,11 +4,12 @@
 // `ourhome/+/+/light` is every light; the named levels become variables of the run, as in an mqtt trigger).
 
 import type { DeviceIndex } from '../engine/devices.js';
+import type { AvailabilitySubscriber, EventSubscriber, Feeds, StateSubscriber } from '../engine/feeds.js';
 import { matchTopicPattern, parseTopicPattern, type TopicPattern } from '../topics.js';
 import type { Vars } from './types.js';
 
 export interface DeviceSource {
-  /** What the feeds are keyed by: a device id, a topic, or a topic filter (feeds.ts puts filters in a trie). */
+  /** A device id or topic (`device`), or the MQTT filter of the `topic` pattern. */
   ref: string;
   /** How the rule named it, for reasons in traces. */
   label: string;
@@ -37,4 +38,17 @@ export function sourceSelects(devices: Pick<DeviceIndex, 'resolve'>, source: Dev
   const device = devices.resolve(ref);
   if (source.pattern) return matchTopicPattern(source.pattern, device?.topic ?? ref) !== undefined;
   return (device?.id ?? ref) === source.ref;
+}
+
+/** Subscribes to the source's state changes: one device by id or topic, or the devices a topic filter selects. */
+export function onState(feeds: Feeds, source: DeviceSource, property: string | undefined, fn: StateSubscriber): () => void {
+  return source.pattern ? feeds.stateByTopic(source.ref, property, fn) : feeds.state(source.ref, property, fn);
+}
+
+export function onEvent(feeds: Feeds, source: DeviceSource, fn: EventSubscriber): () => void {
+  return source.pattern ? feeds.eventByTopic(source.ref, fn) : feeds.event(source.ref, fn);
+}
+
+export function onAvailability(feeds: Feeds, source: DeviceSource, fn: AvailabilitySubscriber): () => void {
+  return source.pattern ? feeds.availabilityByTopic(source.ref, fn) : feeds.availabilityChange(source.ref, fn);
 }

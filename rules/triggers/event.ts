@@ -3,14 +3,14 @@
 
 import { show } from '../engine/describe.js';
 import type { EventTrigger } from '../types.js';
-import { deviceSource, sourceVars } from './device-source.js';
+import { deviceSource, onEvent, sourceVars } from './device-source.js';
 import { triggerVar, type TriggerKind, type Vars } from './types.js';
 import { valueMatches } from './values.js';
 
 export const eventTrigger: TriggerKind<EventTrigger> = {
   attach(ctx, config, fire) {
     const source = deviceSource(ctx.devices, config);
-    return ctx.feeds.event(source.ref, (e) => {
+    return onEvent(ctx.feeds, source, (e) => {
       const label = `${e.deviceId}.${e.property}`;
       const vars: Vars = {
         ...sourceVars(source, ctx.devices.get(e.deviceId)?.topic),

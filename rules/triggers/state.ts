@@ -6,7 +6,7 @@ import { show } from '../engine/describe.js';
 import type { Capability } from '../../server/core/model.js';
 import type { ExprValue } from '../expressions/index.js';
 import type { StateTrigger } from '../types.js';
-import { deviceSource, sourceSelects, sourceVars } from './device-source.js';
+import { deviceSource, onState, sourceSelects, sourceVars } from './device-source.js';
 import { ForWaits } from './for-waits.js';
 import { triggerVar, type DryResult, type TriggerKind, type Vars } from './types.js';
 import { listText, matchesAny } from './values.js';
@@ -29,7 +29,7 @@ export const stateTrigger: TriggerKind<StateTrigger> = {
   attach(ctx, config, fire) {
     const waits = config.for ? new ForWaits(ctx, config.for, fire) : undefined;
     const source = deviceSource(ctx.devices, config);
-    const detach = ctx.feeds.state(source.ref, config.property, (change, cause) => {
+    const detach = onState(ctx.feeds, source, config.property, (change, cause) => {
       const subject = `${change.deviceId}.${change.property}`;
       const device = ctx.devices.get(change.deviceId);
       const cap = device?.capabilities.find((c) => c.property === change.property);
