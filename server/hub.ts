@@ -29,6 +29,7 @@ import { DevicesApi } from './api/devices.js';
 import { DeviceAdminApi } from './api/device-admin.js';
 import { UsersApi } from './api/users.js';
 import { RealtimeServer } from './realtime/server.js';
+import { engineRuleSource } from './realtime/rule-events.js';
 import { BrokerApi } from './api/broker.js';
 import { createApp } from './http/app.js';
 import { hubMetrics, hubHealth } from './ops.js';
@@ -155,6 +156,7 @@ export class Hub {
       conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id), topicOwner: (topic) => this.pairing?.acl.ownerOf(topic) })),
       publish: (msg) => void this.broker?.publish(msg).catch((err: Error) => conventionLog.warn({ topic: msg.topic, err: err.message }, 'reply to a device not published')),
       topicOwner: (topic) => this.pairing?.acl.ownerOf(topic),
+      staleness: { factor: config.devices.staleFactor, minSeconds: config.devices.staleMinSeconds, firstSeconds: config.devices.staleFirstSeconds },
     });
     this.registry.restore(await this.store.devices.all());
     this.stops.push(() => this.registry.stop());
@@ -225,6 +227,7 @@ export class Hub {
     this.realtime = new RealtimeServer({
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
       pairing: this.pairing, hostCheck,
+      rules: engineRuleSource(this.rules), brokerView: () => brokerPage.view(), accounts: () => this.pairing.accounts(),
     });
     this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
     this.backups.start();

@@ -116,6 +116,8 @@ export class TraceRecorder {
   private readonly kept = new Set<Trace>();
   private readonly boot = randomBytes(3).toString('hex');
   private seq = 0;
+  /** Told of every trace that began or changed: the dashboard's live timeline (server/realtime/rule-events.ts). */
+  private readonly watchers = new Set<(trace: Trace) => void>();
 
   constructor(
     private readonly clock: Clock,
@@ -204,9 +206,16 @@ export class TraceRecorder {
     this.rings.delete(ruleId);
   }
 
+  /** Calls `fn` with each trace that begins or changes (not dry runs); returns the unsubscribe. */
+  watch(fn: (trace: Trace) => void): () => void {
+    this.watchers.add(fn);
+    return () => void this.watchers.delete(fn);
+  }
+
   /** @internal Only a trace still kept is written: one pushed out of its ring would be pruned at once. */
   dirty(trace: Trace): void {
     if (this.kept.has(trace)) this.changed.add(trace);
+    for (const fn of this.watchers) fn(trace);
   }
 
   /** @internal A non-fire that turned into a run moves to the runs ring. */
@@ -217,6 +226,7 @@ export class TraceRecorder {
     if (i >= 0) rings.misses.splice(i, 1);
     this.pushTo(rings.runs, trace);
     this.changed.add(trace);
+    for (const fn of this.watchers) fn(trace);
   }
 
   private push(trace: Trace, mark = true): void {
@@ -228,6 +238,7 @@ export class TraceRecorder {
     }
     this.pushTo(trace.fired ? rings.runs : rings.misses, trace);
     if (mark) this.changed.add(trace);
+    if (mark) for (const fn of this.watchers) fn(trace);
   }
 
   private pushTo(ring: Trace[], trace: Trace): void {

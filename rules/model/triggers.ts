@@ -86,7 +86,8 @@ export interface EventTrigger extends TriggerBase, DeviceAddress {
   value?: StateValue;
 }
 
-export const AVAILABILITIES = ['online', 'offline'] as const;
+// `stale`: silent for longer than its usual reporting interval (server/core/staleness.ts).
+export const AVAILABILITIES = ['online', 'offline', 'stale'] as const;
 export interface AvailabilityTrigger extends TriggerBase, DeviceAddress {
   trigger: 'availability';
   /** Omitted: any change. */

@@ -1,6 +1,6 @@
-// trigger: availability — a device went online or offline (its last will, a keepalive loss, its status topic),
-// optionally only one way and held `for` a while ("offline for 10 minutes": not a reboot). Named by `device` or by
-// `topic` (device-source.ts).
+// trigger: availability — a device went online, offline (its last will, a keepalive loss, its status topic) or stale
+// (silent for longer than its usual reporting interval), optionally only one way and held `for` a while ("offline
+// for 10 minutes": not a reboot). Named by `device` or by `topic` (device-source.ts).
 
 import type { AvailabilityTrigger } from '../types.js';
 import { deviceSource, onAvailability, sourceVars } from './device-source.js';

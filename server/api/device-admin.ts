@@ -1,12 +1,15 @@
 import { ErrorCodes, excerpt, RumahError } from '../core/errors.js';
 import type { Device } from '../core/model.js';
 import type { Registry } from '../core/registry.js';
+import type { StaleWindow } from '../core/staleness.js';
 
 export interface DevicePatch {
   name?: string;
   /** null clears the area back to none. */
   floor?: string | null;
   room?: string | null;
+  /** Seconds of silence before the device is stale (0: never); null: automatic again (server/core/staleness.ts). */
+  staleAfter?: number | null;
 }
 
 /**
@@ -18,7 +21,7 @@ export class DeviceAdminApi {
   constructor(private readonly registry: Registry) {}
 
   update(id: string, patch: DevicePatch): Device {
-    const change: Partial<Pick<Device, 'name' | 'floor' | 'room'>> = {};
+    const change: Partial<Pick<Device, 'name' | 'floor' | 'room' | 'staleAfter'>> = {};
     if (patch.name !== undefined) {
       const name = patch.name.trim();
       if (!name) throw new RumahError(ErrorCodes.BAD_REQUEST, 'name: must not be empty');
@@ -28,9 +31,17 @@ export class DeviceAdminApi {
       const value = patch[key];
       if (value !== undefined) change[key] = value === null || value.trim() === '' ? undefined : value.trim();
     }
+    if (patch.staleAfter !== undefined) change.staleAfter = patch.staleAfter ?? undefined;
     const device = this.registry.update(id, change);
     if (!device) throw notFound(id);
     return device;
+  }
+
+  /** How long the device may be silent before it is stale, and why. */
+  staleness(id: string): StaleWindow {
+    const window = this.registry.staleWindow(id);
+    if (!window) throw notFound(id);
+    return window;
   }
 
   /**

@@ -115,6 +115,12 @@ export const configSchema = z
         commandRate: z.number().positive(),
         /** Commands one user may send at once after a pause. */
         commandBurst: z.number().int().min(1),
+        /** Staleness (server/core/staleness.ts): a silent device is stale after this × its median report interval, */
+        staleFactor: z.number().min(1).max(100),
+        /** but never before this many seconds of silence, */
+        staleMinSeconds: z.number().min(0.1),
+        /** and, until three intervals are known (a device seen once), after this many. */
+        staleFirstSeconds: z.number().min(0.1),
       })
       .strict(),
     history: z
@@ -268,7 +274,8 @@ export const defaults: Config = {
   },
   http: { port: 8080, connectionsPerAddress: 256, maxConnections: 2048, headTimeout: 10_000, allowedHosts: [] },
   tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },
-  devices: { maxPerAccount: 500, commandRate: 20, commandBurst: 50 },
+  devices: { maxPerAccount: 500, commandRate: 20, commandBurst: 50,
+    staleFactor: 3, staleMinSeconds: 60, staleFirstSeconds: 3600 },
   history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },
   mqttsn: {
     enabled: false, port: 1884, ipv6: true, gatewayId: 1, advertiseInterval: 900, advertiseAddress: '255.255.255.255', advertisePort: 0,

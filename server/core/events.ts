@@ -33,6 +33,8 @@ export interface HubEvents {
   deviceRejected: { topic: string; username?: string; deviceId?: string; reason: string };
   /** For the dashboard: a rule's `notify` action, or the rules engine reporting a problem (a rule stopped by a guard). */
   notification: Notification;
+  /** A device account was created, accepted, rotated or revoked (server/api/pairing.ts): the dashboard's list. */
+  accountsChanged: { username: string };
 }
 
 export interface MqttMessage {

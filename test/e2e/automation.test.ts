@@ -80,7 +80,7 @@ test('rules, pairing and broker pages in Chromium', async (t) => {
     await reconnected; // accepted: disconnected once, back as a device with the same password
     await publish(device, 'ourhome/groundfloor/porch/motion', 'true');
     await page.getByRole('link', { name: 'Home' }).click();
-    await page.locator('[data-device-id="ourhome-groundfloor-porch-motion"] .prop-value', { hasText: 'On' }).waitFor();
+    await page.locator('[data-device-id="ourhome-groundfloor-porch-motion"] .prop-value', { hasText: 'Detected' }).waitFor();
     await page.getByRole('link', { name: 'Pairing' }).click();
     await page.getByRole('button', { name: 'Close now' }).click();
     await page.getByRole('button', { name: 'Open join window' }).waitFor();

@@ -18,6 +18,7 @@ import { RulesPage } from './pages/rules.js';
 import { RulePage } from './pages/rule.js';
 import { PairingPage } from './pages/pairing.js';
 import { BrokerPage } from './pages/broker.js';
+import { TrustPage } from './pages/trust.js';
 import { match, navigate, usePath } from './router.js';
 
 type Session = { state: 'loading' } | { state: 'failed'; error: string; unreachable: boolean } | { state: 'out'; setupRequired: boolean } | { state: 'in'; user: User };
@@ -146,6 +147,7 @@ function Routes({ user, loaded }: { user: User; loaded: boolean }): JSX.Element 
   if (match('/pairing', path)) return user.role === 'admin' ? <PairingPage /> : <Forbidden />;
   if (match('/broker', path)) return user.role === 'admin' ? <BrokerPage /> : <Forbidden />;
   if (match('/users', path)) return user.role === 'admin' ? <UsersPage me={user} /> : <Forbidden />;
+  if (match('/trust', path)) return <TrustPage />;
   if (match('/backups', path)) return user.role === 'admin' ? <BackupsPage /> : <Forbidden />;
   return <><h1>Not found</h1><p>There is no page at this address.</p></>;
 }

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, CommandRequest, ConnectErrorData, Deltas, NotificationBatch, PairingView, Snapshot } from '../../../server/realtime/protocol.js';
+import type { Ack, CommandRequest, ConnectErrorData, Deltas, LiveTopic, NotificationBatch, PairingView, ServerToClient, Snapshot } from '../../../server/realtime/protocol.js';
 import { socketPath } from '../../../server/realtime/protocol.js';
 import type { NoticeStore } from './notices.js';
 import type { DeviceStore } from './store.js';
@@ -23,6 +23,8 @@ export class LiveConnection {
   /** The join window as last pushed (admins only), with the browser time it arrived: the page counts down from it. */
   pairing?: { state: PairingView; at: number };
   private readonly pairingListeners = new Set<() => void>();
+  /** Live topics the mounted pages asked for, with how many ask: asked for again on every (re)connection. */
+  private readonly topics = new Map<LiveTopic, { count: number; error?: (message: string) => void }>();
 
   constructor(store: DeviceStore, private readonly events: LiveEvents, notices?: NoticeStore) {
     this.socket = io({ path: socketPath, reconnectionDelayMax: 5000 });
@@ -33,6 +35,10 @@ export class LiveConnection {
       this.setStatus('live');
     });
     this.socket.on('deltas', (deltas: Deltas) => store.applyDeltas(deltas));
+    // A new connection has no rooms: each topic is asked for again, and comes again whole.
+    this.socket.on('connect', () => {
+      for (const topic of this.topics.keys()) this.askFor(topic);
+    });
     this.socket.on('session', () => this.stop('unauthorized'));
     this.socket.on('notifications', (batch: NotificationBatch) => notices?.add(batch));
     this.socket.on('pairing', (state: PairingView) => {
@@ -61,6 +67,33 @@ export class LiveConnection {
       this.socket.timeout(10_000).emit('command', request, (err: Error | null, ack: Ack) => {
         resolve(err ? { ok: false, error: 'RUMAH_ERR_TIMEOUT', message: 'the hub did not answer' } : ack);
       });
+    });
+  }
+
+  /**
+   * Receives a live topic's events (live-topics.ts on the hub) until the returned function is called; the current
+   * state comes first. `onError` hears a refusal (an unknown rule, a member asking for an admin's topic).
+   */
+  subscribe<E extends keyof ServerToClient>(topic: LiveTopic, event: E, fn: ServerToClient[E], onError?: (message: string) => void): () => void {
+    this.socket.on(event, fn as never);
+    const entry = this.topics.get(topic);
+    if (entry) entry.count++;
+    else {
+      this.topics.set(topic, { count: 1, ...(onError ? { error: onError } : {}) });
+      if (this.socket.connected) this.askFor(topic);
+    }
+    return () => {
+      this.socket.off(event, fn as never);
+      const e = this.topics.get(topic);
+      if (!e || --e.count > 0) return;
+      this.topics.delete(topic);
+      if (this.socket.connected) this.socket.emit('unsubscribe', topic, () => undefined);
+    };
+  }
+
+  private askFor(topic: LiveTopic): void {
+    this.socket.emit('subscribe', topic, (ack: Ack) => {
+      if (!ack.ok) this.topics.get(topic)?.error?.(ack.message);
     });
   }
 

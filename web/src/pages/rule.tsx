@@ -1,12 +1,12 @@
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorText, type User } from '../api.js';
-import { usePoll } from '../components/poll.js';
 import { KeyReference, RuleEditor } from '../components/rule-editor.js';
 import type { RuleEditorHandle } from '../components/rule-editor-cm.js';
 import { TraceList } from '../components/trace-list.js';
 import { newRuleTemplate, type RuleError, type RuleKeyReference, type RuleStatus, type Trace } from '../model/rules.js';
 import { Link, navigate } from '../router.js';
+import { useLiveRules, useLiveTraces } from '../live/topics.js';
 
 interface Detail {
   status: RuleStatus;
@@ -55,8 +55,11 @@ export function RulePage({ id, user }: { id: string; user: User }): JSX.Element 
     return () => clearTimeout(timer);
   }, [text]);
 
-  const status = usePoll(() => (isNew ? Promise.resolve(undefined) : api<Detail>('GET', `/api/rules/${encodeURIComponent(id)}`).then((d) => d.status)), 2000, [id]);
-  const traces = usePoll(() => (isNew ? Promise.resolve({ traces: [] as Trace[] }) : api<{ traces: Trace[] }>('GET', `/api/rules/${encodeURIComponent(id)}/traces?limit=50`)), 2000, [id]);
+  // Live over the socket (`rules`, `ruleTraces`): the status and the timeline of evaluations as they happen.
+  const liveRules = useLiveRules();
+  const status = { data: liveRules.data?.find((r) => r.id === id) as RuleStatus | undefined, reload: (): void => undefined };
+  const liveTraces = useLiveTraces(isNew ? undefined : id);
+  const traces = { data: liveTraces.data && { traces: liveTraces.data as Trace[] }, error: liveTraces.error };
 
   const goTo = (e: RuleError): void => editor.current?.goTo(e.line, e.column);
 
