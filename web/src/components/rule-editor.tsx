@@ -23,6 +23,8 @@ export function RuleEditor(props: {
   admin: boolean;
   errors: readonly RuleError[];
   reference: RuleKeyReference | undefined;
+  /** The rules' ids (the page has them live), for `run` actions. */
+  ruleIds: readonly string[];
   onChange: (text: string) => void;
   onCaret: (line: number, column: number) => void;
   handle: RefObject<RuleEditorHandle | undefined>;
@@ -34,13 +36,11 @@ export function RuleEditor(props: {
   // The editor reads the latest of these when it completes; it is created once.
   const latest = useRef(props);
   latest.current = props;
-  const extra = useRef<{ topics: string[]; rules: string[] }>({ topics: [], rules: [] });
+  const topics = useRef<string[]>([]);
 
   useEffect(() => {
-    if (props.admin) {
-      api<BrokerView>('GET', '/api/broker').then((b) => (extra.current.topics = b.topics.map((t) => t.topic)), () => undefined);
-    }
-    api<{ rules: Array<{ id: string }> }>('GET', '/api/rules').then((r) => (extra.current.rules = r.rules.map((x) => x.id)), () => undefined);
+    // Once per editor: the topics seen so far are plenty for completing (admins only, as the broker page).
+    if (props.admin) api<BrokerView>('GET', '/api/broker').then((b) => (topics.current = b.topics.map((t) => t.topic)), () => undefined);
   }, []);
 
   useEffect(() => {
@@ -52,8 +52,8 @@ export function RuleEditor(props: {
         id: d.id, name: d.name, topic: d.topic, ...(d.commandTopic ? { commandTopic: d.commandTopic } : {}),
         properties: [...new Set([...d.capabilities.map((c) => c.property), ...Object.keys(d.state)])],
       })),
-      topics: extra.current.topics,
-      rules: extra.current.rules,
+      topics: topics.current,
+      rules: [...latest.current.ruleIds],
     });
     import('./rule-editor-cm.js').then((cm) => {
       if (cancelled || !host.current) return;

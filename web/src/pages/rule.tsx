@@ -95,6 +95,7 @@ export function RulePage({ id, user }: { id: string; user: User }): JSX.Element 
         {text === undefined ? <p>Loading…</p> : (
           <>
             <RuleEditor text={text} readOnly={!admin} admin={admin} errors={errors} reference={reference} handle={editor}
+              ruleIds={liveRules.data?.map((r) => r.id) ?? []}
               onChange={setText} onCaret={(line, column) => setCaret({ line, column })} />
             <p class="hint">Line {caret.line}, column {caret.column}{admin ? ' · Ctrl-Space completes · Tab indents; Esc then Tab leaves the editor' : ' · read only: admins edit rules'}</p>
             <div id="rule-errors" aria-live="polite">
