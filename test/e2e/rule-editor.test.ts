@@ -100,6 +100,19 @@ test('the rule editor in Chromium: highlighting, completion, errors at their lin
     await page.keyboard.type('num');
     await page.locator('.cm-tooltip-autocomplete li', { hasText: 'numeric' }).waitFor();
     await page.keyboard.press('Escape');
+
+    // Keys: on a new line of a state trigger, the keys a state trigger takes that it does not have yet (not `topic`:
+    // it has `device`).
+    await setRuleText(page, valid);
+    await page.locator('.cm-line', { hasText: 'to: on' }).click();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Control+Space');
+    const list = page.locator('.cm-tooltip-autocomplete');
+    await list.waitFor();
+    const keys = (await list.locator('li').allTextContents()).map((k) => k.trim());
+    assert.deepEqual(keys.sort(), ['for', 'from', 'id', 'property'], keys.join(' '));
+    await page.keyboard.press('Escape');
   });
 
   await t.test('a validation error is a diagnostic at its line', async () => {

@@ -51,8 +51,13 @@ export function completionsFor(at: CaretContext, hints: EditorHints): Completion
   const ref = hints.reference;
   if (at.at === 'key') {
     if (!ref) return [];
+    // `device` and `topic` exclude each other (and a numeric trigger's `property` goes with `device`).
+    const excluded = new Set<string>();
+    if (at.siblings.device !== undefined && at.place !== 'action') excluded.add('topic');
+    if (at.siblings.topic !== undefined && at.place === 'trigger') excluded.add('device');
+    if (at.siblings.topic !== undefined && at.kind === 'numeric') excluded.add('property');
     return keysAt(at, ref)
-      .filter((k) => at.siblings[k] === undefined)
+      .filter((k) => at.siblings[k] === undefined && !excluded.has(k))
       .map((k) => ({ label: k, type: 'property', apply: `${k}: ` }));
   }
   const key = at.key!;
