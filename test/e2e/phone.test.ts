@@ -13,6 +13,7 @@ const pages: Array<{ path: string; heading: RegExp; name: string }> = [
   { path: '/broker', heading: /^Broker$/, name: 'broker' },
   { path: '/users', heading: /^Users$/, name: 'users' },
   { path: '/backups', heading: /^Backups$/, name: 'backups' },
+  { path: '/trust', heading: /^Trust this hub$/, name: 'trust' },
 ];
 
 /** Elements that reach past the right edge of the viewport (what makes a phone scroll sideways). */
