@@ -18,7 +18,9 @@ import type { Rule } from '../types.js';
 import type { CauseTracker } from './cause-tracker.js';
 import { systemClock, type Clock } from './clock.js';
 import { DeviceIndex } from './devices.js';
+import { conventionFactories } from '../../devices/conventions.js';
 import { dryRun } from './dry-run.js';
+import { messageChanges } from './dry-state.js';
 import { liveEffects, type RuleCommander, type RulePublisher } from './effects.js';
 import { Feeds } from './feeds.js';
 import { DEFAULT_LIMITS, type FloodVerdict, type GuardLimits } from './guards.js';
@@ -219,7 +221,11 @@ export class RulesEngine {
       if (!result.rule) throw new RumahError(ErrorCodes.INVALID_VALUE, `the rule has ${result.errors.length} error(s): ${result.errors[0]?.message}`, { errors: result.errors });
       rule = result.rule;
     }
-    return dryRun(rule, input, { clock: this.clock, timers: this.timers, feeds: this.feeds, devices: this.devices, timezone: this.timezone });
+    const factories = { factories: conventionFactories, log: this.log, now: () => this.clock.now() };
+    return dryRun(rule, input, {
+      clock: this.clock, timers: this.timers, feeds: this.feeds, devices: this.devices, timezone: this.timezone,
+      messageChanges: (msg) => messageChanges(msg, this.devices, factories),
+    });
   }
 
   /** Writes the traces changed since the last time; every minute (and at stop) old ones are pruned. */
