@@ -15,6 +15,7 @@ import { benchExports } from './exports.js';
 import { benchFairShare } from './fair-share.js';
 import { benchFootprint } from './footprint.js';
 import { benchHistory } from './history.js';
+import { benchHistoryChart } from './history-chart.js';
 import { benchLatency } from './latency.js';
 import { benchLogins } from './logins.js';
 import { benchMqttSn } from './mqttsn.js';
@@ -28,7 +29,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,footprint,persistence,dashboard,devices-page,rules,broker-store,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,history-chart,footprint,persistence,dashboard,devices-page,rules,broker-store,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -105,6 +106,8 @@ async function main(): Promise<number> {
     { id: 'logins', run: () => benchLogins() },
     { id: 'mqttsn', run: () => benchMqttSn() },
     { id: 'history', run: () => benchHistory() },
+    // The device page's chart over 30 days of a 1 Hz sensor, beside 1 hour (bench/history-chart.ts, issue 18 item 4).
+    { id: 'history-chart', run: () => benchHistoryChart() },
     { id: 'footprint', run: () => benchFootprint() },
     { id: 'persistence', run: () => benchPersistence() },
     { id: 'dashboard', run: () => benchDashboard() },

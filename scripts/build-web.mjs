@@ -20,6 +20,9 @@ const result = await build({
   entryPoints: [path.join(root, 'web/src/main.tsx')],
   outdir: assets,
   entryNames: '[name]-[hash]',
+  // Code splitting: a page's heavy parts load when it opens (the rule editor's CodeMirror: 400 KB, 130 KB gzipped).
+  splitting: true,
+  chunkNames: 'chunk-[name]-[hash]',
   assetNames: '[name]-[hash]',
   bundle: true,
   format: 'esm',

@@ -32,6 +32,7 @@ import { DeviceBulkApi } from './api/device-bulk.js';
 import { AreasRepo } from './store/areas-repo.js';
 import { UsersApi } from './api/users.js';
 import { RealtimeServer } from './realtime/server.js';
+import { engineRuleSource } from './realtime/rule-events.js';
 import { BrokerApi } from './api/broker.js';
 import { createApp } from './http/app.js';
 import { hubMetrics, hubHealth } from './ops.js';
@@ -54,6 +55,7 @@ import { BridgesAdmin } from './bridge/admin.js';
 import { Exports } from './export/exports.js';
 import { isOwnExportTopic } from './export/ha-topics.js';
 import { guardExportTopics } from './export/export-acl.js';
+import { Logbook } from './logbook/logbook.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -113,6 +115,7 @@ export class Hub {
   bridges?: Bridges;
   bridgesAdmin?: BridgesAdmin;
   exports?: Exports;
+  logbook?: Logbook;
   /** Carries rules' causes through the broker to the state changes they make (loop guard, traces). */
   readonly ruleCauses = new CauseTracker();
   private tcp?: net.Server;
@@ -160,6 +163,7 @@ export class Hub {
       conventions: conventionFactories.map((f) => f({ log: conventionLog, now, getDevice: (id) => this.registry.get(id), topicOwner: (topic) => this.pairing?.acl.ownerOf(topic) })),
       publish: (msg) => void this.broker?.publish(msg).catch((err: Error) => conventionLog.warn({ topic: msg.topic, err: err.message }, 'reply to a device not published')),
       topicOwner: (topic) => this.pairing?.acl.ownerOf(topic), place: (device) => this.areas.place(device),
+      staleness: { factor: config.devices.staleFactor, minSeconds: config.devices.staleMinSeconds, firstSeconds: config.devices.staleFirstSeconds },
     });
     this.registry.restore(await this.store.devices.all());
     await this.areas.load();
@@ -232,7 +236,16 @@ export class Hub {
     this.realtime = new RealtimeServer({
       auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
       pairing: this.pairing, hostCheck, areas: this.areas,
+      rules: engineRuleSource(this.rules), brokerView: () => brokerPage.view(), accounts: () => this.pairing.accounts(),
     });
+    this.logbook = new Logbook({
+      db: this.store.db, bus: this.bus, log: log.child({ module: 'logbook' }), settings: config.logbook, now,
+      device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.get(id)?.rule?.name,
+      live: (everyone, adminsOnly) => this.realtime.sendLogbook({ entries: everyone }, { entries: adminsOnly }),
+    });
+    await this.logbook.start();
+    this.stops.push(() => this.logbook?.stop());
+    this.auth.onLogin = (e) => this.bus.emit('userLogin', { ...e, ts: now() });
     this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
     this.backups.start();
     this.stops.push(() => this.backups.stop());
@@ -256,6 +269,7 @@ export class Hub {
       sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage, exportSettings: this.exports,
       webhooks: this.rules.webhooks,
       mqttsnBindings: new MqttSnBindingsApi({ store: this.store, enabled: config.mqttsn.enabled }),
+      logbook: this.logbook,
       backups: this.backups, setupRestore: { dataDir: config.dataDir, restart: this.opts.restart ?? (() => log.warn('a backup was staged for restore: restart rumah to put it in place')) },
     });
     if (this.tls) {

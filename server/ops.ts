@@ -44,6 +44,7 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_mqtt_inbound_qos2_quota_exceeded_total', help: 'Clients disconnected: their account held more than mqtt.maxInflightInboundBytesPerAccount of QoS 2 messages awaiting PUBREL', type: 'counter', value: b.inboundQos2QuotaExceeded },
     { name: 'rumah_devices', help: 'Devices in the registry', type: 'gauge', value: hub.registry.size },
     { name: 'rumah_devices_online', help: 'Devices in the registry that are online', type: 'gauge', value: hub.registry.online },
+    { name: 'rumah_devices_stale', help: 'Devices silent for longer than their usual reporting interval', type: 'gauge', value: hub.registry.count('stale') },
     { name: 'rumah_device_messages_rejected_total', help: 'Device messages a convention refused', type: 'counter', value: hub.registry.counters.rejected },
     { name: 'rumah_device_messages_foreign_total', help: 'Messages of one account about another account\'s device, refused', type: 'counter', value: hub.registry.counters.foreign },
     { name: 'rumah_state_changes_total', help: 'State changes applied', type: 'counter', value: hub.states.changes },
@@ -58,5 +59,6 @@ export function hubMetrics(hub: Hub): Metric[] {
     ...bridgeMetrics(hub.bridges),
     ...(hub.mqttsn ? mqttSnMetrics(hub.mqttsn) : []),
     ...(hub.exports?.metrics() ?? []),
+    ...(hub.logbook?.metrics() ?? []),
   ];
 }

@@ -4,12 +4,15 @@ import { parseDeviceJson } from '../../server/core/device-json.js';
 // How a native payload becomes typed properties. Plain words and numbers are the common case; a JSON object
 // gives one property per key, its values kept as the device sent them.
 
+// A motion sensor's `detected`/`clear` is a pair too (HA's words for motion, occupancy, smoke...): binary, so it is
+// charted and triggers like any other; the capability keeps the words, and the dashboard shows them.
 const binaryWords: Record<string, boolean> = {
-  on: true, off: false, true: true, false: false, open: true, closed: false, yes: true, no: false,
+  on: true, off: false, true: true, false: false, open: true, closed: false, yes: true, no: false, detected: true, clear: false,
 };
 const wordPairs: Record<string, [string, string]> = {
   on: ['on', 'off'], off: ['on', 'off'], true: ['true', 'false'], false: ['true', 'false'],
   open: ['open', 'closed'], closed: ['open', 'closed'], yes: ['yes', 'no'], no: ['yes', 'no'],
+  detected: ['detected', 'clear'], clear: ['detected', 'clear'],
 };
 
 /** Things that only report: a command to them makes no sense. */

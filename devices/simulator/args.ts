@@ -18,6 +18,9 @@ export const usage = `usage: npm run simulate -- --devices N [options]
   --duration S             stop after S seconds (default: Ctrl-C)
   --kinds K,K              only these kinds: ${KIND_NAMES.join(', ')}
   --seed N                 the same seed lays out the same home
+  --mqtt 5                 speak MQTT 5 (default 3.1.1): a refused publish is then reported at once (PUBACK 0x87)
+  --prefix NAME            the home's topic root (default ourhome): a namespace of the simulation's own, so its
+                           topics do not collide with real devices' (native and Home Assistant state topics)
   --log-level L            debug | info | warn (default) | error
 `;
 
@@ -38,7 +41,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env, c
       options: {
         devices: { type: 'string' }, convention: { type: 'string' }, rate: { type: 'string' }, url: { type: 'string' },
         username: { type: 'string' }, password: { type: 'string' }, pair: { type: 'boolean' }, data: { type: 'string' },
-        connections: { type: 'string' }, duration: { type: 'string' }, kinds: { type: 'string' }, seed: { type: 'string' },
+        connections: { type: 'string' }, duration: { type: 'string' }, kinds: { type: 'string' }, seed: { type: 'string' }, prefix: { type: 'string' }, mqtt: { type: 'string' },
         'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -91,6 +94,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env, c
       // No runtime.json: the hub has not run on this directory yet; the default port it is.
     }
   }
+  if (v.mqtt !== undefined && v.mqtt !== '5' && v.mqtt !== '3.1.1' && v.mqtt !== '4') errors.push(`--mqtt: expected 5 or 3.1.1, got "${v.mqtt}"`);
   const logLevel = v['log-level'] ?? 'warn';
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) errors.push(`--log-level: unknown level "${logLevel}"`);
   if (errors.length) return { ok: false, errors };
@@ -99,6 +103,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env, c
     value: {
       sim: {
         url: url ?? 'mqtt://127.0.0.1:1883', devices: devices!, convention, rate, connections, kinds, seed,
+        ...(v.prefix !== undefined ? { home: v.prefix } : {}),
+        ...(v.mqtt === '5' ? { protocolVersion: 5 as const } : {}),
         ...(v.username !== undefined ? { credentials: { username: v.username, password: v.password! } } : {}),
         ...(v.pair ? { pair: true } : {}),
         ...(dataDir ? { dataDir } : {}),

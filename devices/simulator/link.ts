@@ -22,6 +22,8 @@ export interface LinkOptions {
   will: Message;
   subscriptions: readonly string[];
   keepalive: number;
+  /** 4 (MQTT 3.1.1, what most devices speak) or 5: only MQTT 5 tells a publisher its PUBLISH was refused (PUBACK 0x87). */
+  protocolVersion?: 4 | 5;
   backoff: Backoff;
   log: Logger;
   /** Published after every CONNACK, once the subscriptions are in place. */
@@ -36,6 +38,8 @@ export interface LinkOptions {
 const MAX_BUFFERED = 1 << 20;
 const STOP_TIMEOUT_MS = 2000;
 const ANNOUNCE_TIMEOUT_MS = 5000;
+/** A connection closed by the hub after a publish within this time of its CONNACK counts toward a refusal. */
+const SHORT_LIVED_MS = 30_000;
 
 export class Link {
   connected = false;
@@ -45,8 +49,21 @@ export class Link {
   /** CONNACKs with "bad user name or password" (4) or "not authorized" (5) [MQTT-3.2.2-3]. */
   refused = 0;
   errors = 0;
+  /**
+   * The hub turned down this device after it connected: a PUBACK or SUBACK with a failure reason code (MQTT 5
+   * [MQTT-3.4.2-1], 0x80 and above; 3.1.1 SUBACK 0x80), or the connection closed by the hub after a publish (an
+   * MQTT 3.1.1 broker has no other way to refuse a PUBLISH [MQTT-3.3.5-2]). Typically its topics belong to
+   * another account. Counted, and the last reason kept for the warning the simulator prints.
+   */
+  rejected = 0;
+  problem?: string;
   private client?: MqttClient;
   private inflight = 0;
+  /** The topic of the last publish on this connection, to say what the hub closed it after. */
+  private lastTopic?: string;
+  private connectedAt = 0;
+  /** Connections in a row that the hub closed soon after a publish. */
+  private closedAfterPublish = 0;
   private timer?: NodeJS.Timeout;
   private delay: number;
   private stopped = false;
@@ -81,9 +98,14 @@ export class Link {
     if (!client || !this.connected) return false;
     const qos = msg.qos ?? 0;
     if (qos > 0) this.inflight++;
+    this.lastTopic = msg.topic;
     client.publish(msg.topic, msg.payload, { qos, retain: msg.retain ?? false }, (err) => {
       if (qos > 0 && client === this.client) this.inflight--;
-      if (err) this.errors++;
+      if (err) {
+        const code = (err as Error & { code?: unknown }).code;
+        if (typeof code === 'number' && code >= 0x80) this.reject(`publish to ${msg.topic} refused: ${err.message} (0x${code.toString(16)})`);
+        else this.errors++;
+      }
       done?.();
     });
     this.opts.onPublished(1);
@@ -116,13 +138,15 @@ export class Link {
     this.attempts++;
     const { url, clientId, username, password, will, keepalive, log } = this.opts;
     const client = mqtt.connect(url, {
-      clientId, username, password, keepalive, clean: true,
+      clientId, username, password, keepalive, clean: true, protocolVersion: this.opts.protocolVersion ?? 4,
       reconnectPeriod: 0, connectTimeout: 10_000, queueQoSZero: false, resubscribe: false,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos ?? 1, retain: will.retain ?? true },
     });
     this.client = client;
+    this.lastTopic = undefined;
     client.on('connect', () => {
       this.connected = true;
+      this.connectedAt = Date.now();
       this.inflight = 0;
       this.delay = this.opts.backoff.initialMs;
       this.announce(client);
@@ -138,6 +162,12 @@ export class Link {
       // next attempt is a new client.
       if (client !== this.client) return;
       this.client = undefined;
+      // Closed by the hub (not by stop()) after this connection published: the way a 3.1.1 broker refuses a PUBLISH.
+      // Once can be a hub restart or a network loss; twice in a row, each connection short-lived, is a refusal.
+      if (this.connected && !this.stopped && this.lastTopic !== undefined) {
+        this.closedAfterPublish = Date.now() - this.connectedAt < SHORT_LIVED_MS ? this.closedAfterPublish + 1 : 1;
+        if (this.closedAfterPublish >= 2) this.reject(`the hub closed the connection after a publish to ${this.lastTopic}, ${this.closedAfterPublish} times in a row`);
+      }
       this.connected = false;
       if (this.ready) {
         this.ready = false;
@@ -170,10 +200,18 @@ export class Link {
     const filters = [...this.opts.subscriptions];
     if (filters.length === 0) return void announce();
     client.subscribe(filters, { qos: 1 }, (err, granted) => {
-      const denied = (granted ?? []).filter((g) => g.qos === 128);
+      const denied = (granted ?? []).filter((g) => g.qos >= 128);
       if (err || denied.length) this.opts.log.warn({ clientId: this.opts.clientId, err: err?.message, denied: denied.map((g) => g.topic) }, 'subscription refused');
+      // MQTT.js reports a SUBACK failure code as `err` (MQTT 5 and 3.1.1's 0x80 alike) or as a granted 128.
+      if (denied.length || err) this.reject(`subscription to ${(denied.length ? denied.map((g) => g.topic) : filters).join(', ')} refused${err ? `: ${err.message}` : ''}`);
       void announce();
     });
+  }
+
+  private reject(problem: string): void {
+    this.rejected++;
+    this.problem = problem;
+    this.opts.log.debug({ clientId: this.opts.clientId, problem }, 'refused by the hub');
   }
 
   private retry(): void {

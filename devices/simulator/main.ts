@@ -37,7 +37,20 @@ async function main(argv: string[]): Promise<number> {
 
   let lastPublished = 0;
   let lastAt = started;
+  /** Rejections per connection already reported: only new ones are warned about. */
+  const reported = new Map<string, number>();
   const progress = setInterval(() => {
+    // Devices the hub turned down since the last line (link.ts `rejected`): loud, on stderr, with the reason.
+    const refusedNow = sim.connections().filter((c) => c.rejected > (reported.get(c.clientId) ?? 0));
+    for (const c of refusedNow) reported.set(c.clientId, c.rejected);
+    const refusedDevices = refusedNow.reduce((n, c) => n + c.devices.length, 0);
+    const refusedUp = refusedNow.filter((c) => c.connected).reduce((n, c) => n + c.devices.length, 0);
+    if (refusedNow.length > 0) {
+      const lines = refusedNow.slice(0, 5).map((c) => `  ${c.devices.slice(0, 3).join(', ')}${c.devices.length > 3 ? ` and ${c.devices.length - 3} more` : ''} (account ${c.username ?? 'anonymous'}): ${c.problem}`);
+      if (refusedNow.length > 5) lines.push(`  and ${refusedNow.length - 5} more connections`);
+      lines.push('  Their topics may belong to another account (a real device, an earlier run): --prefix NAME gives the simulation its own topics.');
+      process.stderr.write(`simulate: WARNING: the hub refused ${refusedDevices} device${refusedDevices === 1 ? '' : 's'}:\n${lines.join('\n')}\n`);
+    }
     const s = sim.stats;
     const now = Date.now();
     const rate = ((s.published - lastPublished) * 1000) / Math.max(1, now - lastAt);
@@ -45,7 +58,8 @@ async function main(argv: string[]): Promise<number> {
     lastAt = now;
     const why = anonymous ? 'anonymous clients not allowed?' : options.pair ? 'waiting for the join window' : 'credentials refused';
     const waiting = s.refused > 0 && s.connected < s.devices ? `  refused ${s.refused} (${why})` : '';
-    out(`${String(Math.round((now - started) / 1000)).padStart(5)}s  ${s.connected}/${s.devices} connected  ${round(rate)} msg/s  published ${s.published}  commands ${s.commandsReceived}${waiting}`);
+    const refusedText = refusedDevices > 0 ? `, ${refusedDevices} REFUSED` : '';
+    out(`${String(Math.round((now - started) / 1000)).padStart(5)}s  ${s.connected - refusedUp}/${s.devices} connected${refusedText}  ${round(rate)} msg/s  published ${s.published}  commands ${s.commandsReceived}${waiting}`);
   }, PROGRESS_MS);
 
   await new Promise<void>((resolve) => {

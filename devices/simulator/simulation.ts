@@ -30,6 +30,8 @@ export interface SimulationStats {
   deferred: number;
   /** CONNACKs refusing the credentials: the join window closed, or the candidate not accepted yet. */
   readonly refused: number;
+  /** Publishes or subscriptions the hub turned down after CONNACK, and connections it closed after a publish (link.ts). */
+  readonly rejected: number;
   readonly attempts: number;
   readonly errors: number;
 }
@@ -40,6 +42,9 @@ export interface ConnectionInfo {
   connected: boolean;
   attempts: number;
   refused: number;
+  /** Turned down after it connected (see SimulationStats.rejected), and the last reason. */
+  rejected: number;
+  problem?: string;
   devices: string[];
 }
 
@@ -63,12 +68,13 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const groups = group(devices, Math.min(devices.length, o.connections ?? (wire.gateway ? 1 : devices.length)));
   const codecs: ConnectionCodec[] = groups.map((g, i) => wire.connection(g, i));
   const credentials = await resolveCredentials(codecs.length, o);
-  const sum = (key: 'refused' | 'attempts' | 'errors'): number => links.reduce((n, l) => n + l[key], 0);
+  const sum = (key: 'refused' | 'rejected' | 'attempts' | 'errors'): number => links.reduce((n, l) => n + l[key], 0);
   const stats: SimulationStats = {
     devices: devices.length, connections: codecs.length, connected: 0, connectionsOpen: 0, published: 0, telemetry: 0,
     commandsReceived: 0, confirmations: 0, ignored: 0, deferred: 0,
     // Counted by each connection; summed when read.
     get refused() { return sum('refused'); },
+    get rejected() { return sum('rejected'); },
     get attempts() { return sum('attempts'); },
     get errors() { return sum('errors'); },
   };
@@ -77,7 +83,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const links = codecs.map((codec, i) => {
     const link: Link = new Link({
       url: o.url, clientId: codec.clientId, ...credentials[i], will: codec.will, subscriptions: codec.subscriptions,
-      keepalive: o.keepalive, backoff: o.backoff, log,
+      keepalive: o.keepalive, backoff: o.backoff, log, ...(o.protocolVersion ? { protocolVersion: o.protocolVersion } : {}),
       announce: () => codec.announce(),
       onMessage: (topic, payload, retained) => answer(codec, link, topic, payload.toString('utf8'), retained),
       onChange(up) {
@@ -164,7 +170,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     stats,
     connections: () => codecs.map((c, i) => ({
       clientId: c.clientId, username: links[i]!.username, connected: links[i]!.ready, attempts: links[i]!.attempts,
-      refused: links[i]!.refused, devices: c.devices.map((d) => d.slug),
+      refused: links[i]!.refused, rejected: links[i]!.rejected, ...(links[i]!.problem ? { problem: links[i]!.problem } : {}), devices: c.devices.map((d) => d.slug),
     })),
     stop(opts = {}) {
       stopping ??= (async () => {

@@ -15,7 +15,7 @@ import { humanDuration, show } from '../engine/describe.js';
 import { Sandbox, type Published } from '../engine/sandbox.js';
 import type { Trace } from '../engine/trace.js';
 import type { Location } from '../triggers/types.js';
-import { validateRuleText, type RuleError } from '../schema/index.js';
+import { setRuleValue, validateRuleText, type RuleError } from '../schema/index.js';
 
 type Step = { topic: string; payload: unknown; retain?: boolean } | { advance: string | number } | { at: string };
 
@@ -68,10 +68,12 @@ export async function replay(ruleFile: string, text: string, steps: Step[], opts
     publishedShown = sb.published.length;
   };
   try {
-    await sb.load(ruleFile, text);
+    // A rule disabled in its file (the examples are copied so) is tested as if enabled: trying it is how one
+    // decides to enable it.
+    await sb.load(ruleFile, rule.enabled ? text : setRuleValue(text, ['enabled'], true));
     sb.started();
     await sb.settle();
-    lines.push(`${stamp()}the hub started with rule ${rule.id}`);
+    lines.push(`${stamp()}the hub started with rule ${rule.id}${rule.enabled ? '' : ' (disabled in its file: tested as if enabled)'}`);
     report();
     for (const step of steps) {
       if ('topic' in step) {

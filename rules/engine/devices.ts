@@ -10,6 +10,7 @@ import type { ExpressionHost, StateMatch } from '../expressions/index.js';
 import { onOffOf } from '../on-off.js';
 import { parseStateFilter, type StateFilter } from '../state-filter.js';
 import { topicMatches } from '../topics.js';
+import { overlayStates, type DryChange } from './dry-state.js';
 import { areaKey } from '../../server/core/prettify.js';
 
 export class DeviceIndex implements ExpressionHost {
@@ -19,9 +20,14 @@ export class DeviceIndex implements ExpressionHost {
 
   constructor(
     private readonly registry: Registry,
-    private readonly states: StateStore,
+    private readonly states: Pick<StateStore, 'get' | 'value'>,
     readonly now: () => number,
   ) {}
+
+  /** The same devices seeing the states with `changes` applied (a dry run's view; nothing is written). */
+  withChanges(changes: readonly DryChange[]): DeviceIndex {
+    return changes.length === 0 ? this : new DeviceIndex(this.registry, overlayStates(this.states, changes, this.now()), this.now);
+  }
 
   /** A device was added, removed or changed: cached lookups are rebuilt on next use. */
   invalidate(): void {

@@ -18,7 +18,9 @@ import type { Rule } from '../types.js';
 import type { CauseTracker } from './cause-tracker.js';
 import { systemClock, type Clock } from './clock.js';
 import { DeviceIndex } from './devices.js';
+import { conventionFactories } from '../../devices/conventions.js';
 import { dryRun } from './dry-run.js';
+import { messageChanges } from './dry-state.js';
 import { liveEffects, type RuleCommander, type RulePublisher } from './effects.js';
 import { Feeds } from './feeds.js';
 import { DEFAULT_LIMITS, type FloodVerdict, type GuardLimits } from './guards.js';
@@ -96,6 +98,10 @@ export class RulesEngine {
     this.feeds = new Feeds(opts.log);
     this.webhooks = new Webhooks(() => this.clock.now());
     this.recorder = new TraceRecorder(this.clock, opts.keepTraces ?? 25);
+    this.recorder.onRunEnded = (t) => opts.bus.emit('ruleRun', {
+      ruleId: t.ruleId, traceId: t.id, result: t.result, at: t.at, finishedAt: t.finishedAt ?? t.updatedAt,
+      ...(t.reason !== undefined ? { reason: t.reason } : {}), ...(t.trigger?.description !== undefined ? { trigger: t.trigger.description } : {}),
+    });
     this.timers = new DurableTimers(this.clock, this.store, opts.log);
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
     const effects = liveEffects({
@@ -215,7 +221,11 @@ export class RulesEngine {
       if (!result.rule) throw new RumahError(ErrorCodes.INVALID_VALUE, `the rule has ${result.errors.length} error(s): ${result.errors[0]?.message}`, { errors: result.errors });
       rule = result.rule;
     }
-    return dryRun(rule, input, { clock: this.clock, timers: this.timers, feeds: this.feeds, devices: this.devices, timezone: this.timezone });
+    const factories = { factories: conventionFactories, log: this.log, now: () => this.clock.now() };
+    return dryRun(rule, input, {
+      clock: this.clock, timers: this.timers, feeds: this.feeds, devices: this.devices, timezone: this.timezone,
+      messageChanges: (msg) => messageChanges(msg, this.devices, factories),
+    });
   }
 
   /** Writes the traces changed since the last time; every minute (and at stop) old ones are pruned. */

@@ -60,8 +60,16 @@ export interface RuleSetDeps {
 
 export class RuleSet {
   private readonly entries = new Map<string, Entry>();
+  /** Told after every load, edit, enable or removal: the dashboard's live rules list (server/realtime/rule-events.ts). */
+  private readonly watchers = new Set<() => void>();
 
   constructor(private readonly deps: RuleSetDeps) {}
+
+  /** Calls `fn` after each change of a rule file (loaded, saved, enabled, removed); returns the unsubscribe. */
+  watch(fn: () => void): () => void {
+    this.watchers.add(fn);
+    return () => void this.watchers.delete(fn);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -73,6 +81,14 @@ export class RuleSet {
 
   /** Loads a file's text (undefined: the file is gone). */
   async apply(file: string, text: string | undefined): Promise<void> {
+    try {
+      await this.applyText(file, text);
+    } finally {
+      for (const fn of this.watchers) fn();
+    }
+  }
+
+  private async applyText(file: string, text: string | undefined): Promise<void> {
     let entry = this.entries.get(file);
     if (text === undefined) {
       if (!entry) return;

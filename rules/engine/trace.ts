@@ -84,10 +84,12 @@ export class TraceHandle {
   }
 
   set(result: TraceResult, reason?: string): void {
+    const wasFinal = isFinal(this.trace.result);
     this.trace.result = result;
     if (reason !== undefined) this.trace.reason = reason;
     if (isFinal(result)) this.trace.finishedAt = this.recorder.now();
     this.touch();
+    if (!wasFinal && isFinal(result)) this.recorder.ended(this.trace);
   }
 
   /** Marks the trace as fired (a `for` that completed: the pending evaluation becomes the run). */
@@ -116,6 +118,8 @@ export class TraceRecorder {
   private readonly kept = new Set<Trace>();
   private readonly boot = randomBytes(3).toString('hex');
   private seq = 0;
+  /** Told of every trace that began or changed: the dashboard's live timeline (server/realtime/rule-events.ts). */
+  private readonly watchers = new Set<(trace: Trace) => void>();
 
   constructor(
     private readonly clock: Clock,
@@ -127,12 +131,21 @@ export class TraceRecorder {
     return this.clock.now();
   }
 
+  /** Told of every fired run that ends (not dry runs): the engine puts it on the bus for the logbook. */
+  onRunEnded?: (trace: Trace) => void;
+
+  /** @internal A trace reached a final result. */
+  ended(trace: Trace): void {
+    if (trace.fired && !trace.dryRun) this.onRunEnded?.(trace);
+  }
+
   begin(ruleId: string, init: Omit<Trace, 'id' | 'ruleId' | 'at' | 'updatedAt' | 'steps'> & { steps?: TraceStep[]; at?: number }): TraceHandle {
     const now = this.clock.now();
     const trace = Object.assign({ id: `${this.boot}-${(this.seq++).toString(36).padStart(6, '0')}`, ruleId, at: now, updatedAt: now }, init) as Trace;
     trace.steps ??= [];
     if (isFinal(trace.result)) trace.finishedAt = now;
     this.push(trace);
+    if (isFinal(trace.result)) this.ended(trace);
     return new TraceHandle(trace, this);
   }
 
@@ -204,9 +217,16 @@ export class TraceRecorder {
     this.rings.delete(ruleId);
   }
 
+  /** Calls `fn` with each trace that begins or changes (not dry runs); returns the unsubscribe. */
+  watch(fn: (trace: Trace) => void): () => void {
+    this.watchers.add(fn);
+    return () => void this.watchers.delete(fn);
+  }
+
   /** @internal Only a trace still kept is written: one pushed out of its ring would be pruned at once. */
   dirty(trace: Trace): void {
     if (this.kept.has(trace)) this.changed.add(trace);
+    for (const fn of this.watchers) fn(trace);
   }
 
   /** @internal A non-fire that turned into a run moves to the runs ring. */
@@ -217,6 +237,7 @@ export class TraceRecorder {
     if (i >= 0) rings.misses.splice(i, 1);
     this.pushTo(rings.runs, trace);
     this.changed.add(trace);
+    for (const fn of this.watchers) fn(trace);
   }
 
   private push(trace: Trace, mark = true): void {
@@ -228,6 +249,7 @@ export class TraceRecorder {
     }
     this.pushTo(trace.fired ? rings.runs : rings.misses, trace);
     if (mark) this.changed.add(trace);
+    if (mark) for (const fn of this.watchers) fn(trace);
   }
 
   private pushTo(ring: Trace[], trace: Trace): void {

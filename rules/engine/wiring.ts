@@ -10,9 +10,10 @@ import type { Feeds } from './feeds.js';
 
 /** Subscribes the feeds to the bus; returns the functions that unsubscribe. */
 export function wireBus(bus: EventBus, tracker: CauseTracker, feeds: Feeds, devices: DeviceIndex): Array<() => void> {
-  const keysOf = (deviceId: string): string[] => {
+  /** The keys a device is looked up by (id, topic), and its topic for the subscribers by topic filter. */
+  const route = (deviceId: string): [string[], string | undefined] => {
     const topic = devices.get(deviceId)?.topic;
-    return topic && topic !== deviceId ? [deviceId, topic] : [deviceId];
+    return [topic && topic !== deviceId ? [deviceId, topic] : [deviceId], topic];
   };
   const withParent = (cause: Cause): Cause => {
     const parent = tracker.dispatching;
@@ -28,10 +29,10 @@ export function wireBus(bus: EventBus, tracker: CauseTracker, feeds: Feeds, devi
       }
     }),
     bus.on('stateChanged', 'rules', (change) => {
-      if (feeds.stateSubscribed) feeds.dispatchState(change, withParent(change.cause), keysOf(change.deviceId));
+      if (feeds.stateSubscribed) feeds.dispatchState(change, withParent(change.cause), ...route(change.deviceId));
     }),
-    bus.on('deviceEvent', 'rules', (e) => feeds.dispatchEvent({ ...e, cause: withParent(e.cause) }, keysOf(e.deviceId))),
-    bus.on('availabilityChanged', 'rules', (e) => feeds.dispatchAvailability(e, keysOf(e.deviceId))),
+    bus.on('deviceEvent', 'rules', (e) => feeds.dispatchEvent({ ...e, cause: withParent(e.cause) }, ...route(e.deviceId))),
+    bus.on('availabilityChanged', 'rules', (e) => feeds.dispatchAvailability(e, ...route(e.deviceId))),
     ...(['deviceAdded', 'deviceRemoved', 'deviceUpdated'] as const).map((event) => bus.on(event, 'rules', () => devices.invalidate())),
   ];
 }

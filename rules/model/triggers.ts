@@ -22,11 +22,19 @@ export interface MqttTrigger extends TriggerBase {
   match?: ExpressionText;
 }
 
+/**
+ * The devices a device-related trigger listens to (state, event, availability, numeric): exactly one of `device`
+ * (a device id, alias or the topic it reports on) or `topic` (a filter over the devices' topics: `+`, `#`,
+ * `{name}` levels bound as variables).
+ */
+interface DeviceAddress {
+  device?: string;
+  topic?: string;
+}
+
 /** A device property changed (only real changes), optionally from/to given values and held `for` a while. */
-export interface StateTrigger extends TriggerBase {
+export interface StateTrigger extends TriggerBase, DeviceAddress {
   trigger: 'state';
-  /** Device id, or the topic the device reports on. */
-  device: string;
   /** Omitted: any property of the device. */
   property?: string;
   from?: StateValue[];
@@ -71,18 +79,17 @@ export interface SunTrigger extends TriggerBase {
 }
 
 /** An event capability fired (a button press); events are never stored as state. */
-export interface EventTrigger extends TriggerBase {
+export interface EventTrigger extends TriggerBase, DeviceAddress {
   trigger: 'event';
-  device: string;
   property?: string;
   /** Only this value (e.g. `single`, `double`). */
   value?: StateValue;
 }
 
-export const AVAILABILITIES = ['online', 'offline'] as const;
-export interface AvailabilityTrigger extends TriggerBase {
+// `stale`: silent for longer than its usual reporting interval (server/core/staleness.ts).
+export const AVAILABILITIES = ['online', 'offline', 'stale'] as const;
+export interface AvailabilityTrigger extends TriggerBase, DeviceAddress {
   trigger: 'availability';
-  device: string;
   /** Omitted: any change. */
   to?: (typeof AVAILABILITIES)[number];
   for?: Duration;

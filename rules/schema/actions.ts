@@ -146,3 +146,8 @@ export function readAction(ctx: SchemaContext, field: Field): Action | undefined
 export function readActions(ctx: SchemaContext, field: Field): Action[] | undefined {
   return readList(ctx, field, true)?.map((item) => readAction(ctx, item)!);
 }
+
+/** The keys each action kind accepts, as the validator checks them (the editor's completion and key reference). */
+export const ACTION_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(SPECS).map(([kind, spec]) => [kind, ['action', 'alias', ...(spec as Spec).keys]]),
+);

@@ -109,3 +109,8 @@ export function readConditions(ctx: SchemaContext, field: Field, nonEmpty = fals
   if (nonEmpty && items.length === 0) ctx.report(field.node, field.path, 'needs at least one condition');
   return items.map((item) => readCondition(ctx, item)!);
 }
+
+/** The keys each condition kind accepts, as the validator checks them (the editor's completion and key reference). */
+export const CONDITION_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(SPECS).map(([kind, spec]) => [kind, ['condition', ...(spec as Spec).keys]]),
+);

@@ -3,3 +3,4 @@
 export { validateRuleText, idFromFile, type ValidationResult } from './validate.js';
 export { formatPath, type RuleError } from './context.js';
 export { updateRuleText, setRuleValue, ruleToYaml, toYamlValue } from './edit.js';
+export { ruleKeyReference, type RuleKeyReference } from './reference.js';

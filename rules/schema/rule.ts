@@ -71,10 +71,13 @@ export function readRule(ctx: SchemaContext, field: Field, defaultId: string | u
   });
 }
 
+export const KEEP_KEYS = ['while', 'state'] as const;
+export const KEEP_STATE_KEYS = ['device', 'filter', 'property', 'value'] as const;
+
 function readKeep(ctx: SchemaContext, field: Field): Keep | undefined {
   const m = readMap(ctx, field, "a keep block (a mapping with 'while' and 'state')");
   if (!m) return undefined;
-  m.checkKeys(['while', 'state']);
+  m.checkKeys(KEEP_KEYS);
   return {
     // No `while`: always keep.
     while: m.opt('while', (c, f) => readConditions(c, f)) ?? [],
@@ -85,7 +88,7 @@ function readKeep(ctx: SchemaContext, field: Field): Keep | undefined {
 function readKeepTarget(ctx: SchemaContext, field: Field): KeepTarget | undefined {
   const m: MapReader | undefined = readMap(ctx, field, 'a state to keep (device or filter, property, value)');
   if (!m) return undefined;
-  m.checkKeys(['device', 'filter', 'property', 'value']);
+  m.checkKeys(KEEP_STATE_KEYS);
   if (m.has('device') === m.has('filter')) {
     ctx.report(m.node, m.path, m.has('device') ? "use either 'device' or 'filter', not both" : "needs 'device' (one device) or 'filter' (a topic filter or area:FLOOR/ROOM)");
   }

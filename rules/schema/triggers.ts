@@ -23,8 +23,24 @@ const KEY_HINTS: Record<string, string> = {
   at: "use a 'cron' trigger with 'expression'",
 };
 
-const deviceAndProperty = (m: MapReader): { device: string | undefined; property: string | undefined } => ({
-  device: m.req('device', readName),
+/**
+ * `device` or `topic`, the same for every device-related trigger (rules/triggers/device-source.ts): exactly one.
+ * For numeric, `topic` reads the messages themselves (and `property` goes with `device` only); for state, event and
+ * availability it selects the devices whose topic matches.
+ */
+const DEVICES_HINT = "needs 'device' (a device id, or the topic it reports on) or 'topic' (a topic filter: + and # select several devices)";
+
+function readAddress(m: MapReader, missing = DEVICES_HINT): { device?: string; topic?: string } {
+  const { ctx } = m;
+  const device = m.opt('device', readName);
+  const topic = m.opt('topic', (c, f) => (readTopicPattern(c, f) ? readString(c, f) : undefined));
+  if (!m.has('device') && !m.has('topic')) ctx.report(m.node, m.path, missing);
+  if (m.has('device') && m.has('topic')) ctx.report(m.keyNode('topic'), [...m.path, 'topic'], "use either 'device' or 'topic', not both");
+  return { device, topic };
+}
+
+const deviceAndProperty = (m: MapReader): { device?: string; topic?: string; property: string | undefined } => ({
+  ...readAddress(m),
   property: m.opt('property', readName),
 });
 
@@ -44,7 +60,7 @@ const SPECS: Record<TriggerType, Spec> = {
     }),
   },
   state: {
-    keys: ['device', 'property', 'from', 'to', 'for'],
+    keys: ['device', 'topic', 'property', 'from', 'to', 'for'],
     read: (m) => ({
       trigger: 'state',
       ...deviceAndProperty(m),
@@ -72,14 +88,14 @@ const SPECS: Record<TriggerType, Spec> = {
     }),
   },
   event: {
-    keys: ['device', 'property', 'value'],
+    keys: ['device', 'topic', 'property', 'value'],
     read: (m) => ({ trigger: 'event', ...deviceAndProperty(m), value: m.opt('value', readStateValue) }) as Omit<Trigger, 'id'>,
   },
   availability: {
-    keys: ['device', 'to', 'for'],
+    keys: ['device', 'topic', 'to', 'for'],
     read: (m) => ({
       trigger: 'availability',
-      device: m.req('device', readName)!,
+      ...readAddress(m),
       to: m.opt('to', (ctx, f) => readChoice(ctx, f, AVAILABILITIES)),
       for: m.opt('for', (ctx, f) => readDuration(ctx, f)),
     }),
@@ -105,10 +121,7 @@ const SPECS: Record<TriggerType, Spec> = {
 
 function readNumeric(m: MapReader): Omit<Trigger, 'id'> {
   const { ctx } = m;
-  const device = m.opt('device', readName);
-  const topic = m.opt('topic', (c, f) => (readTopicPattern(c, f) ? readString(c, f) : undefined));
-  if (!m.has('device') && !m.has('topic')) ctx.report(m.node, m.path, "needs 'device' (a device's property) or 'topic' (any message)");
-  if (m.has('device') && m.has('topic')) ctx.report(m.keyNode('topic'), [...m.path, 'topic'], "use either 'device' or 'topic', not both");
+  const { device, topic } = readAddress(m, "needs 'device' (a device's property) or 'topic' (any message)");
   if (m.has('property') && !m.has('device')) ctx.report(m.keyNode('property'), [...m.path, 'property'], "'property' goes with 'device'");
   const range = readRange(m);
   const hysteresis = m.opt('hysteresis', readNumber);
@@ -153,3 +166,8 @@ export function readTrigger(ctx: SchemaContext, field: Field): Trigger | undefin
   // Key order for files written by ruleToYaml: the kind first, then the id, then the fields.
   return body && (compact({ ...{ trigger: body.trigger, id }, ...body }) as Trigger);
 }
+
+/** The keys each trigger kind accepts, as the validator checks them (the editor's completion and key reference). */
+export const TRIGGER_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(SPECS).map(([kind, spec]) => [kind, ['trigger', 'id', ...(spec as Spec).keys]]),
+);

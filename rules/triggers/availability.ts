@@ -1,16 +1,19 @@
-// trigger: availability — a device went online or offline (its last will, a keepalive loss, its status topic),
-// optionally only one way and held `for` a while ("offline for 10 minutes": not a reboot).
+// trigger: availability — a device went online, offline (its last will, a keepalive loss, its status topic) or stale
+// (silent for longer than its usual reporting interval), optionally only one way and held `for` a while ("offline
+// for 10 minutes": not a reboot). Named by `device` or by `topic` (device-source.ts).
 
 import type { AvailabilityTrigger } from '../types.js';
+import { deviceSource, onAvailability, sourceVars } from './device-source.js';
 import { ForWaits } from './for-waits.js';
 import { triggerVar, type TriggerKind, type Vars } from './types.js';
 
 export const availabilityTrigger: TriggerKind<AvailabilityTrigger> = {
   attach(ctx, config, fire) {
     const waits = config.for ? new ForWaits(ctx, config.for, fire) : undefined;
-    const ref = ctx.devices.resolve(config.device)?.id ?? config.device;
-    const detach = ctx.feeds.availabilityChange(ref, (e) => {
+    const source = deviceSource(ctx.devices, config);
+    const detach = onAvailability(ctx.feeds, source, (e) => {
       const vars: Vars = {
+        ...sourceVars(source, ctx.devices.get(e.deviceId)?.topic),
         value: e.availability, previous: e.previous, device: e.deviceId,
         trigger: triggerVar(ctx, 'availability', { device: e.deviceId, to: e.availability, from: e.previous }),
       };

@@ -1,17 +1,19 @@
 // trigger: event — an event capability fired (a button's single/double/long press). Events are never stored as
-// state, so this is the only way to react to them.
+// state, so this is the only way to react to them. Named by `device` or by `topic` (device-source.ts).
 
 import { show } from '../engine/describe.js';
 import type { EventTrigger } from '../types.js';
+import { deviceSource, onEvent, sourceVars } from './device-source.js';
 import { triggerVar, type TriggerKind, type Vars } from './types.js';
 import { valueMatches } from './values.js';
 
 export const eventTrigger: TriggerKind<EventTrigger> = {
   attach(ctx, config, fire) {
-    const ref = ctx.devices.resolve(config.device)?.id ?? config.device;
-    return ctx.feeds.event(ref, (e) => {
+    const source = deviceSource(ctx.devices, config);
+    return onEvent(ctx.feeds, source, (e) => {
       const label = `${e.deviceId}.${e.property}`;
       const vars: Vars = {
+        ...sourceVars(source, ctx.devices.get(e.deviceId)?.topic),
         value: e.value, device: e.deviceId, property: e.property,
         trigger: triggerVar(ctx, 'event', { device: e.deviceId, property: e.property, value: e.value }),
       };

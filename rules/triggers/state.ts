@@ -1,10 +1,12 @@
 // trigger: state — a device property changed (only real changes reach here: the state store drops repeats),
 // optionally from/to given values (on/off by on-ness) and held `for` a while. Without a property: any property.
+// Named by `device` or by `topic` (device-source.ts), as every device-related trigger.
 
 import { show } from '../engine/describe.js';
 import type { Capability } from '../../server/core/model.js';
 import type { ExprValue } from '../expressions/index.js';
 import type { StateTrigger } from '../types.js';
+import { deviceSource, onState, sourceSelects, sourceVars } from './device-source.js';
 import { ForWaits } from './for-waits.js';
 import { triggerVar, type DryResult, type TriggerKind, type Vars } from './types.js';
 import { listText, matchesAny } from './values.js';
@@ -16,9 +18,9 @@ function refusal(config: StateTrigger, label: string, value: ExprValue, previous
   return undefined;
 }
 
-function varsOf(ctx: { index: number; id?: string }, deviceId: string, property: string, value: ExprValue, previous: ExprValue): Vars {
+function varsOf(ctx: { index: number; id?: string }, deviceId: string, property: string, value: ExprValue, previous: ExprValue, levels: Vars = {}): Vars {
   return {
-    value, previous, device: deviceId, property,
+    ...levels, value, previous, device: deviceId, property,
     trigger: triggerVar(ctx, 'state', { device: deviceId, property, to: value, from: previous }),
   };
 }
@@ -26,11 +28,12 @@ function varsOf(ctx: { index: number; id?: string }, deviceId: string, property:
 export const stateTrigger: TriggerKind<StateTrigger> = {
   attach(ctx, config, fire) {
     const waits = config.for ? new ForWaits(ctx, config.for, fire) : undefined;
-    const ref = ctx.devices.resolve(config.device)?.id ?? config.device;
-    const detach = ctx.feeds.state(ref, config.property, (change, cause) => {
+    const source = deviceSource(ctx.devices, config);
+    const detach = onState(ctx.feeds, source, config.property, (change, cause) => {
       const subject = `${change.deviceId}.${change.property}`;
-      const cap = ctx.devices.get(change.deviceId)?.capabilities.find((c) => c.property === change.property);
-      const vars = varsOf(ctx, change.deviceId, change.property, change.value, change.previous);
+      const device = ctx.devices.get(change.deviceId);
+      const cap = device?.capabilities.find((c) => c.property === change.property);
+      const vars = varsOf(ctx, change.deviceId, change.property, change.value, change.previous, sourceVars(source, device?.topic));
       if (waits?.isWaiting(subject)) {
         // A change that still matches `to` (on → ON) keeps the wait; anything else breaks it.
         if (config.to !== undefined && matchesAny(change.value, config.to, cap)) return ctx.miss(`${subject} is still ${show(change.value)}: the 'for' wait goes on`, vars);
@@ -59,15 +62,15 @@ export const stateTrigger: TriggerKind<StateTrigger> = {
   test(ctx, config, input): DryResult {
     if (input.kind !== 'state') return { fired: false, reason: 'a state trigger fires on state changes: give {device, property, value}' };
     const device = ctx.devices.resolve(input.device);
-    const target = ctx.devices.resolve(config.device);
-    if ((device?.id ?? input.device) !== (target?.id ?? config.device)) return { fired: false, reason: `the change is of ${input.device}, not ${config.device}` };
+    const source = deviceSource(ctx.devices, config);
+    if (!sourceSelects(ctx.devices, source, input.device)) return { fired: false, reason: `the change is of ${input.device}, not ${source.pattern ? `a device on ${source.label}` : source.label}` };
     const property = input.property ?? (device ? ctx.devices.mainProperty(device) : undefined) ?? 'state';
     if (config.property !== undefined && property !== config.property) return { fired: false, reason: `the change is of ${property}, not ${config.property}` };
     const previous = input.previous !== undefined ? input.previous : device ? ctx.devices.value(device.id, property) : undefined;
     const label = `${device?.id ?? input.device}.${property}`;
     const why = refusal(config, label, input.value, previous, device?.capabilities.find((c) => c.property === property));
     if (why) return { fired: false, reason: why };
-    const vars = varsOf(ctx, device?.id ?? input.device, property, input.value, previous);
+    const vars = varsOf(ctx, device?.id ?? input.device, property, input.value, previous, sourceVars(source, device?.topic));
     return { fired: true, vars, description: `${label} changed from ${show(previous)} to ${show(input.value)}`, ...(config.for ? { note: 'fires only if the value holds for the \'for\' time' } : {}) };
   },
 };

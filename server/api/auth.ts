@@ -30,6 +30,9 @@ export class AuthApi implements MqttAuthenticator {
    */
   gate?: LoginGate;
 
+  /** Told of each password login checked, accepted or refused (the hub puts it on the bus for the logbook). */
+  onLogin?: (e: { username: string; ok: boolean; address: string }) => void;
+
   constructor(private readonly store: Store, private readonly log: Logger) {}
 
   /** First start: the admin from RUMAH_ADMIN_PASSWORD, or a one-time setup code to create one in the browser. */
@@ -76,9 +79,11 @@ export class AuthApi implements MqttAuthenticator {
     });
     if (!user) {
       this.failed(address);
+      this.onLogin?.({ username, ok: false, address });
       throw new RumahError(ErrorCodes.UNAUTHORIZED, 'wrong username or password');
     }
     this.failures.delete(address);
+    this.onLogin?.({ username: user.username, ok: true, address });
     const token = await this.store.sessions.create(user.username, sessionTtlMs);
     return { token, principal: { username: user.username, role: user.role, via: 'session' } };
   }

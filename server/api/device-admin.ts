@@ -2,6 +2,7 @@ import { ErrorCodes, excerpt, RumahError } from '../core/errors.js';
 import type { Device } from '../core/model.js';
 import type { Registry } from '../core/registry.js';
 import type { AreasApi } from './areas.js';
+import type { StaleWindow } from '../core/staleness.js';
 
 export interface DevicePatch {
   name?: string;
@@ -10,6 +11,8 @@ export interface DevicePatch {
   room?: string | null;
   /** Picked from the areas (a floor or a room; null: none): replaces floor and room. */
   areaId?: number | null;
+  /** Seconds of silence before the device is stale (0: never); null: automatic again (server/core/staleness.ts). */
+  staleAfter?: number | null;
 }
 
 /**
@@ -22,7 +25,7 @@ export class DeviceAdminApi {
 
   async update(id: string, patch: DevicePatch): Promise<Device> {
     if (!this.registry.get(id)) throw notFound(id);
-    const change: Partial<Pick<Device, 'name' | 'floor' | 'room'>> = {};
+    const change: Partial<Pick<Device, 'name' | 'floor' | 'room' | 'staleAfter'>> = {};
     if (patch.name !== undefined) {
       const name = patch.name.trim();
       if (!name) throw new RumahError(ErrorCodes.BAD_REQUEST, 'name: must not be empty');
@@ -38,9 +41,17 @@ export class DeviceAdminApi {
       Object.assign(change, await this.areas.canonical('floor' in change ? change.floor : current.floor, 'room' in change ? change.room : current.room));
     }
     if (this.areas && patch.areaId !== undefined) Object.assign(change, this.areas.placeOf(patch.areaId));
+    if (patch.staleAfter !== undefined) change.staleAfter = patch.staleAfter ?? undefined;
     const device = this.registry.update(id, change);
     if (!device) throw notFound(id);
     return device;
+  }
+
+  /** How long the device may be silent before it is stale, and why. */
+  staleness(id: string): StaleWindow {
+    const window = this.registry.staleWindow(id);
+    if (!window) throw notFound(id);
+    return window;
   }
 
   /**

@@ -8,6 +8,7 @@ import type { HistoryRepo } from '../store/history-repo.js';
 import type { DeviceLog, LogEntry } from '../core/device-log.js';
 import type { RecentMessage } from '../core/recent-messages.js';
 import type { CommandLimit } from './command-limit.js';
+import { historyView, type HistoryView, type HistoryViewQuery } from './history-view.js';
 
 export interface DeviceView extends Device {
   state: DeviceState;
@@ -48,6 +49,19 @@ export class DevicesApi {
     }
     await this.deps.flushHistory();
     return this.deps.history.query(device.id, property, from ?? 0, to ?? Date.now(), limit);
+  }
+
+  /** One property's history for a chart: steps from the value in force at `from`, bucketed past `limit` changes. */
+  async chart(id: string, property: string, q: Omit<HistoryViewQuery, 'numeric' | 'now'>): Promise<HistoryView> {
+    const device = this.device(id);
+    const cap = device.capabilities.find((c) => c.property === property);
+    const state = this.deps.states.get(device.id)?.[property];
+    if (!cap && !state) {
+      throw new RumahError(ErrorCodes.NOT_FOUND, `device ${device.id} has no property "${property}"; it has: ${device.capabilities.map((c) => c.property).join(', ')}`);
+    }
+    await this.deps.flushHistory();
+    const numeric = cap ? cap.kind === 'numeric' : typeof state?.value === 'number';
+    return historyView(this.deps.history, device.id, property, { ...q, numeric, now: Date.now() });
   }
 
   /** The device's last raw messages, newest last. */

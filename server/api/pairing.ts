@@ -85,6 +85,7 @@ export class PairingApi {
     if (!this.candidates.has(username) && this.others?.has(username)) {
       const account = await this.others.accept(username, acl);
       this.deps.bus.emit('candidateChanged', { username, state: 'accepted' });
+      this.deps.bus.emit('accountsChanged', { username });
       return account;
     }
     const candidate = this.candidates.take(username);
@@ -94,6 +95,7 @@ export class PairingApi {
     this.broker?.disconnectUser(username);
     this.deps.log.info({ username, topics: candidate.topics.length }, 'pairing candidate accepted');
     this.deps.bus.emit('candidateChanged', { username, state: 'accepted' });
+    this.deps.bus.emit('accountsChanged', { username });
     return (await this.deps.store.accounts.get(username))!;
   }
 
@@ -123,18 +125,21 @@ export class PairingApi {
     if (acl) checkFilters(acl);
     const password = await this.deps.store.accounts.create(username, 'device');
     if (acl) await this.deps.store.accounts.setAcl(username, acl);
+    this.deps.bus.emit('accountsChanged', { username });
     return { username, password, ports: this.ports };
   }
 
   async rotate(username: string): Promise<{ username: string; password: string }> {
     const password = await this.deps.store.accounts.rotate(username);
     this.broker?.disconnectUser(username);
+    this.deps.bus.emit('accountsChanged', { username });
     return { username, password };
   }
 
   /** Revoking disconnects the device at once; its next CONNECT is refused. */
   async revoke(username: string): Promise<{ username: string; disconnected: number }> {
     await this.deps.store.accounts.revoke(username);
+    this.deps.bus.emit('accountsChanged', { username });
     return { username, disconnected: this.broker?.disconnectUser(username) ?? 0 };
   }
 

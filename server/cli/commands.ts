@@ -181,10 +181,14 @@ export const commands: CliCommand[] = [
     },
   },
   {
-    words: ['rules', 'examples'], args: 0, store: false, usage: 'rules examples', help: 'copy the shipped example rules into <data>/rules (existing files are kept)',
+    words: ['rules', 'examples'], args: 0, store: false, usage: 'rules examples', help: 'copy the shipped example rules into <data>/rules, disabled (existing files are kept)',
     async run({ dataDir }) {
       const done = copyExamples(path.join(dataDir, 'rules'));
-      const text = [...done.copied.map((f) => `copied ${f}`), ...done.skipped.map((f) => `kept ${f} (exists)`)].join('\n');
+      const text = [
+        ...done.copied.map((f) => `copied ${f} (disabled)`),
+        ...done.skipped.map((f) => `kept ${f} (exists)`),
+        ...(done.copied.length ? ['enable one on the dashboard\'s Rules page, or set enabled: true in its file'] : []),
+      ].join('\n');
       return { text: text || 'no examples found', json: done };
     },
   },

@@ -115,6 +115,12 @@ export const configSchema = z
         commandRate: z.number().positive(),
         /** Commands one user may send at once after a pause. */
         commandBurst: z.number().int().min(1),
+        /** Staleness (server/core/staleness.ts): a silent device is stale after this × its median report interval, */
+        staleFactor: z.number().min(1).max(100),
+        /** but never before this many seconds of silence, */
+        staleMinSeconds: z.number().min(0.1),
+        /** and, until three intervals are known (a device seen once), after this many. */
+        staleFirstSeconds: z.number().min(0.1),
       })
       .strict(),
     history: z
@@ -122,6 +128,21 @@ export const configSchema = z
         rawDays: z.number().min(0.001),
         hourlyDays: z.number().min(1),
         maxQueue: z.number().int().min(100),
+      })
+      .strict(),
+    /** The logbook (server/logbook, docs/dashboard.md#logbook): its retention and its quotas per source. */
+    logbook: z
+      .object({
+        /** Entries kept at most; the oldest go first. */
+        maxEntries: z.number().int().min(100).max(10_000_000),
+        /** Entries older than this are deleted. */
+        days: z.number().min(0.001).max(3650),
+        /** Entries one source (a device account, a user, a rule, logins, pairing) may hold at most. */
+        maxPerSource: z.number().int().min(10).max(10_000_000),
+        /** Entries one device, user or rule may add a minute, sustained (a token bucket)... */
+        sourceRatePerMinute: z.number().positive().max(60_000),
+        /** ...and at once after a quiet time. */
+        sourceBurst: z.number().int().min(1).max(100_000),
       })
       .strict(),
     /** The MQTT-SN v1.2 UDP gateway (docs/mqttsn.md); off by default. */
@@ -268,8 +289,10 @@ export const defaults: Config = {
   },
   http: { port: 8080, connectionsPerAddress: 256, maxConnections: 2048, headTimeout: 10_000, allowedHosts: [] },
   tls: { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false },
-  devices: { maxPerAccount: 500, commandRate: 20, commandBurst: 50 },
+  devices: { maxPerAccount: 500, commandRate: 20, commandBurst: 50,
+    staleFactor: 3, staleMinSeconds: 60, staleFirstSeconds: 3600 },
   history: { rawDays: 30, hourlyDays: 730, maxQueue: 100_000 },
+  logbook: { maxEntries: 100_000, days: 30, maxPerSource: 20_000, sourceRatePerMinute: 20, sourceBurst: 60 },
   mqttsn: {
     enabled: false, port: 1884, ipv6: true, gatewayId: 1, advertiseInterval: 900, advertiseAddress: '255.255.255.255', advertisePort: 0,
     advertiseAddress6: 'ff02::1',

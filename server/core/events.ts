@@ -33,6 +33,12 @@ export interface HubEvents {
   deviceRejected: { topic: string; username?: string; deviceId?: string; reason: string };
   /** For the dashboard: a rule's `notify` action, or the rules engine reporting a problem (a rule stopped by a guard). */
   notification: Notification;
+  /** A rule run that fired ended (done, error, stopped, cancelled...): for the logbook. Dry runs are not told. */
+  ruleRun: RuleRun;
+  /** A dashboard login by password, accepted or refused (never the password). Throttled attempts are not told. */
+  userLogin: { username: string; ok: boolean; address?: string; ts: number };
+  /** A device account was created, accepted, rotated or revoked (server/api/pairing.ts): the dashboard's list. */
+  accountsChanged: { username: string };
 }
 
 export interface MqttMessage {
@@ -68,4 +74,17 @@ export interface Notification {
   /** The rule that sent it or that it is about. */
   ruleId?: string;
   cause?: Cause;
+}
+
+export interface RuleRun {
+  ruleId: string;
+  traceId: string;
+  /** A final trace result (rules/engine/trace.ts). */
+  result: string;
+  reason?: string;
+  /** When it fired, and when it ended. */
+  at: number;
+  finishedAt: number;
+  /** What fired it, as its trace says ("kitchen/motion changed to true"). */
+  trigger?: string;
 }

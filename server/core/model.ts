@@ -25,9 +25,28 @@ export interface Capability {
   /** binary: the raw words the device uses, so a command is sent in the device's own words. */
   on?: string | boolean;
   off?: string | boolean;
+  /** What it senses (HA `device_class`: door, motion, moisture...): binary values are shown in its words. */
+  deviceClass?: string;
 }
 
-export type Availability = 'online' | 'offline' | 'unknown';
+/**
+ * `online`/`offline`: what the device said on its availability topic (or its will), or concluded from its reports and
+ * its connection; `stale`: it has been silent for longer than its usual reporting interval (server/core/staleness.ts).
+ */
+export type Availability = 'online' | 'offline' | 'unknown' | 'stale';
+
+/** Why a device's allowed silence is what it is (server/core/staleness.ts). */
+export type StaleSource = 'setting' | 'expire_after' | 'availability' | 'learned' | 'first';
+
+/** How long a device may be silent before it is stale (GET /api/devices/:id/staleness). */
+export interface StaleWindow {
+  /** Seconds of silence allowed; null: never stale. */
+  seconds: number | null;
+  source: StaleSource;
+  /** The median interval between the device's last reports, seconds, when known. */
+  medianSeconds?: number;  /** The device reports on its own MQTT connection, which is open: it is not stale while that stays so. */
+  ownConnection?: true;
+}
 
 /** A JSON value: what a state may hold after a payload is parsed. */
 export type StateValue = string | number | boolean | null | StateValue[] | { [key: string]: StateValue };
@@ -60,6 +79,8 @@ export interface Device {
   owner?: string;
   createdAt: number;
   lastSeen?: number;
+  /** Seconds of silence after which the device is stale, as an admin set it (0: never); absent: automatic. */
+  staleAfter?: number;
 }
 
 export interface PropertyState {

@@ -5,8 +5,8 @@ import type { Logger } from './logger.js';
 import type { Availability, Capability, Cause, Device } from './model.js';
 import type { StateStore } from './state-store.js';
 import { displayText } from './display-text.js';
-import { Expiry } from './expiry.js';
 import { RecentMessages } from './recent-messages.js';
+import { Staleness, type StalenessOptions, type StaleWindow } from './staleness.js';
 
 export interface RegistryOptions {
   bus: EventBus;
@@ -19,6 +19,8 @@ export interface RegistryOptions {
   publish?: (msg: OutgoingMessage) => void;
   /** The account owning a topic (the ACL's index of owned filters): no device is pointed at another account's topics. */
   topicOwner?: (topic: string) => string | undefined;
+  /** When a silent device becomes stale (server/core/staleness.ts); the defaults of devices.stale* when absent. */
+  staleness?: Omit<StalenessOptions, 'onStale' | 'now'>;
   /** A new device's floor and room from its topic made into the hub's areas (server/api/areas.ts), before it is announced. */
   place?: (device: Device) => void;
 }
@@ -55,25 +57,45 @@ export class Registry {
   readonly notRecreated = new Set<string>();
   readonly recent = new RecentMessages();
   private readonly now: () => number;
-  private readonly expiry: Expiry;
+  private readonly staleness: Staleness;
+  /** Connections open per client id (a takeover briefly has two), from the bus's client events. */
+  private readonly connections = new Map<string, number>();
+  /** Devices per reporting client: a client that reports for one device only is that device's own connection. */
+  private readonly reported = new Map<string, number>();
 
   constructor(private readonly opts: RegistryOptions) {
     this.now = opts.now ?? Date.now;
-    this.expiry = new Expiry((id) => {
-      const entry = this.entries.get(id);
-      if (entry) this.setAvailability(entry, 'offline', this.now());
-    }, this.now);
+    this.staleness = new Staleness({
+      factor: 3, minSeconds: 60, firstSeconds: 3600, ...opts.staleness, now: this.now,
+      onStale: (id, source) => {
+        const entry = this.entries.get(id);
+        if (!entry) return;
+        // A device on its own MQTT connection that is still open (its keepalive checked by the broker) is quiet, not
+        // gone: looked at again next sweep. A gateway's connection (Zigbee2MQTT) says nothing about one device. A
+        // window the device (expire_after) or an admin set holds all the same.
+        if ((source === 'learned' || source === 'first') && this.onOwnConnection(entry)) return false;
+        // An offline the device said (or its connection's loss) says more than its silence.
+        if (entry.device.availability !== 'offline') this.setAvailability(entry, 'stale', this.now());
+      },
+    });
+    opts.bus.on('clientConnected', 'registry', ({ clientId }) => void this.connections.set(clientId, (this.connections.get(clientId) ?? 0) + 1));
+    opts.bus.on('clientDisconnected', 'registry', ({ clientId }) => {
+      // A keepalive loss may be told twice (keepaliveTimeout, then clientDisconnect): never below none.
+      const n = (this.connections.get(clientId) ?? 0) - 1;
+      if (n > 0) this.connections.set(clientId, n);
+      else this.connections.delete(clientId);
+    });
   }
 
   stop(): void {
-    this.expiry.stop();
+    this.staleness.stop();
   }
 
   /** Devices saved before a restart. Their availability is unknown until they speak again. */
   restore(devices: Device[]): void {
     for (const device of devices) {
       this.entries.set(device.id, entryFor({ ...device, availability: 'unknown' }));
-      this.expiry.configure(device);
+      this.staleness.configure(device);
       if (device.owner) this.perOwner.set(device.owner, (this.perOwner.get(device.owner) ?? 0) + 1);
     }
   }
@@ -91,9 +113,21 @@ export class Registry {
   }
 
   get online(): number {
+    return this.count('online');
+  }
+
+  count(availability: Availability): number {
     let n = 0;
-    for (const e of this.entries.values()) if (e.device.availability === 'online') n++;
+    for (const e of this.entries.values()) if (e.device.availability === availability) n++;
     return n;
+  }
+
+  /** How long the device may be silent before it is stale, and why (the device page shows it). */
+  staleWindow(id: string): StaleWindow | undefined {
+    const entry = this.entry(id);
+    const window = entry && this.staleness.describe(entry.device.id);
+    const learned = window?.source === 'learned' || window?.source === 'first';
+    return window && learned && this.onOwnConnection(entry!) ? { ...window, ownConnection: true } : window;
   }
 
   get conventions(): readonly Convention[] {
@@ -144,10 +178,11 @@ export class Registry {
         const device = entry.device;
         device.lastSeen = ts;
         this.recent.add(device.id, msg, ts);
-        this.expiry.touch(device.id);
-        if (msg.clientId && entry.reporter !== msg.clientId) entry.reporter = msg.clientId;
+        // A retained message replayed at start is an old report, not one now.
+        if (!msg.replayed) this.staleness.touch(device.id, ts);
+        if (msg.clientId && entry.reporter !== msg.clientId) this.setReporter(entry, msg.clientId);
         // A device that reports is there, unless it said otherwise on its availability topic: an offline the hub
-        // concluded (expire_after, keepalive loss) ends with the next report.
+        // concluded (keepalive loss) or a stale (server/core/staleness.ts) ends with the next report.
         if (device.availability !== 'online' && !entry.said) this.setAvailability(entry, 'online', ts);
         this.opts.states.apply(device.id, values, entry.cause, ts, msg);
       }
@@ -158,6 +193,8 @@ export class Registry {
         if (!entry || !mine(entry)) continue;
         entry.device.lastSeen = ts;
         this.recent.add(entry.device.id, msg, ts);
+        if (!msg.replayed) this.staleness.touch(entry.device.id, ts);
+        if (entry.device.availability !== 'online' && !entry.said) this.setAvailability(entry, 'online', ts);
         bus.emit('deviceEvent', { deviceId: entry.device.id, property: event.property, value: event.value, ts, cause: entry.cause });
       }
     }
@@ -166,6 +203,7 @@ export class Registry {
         const entry = this.entry(deviceId);
         if (!entry || !mine(entry)) continue;
         this.recent.add(entry.device.id, msg, ts);
+        this.staleness.announces(entry.device.id);
         this.setAvailability(entry, availability, ts, true);
       }
     }
@@ -182,21 +220,27 @@ export class Registry {
   remove(id: string): boolean {
     const device = this.get(id);
     if (!device) return false;
+    const entry = this.entries.get(device.id);
+    if (entry) this.setReporter(entry, undefined);
     this.entries.delete(device.id);
     for (const [alias, target] of this.aliases) if (target === device.id) this.aliases.delete(alias);
     if (device.owner) this.perOwner.set(device.owner, Math.max(0, (this.perOwner.get(device.owner) ?? 1) - 1));
-    this.expiry.forget(device.id);
+    this.staleness.forget(device.id);
     this.recent.forget(device.id);
     this.opts.states.remove(device.id);
     this.opts.bus.emit('deviceRemoved', { deviceId: device.id });
     return true;
   }
 
-  /** Applies a user's change of name or area. */
-  update(id: string, patch: Partial<Pick<Device, 'name' | 'floor' | 'room'>>): Device | undefined {
+  /** Applies a user's change of name, area or stale setting (`staleAfter: undefined` goes back to automatic). */
+  update(id: string, patch: Partial<Pick<Device, 'name' | 'floor' | 'room' | 'staleAfter'>>): Device | undefined {
     const device = this.get(id);
     if (!device) return undefined;
     Object.assign(device, patch);
+    if ('staleAfter' in patch) {
+      if (patch.staleAfter === undefined) delete device.staleAfter;
+      this.staleness.configure(device);
+    }
     this.opts.bus.emit('deviceUpdated', { device });
     return device;
   }
@@ -205,6 +249,22 @@ export class Registry {
   clientLost(clientId: string): void {
     const ts = this.now();
     for (const entry of this.entries.values()) if (entry.reporter === clientId) this.setAvailability(entry, 'offline', ts);
+  }
+
+  private onOwnConnection(entry: Entry): boolean {
+    const own = entry.reporter;
+    return own !== undefined && this.connections.has(own) && this.reported.get(own) === 1;
+  }
+
+  private setReporter(entry: Entry, clientId: string | undefined): void {
+    const before = entry.reporter;
+    if (before !== undefined) {
+      const n = (this.reported.get(before) ?? 1) - 1;
+      if (n > 0) this.reported.set(before, n);
+      else this.reported.delete(before);
+    }
+    entry.reporter = clientId;
+    if (clientId !== undefined) this.reported.set(clientId, (this.reported.get(clientId) ?? 0) + 1);
   }
 
   private entry(idOrAlias: string): Entry | undefined {
@@ -246,7 +306,7 @@ export class Registry {
       for (const alias of d.aliases ?? []) if (alias !== existing.id) this.aliases.set(alias, existing.id);
       if (d.id !== existing.id) this.aliases.set(d.id, existing.id);
       if (changed) {
-        this.expiry.configure(existing);
+        this.staleness.configure(existing);
         this.opts.bus.emit('deviceUpdated', { device: existing });
       }
       return true;
@@ -269,7 +329,7 @@ export class Registry {
     };
     this.opts.place?.(device);
     this.entries.set(device.id, entryFor(device, d));
-    this.expiry.configure(device);
+    this.staleness.configure(device);
     for (const alias of d.aliases ?? []) this.aliases.set(alias, device.id);
     if (owner) this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
     this.opts.log.info({ deviceId: device.id, convention: device.convention, topic: device.topic }, 'device added');

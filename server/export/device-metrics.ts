@@ -21,7 +21,7 @@ export function deviceMetrics(registry: Registry, states: StateStore): Metric[] 
     }
   }
   return [
-    { name: 'rumah_device_available', help: 'Device availability: 1 online, 0 offline or unknown', type: 'gauge', value: 0, series: available },
+    { name: 'rumah_device_available', help: 'Device availability: 1 online, 0 offline, stale or unknown', type: 'gauge', value: 0, series: available },
     { name: 'rumah_device_state', help: 'Last reported value of a device property (binary: 1 on, 0 off)', type: 'gauge', value: 0, series: values },
   ];
 }

@@ -184,7 +184,7 @@ export class HaDiscoveryExport {
       for (const [property, s] of Object.entries(this.deps.states.get(id) ?? {})) values[property] = s.value;
       this.stateSentAt.set(id, now);
       await this.send({ topic: stateTopic(id), payload: JSON.stringify(values), qos: 1, retain: true });
-      await this.send({ topic: availabilityTopic(id), payload: device.availability === 'offline' ? 'offline' : 'online', qos: 1, retain: true });
+      await this.send({ topic: availabilityTopic(id), payload: device.availability === 'offline' || device.availability === 'stale' ? 'offline' : 'online', qos: 1, retain: true });
     }
   }
 

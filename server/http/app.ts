@@ -27,6 +27,8 @@ import { backupRoutes, setupRestoreRoutes } from './routes/backups.js';
 import type { BackupService } from '../backup/service.js';
 import { exportSettingsRoutes, type ExportSettingsSource } from '../export/routes.js';
 import { mqttsnRoutes } from './routes/mqttsn.js';
+import { logbookRoutes } from '../logbook/routes.js';
+import type { Logbook } from '../logbook/logbook.js';
 import { areaRoutes, deviceBulkRoutes } from './routes/areas.js';
 import type { AreasApi } from '../api/areas.js';
 import type { DeviceBulkApi } from '../api/device-bulk.js';
@@ -56,6 +58,8 @@ export interface HttpDeps {
   caCertificate?: () => string | undefined;
   /** Switches of the exports (server/export): admins. */
   exportSettings?: ExportSettingsSource;
+  /** The logbook (server/logbook): members read it. */
+  logbook?: Logbook;
   /** Rules' webhook triggers: POST /api/webhooks/:id, public, the hook's secret is the credential. */
   webhooks?: Pick<Webhooks, 'receive'>;
   /** Backups (admins) and the first-run page's restore (docs/backup.md). */
@@ -97,6 +101,7 @@ export function createApp(deps: HttpDeps): Express {
   if (deps.exportSettings) app.use('/api/settings', requireAuth(deps.auth, 'admin'), exportSettingsRoutes(deps.exportSettings));
   if (deps.rules) app.use('/api/rules', requireAuth(deps.auth), ruleRoutes(deps.rules));
   if (deps.mqttsnBindings) app.use('/api/mqttsn', requireAuth(deps.auth, 'admin'), mqttsnRoutes(deps.mqttsnBindings));
+  if (deps.logbook) app.use('/api/logbook', requireAuth(deps.auth), logbookRoutes(deps.logbook));
   app.use('/api', (_req, res) => void res.status(404).json({ error: { code: 'RUMAH_ERR_NOT_FOUND', message: 'no such API route' } }));
   app.use(webRoutes(deps.webRoot));
   app.use(errorHandler(deps.log));

@@ -1,4 +1,4 @@
-import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
+import { Aedes, type AedesOptions, type Client } from 'aedes';
 import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { Config } from '../config/schema.js';
@@ -9,7 +9,7 @@ import { Dispatch, type DispatchedPacket } from './dispatch.js';
 import { DurablePublish } from './durable-publish.js';
 import { PublishOrder } from './publish-order.js';
 import { guardSlowReader } from './slow-reader-guard.js';
-import { isCommandTopic, malformedText, sysPrefix } from './topics.js';
+import { malformedText, sysPrefix } from './topics.js';
 import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 import { publishOrphanedWills, stripWillDelay } from './wills.js';
 import { aedesInternals, checkAedesContract, clientInternals } from './aedes-internals.js';
@@ -30,10 +30,11 @@ import { SessionPresence } from './session-present.js';
 import { MqttLogin } from './mqtt-login.js';
 import { keepaliveWithinLimit } from './keepalive-limit.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
-import { announcedState, BridgeClients, isOwnConnectionTopic } from './bridge-clients.js';
-import { endAtSink, sinkTopic } from './sink.js';
+import { BridgeClients, isOwnConnectionTopic } from './bridge-clients.js';
+import { endAtSink } from './sink.js';
 import { guardMqtt5 } from './v5-guard.js';
 import { AccountStorage } from './account-storage.js';
+import { Authorizer, deniedCode } from './authorize.js';
 
 export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
@@ -48,7 +49,7 @@ export interface BrokerOptions {
   acl?: MqttAcl;
   /** An aedes persistence; aedes's in-memory one when absent. */
   persistence?: unknown;
-  /** The persistence is durable: a QoS 1 publish is acknowledged only once stored (authorizePublish). */
+  /** The persistence is durable: a QoS 1 publish is acknowledged only once stored (authorize.ts). */
   durable?: boolean;
   /** Whether a QoS 1 message on this topic is queued for an offline session (stored); unknown: assumed so. */
   queues?: (topic: string) => boolean;
@@ -87,6 +88,7 @@ export class Broker {
   private readonly departed = new Map<string, string>();
   /** Who owns each client id, and the storage quotas per account (account-storage.ts). */
   readonly storage: AccountStorage;
+  private readonly authorize: Authorizer;
   private started = false;
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
@@ -113,10 +115,14 @@ export class Broker {
     // below the depth at which mqemitter's recursive drain overflows the stack.
     this.budget = new AccountBudget(budgetOptions(opts.config, opts.bus, () => mq.length >= 500));
     this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
+    this.authorize = new Authorizer({
+      config: opts.config, log: opts.log, bus: opts.bus, acl: opts.acl, identities: this.identities, counters: this.counters,
+      storage: this.storage, durable: this.durable, flow: this.flow, budget: this.budget,
+    });
     this.login = new MqttLogin({
       config: opts.config, log: opts.log, auth: opts.auth, counters: this.counters, identities: this.identities,
       willRefused: (identity, topic, clientId) =>
-        malformedText(topic) ?? this.topicRefused(topic, clientId) ?? (isOwnConnectionTopic(topic, clientId) ? undefined : opts.acl?.publish(identity, topic, clientId)),
+        malformedText(topic) ?? this.authorize.topicRefused(topic, clientId) ?? (isOwnConnectionTopic(topic, clientId) ? undefined : opts.acl?.publish(identity, topic, clientId)),
       admit: (client, identity) => this.storage.admit(client, identity),
     });
     this.wireEvents();
@@ -153,8 +159,8 @@ export class Broker {
       },
       // Hooks are bound late: aedes copies them at construction, the Broker exists only after.
       authenticate: (client, username, password, done) => broker!.login.authenticate(client, username, password, done),
-      authorizePublish: (client, packet, cb) => broker!.authorizePublish(client, packet, cb),
-      authorizeSubscribe: (client, sub, cb) => broker!.authorizeSubscribe(client, sub, cb),
+      authorizePublish: (client, packet, cb) => broker!.authorize.publish(client, packet, cb),
+      authorizeSubscribe: (client, sub, cb) => broker!.authorize.subscribe(client, sub, cb),
       authorizeForward: (client, packet) => broker!.forward(client, packet),
     };
     const aedes = new Aedes(aedesOptions);
@@ -320,7 +326,7 @@ export class Broker {
       return true;
     };
     this.aedes.on('clientError', (client, err) => {
-      // An MQTT 5 publish that was refused: answered with reason code 0x87 and already logged (authorizePublish).
+      // An MQTT 5 publish that was refused: answered with reason code 0x87 and already logged (authorize.ts).
       if ((err as { code?: string }).code === deniedCode) return;
       if (tooLarge(client, err)) return;
       // A protocol violation or a broken socket ends this client only; the hub goes on.
@@ -337,104 +343,6 @@ export class Broker {
       log.warn({ err: err.message }, 'broker error');
     });
   }
-
-  /**
-   * A malformed packet ends its connection: an MQTT 5 client is told with DISCONNECT 0x81 (Malformed Packet); a
-   * 3.1.1 client is closed by aedes on the error returned. Only that client is affected.
-   */
-  private malformed(client: Client, why: string): Error {
-    this.counters.malformedPackets++;
-    this.opts.log.info({ clientId: client.id, username: this.identities.get(client)?.username, why }, 'malformed packet; connection closed');
-    const c = clientInternals(client);
-    if (c.version === 5) c.disconnect({ reasonCode: 0x81 });
-    return new Error(why);
-  }
-
-  /** Why no client may publish on this topic, whoever it is; undefined when it may. */
-  private topicRefused(topic: string, clientId?: string): string | undefined {
-    if (topic.startsWith(sysPrefix)) return isOwnConnectionTopic(topic, clientId) ? undefined : '$SYS/ topics are reserved for the broker';
-    if (isSharedTopic(topic)) return '$share/ names shared subscriptions, not a topic';
-    const max = this.opts.config.maxTopicLength;
-    if (Buffer.byteLength(topic) > max) return `topic longer than mqtt.maxTopicLength (${max} bytes)`;
-    return undefined;
-  }
-
-  /** A refused 3.1.1 publish: acknowledged, and routed nowhere but the sink (sink.ts). */
-  private sunk(packet: { topic: string; retain: boolean }): null {
-    packet.topic = sinkTopic;
-    packet.retain = false;
-    return null;
-  }
-
-  private authorizePublish(client: Client | null, packet: { topic: string; retain: boolean }, cb: (err?: Error | null) => void): void {
-    if (!client) return cb(null);
-    // Only a client whose login succeeded has an identity; anything else reaching here is refused (see preConnect).
-    if (!this.identities.has(client)) return cb(new Error('not logged in: PUBLISH before CONNACK'));
-    const topic = packet.topic;
-    const malformed = malformedText(topic);
-    if (malformed) return cb(this.malformed(client, `PUBLISH topic ${malformed}`));
-    const identity = this.identities.get(client);
-    const ownConnection = identity?.kind !== 'candidate' && isOwnConnectionTopic(topic, client.id);
-    const refused = this.topicRefused(topic, ownConnection ? client.id : undefined);
-    if (refused) {
-      if (!topic.startsWith(sysPrefix)) this.counters.deniedPublishes++;
-      if (clientInternals(client).version === 5) return cb(refusal(refused));
-      // 3.1.1, `$SYS/`: acknowledged and dropped like an ACL denial below; closing made bridges reconnect forever
-      // (bridge-clients.ts). A topic over the limits still ends the connection: no client sends one by mistake.
-      return cb(topic.startsWith(sysPrefix) ? this.sunk(packet) : new Error(refused));
-    }
-    if (ownConnection) this.opts.bus.emit('bridgeState', { clientId: client.id, state: announcedState(packet) });
-    if (this.opts.acl && identity && !ownConnection) {
-      const denied = this.opts.acl.publish(identity, topic, client.id);
-      if (denied) {
-        this.counters.deniedPublishes++;
-        this.opts.log.info({ clientId: client.id, username: identity.username, topic, denied }, 'publish denied');
-        // MQTT 5: aedes answers PUBACK/PUBREC 0x87 (Not authorized) with this Reason String, which says no more
-        // than that (whose topic it is stays in the log), and keeps the connection.
-        if (clientInternals(client).version === 5) return cb(refusal('not authorized for this topic'));
-        // MQTT 3.1.1 has no negative PUBACK. Like mosquitto we acknowledge and drop it, so one bad topic does not
-        // cut a device off; it ends at the sink (sink.ts).
-        return cb(this.sunk(packet));
-      }
-    }
-    if (packet.retain && isCommandTopic(topic)) {
-      // A retained command is replayed to the device at every reconnect and switches it again ("ghost
-      // switching", a known Tasmota plague): commands are delivered, never stored as retained.
-      packet.retain = false;
-      this.counters.retainStripped++;
-    }
-    if (packet.retain && identity && this.storage.quotas.refuseRetained(client, identity, packet, cb)) return;
-    const admitted = (): void => this.durable.admitted(client, packet, cb);
-    const next = (): void => (this.flow.tryAdmit(client.id) ? admitted() : this.flow.admit(client.id, admitted));
-    this.budget.admit(client, identity, packet, next);
-  }
-
-  private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
-    if (!this.identities.has(client)) return cb(new Error('not logged in: SUBSCRIBE before CONNACK'));
-    const malformed = malformedText(sub.topic);
-    if (malformed) return cb(this.malformed(client, `SUBSCRIBE filter ${malformed}`));
-    if (Buffer.byteLength(sub.topic) > this.opts.config.maxTopicLength) {
-      this.counters.deniedSubscribes++;
-      return cb(null, null);
-    }
-    if (sub.topic.startsWith(sysPrefix) && this.identities.get(client)?.kind !== 'admin') return cb(null, null);
-    const identity = this.identities.get(client);
-    if (this.opts.acl && identity) {
-      const denied = this.opts.acl.subscribe(identity, sub.topic, client.id);
-      if (denied) {
-        this.counters.deniedSubscribes++;
-        this.opts.log.info({ clientId: client.id, username: identity.username, filter: sub.topic, denied }, 'subscribe denied');
-        return cb(null, null); // [MQTT-3.9.3] SUBACK return code 0x80 for this filter
-      }
-    }
-    cb(null, sub);
-  }
-}
-
-/** Marks a refusal aedes answers with 0x87 to an MQTT 5 client, so the 'clientError' it also emits is not logged twice. */
-const deniedCode = 'RUMAH_MQTT_DENIED';
-function refusal(reason: string): Error {
-  return Object.assign(new Error(reason), { code: deniedCode });
 }
 
 function holdsSessions(persistence: unknown): SessionPresence | undefined {

@@ -13,6 +13,8 @@
 //   server → `pairing`   admins only: the join window and its candidates, on connect and whenever they change
 //   server → `notifications`  rule notifications (the `notify` action, the rule guards' notices): the last few on
 //                        connect, then batches of new ones, at most one every `coalesceMs`
+//   server → `logbook`   new logbook entries once written (server/logbook), to every dashboard, oldest first, at most
+//                        one batch every `coalesceMs`; older ones are read with GET /api/logbook
 
 import type { Availability, Cause, Device, StateValue } from '../core/model.js';
 
@@ -159,6 +161,93 @@ export interface AreasList {
   areas: AreaView[];
 }
 
+// --- Live pages (issue 18 item 7): rules, a rule's evaluations, the broker page, device accounts. A page asks for
+// what it shows with `subscribe` when it mounts and `unsubscribe` when it unmounts; the hub sends nothing of these
+// to a socket that did not ask (server/realtime/live-topics.ts).
+
+/** What a page may subscribe to: `rule:<id>` is that rule's timeline of evaluations. */
+export type LiveTopic = 'rules' | 'broker' | 'accounts' | `rule:${string}`;
+
+/** The least role that may subscribe to a topic (checked on the hub for every `subscribe`). */
+export function topicRole(topic: string): Role | undefined {
+  // Any printable id: a rule whose file name made its id is looked up as it is (an unknown one is NOT_FOUND).
+  if (topic === 'rules' || /^rule:[\x21-\x7e]{1,128}$/.test(topic)) return 'member';
+  if (topic === 'broker' || topic === 'accounts') return 'admin';
+  return undefined;
+}
+
+/** The broker page's figures go at most this often, and only while an admin's page is open. */
+export const brokerStatsMs = 1000;
+/** Evaluations of one rule sent in one batch at most (the hub keeps 25 runs and 25 non-fires per rule). */
+export const ruleTracesPerBatch = 50;
+
+/** A rule's status as the rules list shows it (rules/engine/rule-set.ts RuleStatus, the fields the page reads). */
+export interface RuleStatusView {
+  id: string;
+  file: string;
+  name: string;
+  description?: string;
+  enabled: boolean;
+  state: 'running' | 'disabled' | 'error' | 'stopped';
+  errors: Array<{ file: string; line: number; column: number; path: string; message: string }>;
+  runningPrevious: boolean;
+  problems: string[];
+  stopped?: { at: number; reason: string };
+  lastTriggeredAt?: number;
+  lastRun?: { traceId: string; at: number; result: string; reason?: string };
+}
+
+/** `rules`: every rule (`full`, on subscribe and when a file was loaded, saved, enabled or removed), or the ones whose status changed (a run). */
+export interface RulesUpdate {
+  full: boolean;
+  rules: RuleStatusView[];
+}
+
+/** One evaluation of a rule (rules/engine/trace.ts Trace). */
+export interface TraceView {
+  id: string;
+  ruleId: string;
+  at: number;
+  updatedAt?: number;
+  finishedAt?: number;
+  result: string;
+  reason?: string;
+  trigger?: { index: number; id?: string; kind: string; description?: string };
+  cause?: string;
+  steps: Array<{ at: number; path: string; kind: string; message: string; error?: { code: string; message: string } }>;
+  fired?: boolean;
+}
+
+/** `ruleTraces`: a rule's evaluations, the newest ones (`full`, on subscribe), or those that began or changed since the last batch. */
+export interface RuleTracesUpdate {
+  ruleId: string;
+  full: boolean;
+  traces: TraceView[];
+}
+
+/** The broker page (server/api/broker.ts BrokerView, whose type the hub checks against this one). */
+export interface BrokerStats {
+  /** true: everything; false: only what changed since the previous one (fields left out did not change). */
+  full: boolean;
+  clients?: Array<{ clientId: string; username?: string; protocolVersion?: number; since: number; protocol?: string; bridge?: { state: 'up' | 'down' | 'unknown'; messagesIn: number; rateIn: number; topics: string[] } }>;
+  counters: { messagesIn: number; messagesOut: number };
+  /** full: every sample kept; otherwise the samples newer than the previous update's. */
+  rates: Array<{ ts: number; in: number; out: number }>;
+  /** full: every topic kept; otherwise the topics that received a message since the previous update. */
+  topics: Array<{ topic: string; count: number; ts: number; retained: boolean; bytes: number; preview: string }>;
+  topicsCapped: boolean;
+  outboundBridges?: unknown[];
+}
+
+/** A device account (server/store/accounts-repo.ts), without any secret. */
+export interface AccountItem {
+  username: string;
+  kind: string;
+  createdAt: number;
+  revokedAt?: number;
+  acl?: string[];
+}
+
 export interface ServerToClient {
   snapshot(snapshot: Snapshot): void;
   deltas(deltas: Deltas): void;
@@ -166,18 +255,67 @@ export interface ServerToClient {
   pairing(state: PairingView): void;
   notifications(batch: NotificationBatch): void;
   areas(list: AreasList): void;
+  logbook(batch: LogbookBatch): void;
+  rules(update: RulesUpdate): void;
+  ruleTraces(update: RuleTracesUpdate): void;
+  broker(stats: BrokerStats): void;
+  accounts(list: { accounts: AccountItem[] }): void;
 }
 
 export interface ClientToServer {
   command(request: CommandRequest, ack: (ack: Ack) => void): void;
+  /** Start receiving a topic's events; the current state comes at once. Acknowledged like `command`. */
+  subscribe(topic: LiveTopic, ack: (ack: Ack) => void): void;
+  unsubscribe(topic: LiveTopic, ack: (ack: Ack) => void): void;
 }
 
 /** The least role allowed to send each client event: members may control devices, not administer the hub. */
 export const eventRoles: Record<keyof ClientToServer, Role> = {
   command: 'member',
+  // Each topic is checked again against topicRole().
+  subscribe: 'member',
+  unsubscribe: 'member',
 };
 
 /** `connect_error` data: the browser sends the user to the login page on UNAUTHORIZED. */
 export interface ConnectErrorData {
   code: string;
 }
+
+// The logbook (server/logbook, docs/dashboard.md#logbook): what happened in the house, in words.
+
+/** What a logbook entry is about. */
+export const logbookKinds = ['state', 'event', 'command', 'rule', 'availability', 'pairing', 'login'] as const;
+export type LogbookKind = (typeof logbookKinds)[number];
+/**
+ * Kinds only admins are shown (REST and socket): logins (with the address they came from) and pairing candidates are
+ * the hub's security record, and the pairing and users pages are admins' too.
+ */
+export const adminLogbookKinds: readonly LogbookKind[] = ['login', 'pairing'];
+/** Who or what caused it: the page's "cause" filter. `system`: the hub itself (pairing, a restore, the hub's own verdicts). */
+export const logbookCauses = ['device', 'user', 'rule', 'system'] as const;
+export type LogbookCause = (typeof logbookCauses)[number];
+
+export interface LogbookEntry {
+  /** Increasing: newer entries have higher ids. GET /api/logbook?before=<id> pages back from here. */
+  id: number;
+  /** Hub clock, ms. */
+  ts: number;
+  kind: LogbookKind;
+  cause: LogbookCause;
+  /** The device it is about, when it is about one (its current area decides the area filter). */
+  deviceId?: string;
+  /** The user name or rule id that did it. */
+  actor?: string;
+  /** Set for things that went wrong: a failed login, a rule run that failed or was stopped. */
+  level?: 'warning';
+  message: string;
+}
+
+export interface LogbookBatch {
+  /** Oldest first. */
+  entries: LogbookEntry[];
+}
+
+/** The page size of GET /api/logbook: `limit` defaults to the first, and may not exceed the second. */
+export const logbookPage = { defaultLimit: 100, maxLimit: 500 } as const;

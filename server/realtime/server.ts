@@ -8,10 +8,13 @@ import type { Registry } from '../core/registry.js';
 import type { StateStore } from '../core/state-store.js';
 import { DeltaCoalescer } from './coalescer.js';
 import { commandHandler } from './commands.js';
+import { LiveTopics } from './live-topics.js';
+import type { BrokerViewSource } from './broker-stats.js';
+import type { RuleSource } from './rule-events.js';
 import { NotificationFeed } from './notifications.js';
 import { PendingCommands } from './pending.js';
 import { deltaChars, deviceChars, inParts } from './parts.js';
-import { coalesceMs, pendingTimeoutMs, socketPath, type ClientToServer, type DeviceDelta, type LiveDevice, type PairingView, type AreaView, type ServerToClient, type Snapshot } from './protocol.js';
+import { coalesceMs, pendingTimeoutMs, socketPath, type AccountItem, type AreaView, type ClientToServer, type DeviceDelta, type LiveDevice, type LogbookBatch, type PairingView, type ServerToClient, type Snapshot } from './protocol.js';
 import { authenticateSocket, sameOrigin, type SocketData } from './socket-auth.js';
 import { wireStates } from './wire.js';
 
@@ -30,6 +33,10 @@ export interface RealtimeDeps {
   hostCheck?: { allows(host: string | undefined): boolean };
   /** Floors and rooms, pushed on connect and whenever they change (server/api/areas.ts). */
   areas?: { list(): AreaView[]; onChange(fn: () => void): () => void };
+  /** Live pages (live-topics.ts): rules and their evaluations, the broker page, device accounts. */
+  rules?: RuleSource;
+  brokerView?: BrokerViewSource;
+  accounts?: () => Promise<AccountItem[]>;
 }
 
 type LiveServer = Server<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
@@ -49,6 +56,7 @@ export class RealtimeServer {
   private readonly pending: PendingCommands;
   private readonly coalescer: DeltaCoalescer;
   private readonly notifications: NotificationFeed;
+  private readonly topics: LiveTopics;
   /** Session tokens of open sockets, to check them again later; memory only, never logged or sent. */
   private readonly sessions = new WeakMap<object, string>();
   /** API tokens of open sockets, checked again like sessions: a token revoked while no hub heard of it still ends. */
@@ -66,6 +74,7 @@ export class RealtimeServer {
       listening: () => (this.io?.sockets.adapter.rooms.get(room)?.size ?? 0) > 0,
     });
     this.notifications = new NotificationFeed({ bus, intervalMs: coalesceMs, flush: (batch) => this.io?.to(room).emit('notifications', batch) });
+    this.topics = new LiveTopics({ io: () => this.io, bus, log: deps.log, intervalMs: coalesceMs, rules: deps.rules, broker: deps.brokerView, accounts: deps.accounts });
     this.pending = new PendingCommands(bus, (change) => this.coalescer.pendingChanged(change), pendingTimeoutMs,
       (deviceId, property) => deps.states.value(deviceId, property));
   }
@@ -92,6 +101,7 @@ export class RealtimeServer {
     this.pending.start();
     this.coalescer.start();
     this.notifications.start();
+    this.topics.start();
     if (this.deps.pairing) {
       const push = (): void => this.pushPairing();
       this.offs.push(this.deps.bus.on('candidateChanged', 'realtime', push), this.deps.bus.on('joinWindowChanged', 'realtime', push));
@@ -103,6 +113,12 @@ export class RealtimeServer {
 
   get connections(): number {
     return this.io?.engine.clientsCount ?? 0;
+  }
+
+  /** New logbook entries (server/logbook) to every open dashboard (few: rate-limited at their source); logins and pairing to admins only. */
+  sendLogbook(everyone: LogbookBatch, adminsOnly: LogbookBatch): void {
+    if (everyone.entries.length) this.io?.to(room).emit('logbook', everyone);
+    if (adminsOnly.entries.length) this.io?.to(adminRoom).emit('logbook', adminsOnly);
   }
 
   /** Logout: the sockets opened with this session close now, not at the next revalidation. */
@@ -122,6 +138,7 @@ export class RealtimeServer {
       for (const off of this.offs.splice(0)) off();
       this.coalescer.stop();
       this.notifications.stop();
+      this.topics.stop();
       this.pending.stop();
       // io.close() would also close the HTTP server, which the hub closes itself: disconnect the sockets only.
       this.io?.disconnectSockets(true);
@@ -140,6 +157,7 @@ export class RealtimeServer {
       log.debug('dashboard connected');
       socket.on('disconnect', (reason) => log.debug({ reason }, 'dashboard disconnected'));
       socket.on('command', guarded(socket, log, commandHandler(socket, this.deps.devices, log)));
+      this.topics.attach(socket, log);
       // Join before the snapshot: a delta batch emitted in between is applied on top of it, harmlessly (deltas are
       // absolute values); joining after could lose one.
       void socket.join(room);

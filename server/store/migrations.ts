@@ -1,6 +1,7 @@
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { sqliteCode, type Database } from './database.js';
+import { logbookMigration } from '../logbook/migration.js';
 
 // Numbered schema migrations, tracked by `PRAGMA user_version` (an integer in the file header: no table needed).
 // Never edit a migration that has shipped: add the next number.
@@ -219,6 +220,8 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX areas_floor ON areas (floor_id, position);
     `,
   },
+  // Migration 8: the logbook (server/logbook/migration.ts).
+  logbookMigration,
 ];
 
 export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);

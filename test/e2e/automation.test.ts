@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminPassword, connect, end, publish, startHub, waitFor } from '../helpers/hub.js';
 import { launch, logIn, screenshot, watchedPage } from './lib/browser.js';
+import { setRuleText } from './lib/rule-editor.js';
 
 const ruleText = `# Counts hall motion: a comment the hub must keep.
 id: hall-motion
@@ -30,8 +31,7 @@ test('rules, pairing and broker pages in Chromium', async (t) => {
   await t.test('a new rule: an invalid edit shows the error at its line; a valid one fires on the next message and its trace shows it', async () => {
     await page.getByRole('link', { name: 'Rules' }).click();
     await page.getByRole('link', { name: 'New rule' }).click();
-    const editor = page.getByLabel('Rule YAML');
-    await editor.fill(ruleText.replace('trigger: mqtt', 'trigger: mqttt'));
+    await setRuleText(page, ruleText.replace('trigger: mqtt', 'trigger: mqttt'));
     const error = page.locator('#rule-errors li').first();
     await error.waitFor();
     assert.equal(await error.getAttribute('data-line'), '6');
@@ -40,7 +40,7 @@ test('rules, pairing and broker pages in Chromium', async (t) => {
     await error.getByRole('button').click();
     await page.getByText('Line 6, column', { exact: false }).first().waitFor();
 
-    await editor.fill(ruleText);
+    await setRuleText(page, ruleText);
     await page.locator('#rule-errors [data-valid]').waitFor();
     await page.getByRole('button', { name: 'Create rule' }).click();
     await page.getByRole('heading', { level: 1, name: 'Hall motion' }).waitFor();
@@ -80,7 +80,7 @@ test('rules, pairing and broker pages in Chromium', async (t) => {
     await reconnected; // accepted: disconnected once, back as a device with the same password
     await publish(device, 'ourhome/groundfloor/porch/motion', 'true');
     await page.getByRole('link', { name: 'Home' }).click();
-    await page.locator('[data-device-id="ourhome-groundfloor-porch-motion"] .prop-value', { hasText: 'On' }).waitFor();
+    await page.locator('[data-device-id="ourhome-groundfloor-porch-motion"] .prop-value', { hasText: 'Detected' }).waitFor();
     await page.getByRole('link', { name: 'Pairing' }).click();
     await page.getByRole('button', { name: 'Close now' }).click();
     await page.getByRole('button', { name: 'Open join window' }).waitFor();

@@ -9,12 +9,14 @@ const pages: Array<{ path: string; heading: RegExp; name: string }> = [
   { path: '/devices/livingroom-light', heading: /Living ?room light|livingroom/i, name: 'device' },
   { path: '/devices', heading: /^Devices$/, name: 'devices' },
   { path: '/areas', heading: /^Floors and rooms$/, name: 'areas' },
+  { path: '/logbook', heading: /^Logbook$/, name: 'logbook' },
   { path: '/rules', heading: /^Rules$/, name: 'rules' },
   { path: '/rules/new', heading: /New rule/, name: 'rule-new' },
   { path: '/pairing', heading: /^Pairing$/, name: 'pairing' },
   { path: '/broker', heading: /^Broker$/, name: 'broker' },
   { path: '/users', heading: /^Users$/, name: 'users' },
   { path: '/backups', heading: /^Backups$/, name: 'backups' },
+  { path: '/trust', heading: /^Trust this hub$/, name: 'trust' },
 ];
 
 /** Elements that reach past the right edge of the viewport (what makes a phone scroll sideways). */

@@ -112,7 +112,8 @@ test('history records every change and answers by property and time range', asyn
   // 20.5 reported twice is one change.
   assert.deepEqual(res.body.points.map((p: any) => p.value), [20, 20.5, 21, 22.25]);
   const none = await api.get(`/api/devices/${id}/history?property=temperature&from=${t0}&to=${t0 - 1}`);
-  assert.deepEqual(none.body.points, []);
+  assert.equal(none.status, 400);
+  assert.match(none.body.error.message, /is after to/);
   const missing = await api.get(`/api/devices/${id}/history`);
   assert.equal(missing.status, 400);
   assert.match(missing.body.error.message, /property/);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { validateRuleText } from '../../rules/schema/index.js';
 import { tempDir } from '../helpers/hub.js';
 import { runCli } from '../helpers/process.js';
 
@@ -10,7 +11,14 @@ test('rules examples copies the shipped rules once; rules check validates them, 
   t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const copied = await runCli(['rules', 'examples', '--data', dataDir]);
   assert.equal(copied.code, 0);
-  assert.equal(copied.stdout, 'copied kitchen-hot-fan.yaml\ncopied lights-on-count.yaml\ncopied morning-lights.yaml\n');
+  assert.equal(copied.stdout, 'copied kitchen-hot-fan.yaml (disabled)\ncopied lights-on-count.yaml (disabled)\ncopied morning-lights.yaml (disabled)\n'
+    + "enable one on the dashboard's Rules page, or set enabled: true in its file\n");
+  // Added disabled (issue 18): read first, then enable; comments kept.
+  for (const file of ['kitchen-hot-fan.yaml', 'lights-on-count.yaml', 'morning-lights.yaml']) {
+    const text = fs.readFileSync(path.join(dataDir, 'rules', file), 'utf8');
+    assert.equal(validateRuleText(text, file).rule?.enabled, false, file);
+    assert.match(text, /^# /, file);
+  }
   assert.equal((await runCli(['rules', 'examples', '--data', dataDir])).stdout, 'kept kitchen-hot-fan.yaml (exists)\nkept lights-on-count.yaml (exists)\nkept morning-lights.yaml (exists)\n');
 
   const ok = await runCli(['rules', 'check', '--data', dataDir]);

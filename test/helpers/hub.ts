@@ -36,6 +36,7 @@ export async function startHub(overrides: DeepPartial<Config> = {}, opts: { data
     tls: { ...defaults.tls, ...overrides.tls } as Config['tls'],
     devices: { ...defaults.devices, ...overrides.devices },
     history: { ...defaults.history, ...overrides.history },
+    logbook: { ...defaults.logbook, ...overrides.logbook },
     mqttsn: { ...defaults.mqttsn, ...overrides.mqttsn } as Config['mqttsn'],
     backup: { ...defaults.backup, ...overrides.backup },
     bridges: (overrides.bridges ?? defaults.bridges) as Config['bridges'],

@@ -20,6 +20,8 @@ import { PairingPage } from './pages/pairing.js';
 import { BrokerPage } from './pages/broker.js';
 import { DevicesPage } from './pages/devices.js';
 import { AreasPage } from './pages/areas.js';
+import { LogbookPage } from './pages/logbook.js';
+import { TrustPage } from './pages/trust.js';
 import { match, navigate, usePath } from './router.js';
 
 type Session = { state: 'loading' } | { state: 'failed'; error: string; unreachable: boolean } | { state: 'out'; setupRequired: boolean } | { state: 'in'; user: User };
@@ -145,11 +147,13 @@ function Routes({ user, loaded }: { user: User; loaded: boolean }): JSX.Element 
   if (match('/devices', path)) return <DevicesPage user={user} loaded={loaded} />;
   if (match('/areas', path)) return user.role === 'admin' ? <AreasPage /> : <Forbidden />;
   if ((params = match('/devices/:id', path))) return <DevicePage id={params.id!} user={user} loaded={loaded} />;
+  if (match('/logbook', path)) return <LogbookPage />;
   if (match('/rules', path)) return <RulesPage user={user} />;
   if ((params = match('/rules/:id', path))) return <RulePage key={params.id} id={params.id!} user={user} />;
   if (match('/pairing', path)) return user.role === 'admin' ? <PairingPage /> : <Forbidden />;
   if (match('/broker', path)) return user.role === 'admin' ? <BrokerPage /> : <Forbidden />;
   if (match('/users', path)) return user.role === 'admin' ? <UsersPage me={user} /> : <Forbidden />;
+  if (match('/trust', path)) return <TrustPage />;
   if (match('/backups', path)) return user.role === 'admin' ? <BackupsPage /> : <Forbidden />;
   return <><h1>Not found</h1><p>There is no page at this address.</p></>;
 }

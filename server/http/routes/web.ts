@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import express, { Router } from 'express';
@@ -20,6 +21,17 @@ export const contentSecurityPolicy = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/**
+ * The policy of one page load: style-src also allows <style> elements carrying this load's nonce. The rule editor
+ * (CodeMirror 6) writes its layout rules into a <style> element at run time (style-mod), and gives it the nonce
+ * through EditorView.cspNonce; the page reads it from `<meta name="rumah-style-nonce">`. Decision (issue 18 item 6):
+ * a fresh nonce per load rather than 'unsafe-inline' for styles, so markup that reached the DOM still cannot add
+ * styles, and no change for scripts. index.html is never cached, so each load has its own.
+ */
+export function pagePolicy(nonce: string): string {
+  return contentSecurityPolicy.replace("style-src 'self'", `style-src 'self' 'nonce-${nonce}'`);
+}
 
 /**
  * Serves the built dashboard (scripts/build-web.mjs writes it to dist/web). Assets have content-hashed names and
@@ -54,7 +66,8 @@ export function webRoutes(webRoot: string): Router {
       res.status(503).type('text/plain').send('The dashboard is not built yet: run `npm run build` (npm start does it), then reload.\n');
       return;
     }
-    res.set({ ...security, 'Cache-Control': 'no-cache' }).type('html').send(html);
+    const nonce = randomBytes(16).toString('base64');
+    res.set({ ...security, 'Content-Security-Policy': pagePolicy(nonce), 'Cache-Control': 'no-cache' }).type('html').send(html.replace('%STYLE_NONCE%', nonce));
   });
   return router;
 }

@@ -16,7 +16,7 @@ const config = (expireAfter?: number): MqttMessage => ({
 });
 const reading: MqttMessage = { topic: 'ourhome/outside/garden/temperature', payload: Buffer.from('12.5'), qos: 0, retain: false, username: 'sensor', clientId: 'garden' };
 
-test('expire_after: a silent device goes offline; after its config drops expire_after it no longer does', async (t) => {
+test('expire_after: a silent device goes stale; after its config drops expire_after it no longer does', async (t) => {
   let now = 1_000_000;
   const log = pino({ level: 'silent' });
   const bus = new EventBus(log);
@@ -36,7 +36,7 @@ test('expire_after: a silent device goes offline; after its config drops expire_
   assert.equal(registry.get('garden-sensor')?.availability, 'online');
   now += 61_000;
   await nextSweep();
-  assert.equal(registry.get('garden-sensor')?.availability, 'offline', 'silent for longer than expire_after');
+  assert.equal(registry.get('garden-sensor')?.availability, 'stale', 'silent for longer than expire_after');
 
   registry.handleMessage(config());
   registry.handleMessage(reading);
@@ -44,5 +44,5 @@ test('expire_after: a silent device goes offline; after its config drops expire_
   now += 120_000;
   await nextSweep();
   assert.equal(registry.get('garden-sensor')?.availability, 'online', 'expire_after is gone from its config');
-  assert.deepEqual(changes.map((c) => c.availability), ['online', 'offline', 'online']);
+  assert.deepEqual(changes.map((c) => c.availability), ['online', 'stale', 'online']);
 });

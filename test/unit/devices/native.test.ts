@@ -62,3 +62,12 @@ test('two topics with the same slug stay two devices: the second gets a hash of 
   assert.equal(uniqueNativeId('ourhome/ground-floor/living-room/light', topicOf), second);
   assert.equal(uniqueNativeId('ourhome/groundfloor/livingroom/light', topicOf), 'ourhome-groundfloor-livingroom-light', 'the usual topic keeps its plain id');
 });
+
+test('a motion sensor\'s detected/clear is binary in its own words, as open/closed is', () => {
+  const motion = parseNativePayload('motion', 'detected');
+  assert.deepEqual(motion.values, { motion: true });
+  assert.deepEqual([motion.capabilities[0]!.kind, motion.capabilities[0]!.on, motion.capabilities[0]!.off], ['binary', 'detected', 'clear']);
+  assert.deepEqual(parseNativePayload('motion', 'clear').values, { motion: false });
+  const contact = parseNativePayload('contact', 'closed');
+  assert.deepEqual([contact.values.contact, contact.capabilities[0]!.on, contact.capabilities[0]!.off], [false, 'open', 'closed']);
+});

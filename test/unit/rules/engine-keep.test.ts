@@ -92,6 +92,7 @@ test('dry run: which trigger would fire, what the conditions see, what would be 
   assert.equal(trace.dryRun, true);
   assert.equal(trace.result, 'done');
   assert.deepEqual(trace.steps.map((s) => s.message), [
+    'applied first: ourhome-firstfloor-kitchen-temperature.temperature 27 → 29.5',
     "fired: ourhome/firstfloor/kitchen/temperature 29.5 crossed above 28 (fires only if it stays above 28 for the 'for' time)",
     "count('ourhome/+/+/light', 'on') < 5 was true ('ourhome/+/+/light': 0 states, 0 on)",
     'would wait 1m',
@@ -99,6 +100,6 @@ test('dry run: which trigger would fire, what the conditions see, what would be 
   ]);
   const miss = await sb.engine.dryRun({ id: 'fan' }, { kind: 'message', topic: 'ourhome/firstfloor/kitchen/temperature', payload: '26' });
   assert.equal(miss.result, 'not_fired');
-  assert.equal(miss.steps[0]!.message, 'did not fire: threshold not crossed: ourhome/firstfloor/kitchen/temperature 26 is not above 28');
+  assert.equal(miss.steps[1]!.message, 'did not fire: threshold not crossed: ourhome/firstfloor/kitchen/temperature 26 is not above 28');
   assert.equal(tracesOf(sb, 'fan').filter((tr) => tr.dryRun).length, 0, 'dry runs are not stored');
 });

@@ -6,7 +6,7 @@ import { Database } from '../../../server/store/database.js';
 import { latestVersion, migrate, migrations } from '../../../server/store/migrations.js';
 import { silentLog, tempDir } from './helpers.js';
 
-const TABLES = ['accounts', 'api_tokens', 'areas', 'bridge_queue', 'devices', 'history', 'history_hourly', 'mqttsn_clients', 'mqttsn_topics', 'rule_cron', 'rule_timers', 'rule_traces', 'series', 'sessions', 'settings', 'state', 'users'];
+const TABLES = ['accounts', 'api_tokens', 'areas', 'bridge_queue', 'devices', 'history', 'history_hourly', 'logbook', 'mqttsn_clients', 'mqttsn_topics', 'rule_cron', 'rule_timers', 'rule_traces', 'series', 'sessions', 'settings', 'state', 'users'];
 
 async function openAt(t: TestContext, file: string): Promise<Database> {
   const db = await Database.open(file, silentLog());

@@ -2,6 +2,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import type { User } from '../api.js';
 import type { LiveStatus } from '../live/connection.js';
 import { Link, usePath } from '../router.js';
+import { Bell } from './bell.js';
 
 export interface LayoutProps {
   user: User;
@@ -21,7 +22,7 @@ const statusText: Record<LiveStatus, string> = {
 /** The frame of every logged-in page: a skip link, the navigation, the connection state, the page. */
 export function Layout({ user, status, onLogout, children }: LayoutProps): JSX.Element {
   const path = usePath();
-  const links: Array<[string, string]> = [['/', 'Home'], ['/devices', 'Devices'], ['/rules', 'Rules']];
+  const links: Array<[string, string]> = [['/', 'Home'], ['/devices', 'Devices'], ['/logbook', 'Logbook'], ['/rules', 'Rules']];
   if (user.role === 'admin') links.push(['/pairing', 'Pairing'], ['/broker', 'Broker'], ['/users', 'Users'], ['/backups', 'Backups']);
   return (
     <>
@@ -36,6 +37,7 @@ export function Layout({ user, status, onLogout, children }: LayoutProps): JSX.E
           </ul>
         </nav>
         <span class={`live-status ${status}`} role="status" data-status={status}>{statusText[status]}</span>
+        <Bell />
         <span class="who">{user.username} <small>({user.role})</small></span>
         <button type="button" class="link-button" onClick={onLogout}>Log out</button>
       </header>

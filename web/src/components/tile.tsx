@@ -53,6 +53,16 @@ function Row({ device, cap, send }: { device: ViewDevice; cap: Capability; send:
   );
 }
 
-export function Availability({ value }: { value: ViewDevice['availability'] }): JSX.Element {
-  return <span class={`availability ${value}`}><span class="dot" aria-hidden="true" />{value}</span>;
+/**
+ * online / offline / unknown / stale. Stale (silent for longer than the device usually is) says when it was last seen
+ * where `lastSeen` is given (the tile says it in its footer already).
+ */
+export function Availability({ value, lastSeen }: { value: ViewDevice['availability']; lastSeen?: number }): JSX.Element {
+  const title = value === 'stale' ? 'No report for longer than this device usually waits' : undefined;
+  return (
+    <span class={`availability ${value}`} title={title}>
+      <span class="dot" aria-hidden="true" />{value}
+      {value === 'stale' && lastSeen !== undefined && <span class="stale-seen"> · last seen <Ago ts={lastSeen} /></span>}
+    </span>
+  );
 }

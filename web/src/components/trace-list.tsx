@@ -17,7 +17,7 @@ export function TraceList({ traces }: { traces: Trace[] }): JSX.Element {
               <time dateTime={new Date(t.at).toISOString()}>{formatTime(t.at)}</time>{' '}
               <span class="badge">{t.result.replace(/_/g, ' ')}</span>{' '}
               {t.reason && <span class="reason">{t.reason}</span>}
-              {t.trigger && <small> · trigger {t.trigger.index + 1} ({t.trigger.kind}{t.trigger.description ? `: ${t.trigger.description}` : ''})</small>}
+              {t.trigger && <small class="trace-trigger"> · {triggerName(t.trigger)}{t.trigger.description ? `: ${t.trigger.description}` : ''}</small>}
             </summary>
             {t.cause && <p class="hint">Caused by {t.cause}</p>}
             <ol class="steps">
@@ -33,4 +33,13 @@ export function TraceList({ traces }: { traces: Trace[] }): JSX.Element {
       ))}
     </ol>
   );
+}
+
+/**
+ * A trigger by its place in the file, `triggers[0]`, as the steps, errors and `rules test` name it (docs/rules-api.md:
+ * one numbering, from 0). Runs without a trigger of the file (run now, keep, dry run, resume) by their kind.
+ */
+function triggerName(t: NonNullable<Trace['trigger']>): string {
+  if (t.index < 0) return t.kind;
+  return `triggers[${t.index}] (${t.kind}${t.id !== undefined ? ` ${t.id}` : ''})`;
 }

@@ -1,11 +1,13 @@
 import type { Capability, StateValue } from '../../../server/core/model.js';
+import { binaryText } from './binary-words.js';
 
-/** A value as text (never markup): numbers with their unit, binaries as on/off, anything else as compact JSON. */
+/** A value as text (never markup): numbers with their unit, binaries in the device's words, anything else as compact JSON. */
 export function formatValue(value: StateValue | undefined, cap?: Capability): string {
   if (value === undefined) return '—';
   if (cap?.kind === 'binary') {
-    const on = onOff(value);
-    if (on !== undefined) return on ? 'On' : 'Off';
+    // In the device's own words: Closed, Detected, Wet (binary-words.ts).
+    const text = binaryText(cap, value);
+    if (text !== undefined) return text;
   }
   if (typeof value === 'number') {
     // At most two decimals, without trailing zeros: 21.5 °C, 0.25 kWh, 1013 hPa.

@@ -19,7 +19,12 @@ export function lightCapability(device: Device): Capability | undefined {
 
 type WithState = Device & { state: Record<string, { value: StateValue }> };
 
+/**
+ * On as far as anyone knows: a light that is offline or stale (silent for longer than it usually is) is not counted
+ * as on, whatever it last said; it still counts in the total.
+ */
 export function isLightOn(device: WithState): boolean {
+  if (device.availability === 'offline' || device.availability === 'stale') return false;
   const cap = lightCapability(device);
   return cap !== undefined && onOff(device.state[cap.property]?.value) === true;
 }

@@ -68,3 +68,14 @@ export function offsetOf(text: string, line: number, column: number): number {
   }
   return Math.min(text.length, offset + Math.max(0, column - 1));
 }
+
+/** GET /api/rules/validate/keys (rules/schema/reference.ts): the keys the validator accepts, per place and kind. */
+export interface RuleKeyReference {
+  rule: string[];
+  triggers: Record<string, string[]>;
+  conditions: Record<string, string[]>;
+  actions: Record<string, string[]>;
+  keep: string[];
+  keepState: string[];
+  values: Record<string, string[]>;
+}

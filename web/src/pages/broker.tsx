@@ -1,8 +1,7 @@
 import type { JSX } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
-import { api } from '../api.js';
 import { Chart } from '../components/chart.js';
-import { usePoll } from '../components/poll.js';
+import { useBrokerStats } from '../live/topics.js';
 import { Ago } from '../components/time.js';
 import { topicTree, type TopicInfo, type TopicNode } from '../model/topic-tree.js';
 import { OutboundBridges, type OutboundBridgeView } from './broker-bridges.js';
@@ -29,9 +28,11 @@ function protocolName(version: number | undefined): string {
   return version === 5 ? 'MQTT 5' : version === 4 ? 'MQTT 3.1.1' : version === 3 ? 'MQTT 3.1' : '—';
 }
 
-/** The embedded broker: who is connected, messages per second, and a tree of the topics seen. */
+/** The embedded broker: who is connected, messages per second, and a tree of the topics seen; live over the socket (`broker`, at most once a second). */
 export function BrokerPage(): JSX.Element {
-  const { data, error, reload: refresh } = usePoll(() => api<BrokerView>('GET', '/api/broker'), 2000);
+  const stats = useBrokerStats();
+  const data = stats.data as BrokerView | undefined;
+  const { error, refresh } = stats;
   const tree = useMemo(() => (data ? topicTree(data.topics) : undefined), [data]);
   const xs = useMemo(() => data?.rates.map((r) => r.ts) ?? [], [data]);
   const ys = useMemo(() => data?.rates.map((r) => Math.round(r.in * 10) / 10) ?? [], [data]);

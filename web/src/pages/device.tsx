@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { Control } from '../components/controls.js';
 import { DeviceAdmin } from '../components/device-admin.js';
 import { History } from '../components/history.js';
+import { Staleness } from '../components/staleness.js';
 import { Availability } from '../components/tile.js';
 import { Ago } from '../components/time.js';
 import { useCommand } from '../components/use-command.js';
@@ -29,16 +30,18 @@ export function DevicePage({ id, user, loaded }: { id: string; user: User; loade
       <p class="crumbs"><Link href="/">Home</Link> › {areaLabel(device.floor ?? '—')} › {areaLabel(device.room ?? '—')}</p>
       <div class="page-head">
         <h1 data-device-id={device.id}>{device.name}</h1>
-        <Availability value={device.availability} />
+        <Availability value={device.availability} lastSeen={device.lastSeen} />
       </div>
       <p class="meta">
         <span>Last seen <Ago ts={device.lastSeen} /></span> · <span>{device.convention}</span> · <code>{device.topic}</code>
+        {' · '}<Link href={`/logbook?device=${encodeURIComponent(device.id)}`}>Logbook</Link>
       </p>
       <Properties device={device} />
       <section class="panel" aria-labelledby="history-h">
         <h2 id="history-h">History</h2>
         <History device={device} />
       </section>
+      <Staleness device={device} admin={user.role === 'admin'} />
       <RecentMessages id={device.id} lastSeen={device.lastSeen} />
       <RefusedMessages id={device.id} />
       {user.role === 'admin' && <DeviceAdmin key={device.id} device={device} />}

@@ -35,7 +35,7 @@ export function linkOf(d: ViewDevice): { value: number; unit: string } | undefin
   return undefined;
 }
 
-const availabilityRank: Record<string, number> = { online: 0, unknown: 1, offline: 2 };
+const availabilityRank: Record<string, number> = { online: 0, stale: 1, unknown: 2, offline: 3 };
 
 /** The devices the query selects, sorted; ties by name, then id, so the order is stable. */
 export function selectDevices(devices: readonly ViewDevice[], areas: readonly AreaView[], q: ListQuery): ViewDevice[] {

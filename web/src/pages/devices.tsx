@@ -77,6 +77,7 @@ export function DevicesPage({ user, loaded }: { user: User; loaded: boolean }): 
             <option value="">All</option>
             <option value="online">online</option>
             <option value="offline">offline</option>
+            <option value="stale">stale</option>
             <option value="unknown">unknown</option>
           </select>
         </label>

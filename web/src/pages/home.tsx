@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import { Tile } from '../components/tile.js';
-import { useAreas, useDerived, useStructure } from '../live/hooks.js';
+import { useAreas, useDerived, useLive, useStructure } from '../live/hooks.js';
+import { Link } from '../router.js';
 import { areaLabel, groupByArea } from '../model/areas.js';
 import { countLights } from '../model/lights.js';
 
@@ -16,9 +17,7 @@ export function HomePage({ loaded }: { loaded: boolean }): JSX.Element {
         <LightsOn />
       </div>
       {!loaded && devices.length === 0 && <p class="empty">Loading…</p>}
-      {loaded && devices.length === 0 && (
-        <p class="empty">No devices yet. Give a device an account (<code>npm run rumah -- devices add NAME</code>) and let it publish to <code>home/floor/room/thing</code>.</p>
-      )}
+      {loaded && devices.length === 0 && <NoDevices />}
       {floors.map((floor) => (
         <section class="floor" key={floor.name} aria-label={areaLabel(floor.name)}>
           <h2>{areaLabel(floor.name)}</h2>
@@ -41,5 +40,31 @@ function LightsOn(): JSX.Element {
       <span class="count" data-count={on}>{on}</span> {on === 1 ? 'light' : 'lights'} on
       {total > 0 && <small> of {total}</small>}
     </p>
+  );
+}
+
+/**
+ * The first visit: no device yet. Admins get the two ways in (a join window, or credentials made ahead of time),
+ * members a word on whom to ask; nobody is sent to a terminal.
+ */
+function NoDevices(): JSX.Element {
+  const { connection } = useLive();
+  const admin = connection.user?.role === 'admin';
+  return (
+    <section class="panel onboarding" aria-labelledby="start-h" data-empty="true">
+      <h2 id="start-h">No devices yet</h2>
+      {admin ? (
+        <>
+          <p>Add the first one: open the join window and let the device connect with any username and password of its own, then accept it; or make credentials first and enter them in the device.</p>
+          <p class="onboarding-actions">
+            <Link href="/pairing" class="button-link">Pair a device</Link>{' '}
+            <Link href="/pairing#creds-h" class="button-link">Create credentials</Link>
+            {location.protocol === 'https:' && <>{' '}<Link href="/trust">Trust this hub's certificate</Link></>}
+          </p>
+        </>
+      ) : (
+        <p>Devices appear here once an admin of this hub has paired them. Ask an admin to add yours.</p>
+      )}
+    </section>
   );
 }

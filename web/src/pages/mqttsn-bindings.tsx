@@ -2,6 +2,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.js';
 import { usePoll } from '../components/poll.js';
+import { useLiveAccounts } from '../live/topics.js';
 
 interface Binding {
   clientId: string;
@@ -17,7 +18,8 @@ interface Binding {
 export function MqttSnBindings(): JSX.Element {
   const [error, setError] = useState<string | undefined>(undefined);
   const list = usePoll(() => api<{ enabled: boolean; bindings: Binding[] }>('GET', '/api/mqttsn/clients'), 10_000);
-  const accounts = usePoll(() => api<{ accounts: Array<{ username: string; revokedAt?: number }> }>('GET', '/api/accounts'), 10_000);
+  const liveAccounts = useLiveAccounts();
+  const accounts = { data: liveAccounts.data && { accounts: liveAccounts.data } };
   const call = async (fn: () => Promise<unknown>): Promise<boolean> => {
     try {
       await fn();

@@ -2,8 +2,9 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { PairingView } from '../../../server/realtime/protocol.js';
 import { api, errorText } from '../api.js';
-import { usePoll } from '../components/poll.js';
 import { useLive } from '../live/hooks.js';
+import { useLiveAccounts } from '../live/topics.js';
+import { Link } from '../router.js';
 import { formatTime } from '../model/format.js';
 import { MqttSnBindings } from './mqttsn-bindings.js';
 
@@ -45,6 +46,7 @@ export function PairingPage(): JSX.Element {
   return (
     <>
       <h1>Pairing</h1>
+      {location.protocol === 'https:' && <p class="hint">Devices and phones connect without warnings once they trust this hub's certificate: <Link href="/trust">how to trust this hub</Link>.</p>}
       {error && <p class="form-error" role="alert">{error}</p>}
       <section class="panel" aria-labelledby="join-h">
         <h2 id="join-h">Join window</h2>
@@ -80,6 +82,7 @@ export function PairingPage(): JSX.Element {
         </ul>
       </section>
       <NewCredentials />
+      <Accounts />
       <MqttSnBindings />
     </>
   );
@@ -89,7 +92,6 @@ function NewCredentials(): JSX.Element {
   const [created, setCreated] = useState<{ username: string; password: string; ports?: { mqtt: number; mqtts?: number } } | undefined>(undefined);
   const [copied, setCopied] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
-  const accounts = usePoll(() => api<{ accounts: Array<{ username: string; kind: string }> }>('GET', '/api/accounts'), 10_000, [created]);
   const create = async (e: SubmitEvent): Promise<void> => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
@@ -102,6 +104,13 @@ function NewCredentials(): JSX.Element {
       setError(errorText(err));
     }
   };
+  // Home's "Create credentials" links here (/pairing#creds-h): the form is where the user starts.
+  // After the router's own focus move to <main> (app.tsx, an effect of a parent: it runs after this one).
+  useEffect(() => {
+    if (location.hash !== '#creds-h') return;
+    const timer = setTimeout(() => document.getElementById('new-account')?.focus(), 0);
+    return () => clearTimeout(timer);
+  }, []);
   // The MQTT port is not the web port: the hub says which it listens on (TLS preferred when it has it).
   const port = created?.ports?.mqtts ?? (created?.ports?.mqtt || 1883);
   const scheme = created?.ports?.mqtts ? 'mqtts' : 'mqtt';
@@ -110,7 +119,7 @@ function NewCredentials(): JSX.Element {
     <section class="panel" aria-labelledby="creds-h">
       <h2 id="creds-h">Credentials ahead of time</h2>
       <form class="inline-form" onSubmit={create}>
-        <label>Device account <input name="username" required maxLength={64} pattern="[A-Za-z0-9_.\-]+" /></label>
+        <label>Device account <input id="new-account" name="username" required maxLength={64} pattern="[A-Za-z0-9_.\-]+" /></label>
         <button type="submit">Create credentials</button>
       </form>
       {error && <p class="form-error" role="alert">{error}</p>}
@@ -123,11 +132,74 @@ function NewCredentials(): JSX.Element {
           </p>
         </div>
       )}
-      {accounts.data && accounts.data.accounts.length > 0 && (
-        <details>
-          <summary>{accounts.data.accounts.length} device accounts</summary>
-          <ul>{accounts.data.accounts.map((a) => <li key={a.username}>{a.username} <small>{a.kind}</small></li>)}</ul>
-        </details>
+    </section>
+  );
+}
+
+/**
+ * The device accounts, live over the socket (`accounts`: the list again after every create, accept, rotate or
+ * revoke). Revoke refuses the account's next login and disconnects its clients now; rotate makes a new password,
+ * shown once, and disconnects the clients that used the old one. Both ask first.
+ */
+function Accounts(): JSX.Element {
+  const accounts = useLiveAccounts();
+  const [rotated, setRotated] = useState<{ username: string; password: string } | undefined>(undefined);
+  const [message, setMessage] = useState<{ text: string; error?: boolean } | undefined>(undefined);
+  /** The action waiting for its confirmation (asked in the row, not with a dialog). */
+  const [asking, setAsking] = useState<{ username: string; action: 'revoke' | 'rotate' } | undefined>(undefined);
+  const revoke = async (username: string): Promise<void> => {
+    setAsking(undefined);
+    try {
+      const r = await api<{ disconnected: number }>('DELETE', `/api/accounts/${encodeURIComponent(username)}`);
+      setMessage({ text: `${username} revoked; ${r.disconnected} client${r.disconnected === 1 ? '' : 's'} disconnected.` });
+    } catch (err) {
+      setMessage({ text: errorText(err), error: true });
+    }
+  };
+  const rotate = async (username: string): Promise<void> => {
+    setAsking(undefined);
+    try {
+      setRotated(await api<{ username: string; password: string }>('POST', `/api/accounts/${encodeURIComponent(username)}/rotate`, {}));
+      setMessage(undefined);
+    } catch (err) {
+      setMessage({ text: errorText(err), error: true });
+    }
+  };
+  const list = accounts.data ?? [];
+  return (
+    <section class="panel" aria-labelledby="accounts-h">
+      <h2 id="accounts-h">Device accounts</h2>
+      {accounts.error && <p class="form-error" role="alert">{accounts.error}</p>}
+      {!accounts.data && !accounts.error && <p>Loading…</p>}
+      {accounts.data && list.length === 0 && <p class="empty">None yet.</p>}
+      {message && <p class={message.error ? 'form-error' : 'form-ok'} role={message.error ? 'alert' : 'status'}>{message.text}</p>}
+      {rotated && (
+        <div class="once" role="status">
+          <p><strong>Shown once:</strong> the new password of <code>{rotated.username}</code> is <code data-secret="password">{rotated.password}</code></p>
+        </div>
+      )}
+      {list.length > 0 && (
+        <ul class="accounts">
+          {list.map((a) => (
+            <li key={a.username} data-account={a.username} data-revoked={a.revokedAt !== undefined ? 'true' : undefined}>
+              <span><strong>{a.username}</strong> <small>{a.kind}{a.revokedAt !== undefined ? ` · revoked ${formatTime(a.revokedAt)}` : ''}</small></span>
+              {asking?.username === a.username ? (
+                <span class="account-actions" role="group" aria-label={`Confirm ${asking.action}`}>
+                  <small>{asking.action === 'revoke' ? 'Its clients are disconnected now and it cannot log in until a new password.' : 'The old password stops working; its clients are disconnected.'}</small>{' '}
+                  <button type="button" class={asking.action === 'revoke' ? 'danger' : ''} onClick={() => void (asking.action === 'revoke' ? revoke(a.username) : rotate(a.username))}>
+                    {asking.action === 'revoke' ? `Yes, revoke ${a.username}` : `Yes, new password for ${a.username}`}
+                  </button>{' '}
+                  <button type="button" onClick={() => setAsking(undefined)}>Cancel</button>
+                </span>
+              ) : (
+                <span class="account-actions">
+                  <button type="button" onClick={() => setAsking({ username: a.username, action: 'rotate' })}>{a.revokedAt !== undefined ? 'New password' : 'Rotate'}<span class="sr-only"> {a.username}</span></button>{' '}
+                  {a.revokedAt === undefined && <button type="button" class="danger" onClick={() => setAsking({ username: a.username, action: 'revoke' })}>Revoke<span class="sr-only"> {a.username}</span></button>}
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
       )}
     </section>
   );

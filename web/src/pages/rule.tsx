@@ -1,10 +1,12 @@
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorText, type User } from '../api.js';
-import { usePoll } from '../components/poll.js';
+import { KeyReference, RuleEditor } from '../components/rule-editor.js';
+import type { RuleEditorHandle } from '../components/rule-editor-cm.js';
 import { TraceList } from '../components/trace-list.js';
-import { newRuleTemplate, offsetOf, type RuleError, type RuleStatus, type Trace } from '../model/rules.js';
+import { newRuleTemplate, type RuleError, type RuleKeyReference, type RuleStatus, type Trace } from '../model/rules.js';
 import { Link, navigate } from '../router.js';
+import { useLiveRules, useLiveTraces } from '../live/topics.js';
 
 interface Detail {
   status: RuleStatus;
@@ -12,8 +14,9 @@ interface Detail {
 }
 
 /**
- * One rule: the YAML file in an editor that checks as you type (errors at line and column, each a button that
- * takes the caret there), save (the hub keeps the file's comments: it stores the text as written), a dry run,
+ * One rule: the YAML file in a code editor (components/rule-editor.tsx: highlighting, completion, errors at their
+ * line) that checks as you type (errors at line and column, also listed, each a button that takes the caret there),
+ * the key reference one click away, save (the hub keeps the file's comments: it stores the text as written), a dry run,
  * and the timeline of evaluations.
  */
 export function RulePage({ id, user }: { id: string; user: User }): JSX.Element {
@@ -24,7 +27,12 @@ export function RulePage({ id, user }: { id: string; user: User }): JSX.Element 
   const [checked, setChecked] = useState(false);
   const [message, setMessage] = useState<{ text: string; error?: boolean } | undefined>(undefined);
   const [caret, setCaret] = useState({ line: 1, column: 1 });
-  const editor = useRef<HTMLTextAreaElement>(null);
+  const editor = useRef<RuleEditorHandle | undefined>(undefined);
+  const [reference, setReference] = useState<RuleKeyReference | undefined>(undefined);
+
+  useEffect(() => {
+    api<RuleKeyReference>('GET', '/api/rules/validate/keys').then(setReference, () => undefined);
+  }, []);
 
   useEffect(() => {
     if (isNew) return;
@@ -47,24 +55,13 @@ export function RulePage({ id, user }: { id: string; user: User }): JSX.Element 
     return () => clearTimeout(timer);
   }, [text]);
 
-  const status = usePoll(() => (isNew ? Promise.resolve(undefined) : api<Detail>('GET', `/api/rules/${encodeURIComponent(id)}`).then((d) => d.status)), 2000, [id]);
-  const traces = usePoll(() => (isNew ? Promise.resolve({ traces: [] as Trace[] }) : api<{ traces: Trace[] }>('GET', `/api/rules/${encodeURIComponent(id)}/traces?limit=50`)), 2000, [id]);
+  // Live over the socket (`rules`, `ruleTraces`): the status and the timeline of evaluations as they happen.
+  const liveRules = useLiveRules();
+  const status = { data: liveRules.data?.find((r) => r.id === id) as RuleStatus | undefined, reload: (): void => undefined };
+  const liveTraces = useLiveTraces(isNew ? undefined : id);
+  const traces = { data: liveTraces.data && { traces: liveTraces.data as Trace[] }, error: liveTraces.error };
 
-  const goTo = (e: RuleError): void => {
-    const el = editor.current;
-    if (!el || text === undefined) return;
-    const at = offsetOf(text, e.line, e.column);
-    el.focus();
-    el.setSelectionRange(at, at);
-    updateCaret();
-  };
-  const updateCaret = (): void => {
-    const el = editor.current;
-    if (!el) return;
-    const before = el.value.slice(0, el.selectionStart);
-    const line = before.split('\n').length;
-    setCaret({ line, column: before.length - before.lastIndexOf('\n') });
-  };
+  const goTo = (e: RuleError): void => editor.current?.goTo(e.line, e.column);
 
   const save = async (): Promise<void> => {
     if (text === undefined) return;
@@ -97,13 +94,10 @@ export function RulePage({ id, user }: { id: string; user: User }): JSX.Element 
         <h2 id="editor-h">Rule file</h2>
         {text === undefined ? <p>Loading…</p> : (
           <>
-            <textarea ref={editor} class="code" rows={Math.min(30, Math.max(12, text.split('\n').length + 2))} spellcheck={false}
-              aria-label="Rule YAML" aria-describedby="rule-errors" readOnly={!admin} value={text}
-              onInput={(e) => {
-                setText(e.currentTarget.value);
-                updateCaret();
-              }} onKeyUp={updateCaret} onClick={updateCaret} />
-            <p class="hint">Line {caret.line}, column {caret.column}{!admin && ' · read only: admins edit rules'}</p>
+            <RuleEditor text={text} readOnly={!admin} admin={admin} errors={errors} reference={reference} handle={editor}
+              ruleIds={liveRules.data?.map((r) => r.id) ?? []}
+              onChange={setText} onCaret={(line, column) => setCaret({ line, column })} />
+            <p class="hint">Line {caret.line}, column {caret.column}{admin ? ' · Ctrl-Space completes · Tab indents; Esc then Tab leaves the editor' : ' · read only: admins edit rules'}</p>
             <div id="rule-errors" aria-live="polite">
               {errors.length === 0 && checked && <p class="form-ok" data-valid="true">No errors.</p>}
               {errors.length > 0 && (
@@ -117,6 +111,7 @@ export function RulePage({ id, user }: { id: string; user: User }): JSX.Element 
                 </ul>
               )}
             </div>
+            <KeyReference reference={reference} />
             {admin && <p><button type="submit" onClick={() => void save()}>{isNew ? 'Create rule' : 'Save'}</button></p>}
             {message && <p class={message.error ? 'form-error' : 'form-ok'} role={message.error ? 'alert' : 'status'}>{message.text}</p>}
           </>

@@ -1,21 +1,22 @@
 import type { JSX } from 'preact';
 import { api, errorText, type User } from '../api.js';
-import { usePoll } from '../components/poll.js';
 import { Ago } from '../components/time.js';
 import type { RuleStatus } from '../model/rules.js';
+import { useLiveRules } from '../live/topics.js';
 import { Link } from '../router.js';
 import { useState } from 'preact/hooks';
 
-/** Every rule with its switch, state and last run; refreshed every few seconds. */
+/** Every rule with its switch, state and last run, live over the socket (`rules`: statuses as they change). */
 export function RulesPage({ user }: { user: User }): JSX.Element {
-  const { data, error, reload } = usePoll(() => api<{ rules: RuleStatus[] }>('GET', '/api/rules'), 3000);
+  const live = useLiveRules();
+  const data = live.data && { rules: live.data as RuleStatus[] };
+  const error = live.error;
   const [actionError, setActionError] = useState<string | undefined>(undefined);
   const admin = user.role === 'admin';
   const setEnabled = async (rule: RuleStatus, enabled: boolean): Promise<void> => {
     try {
       await api('POST', `/api/rules/${encodeURIComponent(rule.id)}/enabled`, { enabled });
       setActionError(undefined);
-      reload();
     } catch (err) {
       setActionError(errorText(err));
     }
