@@ -12,6 +12,7 @@ import { LogbookRepo, type Bounds } from './repo.js';
 import { SourceRate } from './source-rate.js';
 import type { Metric } from '../http/routes/ops.js';
 import { LogbookWriter, type StoredEntry } from './writer.js';
+import { areaKey } from '../core/prettify.js';
 
 export interface LogbookSettings {
   maxEntries: number;
@@ -129,10 +130,12 @@ export class Logbook {
   }
 }
 
+/** Names compared as the hub's areas are (server/core/prettify.ts areaKey): `firstfloor` finds "First floor". */
 function inAreaNamed(d: Device, area: string): boolean {
-  if (d.floor === area || d.room === area) return true;
+  const same = (name: string | undefined, wanted: string): boolean => name !== undefined && areaKey(name) === areaKey(wanted);
+  if (same(d.floor, area) || same(d.room, area)) return true;
   const slash = area.lastIndexOf('/');
-  return slash > 0 && d.floor === area.slice(0, slash) && d.room === area.slice(slash + 1);
+  return slash > 0 && same(d.floor, area.slice(0, slash)) && same(d.room, area.slice(slash + 1));
 }
 
 function publicEntry({ source: _source, ...entry }: StoredEntry): LogbookEntry {
