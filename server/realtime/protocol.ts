@@ -11,6 +11,7 @@
 //   client → `command`   {deviceId, property, value}, acknowledged with `{ok: true}` or `{ok: false, error, message}`
 //   server → `session`   `{ended: true}` just before the server disconnects a socket whose session ended
 //   server → `pairing`   admins only: the join window and its candidates, on connect and whenever they change
+//   server → `areas`     floors and rooms in order, before the snapshot and whenever one changes (server/api/areas.ts)
 //   server → `notifications`  rule notifications (the `notify` action, the rule guards' notices): the last few on
 //                        connect, then batches of new ones, at most one every `coalesceMs`
 //   server → `logbook`   new logbook entries once written (server/logbook), to every dashboard, oldest first, at most
