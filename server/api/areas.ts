@@ -12,6 +12,8 @@ export const maxAreas = 1000;
 /** Of those, at most this many made by the topics of one MQTT account's devices: one account cannot fill the list. */
 export const maxAreasPerAccount = 200;
 export const maxAreaName = 128;
+/** Earlier names an area answers to (see update); the oldest are let go. */
+const maxAliases = 10;
 
 interface AreaStore {
   all(): Promise<StoredArea[]>;
@@ -81,7 +83,7 @@ export class AreasApi {
     const floors = this.sorted('floor');
     const order = new Map(floors.map((f, i) => [f.id, i]));
     const rooms = this.sorted('room').sort((a, b) => (order.get(a.floorId ?? -1) ?? -1) - (order.get(b.floorId ?? -1) ?? -1) || a.position - b.position);
-    return [...floors, ...rooms].map(({ owner: _owner, ...area }) => area);
+    return [...floors, ...rooms].map(({ owner: _owner, aliases: _aliases, ...area }) => area);
   }
 
   onChange(fn: () => void): () => void {
@@ -119,6 +121,10 @@ export class AreasApi {
     const members = this.members(area);
     const changed: StoredArea[] = [];
     const next: StoredArea = { ...area, name, ...(floorId === undefined ? {} : { floorId }) };
+    // A device still publishing under the old topic word (`firstfloor` after "First floor" became "Upstairs") lands
+    // here, not in a new "First floor": the old name's key is kept as an alias.
+    const oldKey = areaKey(area.name);
+    if (oldKey !== areaKey(name)) next.aliases = [...(area.aliases ?? []).filter((k) => k !== oldKey && k !== areaKey(name)), oldKey].slice(-maxAliases);
     if (floorId !== area.floorId) next.position = this.siblings(area.kind, floorId).length;
     this.areas.set(id, next);
     changed.push(next);
@@ -136,7 +142,7 @@ export class AreasApi {
       if (area.kind === 'floor') this.registry?.update(device.id, { floor: name });
       else this.registry?.update(device.id, { floor: floorName, room: name });
     }
-    const { owner: _owner, ...view } = this.areas.get(id)!;
+    const { owner: _owner, aliases: _aliases, ...view } = this.areas.get(id)!;
     return view;
   }
 
@@ -164,7 +170,7 @@ export class AreasApi {
     return { floor: area.floorId === undefined ? undefined : this.areas.get(area.floorId)?.name, room: area.name };
   }
 
-  private get(id: number): AreaView {
+  private get(id: number): StoredArea {
     const area = this.areas.get(id);
     if (!area) throw new RumahError(ErrorCodes.NOT_FOUND, `no area ${id}; GET /api/areas lists them`);
     return area;
@@ -184,9 +190,11 @@ export class AreasApi {
     return this.sorted(kind).filter((a) => kind === 'floor' || a.floorId === floorId);
   }
 
-  private find(kind: AreaView['kind'], name: string, floorId: number | undefined): AreaView | undefined {
+  /** The sibling named `name` (by key); with `aliases`, else the one that was named so before. */
+  private find(kind: AreaView['kind'], name: string, floorId: number | undefined, aliases = false): StoredArea | undefined {
     const key = areaKey(name);
-    return this.siblings(kind, floorId).find((a) => areaKey(a.name) === key);
+    const siblings = this.siblings(kind, floorId);
+    return siblings.find((a) => areaKey(a.name) === key) ?? (aliases ? siblings.find((a) => a.aliases?.includes(key)) : undefined);
   }
 
   private checkFree(kind: AreaView['kind'], name: string, floorId: number | undefined, self?: number): void {
@@ -212,7 +220,7 @@ export class AreasApi {
     const ensure = (kind: AreaView['kind'], text: string, floorId?: number): AreaView | undefined => {
       const name = displayText(text).slice(0, maxAreaName).trim();
       if (!name) return undefined;
-      const found = this.find(kind, name, floorId);
+      const found = this.find(kind, name, floorId, true);
       if (found) return found;
       const full = this.areas.size >= maxAreas || (owner !== undefined && this.madeBy(owner) >= maxAreasPerAccount);
       if (full) {

@@ -207,7 +207,8 @@ export const migrations: readonly Migration[] = [
     sql: `
       -- kind 'floor' or 'room'; a room's floor_id names its floor (NULL only for rooms imported without one);
       -- position orders floors among floors and rooms within their floor. owner: the MQTT account whose device's
-      -- topic made it (bounded per account); NULL for areas an admin made or the migration imported.
+      -- topic made it (bounded per account); NULL for areas an admin made or the migration imported. aliases: JSON array
+      -- of the keys of its earlier names, so a device publishing under the old topic word still lands in it.
       CREATE TABLE areas (
         id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL CHECK (kind IN ('floor', 'room')),
@@ -215,6 +216,7 @@ export const migrations: readonly Migration[] = [
         floor_id INTEGER,
         position INTEGER NOT NULL,
         owner TEXT,
+        aliases TEXT,
         created_at INTEGER NOT NULL
       );
       CREATE INDEX areas_floor ON areas (floor_id, position);

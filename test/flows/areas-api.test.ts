@@ -149,6 +149,12 @@ test('areas: create, rename, reorder, delete once for all devices; bulk move and
     assert.deepEqual(place(hub, ceiling), ['Upstairs', undefined]);
     const seen = await waitFor(() => live.batches.flatMap((b) => b.devices).find((d) => d.id === lamp && d.device?.floor === 'Upstairs'));
     assert.equal(seen.device!.room, 'Kitchen');
+    // A device still publishing under the old word lands in the renamed floor, not in a new "First floor".
+    await publish(device, 'ourhome/firstfloor/kitchen/kettle', 'OFF');
+    await waitFor(() => hub.hub.registry.get('ourhome-firstfloor-kitchen-kettle'), 5000, 'the kettle');
+    assert.deepEqual(place(hub, 'ourhome-firstfloor-kitchen-kettle'), ['Upstairs', 'Kitchen']);
+    assert.equal((await admin.call('GET', '/api/areas')).body.areas.length, 4, 'no area made');
+    assert.equal((await admin.call('DELETE', '/api/devices/ourhome-firstfloor-kitchen-kettle')).status, 200);
     const room = await admin.call('DELETE', `/api/areas/${kitchen.id}`);
     assert.deepEqual(room.body, { ok: true, unassigned: 1, rooms: 0 });
     assert.deepEqual(place(hub, lamp), ['Upstairs', undefined], 'a deleted room leaves its devices on their floor');
