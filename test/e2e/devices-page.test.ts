@@ -47,6 +47,9 @@ test('Devices page in Chromium: table, search, filters, sort, live rows, bulk mo
     assert.match(cells[6]!, /ago|now/);
     assert.equal(await row(windowId).locator('td[data-label="Link"]').textContent(), '—');
     assert.match((await page.locator('#devices-count').textContent())!, /^6 devices$/);
+    // Rows laid out as grids are still a table to assistive technology: a header row and a row per device.
+    assert.equal(await page.getByRole('table').getByRole('row').count(), 7);
+    assert.equal(await page.getByRole('row', { name: /Kitchen fridge/ }).getByRole('cell', { name: '87 %' }).count(), 1);
     await screenshot(page, 'devices');
   });
 
