@@ -46,11 +46,19 @@ const script = outputs.find((f) => /^assets\/main-[^/]+\.js$/.test(f));
 const style = outputs.find((f) => /^assets\/main-[^/]+\.css$/.test(f));
 if (!script || !style) throw new Error(`build-web: missing outputs in ${outputs.join(', ')}`);
 
+/** The chunks the entry imports statically: the offline shell needs them to start (lazy pages' chunks it does not). */
+function staticChunks(entry) {
+  const key = Object.keys(result.metafile.outputs).find((f) => path.relative(out, path.resolve(root, f)) === entry);
+  return (result.metafile.outputs[key]?.imports ?? [])
+    .filter((i) => i.kind === 'import-statement')
+    .map((i) => `/${path.relative(out, path.resolve(root, i.path))}`);
+}
+
 fs.copyFileSync(path.join(root, 'web/favicon.svg'), path.join(assets, 'favicon.svg'));
 const html = fs.readFileSync(path.join(root, 'web/index.html'), 'utf8')
   .replace('%SCRIPT%', `/${script}`)
   .replace('%STYLE%', `/${style}`)
-  .replace('%PWA%', await buildPwa({ root, out, assets, shell: [`/${script}`, `/${style}`, '/assets/favicon.svg'] }));
+  .replace('%PWA%', await buildPwa({ root, out, assets, shell: [`/${script}`, `/${style}`, ...staticChunks(script), '/assets/favicon.svg'] }));
 fs.writeFileSync(path.join(out, 'index.html'), html);
 
 const size = (f) => fs.statSync(path.join(out, f)).size;

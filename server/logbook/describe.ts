@@ -4,6 +4,7 @@
 
 import type { Availability, Capability, Cause, Device, StateValue } from '../core/model.js';
 import { displayText } from '../core/display-text.js';
+import { binaryLabels } from '../core/binary-words.js';
 import { binaryFromWord } from '../../devices/shared/capability.js';
 import type { LogbookCause } from '../realtime/protocol.js';
 
@@ -11,31 +12,6 @@ import type { LogbookCause } from '../realtime/protocol.js';
 const VALUE_CHARS = 80;
 /** The property that is the device itself ("Kitchen light turned on", not "Kitchen light state turned on"). */
 const MAIN_PROPERTIES = new Set(['state', 'power', 'on', 'switch', 'light', 'relay', 'value', 'output']);
-
-/**
- * The words for a binary value, in the order the dashboard's tiles choose them (web/src/model/binary-words.ts, which
- * the server cannot import; keep the two in step): the capability's HA device class (Home Assistant's binary_sensor
- * words), else the device's own words when they are more than on/off, else a class from the property's name, else
- * on/off. Lower case: they end a sentence ("Front door is closed").
- */
-const CLASS_WORDS: Record<string, [on: string, off: string]> = {
-  battery: ['low', 'normal'], battery_charging: ['charging', 'not charging'], carbon_monoxide: ['detected', 'clear'], co: ['detected', 'clear'],
-  cold: ['cold', 'normal'], connectivity: ['connected', 'disconnected'], door: ['open', 'closed'], garage_door: ['open', 'closed'],
-  gas: ['detected', 'clear'], heat: ['hot', 'normal'], light: ['light detected', 'no light'], lock: ['unlocked', 'locked'],
-  moisture: ['wet', 'dry'], motion: ['detected', 'clear'], moving: ['moving', 'not moving'], occupancy: ['detected', 'clear'],
-  opening: ['open', 'closed'], plug: ['plugged in', 'unplugged'], power: ['power detected', 'no power'], presence: ['home', 'away'],
-  problem: ['problem', 'OK'], running: ['running', 'not running'], safety: ['unsafe', 'safe'], smoke: ['detected', 'clear'],
-  sound: ['detected', 'clear'], tamper: ['tampering detected', 'clear'], update: ['update available', 'up-to-date'],
-  vibration: ['detected', 'clear'], window: ['open', 'closed'],
-};
-/** Property names that say what a binary senses (as web/src/model/binary-words.ts reads them). */
-const PROPERTY_CLASSES: Record<string, string> = {
-  contact: 'opening', door: 'door', window: 'window', garage_door: 'garage_door', opening: 'opening',
-  motion: 'motion', occupancy: 'occupancy', presence: 'occupancy', vibration: 'vibration', tamper: 'tamper',
-  water_leak: 'moisture', leak: 'moisture', moisture: 'moisture', smoke: 'smoke', gas: 'gas',
-  carbon_monoxide: 'carbon_monoxide', co: 'carbon_monoxide', battery_low: 'battery', lock: 'lock', plug: 'plug',
-};
-const PLAIN_WORDS = new Set(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no']);
 
 export function cut(text: string, max = VALUE_CHARS): string {
   const clean = displayText(text);
@@ -63,16 +39,18 @@ function subject(device: Device | undefined, deviceId: string, property: string)
   return `${name} ${label}`;
 }
 
-/** The words for a binary value (see CLASS_WORDS for the order). */
+/**
+ * The words for a binary value, as the dashboard's tiles say them (server/core/binary-words.ts: the HA device class,
+ * else the device's own words, else a class from the property's name, else on/off), lower case where they end a
+ * sentence ("Front door is closed"; "OK" stays as it is).
+ */
 export function binaryWords(cap: Capability | undefined, property: string): [on: string, off: string] {
-  const byClass = cap?.deviceClass ? CLASS_WORDS[cap.deviceClass.toLowerCase()] : undefined;
-  if (byClass) return byClass;
-  const [on, off] = [cap?.on, cap?.off];
-  if (typeof on === 'string' && typeof off === 'string' && on.trim() && off.trim() && !(PLAIN_WORDS.has(on.trim().toLowerCase()) && PLAIN_WORDS.has(off.trim().toLowerCase()))) {
-    return [cut(on.trim().toLowerCase(), 30), cut(off.trim().toLowerCase(), 30)];
-  }
-  const named = PROPERTY_CLASSES[property.toLowerCase()];
-  return (named && CLASS_WORDS[named]) || ['on', 'off'];
+  const labels = binaryLabels({ property, on: cap?.on, off: cap?.off, deviceClass: cap?.deviceClass });
+  return [inSentence(labels.on), inSentence(labels.off)];
+}
+
+function inSentence(word: string): string {
+  return cut(word === word.toUpperCase() ? word : word.charAt(0).toLowerCase() + word.slice(1), 30);
 }
 
 function valueText(value: StateValue): string {

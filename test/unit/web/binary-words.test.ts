@@ -5,7 +5,7 @@ import { importWebModule } from '../../helpers/web-module.js';
 import { capabilitiesFromExposes } from '../../../devices/zigbee2mqtt/exposes.js';
 import { parseNativePayload } from '../../../devices/native/payload.js';
 
-// The dashboard's words for binary values (web/src/model/binary-words.ts), with capabilities as the conventions make
+// The dashboard's words for binary values (server/core/binary-words.ts, re-exported by web/src/model/binary-words.ts), with capabilities as the conventions make
 // them: the words a device uses, the class Home Assistant discovery gives, the property names Zigbee2MQTT uses.
 
 // Typed here rather than with `typeof import(...)`: the server's tsc stays out of web/ (the dashboard has its own).

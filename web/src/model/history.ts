@@ -101,14 +101,9 @@ export function numericSeries(answer: HistoryAnswer, cap: Capability | undefined
   return { property: answer.property, unit: cap?.unit, xs, ys, mins, maxs, resolution: answer.resolution, samples: samples + live.length };
 }
 
-/**
- * The word shown on a band. Binary values in the device's own words where the capability names them (`open` /
- * `closed`), else On/Off. One small function so the device-class words (web/src/model/binary-words.ts, when it is
- * there) can take over in one place.
- */
+/** The word shown on a band: a binary value in the device's own words (server/core/binary-words.ts), else the value. */
 export function bandLabel(cap: Capability | undefined, value: StateValue): { label: string; on?: boolean } {
   if (cap?.kind === 'binary') {
-    // The device's own words (its HA device class, its payloads): binary-words.ts, as tiles and tables show them.
     const on = binaryState(cap, value);
     if (on !== undefined) return { label: binaryText(cap, value)!, on };
   }
