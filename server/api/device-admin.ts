@@ -13,6 +13,8 @@ export interface DevicePatch {
   areaId?: number | null;
   /** Seconds of silence before the device is stale (0: never); null: automatic again (server/core/staleness.ts). */
   staleAfter?: number | null;
+  /** Ignore the device (true) or read it again (false): Device.disabled. */
+  disabled?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export class DeviceAdminApi {
 
   async update(id: string, patch: DevicePatch): Promise<Device> {
     if (!this.registry.get(id)) throw notFound(id);
-    const change: Partial<Pick<Device, 'name' | 'floor' | 'room' | 'staleAfter'>> = {};
+    const change: Partial<Pick<Device, 'name' | 'floor' | 'room' | 'staleAfter' | 'disabled'>> = {};
     if (patch.name !== undefined) {
       const name = patch.name.trim();
       if (!name) throw new RumahError(ErrorCodes.BAD_REQUEST, 'name: must not be empty');
@@ -42,6 +44,7 @@ export class DeviceAdminApi {
     }
     if (this.areas && patch.areaId !== undefined) Object.assign(change, this.areas.placeOf(patch.areaId));
     if (patch.staleAfter !== undefined) change.staleAfter = patch.staleAfter ?? undefined;
+    if (patch.disabled !== undefined) change.disabled = patch.disabled;
     const device = this.registry.update(id, change);
     if (!device) throw notFound(id);
     return device;

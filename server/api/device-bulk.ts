@@ -24,6 +24,11 @@ export class DeviceBulkApi {
     return this.each(ids, (id) => this.registry.update(id, place) !== undefined);
   }
 
+  /** Disables or enables each (Device.disabled): the hub ignores a disabled device's reports and refuses its commands. */
+  setDisabled(ids: readonly string[], disabled: boolean): BulkResult {
+    return this.each(ids, (id) => this.registry.update(id, { disabled }) !== undefined);
+  }
+
   /** Like DELETE /api/devices/:id for each: a device that keeps publishing comes back (revoke its account). */
   forget(ids: readonly string[]): BulkResult {
     return this.each(ids, (id) => this.registry.remove(id));

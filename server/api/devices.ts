@@ -84,6 +84,7 @@ export class DevicesApi {
       }
     }
     const device = this.device(id);
+    if (device.disabled) throw new RumahError(ErrorCodes.DEVICE_DISABLED, `device ${device.id} is disabled: an admin enables it again on the Devices page (or PATCH /api/devices/:id {"disabled": false})`);
     const cap = device.capabilities.find((c) => c.property === property);
     if (!cap) throw new RumahError(ErrorCodes.NOT_FOUND, `device ${device.id} has no property "${property}"`);
     if (!cap.access.settable) throw new RumahError(ErrorCodes.NOT_SETTABLE, `${device.id}.${property} only reports; it cannot be set`);

@@ -81,6 +81,12 @@ export interface Device {
   lastSeen?: number;
   /** Seconds of silence after which the device is stale, as an admin set it (0: never); absent: automatic. */
   staleAfter?: number;
+  /**
+   * An admin disabled it (the Devices page): the hub ignores its reports — no state, history, rule trigger, logbook
+   * entry or staleness — and refuses commands to it, until it is enabled. The broker still routes its messages: this
+   * is the hub's view of the device, not its account's rights (revoke the account to keep it out).
+   */
+  disabled?: boolean;
 }
 
 export interface PropertyState {

@@ -69,7 +69,8 @@ export class Registry {
       factor: 3, minSeconds: 60, firstSeconds: 3600, ...opts.staleness, now: this.now,
       onStale: (id, source) => {
         const entry = this.entries.get(id);
-        if (!entry) return;
+        // A disabled device is not read, so its silence says nothing (Device.disabled).
+        if (!entry || entry.device.disabled) return;
         // A device on its own MQTT connection that is still open (its keepalive checked by the broker) is quiet, not
         // gone: looked at again next sweep. A gateway's connection (Zigbee2MQTT) says nothing about one device. A
         // window the device (expire_after) or an admin set holds all the same.
@@ -174,7 +175,7 @@ export class Registry {
     if (update.states) {
       for (const { deviceId, values } of update.states) {
         const entry = this.entry(deviceId);
-        if (!entry || !mine(entry)) continue;
+        if (!entry || entry.device.disabled || !mine(entry)) continue;
         const device = entry.device;
         device.lastSeen = ts;
         this.recent.add(device.id, msg, ts);
@@ -190,7 +191,7 @@ export class Registry {
     if (update.events) {
       for (const event of update.events) {
         const entry = this.entry(event.deviceId);
-        if (!entry || !mine(entry)) continue;
+        if (!entry || entry.device.disabled || !mine(entry)) continue;
         entry.device.lastSeen = ts;
         this.recent.add(entry.device.id, msg, ts);
         if (!msg.replayed) this.staleness.touch(entry.device.id, ts);
@@ -201,7 +202,7 @@ export class Registry {
     if (update.availability) {
       for (const { deviceId, availability } of update.availability) {
         const entry = this.entry(deviceId);
-        if (!entry || !mine(entry)) continue;
+        if (!entry || entry.device.disabled || !mine(entry)) continue;
         this.recent.add(entry.device.id, msg, ts);
         this.staleness.announces(entry.device.id);
         this.setAvailability(entry, availability, ts, true);
@@ -232,8 +233,11 @@ export class Registry {
     return true;
   }
 
-  /** Applies a user's change of name, area or stale setting (`staleAfter: undefined` goes back to automatic). */
-  update(id: string, patch: Partial<Pick<Device, 'name' | 'floor' | 'room' | 'staleAfter'>>): Device | undefined {
+  /**
+   * Applies a user's change of name, area, stale setting (`staleAfter: undefined` goes back to automatic) or
+   * disabled flag (`disabled: false` enables it again).
+   */
+  update(id: string, patch: Partial<Pick<Device, 'name' | 'floor' | 'room' | 'staleAfter' | 'disabled'>>): Device | undefined {
     const device = this.get(id);
     if (!device) return undefined;
     Object.assign(device, patch);
@@ -241,8 +245,22 @@ export class Registry {
       if (patch.staleAfter === undefined) delete device.staleAfter;
       this.staleness.configure(device);
     }
+    if ('disabled' in patch) this.setDisabled(device, patch.disabled === true);
     this.opts.bus.emit('deviceUpdated', { device });
     return device;
+  }
+
+  /**
+   * Disabled, a device's availability is unknown (nothing it says is read; its silence is not stale either: onStale
+   * above); enabled again, it is online at its next report, as after a restart.
+   */
+  private setDisabled(device: Device, disabled: boolean): void {
+    if (disabled) device.disabled = true;
+    else delete device.disabled;
+    const entry = this.entries.get(device.id);
+    if (!entry) return;
+    entry.said = false;
+    this.setAvailability(entry, 'unknown', this.now());
   }
 
   /** Keepalive loss: a device whose reporting client vanished without a will is offline. */

@@ -5,6 +5,7 @@ export interface Api {
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   del(path: string): Promise<{ status: number; body: any }>;
   put(path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  patch(path: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
 /** An HTTP client that logs in as the admin and keeps the session cookie. */
@@ -33,7 +34,7 @@ export function client(httpUrl: string, headers: Record<string, string> = {}): A
     }
     return { status: res.status, body: parsed as any };
   };
-  return { get: (p) => call('GET', p), post: (p, b, h) => call('POST', p, b, h), del: (p) => call('DELETE', p), put: (p, b) => call('PUT', p, b) };
+  return { get: (p) => call('GET', p), post: (p, b, h) => call('POST', p, b, h), del: (p) => call('DELETE', p), put: (p, b) => call('PUT', p, b), patch: (p, b) => call('PATCH', p, b) };
 }
 
 /** GET /metrics with an API token made for the call: it needs one, like every call but /healthz. */

@@ -14,6 +14,8 @@ const ids = z.array(z.string().min(1).max(256)).min(1).max(maxBulkIds, `at most 
 const bulkBody = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('move'), ids, areaId: areaId.nullable() }),
   z.strictObject({ action: z.literal('forget'), ids }),
+  z.strictObject({ action: z.literal('disable'), ids }),
+  z.strictObject({ action: z.literal('enable'), ids }),
 ]);
 
 /** /api/areas: everyone logged in reads (the home page groups by them); admins change. */
@@ -35,12 +37,15 @@ export function areaRoutes(areas: AreasApi): Router {
   return router;
 }
 
-/** POST /api/devices/bulk (admins, mounted with requireAuth(…, 'admin')): move or forget up to maxBulkIds devices. */
+/** POST /api/devices/bulk (admins, mounted with requireAuth(…, 'admin')): move, forget, disable or enable up to maxBulkIds devices. */
 export function deviceBulkRoutes(bulk: DeviceBulkApi): Router {
   const router = Router();
   router.post('/', (req, res) => {
     const body = parseBody(bulkBody, req.body);
-    res.json({ ok: true, ...(body.action === 'move' ? bulk.move(body.ids, body.areaId) : bulk.forget(body.ids)) });
+    const result = body.action === 'move' ? bulk.move(body.ids, body.areaId)
+      : body.action === 'forget' ? bulk.forget(body.ids)
+        : bulk.setDisabled(body.ids, body.action === 'disable');
+    res.json({ ok: true, ...result });
   });
   return router;
 }

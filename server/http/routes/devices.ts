@@ -30,6 +30,8 @@ const patchBody = z.strictObject({
   staleAfter: z.number().max(31_536_000).refine((v) => v === 0 || v >= 1, 'must be 0 (never stale) or at least 1 second').nullable().optional(),
   /** An area picked from GET /api/areas (null: none): replaces floor and room. */
   areaId: z.number().int().min(1).nullable().optional(),
+  /** true: the hub ignores the device's reports and refuses commands to it; false: enabled again. */
+  disabled: z.boolean().optional(),
 });
 
 /** Routes only translate HTTP to the devices API. */

@@ -25,6 +25,14 @@ export function DeviceAdmin({ device }: { device: ViewDevice }): JSX.Element {
       setMessage({ text: errorText(err), error: true });
     }
   };
+  const setDisabled = async (disabled: boolean): Promise<void> => {
+    try {
+      await api('PATCH', path, { disabled });
+      setMessage({ text: disabled ? 'Disabled: its reports are ignored and commands refused.' : 'Enabled: its next report is read again.' });
+    } catch (err) {
+      setMessage({ text: errorText(err), error: true });
+    }
+  };
   const remove = async (): Promise<void> => {
     try {
       await api('DELETE', path);
@@ -50,6 +58,11 @@ export function DeviceAdmin({ device }: { device: ViewDevice }): JSX.Element {
         <button type="submit">Save</button>
       </form>
       {message && <p class={message.error ? 'form-error' : 'form-ok'} role={message.error ? 'alert' : 'status'}>{message.text}</p>}
+      <h3>{device.disabled ? 'Disabled' : 'Disable'}</h3>
+      <p>{device.disabled
+        ? 'The hub ignores this device: its reports change nothing (no state, history, rules or logbook) and commands to it are refused.'
+        : 'Keep the device but ignore it: its reports change nothing and commands to it are refused, until you enable it again.'}</p>
+      <button type="button" onClick={() => void setDisabled(!device.disabled)}>{device.disabled ? 'Enable device' : 'Disable device'}</button>
       <h3>Delete</h3>
       <p>The device and its current state are forgotten; a device that keeps publishing comes back as new. Revoke its account to keep it out.</p>
       {!confirming && <button type="button" class="danger" onClick={() => setConfirming(true)}>Delete device…</button>}

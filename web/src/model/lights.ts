@@ -33,7 +33,7 @@ export function countLights(devices: readonly WithState[]): { on: number; total:
   let on = 0;
   let total = 0;
   for (const d of devices) {
-    if (!lightCapability(d)) continue;
+    if (d.disabled || !lightCapability(d)) continue;
     total++;
     if (isLightOn(d)) on++;
   }

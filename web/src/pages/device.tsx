@@ -30,7 +30,7 @@ export function DevicePage({ id, user, loaded }: { id: string; user: User; loade
       <p class="crumbs"><Link href="/">Home</Link> › {areaLabel(device.floor ?? '—')} › {areaLabel(device.room ?? '—')}</p>
       <div class="page-head">
         <h1 data-device-id={device.id}>{device.name}</h1>
-        <Availability value={device.availability} lastSeen={device.lastSeen} />
+        {device.disabled ? <span class="badge disabled-badge">disabled</span> : <Availability value={device.availability} lastSeen={device.lastSeen} />}
       </div>
       <p class="meta">
         <span>Last seen <Ago ts={device.lastSeen} /></span> · <span>{device.convention}</span> · <code>{device.topic}</code>

@@ -13,7 +13,7 @@ interface BulkReply {
   missing: string[];
 }
 
-/** Bulk actions on the selected devices (admins): move to an area, rename (one device), forget. */
+/** Bulk actions on the selected devices (admins): move to an area, rename (one device), disable or enable, forget. */
 export interface BulkMessage {
   text: string;
   error?: boolean;
@@ -58,6 +58,9 @@ export function DevicesBulk({ ids, areas, onDone, onClear, report: setMessage }:
       return `Renamed to ${name}.`;
     });
   };
+  // Disabled, a device's reports are ignored and commands to it refused (docs/dashboard.md "Devices").
+  const setDisabled = (disabled: boolean): void =>
+    void run(async () => `${disabled ? 'Disabled' : 'Enabled'} ${count(await inParts((part) => ({ action: disabled ? 'disable' : 'enable', ids: part })))}.${disabled ? ' Their reports are ignored until you enable them.' : ''}`);
   const forget = (): void => void run(async () => `Forgot ${count(await inParts((part) => ({ action: 'forget', ids: part })))}. A device that keeps publishing comes back; revoke its account to keep it out.`, true);
 
   return (
@@ -79,6 +82,8 @@ export function DevicesBulk({ ids, areas, onDone, onClear, report: setMessage }:
             <button type="submit" disabled={busy}>Rename</button>
           </form>
         )}
+        <button type="button" disabled={busy} onClick={() => setDisabled(true)}>Disable</button>
+        <button type="button" disabled={busy} onClick={() => setDisabled(false)}>Enable</button>
         {!confirming && <button type="button" class="danger" disabled={busy} onClick={() => setConfirming(true)}>Forget…</button>}
         {confirming && (
           <p class="confirm">

@@ -35,7 +35,12 @@ export function linkOf(d: ViewDevice): { value: number; unit: string } | undefin
   return undefined;
 }
 
-const availabilityRank: Record<string, number> = { online: 0, stale: 1, unknown: 2, offline: 3 };
+const availabilityRank: Record<string, number> = { online: 0, stale: 1, unknown: 2, offline: 3, disabled: 4 };
+
+/** What the Availability column says: `disabled` (an admin's choice) before whatever the device last was. */
+export function shownAvailability(d: ViewDevice): string {
+  return d.disabled ? 'disabled' : d.availability;
+}
 
 /** The devices the query selects, sorted; ties by name, then id, so the order is stable. */
 export function selectDevices(devices: readonly ViewDevice[], areas: readonly AreaView[], q: ListQuery): ViewDevice[] {
@@ -43,7 +48,7 @@ export function selectDevices(devices: readonly ViewDevice[], areas: readonly Ar
   const inArea = areaTest(areas, q.area);
   const list = devices.filter((d) =>
     (!text || d.name.toLowerCase().includes(text) || d.id.toLowerCase().includes(text) || d.topic.toLowerCase().includes(text)) &&
-    inArea(d) && (!q.convention || d.convention === q.convention) && (!q.availability || d.availability === q.availability));
+    inArea(d) && (!q.convention || d.convention === q.convention) && (!q.availability || shownAvailability(d) === q.availability));
   const areaRank = areaRanks(areas);
   const value = (d: ViewDevice): string | number | undefined => {
     switch (q.sort) {
@@ -51,7 +56,7 @@ export function selectDevices(devices: readonly ViewDevice[], areas: readonly Ar
       case 'area': return areaRank(d);
       case 'convention': return d.convention;
       case 'owner': return d.owner;
-      case 'availability': return availabilityRank[d.availability];
+      case 'availability': return availabilityRank[shownAvailability(d)];
       case 'lastSeen': return d.lastSeen;
       case 'battery': return batteryOf(d);
       case 'link': return linkOf(d)?.value;

@@ -7,7 +7,7 @@ import { useAreas, useDevice, useStructure } from '../live/hooks.js';
 import { areaChoices, placeLabel } from '../model/areas.js';
 import { Link } from '../router.js';
 import { DevicesBulk, type BulkMessage } from './devices-bulk.js';
-import { batteryOf, linkOf, selectDevices, type ListQuery, type SortKey } from './devices-filter.js';
+import { batteryOf, linkOf, selectDevices, shownAvailability, type ListQuery, type SortKey } from './devices-filter.js';
 
 const columns: Array<[SortKey, string]> = [
   ['name', 'Name'], ['area', 'Area'], ['convention', 'Convention'], ['owner', 'Account'], ['availability', 'Availability'],
@@ -79,6 +79,7 @@ export function DevicesPage({ user, loaded }: { user: User; loaded: boolean }): 
             <option value="offline">offline</option>
             <option value="stale">stale</option>
             <option value="unknown">unknown</option>
+            <option value="disabled">disabled</option>
           </select>
         </label>
       </form>
@@ -136,13 +137,13 @@ function RowView({ id, admin, selected, onSelect }: RowProps): JSX.Element | nul
   const battery = batteryOf(d);
   const link = linkOf(d);
   return (
-    <tr role="row" data-device-id={id} data-availability={d.availability} data-selected={selected ? true : undefined}>
+    <tr role="row" data-device-id={id} data-availability={shownAvailability(d)} data-selected={selected ? true : undefined}>
       {admin && <td role="cell" class="select"><input type="checkbox" aria-label={`Select ${d.name}`} checked={selected} onChange={(e) => onSelect(id, e.currentTarget.checked)} /></td>}
       <th scope="row" role="rowheader" data-label="Name"><Link href={`/devices/${encodeURIComponent(id)}`}>{d.name}</Link><small><code>{id}</code></small></th>
       <td role="cell" data-label="Area">{placeLabel(d)}</td>
       <td role="cell" data-label="Convention">{d.convention}</td>
       <td role="cell" data-label="Account">{d.owner ?? '—'}</td>
-      <td role="cell" data-label="Availability"><Availability value={d.availability} /></td>
+      <td role="cell" data-label="Availability">{d.disabled ? <span class="badge disabled-badge" title="Its reports are ignored and commands refused until an admin enables it">disabled</span> : <Availability value={d.availability} />}</td>
       <td role="cell" data-label="Last seen"><Ago ts={d.lastSeen} /></td>
       <td role="cell" data-label="Battery" class="num">{battery === undefined ? '—' : `${battery} %`}</td>
       <td role="cell" data-label="Link" class="num">{link === undefined ? '—' : `${link.value}${link.unit ? ` ${link.unit}` : ''}`}</td>

@@ -7,8 +7,10 @@ import { countLights } from '../model/lights.js';
 
 /** Floors, then rooms, then a tile per device. Re-renders only when devices are added, removed or moved. */
 export function HomePage({ loaded }: { loaded: boolean }): JSX.Element {
-  const devices = useStructure();
+  const all = useStructure();
   const areas = useAreas();
+  // A disabled device (the Devices page) is not part of the house until it is enabled again.
+  const devices = all.filter((d) => !d.disabled);
   const floors = groupByArea(devices, areas);
   return (
     <>
@@ -17,7 +19,7 @@ export function HomePage({ loaded }: { loaded: boolean }): JSX.Element {
         <LightsOn />
       </div>
       {!loaded && devices.length === 0 && <p class="empty">Loading…</p>}
-      {loaded && devices.length === 0 && <NoDevices />}
+      {loaded && all.length === 0 && <NoDevices />}
       {floors.map((floor) => (
         <section class="floor" key={floor.name} aria-label={areaLabel(floor.name)}>
           <h2>{areaLabel(floor.name)}</h2>
