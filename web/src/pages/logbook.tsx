@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { LogbookCause, LogbookEntry } from '../../../server/realtime/protocol.js';
 import { api, errorText } from '../api.js';
-import { useLive, useStructure } from '../live/hooks.js';
+import { useAreas, useLive, useStructure } from '../live/hooks.js';
 import type { ViewDevice } from '../live/store.js';
 import { areaLabel, groupByArea, noFloor, noRoom } from '../model/areas.js';
 import { formatTime } from '../model/format.js';
@@ -128,11 +128,13 @@ export function LogbookPage(): JSX.Element {
     return () => observer.disconnect();
   }, [more, loading, entries]);
 
-  const areas = useMemo(() => groupByArea(devices).flatMap((floor) => {
+  // In the house's order (the Areas page), as Home shows them.
+  const houseAreas = useAreas();
+  const areas = useMemo(() => groupByArea(devices, houseAreas).flatMap((floor) => {
     const f = floor.name === noFloor ? [] : [{ value: floor.name, label: areaLabel(floor.name) }];
     const rooms = floor.rooms.filter((r) => r.name !== noRoom && floor.name !== noFloor).map((r) => ({ value: `${floor.name}/${r.name}`, label: `${areaLabel(floor.name)} · ${areaLabel(r.name)}` }));
     return [...f, ...rooms];
-  }), [devices]);
+  }), [devices, houseAreas]);
   const choices = useMemo(() => devices.filter((d) => !filter.area || inArea(d, filter.area)).sort((a, b) => a.name.localeCompare(b.name)), [devices, filter.area]);
   const set = (patch: Partial<Filter>): void => setFilter((f) => ({ ...f, ...patch }));
 
