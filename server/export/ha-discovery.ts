@@ -118,8 +118,9 @@ export class HaDiscoveryExport {
     this.announceTimer = undefined;
   }
 
+  /** Not a device HA has already, nor one an admin disabled (HA would show it frozen at its last state). */
   private announceable(device: Device | undefined): device is Device {
-    return device !== undefined && !this.deps.skipConventions.includes(device.convention);
+    return device !== undefined && !device.disabled && !this.deps.skipConventions.includes(device.convention);
   }
 
   private markConfig(id: string): void {
@@ -167,6 +168,8 @@ export class HaDiscoveryExport {
     if (wait !== Infinity) this.scheduleFlush(Math.max(wait, FLUSH_MS));
     for (const id of configs) {
       const device = this.deps.registry.get(id);
+      // Disabled since it was announced: removed from HA as a forgotten one is; enabled, it is announced again.
+      if (device?.disabled) this.forget(id);
       if (!this.announceable(device)) continue;
       const built = discoveryConfig(device, this.deps.origin);
       if (!built) continue;

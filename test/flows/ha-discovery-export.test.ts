@@ -169,7 +169,7 @@ test('HA discovery export: HA commands a native light through rumah, and only an
   assert.equal(hub.hub.registry.size, 2);
 });
 
-test('HA discovery export: homeassistant/status online re-announces; forgetting a device clears its config', async (t) => {
+test('HA discovery export: homeassistant/status online re-announces; disabling or forgetting a device clears its config', async (t) => {
   const { hub, ha, seen, lightId, tempId } = await setup(t);
   await waitFor(() => configOf(seen, lightId) && configOf(seen, tempId), 5000, 'configs');
   const configTopics = [...seen.keys()].filter((k) => k.startsWith('homeassistant/device/'));
@@ -181,6 +181,11 @@ test('HA discovery export: homeassistant/status online re-announces; forgetting 
 
   const api = await loginAsAdmin(hub.httpUrl);
   const tempTopic = configTopics.find((k) => seen.get(k)!.includes(`/${tempId}/state`))!;
+  // Disabled, it leaves HA as a forgotten device does; enabled, it is announced again.
+  assert.equal((await api.patch(`/api/devices/${tempId}`, { disabled: true })).status, 200);
+  await waitFor(() => seen.get(tempTopic) === '', 5000, 'config removed while disabled');
+  assert.equal((await api.patch(`/api/devices/${tempId}`, { disabled: false })).status, 200);
+  await waitFor(() => seen.get(tempTopic)?.startsWith('{'), 5000, 'announced again once enabled');
   assert.equal((await api.del(`/api/devices/${tempId}`)).status, 200);
   await waitFor(() => seen.get(tempTopic) === '', 5000, 'empty config');
   assert.equal(await waitFor(() => seen.get(`rumah/${tempId}/state`) === '' || undefined), true);
