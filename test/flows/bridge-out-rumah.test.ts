@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { adminPassword, connect, startHub } from '../helpers/hub.js';
+import { adminPassword, connect, deviceAccount, startHub } from '../helpers/hub.js';
 import { bridge, collect, linkOf, publish, subscribe, until } from '../helpers/bridge-out.js';
 
 const admin = { username: 'admin', password: adminPassword };
@@ -60,4 +60,31 @@ test('MQTT 5: no more QoS 2 messages in flight than the remote\'s Receive Maximu
   await until('every message at the remote', () => got.length >= 60, 60_000);
   assert.deepEqual(got, Array.from({ length: 60 }, (_, i) => `q/${i} m${i}`));
   assert.equal(link.counters.connects, 1, 'never cut off and reconnected');
+});
+
+test('MQTT 5: a QoS 1 message the remote refuses (PUBACK 0x87) is counted and dropped; the messages after it still cross', async (t) => {
+  const far = await startHub();
+  t.after(() => far.stop());
+  // On the far hub another account's device is ourhome/groundfloor/hall/light: the bridge's account may not publish there.
+  const owner = await connect(far.mqttUrl, await deviceAccount(far, 'hall-owner'));
+  t.after(() => owner.end(true));
+  await publish(owner, 'ourhome/groundfloor/hall/light', 'ON');
+  const farClient = await connect(far.mqttUrl, { ...admin, clientId: 'far-watcher' });
+  t.after(() => farClient.end(true));
+  const got = collect(farClient);
+  await subscribe(farClient, 'ourhome/#');
+  const bridgeAccount = await deviceAccount(far, 'near-bridge');
+  const near = await startHub({ bridges: [bridge({ url: far.mqttUrl, protocolVersion: 5, ...bridgeAccount, topics: ['ourhome/# out 1'] })] });
+  t.after(() => near.stop());
+  await until('the bridge to connect', () => linkOf(near.hub).state === 'connected');
+  const link = near.hub.bridges!.links[0]!;
+  const local = await connect(near.mqttUrl, { ...admin, clientId: 'near' });
+  t.after(() => local.end(true));
+  await publish(local, 'ourhome/groundfloor/hall/light', 'OFF');
+  await publish(local, 'ourhome/groundfloor/porch/light', 'ON');
+  await until('the allowed message at the remote', () => got.includes('ourhome/groundfloor/porch/light ON'));
+  await until('the refusal counted', () => link.counters.refused === 1);
+  assert.equal(link.counters.messagesOut, 1);
+  assert.equal(near.hub.bridges!.view()[0]!.queueDepth, 0, 'nothing left waiting for a PUBACK');
+  assert.equal(got.includes('ourhome/groundfloor/hall/light OFF'), false);
 });
