@@ -6,6 +6,7 @@ import type { Availability, Capability, Cause, Device } from './model.js';
 import type { StateStore } from './state-store.js';
 import { displayText } from './display-text.js';
 import { RecentMessages } from './recent-messages.js';
+import { OwnConnections } from './own-connections.js';
 import { Staleness, type StalenessOptions, type StaleWindow } from './staleness.js';
 
 export interface RegistryOptions {
@@ -58,10 +59,7 @@ export class Registry {
   readonly recent = new RecentMessages();
   private readonly now: () => number;
   private readonly staleness: Staleness;
-  /** Connections open per client id (a takeover briefly has two), from the bus's client events. */
-  private readonly connections = new Map<string, number>();
-  /** Devices per reporting client: a client that reports for one device only is that device's own connection. */
-  private readonly reported = new Map<string, number>();
+  private readonly own: OwnConnections;
 
   constructor(private readonly opts: RegistryOptions) {
     this.now = opts.now ?? Date.now;
@@ -79,13 +77,7 @@ export class Registry {
         if (entry.device.availability !== 'offline') this.setAvailability(entry, 'stale', this.now());
       },
     });
-    opts.bus.on('clientConnected', 'registry', ({ clientId }) => void this.connections.set(clientId, (this.connections.get(clientId) ?? 0) + 1));
-    opts.bus.on('clientDisconnected', 'registry', ({ clientId }) => {
-      // A keepalive loss may be told twice (keepaliveTimeout, then clientDisconnect): never below none.
-      const n = (this.connections.get(clientId) ?? 0) - 1;
-      if (n > 0) this.connections.set(clientId, n);
-      else this.connections.delete(clientId);
-    });
+    this.own = new OwnConnections(opts.bus);
   }
 
   stop(): void {
@@ -270,19 +262,12 @@ export class Registry {
   }
 
   private onOwnConnection(entry: Entry): boolean {
-    const own = entry.reporter;
-    return own !== undefined && this.connections.has(own) && this.reported.get(own) === 1;
+    return this.own.isOwn(entry.reporter);
   }
 
   private setReporter(entry: Entry, clientId: string | undefined): void {
-    const before = entry.reporter;
-    if (before !== undefined) {
-      const n = (this.reported.get(before) ?? 1) - 1;
-      if (n > 0) this.reported.set(before, n);
-      else this.reported.delete(before);
-    }
+    this.own.moved(entry.reporter, clientId);
     entry.reporter = clientId;
-    if (clientId !== undefined) this.reported.set(clientId, (this.reported.get(clientId) ?? 0) + 1);
   }
 
   private entry(idOrAlias: string): Entry | undefined {
