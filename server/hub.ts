@@ -15,10 +15,9 @@ import { LoopLag } from './core/loop-lag.js';
 import { Broker } from './mqtt/broker.js';
 import { aedesInternals } from './mqtt/aedes-internals.js';
 import { HostCheck } from './http/host-check.js';
-import { connectionsCheckingInterval, limitWebConnections } from './http/connection-limits.js';
+import { webServer } from './http/web-listener.js';
 import { attachWebSocket, listenTcp, listenTls } from './mqtt/listeners.js';
 import { TlsService, type TlsInfo } from './tls/service.js';
-import { SecureWebServer } from './tls/web-server.js';
 import { CertificateAuthenticator } from './tls/client-auth.js';
 import { openStore, type Store } from './store/index.js';
 import { AuthApi } from './api/auth.js';
@@ -272,15 +271,7 @@ export class Hub {
       logbook: this.logbook,
       backups: this.backups, setupRestore: { dataDir: config.dataDir, restart: this.opts.restart ?? (() => log.warn('a backup was staged for restore: restart rumah to put it in place')) },
     });
-    if (this.tls) {
-      // HTTPS on the web port; plain HTTP on the same port is redirected (docs/tls.md).
-      const web = new SecureWebServer({ app, secureContext: this.tls.secureContext, plainHttp: config.tls.plainHttp, caPem: () => this.tls?.info.caPem, log: log.child({ module: 'http' }) });
-      this.tls.onChange((options) => web.setSecureContext(options));
-      this.http = web;
-    } else {
-      this.http = http.createServer({ connectionsCheckingInterval }, app);
-    }
-    limitWebConnections(this.http, config.http, log.child({ module: 'http' }));
+    this.http = webServer(app, this.tls, config, log.child({ module: 'http' }));
     this.realtime.start(this.http);
     attachWebSocket(this.http, this.broker, log.child({ module: 'broker' }), { maxPacketSize: config.mqtt.maxPacketSize, connectionsPerAddress: config.mqtt.connectionsPerAddress, hostCheck });
     const httpPort = await listen(this.http, config.http.port, config.bind, 'HTTP');
