@@ -1,5 +1,5 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launch, chromiumPath } from '../test/e2e/lib/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumPath, contextWithSession, launch } from '../test/e2e/lib/browser.js';
 import { liveConnect, sessionCookie } from '../test/e2e/lib/socket-client.js';
 import { homeTopics, publishTemplate, writePublish, type PublishTemplate } from './lib/packets.js';
 import { cpuMs, HOST, mainThreadCpuMs, prepareRumahData, RUMAH_YAML, sleep, startRumah, tempDir, type Rumah } from './lib/procs.js';
@@ -46,7 +46,7 @@ export async function benchDashboard(opts: DashboardBenchOptions = {}): Promise<
 
     browser = await launch();
     const loads: Load[] = [];
-    const context = await loggedIn(browser, cookie, base);
+    const context = await contextWithSession(browser, cookie, base);
     const page = await context.newPage();
     for (let i = 0; i < (opts.loads ?? 3); i++) loads.push(await timeToInteractive(page, base, devices));
     const ttis = loads.map((l) => l.ms);
@@ -57,7 +57,7 @@ export async function benchDashboard(opts: DashboardBenchOptions = {}): Promise<
     await sleep(1000);
     const alone = await measureCpu(rumah, windowMs);
     const pages: Page[] = [page];
-    for (let i = 1; i < browsers; i++) pages.push(await (await loggedIn(browser, cookie, base)).newPage());
+    for (let i = 1; i < browsers; i++) pages.push(await (await contextWithSession(browser, cookie, base)).newPage());
     for (const p of pages.slice(1)) await p.goto(`${base}/`);
     for (const p of pages) await p.locator('[data-device-id]').nth(devices - 1).waitFor({ timeout: 30_000 });
     await Promise.all(pages.map((p) => p.evaluate(longTaskProbe)));
@@ -88,13 +88,6 @@ export async function benchDashboard(opts: DashboardBenchOptions = {}): Promise<
     await browser?.close().catch(() => undefined);
     await rumah.stop();
   }
-}
-
-async function loggedIn(browser: Browser, cookie: string, base: string): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const [name, value] = cookie.split('=') as [string, string];
-  await context.addCookies([{ name, value, url: base, httpOnly: true, sameSite: 'Strict' }]);
-  return context;
 }
 
 interface Load {

@@ -1,5 +1,5 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromiumPath, launch } from '../test/e2e/lib/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumPath, contextWithSession, launch } from '../test/e2e/lib/browser.js';
 import { sessionCookie } from '../test/e2e/lib/socket-client.js';
 import { homeTopics, publishTemplate, writePublish } from './lib/packets.js';
 import { HOST, prepareRumahData, RUMAH_YAML, sleep, startRumah, tempDir } from './lib/procs.js';
@@ -37,7 +37,7 @@ export async function benchDevicesPage(opts: { devices?: number; loads?: number 
     const base = `http://${HOST}:${rumah.httpPort}`;
     const cookie = await sessionCookie(base, rumah.subscriber!.username, rumah.subscriber!.password);
     browser = await launch();
-    const page = await (await loggedIn(browser, cookie, base)).newPage();
+    const page = await (await contextWithSession(browser, cookie, base)).newPage();
     const home: number[] = [];
     const table: number[] = [];
     // A first load of each warms the browser's cache of the bundle for both: not counted.
@@ -71,13 +71,6 @@ export async function benchDevicesPage(opts: { devices?: number; loads?: number 
     await browser?.close().catch(() => undefined);
     await rumah.stop();
   }
-}
-
-async function loggedIn(browser: Browser, cookie: string, base: string): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const [name, value] = cookie.split('=') as [string, string];
-  await context.addCookies([{ name, value, url: base, httpOnly: true, sameSite: 'Strict' }]);
-  return context;
 }
 
 async function timeToInteractive(page: Page, url: string, item: string, count: number): Promise<number> {

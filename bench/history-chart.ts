@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
-import { launch, chromiumPath } from '../test/e2e/lib/browser.js';
+import { chromiumPath, contextWithSession, launch } from '../test/e2e/lib/browser.js';
 import { sessionCookie } from '../test/e2e/lib/socket-client.js';
 import { openStore } from '../server/store/index.js';
 import { homeTopics, publishTemplate } from './lib/packets.js';
@@ -95,9 +95,7 @@ export async function benchHistoryChart(opts: HistoryChartBenchOptions = {}): Pr
 
     // 3. Chromium: goto the device page with the range in the address until uPlot has drawn the chart.
     browser = await launch();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const [name, value] = cookie.split('=') as [string, string];
-    await context.addCookies([{ name, value, url: base, httpOnly: true, sameSite: 'Strict' }]);
+    const context = await contextWithSession(browser, cookie, base);
     const page = await context.newPage();
     await page.goto(`${base}/devices/${id}?range=1h`); // warm: the bundle in the cache, as for someone who uses the dashboard
     await drawn(page);

@@ -23,6 +23,14 @@ export function launchPersistent(userDataDir: string, options: Parameters<typeof
   return chromium.launchPersistentContext(userDataDir, { executablePath: chromiumPath, args: launchArgs, ...options });
 }
 
+/** A desktop-sized context already logged in with a session cookie (`name=value`, from sessionCookie()): benchmarks. */
+export async function contextWithSession(browser: Browser, cookie: string, base: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const [name, value] = cookie.split('=') as [string, string];
+  await context.addCookies([{ name, value, url: base, httpOnly: true, sameSite: 'Strict' }]);
+  return context;
+}
+
 /** test-results/ at the checkout's root (gitignored): the screenshots CI keeps as artifacts. */
 export const resultsDir = path.resolve(distRoot, '..', 'test-results');
 

@@ -1,48 +1,11 @@
-// The shapes the rules API answers with (docs/rules-api.md), as far as the dashboard reads them. Kept here rather
-// than imported from rules/: those modules are the engine's, written for Node.
+// The shapes the rules API and the live socket answer with (docs/rules-api.md), defined once in the live protocol
+// (server/realtime/protocol.ts), which the browser bundle shares with the hub.
+import type { RuleStatusView, TraceView } from '../../../server/realtime/protocol.js';
 
-export interface RuleError {
-  file: string;
-  line: number;
-  column: number;
-  path: string;
-  message: string;
-}
-
-export interface RuleStatus {
-  id: string;
-  file: string;
-  name: string;
-  description?: string;
-  enabled: boolean;
-  state: 'running' | 'disabled' | 'error' | 'stopped';
-  errors: RuleError[];
-  runningPrevious: boolean;
-  problems: string[];
-  stopped?: { at: number; reason: string };
-  lastTriggeredAt?: number;
-  lastRun?: { traceId: string; at: number; result: string; reason?: string };
-}
-
-export interface TraceStep {
-  at: number;
-  path: string;
-  kind: string;
-  message: string;
-  error?: { code: string; message: string };
-}
-
-export interface Trace {
-  id: string;
-  ruleId: string;
-  at: number;
-  finishedAt?: number;
-  result: string;
-  reason?: string;
-  trigger?: { index: number; id?: string; kind: string; description?: string };
-  cause?: string;
-  steps: TraceStep[];
-}
+export type RuleStatus = RuleStatusView;
+export type RuleError = RuleStatusView['errors'][number];
+export type Trace = TraceView;
+export type TraceStep = TraceView['steps'][number];
 
 export const newRuleTemplate = `# A rule: when something happens (triggers), if all is right (conditions), do something (actions).
 id: my-rule
