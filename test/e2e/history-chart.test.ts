@@ -129,7 +129,10 @@ test('history chart in Chromium: steps from the start value to now, bands for bi
     assert.equal(humidity.resolution, 'buckets');
     assert.ok(humidity.points <= 1502, `${humidity.points} points drawn`);
     assert.deepEqual(d.series.map((s) => s.unit).sort(), ['%', '°C']);
+    // The data attributes change before uPlot has rebuilt its axes for the new series: wait for the third axis.
+    await page.locator('.chart-numeric .u-axis').nth(2).waitFor({ timeout: 5000 }).catch(() => undefined);
     assert.deepEqual(await page.locator('.chart-numeric .u-axis').evaluateAll((els) => els.length), 3, 'time, °C and % axes');
+    await page.locator('.chart-legend', { hasText: /Humidity \(%\): mean, min–max shaded/ }).waitFor({ timeout: 5000 }).catch(() => undefined);
     assert.match((await page.locator('.chart-legend').textContent())!, /Humidity \(%\): mean, min–max shaded/);
 
     const lines = await readoutAt(page, '.chart-numeric', now - 1.5 * HOUR, d);
