@@ -5,6 +5,7 @@
 // source changed), or alone by `npm run build:web`.
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildPwa } from './build-pwa.mjs';
@@ -61,5 +62,14 @@ const html = fs.readFileSync(path.join(root, 'web/index.html'), 'utf8')
   .replace('%PWA%', await buildPwa({ root, out, assets, shell: [`/${script}`, `/${style}`, ...staticChunks(script), '/assets/favicon.svg'] }));
 fs.writeFileSync(path.join(out, 'index.html'), html);
 
+// Each text asset also compressed, once, here: the hub sends the .br or .gz a browser accepts (server/http/routes/
+// web.ts) without compressing on every request — a Raspberry Pi's CPU is the house's, and the assets never change.
+for (const name of fs.readdirSync(assets)) {
+  if (!/\.(js|css|svg|txt)$/.test(name)) continue;
+  const data = fs.readFileSync(path.join(assets, name));
+  fs.writeFileSync(path.join(assets, `${name}.br`), zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length } }));
+  fs.writeFileSync(path.join(assets, `${name}.gz`), zlib.gzipSync(data, { level: 9 }));
+}
+
 const size = (f) => fs.statSync(path.join(out, f)).size;
-process.stderr.write(`build-web: ${script} ${(size(script) / 1024).toFixed(1)} KiB, ${style} ${(size(style) / 1024).toFixed(1)} KiB\n`);
+process.stderr.write(`build-web: ${script} ${(size(script) / 1024).toFixed(1)} KiB (${(size(`${script}.br`) / 1024).toFixed(1)} KiB brotli), ${style} ${(size(style) / 1024).toFixed(1)} KiB\n`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import express, { Router } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 
 /**
  * The dashboard's policy: every script and style comes from the hub itself (nothing from a CDN, so it works
@@ -34,6 +34,33 @@ export function pagePolicy(nonce: string): string {
 }
 
 /**
+ * The .br or .gz that scripts/build-web.mjs made beside a text asset, when the browser accepts it: the 211 KiB
+ * script is 66 KiB in brotli, the rule editor's 391 KiB 110 KiB, on a phone's Wi-Fi. False: send the file as it is.
+ */
+async function sendCompressed(req: Request, res: Response, assets: string): Promise<boolean> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const ext = path.extname(req.path);
+  if (!compressible.has(ext)) return false;
+  // Brotli whenever it is accepted (smaller); browsers list it after gzip, and equal weights keep their order.
+  const encoding = req.acceptsEncodings('br') === 'br' ? 'br' : req.acceptsEncodings('gzip') === 'gzip' ? 'gzip' : undefined;
+  if (!encoding) return false;
+  // Only a plain name in assets/ (hashed names have no slashes): nothing outside the folder can be asked for.
+  const name = req.path.slice(1);
+  if (!/^[\w.-]+$/.test(name)) return false;
+  const file = path.join(assets, `${name}${encoding === 'br' ? '.br' : '.gz'}`);
+  try {
+    await fs.access(file);
+  } catch {
+    return false;
+  }
+  res.set({ 'Content-Encoding': encoding, Vary: 'Accept-Encoding', 'Cache-Control': 'public, max-age=31536000, immutable' }).type(ext);
+  res.sendFile(file);
+  return true;
+}
+
+const compressible = new Set(['.js', '.css', '.svg', '.txt']);
+
+/**
  * Serves the built dashboard (scripts/build-web.mjs writes it to dist/web). Assets have content-hashed names and
  * are cached for a year; index.html is never cached, so a new build reaches browsers on their next load. Any other
  * GET for a page (not /api, not /socket.io, not a file) is the single-page app's: it routes in the browser.
@@ -41,10 +68,11 @@ export function pagePolicy(nonce: string): string {
 export function webRoutes(webRoot: string): Router {
   const router = Router();
   const security = { 'Content-Security-Policy': contentSecurityPolicy, 'Cross-Origin-Opener-Policy': 'same-origin' };
-  router.use('/assets', (_req, res, next) => {
+  const assets = path.join(webRoot, 'assets');
+  router.use('/assets', (req, res, next) => {
     res.set(security);
-    next();
-  }, express.static(path.join(webRoot, 'assets'), { index: false, immutable: true, maxAge: '365d', fallthrough: false }));
+    void sendCompressed(req, res, assets).then((sent) => (sent ? undefined : next()), next);
+  }, express.static(assets, { index: false, immutable: true, maxAge: '365d', fallthrough: false }));
 
   // The installable app (issue 18 item 9): its manifest, and the service worker at the root so that its scope is the
   // whole dashboard. Neither is cached by HTTP: a new build's worker must be found on the next visit.
