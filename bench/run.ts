@@ -117,7 +117,7 @@ async function main(): Promise<number> {
     // bench/rules.ts (benchRules) belongs to the rules engine's engineer: run when it is there.
     { id: 'rules', run: () => runOptionalBench('rules.js', 'benchRules', { id: 'rules', title: 'Rules: reaction latency and throughput (bench/rules.ts)' }) },
     // 100 rules beside Node-RED 4.1.8 + mosquitto doing the same (bench/rules-nodered.ts, issue 19 item 2).
-    { id: 'rules-nodered', run: () => benchRulesNodeRed({ mosquitto }) },
+    { id: 'rules-nodered', run: () => benchRulesNodeRed({ mosquitto, profile: args.profile }) },
     {
       id: 'broker-store',
       run: () => benchBrokerStore({ mosquitto, stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined, workers: args.workers ? Number(args.workers) : undefined }),

@@ -61,13 +61,18 @@ async function main(): Promise<void> {
 
   const run = async (req: Extract<ReactionRequest, { cmd: 'run' }>): Promise<PacedRun> => {
     const latencies: number[] = [];
+    const slowestPerSlot = new Array<number>(Math.max(0, Math.ceil((req.ms - req.warmupMs) / 100))).fill(0);
     let received = 0;
     const t0 = process.hrtime.bigint();
     const measureFrom = t0 + BigInt(req.warmupMs) * 1_000_000n;
     onReceive = (sentAt) => {
       if (sentAt < t0) return;
       received++;
-      if (sentAt >= measureFrom) latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
+      if (sentAt < measureFrom) return;
+      const ms = Number(process.hrtime.bigint() - sentAt) / 1e6;
+      latencies.push(ms);
+      const slot = Number((sentAt - measureFrom) / 100_000_000n);
+      if (slot < slowestPerSlot.length && ms > slowestPerSlot[slot]!) slowestPerSlot[slot] = ms;
     };
     let sent = 0;
     await new Promise<void>((resolve) => {
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 2000;
     while (received < sent && Date.now() < deadline) await sleep(10);
     onReceive = () => undefined;
-    return { latencies, sent, received };
+    return { latencies, slowestPerSlot, sent, received };
   };
 
   const blast = async (req: Extract<ReactionRequest, { cmd: 'blast' }>): Promise<BlastRun> => {

@@ -49,6 +49,8 @@ export type ReactionRequest =
 /** A paced run: latencies (ms) of the answers to what was sent after the warm-up; sent and received count the whole run. */
 export interface PacedRun {
   latencies: number[];
+  /** The slowest answer per 100 ms of send time after the warm-up (ms; 0: nothing answered): one stall or steady queueing. */
+  slowestPerSlot: number[];
   sent: number;
   received: number;
 }
