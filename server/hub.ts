@@ -240,7 +240,7 @@ export class Hub {
     });
     this.logbook = new Logbook({
       db: this.store.db, bus: this.bus, log: log.child({ module: 'logbook' }), settings: config.logbook, now,
-      device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.get(id)?.rule?.name,
+      device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.name(id),
       live: (everyone, adminsOnly) => this.realtime.sendLogbook({ entries: everyone }, { entries: adminsOnly }),
     });
     await this.logbook.start();
