@@ -51,7 +51,9 @@ export async function ensureNodeRed(log: (line: string) => void): Promise<{ redJ
   });
   if (result.code !== 0 || installedVersion(partial) !== NODE_RED_VERSION) {
     fs.rmSync(partial, { recursive: true, force: true });
-    const why = result.output.trim().split('\n').slice(-3).join(' / ') || `npm exited with ${result.code}`;
+    // npm's first lines say what failed (`npm error code ECONNREFUSED`, the request and its reason); the rest is advice.
+    const lines = result.output.split('\n').map((l) => l.trim()).filter((l) => /\b(code|reason|Error:)/.test(l));
+    const why = (lines.length ? lines.slice(0, 3) : [result.output.trim().split('\n')[0] ?? '']).join(' / ') || `npm exited with ${result.code}`;
     return { skipped: `Node-RED ${NODE_RED_VERSION} could not be installed (no network?): ${why}` };
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -100,7 +102,8 @@ export async function startNodeRed(redJs: string, flow: unknown[]): Promise<Serv
   const userDir = tempDir('node-red');
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
   const settings = {
-    flowFile: 'flows.json', userDir, uiHost: HOST, httpAdminRoot: false, httpNodeRoot: false, disableEditor: true, credentialSecret: false,
+    // English log lines whatever the machine's locale: "Started flows" is what this waits for.
+    lang: 'en-US', flowFile: 'flows.json', userDir, uiHost: HOST, httpAdminRoot: false, httpNodeRoot: false, disableEditor: true, credentialSecret: false,
     diagnostics: { enabled: false, ui: false }, runtimeState: { enabled: false, ui: false }, telemetry: { enabled: false, updateNotification: false },
     externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
     logging: { console: { level: 'info', metrics: false, audit: false } },
