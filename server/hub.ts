@@ -200,7 +200,8 @@ export class Hub {
       config: config.mqtt, log: brokerLog, bus: this.bus,
       auth: snLogins ?? mqttAuth, acl: guardExportTopics(this.pairing.acl),
       persistence: this.persistence, durable: this.persistence !== undefined, queues: this.persistence && ((topic) => this.persistence!.queuesFor(topic)),
-      held: () => this.store.writer.behind,
+      // History far behind, or many rule fires waiting for busy runs (rules/engine/backlog.ts): devices wait.
+      held: () => this.store.writer.behind || (this.rules !== undefined && this.rules.backlog.behind),
     });
     this.pairing.attachBroker(this.broker);
     this.auth.gate = this.broker.loginGate;
@@ -239,7 +240,7 @@ export class Hub {
     });
     this.logbook = new Logbook({
       db: this.store.db, bus: this.bus, log: log.child({ module: 'logbook' }), settings: config.logbook, now,
-      device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.get(id)?.rule?.name,
+      device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.name(id),
       live: (everyone, adminsOnly) => this.realtime.sendLogbook({ entries: everyone }, { entries: adminsOnly }),
     });
     await this.logbook.start();
