@@ -44,7 +44,7 @@ function rowsForm(sql: string): RowsForm | null {
   if (form === undefined) {
     const m = /^(INSERT INTO [^()]+\([^()]*\) VALUES )(\(\?(?:, \?)*\))(.*)$/s.exec(sql);
     form = m ? { head: m[1]!, row: m[2]!, tail: m[3]! } : null;
-    forms.set(sql, form);
+    if (forms.size < 256) forms.set(sql, form); // our statements are a few dozen constants
   }
   return form;
 }
