@@ -35,7 +35,7 @@ async function startHub(rules: number, filter = 'rb/out/#'): Promise<{ hub: Hub;
     mqtt: { ...defaults.mqtt, port: 0, publishRate: 1_000_000, publishBurst: 1_000_000, ...BENCH_BUDGETS },
     devices: { ...defaults.devices, maxPerAccount: 10_000 },
   };
-  const hub = new Hub({ config, log: pino({ level: 'warn' }), adminPassword: 'bench-admin-password', rules: { limits: { floodRuns: 1e9 } } });
+  const hub = new Hub({ config, log: pino({ level: 'warn' }), adminPassword: 'bench-admin-password' });
   const runtime = await hub.start();
   const sensor = { username: 'bench-sensor', password: await hub.store.accounts.create('bench-sensor', 'device') };
   const actuator = { username: 'bench-actuator', password: await hub.store.accounts.create('bench-actuator', 'admin') };
