@@ -2,9 +2,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import mqtt, { type MqttClient } from 'mqtt';
 import { sensorTopic, topicIndex, type BlastRun, type Login, type PacedRun, type ReactionCreds, type ReactionReply, type ReactionRequest } from './reaction-load.js';
 
-// The worker of bench/lib/reaction-load.ts: the sensors and the actuator, each an MQTT.js client, QoS 0.
-// A payload is the send time (process.hrtime.bigint() as decimal text); only answers to what a run itself sent are
-// counted by it, so a late answer from the run before never counts as this run's.
+// The worker of bench/lib/reaction-load.ts: the sensors and the actuator, each an MQTT.js client (QoS 0, or 1 when
+// asked). A payload is the send time (process.hrtime.bigint() as decimal text), or with `topics` given a telemetry JSON
+// object carrying it in ns since the worker started ("t"); only answers to what a run itself sent are counted by it, so
+// a late answer from the run before never counts as this run's.
 
 const creds = workerData as ReactionCreds;
 const port = parentPort!;
@@ -25,27 +26,42 @@ async function main(): Promise<void> {
   const sensors: MqttClient[] = [];
   for (let n = 0; n < count; n++) sensors.push(await connect(creds.sensor, count === 1 ? `${prefix}-sensor` : `${prefix}-sensor-${n}`));
   const actuator = await connect(creds.actuator, `${prefix}-actuator`);
-  await new Promise<void>((resolve, reject) => actuator.subscribe(creds.filter, { qos: 0 }, (err) => (err ? reject(err) : resolve())));
+  const qos = creds.qos ?? 0;
+  await new Promise<void>((resolve, reject) => actuator.subscribe(creds.filter, { qos }, (err) => (err ? reject(err) : resolve())));
   let onReceive: (sentAt: bigint, topic: string) => void = () => undefined;
+  const topics = creds.topics;
+  const indexOf = topics ? new Map(topics.map((t, i) => [t, i])) : undefined;
+  const base = process.hrtime.bigint();
+  const telemetryTime = (text: string): bigint => {
+    const at = text.lastIndexOf('"t":');
+    return at < 0 ? -1n : base + BigInt(text.slice(at + 4, text.indexOf('}', at)));
+  };
   actuator.on('message', (topic, payload) => {
     let sentAt: bigint;
     try {
-      sentAt = BigInt(payload.toString());
+      sentAt = topics ? telemetryTime(payload.toString()) : BigInt(payload.toString());
     } catch {
       return; // not one of ours
     }
-    onReceive(sentAt, topic);
+    if (sentAt >= 0n) onReceive(sentAt, topic);
   });
-  const send = (topic: number, at = process.hrtime.bigint()): void => {
-    sensors[topic % count]!.publish(sensorTopic(topic), at.toString(), { qos: 0 });
+  let readings = 0;
+  // A reading that moves (as a sensor's does), so every message is a state change and a history row in rumah.
+  const telemetry = (at: bigint): string => {
+    const n = readings++;
+    return `{"temperature":${(18 + (n % 70) / 10).toFixed(1)},"humidity":${40 + (n % 17)}.5,"battery":${97 - (n % 3)},"t":${at - base}}`;
   };
+  const send = (topic: number, at = process.hrtime.bigint()): void => {
+    sensors[topic % count]!.publish(topics ? topics[topic]! : sensorTopic(topic), topics ? telemetry(at) : at.toString(), { qos });
+  };
+  const indexOfTopic = (topic: string): number | undefined => (indexOf ? indexOf.get(topic) : topicIndex(topic));
 
   const warm = async (topics: number): Promise<ReactionReply> => {
     // Resent to the topics not answered yet every second (a flow engine may still be subscribing), for at most 30 s.
     const answered = new Set<number>();
     const t0 = process.hrtime.bigint();
     onReceive = (sentAt, topic) => {
-      const i = topicIndex(topic);
+      const i = indexOfTopic(topic);
       if (sentAt >= t0 && i !== undefined) answered.add(i);
     };
     const deadline = Date.now() + 30_000;

@@ -38,6 +38,13 @@ export interface ReactionCreds {
   sensors?: number;
   /** Client ids are `<prefix>-sensor-<n>` and `<prefix>-actuator`. */
   clientPrefix?: string;
+  /** QoS of the sensors' publishes and of the actuator's subscription; 0 when absent. */
+  qos?: 0 | 1;
+  /**
+   * The sensors' topics (topic i is topics[i]) instead of rb/f/r<i>/t; then a payload is telemetry JSON, as a device
+   * sends, with the send time in a field: `{"temperature":21.3,"humidity":48.2,"battery":97,"t":<ns>}`.
+   */
+  topics?: string[];
 }
 
 export type ReactionRequest =
