@@ -132,7 +132,14 @@ export class Registry {
   }
 
   handleMessage(msg: MqttMessage): void {
-    const convention = this.opts.conventions.find((c) => c.claims(msg.topic));
+    // A loop, not find() with a closure: called for every message on the broker path (bench/tails.ts).
+    let convention: Convention | undefined;
+    for (const c of this.opts.conventions) {
+      if (c.claims(msg.topic)) {
+        convention = c;
+        break;
+      }
+    }
     if (!convention) return;
     const update = convention.handle(msg);
     if (update) this.apply(update, msg);
@@ -150,24 +157,19 @@ export class Registry {
     // A device belongs to the account that created it: a message from another account (not an admin) may not
     // describe, remove or report it, whatever topic a convention read it from (README "What a device may do").
     const publisher = msg.username && !msg.admin ? msg.username : undefined;
-    const mine = (entry: Entry): boolean => {
-      if (!publisher || !entry.device.owner || entry.device.owner === publisher) return true;
-      this.counters.foreign++;
-      return false;
-    };
     let refused = false;
     if (update.devices) for (const descriptor of update.devices) if (!this.upsert(descriptor, msg, ts, publisher)) refused = true;
     if (update.removed) {
       for (const id of update.removed) {
         const entry = this.entry(id);
-        if (entry && !mine(entry)) this.refuse(entry.device.id, msg, `account ${publisher} may not remove device ${entry.device.id} of account ${entry.device.owner}`);
+        if (entry && !this.mine(entry, publisher)) this.refuse(entry.device.id, msg, `account ${publisher} may not remove device ${entry.device.id} of account ${entry.device.owner}`);
         else this.remove(id);
       }
     }
     if (update.states) {
       for (const { deviceId, values } of update.states) {
         const entry = this.entry(deviceId);
-        if (!entry || entry.device.disabled || !mine(entry)) continue;
+        if (!entry || entry.device.disabled || !this.mine(entry, publisher)) continue;
         const device = entry.device;
         device.lastSeen = ts;
         this.recent.add(device.id, msg, ts);
@@ -183,7 +185,7 @@ export class Registry {
     if (update.events) {
       for (const event of update.events) {
         const entry = this.entry(event.deviceId);
-        if (!entry || entry.device.disabled || !mine(entry)) continue;
+        if (!entry || entry.device.disabled || !this.mine(entry, publisher)) continue;
         entry.device.lastSeen = ts;
         this.recent.add(entry.device.id, msg, ts);
         if (!msg.replayed) this.staleness.touch(entry.device.id, ts);
@@ -194,7 +196,7 @@ export class Registry {
     if (update.availability) {
       for (const { deviceId, availability } of update.availability) {
         const entry = this.entry(deviceId);
-        if (!entry || entry.device.disabled || !mine(entry)) continue;
+        if (!entry || entry.device.disabled || !this.mine(entry, publisher)) continue;
         this.recent.add(entry.device.id, msg, ts);
         this.staleness.announces(entry.device.id);
         this.setAvailability(entry, availability, ts, true);
@@ -208,6 +210,13 @@ export class Registry {
         if (!owner || !publisher || owner === publisher) this.opts.publish(out);
       }
     }
+  }
+
+  /** May `publisher` (undefined: an admin or the hub) speak for this device? A method, not a closure per message. */
+  private mine(entry: Entry, publisher: string | undefined): boolean {
+    if (!publisher || !entry.device.owner || entry.device.owner === publisher) return true;
+    this.counters.foreign++;
+    return false;
   }
 
   remove(id: string): boolean {

@@ -53,6 +53,8 @@ export function isOwnExportTopic(topic: string): boolean {
 
 /** A retained topic the export may have published for some device: its id, or undefined. */
 export function exportedDeviceOf(topic: string): string | undefined {
+  // Asked for every publish by a device account (export-acl.ts): most topics are not the export's, and need no split.
+  if (!topic.startsWith('rumah/')) return undefined;
   const levels = topic.split('/');
   if (levels.length === 3 && levels[0] === 'rumah' && (levels[2] === 'state' || levels[2] === 'availability')) return levels[1];
   return undefined;
