@@ -87,10 +87,17 @@ export class StateStore {
       }
       accountTotal += next - total;
       total = next;
-      current[property] = { value, ts, cause };
+      // The property's record is updated in place (as `ts` above): no object per change on the broker path, and none
+      // left in the old generation for a major GC when a value that lived long changes (bench/tails.ts).
+      const old = previous?.value;
+      if (previous) {
+        previous.value = value;
+        previous.ts = ts;
+        previous.cause = cause;
+      } else current[property] = { value, ts, cause };
       changed++;
       this.changes++;
-      this.bus.emit('stateChanged', { deviceId, property, value, previous: previous?.value, ts, cause });
+      this.bus.emit('stateChanged', { deviceId, property, value, previous: old, ts, cause });
     }
     this.sizes.set(deviceId, total);
     if (account !== undefined) this.accountSizes.set(account, accountTotal);

@@ -269,8 +269,10 @@ export class HistoryWriter {
     for (let first = true; this.depth > 0 && (first || !this.busy || this.full); first = false) {
       // Take at most one batch: a bounded transaction lets other writers (API, retention) in between.
       this.pending ??= this.queue.takeFirst(this.queue.fitting(this.batchChars, this.batchSize));
-      await this.writeBatch(this.pending);
+      const batch = this.pending;
+      await this.writeBatch(batch);
       this.pending = undefined;
+      this.queue.recycle(batch);
     }
   }
 
