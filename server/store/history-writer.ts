@@ -285,8 +285,11 @@ export class HistoryWriter {
         throw err;
       }));
       await this.db.transaction(async (tx) => {
-        // The rows' JSON is written as it goes: no array per row for JSON.stringify to walk again.
-        let rows = '';
+        // The rows' JSON is written as it goes (no array per row for JSON.stringify to walk again), joined into one
+        // flat string per slice of ROWS_PER_TURN: built by `+=`, a busy second's ~600 KB was a tree of tens of
+        // thousands of strings that outlived the turns between slices and was copied and promoted by the GC.
+        const slices: string[] = [];
+        let slice: string[] = [];
         // Only the last change of each series matters for `state`: its index in the batch.
         const last = new Map<number, number>();
         // A report's changes share its time, and ~20 reports a ms share one: its text is made once, not per row.
@@ -303,12 +306,17 @@ export class HistoryWriter {
           }
           const value = encodeHistoryValue(batch.value(i));
           if (batch.time(i) !== time) timeText = String((time = batch.time(i)));
-          rows += `${rows === '' ? '' : ','}[${id},${timeText},${typeof value === 'number' ? value : JSON.stringify(value)}]`;
+          slice.push(`[${id},${timeText},${typeof value === 'number' ? value : JSON.stringify(value)}]`);
           last.set(id, i);
-          if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
+          if (slice.length === ROWS_PER_TURN) {
+            slices.push(slice.join(','));
+            slice = [];
+            await nextTurn();
+          }
         }
+        if (slice.length > 0) slices.push(slice.join(','));
         const states = [...last.values()].map((i) => [batch.deviceId(i), batch.property(i), JSON.stringify(batch.value(i) ?? null), batch.time(i), JSON.stringify(batch.cause(i))]);
-        await stmts.history.run([`[${rows}]`], tx);
+        await stmts.history.run([`[${slices.join(',')}]`], tx);
         await stmts.state.run([JSON.stringify(states)], tx);
       });
     } catch (err) {
