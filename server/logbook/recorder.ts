@@ -29,6 +29,12 @@ const LOGGED_RESULTS = new Set(['done', 'error', 'stopped', 'cancelled']);
 /** Pairing candidates told once each until decided, at most this many remembered. */
 const MAX_CANDIDATES = 1000;
 
+/** The capability of a property: a loop, not find() with a closure, as it runs for every state change (bench/tails.ts). */
+function capabilityOf(device: Device, property: string): Device['capabilities'][number] | undefined {
+  for (const cap of device.capabilities) if (cap.property === property) return cap;
+  return undefined;
+}
+
 export class LogbookRecorder {
   private readonly offs: Array<() => void> = [];
   private readonly candidates = new Set<string>();
@@ -40,7 +46,7 @@ export class LogbookRecorder {
     this.offs.push(
       bus.on('stateChanged', 'logbook', (c) => {
         const device = this.deps.device(c.deviceId);
-        const cap = device?.capabilities.find((x) => x.property === c.property);
+        const cap = device && capabilityOf(device, c.property);
         if (!isLogged(cap, c.value)) return;
         this.entry(`device:${c.deviceId}`, () => ({
           ts: c.ts, kind: 'state', cause: causeKind(c.cause), source: deviceSource(device, c.deviceId), deviceId: c.deviceId,
