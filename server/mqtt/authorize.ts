@@ -101,7 +101,11 @@ export class Authorizer {
       this.deps.counters.retainStripped++;
     }
     if (packet.retain && identity && this.deps.storage.quotas.refuseRetained(client, identity, packet, cb)) return;
+    // The usual case first, without closures per message: the account's budget and the client's flow have room now.
+    const budgeted = this.deps.budget.tryAdmit(client, identity, packet);
+    if (budgeted && this.deps.flow.tryAdmit(client.id)) return this.deps.durable.admitted(client, packet, cb);
     const admitted = (): void => this.deps.durable.admitted(client, packet, cb);
+    if (budgeted) return this.deps.flow.admit(client.id, admitted);
     const next = (): void => (this.deps.flow.tryAdmit(client.id) ? admitted() : this.deps.flow.admit(client.id, admitted));
     this.deps.budget.admit(client, identity, packet, next);
   }
