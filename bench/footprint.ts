@@ -3,16 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
+import YAML from 'yaml';
 import { DB_FILE_NAME, openStore } from '../server/store/index.js';
 import { homeTopics, publishTemplate, writePublish } from './lib/packets.js';
-import { HOST, prepareRumahData, repoRoot, RUMAH_YAML, rssBytes, sleep, startRumah, tempDir, track, type Rumah } from './lib/procs.js';
+import { HOST, mosquittoPath, prepareRumahData, repoRoot, RUMAH_YAML, rssBytes, sleep, startMosquitto, startNodeServer, startRumah, tempDir, track, type Rumah } from './lib/procs.js';
 import { RawClient } from './lib/raw-client.js';
+import { perConnectionBytes, startAedesTimed, startRumahTimed, type Started } from './lib/first-connack.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
 import { median } from './lib/stats.js';
 
-// What a small (Raspberry Pi-class) machine needs: idle memory of the rumah process with 0 and 1,000 devices, disk
-// per million history rows, and the time from spawn to listening with 1,000 devices and 1 million history rows;
-// printed beside the figures Home Assistant and Zigbee2MQTT publish (not measured here: see `published` below).
+// What a small (Raspberry Pi-class) machine needs: exec → first CONNACK (empty data folder; 1,000 devices and 1 million
+// history rows) beside bare aedes's, idle RSS and RSS per idle connection beside bare aedes and mosquitto (all measured
+// in the same run), idle memory with 0 and 1,000 devices, disk per million history rows, and the time from spawn to
+// listening; printed beside the figures Home Assistant and Zigbee2MQTT publish (not measured here: see `published`).
 
 export interface FootprintOptions {
   historyRows?: number;
@@ -39,6 +42,27 @@ const published = {
 };
 const IDLE_MS = 2000;
 const TARGET_START_MS = 2000;
+/** Issue 19 item 6: exec → first CONNACK on an empty data folder and with 1,000 devices + 1 M rows; idle RSS; per connection. */
+const TARGET_CONNACK_EMPTY_MS = 300;
+const TARGET_CONNACK_BIG_MS = 1000;
+const TARGET_IDLE_RSS = 100 * MiB;
+const TARGET_PER_CONNECTION = 8 * 1024;
+const IDLE_CONNECTIONS = 2000;
+
+/** Starts `a` and `b` alternately `runs` times, each timed from exec to its first CONNACK, and stops each at once. */
+async function alternate(runs: number, a: () => Promise<Started>, b: () => Promise<Started>): Promise<{ a: Started[]; b: Started[] }> {
+  const out = { a: [] as Started[], b: [] as Started[] };
+  for (let i = 0; i < runs; i++) {
+    for (const [start, into] of [[a, out.a], [b, out.b]] as const) {
+      const s = await start();
+      into.push(s);
+      await s.stop();
+    }
+  }
+  return out;
+}
+
+const list = (xs: number[]): string => xs.map((x) => `${fmt(x)} ms`).join(', ');
 
 async function waitFor(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = performance.now() + ms;
@@ -120,12 +144,64 @@ async function npmStartMs(dataDir: string): Promise<number | undefined> {
   return ms;
 }
 
+async function idleOne(server: { pid: number; port: number; stop(): Promise<void> }, creds: { username?: string; password?: string }): Promise<{ rss: number; perConnection: number }> {
+  try {
+    await sleep(IDLE_MS);
+    const rss = rssBytes(server.pid);
+    const { bytes, clients } = await perConnectionBytes(server.pid, server.port, IDLE_CONNECTIONS, creds, IDLE_MS);
+    await Promise.all(clients.map((c) => c.close()));
+    return { rss, perConnection: bytes };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function idleFootprints(dataDir: string, creds: { username: string; password: string }): Promise<Record<'rumah' | 'aedes', { rss: number; perConnection: number }> & { mosquitto?: { rss: number; perConnection: number } }> {
+  const aedes = await idleOne(await startNodeServer('bare aedes', 'aedes.js'), {});
+  // All from 127.0.0.1: mqtt.connectionsPerAddress (1,000 by default) raised for this start only.
+  const yamlFile = path.join(dataDir, 'rumah.yaml');
+  const yaml = fs.readFileSync(yamlFile, 'utf8');
+  const doc = YAML.parseDocument(yaml.trim() ? yaml : '{}');
+  doc.setIn(['mqtt', 'connectionsPerAddress'], IDLE_CONNECTIONS * 2);
+  fs.writeFileSync(yamlFile, String(doc));
+  const rumah = await idleOne(await startRumah({ dataDir }, creds), creds).finally(() => fs.writeFileSync(yamlFile, yaml));
+  const bin = mosquittoPath();
+  const mosquitto = bin ? await idleOne(await startMosquitto(bin), {}) : undefined;
+  return { rumah, aedes, ...(mosquitto ? { mosquitto } : {}) };
+}
+
 export async function benchFootprint(opts: FootprintOptions = {}, log: (s: string) => void = console.log): Promise<BenchResult> {
   const historyRows = opts.historyRows ?? 1_000_000;
   const starts = opts.starts ?? 3;
   const dataDir = tempDir('footprint');
   try {
     const creds = await prepareRumahData(dataDir, RUMAH_YAML);
+    // "Empty": a fresh copy, each run, of a folder that holds only rumah.yaml and the device account (rumah.db).
+    const emptyTemplate = tempDir('footprint-empty');
+    fs.cpSync(dataDir, emptyTemplate, { recursive: true });
+    const freshEmpty = (): string => {
+      const dir = tempDir('footprint-run');
+      fs.cpSync(emptyTemplate, dir, { recursive: true });
+      return dir;
+    };
+    const runDirs: string[] = [];
+    const emptyRuns = await alternate(starts, startAedesTimed, async () => {
+      const dir = freshEmpty();
+      runDirs.push(dir);
+      return startRumahTimed(dir, creds);
+    });
+    for (const dir of runDirs) fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(emptyTemplate, { recursive: true, force: true });
+    const connackEmpty = median(emptyRuns.b.map((r) => r.connackMs));
+    const aedesConnack = emptyRuns.a.map((r) => r.connackMs);
+    const readyEmpty = emptyRuns.b.map((r) => r.readyMs ?? NaN);
+    log(`  exec → first CONNACK, empty data folder: rumah ${list(emptyRuns.b.map((r) => r.connackMs))} (runtime.json ${list(readyEmpty)}); bare aedes ${list(aedesConnack)}`);
+
+    // Idle RSS and RSS per idle authenticated connection, beside bare aedes and mosquitto.
+    const idle = await idleFootprints(dataDir, creds);
+    log(`  idle RSS: rumah ${fmt(idle.rumah.rss, 'B')}, bare aedes ${fmt(idle.aedes.rss, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.rss, 'B')}` : ''}; ` +
+      `per idle connection (${fmt(IDLE_CONNECTIONS)}): rumah ${fmt(idle.rumah.perConnection, 'B')}, bare aedes ${fmt(idle.aedes.perConnection, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.perConnection, 'B')}` : ''}`);
+
     let rumah = await startRumah({ dataDir }, creds);
     const emptyStartMs = rumah.startMs;
     await sleep(IDLE_MS);
@@ -159,6 +235,11 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
       await rumah.stop();
     }
     log(`  start to listening with ${fmt(devices)} devices and ${fmt(historyRows)} rows: ${times.map((t) => `${fmt(t)} ms`).join(', ')}`);
+    const bigRuns = await alternate(starts, startAedesTimed, () => startRumahTimed(dataDir, creds));
+    const connackBig = median(bigRuns.b.map((r) => r.connackMs));
+    aedesConnack.push(...bigRuns.a.map((r) => r.connackMs));
+    log(`  exec → first CONNACK, ${fmt(devices)} devices + ${fmt(historyRows)} rows: rumah ${list(bigRuns.b.map((r) => r.connackMs))} (runtime.json ${list(bigRuns.b.map((r) => r.readyMs ?? NaN))}); bare aedes ${list(bigRuns.a.map((r) => r.connackMs))}`);
+    const aedesMs = median(aedesConnack);
     const startMs = median(times);
     // Interleaved with starts of node dist/server/main.js on the same data, so that both see the same load.
     const npmTimes: number[] = [];
@@ -174,6 +255,26 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
     const npmMs = npmTimes.length ? median(npmTimes) : undefined;
     log(`  npm start on a built tree, same data: ${npmMs === undefined ? 'not measured (the tree is not built)' : `${npmTimes.map((t) => `${fmt(t)} ms`).join(', ')}; node dist/server/main.js between them: ${nodeTimes.map((t) => `${fmt(t)} ms`).join(', ')}`}`);
     const figures: Figure[] = [
+      {
+        label: `exec → first CONNACK, empty data folder (median of ${starts})`, unit: 'ms', value: connackEmpty, lowerIsBetter: true,
+        refs: { [`bare aedes (median of ${aedesConnack.length}, alternated with rumah's)`]: aedesMs },
+        target: { text: `≤ ${fmt(TARGET_CONNACK_EMPTY_MS)} ms`, met: connackEmpty <= TARGET_CONNACK_EMPTY_MS },
+      },
+      {
+        label: `exec → first CONNACK, ${fmt(devices)} devices + ${fmt(historyRows)} history rows (median of ${starts})`, unit: 'ms', value: connackBig, lowerIsBetter: true,
+        refs: { 'bare aedes': aedesMs },
+        target: { text: `≤ ${fmt(TARGET_CONNACK_BIG_MS)} ms`, met: connackBig <= TARGET_CONNACK_BIG_MS },
+      },
+      {
+        label: 'idle RSS, no device, beside the brokers', unit: 'B', value: idle.rumah.rss, lowerIsBetter: true,
+        refs: { 'bare aedes': idle.aedes.rss, ...(idle.mosquitto ? { mosquitto: idle.mosquitto.rss } : {}) },
+        target: { text: `≤ ${fmt(TARGET_IDLE_RSS, 'B')}`, met: idle.rumah.rss <= TARGET_IDLE_RSS },
+      },
+      {
+        label: `RSS per idle authenticated connection (${fmt(IDLE_CONNECTIONS)} connections)`, unit: 'B', value: idle.rumah.perConnection, lowerIsBetter: true,
+        refs: { 'bare aedes': idle.aedes.perConnection, ...(idle.mosquitto ? { mosquitto: idle.mosquitto.perConnection } : {}) },
+        target: { text: `≤ ${fmt(TARGET_PER_CONNECTION, 'B')}`, met: idle.rumah.perConnection <= TARGET_PER_CONNECTION },
+      },
       { label: 'idle RSS, 0 devices', unit: 'B', value: rssEmpty, context: { [published.haRam.label]: published.haRam.value }, lowerIsBetter: true },
       {
         label: `idle RSS, ${fmt(DEVICES)} devices (created live; after a restart)`, unit: 'B', value: rssLive, lowerIsBetter: true,
@@ -194,6 +295,14 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
       }]),
     ];
     const notes = [
+      `exec → first CONNACK: from spawn of node (or of bench/servers/aedes.js, bare aedes 1.x in memory, no hooks) on a port chosen before the spawn, ` +
+        `to the CONNACK (return code 0) of a real MQTT 3.1.1 CONNECT with the device account's credentials, retried every 2 ms while the port refused. ` +
+        `rumah and bare aedes alternated, ${starts} starts each per data set. Empty data folder: a fresh copy for each start of a folder holding only rumah.yaml and the device account. ` +
+        `runtime.json (every listener up, the dashboard included) in the same starts: empty ${list(readyEmpty)}; ` +
+        `${fmt(devices)} devices + ${fmt(historyRows)} rows ${list(bigRuns.b.map((r) => r.readyMs ?? NaN))}.`,
+      `Idle RSS beside the brokers: VmRSS ${IDLE_MS / 1000} s after start, rumah on a folder with the device account only; bare aedes as above; mosquitto ${idle.mosquitto ? '' : '(not installed) '}with the benchmarks' config. ` +
+        `Per idle connection: ${fmt(IDLE_CONNECTIONS)} connections opened 100 at a time, each CONNECTed (rumah: the device account's credentials, cached after the first scrypt; the brokers: anonymous), ` +
+        `RSS after ${IDLE_MS / 1000} s idle minus RSS before, divided by the count.`,
       `RSS is VmRSS of the rumah process (node dist/server/main.js, its own process), read ${IDLE_MS / 1000} s after it went idle. ` +
         `The ${DEVICES} devices were created by one publish on each of ${DEVICES} topics (devices.maxPerAccount raised to 5000 in rumah.yaml).`,
       `Start to listening: from spawn to <data>/runtime.json written (which rumah does after its MQTT and HTTP listeners are up), Node's own start-up included. ` +
