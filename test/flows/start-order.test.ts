@@ -6,7 +6,9 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { Hub } from '../../server/hub.js';
 import { defaults, type Config } from '../../server/config/schema.js';
-import { adminPassword, connect, end, tempDir } from '../helpers/hub.js';
+import { adminPassword, connect, end, tempDir, waitFor } from '../helpers/hub.js';
+import { liveConnect, sessionCookie } from '../e2e/lib/socket-client.js';
+import { startRulesHub } from './rules-helpers.js';
 import { isRumahError } from '../../server/core/errors.js';
 
 // Start order (docs/benchmarks.md, "Memory and start-up"): the MQTT listeners open before the dashboard's modules are
@@ -45,4 +47,15 @@ test('MQTT answers before the dashboard is up; runtime.json waits for both', asy
   const client = await connect(`mqtt://127.0.0.1:${mqttPort}`, { username: 'admin', password: adminPassword, reconnectPeriod: 0 });
   assert.equal(client.connected, true);
   await end(client);
+});
+
+test('a notification a rule sends as the hub starts, before the dashboard is up, is shown to a dashboard that connects later', async (t) => {
+  const h = await startRulesHub({
+    files: { 'hello.yaml': ['id: hello', 'triggers: [{trigger: start}]', 'actions: [{action: notify, title: "up", message: "the hub started"}]', ''].join('\n') },
+  });
+  t.after(() => h.stop());
+  const live = await liveConnect(h.httpUrl, { cookie: await sessionCookie(h.httpUrl, 'admin', adminPassword) });
+  t.after(() => live.socket.close());
+  const first = await waitFor(() => live.notifications[0], 10_000, 'the kept notifications on connect');
+  assert.deepEqual(first.notifications.map((n) => [n.title, n.message, n.ruleId]), [['up', 'the hub started', 'hello']]);
 });
