@@ -6,9 +6,9 @@ import { pino } from 'pino';
 import YAML from 'yaml';
 import { DB_FILE_NAME, openStore } from '../server/store/index.js';
 import { homeTopics, publishTemplate, writePublish } from './lib/packets.js';
-import { HOST, mosquittoPath, prepareRumahData, repoRoot, RUMAH_YAML, rssBytes, sleep, startMosquitto, startNodeServer, startRumah, tempDir, track, type Rumah } from './lib/procs.js';
+import { HOST, mosquittoPath, prepareRumahData, repoRoot, RUMAH_YAML, rssBytes, sleep, startMosquitto, startNodeServer, startRumah, tempDir, track, type Rumah, type Server } from './lib/procs.js';
 import { RawClient } from './lib/raw-client.js';
-import { perConnectionBytes, startAedesTimed, startRumahTimed, type Started } from './lib/first-connack.js';
+import { openIdle, startAedesTimed, startRumahTimed, type Started } from './lib/first-connack.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
 import { median } from './lib/stats.js';
 
@@ -48,6 +48,8 @@ const TARGET_CONNACK_BIG_MS = 1000;
 const TARGET_IDLE_RSS = 100 * MiB;
 const TARGET_PER_CONNECTION = 8 * 1024;
 const IDLE_CONNECTIONS = 2000;
+/** Long enough for V8's memory reducer to shrink an idle heap (it ran 20-30 s after start here). */
+const SETTLE_MS = 40_000;
 
 /** Starts `a` and `b` alternately `runs` times, each timed from exec to its first CONNACK, and stops each at once. */
 async function alternate(runs: number, a: () => Promise<Started>, b: () => Promise<Started>): Promise<{ a: Started[]; b: Started[] }> {
@@ -73,7 +75,7 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean>):
 }
 
 /** One publish on each of 1,000 topics: the registry creates one device per topic. */
-async function createDevices(rumah: Rumah): Promise<void> {
+export async function createDevices(rumah: Rumah): Promise<void> {
   const client = await RawClient.connect({ host: HOST, port: rumah.port, clientId: 'bench-footprint', username: rumah.username, password: rumah.password });
   try {
     const templates = homeTopics(DEVICES).map((t) => publishTemplate(t, 0));
@@ -89,7 +91,7 @@ async function createDevices(rumah: Rumah): Promise<void> {
 }
 
 /** 1 million rows (by default) spread over the existing series and the last 10 days, in one transaction. */
-async function prefillHistory(dataDir: string, rows: number): Promise<{ series: number; bytes: number; before: number; ms: number }> {
+export async function prefillHistory(dataDir: string, rows: number): Promise<{ series: number; bytes: number; before: number; ms: number }> {
   const t0 = performance.now();
   const store = await openStore(dataDir, pino({ level: 'silent' }), { database: { quickCheckMaxBytes: 0 } });
   try {
@@ -144,30 +146,52 @@ async function npmStartMs(dataDir: string): Promise<number | undefined> {
   return ms;
 }
 
-async function idleOne(server: { pid: number; port: number; stop(): Promise<void> }, creds: { username?: string; password?: string }): Promise<{ rss: number; perConnection: number }> {
-  try {
-    await sleep(IDLE_MS);
-    const rss = rssBytes(server.pid);
-    const { bytes, clients } = await perConnectionBytes(server.pid, server.port, IDLE_CONNECTIONS, creds, IDLE_MS);
-    await Promise.all(clients.map((c) => c.close()));
-    return { rss, perConnection: bytes };
-  } finally {
-    await server.stop();
-  }
+interface Idle {
+  /** RSS IDLE_MS after start (the young generation still as large as start-up made it). */
+  early: number;
+  /** RSS after SETTLE_MS idle: V8's memory reducer has shrunk the heap (rumah's young generation 32 → 1 MiB). */
+  rss: number;
+  /** (RSS with IDLE_CONNECTIONS open, settled) − rss, ÷ IDLE_CONNECTIONS. */
+  perConnection: number;
 }
 
-async function idleFootprints(dataDir: string, creds: { username: string; password: string }): Promise<Record<'rumah' | 'aedes', { rss: number; perConnection: number }> & { mosquitto?: { rss: number; perConnection: number } }> {
-  const aedes = await idleOne(await startNodeServer('bare aedes', 'aedes.js'), {});
+/**
+ * Idle RSS and RSS per idle connection of rumah, bare aedes and mosquitto, all three running at once (one wait for all):
+ * read just after start, again once idle long enough for V8's memory reducer (it ran 20-30 s after start here; a hub
+ * stays up for months), then with IDLE_CONNECTIONS idle authenticated connections on each, settled the same way.
+ */
+async function idleFootprints(dataDir: string, creds: { username: string; password: string }): Promise<Record<'rumah' | 'aedes', Idle> & { mosquitto?: Idle }> {
   // All from 127.0.0.1: mqtt.connectionsPerAddress (1,000 by default) raised for this start only.
   const yamlFile = path.join(dataDir, 'rumah.yaml');
   const yaml = fs.readFileSync(yamlFile, 'utf8');
   const doc = YAML.parseDocument(yaml.trim() ? yaml : '{}');
   doc.setIn(['mqtt', 'connectionsPerAddress'], IDLE_CONNECTIONS * 2);
   fs.writeFileSync(yamlFile, String(doc));
-  const rumah = await idleOne(await startRumah({ dataDir }, creds), creds).finally(() => fs.writeFileSync(yamlFile, yaml));
   const bin = mosquittoPath();
-  const mosquitto = bin ? await idleOne(await startMosquitto(bin), {}) : undefined;
-  return { rumah, aedes, ...(mosquitto ? { mosquitto } : {}) };
+  const servers: Array<{ name: 'rumah' | 'aedes' | 'mosquitto'; server: Server; creds: { username?: string; password?: string } }> = [];
+  try {
+    servers.push({ name: 'aedes', server: await startNodeServer('bare aedes', 'aedes.js'), creds: {} });
+    servers.push({ name: 'rumah', server: await startRumah({ dataDir }, creds), creds });
+    if (bin) servers.push({ name: 'mosquitto', server: await startMosquitto(bin), creds: {} });
+    await sleep(IDLE_MS);
+    const early = servers.map((s) => rssBytes(s.server.pid));
+    // One-time allocations of a first connection are not per connection: mqtt-packet's cache of the 65,536 two-byte
+    // numbers (~6 MiB of Buffer objects) is made at the first packet written. 10 connections come and go first.
+    for (const s of servers) await Promise.all((await openIdle(s.server.port, 10, s.creds)).map((c) => c.close()));
+    await sleep(SETTLE_MS - IDLE_MS);
+    const settled = servers.map((s) => rssBytes(s.server.pid));
+    const clients: RawClient[] = [];
+    for (const s of servers) clients.push(...(await openIdle(s.server.port, IDLE_CONNECTIONS, s.creds)));
+    await sleep(SETTLE_MS);
+    const loaded = servers.map((s) => rssBytes(s.server.pid));
+    await Promise.all(clients.map((c) => c.close()));
+    const out: Partial<Record<'rumah' | 'aedes' | 'mosquitto', Idle>> = {};
+    servers.forEach((s, i) => (out[s.name] = { early: early[i]!, rss: settled[i]!, perConnection: (loaded[i]! - settled[i]!) / IDLE_CONNECTIONS }));
+    return out as Record<'rumah' | 'aedes', Idle> & { mosquitto?: Idle };
+  } finally {
+    for (const s of servers) await s.server.stop();
+    fs.writeFileSync(yamlFile, yaml);
+  }
 }
 
 export async function benchFootprint(opts: FootprintOptions = {}, log: (s: string) => void = console.log): Promise<BenchResult> {
@@ -199,7 +223,8 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
 
     // Idle RSS and RSS per idle authenticated connection, beside bare aedes and mosquitto.
     const idle = await idleFootprints(dataDir, creds);
-    log(`  idle RSS: rumah ${fmt(idle.rumah.rss, 'B')}, bare aedes ${fmt(idle.aedes.rss, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.rss, 'B')}` : ''}; ` +
+    log(`  RSS ${IDLE_MS / 1000} s after start: rumah ${fmt(idle.rumah.early, 'B')}, bare aedes ${fmt(idle.aedes.early, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.early, 'B')}` : ''}`);
+    log(`  idle RSS (${SETTLE_MS / 1000} s): rumah ${fmt(idle.rumah.rss, 'B')}, bare aedes ${fmt(idle.aedes.rss, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.rss, 'B')}` : ''}; ` +
       `per idle connection (${fmt(IDLE_CONNECTIONS)}): rumah ${fmt(idle.rumah.perConnection, 'B')}, bare aedes ${fmt(idle.aedes.perConnection, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.perConnection, 'B')}` : ''}`);
 
     let rumah = await startRumah({ dataDir }, creds);
@@ -266,8 +291,9 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
         target: { text: `≤ ${fmt(TARGET_CONNACK_BIG_MS)} ms`, met: connackBig <= TARGET_CONNACK_BIG_MS },
       },
       {
-        label: 'idle RSS, no device, beside the brokers', unit: 'B', value: idle.rumah.rss, lowerIsBetter: true,
+        label: `idle RSS, no device, ${SETTLE_MS / 1000} s after start, beside the brokers`, unit: 'B', value: idle.rumah.rss, lowerIsBetter: true,
         refs: { 'bare aedes': idle.aedes.rss, ...(idle.mosquitto ? { mosquitto: idle.mosquitto.rss } : {}) },
+        context: { [`rumah ${IDLE_MS / 1000} s after start`]: idle.rumah.early },
         target: { text: `≤ ${fmt(TARGET_IDLE_RSS, 'B')}`, met: idle.rumah.rss <= TARGET_IDLE_RSS },
       },
       {
@@ -300,9 +326,11 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
         `rumah and bare aedes alternated, ${starts} starts each per data set. Empty data folder: a fresh copy for each start of a folder holding only rumah.yaml and the device account. ` +
         `runtime.json (every listener up, the dashboard included) in the same starts: empty ${list(readyEmpty)}; ` +
         `${fmt(devices)} devices + ${fmt(historyRows)} rows ${list(bigRuns.b.map((r) => r.readyMs ?? NaN))}.`,
-      `Idle RSS beside the brokers: VmRSS ${IDLE_MS / 1000} s after start, rumah on a folder with the device account only; bare aedes as above; mosquitto ${idle.mosquitto ? '' : '(not installed) '}with the benchmarks' config. ` +
-        `Per idle connection: ${fmt(IDLE_CONNECTIONS)} connections opened 100 at a time, each CONNECTed (rumah: the device account's credentials, cached after the first scrypt; the brokers: anonymous), ` +
-        `RSS after ${IDLE_MS / 1000} s idle minus RSS before, divided by the count.`,
+      `Idle RSS beside the brokers: VmRSS of the three running at once, ${SETTLE_MS / 1000} s after start (V8's memory reducer shrinks an idle heap 20-30 s after start: ` +
+        `rumah's young generation from 32 MiB to 1 MiB); ${IDLE_MS / 1000} s after start: rumah ${fmt(idle.rumah.early, 'B')}, bare aedes ${fmt(idle.aedes.early, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.early, 'B')}` : ''}. ` +
+        `rumah on a folder with the device account only; bare aedes as above; mosquitto ${idle.mosquitto ? '' : '(not installed) '}with the benchmarks' config. ` +
+        `Per idle connection: ${fmt(IDLE_CONNECTIONS)} connections to each, opened 100 at a time, each CONNECTed (rumah: the device account's credentials, cached after the first scrypt; the brokers: anonymous), ` +
+        `RSS ${SETTLE_MS / 1000} s after the last one minus the settled idle RSS (after 10 connections had come and gone: mqtt-packet's number cache, ~6 MiB, is made at the first write), divided by the count.`,
       `RSS is VmRSS of the rumah process (node dist/server/main.js, its own process), read ${IDLE_MS / 1000} s after it went idle. ` +
         `The ${DEVICES} devices were created by one publish on each of ${DEVICES} topics (devices.maxPerAccount raised to 5000 in rumah.yaml).`,
       `Start to listening: from spawn to <data>/runtime.json written (which rumah does after its MQTT and HTTP listeners are up), Node's own start-up included. ` +

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RawClient } from './raw-client.js';
-import { distRoot, freePort, HOST, mainJs, rssBytes, sleep, stopChild, track } from './procs.js';
+import { distRoot, freePort, HOST, mainJs, sleep, stopChild, track } from './procs.js';
 
 // exec → first CONNACK: what a device waiting for the hub after a power cut sees. The port is chosen before the
 // spawn, and a real CONNECT (with valid credentials) is retried every few ms while the port refuses.
@@ -82,10 +82,8 @@ export async function startAedesTimed(): Promise<Started> {
   return startTimed([path.join(distRoot, 'bench/servers/aedes.js')], { ...process.env, BENCH_PORT: String(port) }, port, {});
 }
 
-/** Opens `count` idle connections (each CONNECTed, CONNACK received) and returns the RSS they added, bytes per connection. */
-export async function perConnectionBytes(pid: number, port: number, count: number, creds: { username?: string; password?: string }, settleMs: number): Promise<{ bytes: number; clients: RawClient[] }> {
-  await sleep(settleMs);
-  const before = rssBytes(pid);
+/** Opens `count` idle connections, 100 at a time, each CONNECTed (CONNACK received); the caller closes them. */
+export async function openIdle(port: number, count: number, creds: { username?: string; password?: string }): Promise<RawClient[]> {
   const clients: RawClient[] = [];
   const batch = 100;
   for (let i = 0; i < count; i += batch) {
@@ -93,6 +91,5 @@ export async function perConnectionBytes(pid: number, port: number, count: numbe
       RawClient.connect({ host: HOST, port, clientId: `bench-idle-${i + k}`, ...creds, timeoutMs: 30_000 })));
     clients.push(...opened);
   }
-  await sleep(settleMs);
-  return { bytes: (rssBytes(pid) - before) / count, clients };
+  return clients;
 }
