@@ -194,7 +194,8 @@ export class Hub {
       config: config.mqtt, log: brokerLog, bus: this.bus,
       auth: snLogins ?? mqttAuth, acl: guardExportTopics(this.pairing.acl),
       persistence: this.persistence, durable: this.persistence !== undefined, queues: this.persistence && ((topic) => this.persistence!.queuesFor(topic)),
-      held: () => this.store.writer.behind,
+      // History far behind, or many rule fires waiting for busy runs (rules/engine/backlog.ts): devices wait.
+      held: () => this.store.writer.behind || (this.rules !== undefined && this.rules.backlog.behind),
     });
     this.pairing.attachBroker(this.broker);
     this.auth.gate = this.broker.loginGate;
@@ -231,7 +232,7 @@ export class Hub {
     this.stops.push(() => notifications.stop());
     this.logbook = new Logbook({
       db: this.store.db, bus: this.bus, log: log.child({ module: 'logbook' }), settings: config.logbook, now,
-      device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.get(id)?.rule?.name,
+      device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.name(id),
       // No browser can be connected before the web stack is up (after the MQTT listeners): nothing to send until then.
       live: (everyone, adminsOnly) => this.realtime?.sendLogbook({ entries: everyone }, { entries: adminsOnly }),
     });

@@ -6,14 +6,16 @@ import { parseDeviceJson } from '../../server/core/device-json.js';
 
 // A motion sensor's `detected`/`clear` is a pair too (HA's words for motion, occupancy, smoke...): binary, so it is
 // charted and triggers like any other; the capability keeps the words, and the dashboard shows them.
-const binaryWords: Record<string, boolean> = {
-  on: true, off: false, true: true, false: false, open: true, closed: false, yes: true, no: false, detected: true, clear: false,
-};
-const wordPairs: Record<string, [string, string]> = {
-  on: ['on', 'off'], off: ['on', 'off'], true: ['true', 'false'], false: ['true', 'false'],
-  open: ['open', 'closed'], closed: ['open', 'closed'], yes: ['yes', 'no'], no: ['yes', 'no'],
-  detected: ['detected', 'clear'], clear: ['detected', 'clear'],
-};
+// Maps, not object literals: a device's word is looked up in them, and `'constructor' in {}` is true (a payload
+// "constructor" became the Object function as the device's state).
+const binaryWords = new Map<string, boolean>([
+  ['on', true], ['off', false], ['true', true], ['false', false], ['open', true], ['closed', false], ['yes', true], ['no', false], ['detected', true], ['clear', false],
+]);
+const wordPairs = new Map<string, [string, string]>([
+  ['on', ['on', 'off']], ['off', ['on', 'off']], ['true', ['true', 'false']], ['false', ['true', 'false']],
+  ['open', ['open', 'closed']], ['closed', ['open', 'closed']], ['yes', ['yes', 'no']], ['no', ['yes', 'no']],
+  ['detected', ['detected', 'clear']], ['clear', ['detected', 'clear']],
+]);
 
 /** Things that only report: a command to them makes no sense. */
 const sensorNames = new Set([
@@ -24,10 +26,10 @@ const sensorNames = new Set([
 /** Numbers a user sets (a dimmer's level, a thermostat's set point). */
 const settableNumbers = new Set(['brightness', 'level', 'dimmer', 'setpoint', 'target', 'target_temperature', 'position', 'volume', 'speed', 'color_temp']);
 
-const units: Record<string, string> = {
+const units = new Map<string, string>(Object.entries({
   temperature: '°C', humidity: '%', pressure: 'hPa', illuminance: 'lx', lux: 'lx', co2: 'ppm', battery: '%',
   voltage: 'V', current: 'A', power: 'W', energy: 'kWh', brightness: '', linkquality: 'lqi',
-};
+}));
 
 export const maxJsonKeys = 64;
 export const maxTextLength = 4096;
@@ -93,9 +95,10 @@ function fits(obj: Record<string, StateValue>, caps: readonly Capability[]): boo
 }
 
 function scalar(trimmed: string, raw: string): StateValue {
-  const lower = trimmed.toLowerCase();
-  if (lower in binaryWords) return binaryWords[lower]!;
-  if (trimmed !== '' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(trimmed)) return Number(trimmed);
+  // Numbers first: telemetry is mostly numbers, and this scan is several times cheaper than lower-casing and a regex.
+  if (isDecimal(trimmed)) return Number(trimmed);
+  const word = binaryWords.get(trimmed.toLowerCase());
+  if (word !== undefined) return word;
   if (trimmed.startsWith('[') || trimmed.startsWith('"')) {
     const parsed = tryJson(trimmed);
     if (parsed !== undefined) return parsed;
@@ -109,18 +112,44 @@ function capabilityFor(property: string, value: StateValue): Capability {
   if (typeof value === 'boolean') {
     return { property, kind: 'binary', access: { reported: true, settable: !sensor, readable: false }, on: true, off: false };
   }
-  if (typeof value === 'string' && value.toLowerCase() in wordPairs) {
-    const [on, off] = wordPairs[value.toLowerCase()]!;
+  const pair = typeof value === 'string' ? wordPairs.get(value.toLowerCase()) : undefined;
+  if (typeof value === 'string' && pair) {
+    const [on, off] = pair;
     const upper = value === value.toUpperCase();
     return { property, kind: 'binary', access: { reported: true, settable: !sensor, readable: false }, on: upper ? on.toUpperCase() : on, off: upper ? off.toUpperCase() : off };
   }
   if (typeof value === 'number') {
     const cap: Capability = { property, kind: 'numeric', access: { reported: true, settable: settableNumbers.has(name), readable: false } };
-    if (units[name]) cap.unit = units[name];
+    const unit = units.get(name);
+    if (unit) cap.unit = unit;
     if (name === 'brightness') Object.assign(cap, { min: 0, max: 255, step: 1 });
     return cap;
   }
   return { property, kind: 'text', access: { reported: true, settable: false, readable: false } };
+}
+
+/** `^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$`, scanned: a plain decimal number (no hex, no Infinity, no spaces). */
+export function isDecimal(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 43 || c === 45) i++; // + -
+  let digits = 0;
+  while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; digits++; }
+  if (i < n && s.charCodeAt(i) === 46) {
+    i++;
+    while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; digits++; }
+  }
+  if (digits === 0) return false;
+  if (i < n && ((c = s.charCodeAt(i)) === 101 || c === 69)) { // e E
+    i++;
+    c = s.charCodeAt(i);
+    if (c === 43 || c === 45) i++;
+    let exponent = 0;
+    while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; exponent++; }
+    if (exponent === 0) return false;
+  }
+  return i === n;
 }
 
 /** The word a binary capability uses for `on`, in the device's own spelling. */

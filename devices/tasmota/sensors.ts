@@ -35,11 +35,12 @@ export function readSensors(sensor: Record<string, unknown>): SensorReading[] {
     out.push({ capability: { property, kind: 'numeric', access: accessOf(true, false), ...(unit ? { unit } : {}) }, value });
   };
   const unitOf = (key: string) =>
-    /Temperature|DewPoint/.test(key) ? tempUnit : key === 'Pressure' || key === 'SeaPressure' ? pressureUnit : (UNITS[key] ?? '');
+    /Temperature|DewPoint/.test(key) ? tempUnit : key === 'Pressure' || key === 'SeaPressure' ? pressureUnit : (Object.hasOwn(UNITS, key) ? UNITS[key]! : '');
   for (const [name, reading] of Object.entries(sensor)) {
     if (name === 'ENERGY' && isObject(reading)) {
       for (const [key, value] of Object.entries(reading)) {
-        const [property, unit] = ENERGY[key] ?? [`energy_${propertySlug(key)}`, ''];
+        // Own keys only: a device's key "constructor" must not find Object's.
+        const [property, unit] = Object.hasOwn(ENERGY, key) ? ENERGY[key]! : [`energy_${propertySlug(key)}`, ''];
         // Multi-channel meters report arrays: one property per channel.
         if (Array.isArray(value)) value.forEach((v, i) => push(`${property}_${i + 1}`, unit, v));
         else push(property, unit, value);

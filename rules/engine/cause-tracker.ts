@@ -4,6 +4,11 @@
 // what lets the loop guard see "rule a ← rule a ← … ← device x" when a rule's publish triggers itself.
 //
 // Order matters: `enter` must run before the registry's message listener, `leave` after it (hub.ts wires both).
+//
+// A device's report carries no cause, but the first change of a property a rule just commanded is that command's
+// answer: `commanded` remembers the rule's cause per device and property for a few seconds and `answerTo` hands it
+// to that change. So a loop through a real device (a rule sets a light, the light reports, the rule sets it again)
+// is a chain that grows like any other, and the loop guard ends it (issue 19).
 
 import type { MqttMessage } from '../../server/core/events.js';
 import type { Cause } from '../../server/core/model.js';
@@ -17,10 +22,15 @@ interface Expected {
 /** A publish that never comes back (refused by the broker) is forgotten after this long. */
 const EXPECT_TTL_MS = 10_000;
 const MAX_PER_TOPIC = 256;
+/** How long a device has to answer a rule's command for its report to count as the answer. */
+const ANSWER_TTL_MS = 5_000;
+/** Commands waiting for an answer, at most (the oldest are forgotten first). */
+const MAX_ANSWERS = 10_000;
 
 export class CauseTracker {
   private readonly expected = new Map<string, Expected[]>();
   private current?: { msg: MqttMessage; cause?: Cause };
+  private readonly answers = new Map<string, Expected>();
 
   /** The hub is about to publish this (a rule's publish, or a command: then without payload, any payload matches). */
   expect(topic: string, payload: Buffer | undefined, cause: Cause): void {
@@ -52,6 +62,24 @@ export class CauseTracker {
   /** During a message's dispatch: the cause of the rule that published it (state changes it makes inherit it). */
   get dispatching(): Cause | undefined {
     return this.current?.cause;
+  }
+
+  /** A rule commanded this device's property (DevicesApi's `commandSent`): its next change answers `cause`. */
+  commanded(deviceId: string, property: string, cause: Cause): void {
+    const key = `${deviceId}\u0000${property}`;
+    this.answers.delete(key); // re-inserted last: the map stays in age order
+    if (this.answers.size >= MAX_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
+    this.answers.set(key, { cause, at: Date.now() });
+  }
+
+  /** The cause of the command this change answers, if a rule commanded the property within ANSWER_TTL_MS (consumed). */
+  answerTo(deviceId: string, property: string): Cause | undefined {
+    if (this.answers.size === 0) return undefined;
+    const key = `${deviceId}\u0000${property}`;
+    const found = this.answers.get(key);
+    if (!found) return undefined;
+    this.answers.delete(key);
+    return Date.now() - found.at <= ANSWER_TTL_MS ? found.cause : undefined;
   }
 
   private take(msg: MqttMessage): Cause | undefined {

@@ -23,6 +23,7 @@ import { dryRun } from './dry-run.js';
 import { messageChanges } from './dry-state.js';
 import { liveEffects, type RuleCommander, type RulePublisher } from './effects.js';
 import { Feeds } from './feeds.js';
+import { RulesBacklog } from './backlog.js';
 import { DEFAULT_LIMITS, type FloodVerdict, type GuardLimits } from './guards.js';
 import { listRuleFiles, readRuleFile, watchRuleFiles } from './rule-files.js';
 import { wireBus } from './wiring.js';
@@ -69,6 +70,8 @@ export class RulesEngine {
   /** Endpoints of the loaded rules' webhook triggers; the HTTP route hands calls to it. */
   readonly webhooks: Webhooks;
   readonly recorder: TraceRecorder;
+  /** Fires waiting for a busy rule's run to end; `behind` holds the publishers (hub.ts). */
+  readonly backlog = new RulesBacklog();
   readonly timers: DurableTimers;
   readonly rules: RuleSet;
   readonly timezone: string;
@@ -124,6 +127,7 @@ export class RulesEngine {
       },
       hubStarted: () => this.started,
       webhooks: this.webhooks,
+      backlog: this.backlog,
       flooded: (runtime, verdict) => this.flooded(runtime, verdict),
       looped: (runtime, reason) => this.looped(runtime, reason),
     };

@@ -1,10 +1,11 @@
-// The two guards against runaway rules. The loop guard stops a run whose chain of causes is longer than a limit
-// (a rule whose publish triggers itself, directly or through others). The flood guard counts runs per source —
-// the device, account, user or schedule at the root of the run's chain of causes — and drops a source's runs past
-// a limit in a time window. It never stops the rule: a device flooding its own topic only loses its own excess
-// runs, and every other source (another sensor, a schedule, the admin's "run now") still runs it. A loop through
-// a real device (the rule commands it, its report fires the rule again; reports carry no cause to follow) is
-// ended by the same drop: the dropped run sends no command, so the device sends no report.
+// The two guards against runaway rules; neither ever holds back a rule for the volume devices send (issue 19).
+// The loop guard stops a run whose chain of causes is longer than a limit: a rule whose publish triggers itself,
+// directly or through others, or through a real device (the device's answer to a rule's command carries the
+// command's cause, cause-tracker.ts). The flood guard counts only *re-entries* — runs of a rule whose chain already
+// holds a run of that same rule, i.e. the rule re-triggered by its own actions — per source (the device, account,
+// user or schedule at the root of the chain) and drops a source's re-entries past a limit in a time window: a rule
+// that fans out (two publishes, each triggering it again) reaches hundreds of runs before its chains are 10 long.
+// It never stops the rule, and a run started straight by a device's report, however many, is never counted.
 
 import type { Cause } from '../../server/core/model.js';
 import { causeDepth } from '../../server/core/model.js';
@@ -13,7 +14,7 @@ import { describeCause, humanDuration } from './describe.js';
 export interface GuardLimits {
   /** Longest chain of causes a run may have (device report → rule → rule ...). */
   maxCauseDepth: number;
-  /** Runs one source may start within floodWindowMs; its runs past that are dropped. */
+  /** Re-entries (runs the rule's own actions caused) one source may start within floodWindowMs; past that they are dropped. */
   floodRuns: number;
   floodWindowMs: number;
 }
@@ -29,6 +30,13 @@ export function loopGuard(cause: Cause, limits: GuardLimits): string | undefined
   const depth = causeDepth(cause);
   if (depth <= limits.maxCauseDepth) return undefined;
   return `loop guard: a chain of ${depth} causes is longer than ${limits.maxCauseDepth} (${describeCause(cause)}); this run was stopped`;
+}
+
+/** True when `cause` (a run of rule R: `{rule R, parent}`) has another run of R in its chain: R re-triggered itself. */
+export function reenters(cause: Cause): boolean {
+  if (cause.kind !== 'rule') return false;
+  for (let c = cause.parent; c; c = c.parent) if (c.kind === 'rule' && c.id === cause.id) return true;
+  return false;
 }
 
 /** "device kitchen-sensor": the root of a chain of causes, what the flood guard counts runs by. */
@@ -85,8 +93,9 @@ export class FloodGuard {
 
   constructor(private readonly limits: GuardLimits) {}
 
-  /** Records a run caused by `cause` at `now`; a verdict when its source is over its share (the run is dropped). */
+  /** Records a re-entry caused by `cause` at `now`; a verdict when its source is over its share (the run is dropped). */
   hit(cause: Cause, now: number): FloodVerdict | undefined {
+    if (!reenters(cause)) return undefined;
     const source = this.keyFor(sourceOf(cause), now);
     let window = this.sources.get(source);
     if (!window) this.sources.set(source, (window = new RunWindow(this.limits.floodWindowMs)));
@@ -95,7 +104,7 @@ export class FloodGuard {
     window.dropped++;
     return {
       source, dropped: window.dropped,
-      reason: `flood guard: more than ${this.limits.floodRuns} runs in ${humanDuration(this.limits.floodWindowMs)} caused by ${source}; this run was dropped (${window.dropped} dropped from ${source} so far). Other sources still run the rule`,
+      reason: `flood guard: more than ${this.limits.floodRuns} runs in ${humanDuration(this.limits.floodWindowMs)} re-triggered by the rule's own actions, caused by ${source}; this run was dropped (${window.dropped} dropped from ${source} so far). Other sources still run the rule`,
     };
   }
 

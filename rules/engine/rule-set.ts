@@ -60,6 +60,7 @@ export interface RuleSetDeps {
 
 export class RuleSet {
   private readonly entries = new Map<string, Entry>();
+  private readonly byId = new Map<string, Entry>();
   /** Told after every load, edit, enable or removal: the dashboard's live rules list (server/realtime/rule-events.ts). */
   private readonly watchers = new Set<() => void>();
 
@@ -126,8 +127,23 @@ export class RuleSet {
 
   /** The rule with this id (by its running or parsed id, else its file name). */
   find(id: string): Entry | undefined {
-    for (const e of this.entries.values()) if (idOf(e) === id) return e;
+    // The last entry found for an id, checked before use (an entry's id follows its file, rule and runtime, which
+    // change on reload): the logbook asks for a rule's name at every run it records, with 1,000 rules loaded.
+    const known = this.byId.get(id);
+    if (known && this.entries.get(known.file) === known && idOf(known) === id) return known;
+    for (const e of this.entries.values()) {
+      if (idOf(e) !== id) continue;
+      if (this.byId.size >= MAX_ID_CACHE) this.byId.clear();
+      this.byId.set(id, e);
+      return e;
+    }
     return undefined;
+  }
+
+  /** The rule's display name (its id when it has none), without building its status. */
+  name(id: string): string | undefined {
+    const e = this.find(id);
+    return e && (e.runtime?.rule ?? e.rule)?.name;
   }
 
   runtime(id: string): RuleRuntime | undefined {
@@ -247,6 +263,8 @@ export class RuleSet {
     return this.deps.dir;
   }
 }
+
+const MAX_ID_CACHE = 10_000;
 
 function idOf(e: Entry): string {
   return e.runtime?.rule.id ?? e.rule?.id ?? idFromFile(e.file) ?? e.file;

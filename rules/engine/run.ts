@@ -41,6 +41,8 @@ const RECHECK_MS = 1000;
 
 export class Run implements RunContext {
   readonly startedAt: number;
+  /** In a delay or wait the rule asked for (not busy): a limit these runs fill is the rule's design, not load. */
+  waiting = false;
   private aborted?: RunAborted;
   private readonly cleanups = new Set<() => void>();
 
@@ -90,6 +92,7 @@ export class Run implements RunContext {
   sleep(ms: number, path: string, timerId?: string): Promise<void> {
     this.checkpoint();
     return new Promise<void>((resolve, reject) => {
+      this.waiting = true;
       this.trace.set('waiting');
       const cleanup = (): void => {
         if (!this.aborted!.keepTimers) timer.cancel();
@@ -97,6 +100,7 @@ export class Run implements RunContext {
       };
       const timer = this.deps.timers.schedule({ ruleId: this.ruleId, kind: 'delay', key: path, ms, data: this.snapshot(path, 'delay'), id: timerId }, () => {
         this.cleanups.delete(cleanup);
+        this.waiting = false;
         this.trace.set('running');
         resolve();
       });
@@ -112,6 +116,7 @@ export class Run implements RunContext {
       return Promise.resolve('held');
     }
     return new Promise((resolve, reject) => {
+      this.waiting = true;
       this.trace.set('waiting');
       let settled = false;
       let tick: ClockTimer | undefined;
@@ -120,6 +125,7 @@ export class Run implements RunContext {
         unsubscribe();
         tick?.cancel();
         this.cleanups.delete(cleanup);
+        this.waiting = false;
         this.trace.set('running');
       };
       const cleanup = (): void => {

@@ -1,6 +1,8 @@
 // A loaded rule: its triggers attached, its conditions and actions compiled, its runs and their mode. Fires pass
 // the guards (loop; flood, per source), then the conditions, then the mode decides: single refuses a second run, restart
-// cancels the running one, queued waits in line, parallel runs side by side (queued/parallel up to `max`).
+// cancels the running one, queued waits in line, parallel runs side by side (queued/parallel up to `max`). A
+// queued or parallel rule at its `max` while one of its runs is busy (not in a delay or wait) is under load, not
+// at its design limit: the fire waits in the engine's backlog (backlog.ts) instead of being skipped.
 
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../server/core/logger.js';
@@ -13,6 +15,7 @@ import type { Location, TriggerContext, TriggerFire } from '../triggers/types.js
 import type { Rule, Trigger } from '../types.js';
 import { describeCause, humanDuration } from './describe.js';
 import { FloodGuard, loopGuard, type FloodVerdict, type GuardLimits } from './guards.js';
+import type { RulesBacklog } from './backlog.js';
 import { KeepBlock } from './keep.js';
 import { Run, type RunDeps, type RunSnapshot } from './run.js';
 import { cronKey, type TimerRow } from './store.js';
@@ -27,6 +30,7 @@ export interface RuntimeDeps extends RunDeps {
   atHubStart(fn: () => void): void;
   hubStarted(): boolean;
   webhooks: TriggerContext['webhooks'];
+  backlog: RulesBacklog;
   /** The flood guard dropped a run of this rule (its source is over its share). */
   flooded(runtime: RuleRuntime, verdict: FloodVerdict): void;
   /** The loop guard stopped one of its runs. */
@@ -53,7 +57,8 @@ export class RuleRuntime {
   lastTriggeredAt?: number;
   private readonly detachers: Array<() => void> = [];
   private readonly active = new Set<Run>();
-  private readonly queue: Array<{ trace: TraceHandle; start: () => void }> = [];
+  /** Fires waiting for a run to end: mode queued's line, and fires in the engine's backlog (`backlog` set). */
+  private readonly queue: Array<{ trace: TraceHandle; start: () => void; backlog?: boolean }> = [];
   private readonly flood: FloodGuard;
   private readonly keep?: KeepBlock;
   private readonly log: Logger;
@@ -104,7 +109,10 @@ export class RuleRuntime {
       'hub-stop': 'the hub stopped; the run resumes at the next start',
     };
     const abort = new RunAborted(mode === 'hub-stop' ? 'stopped' : 'cancelled', reasons[mode], mode === 'hub-stop');
-    for (const q of this.queue.splice(0)) q.trace.set(abort.result, reasons[mode]);
+    for (const q of this.queue.splice(0)) {
+      if (q.backlog) this.deps.backlog.leave();
+      q.trace.set(abort.result, reasons[mode]);
+    }
     for (const run of this.active) run.abort(abort);
   }
 
@@ -185,9 +193,27 @@ export class RuleRuntime {
       this.queue.push({ trace, start });
       return;
     }
+    if (mode !== 'single' && this.busy()) {
+      if (this.deps.backlog.enter()) {
+        trace.set('waiting', `${max} runs already ${mode === 'queued' ? 'running or queued' : 'running'} (max: ${max}) and busy: waiting for one to end (the hub holds publishers while many fires wait)`);
+        this.queue.push({ trace, start, backlog: true });
+        return;
+      }
+      this.counters.skipped++;
+      const reason = this.deps.backlog.fullReason(max);
+      this.log.warn({ max }, reason);
+      trace.set('skipped', reason);
+      return;
+    }
     this.counters.skipped++;
     const why = mode === 'single' ? 'already running (mode: single): this fire was skipped' : `${max} runs already ${mode === 'queued' ? 'running or queued' : 'running'} (max: ${max}): this fire was skipped`;
     trace.set('skipped', why);
+  }
+
+  /** A run that is sending or computing, not sleeping in a delay or wait: the rule's limit is then load. */
+  private busy(): boolean {
+    for (const run of this.active) if (!run.waiting) return true;
+    return false;
   }
 
   private startRun(scope: Scope, cause: Cause, trace: TraceHandle, triggerId: string | undefined, resume?: ResumePoint): void {
@@ -198,6 +224,7 @@ export class RuleRuntime {
       this.active.delete(run);
       const next = this.queue.shift();
       if (next) {
+        if (next.backlog) this.deps.backlog.leave();
         next.trace.step('actions', 'queue', 'started after waiting in the queue');
         next.start();
       }

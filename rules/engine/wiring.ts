@@ -1,6 +1,6 @@
 // The hub's bus into the rules engine's feeds. Causes are completed on the way: a message a rule published carries
 // that rule's cause, and so do the state changes and events the registry derived from it while it was dispatched
-// (cause-tracker.ts). A device is looked up by id and by topic, the two ways a rule may name it.
+// (cause-tracker.ts), and a device's change that answers a rule's command carries that command's cause. A device is looked up by id and by topic, the two ways a rule may name it.
 
 import type { EventBus } from '../../server/core/event-bus.js';
 import type { Cause } from '../../server/core/model.js';
@@ -28,8 +28,13 @@ export function wireBus(bus: EventBus, tracker: CauseTracker, feeds: Feeds, devi
         tracker.leave(msg);
       }
     }),
+    bus.on('commandSent', 'rules', (c) => {
+      if (c.cause.kind === 'rule') tracker.commanded(c.deviceId, c.property, c.cause);
+    }),
     bus.on('stateChanged', 'rules', (change) => {
-      if (feeds.stateSubscribed) feeds.dispatchState(change, withParent(change.cause), ...route(change.deviceId));
+      if (!feeds.stateSubscribed) return;
+      const answered = change.cause.parent || tracker.dispatching ? undefined : tracker.answerTo(change.deviceId, change.property);
+      feeds.dispatchState(change, answered ? { ...change.cause, parent: answered } : withParent(change.cause), ...route(change.deviceId));
     }),
     bus.on('deviceEvent', 'rules', (e) => feeds.dispatchEvent({ ...e, cause: withParent(e.cause) }, ...route(e.deviceId))),
     bus.on('availabilityChanged', 'rules', (e) => feeds.dispatchAvailability(e, ...route(e.deviceId))),

@@ -36,8 +36,8 @@ export function cover(r: Fields): FieldPlan[] {
       ...(stateTopic ? { state: templatedState(stateTopic, tpl, read) } : {}),
       ...(command ? {
         command: templatedCommand(command, undefined, qosRetain(r), (v) => {
-          const s = typeof v === 'string' ? (aliases[v] ?? v) : undefined;
-          return s === undefined ? undefined : payloads[s];
+          const s = typeof v === 'string' ? (Object.hasOwn(aliases, v) ? aliases[v] : v) : undefined;
+          return s === undefined || !Object.hasOwn(payloads, s) ? undefined : payloads[s];
         }),
       } : {}),
     });

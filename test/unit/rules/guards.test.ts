@@ -1,10 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FloodGuard, sourceOf } from '../../../rules/engine/guards.js';
+import { FloodGuard, reenters, sourceOf } from '../../../rules/engine/guards.js';
 import type { Cause } from '../../../server/core/model.js';
 
 const limits = { maxCauseDepth: 10, floodRuns: 3, floodWindowMs: 1000 };
-const device = (id: string): Cause => ({ kind: 'rule', id: 'r', parent: { kind: 'device', id } });
+/** A run of rule r that r's own earlier run caused, rooted in device `id`: a re-entry, what the flood guard counts. */
+const device = (id: string): Cause => ({ kind: 'rule', id: 'r', parent: { kind: 'rule', id: 'r', parent: { kind: 'device', id } } });
+
+test('re-entries: a run whose chain already holds a run of the same rule', () => {
+  assert.equal(reenters({ kind: 'rule', id: 'r', parent: { kind: 'device', id: 'x' } }), false);
+  assert.equal(reenters({ kind: 'rule', id: 'r', parent: { kind: 'rule', id: 's', parent: { kind: 'device', id: 'x' } } }), false);
+  assert.equal(reenters({ kind: 'rule', id: 'r', parent: { kind: 'device', id: 'x', parent: { kind: 'rule', id: 'r' } } }), true, 'through a device answering the rule');
+  assert.equal(reenters({ kind: 'rule', id: 'r', parent: { kind: 'rule', id: 's', parent: { kind: 'rule', id: 'r' } } }), true, 'through another rule');
+});
+
+test('the flood guard never counts runs a device started directly, however many (issue 19)', () => {
+  const guard = new FloodGuard(limits);
+  for (let i = 0; i < 1000; i++) assert.equal(guard.hit({ kind: 'rule', id: 'r', parent: { kind: 'device', id: 'busy' } }, i), undefined);
+  assert.deepEqual(guard.dropped(), {});
+});
 
 test('sourceOf: the root of the chain of causes', () => {
   assert.equal(sourceOf({ kind: 'rule', id: 'a', parent: { kind: 'rule', id: 'b', parent: { kind: 'device', id: 'x' } } }), 'device x');
