@@ -175,8 +175,10 @@ export class Hub {
     });
 
     this.auth = new AuthApi(this.store, log.child({ module: 'auth' }));
-    const boot = await this.auth.bootstrap(this.opts.adminPassword);
-    this.setupCode = boot.setupCode;
+    // A first start's admin password is hashed (scrypt, on libuv's pool) while the broker and the rules are built;
+    // awaited before the listeners open. Caught here only so that an earlier failure leaves no unhandled rejection.
+    const booting = this.auth.bootstrap(this.opts.adminPassword);
+    booting.catch(() => undefined);
 
     const brokerLog = log.child({ module: 'broker' });
     if (config.mqtt.persistence === 'sqlite') {
@@ -247,6 +249,7 @@ export class Hub {
     this.stops.push(() => brokerPage.stop());
     this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime?.endUser(username) });
     this.exports = new Exports({ config: config.exports, bus: this.bus, registry: this.registry, states: this.states, devices: () => this.devices, broker: () => this.broker, store: () => this.store, log: log.child({ module: 'export' }) });
+    this.setupCode = (await booting).setupCode;
     const listenerOptions = { broker: this.broker, log: log.child({ module: 'broker' }), host: config.bind, connectionsPerAddress: config.mqtt.connectionsPerAddress };
     let tcp: { port: number } | undefined;
     if (!this.tls || config.tls.plainMqtt) {
