@@ -256,7 +256,8 @@ async function retainedAndSubscribe(start: (name: string) => Promise<Rumah>, mos
       `${fmt(RETAINED_RATE_MESSAGES)} retained messages on distinct topics bench/retained/cN/dN/state (~70-byte JSON); the rate is acknowledged publishes / time from the first write to the last PUBACK. ` +
       `In the hub a PUBACK follows the commit of the retained row. Per-client publishRate (5,000/s, burst 10,000) does not bind: ${fmt(RETAINED_RATE_MESSAGES / RETAINED_CONNECTIONS)} per connection. ` +
       'The topics are ones no convention makes a device of, so this is broker + persistence (the registry\'s cost per device message is in the fan-in). ' +
-      'mosquitto runs with persistence false (retained in memory, its default is a snapshot every 30 min).',
+      'mosquitto runs with persistence false (retained in memory, its default is a snapshot every 30 min). ' +
+      'The issue 19 figure (one publisher storing 10,000 retained, beside bare aedes in memory) is bench/retained-writes.ts (--only retained-writes).',
     `SUBSCRIBE: ${fmt(SUBSCRIBE_RETAINED)} retained messages on ourhome/<floor>/<room>/<thing>/attrN (10 per each of the fan-in's 1,000 device topics), published as above; ` +
       'then a new connection (admin) sends SUBSCRIBE ourhome/# and the clock runs from that write until the 10,000th PUBLISH is read (QoS 1: the client PUBACKs each). ' +
       `${SUBSCRIBE_RUNS} runs per QoS, alternating; exactly ${fmt(SUBSCRIBE_RETAINED)} arrived each time unless a note says otherwise.`,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { benchBrokerStore } from './broker-store.js';
+import { benchRetainedWrites } from './retained-writes.js';
 import { benchBridge } from './bridge.js';
 import { benchDashboard } from './dashboard.js';
 import { benchDevicesPage } from './devices-page.js';
@@ -19,6 +20,7 @@ import { benchHistoryChart } from './history-chart.js';
 import { benchLatency } from './latency.js';
 import { benchLogins } from './logins.js';
 import { benchMqttSn } from './mqttsn.js';
+import { benchRulesNodeRed } from './rules-nodered.js';
 import { runOptionalBench } from './lib/optional-bench.js';
 import { benchPersistence } from './lib/persistence-adapter.js';
 import { killStarted, mosquittoPath, mosquittoVersion, repoRoot } from './lib/procs.js';
@@ -29,7 +31,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,history-chart,footprint,persistence,dashboard,devices-page,rules,broker-store,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,history-chart,footprint,persistence,dashboard,devices-page,rules,rules-nodered,broker-store,retained-writes,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -69,7 +71,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const only = args.only?.split(',').map((s) => s.trim());
-  const mosquitto = !only || only.includes('fanin') || only.includes('fanin5') || only.includes('broker-store') ? ensureMosquitto() : undefined;
+  const mosquitto = !only || only.includes('fanin') || only.includes('fanin5') || only.includes('broker-store') || only.includes('retained-writes') || only.includes('rules-nodered') ? ensureMosquitto() : undefined;
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}` +
     (mosquitto ? `, mosquitto ${mosquittoVersion(mosquitto)}` : '');
   console.log(`rumah benchmarks — ${new Date().toISOString()}\nmachine: ${machine}`);
@@ -115,10 +117,14 @@ async function main(): Promise<number> {
     { id: 'devices-page', run: () => benchDevicesPage() },
     // bench/rules.ts (benchRules) belongs to the rules engine's engineer: run when it is there.
     { id: 'rules', run: () => runOptionalBench('rules.js', 'benchRules', { id: 'rules', title: 'Rules: reaction latency and throughput (bench/rules.ts)' }) },
+    // 100 rules beside Node-RED 4.1.8 + mosquitto doing the same (bench/rules-nodered.ts, issue 19 item 2).
+    { id: 'rules-nodered', run: () => benchRulesNodeRed({ mosquitto, profile: args.profile }) },
     {
       id: 'broker-store',
       run: () => benchBrokerStore({ mosquitto, stepMs: args['step-ms'] ? Number(args['step-ms']) : undefined, workers: args.workers ? Number(args.workers) : undefined }),
     },
+    // One publisher storing 10,000 retained QoS 1 messages beside bare aedes in memory (bench/retained-writes.ts, issue 19 item 3).
+    { id: 'retained-writes', run: () => benchRetainedWrites({ mosquitto }) },
     { id: 'fair-share', run: () => benchFairShare() },
     {
       id: 'devices',

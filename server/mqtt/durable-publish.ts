@@ -1,7 +1,6 @@
 // The durable QoS 1 path: a QoS 1 PUBLISH is stored (retained message, offline queues) before its PUBACK, and every
 // QoS 1 publish of a client keeps its order against the client's other publishes (publish-order.ts).
 import type { Aedes, Client } from 'aedes';
-import mqttPacket from 'mqtt-packet';
 import { aedesInternals, clientInternals } from './aedes-internals.js';
 import { copyToPublish, type ClientPublish, type Dispatch } from './dispatch.js';
 import type { PublishKind, PublishOrder } from './publish-order.js';
@@ -62,11 +61,23 @@ export class DurablePublish {
     const c = clientInternals(client);
     if (c.connected || c.connecting) {
       // Reason code 0 (Success) with no properties: two bytes in every version [MQTT-3.4.2-1].
-      mqttPacket.writeToStream({ cmd: 'puback', messageId: p.messageId }, client.conn as unknown as NodeJS.WritableStream, { protocolVersion: c.version === 5 ? 5 : 4 });
+      (client.conn as unknown as NodeJS.WritableStream).write(pubackBytes(p.messageId!));
     }
     p.topic = sinkTopic;
     p.retain = false;
     p.qos = 0;
     cb(null);
   }
+}
+
+/**
+ * A PUBACK with reason Success and no properties, the same four bytes in 3.1.1 and 5: type 4 with flags 0, remaining
+ * length 2, the packet identifier [MQTT-3.4.2-1]. One write; mqtt-packet's writeToStream makes three of it.
+ */
+function pubackBytes(messageId: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b[0] = 0x40;
+  b[1] = 2;
+  b.writeUInt16BE(messageId, 2);
+  return b;
 }

@@ -6,12 +6,19 @@ import type { SqlValue } from './sqlite-connection.js';
  * Only for our own constant SQL, whose only `?` are placeholders; every value is encoded, never pasted.
  */
 export function inlineParams(sql: string, params: readonly SqlValue[]): string {
-  const parts = sql.split('?');
+  let parts = split.get(sql);
+  if (!parts) {
+    parts = sql.split('?');
+    if (split.size < 256) split.set(sql, parts);
+  }
   if (parts.length - 1 !== params.length) throw new Error(`statement has ${parts.length - 1} placeholders, got ${params.length} values: ${sql}`);
   let out = parts[0]!;
   for (let i = 0; i < params.length; i++) out += literal(params[i]!) + parts[i + 1]!;
   return out;
 }
+
+/** Each statement's text around its placeholders: our statements are a few dozen constants, split once each. */
+const split = new Map<string, string[]>();
 
 export function literal(value: SqlValue): string {
   if (value === null || value === undefined) return 'NULL';

@@ -15,7 +15,7 @@
 import { ErrorCodes, RumahError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { sqliteCode, type Connection, type PreparedStatement, type SqlValue } from './sqlite-connection.js';
-import { inlineParams } from './sql-literal.js';
+import { transactionScript } from './sql-script.js';
 
 export interface Tx {
   /** Queues a statement for this transaction. */
@@ -157,8 +157,7 @@ export class WriteBatcher {
       try {
         // One script, one trip to SQLite's thread: BEGIN, every statement, COMMIT. sqlite3_exec stops at the
         // first failing statement, so COMMIT never runs after a failure and the ROLLBACK below undoes the rest.
-        const script = statements.map(([stmt, params]) => inlineParams(stmt.sql, params));
-        await this.conn.exec(`BEGIN;\n${script.join(';\n')};\nCOMMIT;`);
+        await this.conn.exec(transactionScript(statements));
         this.stats.transactions++;
         this.stats.statements += statements.length;
         this.#markHealthy();
