@@ -3,16 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
+import YAML from 'yaml';
 import { DB_FILE_NAME, openStore } from '../server/store/index.js';
 import { homeTopics, publishTemplate, writePublish } from './lib/packets.js';
-import { HOST, prepareRumahData, repoRoot, RUMAH_YAML, rssBytes, sleep, startRumah, tempDir, track, type Rumah } from './lib/procs.js';
+import { HOST, mosquittoPath, prepareRumahData, repoRoot, RUMAH_YAML, rssBytes, sleep, startMosquitto, startNodeServer, startRumah, tempDir, track, type Rumah, type Server } from './lib/procs.js';
 import { RawClient } from './lib/raw-client.js';
+import { openIdle, startAedesTimed, startRumahTimed, type Started } from './lib/first-connack.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
 import { median } from './lib/stats.js';
 
-// What a small (Raspberry Pi-class) machine needs: idle memory of the rumah process with 0 and 1,000 devices, disk
-// per million history rows, and the time from spawn to listening with 1,000 devices and 1 million history rows;
-// printed beside the figures Home Assistant and Zigbee2MQTT publish (not measured here: see `published` below).
+// What a small (Raspberry Pi-class) machine needs: exec → first CONNACK (empty data folder; 1,000 devices and 1 million
+// history rows) beside bare aedes's, idle RSS and RSS per idle connection beside bare aedes and mosquitto (all measured
+// in the same run), idle memory with 0 and 1,000 devices, disk per million history rows, and the time from spawn to
+// listening; printed beside the figures Home Assistant and Zigbee2MQTT publish (not measured here: see `published`).
 
 export interface FootprintOptions {
   historyRows?: number;
@@ -39,6 +42,29 @@ const published = {
 };
 const IDLE_MS = 2000;
 const TARGET_START_MS = 2000;
+/** Issue 19 item 6: exec → first CONNACK on an empty data folder and with 1,000 devices + 1 M rows; idle RSS; per connection. */
+const TARGET_CONNACK_EMPTY_MS = 300;
+const TARGET_CONNACK_BIG_MS = 1000;
+const TARGET_IDLE_RSS = 100 * MiB;
+const TARGET_PER_CONNECTION = 8 * 1024;
+const IDLE_CONNECTIONS = 2000;
+/** Long enough for V8's memory reducer to shrink an idle heap (it ran 20-30 s after start here). */
+const SETTLE_MS = 40_000;
+
+/** Starts `a` and `b` alternately `runs` times, each timed from exec to its first CONNACK, and stops each at once. */
+async function alternate(runs: number, a: () => Promise<Started>, b: () => Promise<Started>): Promise<{ a: Started[]; b: Started[] }> {
+  const out = { a: [] as Started[], b: [] as Started[] };
+  for (let i = 0; i < runs; i++) {
+    for (const [start, into] of [[a, out.a], [b, out.b]] as const) {
+      const s = await start();
+      into.push(s);
+      await s.stop();
+    }
+  }
+  return out;
+}
+
+const list = (xs: number[]): string => xs.map((x) => `${fmt(x)} ms`).join(', ');
 
 async function waitFor(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = performance.now() + ms;
@@ -49,7 +75,7 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean>):
 }
 
 /** One publish on each of 1,000 topics: the registry creates one device per topic. */
-async function createDevices(rumah: Rumah): Promise<void> {
+export async function createDevices(rumah: Rumah): Promise<void> {
   const client = await RawClient.connect({ host: HOST, port: rumah.port, clientId: 'bench-footprint', username: rumah.username, password: rumah.password });
   try {
     const templates = homeTopics(DEVICES).map((t) => publishTemplate(t, 0));
@@ -65,7 +91,7 @@ async function createDevices(rumah: Rumah): Promise<void> {
 }
 
 /** 1 million rows (by default) spread over the existing series and the last 10 days, in one transaction. */
-async function prefillHistory(dataDir: string, rows: number): Promise<{ series: number; bytes: number; before: number; ms: number }> {
+export async function prefillHistory(dataDir: string, rows: number): Promise<{ series: number; bytes: number; before: number; ms: number }> {
   const t0 = performance.now();
   const store = await openStore(dataDir, pino({ level: 'silent' }), { database: { quickCheckMaxBytes: 0 } });
   try {
@@ -120,12 +146,87 @@ async function npmStartMs(dataDir: string): Promise<number | undefined> {
   return ms;
 }
 
+interface Idle {
+  /** RSS IDLE_MS after start (the young generation still as large as start-up made it). */
+  early: number;
+  /** RSS after SETTLE_MS idle: V8's memory reducer has shrunk the heap (rumah's young generation 32 → 1 MiB). */
+  rss: number;
+  /** (RSS with IDLE_CONNECTIONS open, settled) − rss, ÷ IDLE_CONNECTIONS. */
+  perConnection: number;
+}
+
+/**
+ * Idle RSS and RSS per idle connection of rumah, bare aedes and mosquitto, all three running at once (one wait for all):
+ * read just after start, again once idle long enough for V8's memory reducer (it ran 20-30 s after start here; a hub
+ * stays up for months), then with IDLE_CONNECTIONS idle authenticated connections on each, settled the same way.
+ */
+async function idleFootprints(dataDir: string, creds: { username: string; password: string }): Promise<Record<'rumah' | 'aedes', Idle> & { mosquitto?: Idle }> {
+  // All from 127.0.0.1: mqtt.connectionsPerAddress (1,000 by default) raised for this start only.
+  const yamlFile = path.join(dataDir, 'rumah.yaml');
+  const yaml = fs.readFileSync(yamlFile, 'utf8');
+  const doc = YAML.parseDocument(yaml.trim() ? yaml : '{}');
+  doc.setIn(['mqtt', 'connectionsPerAddress'], IDLE_CONNECTIONS * 2);
+  fs.writeFileSync(yamlFile, String(doc));
+  const bin = mosquittoPath();
+  const servers: Array<{ name: 'rumah' | 'aedes' | 'mosquitto'; server: Server; creds: { username?: string; password?: string } }> = [];
+  try {
+    servers.push({ name: 'aedes', server: await startNodeServer('bare aedes', 'aedes.js'), creds: {} });
+    servers.push({ name: 'rumah', server: await startRumah({ dataDir }, creds), creds });
+    if (bin) servers.push({ name: 'mosquitto', server: await startMosquitto(bin), creds: {} });
+    await sleep(IDLE_MS);
+    const early = servers.map((s) => rssBytes(s.server.pid));
+    // One-time allocations of a first connection are not per connection: mqtt-packet's cache of the 65,536 two-byte
+    // numbers (~6 MiB of Buffer objects) is made at the first packet written. 10 connections come and go first.
+    for (const s of servers) await Promise.all((await openIdle(s.server.port, 10, s.creds)).map((c) => c.close()));
+    await sleep(SETTLE_MS - IDLE_MS);
+    const settled = servers.map((s) => rssBytes(s.server.pid));
+    const clients: RawClient[] = [];
+    for (const s of servers) clients.push(...(await openIdle(s.server.port, IDLE_CONNECTIONS, s.creds)));
+    await sleep(SETTLE_MS);
+    const loaded = servers.map((s) => rssBytes(s.server.pid));
+    await Promise.all(clients.map((c) => c.close()));
+    const out: Partial<Record<'rumah' | 'aedes' | 'mosquitto', Idle>> = {};
+    servers.forEach((s, i) => (out[s.name] = { early: early[i]!, rss: settled[i]!, perConnection: (loaded[i]! - settled[i]!) / IDLE_CONNECTIONS }));
+    return out as Record<'rumah' | 'aedes', Idle> & { mosquitto?: Idle };
+  } finally {
+    for (const s of servers) await s.server.stop();
+    fs.writeFileSync(yamlFile, yaml);
+  }
+}
+
 export async function benchFootprint(opts: FootprintOptions = {}, log: (s: string) => void = console.log): Promise<BenchResult> {
   const historyRows = opts.historyRows ?? 1_000_000;
   const starts = opts.starts ?? 3;
   const dataDir = tempDir('footprint');
   try {
     const creds = await prepareRumahData(dataDir, RUMAH_YAML);
+    // "Empty": a fresh copy, each run, of a folder that holds only rumah.yaml and the device account (rumah.db).
+    const emptyTemplate = tempDir('footprint-empty');
+    fs.cpSync(dataDir, emptyTemplate, { recursive: true });
+    const freshEmpty = (): string => {
+      const dir = tempDir('footprint-run');
+      fs.cpSync(emptyTemplate, dir, { recursive: true });
+      return dir;
+    };
+    const runDirs: string[] = [];
+    const emptyRuns = await alternate(starts, startAedesTimed, async () => {
+      const dir = freshEmpty();
+      runDirs.push(dir);
+      return startRumahTimed(dir, creds);
+    });
+    for (const dir of runDirs) fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(emptyTemplate, { recursive: true, force: true });
+    const connackEmpty = median(emptyRuns.b.map((r) => r.connackMs));
+    const aedesConnack = emptyRuns.a.map((r) => r.connackMs);
+    const readyEmpty = emptyRuns.b.map((r) => r.readyMs ?? NaN);
+    log(`  exec → first CONNACK, empty data folder: rumah ${list(emptyRuns.b.map((r) => r.connackMs))} (runtime.json ${list(readyEmpty)}); bare aedes ${list(aedesConnack)}`);
+
+    // Idle RSS and RSS per idle authenticated connection, beside bare aedes and mosquitto.
+    const idle = await idleFootprints(dataDir, creds);
+    log(`  RSS ${IDLE_MS / 1000} s after start: rumah ${fmt(idle.rumah.early, 'B')}, bare aedes ${fmt(idle.aedes.early, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.early, 'B')}` : ''}`);
+    log(`  idle RSS (${SETTLE_MS / 1000} s): rumah ${fmt(idle.rumah.rss, 'B')}, bare aedes ${fmt(idle.aedes.rss, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.rss, 'B')}` : ''}; ` +
+      `per idle connection (${fmt(IDLE_CONNECTIONS)}): rumah ${fmt(idle.rumah.perConnection, 'B')}, bare aedes ${fmt(idle.aedes.perConnection, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.perConnection, 'B')}` : ''}`);
+
     let rumah = await startRumah({ dataDir }, creds);
     const emptyStartMs = rumah.startMs;
     await sleep(IDLE_MS);
@@ -159,6 +260,11 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
       await rumah.stop();
     }
     log(`  start to listening with ${fmt(devices)} devices and ${fmt(historyRows)} rows: ${times.map((t) => `${fmt(t)} ms`).join(', ')}`);
+    const bigRuns = await alternate(starts, startAedesTimed, () => startRumahTimed(dataDir, creds));
+    const connackBig = median(bigRuns.b.map((r) => r.connackMs));
+    aedesConnack.push(...bigRuns.a.map((r) => r.connackMs));
+    log(`  exec → first CONNACK, ${fmt(devices)} devices + ${fmt(historyRows)} rows: rumah ${list(bigRuns.b.map((r) => r.connackMs))} (runtime.json ${list(bigRuns.b.map((r) => r.readyMs ?? NaN))}); bare aedes ${list(bigRuns.a.map((r) => r.connackMs))}`);
+    const aedesMs = median(aedesConnack);
     const startMs = median(times);
     // Interleaved with starts of node dist/server/main.js on the same data, so that both see the same load.
     const npmTimes: number[] = [];
@@ -174,6 +280,27 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
     const npmMs = npmTimes.length ? median(npmTimes) : undefined;
     log(`  npm start on a built tree, same data: ${npmMs === undefined ? 'not measured (the tree is not built)' : `${npmTimes.map((t) => `${fmt(t)} ms`).join(', ')}; node dist/server/main.js between them: ${nodeTimes.map((t) => `${fmt(t)} ms`).join(', ')}`}`);
     const figures: Figure[] = [
+      {
+        label: `exec → first CONNACK, empty data folder (median of ${starts})`, unit: 'ms', value: connackEmpty, lowerIsBetter: true,
+        refs: { [`bare aedes (median of ${aedesConnack.length}, alternated with rumah's)`]: aedesMs },
+        target: { text: `≤ ${fmt(TARGET_CONNACK_EMPTY_MS)} ms`, met: connackEmpty <= TARGET_CONNACK_EMPTY_MS },
+      },
+      {
+        label: `exec → first CONNACK, ${fmt(devices)} devices + ${fmt(historyRows)} history rows (median of ${starts})`, unit: 'ms', value: connackBig, lowerIsBetter: true,
+        refs: { 'bare aedes': aedesMs },
+        target: { text: `≤ ${fmt(TARGET_CONNACK_BIG_MS)} ms`, met: connackBig <= TARGET_CONNACK_BIG_MS },
+      },
+      {
+        label: `idle RSS, no device, ${SETTLE_MS / 1000} s after start, beside the brokers`, unit: 'B', value: idle.rumah.rss, lowerIsBetter: true,
+        refs: { 'bare aedes': idle.aedes.rss, ...(idle.mosquitto ? { mosquitto: idle.mosquitto.rss } : {}) },
+        context: { [`rumah ${IDLE_MS / 1000} s after start`]: idle.rumah.early },
+        target: { text: `≤ ${fmt(TARGET_IDLE_RSS, 'B')}`, met: idle.rumah.rss <= TARGET_IDLE_RSS },
+      },
+      {
+        label: `RSS per idle authenticated connection (${fmt(IDLE_CONNECTIONS)} connections)`, unit: 'B', value: idle.rumah.perConnection, lowerIsBetter: true,
+        refs: { 'bare aedes': idle.aedes.perConnection, ...(idle.mosquitto ? { mosquitto: idle.mosquitto.perConnection } : {}) },
+        target: { text: `≤ ${fmt(TARGET_PER_CONNECTION, 'B')}`, met: idle.rumah.perConnection <= TARGET_PER_CONNECTION },
+      },
       { label: 'idle RSS, 0 devices', unit: 'B', value: rssEmpty, context: { [published.haRam.label]: published.haRam.value }, lowerIsBetter: true },
       {
         label: `idle RSS, ${fmt(DEVICES)} devices (created live; after a restart)`, unit: 'B', value: rssLive, lowerIsBetter: true,
@@ -194,6 +321,16 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
       }]),
     ];
     const notes = [
+      `exec → first CONNACK: from spawn of node (or of bench/servers/aedes.js, bare aedes 1.x in memory, no hooks) on a port chosen before the spawn, ` +
+        `to the CONNACK (return code 0) of a real MQTT 3.1.1 CONNECT with the device account's credentials, retried every 2 ms while the port refused. ` +
+        `rumah and bare aedes alternated, ${starts} starts each per data set. Empty data folder: a fresh copy for each start of a folder holding only rumah.yaml and the device account. ` +
+        `runtime.json (every listener up, the dashboard included) in the same starts: empty ${list(readyEmpty)}; ` +
+        `${fmt(devices)} devices + ${fmt(historyRows)} rows ${list(bigRuns.b.map((r) => r.readyMs ?? NaN))}.`,
+      `Idle RSS beside the brokers: VmRSS of the three running at once, ${SETTLE_MS / 1000} s after start (V8's memory reducer shrinks an idle heap 20-30 s after start: ` +
+        `rumah's young generation from 32 MiB to 1 MiB); ${IDLE_MS / 1000} s after start: rumah ${fmt(idle.rumah.early, 'B')}, bare aedes ${fmt(idle.aedes.early, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.early, 'B')}` : ''}. ` +
+        `rumah on a folder with the device account only; bare aedes as above; mosquitto ${idle.mosquitto ? '' : '(not installed) '}with the benchmarks' config. ` +
+        `Per idle connection: ${fmt(IDLE_CONNECTIONS)} connections to each, opened 100 at a time, each CONNECTed (rumah: the device account's credentials, cached after the first scrypt; the brokers: anonymous), ` +
+        `RSS ${SETTLE_MS / 1000} s after the last one minus the settled idle RSS (after 10 connections had come and gone: mqtt-packet's number cache, ~6 MiB, is made at the first write), divided by the count.`,
       `RSS is VmRSS of the rumah process (node dist/server/main.js, its own process), read ${IDLE_MS / 1000} s after it went idle. ` +
         `The ${DEVICES} devices were created by one publish on each of ${DEVICES} topics (devices.maxPerAccount raised to 5000 in rumah.yaml).`,
       `Start to listening: from spawn to <data>/runtime.json written (which rumah does after its MQTT and HTTP listeners are up), Node's own start-up included. ` +

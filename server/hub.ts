@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import http from 'node:http';
+import type http from 'node:http';
 import type net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Config } from './config/schema.js';
 import { EventBus } from './core/event-bus.js';
 import { ErrorCodes, RumahError } from './core/errors.js';
@@ -14,38 +13,29 @@ import { DeviceLog } from './core/device-log.js';
 import { LoopLag } from './core/loop-lag.js';
 import { Broker } from './mqtt/broker.js';
 import { aedesInternals } from './mqtt/aedes-internals.js';
-import { HostCheck } from './http/host-check.js';
-import { webServer } from './http/web-listener.js';
-import { attachWebSocket, listenTcp, listenTls } from './mqtt/listeners.js';
-import { TlsService, type TlsInfo } from './tls/service.js';
-import { CertificateAuthenticator } from './tls/client-auth.js';
+import { listenTcp, listenTls } from './mqtt/listeners.js';
+import type { TlsService, TlsInfo } from './tls/service.js';
 import { openStore, type Store } from './store/index.js';
 import { AuthApi } from './api/auth.js';
 import { listenError } from './listen-error.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { CommandLimit } from './api/command-limit.js';
 import { DevicesApi } from './api/devices.js';
-import { DeviceAdminApi } from './api/device-admin.js';
 import { AreasApi } from './api/areas.js';
-import { DeviceBulkApi } from './api/device-bulk.js';
 import { AreasRepo } from './store/areas-repo.js';
 import { UsersApi } from './api/users.js';
-import { RealtimeServer } from './realtime/server.js';
-import { engineRuleSource } from './realtime/rule-events.js';
+import type { RealtimeServer } from './realtime/server.js';
+import { NotificationFeed } from './realtime/notifications.js';
+import { coalesceMs } from './realtime/protocol.js';
 import { BrokerApi } from './api/broker.js';
-import { createApp } from './http/app.js';
-import { hubMetrics, hubHealth } from './ops.js';
 import { conventionFactories } from '../devices/conventions.js';
 import { DevicePersister } from './store/device-persister.js';
 import { PairingApi } from './api/pairing.js';
 import { PairingAuthenticator } from '../devices/pairing/authenticator.js';
 import { createSqlitePersistence, type SqlitePersistence } from './mqtt/persistence/sqlite-persistence.js';
-import { RulesApi } from './api/rules.js';
 import { CauseTracker } from '../rules/engine/cause-tracker.js';
 import type { Clock } from '../rules/engine/clock.js';
 import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
-import { mqttSnLogins, startMqttSn } from './mqttsn/start.js';
-import { MqttSnBindingsApi } from './mqttsn/bindings-api.js';
 import type { MqttSnGateway } from './mqttsn/gateway.js';
 import { BackupService } from './backup/service.js';
 import { prepareDataDir } from './backup/hub-start.js';
@@ -103,6 +93,7 @@ export class Hub {
   auth!: AuthApi;
   devices!: DevicesApi;
   users!: UsersApi;
+  /** Set once the web stack is up, the last thing Hub.start does (closures made before it use `?.`). */
   realtime!: RealtimeServer;
   runtime?: Runtime;
   setupCode?: string;
@@ -142,6 +133,8 @@ export class Hub {
     this.stops.push(() => this.loopLag.stop());
     if (config.tls.enabled) {
       // First, so a certificate that cannot be used stops the start before anything else is opened.
+      // Modules only some setups use (TLS, MQTT-SN) are imported when configured: the first CONNACK waits for every import.
+      const { TlsService } = await import('./tls/service.js');
       this.tls = new TlsService({ config: config.tls, dataDir: config.dataDir, bind: config.bind, log: log.child({ module: 'tls' }) });
       await this.tls.start();
       this.stops.push(() => this.tls?.stop());
@@ -182,8 +175,10 @@ export class Hub {
     });
 
     this.auth = new AuthApi(this.store, log.child({ module: 'auth' }));
-    const boot = await this.auth.bootstrap(this.opts.adminPassword);
-    this.setupCode = boot.setupCode;
+    // A first start's admin password is hashed (scrypt, on libuv's pool) while the broker and the rules are built;
+    // awaited before the listeners open. Caught here only so that an earlier failure leaves no unhandled rejection.
+    const booting = this.auth.bootstrap(this.opts.adminPassword);
+    booting.catch(() => undefined);
 
     const brokerLog = log.child({ module: 'broker' });
     if (config.mqtt.persistence === 'sqlite') {
@@ -194,8 +189,9 @@ export class Hub {
     this.deviceLog.attach(this.bus);
     this.pairing = new PairingApi({ store: this.store, bus: this.bus, log: log.child({ module: 'pairing' }), conventions: () => this.registry.conventions, deviceLog: this.deviceLog });
     const authenticator = new PairingAuthenticator(this.auth, this.pairing.window, this.pairing.candidates, (username) => this.bus.emit('candidateChanged', { username, state: 'pending' }));
-    const mqttAuth = this.tls && config.tls.clientCertificates ? new CertificateAuthenticator(authenticator, this.store.accounts) : authenticator;
-    const snLogins = mqttSnLogins(config, mqttAuth, this.store.accounts);
+    const mqttAuth = this.tls && config.tls.clientCertificates ? new (await import('./tls/client-auth.js')).CertificateAuthenticator(authenticator, this.store.accounts) : authenticator;
+    const mqttsn = config.mqttsn.enabled ? await import('./mqttsn/start.js') : undefined;
+    const snLogins = mqttsn?.mqttSnLogins(config, mqttAuth, this.store.accounts);
     this.broker = await Broker.create({
       config: config.mqtt, log: brokerLog, bus: this.bus,
       auth: snLogins ?? mqttAuth, acl: guardExportTopics(this.pairing.acl),
@@ -232,16 +228,15 @@ export class Hub {
     await this.rules.start();
     this.stops.push(() => this.rules.stop());
 
-    const hostCheck = new HostCheck([...config.tls.hostnames, ...config.http.allowedHosts], config.bind);
-    this.realtime = new RealtimeServer({
-      auth: this.auth, devices: this.devices, registry: this.registry, states: this.states, bus: this.bus, log: log.child({ module: 'realtime' }),
-      pairing: this.pairing, hostCheck, areas: this.areas,
-      rules: engineRuleSource(this.rules), brokerView: () => brokerPage.view(), accounts: () => this.pairing.accounts(),
-    });
+    // Kept from here, as before the dashboard moved after the MQTT listeners: a dashboard opened later still shows them.
+    const notifications = new NotificationFeed({ bus: this.bus, intervalMs: coalesceMs, flush: (batch) => this.realtime?.sendNotifications(batch) });
+    notifications.start();
+    this.stops.push(() => notifications.stop());
     this.logbook = new Logbook({
       db: this.store.db, bus: this.bus, log: log.child({ module: 'logbook' }), settings: config.logbook, now,
       device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.name(id),
-      live: (everyone, adminsOnly) => this.realtime.sendLogbook({ entries: everyone }, { entries: adminsOnly }),
+      // No browser can be connected before the web stack is up (after the MQTT listeners): nothing to send until then.
+      live: (everyone, adminsOnly) => this.realtime?.sendLogbook({ entries: everyone }, { entries: adminsOnly }),
     });
     await this.logbook.start();
     this.stops.push(() => this.logbook?.stop());
@@ -252,33 +247,9 @@ export class Hub {
     const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters, protocolOf: (clientId) => this.mqttsn?.protocolOf(clientId), outboundBridges: () => this.bridges?.view() ?? [], bridgesAdmin: () => this.bridgesAdmin });
     brokerPage.start();
     this.stops.push(() => brokerPage.stop());
-    this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime.endUser(username) });
+    this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime?.endUser(username) });
     this.exports = new Exports({ config: config.exports, bus: this.bus, registry: this.registry, states: this.states, devices: () => this.devices, broker: () => this.broker, store: () => this.store, log: log.child({ module: 'export' }) });
-    const app = createApp({
-      log: log.child({ module: 'http' }), auth: this.auth, devices: this.devices, secureCookies: this.tls !== undefined, caCertificate: () => this.tls?.info.caPem,
-      ops: { health: () => hubHealth(this), metrics: () => hubMetrics(this) },
-      deviceAdmin: new DeviceAdminApi(this.registry, this.areas), areas: this.areas, deviceBulk: new DeviceBulkApi(this.registry, this.areas), users: this.users, pairing: this.pairing, hostCheck,
-      tokens: {
-        revoke: async (name) => {
-          const revoked = await this.store.apiTokens.remove(name);
-          this.realtime.endUser(`token:${name}`);
-          return revoked;
-        },
-      },
-      webRoot: this.opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
-      sessionEnded: (token) => this.realtime.endSession(token), rules: new RulesApi(this.rules), broker: brokerPage, exportSettings: this.exports,
-      webhooks: this.rules.webhooks,
-      mqttsnBindings: new MqttSnBindingsApi({ store: this.store, enabled: config.mqttsn.enabled }),
-      logbook: this.logbook,
-      backups: this.backups, setupRestore: { dataDir: config.dataDir, restart: this.opts.restart ?? (() => log.warn('a backup was staged for restore: restart rumah to put it in place')) },
-    });
-    this.http = webServer(app, this.tls, config, log.child({ module: 'http' }));
-    this.realtime.start(this.http);
-    attachWebSocket(this.http, this.broker, log.child({ module: 'broker' }), { maxPacketSize: config.mqtt.maxPacketSize, connectionsPerAddress: config.mqtt.connectionsPerAddress, hostCheck });
-    const httpPort = await listen(this.http, config.http.port, config.bind, 'HTTP');
-    this.stops.push(() => closeServer(this.http));
-    this.stops.push(() => this.realtime.stop());
-
+    this.setupCode = (await booting).setupCode;
     const listenerOptions = { broker: this.broker, log: log.child({ module: 'broker' }), host: config.bind, connectionsPerAddress: config.mqtt.connectionsPerAddress };
     let tcp: { port: number } | undefined;
     if (!this.tls || config.tls.plainMqtt) {
@@ -291,7 +262,7 @@ export class Hub {
       tcp = plain;
     }
     const mqtts = this.tls ? await this.listenMqttTls(listenerOptions) : undefined;
-    const sn = snLogins && (await startMqttSn({ config, log: log.child({ module: 'mqttsn' }), broker: this.broker, acl: guardExportTopics(this.pairing.acl), logins: snLogins, db: this.store.db, pairing: this.pairing, accounts: this.store.accounts, bus: this.bus }));
+    const sn = mqttsn && snLogins && (await mqttsn.startMqttSn({ config, log: log.child({ module: 'mqttsn' }), broker: this.broker, acl: guardExportTopics(this.pairing.acl), logins: snLogins, db: this.store.db, pairing: this.pairing, accounts: this.store.accounts, bus: this.bus }));
     if (sn) this.stops.push(() => sn.gateway.stop());
     this.mqttsn = sn?.gateway;
 
@@ -305,6 +276,16 @@ export class Hub {
     await this.exports.start();
     this.stops.push(() => this.exports?.stop());
     this.rules.hubStarted();
+
+    // The dashboard (express, socket.io, MQTT over WebSocket) last: its modules are a third of the start, and a device
+    // waiting since a power cut should not wait for them. runtime.json below still means every listener is up.
+    const { startWebStack } = await import('./web-stack.js');
+    const web = await startWebStack(this, this.opts, { brokerPage, notifications });
+    this.realtime = web.realtime;
+    this.http = web.http;
+    const httpPort = web.port;
+    this.stops.push(() => closeServer(this.http));
+    this.stops.push(() => web.realtime.stop());
 
     this.pairing.ports = { mqtt: tcp?.port ?? 0, ...(mqtts ? { mqtts: mqtts.port } : {}) };
     this.runtime = { mqttPort: tcp?.port ?? 0, httpPort, bind: config.bind, pid: process.pid, startedAt: Date.now(), ...(mqtts ? { tls: runtimeTls(mqtts.port, this.tls!.info) } : {}), ...(sn ? { mqttsnPort: sn.port } : {}) };
@@ -379,13 +360,6 @@ function ensureWritableDir(dir: string): void {
   } catch (err) {
     throw new RumahError(ErrorCodes.DATA_DIR_UNWRITABLE, `data directory ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Give the hub's user write access, or choose another with --data DIR`);
   }
-}
-
-function listen(server: http.Server, port: number, host: string, what: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (err) => reject(listenError(what, host, port, '--http-port', err)));
-    server.listen(port, host, () => resolve((server.address() as net.AddressInfo).port));
-  });
 }
 
 /** Stops accepting connections. Open MQTT connections are closed by the broker's stop, which comes next. */

@@ -10,7 +10,7 @@ import YAML from 'yaml';
 
 export const distRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const repoRoot = path.resolve(distRoot, '..');
-const mainJs = path.join(distRoot, 'server/main.js');
+export const mainJs = path.join(distRoot, 'server/main.js');
 const cliJs = path.join(distRoot, 'server/cli/main.js');
 export const HOST = '127.0.0.1';
 

@@ -183,6 +183,9 @@ export class RulesEngine {
     await this.timers.pause();
     await this.rules.stopAll();
     for (const off of this.unsubscribe.splice(0)) off();
+    // An aborted run writes its last word ("the hub stopped; the run resumes at the next start") from its own chain
+    // of awaits, a few microtasks later: let them all settle, or the last flush stores the run as still waiting.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     await this.flush(true);
   }
 

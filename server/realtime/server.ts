@@ -14,7 +14,7 @@ import type { RuleSource } from './rule-events.js';
 import { NotificationFeed } from './notifications.js';
 import { PendingCommands } from './pending.js';
 import { deltaChars, deviceChars, inParts } from './parts.js';
-import { coalesceMs, pendingTimeoutMs, socketPath, type AccountItem, type AreaView, type ClientToServer, type DeviceDelta, type LiveDevice, type LogbookBatch, type PairingView, type ServerToClient, type Snapshot } from './protocol.js';
+import { coalesceMs, pendingTimeoutMs, socketPath, type AccountItem, type AreaView, type ClientToServer, type DeviceDelta, type LiveDevice, type LogbookBatch, type NotificationBatch, type PairingView, type ServerToClient, type Snapshot } from './protocol.js';
 import { authenticateSocket, sameOrigin, type SocketData } from './socket-auth.js';
 import { wireStates } from './wire.js';
 
@@ -37,6 +37,11 @@ export interface RealtimeDeps {
   rules?: RuleSource;
   brokerView?: BrokerViewSource;
   accounts?: () => Promise<AccountItem[]>;
+  /**
+   * Notifications kept since the hub started, by a feed the hub started before its MQTT listeners (this server comes
+   * up after them); its batches come back through sendNotifications. Without it, the server keeps its own from start().
+   */
+  notifications?: NotificationFeed;
 }
 
 type LiveServer = Server<ClientToServer, ServerToClient, Record<string, never>, SocketData>;
@@ -73,7 +78,7 @@ export class RealtimeServer {
       flush: (devices) => this.broadcast(devices),
       listening: () => (this.io?.sockets.adapter.rooms.get(room)?.size ?? 0) > 0,
     });
-    this.notifications = new NotificationFeed({ bus, intervalMs: coalesceMs, flush: (batch) => this.io?.to(room).emit('notifications', batch) });
+    this.notifications = deps.notifications ?? new NotificationFeed({ bus, intervalMs: coalesceMs, flush: (batch) => this.sendNotifications(batch) });
     this.topics = new LiveTopics({ io: () => this.io, bus, log: deps.log, intervalMs: coalesceMs, rules: deps.rules, broker: deps.brokerView, accounts: deps.accounts });
     this.pending = new PendingCommands(bus, (change) => this.coalescer.pendingChanged(change), pendingTimeoutMs,
       (deviceId, property) => deps.states.value(deviceId, property));
@@ -100,7 +105,7 @@ export class RealtimeServer {
     io.on('connection', (socket) => this.connected(socket));
     this.pending.start();
     this.coalescer.start();
-    this.notifications.start();
+    if (!this.deps.notifications) this.notifications.start();
     this.topics.start();
     if (this.deps.pairing) {
       const push = (): void => this.pushPairing();
@@ -113,6 +118,11 @@ export class RealtimeServer {
 
   get connections(): number {
     return this.io?.engine.clientsCount ?? 0;
+  }
+
+  /** A batch of notifications to every open dashboard. */
+  sendNotifications(batch: NotificationBatch): void {
+    this.io?.to(room).emit('notifications', batch);
   }
 
   /** New logbook entries (server/logbook) to every open dashboard (few: rate-limited at their source); logins and pairing to admins only. */
@@ -137,7 +147,7 @@ export class RealtimeServer {
       clearTimeout(this.pairingTimer);
       for (const off of this.offs.splice(0)) off();
       this.coalescer.stop();
-      this.notifications.stop();
+      if (!this.deps.notifications) this.notifications.stop();
       this.topics.stop();
       this.pending.stop();
       // io.close() would also close the HTTP server, which the hub closes itself: disconnect the sockets only.

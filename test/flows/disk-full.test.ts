@@ -95,7 +95,7 @@ test('logs on a full disk: the hub runs, serves, and stops on SIGTERM; a failed 
   // Before the fix pino's exit handler retried the failed write forever in a synchronous sleep: SIGKILL ended it.
   assert.deepEqual(await hub.exited, { code: 0, signal: null }, hub.stderr());
 
-  // 198.51.100.0/24 is for documentation (RFC 5737): no machine has it, so the web listener fails.
+  // 198.51.100.0/24 is for documentation (RFC 5737): no machine has it, so the first listener (MQTT's) fails.
   const failed = spawn(process.execPath, [mainJs, '--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '198.51.100.77', '--log-level', 'debug'], { stdio: ['ignore', full, 'pipe'] });
   let stderr = '';
   failed.stderr!.on('data', (d) => (stderr += d));
@@ -103,7 +103,7 @@ test('logs on a full disk: the hub runs, serves, and stops on SIGTERM; a failed 
   const [code, signal] = (await once(failed, 'exit')) as [number | null, string | null];
   clearTimeout(failedKiller);
   assert.deepEqual({ code, signal }, { code: 1, signal: null }, stderr);
-  assert.match(stderr, /cannot listen for HTTP on 198\.51\.100\.77/);
+  assert.match(stderr, /cannot listen for MQTT on 198\.51\.100\.77/);
 });
 
 test('/healthz recovers by itself once the disk has room again, with nothing else written', { skip: canMount ? false : 'needs the right to mount a small tmpfs (root)' }, async (t) => {

@@ -128,6 +128,8 @@ test('a delay resumes after a restart with the time it had left, with the variab
   assert.equal(resumed.trigger!.description, 'resumed after a restart at actions[1] (delay) with 6 min left');
   assert.equal(resumed.result, 'done');
   assert.deepEqual(resumed.steps.map((s) => s.message), ['waiting 6 min', 'waited 10m', 'published "off in porch" to test/porch']);
+  // The interrupted run's trace came back from rumah.db as the first hub left it, steps and all.
+  assert.deepEqual(traces(second, 'porch').find((tr) => tr.id === stopped.id), JSON.parse(JSON.stringify(stopped)));
 });
 
 test('a wait resumes after a restart: it goes on when its condition comes true, with the time it had left', async (t) => {

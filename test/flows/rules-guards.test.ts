@@ -160,7 +160,7 @@ test('a device flooding its own topic is never throttled by the guards: every on
 test('reactions under load are never skipped: fires over a busy rule\'s max wait for a run to end, and every actuator message arrives (issue 19)', async (t) => {
   const h = await startRulesHub({
     files: {
-      'relay.yaml': ['id: relay', 'mode: parallel', 'max: 2', 'triggers: [{trigger: mqtt, topic: "load/+/in"}]', 'actions: [{action: publish, topic: "load/out", payload: "{{ payload }}"}]', ''].join('\n'),
+      'relay.yaml': ['id: relay', 'mode: parallel', 'max: 1', 'triggers: [{trigger: mqtt, topic: "load/+/in"}]', 'actions: [{action: publish, topic: "load/out", payload: "{{ payload }}"}]', ''].join('\n'),
     },
   });
   t.after(() => h.stop());
