@@ -285,11 +285,15 @@ export class HistoryWriter {
         throw err;
       }));
       await this.db.transaction(async (tx) => {
-        // The rows' JSON is written as it goes (no array per row for JSON.stringify to walk again), joined into one
-        // flat string per slice of ROWS_PER_TURN: built by `+=`, a busy second's ~600 KB was a tree of tens of
-        // thousands of strings that outlived the turns between slices and was copied and promoted by the GC.
+        // The rows' JSON is written as it goes (no array per row for JSON.stringify to walk again), as pieces joined
+        // into one flat string per slice of ROWS_PER_TURN: built by `+=`, a busy second's ~600 KB was a tree of tens
+        // of thousands of strings that outlived the turns between slices and was copied and promoted by the GC; a
+        // string per row was ~0.5 KB of garbage per report. Each row ends with "],", the last comma cut at the end.
         const slices: string[] = [];
         let slice: string[] = [];
+        let sliceRows = 0;
+        // `[<series id>,` per series, made once per batch.
+        const heads = new Map<number, string>();
         // Only the last change of each series matters for `state`: its index in the batch.
         const last = new Map<number, number>();
         // A report's changes share its time, and ~20 reports a ms share one: its text is made once, not per row.
@@ -306,17 +310,21 @@ export class HistoryWriter {
           }
           const value = encodeHistoryValue(batch.value(i));
           if (batch.time(i) !== time) timeText = String((time = batch.time(i)));
-          slice.push(`[${id},${timeText},${typeof value === 'number' ? value : JSON.stringify(value)}]`);
+          let head = heads.get(id);
+          if (head === undefined) heads.set(id, (head = `[${id},`));
+          slice.push(head, timeText, ',', typeof value === 'number' ? String(value) : JSON.stringify(value), '],');
           last.set(id, i);
-          if (slice.length === ROWS_PER_TURN) {
-            slices.push(slice.join(','));
+          if (++sliceRows === ROWS_PER_TURN) {
+            slices.push(slice.join(''));
             slice = [];
+            sliceRows = 0;
             await nextTurn();
           }
         }
-        if (slice.length > 0) slices.push(slice.join(','));
+        if (sliceRows > 0) slices.push(slice.join(''));
+        const rows = slices.join('');
         const states = [...last.values()].map((i) => [batch.deviceId(i), batch.property(i), JSON.stringify(batch.value(i) ?? null), batch.time(i), JSON.stringify(batch.cause(i))]);
-        await stmts.history.run([`[${slices.join(',')}]`], tx);
+        await stmts.history.run([`[${rows.slice(0, -1)}]`], tx);
         await stmts.state.run([JSON.stringify(states)], tx);
       });
     } catch (err) {
