@@ -134,12 +134,7 @@ export class Registry {
   handleMessage(msg: MqttMessage): void {
     // A loop, not find() with a closure: called for every message on the broker path (bench/tails.ts).
     let convention: Convention | undefined;
-    for (const c of this.opts.conventions) {
-      if (c.claims(msg.topic)) {
-        convention = c;
-        break;
-      }
-    }
+    for (const c of this.opts.conventions) if (c.claims(msg.topic) && (convention = c)) break;
     if (!convention) return;
     const update = convention.handle(msg);
     if (update) this.apply(update, msg);
