@@ -111,7 +111,6 @@ export class AccountBudget {
     );
   }
 
-  /** Calls `go` when the client may publish (at once when it may now); in order per account, so per client too. */
   /**
    * admit() without a callback, for the usual case: true when the account may publish now (its units are taken);
    * false when it must wait, and the caller goes through admit(). No closure per message on the broker path.
@@ -121,6 +120,7 @@ export class AccountBudget {
     return account.waiting.length === 0 && this.take(account, cost((packet as { payload?: unknown }).payload));
   }
 
+  /** Calls `go` when the client may publish (at once when it may now); in order per account, so per client too. */
   admit(client: Client, identity: MqttIdentity | undefined, packet: object, go: () => void): void {
     const account = this.account(client, identity);
     const units = cost((packet as { payload?: unknown }).payload);
