@@ -39,8 +39,8 @@ export class RulesBacklog {
     if (this.size > 0) this.size--;
   }
 
-  /** Why a fire was skipped when enter() refused it. */
-  fullReason(max: number): string {
-    return `${max} runs already running (max: ${max}) and the rules' backlog is full (${this.limits.max} fires waiting in all): this fire was skipped`;
+  /** Why a fire found no place (the rule's own limit is said by the caller). */
+  fullReason(): string {
+    return `the rules' backlog is full (${this.limits.max} fires waiting in all)`;
   }
 }

@@ -1,5 +1,5 @@
 // A loaded rule: its triggers attached, its conditions and actions compiled, its runs and their mode. Fires pass
-// the guards (loop; flood, per source), then the conditions, then the mode decides: single refuses a second run, restart
+// the guards (loop; flood: re-entries per source), then the conditions, then the mode decides: single refuses a second run, restart
 // cancels the running one, queued waits in line, parallel runs side by side (queued/parallel up to `max`). A
 // queued or parallel rule at its `max` while one of its runs is busy (not in a delay or wait) is under load, not
 // at its design limit: the fire waits in the engine's backlog (backlog.ts) instead of being skipped.
@@ -193,21 +193,21 @@ export class RuleRuntime {
       this.queue.push({ trace, start });
       return;
     }
-    if (mode !== 'single' && this.busy()) {
-      if (this.deps.backlog.enter()) {
-        trace.set('waiting', `${max} runs already ${mode === 'queued' ? 'running or queued' : 'running'} (max: ${max}) and busy: waiting for one to end (the hub holds publishers while many fires wait)`);
-        this.queue.push({ trace, start, backlog: true });
-        return;
-      }
-      this.counters.skipped++;
-      const reason = this.deps.backlog.fullReason(max);
+    const atMax = `${max} runs already ${mode === 'queued' ? 'running or queued' : 'running'} (max: ${max})`;
+    const busy = mode !== 'single' && this.busy();
+    if (busy && this.deps.backlog.enter()) {
+      trace.set('waiting', `${atMax} and busy: waiting for one to end (the hub holds publishers while many fires wait)`);
+      this.queue.push({ trace, start, backlog: true });
+      return;
+    }
+    this.counters.skipped++;
+    if (busy) {
+      const reason = `${atMax} and ${this.deps.backlog.fullReason()}: this fire was skipped`;
       this.log.warn({ max }, reason);
       trace.set('skipped', reason);
       return;
     }
-    this.counters.skipped++;
-    const why = mode === 'single' ? 'already running (mode: single): this fire was skipped' : `${max} runs already ${mode === 'queued' ? 'running or queued' : 'running'} (max: ${max}): this fire was skipped`;
-    trace.set('skipped', why);
+    trace.set('skipped', mode === 'single' ? 'already running (mode: single): this fire was skipped' : `${atMax}: this fire was skipped`);
   }
 
   /** A run that is sending or computing, not sleeping in a delay or wait: the rule's limit is then load. */

@@ -1,6 +1,7 @@
 // The hub's bus into the rules engine's feeds. Causes are completed on the way: a message a rule published carries
 // that rule's cause, and so do the state changes and events the registry derived from it while it was dispatched
-// (cause-tracker.ts), and a device's change that answers a rule's command carries that command's cause. A device is looked up by id and by topic, the two ways a rule may name it.
+// (cause-tracker.ts), and a device's change that answers a rule's command carries that command's cause. A device is
+// looked up by id and by topic, the two ways a rule may name it.
 
 import type { EventBus } from '../../server/core/event-bus.js';
 import type { Cause } from '../../server/core/model.js';
