@@ -8,6 +8,14 @@ import type { Logger } from './logger.js';
  */
 export function perAddressLimit(limit: number, log: Logger, what: string): (socket: net.Socket) => boolean {
   const perAddress = new Map<string, number>();
+  // One listener for every socket of this listener (not a `once` wrapper and a closure per connection: ~250 bytes
+  // each). 'close' comes once; remoteAddress, read below at admission, stays readable after it (Node caches it).
+  const closed = function (this: net.Socket): void {
+    const address = this.remoteAddress ?? '?';
+    const left = (perAddress.get(address) ?? 1) - 1;
+    if (left <= 0) perAddress.delete(address);
+    else perAddress.set(address, left);
+  };
   return (socket) => {
     const address = socket.remoteAddress ?? '?';
     const count = (perAddress.get(address) ?? 0) + 1;
@@ -17,11 +25,7 @@ export function perAddressLimit(limit: number, log: Logger, what: string): (sock
       return false;
     }
     perAddress.set(address, count);
-    socket.once('close', () => {
-      const left = (perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) perAddress.delete(address);
-      else perAddress.set(address, left);
-    });
+    socket.on('close', closed);
     return true;
   };
 }

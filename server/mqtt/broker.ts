@@ -8,11 +8,11 @@ import { dedupeWithinDispatch } from './dedupe.js';
 import { Dispatch, type DispatchedPacket } from './dispatch.js';
 import { DurablePublish } from './durable-publish.js';
 import { PublishOrder } from './publish-order.js';
-import { guardSlowReader } from './slow-reader-guard.js';
+import { slowReaderGuard } from './slow-reader-guard.js';
 import { malformedText, sysPrefix } from './topics.js';
 import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 import { publishOrphanedWills, stripWillDelay } from './wills.js';
-import { aedesInternals, checkAedesContract, clientInternals } from './aedes-internals.js';
+import { aedesInternals, checkAedesContract, clientInternals, nullPrototypeRecord } from './aedes-internals.js';
 import { aedesLimits } from './aedes-limits.js';
 import { limitInboundQos2 } from './inbound-qos2-limit.js';
 import { manageSessions } from './session-lifecycle.js';
@@ -32,7 +32,9 @@ import { keepaliveWithinLimit } from './keepalive-limit.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
 import { BridgeClients, isOwnConnectionTopic } from './bridge-clients.js';
 import { endAtSink } from './sink.js';
-import { guardMqtt5 } from './v5-guard.js';
+import { mqtt5Guard } from './v5-guard.js';
+import { hookParsers } from './parser-hooks.js';
+import { hookConnacks } from './write-hooks.js';
 import { AccountStorage } from './account-storage.js';
 import { Authorizer, deniedCode } from './authorize.js';
 
@@ -76,9 +78,14 @@ export class Broker {
   private readonly login: MqttLogin;
   private readonly order = new PublishOrder();
   private readonly writes = new WriteCoalescer();
+  /** Installs a client's delivery wrappers at its first subscription (dedupe.ts): an idle client has none. */
   private readonly dedupe: (client: Client) => void;
-  private readonly shared: (client: Client) => void;
-  private readonly window: ReturnType<typeof outboundWindow>;
+  private readonly shared: ReturnType<typeof shareSubscriptions>;
+  private readonly v5: ReturnType<typeof mqtt5Guard>;
+  /** Puts the broker's one parser `emit` on a client's parser (parser-hooks.ts). */
+  private readonly parsers: (client: Client) => void;
+  private readonly slowReader: (client: Client) => void;
+  private unhookConnacks: (() => void) | undefined;
   private readonly dispatch: Dispatch;
   private readonly durable: DurablePublish;
   private readonly aliases = new OutboundAliases();
@@ -99,9 +106,36 @@ export class Broker {
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
     this.durable = new DurablePublish({ aedes, dispatch: this.dispatch, order: this.order, durable: opts.durable === true, queues: opts.queues });
     endAtSink(aedes);
-    this.dedupe = dedupeWithinDispatch(aedes, this.dispatch, Math.max(opts.config.maxBufferedBytes, opts.config.maxPacketSize + 65_536));
+    // At least one packet of the largest size must fit, or such a packet would drop every subscriber it goes to.
+    const maxBuffered = Math.max(opts.config.maxBufferedBytes, opts.config.maxPacketSize + 65_536);
+    this.dedupe = dedupeWithinDispatch(aedes, this.dispatch, maxBuffered);
     this.shared = shareSubscriptions(aedes, opts.log);
-    this.window = outboundWindow(aedes);
+    const window = outboundWindow(aedes, maxBuffered, (client, held) => {
+      this.counters.slowReadersDropped++;
+      opts.log.warn({ clientId: client.id, held, limit: maxBuffered }, 'subscriber not acknowledging: over mqtt.maxBufferedBytes waiting for a slot in its Receive Maximum; disconnected');
+    });
+    // MQTT 5 property blocks and packets checked on the wire before aedes acts on them; the spec's CONNACK or
+    // DISCONNECT 0x81/0x82, for this client only (v5-guard.ts).
+    this.v5 = mqtt5Guard((client, why, code) => {
+      this.counters.malformedPackets++;
+      opts.log.info({ clientId: client.id, reasonCode: code, why }, 'MQTT 5 protocol violation; connection closed');
+    });
+    const v5 = this.v5;
+    const shared = this.shared;
+    this.parsers = hookParsers({
+      packet: (client, parser, packet) => {
+        if (v5.packet(client, parser, packet)) return true;
+        window(client, packet);
+        shared.packet(packet);
+        // …and a SUBSCRIBE naming `__proto__` among other filters never reaches aedes's plain-object dedupe.
+        return subscribeOneByOne(client, packet);
+      },
+      error: (client, parser, err) => v5.error(client, parser, err),
+    });
+    this.slowReader = slowReaderGuard(maxBuffered, (client, buffered) => {
+      this.counters.slowReadersDropped++;
+      opts.log.warn({ clientId: client.id, buffered, limit: maxBuffered }, 'subscriber not reading: over mqtt.maxBufferedBytes waiting to be sent; disconnected');
+    });
     const internals = aedesInternals(aedes);
     // GHSA-52qw-whmv-87c5 (fixed in aedes 1.2.0, not in the 2.0 beta): client ids and topics are keys of these maps;
     // with Object.prototype behind them a client id `__proto__` or `constructor` found a "client" that was not one.
@@ -160,7 +194,12 @@ export class Broker {
       // Hooks are bound late: aedes copies them at construction, the Broker exists only after.
       authenticate: (client, username, password, done) => broker!.login.authenticate(client, username, password, done),
       authorizePublish: (client, packet, cb) => broker!.authorize.publish(client, packet, cb),
-      authorizeSubscribe: (client, sub, cb) => broker!.authorize.subscribe(client, sub, cb),
+      // aedes calls it for each subscription (live, or restored with a session) before it reads the client's delivery
+      // functions for it: the dedupe's wrappers are put there at the first one (dedupe.ts).
+      authorizeSubscribe: (client, sub, cb) => {
+        broker!.dedupe(client);
+        broker!.authorize.subscribe(client, sub, cb);
+      },
       authorizeForward: (client, packet) => broker!.forward(client, packet),
     };
     const aedes = new Aedes(aedesOptions);
@@ -183,6 +222,14 @@ export class Broker {
       this.opts.log.warn({ clientId: client.id, limit: this.opts.config.maxInflightInbound }, 'client left more QoS 2 messages awaiting PUBREL than mqtt.maxInflightInbound; disconnected');
     });
     this.started = true;
+    const aedes = this.aedes;
+    // One hook for the CONNACKs of all this broker's clients (write-hooks.ts).
+    this.unhookConnacks = hookConnacks((packet, stream) => {
+      const client = (stream as { client?: Client & { broker?: unknown } }).client;
+      if (client?.broker !== aedes) return;
+      this.shared.connack(packet);
+      this.presence?.connack(client, packet);
+    });
     // First: a session that expired while the hub was down publishes its will as it ends, and only once (session-expiry.ts).
     if (this.opts.durable) await keepSessionExpiry(this.aedes, { maxSessionExpiry: this.opts.config.maxSessionExpiry, log: this.opts.log });
     if (this.opts.durable) await publishOrphanedWills(this.aedes, (will) => this.publish(will), this.opts.log);
@@ -191,33 +238,20 @@ export class Broker {
     }
   }
 
-  /** Hands a new connection (TCP socket or WebSocket stream) to aedes, with the packet size guard. */
+  /**
+   * Hands a new connection (TCP socket or WebSocket stream) to aedes, with rumah's guards. What an idle connection
+   * costs beyond aedes's own is a few properties: the guards are functions of the broker's, shared by every client
+   * (`this` the client, its parser or its socket), and per-client state is made when first needed (the dedupe's at
+   * the first subscription, the outbound window's at a CONNECT with a Receive Maximum).
+   */
   handle(conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): void {
     this.writes.attach(conn as unknown as Corkable);
     const client = this.aedes.handle(conn, req);
     // GHSA-52qw-whmv-87c5, as for the broker's maps: a subscription to `__proto__` is a subscription, not a prototype.
-    clientInternals(client).subscriptions = Object.create(null) as ReturnType<typeof clientInternals>['subscriptions'];
-    // …and a SUBSCRIBE naming `__proto__` among other filters never reaches aedes's plain-object dedupe.
-    subscribeOneByOne(client);
-    this.shared(client);
-    this.presence?.attach(client);
-    this.dedupe(client);
-    // MQTT 5 property blocks and packets checked on the wire before aedes acts on them; the spec's CONNACK or
-    // DISCONNECT 0x81/0x82, for this client only (v5-guard.ts).
-    guardMqtt5(client, (why, code) => {
-      this.counters.malformedPackets++;
-      this.opts.log.info({ clientId: client.id, reasonCode: code, why }, 'MQTT 5 protocol violation; connection closed');
-    });
-    // At least one packet of the largest size must fit, or such a packet would drop every subscriber it goes to.
-    const maxBuffered = Math.max(this.opts.config.maxBufferedBytes, this.opts.config.maxPacketSize + 65_536);
-    guardSlowReader(client, maxBuffered, (buffered) => {
-      this.counters.slowReadersDropped++;
-      this.opts.log.warn({ clientId: client.id, buffered, limit: maxBuffered }, 'subscriber not reading: over mqtt.maxBufferedBytes waiting to be sent; disconnected');
-    });
-    this.window(client, maxBuffered, (held) => {
-      this.counters.slowReadersDropped++;
-      this.opts.log.warn({ clientId: client.id, held, limit: maxBuffered }, 'subscriber not acknowledging: over mqtt.maxBufferedBytes waiting for a slot in its Receive Maximum; disconnected');
-    });
+    clientInternals(client).subscriptions = nullPrototypeRecord();
+    this.parsers(client);
+    this.v5.attach(client);
+    this.slowReader(client);
   }
 
   publish(msg: OutgoingPublish): Promise<void> {
@@ -249,6 +283,8 @@ export class Broker {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.unhookConnacks?.();
+    this.unhookConnacks = undefined;
     this.flow.stop();
     this.budget.stop();
     this.login.stop();

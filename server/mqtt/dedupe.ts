@@ -28,6 +28,7 @@ function noop(): void {}
  * which compares the property with `!==`. Packet numbers stay as aedes made them (the broker store keys queued
  * QoS 1 messages by them).
  *
+ * The wrappers are put on a client at its first subscription (live, or restored with its session at CONNECT).
  * The same wrappers keep the copies for a client whose CONNECT is still being handled until its session's queue is
  * sent (queue first, below); `maxHeldBytes` bounds them (mqtt.maxBufferedBytes, as for a reader that fell behind):
  * past it the client is dropped, and a persistent session loses nothing by it (its messages are in the store, sent
@@ -35,7 +36,13 @@ function noop(): void {}
  */
 export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch, maxHeldBytes: number): (client: Client) => void {
   const brokerId = aedesInternals(aedes).id;
+  const installed = new WeakSet<Client>();
+  // Called at each subscription (Broker's authorizeSubscribe hook), acting at the first: aedes reads deliver0 /
+  // deliverQoS when it adds a subscription, and delivers nothing to a client without one, so a client that never
+  // subscribes (an idle device, a publisher) never gets these closures, nor their Set and objects (~1 KB).
   return (client) => {
+    if (installed.has(client)) return;
+    installed.add(client);
     const c = clientInternals(client);
     let seenIn: object | undefined;
     /** Copies sent in the dispatch `seenIn`, by Subscription Identifier (0: none). */
@@ -61,8 +68,10 @@ export function dedupeWithinDispatch(aedes: Aedes, dispatch: Dispatch, maxHeldBy
       set: markSeen,
     });
     c.duplicates = duplicates;
-    // aedes reads deliver0/deliverQoS when a subscription is made (subscribe.js addSubs), so these wrappers, set
-    // before the first SUBSCRIBE, are what every subscription of this client calls, with the SI already on the packet.
+    // aedes reads deliver0/deliverQoS when a subscription is made (subscribe.js addSubs, after the authorizeSubscribe
+    // hook that put these here), so they are what every subscription of this client calls, with the SI already on the
+    // packet. (An outbound window's deliverQoS, made at CONNECT, is then inside them: it only paces retained copies,
+    // which are never deduped nor held.)
     const send = (deliver: Deliver, qos: boolean, packet: AedesPacket, identifier: number, cb: () => void): void => {
       delivering = identifier;
       try {

@@ -35,6 +35,7 @@ export class MqttLogin {
   }
 
   authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+    forgetPassword(client);
     const address = remoteAddress(client);
     const refuse = (returnCode: 4 | 5, why: string): void => {
       this.deps.counters.refusedLogins++;
@@ -112,6 +113,16 @@ export class MqttLogin {
   stop(): void {
     this.gate.stop();
   }
+}
+
+/**
+ * mqtt-packet's parser keeps the CONNECT it parsed as its `settings` (it reads the protocol version there) for the
+ * whole connection, its password Buffer with it: ~270 bytes per idle connection, and a secret kept in memory for no
+ * use. aedes hands it to this hook as an argument and never reads it again.
+ */
+function forgetPassword(client: Client): void {
+  const settings = (client as unknown as { _parser?: { settings?: { password?: Buffer } } })._parser?.settings;
+  if (settings?.password !== undefined) settings.password = undefined;
 }
 
 function remoteAddress(client: Client): string {

@@ -162,10 +162,12 @@ export function windowFull(client: Client): boolean {
 }
 
 /**
- * Returns what Broker.handle() calls for each new connection: `maxBufferedBytes` bounds what waits for that client
- * (with what its socket buffers), `onOverflow` reports it dropped for going past it.
+ * Returns what the broker calls for each packet a client sends (parser-hooks.ts; it runs before aedes's own
+ * listener: the CONNECT is seen before aedes answers it, an acknowledgement as it arrives). `maxBufferedBytes` bounds
+ * what waits for a client (with what its socket buffers), `onOverflow` reports one dropped for going past it. A
+ * client with no Receive Maximum costs nothing here: its window is made at its CONNECT, only when it sets one.
  */
-export function outboundWindow(aedes: Aedes): (client: Client, maxBufferedBytes: number, onOverflow: (bytes: number) => void) => void {
+export function outboundWindow(aedes: Aedes, maxBufferedBytes: number, onOverflow: (client: Client, bytes: number) => void): (client: Client, packet: unknown) => void {
   let paced: PersistenceInternals | undefined;
 
   /** A queued session's messages at reconnect are read as the window has room (see above). */
@@ -190,45 +192,44 @@ export function outboundWindow(aedes: Aedes): (client: Client, maxBufferedBytes:
     };
   };
 
-  return (client, maxBufferedBytes, onOverflow) => {
+  const connect = (client: Client, max: number): void => {
     const c = clientInternals(client);
-    paceQueuedSessions();
-    let window: Window | undefined;
-    // Runs before aedes's own listener: the CONNECT is seen before aedes answers it, an acknowledgement as it arrives.
-    c._parser.prependListener('packet', (packet: { cmd: string; protocolVersion?: number; properties?: { receiveMaximum?: number }; messageId?: number; reasonCode?: number }) => {
-      switch (packet.cmd) {
-        case 'connect': {
-          const max = packet.protocolVersion === 5 ? packet.properties?.receiveMaximum : undefined;
-          // 0 is a Protocol Error aedes refuses [MQTT-3.1.2-22]; none, or the default, needs no tracking.
-          if (window || max === undefined || max <= 0 || max >= receiveMaximumDefault) return;
-          const w = new Window(client, max, maxBufferedBytes, onOverflow);
-          window = w;
-          allWindows.set(client, w);
-          const unhook = hookWrites(c.conn, w.gate);
-          // Retained messages sent at SUBSCRIBE (aedes subscribe.js completeSubscribe: client.deliverQoS, with brokerId
-          // null so that they are never deduped) come from a stream of the store that is read as fast as they are
-          // taken: held back here until the window has room, that stream waits instead of filling the line — a
-          // subscription to `#` over a large retained set is sent at the client's pace, not dropped for its size.
-          // Live messages (numbered by a broker) go on at once: they hold a router slot until answered.
-          const deliverQoS = c.deliverQoS;
-          c.deliverQoS = (packet, cb) => {
-            if (packet.brokerId !== null || !packet.qos || w.hasRoom) return deliverQoS(packet, cb);
-            void w.room().then(() => deliverQoS(packet, cb));
-          };
-          c.conn.once('close', () => {
-            unhook();
-            w.close();
-          });
-          return;
-        }
-        case 'puback':
-        case 'pubcomp':
-          return window?.acknowledged(packet.messageId);
-        case 'pubrec':
-          // A PUBREC below 0x80 goes on to PUBREL/PUBCOMP: the message stays in flight until the PUBCOMP.
-          if ((packet.reasonCode ?? 0) >= failureFrom) window?.acknowledged(packet.messageId);
-          return;
-      }
+    const w = new Window(client, max, maxBufferedBytes, (bytes) => onOverflow(client, bytes));
+    allWindows.set(client, w);
+    const unhook = hookWrites(c.conn, w.gate);
+    // Retained messages sent at SUBSCRIBE (aedes subscribe.js completeSubscribe: client.deliverQoS, with brokerId
+    // null so that they are never deduped) come from a stream of the store that is read as fast as they are
+    // taken: held back here until the window has room, that stream waits instead of filling the line — a
+    // subscription to `#` over a large retained set is sent at the client's pace, not dropped for its size.
+    // Live messages (numbered by a broker) go on at once: they hold a router slot until answered.
+    const deliverQoS = c.deliverQoS;
+    c.deliverQoS = (packet, cb) => {
+      if (packet.brokerId !== null || !packet.qos || w.hasRoom) return deliverQoS(packet, cb);
+      void w.room().then(() => deliverQoS(packet, cb));
+    };
+    c.conn.once('close', () => {
+      unhook();
+      w.close();
     });
+  };
+
+  return (client, p) => {
+    const packet = p as { cmd: string; protocolVersion?: number; properties?: { receiveMaximum?: number }; messageId?: number; reasonCode?: number };
+    switch (packet.cmd) {
+      case 'connect': {
+        paceQueuedSessions();
+        const max = packet.protocolVersion === 5 ? packet.properties?.receiveMaximum : undefined;
+        // 0 is a Protocol Error aedes refuses [MQTT-3.1.2-22]; none, or the default, needs no tracking.
+        if (allWindows.has(client) || max === undefined || max <= 0 || max >= receiveMaximumDefault) return;
+        return connect(client, max);
+      }
+      case 'puback':
+      case 'pubcomp':
+        return allWindows.get(client)?.acknowledged(packet.messageId);
+      case 'pubrec':
+        // A PUBREC below 0x80 goes on to PUBREL/PUBCOMP: the message stays in flight until the PUBCOMP.
+        if ((packet.reasonCode ?? 0) >= failureFrom) allWindows.get(client)?.acknowledged(packet.messageId);
+        return;
+    }
   };
 }

@@ -35,21 +35,17 @@ function endangered(subs: Sub[] | undefined): boolean {
  * messages), and answered with one SUBACK whose codes follow the SUBSCRIBE's order [MQTT-3.9.3-1]. Retained messages
  * for its first filters may come before that SUBACK. SUBSCRIBE packets without `__proto__` go to aedes untouched.
  */
-export function subscribeOneByOne(client: Client): void {
+export function subscribeOneByOne(client: Client, packet: unknown): boolean {
+  // Called for each packet the client's parser emits, before aedes's listeners (parser-hooks.ts): true, taken here.
+  const p = packet as SubscribePacket | undefined;
+  if (p?.cmd !== 'subscribe' || !endangered(p.subscriptions)) return false;
   const c = clientInternals(client);
-  const parser = c._parser;
-  const emit = parser.emit;
-  parser.emit = function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
-    const packet = args[0] as SubscribePacket | undefined;
-    if (event !== 'packet' || packet?.cmd !== 'subscribe' || !endangered(packet.subscriptions) || (!c.connecting && !c.connected)) {
-      return emit.call(this, event, ...args);
-    }
-    (c as unknown as { _keepaliveTimer?: NodeJS.Timeout | null })._keepaliveTimer?.refresh();
-    // As aedes's parser queue: a SUBSCRIBE sent before the CONNACK waits for the connection to be accepted.
-    if (c.connackSent) subscribeEach(client, packet);
-    else client.once('connected' as never, () => subscribeEach(client, packet));
-    return true;
-  } as typeof parser.emit;
+  if (!c.connecting && !c.connected) return false;
+  (c as unknown as { _keepaliveTimer?: NodeJS.Timeout | null })._keepaliveTimer?.refresh();
+  // As aedes's parser queue: a SUBSCRIBE sent before the CONNACK waits for the connection to be accepted.
+  if (c.connackSent) subscribeEach(client, p);
+  else client.once('connected' as never, () => subscribeEach(client, p));
+  return true;
 }
 
 function subscribeEach(client: Client, packet: SubscribePacket): void {

@@ -1,6 +1,6 @@
 import type { Aedes, Client } from 'aedes';
 import { clientInternals } from './aedes-internals.js';
-import { hookWrites } from './write-hooks.js';
+import type { OutgoingPacket } from './write-hooks.js';
 
 /**
  * Session Present [MQTT-3.2.2-2]: 1 whenever the hub has session state for the client id of a CONNECT that resumes
@@ -47,15 +47,10 @@ export class SessionPresence {
     if (packet.clean === false && !justEnded && this.holds(id)) this.held.add(client);
   }
 
-  /** On a new connection: its CONNACK says Session Present when state was held and the CONNECT resumes it. */
-  attach(client: Client): void {
-    const unhook = hookWrites(client.conn, (packet) => {
-      if (packet.cmd !== 'connack') return false;
-      unhook();
-      const p = packet as { sessionPresent?: boolean; returnCode?: number; reasonCode?: number };
-      // Only on an accepted CONNECT [MQTT-3.2.2-6]; aedes decided everything else.
-      if (!p.sessionPresent && (p.returnCode ?? p.reasonCode ?? 0) === 0 && this.held.has(client)) p.sessionPresent = true;
-      return false;
-    });
+  /** A CONNACK written to `client` (the broker's CONNACK hook): Session Present when state was held and the CONNECT resumes it. */
+  connack(client: Client, packet: OutgoingPacket): void {
+    const p = packet as { sessionPresent?: boolean; returnCode?: number; reasonCode?: number };
+    // Only on an accepted CONNECT [MQTT-3.2.2-6]; aedes decided everything else.
+    if (!p.sessionPresent && (p.returnCode ?? p.reasonCode ?? 0) === 0 && this.held.has(client)) p.sessionPresent = true;
   }
 }

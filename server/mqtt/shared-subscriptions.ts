@@ -1,7 +1,7 @@
 import type { Aedes, Client, Subscription } from 'aedes';
 import type { Logger } from '../core/logger.js';
 import { aedesInternals, clientInternals, type AedesPacket, type ClientInternals } from './aedes-internals.js';
-import { hookWrites } from './write-hooks.js';
+import type { OutgoingPacket } from './write-hooks.js';
 import { windowFull } from './outbound-window.js';
 
 /**
@@ -144,10 +144,10 @@ class Group {
 }
 
 /**
- * Makes aedes accept and route shared subscriptions; returns what Broker.handle() calls for each new connection
- * (after it set `client.subscriptions`).
+ * Makes aedes accept and route shared subscriptions; returns what the broker calls for each packet a client sends
+ * (`packet`, parser-hooks.ts) and for each CONNACK it writes (`connack`, write-hooks.ts).
  */
-export function shareSubscriptions(aedes: Aedes, log: Logger): (client: Client) => void {
+export function shareSubscriptions(aedes: Aedes, log: Logger): { packet(packet: unknown): void; connack(packet: OutgoingPacket): void } {
   const a = aedesInternals(aedes);
   const groups = new Map<string, Group>();
   /** Subscriptions that must be refused (see the choices above), with the filter the client sent. */
@@ -251,23 +251,15 @@ export function shareSubscriptions(aedes: Aedes, log: Logger): (client: Client) 
     }
   };
 
-  return (client) => {
-    const c = clientInternals(client);
-    // Before any 'packet' listener (aedes's own handles the packet, or queues it until the CONNACK is sent), and
-    // before prototype-topics.ts, which may take a SUBSCRIBE from the parser and subscribe its filters one by one.
-    const parser = c._parser;
-    const emit = parser.emit;
-    parser.emit = function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
-      if (event === 'packet') renameShared(args[0] as { cmd: string; subscriptions?: Subscription[]; unsubscriptions?: string[] });
-      return emit.call(this, event, ...args);
-    } as typeof parser.emit;
+  return {
+    // Each packet the client's parser emits, before aedes's listeners (parser-hooks.ts): aedes handles the packet, or
+    // queues it until the CONNACK is sent; before prototype-topics.ts, which may take a SUBSCRIBE and subscribe its
+    // filters one by one.
+    packet: (packet) => renameShared(packet as { cmd: string; subscriptions?: Subscription[]; unsubscriptions?: string[] } | undefined),
     // §3.2.2.3.13: aedes sends Shared Subscription Available = 0 in every MQTT 5 CONNACK; absent or 1 means available.
-    const unhook = hookWrites(client.conn, (packet) => {
-      if (packet.cmd !== 'connack') return false;
-      unhook();
+    connack: (packet) => {
       const p = packet.properties;
       if (p && p.sharedSubscriptionAvailable === false) packet.properties = { ...p, sharedSubscriptionAvailable: true };
-      return false;
-    });
+    },
   };
 }

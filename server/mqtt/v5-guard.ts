@@ -193,32 +193,46 @@ type Marked = ParserInternals['packet'] & { [violationOf]?: Violation; [blocksOf
 /** Packets only a server sends; from a client, a Protocol Error. */
 const serverOnly = new Set(['connack', 'suback', 'unsuback', 'pingresp']);
 
-/**
- * Puts the checks above between this client's parser and aedes. `report` is told of every connection ended here.
- */
-export function guardMqtt5(client: Client, report: (why: string, code: number) => void): void {
-  const c = clientInternals(client);
-  const parser = c._parser as unknown as ParserInternals;
-  let ended = false;
+/** What the guard keeps per connection, in one number on the client's parser (no closure per connection). */
+const stateOf = Symbol('rumah.v5State');
+const SAW_CONNECT = 1;
+const V5 = 2;
+const ENDED = 4;
+type GuardedParser = ParserInternals & { [stateOf]?: number; client?: Client };
 
-  const parseProperties = parser._parseProperties;
-  parser._parseProperties = function (this: ParserInternals) {
-    const packet = this.packet as Marked;
-    const start = this._pos;
+/**
+ * Puts the checks above between each client's parser and aedes: `attach` hooks a client's property-block parsing,
+ * `packet` and `error` see what its parser emits before aedes's listeners do (parser-hooks.ts) and return true for
+ * what they took (aedes never sees it). `report` is told of every connection ended here.
+ */
+export function mqtt5Guard(report: (client: Client, why: string, code: number) => void): {
+  attach(client: Client): void;
+  packet(client: Client, parser: NodeJS.EventEmitter, packet: unknown): boolean;
+  error(client: Client, parser: NodeJS.EventEmitter, err: Error): boolean;
+} {
+  let inherited: ParserInternals['_parseProperties'] | undefined;
+  // One function for every parser (`this` the parser), over mqtt-packet's own Parser.prototype._parseProperties.
+  const parseProperties = function (this: ParserInternals): unknown {
+    check(this);
+    return inherited!.call(this);
+  };
+  const check = (parser: ParserInternals): void => {
+    const packet = parser.packet as Marked;
+    const start = parser._pos;
     const n = (packet[blocksOf] = (packet[blocksOf] ?? 0) + 1);
     if (packet[violationOf] === undefined) {
       const place = packet.cmd === 'connect' && n > 1 ? 'will' : packet.cmd;
       if (places.has(place)) {
-        const checked = checkPropertyBlock(this._list, start, packet.length, place as Place);
+        const checked = checkPropertyBlock(parser._list, start, packet.length, place as Place);
         if (isViolation(checked)) packet[violationOf] = checked;
       }
     }
-    return parseProperties.call(this);
   };
 
-  const end = (v: Violation, connect: boolean): void => {
-    ended = true;
-    report(v.why, v.code);
+  const end = (client: Client, parser: GuardedParser, v: Violation, connect: boolean): void => {
+    parser[stateOf] = (parser[stateOf] ?? 0) | ENDED;
+    const c = clientInternals(client);
+    report(client, v.why, v.code);
     c.pause();
     if (connect) {
       // Not yet a client of aedes's (its version is unset): the CONNACK is written here, then the connection closed
@@ -240,20 +254,34 @@ export function guardMqtt5(client: Client, report: (why: string, code: number) =
     else (client as unknown as NodeJS.EventEmitter).once('connected', disconnect);
   };
 
-  // Whether this connection's CONNECT said MQTT 5; set by the parser's first CONNECT, before aedes reads its version
-  // (packets that came in the same read as the CONNECT are parsed, and queued by aedes, before it does).
-  let v5 = false;
-  let sawConnect = false;
-  const onPacket = parser.listeners('packet') as Array<(this: ParserInternals, packet: unknown) => void>;
-  parser.removeAllListeners('packet');
-  parser.on('packet', function (this: ParserInternals, packet: Marked) {
-    if (ended) return;
-    const first = packet.cmd === 'connect' && !sawConnect;
-    if (first) {
-      sawConnect = true;
-      v5 = packet.protocolVersion === 5;
-    }
-    if (v5) {
+  return {
+    attach(client) {
+      const parser = clientInternals(client)._parser as unknown as ParserInternals;
+      const own = parser._parseProperties;
+      if (Object.hasOwn(parser, '_parseProperties') || (inherited !== undefined && inherited !== own)) {
+        parser._parseProperties = function (this: ParserInternals) {
+          check(this);
+          return own.call(this);
+        };
+        return;
+      }
+      inherited = own;
+      parser._parseProperties = parseProperties;
+    },
+
+    // Whether this connection's CONNECT said MQTT 5: set by the parser's first CONNECT, before aedes reads its version
+    // (packets that came in the same read as the CONNECT are parsed, and queued by aedes, before it does).
+    packet(client, emitter, p) {
+      const parser = emitter as GuardedParser;
+      const packet = p as Marked;
+      let state = parser[stateOf] ?? 0;
+      if (state & ENDED) return true;
+      const first = packet.cmd === 'connect' && !(state & SAW_CONNECT);
+      if (first) {
+        state |= SAW_CONNECT | (packet.protocolVersion === 5 ? V5 : 0);
+        parser[stateOf] = state;
+      }
+      if (!(state & V5)) return false;
       let v = packet[violationOf];
       if (!v && !first) {
         if (packet.cmd === 'connect') v = { code: PROTOCOL_ERROR, why: 'a second CONNECT [MQTT-3.1.0-2]' };
@@ -261,18 +289,20 @@ export function guardMqtt5(client: Client, report: (why: string, code: number) =
         else if (serverOnly.has(packet.cmd)) v = { code: PROTOCOL_ERROR, why: `${packet.cmd.toUpperCase()} is sent by a server, not a client` };
         else if (packet.cmd === 'publish' && packet.topic === '' && packet.properties?.topicAlias === undefined) v = { code: PROTOCOL_ERROR, why: 'PUBLISH with an empty topic and no Topic Alias' };
       }
-      if (v) return end(v, first);
-    }
-    for (const listener of onPacket) listener.call(this, packet);
-  });
+      if (!v) return false;
+      end(client, parser, v, first);
+      return true;
+    },
 
-  const onError = parser.listeners('error') as Array<(this: ParserInternals, err: Error) => void>;
-  parser.removeAllListeners('error');
-  parser.on('error', function (this: ParserInternals, err: Error) {
-    if (ended) return;
-    const packet = this.packet as Marked;
-    const connect = packet.cmd === 'connect' && !sawConnect;
-    if (v5 || (connect && packet.protocolVersion === 5)) return end(packet[violationOf] ?? { code: MALFORMED, why: `malformed packet: ${err.message}` }, connect);
-    for (const listener of onError) listener.call(this, err);
-  });
+    error(client, emitter, err) {
+      const parser = emitter as GuardedParser;
+      const state = parser[stateOf] ?? 0;
+      if (state & ENDED) return true;
+      const packet = parser.packet as Marked;
+      const connect = packet.cmd === 'connect' && !(state & SAW_CONNECT);
+      if (!(state & V5) && !(connect && packet.protocolVersion === 5)) return false;
+      end(client, parser, packet[violationOf] ?? { code: MALFORMED, why: `malformed packet: ${err.message}` }, connect);
+      return true;
+    },
+  };
 }

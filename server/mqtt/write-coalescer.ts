@@ -28,12 +28,29 @@ export class WriteCoalescer {
     for (const s of streams) if (!s.destroyed) s.uncork();
   };
 
+  /**
+   * The wrapper of each inherited `write` (in practice net.Socket's and the WebSocket stream's, from their prototypes),
+   * shared by every stream that inherits it instead of a closure per connection. A `write` of the stream's own is
+   * wrapped for that stream alone (kept here, it would be kept forever).
+   */
+  private readonly wrappers = new Map<Corkable['write'], Corkable['write']>();
+
   /** Wraps `stream.write` so that writes within one turn are sent together. */
   attach(stream: Corkable): void {
     const write = stream.write;
+    if (Object.hasOwn(stream, 'write')) {
+      stream.write = this.wrap(write);
+      return;
+    }
+    let wrapper = this.wrappers.get(write);
+    if (wrapper === undefined) this.wrappers.set(write, (wrapper = this.wrap(write)));
+    stream.write = wrapper;
+  }
+
+  private wrap(write: Corkable['write']): Corkable['write'] {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
-    stream.write = function (this: Corkable, ...args: unknown[]): boolean {
+    return function (this: Corkable, ...args: unknown[]): boolean {
       self.hold(this);
       const ok = (write as (...a: unknown[]) => boolean).apply(this, args);
       if (this.writableLength >= this.writableHighWaterMark) self.flushSoon(this);

@@ -1,16 +1,19 @@
 import mqttPacket from 'mqtt-packet';
 
 /**
- * Per-connection hooks on the one function every packet aedes sends goes through: mqtt-packet's `writeToStream`,
- * called by aedes's lib/write.js as `mqtt.writeToStream(packet, client.conn, opts)` for the CONNACK, each PUBLISH
- * (live, retained on subscribe, or a queued session's at reconnect) and every acknowledgement.
+ * Per-connection hooks, and hooks on every CONNACK, on the one function every packet aedes sends goes through:
+ * mqtt-packet's `writeToStream`, called by aedes's lib/write.js as `mqtt.writeToStream(packet, client.conn, opts)`
+ * for the CONNACK, each PUBLISH (live, retained on subscribe, or a queued session's at reconnect) and every
+ * acknowledgement.
  *
- * Two MQTT 5 features need to see a packet there, after every decision aedes makes about it (dedupe, No Local,
- * authorizeForward, packet identifier) and before it is encoded: the outbound Receive Maximum (outbound-window.ts)
- * and the CONNACK's Shared Subscription Available (shared-subscriptions.ts). aedes's write() and the CONNACK are
+ * MQTT 5 features need to see a packet there, after every decision aedes makes about it (dedupe, No Local,
+ * authorizeForward, packet identifier) and before it is encoded: the outbound Receive Maximum (outbound-window.ts,
+ * per connection), the CONNACK's Shared Subscription Available (shared-subscriptions.ts) and Session Present
+ * (session-present.ts), both through the broker's one CONNACK hook. aedes's write() and the CONNACK are
  * module-private, so the hook sits on mqtt-packet's exported object, which aedes reads at each call. It is installed
- * once per process and does nothing for a stream without hooks (one property read per packet): MQTT.js clients in the
- * same process, 3.1.1 clients, and MQTT 5 clients past their CONNACK that set no Receive Maximum.
+ * once per process and does nothing for a stream without hooks (one property read per packet, and a comparison of
+ * `cmd` while a broker runs): MQTT.js clients in the same process, 3.1.1 clients, and MQTT 5 clients that set no
+ * Receive Maximum.
  *
  * The contract check (aedes-internals.ts) verifies at start that aedes resolves the same mqtt-packet as rumah; with
  * a copy of its own, these hooks would never see aedes's packets.
@@ -31,7 +34,10 @@ export type WriteHook = (packet: OutgoingPacket, opts: WriteOptions) => boolean;
 
 type WriteToStream = ((packet: OutgoingPacket, stream: NodeJS.WritableStream, opts?: WriteOptions) => boolean) & { cacheNumbers?: boolean };
 
+export type ConnackHook = (packet: OutgoingPacket, stream: object) => void;
+
 const hooksKey = Symbol('rumah.writeHooks');
+let connackHooks: ConnackHook[] = [];
 type Hooked = { [hooksKey]?: WriteHook[] };
 
 const exported = mqttPacket as unknown as { writeToStream: WriteToStream };
@@ -41,6 +47,7 @@ let hooked: WriteToStream | undefined;
 function install(): void {
   if (hooked) return;
   const write = function writeToStream(packet: OutgoingPacket, stream: NodeJS.WritableStream, opts?: WriteOptions): boolean {
+    if (connackHooks.length !== 0 && packet.cmd === 'connack') for (const hook of connackHooks) hook(packet, stream);
     const hooks = (stream as Hooked)[hooksKey];
     if (hooks !== undefined) {
       for (let i = 0; i < hooks.length; i++) if (hooks[i]!(packet, opts)) return true;
@@ -54,6 +61,17 @@ function install(): void {
   });
   exported.writeToStream = write;
   hooked = write;
+}
+
+/**
+ * Every CONNACK written, to any stream, before it is encoded: the broker corrects what aedes decided there (Session
+ * Present, Shared Subscription Available) in one hook for all its clients, instead of a hook on each connection
+ * (each hook decides whether the stream is one of its broker's). Returns a function that removes it.
+ */
+export function hookConnacks(hook: ConnackHook): () => void {
+  install();
+  connackHooks = [...connackHooks, hook];
+  return () => void (connackHooks = connackHooks.filter((h) => h !== hook));
 }
 
 /** Adds `hook` for the packets written to `stream`; returns a function that removes it. */
