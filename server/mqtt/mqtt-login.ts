@@ -35,7 +35,7 @@ export class MqttLogin {
   }
 
   authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
-    forgetPassword(client);
+    forgetConnect(client);
     const address = remoteAddress(client);
     const refuse = (returnCode: 4 | 5, why: string): void => {
       this.deps.counters.refusedLogins++;
@@ -115,14 +115,28 @@ export class MqttLogin {
   }
 }
 
+/** What mqtt-packet's parser reads in its `settings` after the CONNECT: one frozen object per kind, shared. */
+const parserSettings = new Map<string, Readonly<{ protocolVersion: number; bridgeMode?: boolean }>>();
+
 /**
- * mqtt-packet's parser keeps the CONNECT it parsed as its `settings` (it reads the protocol version there) for the
- * whole connection, its password Buffer with it: ~270 bytes per idle connection, and a secret kept in memory for no
- * use. aedes hands it to this hook as an argument and never reads it again.
+ * mqtt-packet's parser keeps the CONNECT it parsed as its `settings` for the whole connection, and reads only two of
+ * its fields there (protocolVersion, bridgeMode: parser.js): the CONNECT packet, its strings and its password Buffer
+ * were kept per idle connection (~450 bytes), the password a secret kept in memory for no use. aedes hands the
+ * password to this hook as an argument and keeps what else it needs of the CONNECT itself (client.js, connect.js), so
+ * the parser is given a shared object with those two fields instead.
  */
-function forgetPassword(client: Client): void {
-  const settings = (client as unknown as { _parser?: { settings?: { password?: Buffer } } })._parser?.settings;
-  if (settings?.password !== undefined) settings.password = undefined;
+function forgetConnect(client: Client): void {
+  const parser = (client as unknown as { _parser?: { settings?: { cmd?: string; protocolVersion?: number; bridgeMode?: boolean } } })._parser;
+  const settings = parser?.settings;
+  if (settings?.cmd !== 'connect' || typeof settings.protocolVersion !== 'number') return;
+  const bridgeMode = settings.bridgeMode === true;
+  const key = `${settings.protocolVersion}${bridgeMode ? 'b' : ''}`;
+  let shared = parserSettings.get(key);
+  if (shared === undefined) {
+    shared = Object.freeze(bridgeMode ? { protocolVersion: settings.protocolVersion, bridgeMode } : { protocolVersion: settings.protocolVersion });
+    parserSettings.set(key, shared);
+  }
+  parser!.settings = shared;
 }
 
 function remoteAddress(client: Client): string {
