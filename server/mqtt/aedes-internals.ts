@@ -2,6 +2,7 @@ import { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import type { Aedes, Client } from 'aedes';
 import { ErrorCodes, RumahError } from '../core/errors.js';
+import { plainListOf } from './parser-input.js';
 
 /**
  * Every part of aedes that rumah reaches into beyond its public API, typed in one place, and the contract that says
@@ -191,6 +192,7 @@ export function checkAedesContract(aedes: Aedes): void {
     // parser-hooks.ts sees each packet before aedes's own 'packet' listener, finding the client as the parser's `client`.
     need(client._parser !== undefined && client._parser.listenerCount('packet') > 0, 'client._parser \'packet\' listener (aedes lib/client.js enqueue)');
     need((client._parser as { client?: unknown } | undefined)?.client === client, 'client._parser.client (aedes lib/client.js; parser-hooks.ts)');
+    need(plainListOf(client._parser as never) !== undefined, 'client._parser._list, a bl BufferListStream with BufferList behind it (mqtt-packet; parser-input.ts)');
     need('_will' in client, 'client._will');
   } finally {
     client.close();

@@ -34,6 +34,7 @@ import { BridgeClients, isOwnConnectionTopic } from './bridge-clients.js';
 import { endAtSink } from './sink.js';
 import { mqtt5Guard } from './v5-guard.js';
 import { hookParsers } from './parser-hooks.js';
+import { lightenParserInput } from './parser-input.js';
 import { hookConnacks } from './write-hooks.js';
 import { AccountStorage } from './account-storage.js';
 import { Authorizer, deniedCode } from './authorize.js';
@@ -249,6 +250,7 @@ export class Broker {
     const client = this.aedes.handle(conn, req);
     // GHSA-52qw-whmv-87c5, as for the broker's maps: a subscription to `__proto__` is a subscription, not a prototype.
     clientInternals(client).subscriptions = nullPrototypeRecord();
+    lightenParserInput(client);
     this.parsers(client);
     this.v5.attach(client);
     this.slowReader(client);
