@@ -1,7 +1,7 @@
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { MqttAuthenticator, MqttIdentity } from '../mqtt/broker.js';
-import { randomSecret, sha256 } from '../auth/passwords.js';
+import type { ConnectContext, MqttAuthenticator, MqttIdentity } from '../mqtt/broker.js';
+import { randomSecret, sha256, type HashSlot } from '../auth/passwords.js';
 import type { Store } from '../store/index.js';
 import type { TokenScope } from '../store/api-tokens-repo.js';
 import { LoginBusy, type LoginGate } from '../mqtt/login-gate.js';
@@ -26,7 +26,8 @@ export class AuthApi implements MqttAuthenticator {
   private readonly failures = new Map<string, { count: number; until: number }>();
   /**
    * The MQTT logins' gate (server/mqtt/login-gate.ts), shared: a dashboard password is a scrypt of 16 MiB too, and
-   * 1,000 logins posted at once were 888 checked at once, beside the devices' logins. Set by the hub.
+   * 1,000 logins posted at once were 888 checked at once, beside the devices' logins. Set by the hub. Only the hash
+   * waits for its turn there.
    */
   gate?: LoginGate;
 
@@ -67,13 +68,17 @@ export class AuthApi implements MqttAuthenticator {
 
   async login(username: string, password: string, address = '?'): Promise<{ token: string; principal: Principal }> {
     this.throttle(address);
-    // Asked again when the check starts: logins that waited their turn behind failures of the same address are
+    // Asked again when the hash starts: logins that waited their turn behind failures of the same address are
     // refused then, without a scrypt (the throttle counts an attempt when it is checked, not when it arrived).
-    const verify = async () => {
-      this.throttle(address);
-      return this.store.users.verify(username, password);
+    const gate = this.gate;
+    const slot: HashSlot = (work) => {
+      const checked = () => {
+        this.throttle(address);
+        return work();
+      };
+      return gate ? gate.run(checked) : checked();
     };
-    const user = await (this.gate ? this.gate.run(verify) : verify()).catch((err: unknown) => {
+    const user = await this.store.users.verify(username, password, slot).catch((err: unknown) => {
       if (err instanceof LoginBusy) throw new RumahError(ErrorCodes.RATE_LIMITED, 'too many logins are being checked; try again in a few seconds');
       throw err;
     });
@@ -108,12 +113,12 @@ export class AuthApi implements MqttAuthenticator {
   }
 
   /** MQTT logins: device accounts first (the repository caches verified passwords), then dashboard admins. */
-  async authenticate(username: string, password: string): Promise<MqttIdentity | undefined> {
+  async authenticate(username: string, password: string, ctx?: Pick<ConnectContext, 'hashSlot'>): Promise<MqttIdentity | undefined> {
     // An account and a user never share a name (accounts-repo.ts): a user's login spends no scrypt on the
     // account it is not; users.verify() spends the one an unknown name costs.
-    const account = await this.store.accounts.verify(username, password, { unknownCostsScrypt: false });
+    const account = await this.store.accounts.verify(username, password, { unknownCostsScrypt: false, slot: ctx?.hashSlot });
     if (account) return { username, kind: account.kind, acl: account.acl };
-    const user = await this.store.users.verify(username, password);
+    const user = await this.store.users.verify(username, password, ctx?.hashSlot);
     return user?.role === 'admin' ? { username, kind: 'admin' } : undefined;
   }
 
