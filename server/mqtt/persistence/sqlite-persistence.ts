@@ -175,6 +175,10 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   cleanSubscriptions(client: ClientRef): Promise<void> {
+    // aedes calls this at every clean-session CONNECT, and delWill below at every CONNECT: with nothing stored for the
+    // client and nothing waiting to be written, there is nothing to do — no batch, no turn of the event loop before
+    // the CONNACK (a reconnect storm of devices with clean sessions wrote nothing and waited for two batches each).
+    if (this.#nothingFor((db) => db.subscriptions.byClient(client.id).length === 0)) return Promise.resolve();
     return this.#write((db) => (tx) => db.subscriptions.clean(tx, client.id));
   }
 
@@ -266,6 +270,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   delWill(client: ClientRef): Promise<StoredPacket | undefined> {
+    if (this.#nothingFor((db) => db.wills.get(client.id) === undefined)) return Promise.resolve(undefined);
     return this.#write((db) => (tx) => db.wills.delete(tx, client.id));
   }
 
@@ -360,6 +365,12 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
    * Submits a write. `prepare` runs now (copying and encoding what aedes passed, which may throw on
    * bad input and then rejects only this call); the operation it returns runs at flush time.
    */
+  /** Memory says there is nothing of this kind for the client, and memory is the file (nothing being written). */
+  #nothingFor(none: (db: Opened) => boolean): boolean {
+    const db = this.#db;
+    return db !== undefined && !this.#destroyed && db.batcher.idle && none(db);
+  }
+
   #write<T>(prepare: (db: Opened) => Op<T>): Promise<T> {
     try {
       const db = this.#read();
