@@ -127,12 +127,19 @@ export async function restartStorm(port: number, pid: number, devices: Array<{ u
   return { firstMs, allMs, connected, at, ...used };
 }
 
-/** What scrypt alone allows: `count` device-cost verifications over the libuv pool, measured here and now. */
-export async function scryptFloorMs(count: number): Promise<number> {
+/**
+ * What scrypt alone allows: `count` device-cost verifications, `at` a time on the libuv pool, from the time of 200
+ * measured here and now. `at` 2 is the login gate's (server/mqtt/login-gate.ts; on 2 cores, both); the whole pool
+ * (4 threads) does no more on 2 cores, but takes a larger share of a machine others are using too.
+ */
+export async function scryptFloorMs(count: number, at: number): Promise<number> {
   const hash = await hashPassword('a password of the usual length', 'device');
-  const sample = 64;
+  const sample = 200;
+  let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: sample }, () => verifyPassword('a password of the usual length', hash)));
+  await Promise.all(Array.from({ length: at }, async () => {
+    while (next++ < sample) await verifyPassword('a password of the usual length', hash);
+  }));
   return ((performance.now() - started) / sample) * count;
 }
 
@@ -169,17 +176,24 @@ export async function benchLogins(): Promise<BenchResult> {
   }
   const hub = await startRumah({ dataDir, removeData: true }, device);
   const figures: Figure[] = [];
-  const notes = [`restart storm: ${DEVICES} device accounts made before the start, one CONNECT each, all at once; the reference is ${DEVICES} device-cost scrypt verifications on the libuv pool (${os.cpus().length} cores) measured in the same process.`, `${CLIENTS.toLocaleString('en-US')} TCP connections, ${CONCURRENCY} CONNECTs outstanding at a time, each kept open; raw CONNECT/CONNACK (MQTT 3.1.1).`];
+  const notes = [`restart storm: ${DEVICES} device accounts made before the start, one CONNECT each, all at once; the reference is ${DEVICES} device-cost scrypt verifications in the bench process, 2 at a time as the login gate runs them (and 4, the whole libuv pool), timed on 200 before and 200 after the storm (${os.cpus().length} cores).`, `${CLIENTS.toLocaleString('en-US')} TCP connections, ${CONCURRENCY} CONNECTs outstanding at a time, each kept open; raw CONNECT/CONNACK (MQTT 3.1.1).`];
   try {
-    const floorMs = await scryptFloorMs(DEVICES);
+    // Before and after the storm, averaged: the machine's load changes within a run.
+    const floorBefore = [await scryptFloorMs(DEVICES, 2), await scryptFloorMs(DEVICES, 4)];
     const restart = await restartStorm(hub.port, hub.pid, devices, 1000);
+    const floorAfter = [await scryptFloorMs(DEVICES, 2), await scryptFloorMs(DEVICES, 4)];
+    const floorMs = (floorBefore[0]! + floorAfter[0]!) / 2;
+    const poolMs = (floorBefore[1]! + floorAfter[1]!) / 2;
     const quartiles = [0.25, 0.5, 0.75, 1].map((q) => `${Math.round(q * 100)}% at ${Math.round(restart.at[Math.ceil(q * DEVICES) - 1] ?? Number.NaN)} ms`).join(', ');
     notes.push(`restart storm: ${quartiles}; hub CPU ${Math.round(restart.cpuMs)} ms over ${Math.round(restart.allMs)} ms (all threads; main thread ${Math.round(restart.mainCpuMs)} ms).`);
     figures.push(
-      { label: `${DEVICES.toLocaleString('en-US')} devices after a restart: first 1,000 online`, unit: 'ms', value: restart.firstMs, lowerIsBetter: true, target: { text: '≤ 3,000 ms', met: restart.firstMs <= 3000 } },
+      {
+        label: `${DEVICES.toLocaleString('en-US')} devices after a restart: first 1,000 online`, unit: 'ms', value: restart.firstMs, lowerIsBetter: true,
+        refs: { 'scrypt alone, 1,000, 2 at a time': (floorMs * 1000) / DEVICES }, target: { text: '≤ 3,000 ms', met: restart.firstMs <= 3000 },
+      },
       {
         label: `${DEVICES.toLocaleString('en-US')} devices after a restart: all online`, unit: 'ms', value: restart.allMs, lowerIsBetter: true,
-        refs: { 'scrypt alone (same run, libuv pool)': floorMs }, note: `${restart.connected} connected`,
+        refs: { [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, 2 at a time`]: floorMs, [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, the whole pool`]: poolMs }, note: `${restart.connected} connected`,
       },
     );
     const admin = await storm(hub.port, hub.pid, 'admin', 'bench-admin-password');
