@@ -14,6 +14,7 @@ import { ErrorCodes, RumahError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { Checkpointer } from './checkpointer.js';
 import { IncomingStore } from './incoming-store.js';
+import { nothingQueued } from './nothing-queued.js';
 import { databaseOpenError, openDatabase } from './open-database.js';
 import { resolveOptions, type ResolvedOptions, type SqlitePersistenceOptions } from './options.js';
 import { OutgoingStore, type QueueDropped, type QueueLimit } from './outgoing-store.js';
@@ -234,7 +235,8 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   outgoingStream(client: ClientRef): Readable {
-    return Readable.from(this.#db?.outgoing.stream(client.id) ?? []);
+    const queued = this.#db?.outgoing.stream(client.id) ?? [];
+    return queued.length === 0 ? nothingQueued() : Readable.from(queued);
   }
 
   // --- incoming QoS 2 ---
