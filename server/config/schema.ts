@@ -57,7 +57,7 @@ export const configSchema = z
         connectionsPerAddress: z.number().int().min(1),
         /** Failed logins from one address before it must wait (doubling, up to 5 minutes). */
         loginFailures: z.number().int().min(1),
-        /** Logins waiting to be checked (2 are checked at once); more, or a wait over connectTimeout, get CONNACK 3. */
+        /** Logins waiting for their password hash (2 hash at once); more, or a wait over connectTimeout, get CONNACK 3. */
         maxPendingLogins: z.number().int().min(1),
         // Broker storage per account (docs/limits.md, server/mqtt/storage-quotas.ts); admins have no retained or
         // session quota. Retained: topic + payload bytes; over it a retained publish is refused (MQTT 5: 0x97).
