@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { hubNodeFlags } from '../node-flags.js';
 
 // The systemd unit `rumah service install` writes: pure text from a few facts about the install, so that tests can
 // check it without systemd (systemd-analyze verify, and running its ExecStart). systemd.service(5), systemd.exec(5).
@@ -32,9 +33,9 @@ export function nodePrefix(nodePath: string): string {
   return path.dirname(path.dirname(nodePath));
 }
 
-/** The command line systemd runs: Node and the hub's entry point (settings come from the data folder's rumah.yaml). */
+/** The command line systemd runs: Node, the hub's Node flags and its entry point (settings: the data folder's rumah.yaml). */
 export function execStart(o: Pick<ServiceUnitOptions, 'installDir' | 'nodePath'>): string[] {
-  return [o.nodePath, path.join(o.installDir, 'dist/server/main.js')];
+  return [o.nodePath, ...hubNodeFlags, path.join(o.installDir, 'dist/server/main.js')];
 }
 
 /** The environment the unit sets, in order. */
