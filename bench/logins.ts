@@ -184,8 +184,11 @@ export async function benchLogins(): Promise<BenchResult> {
     const floorAfter = [await scryptFloorMs(DEVICES, 2), await scryptFloorMs(DEVICES, 4)];
     const floorMs = (floorBefore[0]! + floorAfter[0]!) / 2;
     const poolMs = (floorBefore[1]! + floorAfter[1]!) / 2;
-    const quartiles = [0.25, 0.5, 0.75, 1].map((q) => `${Math.round(q * 100)}% at ${Math.round(restart.at[Math.ceil(q * DEVICES) - 1] ?? Number.NaN)} ms`).join(', ');
-    notes.push(`restart storm: ${quartiles}; hub CPU ${Math.round(restart.cpuMs)} ms over ${Math.round(restart.allMs)} ms (all threads; main thread ${Math.round(restart.mainCpuMs)} ms).`);
+    const quartiles = [0.25, 0.5, 0.75, 1].map((q) => {
+      const at = restart.at[Math.ceil(q * DEVICES) - 1];
+      return `${Math.round(q * 100)}% ${at === undefined ? 'not reached' : `at ${Math.round(at)} ms`}`;
+    }).join(', ');
+    notes.push(`restart storm: ${quartiles} (${restart.connected} of ${DEVICES} connected; the others waited longer than mqtt.connectTimeout for their hash and got CONNACK 3); hub CPU ${Math.round(restart.cpuMs)} ms over ${Math.round(restart.allMs)} ms (all threads; main thread ${Math.round(restart.mainCpuMs)} ms).`);
     figures.push(
       {
         label: `${DEVICES.toLocaleString('en-US')} devices after a restart: first 1,000 online`, unit: 'ms', value: restart.firstMs, lowerIsBetter: true,
