@@ -90,6 +90,12 @@ export class Broker {
   readonly storage: AccountStorage;
   private readonly authorize: Authorizer;
   private started = false;
+  /** While held (hold()): the broker's events, in order, for the parts of the hub not built yet. */
+  private pending: Array<() => void> | undefined;
+  /** What the broker tells the hub goes through here: straight to the bus, or queued while held. */
+  private readonly events: Pick<EventBus, 'emit'> = {
+    emit: (event, payload) => (this.pending ? void this.pending.push(() => this.opts.bus.emit(event, payload)) : this.opts.bus.emit(event, payload)),
+  };
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
     this.presence = holdsSessions(opts.persistence);
@@ -114,9 +120,9 @@ export class Broker {
     // Publishes pass the account's budget (account-budget.ts), then the client's (flow-control.ts). maxQueued: well
     // below the depth at which mqemitter's recursive drain overflows the stack.
     this.budget = new AccountBudget(budgetOptions(opts.config, opts.bus, () => mq.length >= 500));
-    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
+    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: () => this.pending !== undefined || (opts.held?.() ?? false) });
     this.authorize = new Authorizer({
-      config: opts.config, log: opts.log, bus: opts.bus, acl: opts.acl, identities: this.identities, counters: this.counters,
+      config: opts.config, log: opts.log, bus: this.events, acl: opts.acl, identities: this.identities, counters: this.counters,
       storage: this.storage, durable: this.durable, flow: this.flow, budget: this.budget,
     });
     this.login = new MqttLogin({
@@ -126,6 +132,23 @@ export class Broker {
       admit: (client, identity) => this.storage.admit(client, identity),
     });
     this.wireEvents();
+  }
+
+  /**
+   * Hub.start opens the MQTT listeners before the parts that are not needed to accept a login (rules, logbook,
+   * bridges, exports) are loaded: until release(), clients may connect, log in and subscribe, their publishes wait
+   * in flow control (`held`, as behind a slow history writer: their sockets are not read) and the broker's events
+   * (connected, disconnected, a will, the hub's own messages) are queued in order, then given to every listener at
+   * once. The queue is bounded by the connections made in that window (no client publish can enter it).
+   */
+  hold(): void {
+    this.pending ??= [];
+  }
+
+  release(): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    for (const emit of pending ?? []) emit();
   }
 
   /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
@@ -269,7 +292,7 @@ export class Broker {
       username = client ? identity?.username : this.departed.get(clientId);
       admin = identity?.kind === 'admin';
     }
-    this.opts.bus.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username, admin });
+    this.events.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username, admin });
   }
 
   private get clients(): Record<string, Client> {
@@ -296,7 +319,8 @@ export class Broker {
   }
 
   private wireEvents(): void {
-    const { bus, log } = this.opts;
+    const { log } = this.opts;
+    const bus = this.events;
     this.aedes.on('clientReady', (client) => {
       bus.emit('clientConnected', { clientId: client.id, username: this.identities.get(client)?.username, protocolVersion: clientInternals(client).version ?? undefined, bridge: this.bridges.has(client) });
       log.debug({ clientId: client.id }, 'client connected');
