@@ -46,6 +46,8 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: 'linked',
+  // The maps point at the .ts files of the checkout, which is where the bundle runs from: no copy of them inside.
+  sourcesContent: false,
   chunkNames: '[name]-[hash]',
   // Bundled CommonJS (yaml) calls require(): ESM output has none, so one is made for the bundle's own place.
   banner: { js: "import { createRequire as __rumahCreateRequire } from 'node:module'; const require = __rumahCreateRequire(import.meta.url);" },
