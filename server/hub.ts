@@ -1,3 +1,5 @@
+// First: dependencies loaded after it get loggers that cost nothing while DEBUG is off (see quiet-debug.ts).
+import './quiet-debug.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { hubNodeFlags } from '../../server/node-flags.js';
 
 // Every process the benchmark starts: on 127.0.0.1 only, on ports the OS picks, stopped by its own pid.
 
@@ -274,7 +275,7 @@ function benchNodeArgs(): string[] {
   return process.env.RUMAH_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 }
 
-/** `node dist/server/main.js` as `npm start` runs it, on ports 0; resolves once it has written runtime.json. */
+/** `node <hub flags> dist/server/main.js` as `npm start` runs it, on ports 0; resolves once it has written runtime.json. */
 export async function startRumah(opts: RumahOptions, creds?: { username: string; password: string }): Promise<Rumah> {
   raiseBudgets(opts.dataDir);
   const runtimeFile = path.join(opts.dataDir, 'runtime.json');
@@ -282,7 +283,7 @@ export async function startRumah(opts: RumahOptions, creds?: { username: string;
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
-    [...(opts.nodeArgs ?? benchNodeArgs()), mainJs, '--data', opts.dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', HOST, '--log-level', opts.logLevel ?? 'warn'],
+    [...hubNodeFlags, ...(opts.nodeArgs ?? benchNodeArgs()), mainJs, '--data', opts.dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', HOST, '--log-level', opts.logLevel ?? 'warn'],
     { env: { ...process.env, RUMAH_ADMIN_PASSWORD: ADMIN_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   track(child);
