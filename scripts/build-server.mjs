@@ -34,7 +34,7 @@ const packagesOutside = {
 
 fs.rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: [path.join(root, 'dist/server/main.js')],
+  entryPoints: { hub: path.join(root, 'dist/server/main.js'), 'quiet-debug': path.join(root, 'dist/server/quiet-debug.js') },
   outdir: out,
   bundle: true,
   splitting: true,
@@ -53,3 +53,13 @@ await build({
   banner: { js: "import { createRequire as __rumahCreateRequire } from 'node:module'; const require = __rumahCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The entry. An ES module's imports all run before its own code, and in a chunk esbuild puts every external import
+// (aedes, mqtt-packet, pino...) at the top: server/quiet-debug.ts, which must patch `debug` before mqtt-packet makes
+// its loggers, would run after them. So it is an entry of its own, run first; the hub is imported once it has.
+fs.writeFileSync(path.join(out, 'main.js'), [
+  '#!/usr/bin/env node',
+  '// Written by scripts/build-server.mjs: server/quiet-debug.ts first, then the hub (see there why).',
+  "import './quiet-debug.js';",
+  "await import('./hub.js');",
+  '',
+].join('\n'), { mode: 0o755 });

@@ -253,8 +253,12 @@ export class Hub {
     if (sn) this.stops.push(() => sn.gateway.stop());
     this.mqttsn = sn?.gateway;
 
+    // Before each part loaded from here on, the CONNECTs already being handled are answered (Broker.connectsAnswered):
+    // a part's modules and constructor hold the event loop for tens of milliseconds, a login waiting behind them.
+    await this.broker.connectsAnswered();
     const [parts, bootstrapped] = await Promise.all([import('./after-listen.js'), booting]);
     this.setupCode = bootstrapped.setupCode;
+    await this.broker.connectsAnswered();
     // Outbound bridges: a remote message enters through the hub's own publish (docs/bridges.md says why).
     this.bridges = new parts.Bridges({ bridges: config.bridges ?? [], dataDir: config.dataDir, db: this.store.db, bus: this.bus, log: log.child({ module: 'bridge' }), maxPacketSize: config.mqtt.maxPacketSize, publish: (msg) => this.broker.publish(msg) });
     await this.bridges.start();
@@ -303,6 +307,7 @@ export class Hub {
 
     // The dashboard (express, socket.io, MQTT over WebSocket) last: its modules are a third of the start, and a device
     // waiting since a power cut should not wait for them. runtime.json below still means every listener is up.
+    await this.broker.connectsAnswered();
     const { startWebStack } = await import('./web-stack.js');
     const web = await startWebStack(this, this.opts, { brokerPage, notifications });
     this.realtime = web.realtime;

@@ -90,6 +90,8 @@ export class Broker {
   readonly storage: AccountStorage;
   private readonly authorize: Authorizer;
   private started = false;
+  /** Connections between their CONNECT and its CONNACK (or their end), each with what ends its wait. */
+  private readonly connecting = new Map<Client, { answered: Promise<void>; end: () => void }>();
   /** While held (hold()): the broker's events, in order, for the parts of the hub not built yet. */
   private pending: Array<() => void> | undefined;
   /** What the broker tells the hub goes through here: straight to the bus, or queued while held. */
@@ -145,6 +147,30 @@ export class Broker {
     this.pending ??= [];
   }
 
+  /**
+   * Resolves once the CONNECTs being handled now are answered (CONNACK sent, or the connection gone); those arriving
+   * later do not count, so a stream of logins cannot hold the caller back. Hub.start awaits it before each part it
+   * loads after the listeners: a device that connected when the port opened is answered before the rules engine, the
+   * dashboard's modules and the rest take the event loop for tens of milliseconds each (issue 19 item 6).
+   */
+  connectsAnswered(): Promise<void> {
+    return Promise.all([...this.connecting.values()].map((c) => c.answered)).then(() => undefined);
+  }
+
+  private connectStarted(client: Client): void {
+    if (this.connecting.has(client)) return;
+    let end!: () => void;
+    const answered = new Promise<void>((resolve) => (end = resolve));
+    const conn = clientInternals(client).conn;
+    const finish = (): void => {
+      this.connecting.delete(client);
+      conn.off('close', finish);
+      end();
+    };
+    this.connecting.set(client, { answered, end: finish });
+    conn.once('close', finish);
+  }
+
   release(): void {
     const pending = this.pending;
     this.pending = undefined;
@@ -174,6 +200,7 @@ export class Broker {
       // test/flows/fuzz-preauth.test.ts). Pausing at once closes that gap; authenticate resumes as before.
       preConnect: (client, packet, done) => {
         clientInternals(client).pause();
+        broker!.connectStarted(client);
         keepaliveWithinLimit(packet, c.keepaliveLimit);
         broker!.aliases.connecting(client, packet);
         broker!.presence?.connecting(client, packet);
@@ -322,6 +349,7 @@ export class Broker {
     const { log } = this.opts;
     const bus = this.events;
     this.aedes.on('clientReady', (client) => {
+      this.connecting.get(client)?.end();
       bus.emit('clientConnected', { clientId: client.id, username: this.identities.get(client)?.username, protocolVersion: clientInternals(client).version ?? undefined, bridge: this.bridges.has(client) });
       log.debug({ clientId: client.id }, 'client connected');
     });

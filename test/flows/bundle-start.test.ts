@@ -27,7 +27,24 @@ test('the bundle starts, answers MQTT, runs rules and serves the dashboard', asy
     '',
   ].join('\n'));
 
-  const child = spawn(process.execPath, [bundle, '--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--log-level', 'warn'], {
+  // Whether server/quiet-debug.ts has patched `debug` when mqtt-packet's first file is compiled (it makes its loggers
+  // then): in a bundle whose chunks import their dependencies first, it had not (scripts/build-server.mjs).
+  const probe = path.join(dataDir, 'probe.mjs');
+  fs.writeFileSync(probe, [
+    "import Module, { createRequire } from 'node:module';",
+    `const debugEntry = createRequire(${JSON.stringify(bundle)}).resolve('debug');`,
+    'const compile = Module.prototype._compile;',
+    'let told = false;',
+    'Module.prototype._compile = function (content, filename) {',
+    "  if (!told && filename.includes('/node_modules/mqtt-packet/')) {",
+    '    told = true;',
+    '    process.stderr.write(`probe: debug quiet when mqtt-packet loads: ${Module._cache[debugEntry]?.exports?.quiet === true}\\n`);',
+    '  }',
+    '  return compile.call(this, content, filename);',
+    '};',
+    '',
+  ].join('\n'));
+  const child = spawn(process.execPath, ['--import', probe, bundle, '--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--log-level', 'warn'], {
     env: { ...process.env, RUMAH_ADMIN_PASSWORD: adminPassword }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -57,6 +74,8 @@ test('the bundle starts, answers MQTT, runs rules and serves the dashboard', asy
   assert.equal(page.status, 200);
   assert.match(await page.text(), /<html/i, 'the dashboard, from dist/web beside the bundle');
   assert.equal((await fetch(`${httpUrl}/healthz`)).status, 200);
+
+  assert.match(stderr, /probe: debug quiet when mqtt-packet loads: true/);
 
   child.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
