@@ -214,7 +214,7 @@ export class Hub {
     this.pairing.acl.attach(this.bus, this.registry);
     this.bus.on('clientDisconnected', 'pairing', (e) => e.username && this.pairing.candidateDisconnected(e.username));
     // Held from before its start: a will it publishes for a session that ended while the hub was down waits too.
-    this.broker.hold();
+    this.broker.startGate.hold();
     await this.broker.start();
     this.stops.push(() => this.broker.stop());
     this.stops.push(() => this.pairing.stop());
@@ -229,14 +229,14 @@ export class Hub {
     this.stops.push(() => notifications.stop());
     this.auth.onLogin = (e) => this.bus.emit('userLogin', { ...e, ts: now() });
 
-    // Start order (issue 19 item 6: a device waiting since a power cut gets its CONNACK first). What a login needs
-    // is up: the accounts, the registry (restored), the ACL, the broker and its sessions. The listeners open now;
-    // the rest is loaded and built behind them. Until broker.release() below, clients connect, log in and subscribe,
-    // while their publishes wait in flow control and the broker's events (connected, disconnected, wills) are
-    // queued in order (Broker.hold, above): the rules, the logbook, the bridges and the exports see every one of them.
-    // Events the hub raises itself before then: a pairing candidate needs the join window, which is closed at start;
-    // notifications go to the feed started above. A first start's admin is still being hashed: a login that is no
-    // device account's waits for it (AuthApi.booting).
+    // Start order (issue 19 item 6: a device waiting since a power cut gets its CONNACK first). What a login needs is
+    // up: the accounts, the registry (restored), the ACL, the broker and its sessions. The listeners open now; the rest
+    // (server/after-listen.ts) is loaded and built behind them. Until the broker's start gate is released below,
+    // clients connect, log in and subscribe, while their publishes wait in flow control and the broker's events
+    // (connected, disconnected, wills) are queued in order (server/mqtt/start-gate.ts): the rules, the logbook, the
+    // bridges and the exports see every one of them. Events the hub raises itself meanwhile: a pairing candidate needs
+    // the join window, closed at start; notifications go to the feed started above. A first start's admin may still
+    // be being hashed: a login that is no device account's waits for it (AuthApi.booting).
     const listenerOptions = { broker: this.broker, log: log.child({ module: 'broker' }), host: config.bind, connectionsPerAddress: config.mqtt.connectionsPerAddress };
     let tcp: { port: number } | undefined;
     if (!this.tls || config.tls.plainMqtt) {
@@ -253,44 +253,13 @@ export class Hub {
     if (sn) this.stops.push(() => sn.gateway.stop());
     this.mqttsn = sn?.gateway;
 
-    // Before each part loaded from here on, the CONNECTs already being handled are answered (Broker.connectsAnswered):
-    // a part's modules and constructor hold the event loop for tens of milliseconds, a login waiting behind them.
-    await this.broker.connectsAnswered();
+    // Before each part loaded from here on, the CONNECTs already being handled are answered (connectsAnswered): a
+    // part's modules and constructors hold the event loop for tens of milliseconds, and a login would wait behind them.
+    await this.broker.startGate.connectsAnswered();
     const [parts, bootstrapped] = await Promise.all([import('./after-listen.js'), booting]);
     this.setupCode = bootstrapped.setupCode;
-    await this.broker.connectsAnswered();
-    // Outbound bridges: a remote message enters through the hub's own publish (docs/bridges.md says why).
-    this.bridges = new parts.Bridges({ bridges: config.bridges ?? [], dataDir: config.dataDir, db: this.store.db, bus: this.bus, log: log.child({ module: 'bridge' }), maxPacketSize: config.mqtt.maxPacketSize, publish: (msg) => this.broker.publish(msg) });
-    await this.bridges.start();
-    this.stops.push(() => this.bridges?.stop());
-    this.bridgesAdmin = new parts.BridgesAdmin({ bridges: this.bridges, settings: this.store.settings, yamlNames: new Set((config.bridges ?? []).map((b) => b.name)), log: log.child({ module: 'bridge' }) });
-    await this.bridgesAdmin.load();
-
-    this.rules = new parts.RulesEngine({
-      dir: path.join(config.dataDir, 'rules'), bus: this.bus, registry: this.registry, states: this.states, broker: this.broker,
-      commander: this.devices, tracker: this.ruleCauses, db: this.store.db, log: log.child({ module: 'rules' }), clock: this.opts.clock,
-      timezone: config.location?.timezone, ...this.opts.rules,
-      ...(config.location?.latitude !== undefined && config.location.longitude !== undefined ? { location: { latitude: config.location.latitude, longitude: config.location.longitude } } : {}),
-    });
-    await this.rules.start();
-    this.stops.push(() => this.rules.stop());
-
-    this.logbook = new parts.Logbook({
-      db: this.store.db, bus: this.bus, log: log.child({ module: 'logbook' }), settings: config.logbook, now,
-      device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.name(id),
-      // No browser can be connected before the web stack is up (after the MQTT listeners): nothing to send until then.
-      live: (everyone, adminsOnly) => this.realtime?.sendLogbook({ entries: everyone }, { entries: adminsOnly }),
-    });
-    await this.logbook.start();
-    this.stops.push(() => this.logbook?.stop());
-    this.backups = new parts.BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
-    this.backups.start();
-    this.stops.push(() => this.backups.stop());
-    const brokerPage = new parts.BrokerApi({ bus: this.bus, counters: () => this.broker.counters, protocolOf: (clientId) => this.mqttsn?.protocolOf(clientId), outboundBridges: () => this.bridges?.view() ?? [], bridgesAdmin: () => this.bridgesAdmin });
-    brokerPage.start();
-    this.stops.push(() => brokerPage.stop());
-    this.users = new parts.UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime?.endUser(username) });
-    this.exports = new parts.Exports({ config: config.exports, bus: this.bus, registry: this.registry, states: this.states, devices: () => this.devices, broker: () => this.broker, store: () => this.store, log: log.child({ module: 'export' }) });
+    await this.broker.startGate.connectsAnswered();
+    const brokerPage = await parts.startParts(this, this.opts, (stop) => this.stops.push(stop));
 
     await this.replayRetained();
     // The conventions know every device fully now (HA configs, Tasmota prefixes): their owned topics, indexed again.
@@ -299,15 +268,15 @@ export class Hub {
       for (const msg of convention.startMessages?.() ?? []) await this.broker.publish(msg);
     }
 
-    await this.exports.start();
+    await this.exports!.start();
     this.stops.push(() => this.exports?.stop());
     // Every listener of the bus is in place: what waited since the listeners opened goes through, in order.
-    this.broker.release();
+    this.broker.startGate.release();
     this.rules.hubStarted();
 
     // The dashboard (express, socket.io, MQTT over WebSocket) last: its modules are a third of the start, and a device
     // waiting since a power cut should not wait for them. runtime.json below still means every listener is up.
-    await this.broker.connectsAnswered();
+    await this.broker.startGate.connectsAnswered();
     const { startWebStack } = await import('./web-stack.js');
     const web = await startWebStack(this, this.opts, { brokerPage, notifications });
     this.realtime = web.realtime;

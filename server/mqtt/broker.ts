@@ -35,6 +35,7 @@ import { endAtSink } from './sink.js';
 import { guardMqtt5 } from './v5-guard.js';
 import { AccountStorage } from './account-storage.js';
 import { Authorizer, deniedCode } from './authorize.js';
+import { StartGate } from './start-gate.js';
 
 export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
@@ -90,16 +91,14 @@ export class Broker {
   readonly storage: AccountStorage;
   private readonly authorize: Authorizer;
   private started = false;
-  /** Connections between their CONNECT and its CONNACK (or their end), each with what ends its wait. */
-  private readonly connecting = new Map<Client, { answered: Promise<void>; end: () => void }>();
-  /** While held (hold()): the broker's events, in order, for the parts of the hub not built yet. */
-  private pending: Array<() => void> | undefined;
-  /** What the broker tells the hub goes through here: straight to the bus, or queued while held. */
-  private readonly events: Pick<EventBus, 'emit'> = {
-    emit: (event, payload) => (this.pending ? void this.pending.push(() => this.opts.bus.emit(event, payload)) : this.opts.bus.emit(event, payload)),
-  };
+  /** Hub.start's window between the listeners and the rest of the hub (start-gate.ts). */
+  readonly startGate: StartGate;
+  private readonly events: Pick<EventBus, 'emit'>;
+
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
+    this.startGate = new StartGate(opts.bus);
+    this.events = this.startGate.events;
     this.presence = holdsSessions(opts.persistence);
     this.presence?.observe(aedes);
     this.aedes = aedes;
@@ -122,7 +121,7 @@ export class Broker {
     // Publishes pass the account's budget (account-budget.ts), then the client's (flow-control.ts). maxQueued: well
     // below the depth at which mqemitter's recursive drain overflows the stack.
     this.budget = new AccountBudget(budgetOptions(opts.config, opts.bus, () => mq.length >= 500));
-    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: () => this.pending !== undefined || (opts.held?.() ?? false) });
+    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: () => this.startGate.held || (opts.held?.() ?? false) });
     this.authorize = new Authorizer({
       config: opts.config, log: opts.log, bus: this.events, acl: opts.acl, identities: this.identities, counters: this.counters,
       storage: this.storage, durable: this.durable, flow: this.flow, budget: this.budget,
@@ -134,47 +133,6 @@ export class Broker {
       admit: (client, identity) => this.storage.admit(client, identity),
     });
     this.wireEvents();
-  }
-
-  /**
-   * Hub.start opens the MQTT listeners before the parts that are not needed to accept a login (rules, logbook,
-   * bridges, exports) are loaded: until release(), clients may connect, log in and subscribe, their publishes wait
-   * in flow control (`held`, as behind a slow history writer: their sockets are not read) and the broker's events
-   * (connected, disconnected, a will, the hub's own messages) are queued in order, then given to every listener at
-   * once. The queue is bounded by the connections made in that window (no client publish can enter it).
-   */
-  hold(): void {
-    this.pending ??= [];
-  }
-
-  /**
-   * Resolves once the CONNECTs being handled now are answered (CONNACK sent, or the connection gone); those arriving
-   * later do not count, so a stream of logins cannot hold the caller back. Hub.start awaits it before each part it
-   * loads after the listeners: a device that connected when the port opened is answered before the rules engine, the
-   * dashboard's modules and the rest take the event loop for tens of milliseconds each (issue 19 item 6).
-   */
-  connectsAnswered(): Promise<void> {
-    return Promise.all([...this.connecting.values()].map((c) => c.answered)).then(() => undefined);
-  }
-
-  private connectStarted(client: Client): void {
-    if (this.connecting.has(client)) return;
-    let end!: () => void;
-    const answered = new Promise<void>((resolve) => (end = resolve));
-    const conn = clientInternals(client).conn;
-    const finish = (): void => {
-      this.connecting.delete(client);
-      conn.off('close', finish);
-      end();
-    };
-    this.connecting.set(client, { answered, end: finish });
-    conn.once('close', finish);
-  }
-
-  release(): void {
-    const pending = this.pending;
-    this.pending = undefined;
-    for (const emit of pending ?? []) emit();
   }
 
   /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
@@ -200,7 +158,7 @@ export class Broker {
       // test/flows/fuzz-preauth.test.ts). Pausing at once closes that gap; authenticate resumes as before.
       preConnect: (client, packet, done) => {
         clientInternals(client).pause();
-        broker!.connectStarted(client);
+        broker!.startGate.connectStarted(client);
         keepaliveWithinLimit(packet, c.keepaliveLimit);
         broker!.aliases.connecting(client, packet);
         broker!.presence?.connecting(client, packet);
@@ -349,7 +307,7 @@ export class Broker {
     const { log } = this.opts;
     const bus = this.events;
     this.aedes.on('clientReady', (client) => {
-      this.connecting.get(client)?.end();
+      this.startGate.connectAnswered(client);
       bus.emit('clientConnected', { clientId: client.id, username: this.identities.get(client)?.username, protocolVersion: clientInternals(client).version ?? undefined, bridge: this.bridges.has(client) });
       log.debug({ clientId: client.id }, 'client connected');
     });
