@@ -323,7 +323,7 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
       }]),
     ];
     const notes = [
-      `exec → first CONNACK: from spawn of node (or of bench/servers/aedes.js, bare aedes 1.x in memory, no hooks) on a port chosen before the spawn, ` +
+      `exec → first CONNACK: from spawn of node running the hub's bundle as npm start does (dist/server/bundle/main.js, made again from dist/ first), or bench/servers/aedes.js (bare aedes 1.x in memory, no hooks), on a port chosen before the spawn, ` +
         `to the CONNACK (return code 0) of a real MQTT 3.1.1 CONNECT with the device account's credentials, retried every 2 ms while the port refused. ` +
         `rumah and bare aedes alternated, ${starts} starts each per data set. Empty data folder: a fresh copy for each start of a folder holding only rumah.yaml and the device account. ` +
         `runtime.json (every listener up, the dashboard included) in the same starts: empty ${list(readyEmpty)}; ` +
