@@ -16,7 +16,7 @@ import { isCommandTopic, malformedText, sysPrefix } from './topics.js';
 export interface AuthorizeDeps {
   config: Config['mqtt'];
   log: Logger;
-  /** The broker's gated bus (Broker.hold): only emit is used. */
+  /** The broker's gated bus (start-gate.ts): only emit is used. */
   bus: Pick<EventBus, 'emit'>;
   acl?: MqttAcl;
   identities: WeakMap<Client, MqttIdentity>;
