@@ -36,8 +36,21 @@ export class AuthApi implements MqttAuthenticator {
 
   constructor(private readonly store: Store, private readonly log: Logger) {}
 
+  /**
+   * The first start's bootstrap while it runs. The hub opens MQTT before the admin's password is hashed (a scrypt of
+   * 16 MiB, tens of ms that a device's login need not wait for): a login that is no device account's waits for it,
+   * since the admin it makes may be who logs in.
+   */
+  private booting?: Promise<unknown>;
+
   /** First start: the admin from RUMAH_ADMIN_PASSWORD, or a one-time setup code to create one in the browser. */
-  async bootstrap(adminPassword: string | undefined): Promise<{ setupCode?: string; adminCreated?: boolean }> {
+  bootstrap(adminPassword: string | undefined): Promise<{ setupCode?: string; adminCreated?: boolean }> {
+    const running = this.firstStart(adminPassword);
+    this.booting = running.catch(() => undefined);
+    return running;
+  }
+
+  private async firstStart(adminPassword: string | undefined): Promise<{ setupCode?: string; adminCreated?: boolean }> {
     if ((await this.store.users.count()) > 0) return {};
     if (adminPassword) {
       await this.store.users.create('admin', adminPassword, 'admin');
@@ -118,6 +131,7 @@ export class AuthApi implements MqttAuthenticator {
     // account it is not; users.verify() spends the one an unknown name costs.
     const account = await this.store.accounts.verify(username, password, { unknownCostsScrypt: false, slot: ctx?.hashSlot });
     if (account) return { username, kind: account.kind, acl: account.acl };
+    await this.booting;
     const user = await this.store.users.verify(username, password, ctx?.hashSlot);
     return user?.role === 'admin' ? { username, kind: 'admin' } : undefined;
   }
@@ -136,6 +150,7 @@ export class AuthApi implements MqttAuthenticator {
 
   /** Whether a name is taken by an account or a user: an unknown name may become a pairing candidate. */
   async knows(username: string): Promise<boolean> {
+    await this.booting;
     return (await this.store.accounts.exists(username)) || (await this.store.users.get(username)) !== undefined;
   }
 

@@ -56,6 +56,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   readonly #log: Logger;
   #broker: BrokerRef | undefined;
   #db: Opened | undefined;
+  #opening: Promise<void> | undefined;
   #destroyed: Promise<void> | undefined;
 
   constructor(opts: SqlitePersistenceOptions) {
@@ -91,8 +92,22 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
 
   // aedes 1.2 checks that setup is an AsyncFunction (`setup.constructor.name`); keep it `async`.
   async setup(broker: BrokerRef): Promise<void> {
-    if (this.#db) throw new RumahError(ErrorCodes.CONFLICT, `The broker persistence on ${this.#opts.file} is already set up.`);
+    if (this.#broker) throw new RumahError(ErrorCodes.CONFLICT, `The broker persistence on ${this.#opts.file} is already set up.`);
     this.#broker = broker;
+    await this.open();
+  }
+
+  /**
+   * Opens broker.db and loads what it holds; needs no broker. setup() calls it; the hub calls it earlier, so that
+   * the file opens while rumah.db does (issue 19 item 6: the first CONNACK waited for one open after the other).
+   * Idempotent: every caller gets the one open's outcome.
+   */
+  open(): Promise<void> {
+    this.#opening ??= this.#load();
+    return this.#opening;
+  }
+
+  async #load(): Promise<void> {
     const started = performance.now();
     const { file, busyTimeoutMs, maxPageCount } = this.#opts;
     const conn = await openDatabase({ file, busyTimeoutMs, maxPageCount, log: this.#log });
@@ -348,6 +363,8 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   async #close(): Promise<void> {
+    // An open still running (the hub's start failed before the broker's) is let finish, then closed.
+    await this.#opening?.catch(() => undefined);
     const db = this.#db;
     if (!db) return;
     db.checkpointer.stop();
