@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { freePort, HOST, mosquittoPath, prepareRumahData, RUMAH_YAML, startMosquitto, startRumah, stopChild, tempDir, track, untrack, waitForPort, type Server } from './lib/procs.js';
+import { cpuMs, freePort, HOST, mosquittoPath, prepareRumahData, RUMAH_YAML, startMosquitto, startRumah, stopChild, tempDir, track, untrack, waitForPort, type Server } from './lib/procs.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
 
 // Issue 17: outbound bridge throughput to a local mosquitto, QoS 0 and 1, beside mosquitto's own bridge doing the
@@ -18,6 +18,15 @@ interface Run {
   rate: number;
   received: number;
   sent: number;
+  /** CPU of the bridging broker's process (all threads) over the run, per 1,000 messages that arrived. */
+  cpuPer1000?: number;
+}
+
+/** measure() with the bridging broker's CPU over it: a figure that moves far less than the rate on a shared machine. */
+async function measureCpu(pid: number, run: () => Promise<Run>): Promise<Run> {
+  const cpu0 = cpuMs(pid);
+  const r = await run();
+  return { ...r, cpuPer1000: ((cpuMs(pid) - cpu0) / Math.max(1, r.received)) * 1000 };
 }
 
 function connect(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
@@ -130,7 +139,7 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
         for (let i = 0; i < 100 && (await hub.metrics())['rumah_bridge_connected{bridge="sink"}'] !== 1; i++) await new Promise((r) => setTimeout(r, 100));
         const sub = await connect(`mqtt://${HOST}:${sink.port}`, { clientId: `sub-rumah-${qos}` });
         const pub = await connect(`mqtt://${HOST}:${hub.port}`, { ...hub.subscriber!, clientId: `pub-${qos}` });
-        runs.rumah = await measure(pub, sub, 'rumah/', n, qos);
+        runs.rumah = await measureCpu(hub.pid, () => measure(pub, sub, 'rumah/', n, qos));
         pub.end(true);
         sub.end(true);
         // The same hub without crossing the bridge: its subscriber on the hub itself (what the hub's own path costs).
@@ -148,13 +157,13 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
         await new Promise((r) => setTimeout(r, 500));
         const sub = await connect(`mqtt://${HOST}:${sink.port}`, { clientId: `sub-mosq-${qos}` });
         const pub = await connect(`mqtt://${HOST}:${mq.port}`, { clientId: `pub-mosq-${qos}` });
-        runs.mosquitto = await measure(pub, sub, 'mosquitto/', n, qos);
+        runs.mosquitto = await measureCpu(mq.pid, () => measure(pub, sub, 'mosquitto/', n, qos));
         pub.end(true);
         sub.end(true);
       } finally {
         await mq.stop();
       }
-      for (const [name, r] of Object.entries(runs)) details.push(`QoS ${qos} ${name}: ${fmt(r.rate)} msg/s, ${r.received} of ${r.sent} arrived`);
+      for (const [name, r] of Object.entries(runs)) details.push(`QoS ${qos} ${name}: ${fmt(r.rate)} msg/s, ${r.received} of ${r.sent} arrived, ${r.cpuPer1000?.toFixed(1)} ms CPU per 1,000`);
       log(details.slice(-2).join('\n'));
       figures.push({
         label: `outbound bridge throughput, QoS ${qos} (${fmt(n)} messages of 64 bytes; ${runs.rumah!.received} arrived, mosquitto's bridge ${runs.mosquitto!.received})`,
@@ -163,6 +172,13 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
         refs: { "mosquitto's bridge": runs.mosquitto!.rate },
         context: { 'rumah alone (publisher → rumah → its own subscriber)': hubOnly.get(qos)?.rate ?? NaN },
         ...(qos === 1 ? { target: { text: "≥ mosquitto's bridge, all arrived", met: runs.rumah!.rate >= runs.mosquitto!.rate && runs.rumah!.received === n } } : {}),
+      });
+      figures.push({
+        label: `bridging broker's CPU per 1,000 messages bridged, QoS ${qos} (all its threads)`,
+        unit: 'ms',
+        value: runs.rumah!.cpuPer1000 ?? NaN,
+        refs: { "mosquitto's bridge": runs.mosquitto!.cpuPer1000 ?? NaN },
+        lowerIsBetter: true,
       });
     }
   } finally {

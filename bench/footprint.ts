@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import YAML from 'yaml';
 import { DB_FILE_NAME, openStore } from '../server/store/index.js';
 import { homeTopics, publishTemplate, writePublish } from './lib/packets.js';
-import { HOST, mosquittoPath, prepareRumahData, repoRoot, RUMAH_YAML, rssBytes, sleep, startMosquitto, startNodeServer, startRumah, tempDir, track, type Rumah, type Server } from './lib/procs.js';
+import { bundleJs, HOST, mosquittoPath, prepareRumahData, rebundle, repoRoot, RUMAH_YAML, rssBytes, sleep, startMosquitto, startNodeServer, startRumah, tempDir, track, type Rumah, type Server } from './lib/procs.js';
 import { RawClient } from './lib/raw-client.js';
 import { openIdle, startAedesTimed, startRumahTimed, type Started } from './lib/first-connack.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
@@ -207,6 +207,8 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
   const historyRows = opts.historyRows ?? 1_000_000;
   const starts = opts.starts ?? 3;
   const dataDir = tempDir('footprint');
+  // The first CONNACKs below time the hub as npm start and the service run it: the bundle, made again from dist/.
+  rebundle();
   try {
     const creds = await prepareRumahData(dataDir, RUMAH_YAML);
     // "Empty": a fresh copy, each run, of a folder that holds only rumah.yaml and the device account (rumah.db).
@@ -221,7 +223,7 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
     const emptyRuns = await alternate(starts, startAedesTimed, async () => {
       const dir = freshEmpty();
       runDirs.push(dir);
-      return startRumahTimed(dir, creds);
+      return startRumahTimed(dir, creds, bundleJs);
     });
     for (const dir of runDirs) fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(emptyTemplate, { recursive: true, force: true });
@@ -269,7 +271,7 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
       await rumah.stop();
     }
     log(`  start to listening with ${fmt(devices)} devices and ${fmt(historyRows)} rows: ${times.map((t) => `${fmt(t)} ms`).join(', ')}`);
-    const bigRuns = await alternate(starts, startAedesTimed, () => startRumahTimed(dataDir, creds));
+    const bigRuns = await alternate(starts, startAedesTimed, () => startRumahTimed(dataDir, creds, bundleJs));
     const connackBig = median(bigRuns.b.map((r) => r.connackMs));
     aedesConnack.push(...bigRuns.a.map((r) => r.connackMs));
     log(`  exec → first CONNACK, ${fmt(devices)} devices + ${fmt(historyRows)} rows: rumah ${list(bigRuns.b.map((r) => r.connackMs))} (runtime.json ${list(bigRuns.b.map((r) => r.readyMs ?? NaN))}); bare aedes ${list(bigRuns.a.map((r) => r.connackMs))}`);
@@ -330,7 +332,7 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
       }]),
     ];
     const notes = [
-      `exec → first CONNACK: from spawn of node (or of bench/servers/aedes.js, bare aedes 1.x in memory, no hooks) on a port chosen before the spawn, ` +
+      `exec → first CONNACK: from spawn of node running the hub's bundle as npm start does (dist/server/bundle/main.js, made again from dist/ first), or bench/servers/aedes.js (bare aedes 1.x in memory, no hooks), on a port chosen before the spawn, ` +
         `to the CONNACK (return code 0) of a real MQTT 3.1.1 CONNECT with the device account's credentials, retried every 2 ms while the port refused. ` +
         `rumah and bare aedes alternated, ${starts} starts each per data set. Empty data folder: a fresh copy for each start of a folder holding only rumah.yaml and the device account. ` +
         `runtime.json (every listener up, the dashboard included) in the same starts: empty ${list(readyEmpty)}; ` +

@@ -11,7 +11,7 @@ import mqttPacket from 'mqtt-packet';
 import { hashPassword, verifyPassword } from '../server/auth/passwords.js';
 import { createLogger } from '../server/core/logger.js';
 import { openStore } from '../server/store/index.js';
-import { freePort, HOST, mosquittoPath, prepareRumahData, startRumah, stopChild, tempDir, track, waitForPort } from './lib/procs.js';
+import { cpuMs, freePort, HOST, mainThreadCpuMs, mosquittoPath, prepareRumahData, sleep, startRumah, stopChild, tempDir, track, waitForPort } from './lib/procs.js';
 import type { BenchResult, Figure } from './lib/report.js';
 
 const CLIENTS = 5000;
@@ -24,15 +24,41 @@ interface Storm {
   connected: number;
   refused: number;
   perSecond: number;
+  /** CPU per connection (µs, user + system): the broker's (all threads) and this load generator's. */
+  brokerCpuUs: number;
+  loadCpuUs: number;
+}
+
+/** CPU (user + system) this process has used so far, ms. */
+function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Waits until the broker has finished with the connections just closed (its CPU use stays under 5% for 200 ms, at
+ * most 10 s): thousands of disconnects handled while the next storm is being timed were counted against it.
+ */
+async function quiesce(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let last = cpuMs(pid);
+  while (Date.now() < deadline) {
+    await sleep(200);
+    const now = cpuMs(pid);
+    if (!(now - last > 10)) return;
+    last = now;
+  }
 }
 
 /** Opens `count` connections with one credential, `CONCURRENCY` at a time, all kept open until the end. */
-async function storm(port: number, username: string, password: string, count = CLIENTS): Promise<Storm> {
+export async function storm(port: number, pid: number, username: string, password: string, count = CLIENTS): Promise<Storm> {
   const sockets: net.Socket[] = [];
   let connected = 0;
   let refused = 0;
   let next = 0;
   const started = performance.now();
+  const broker0 = cpuMs(pid);
+  const load0 = ownCpuMs();
   const deadline = Date.now() + TIME_LIMIT_MS;
   const one = (i: number): Promise<void> =>
     new Promise((resolve) => {
@@ -57,8 +83,11 @@ async function storm(port: number, username: string, password: string, count = C
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const brokerCpuUs = ((cpuMs(pid) - broker0) * 1000) / count;
+  const loadCpuUs = ((ownCpuMs() - load0) * 1000) / count;
   for (const s of sockets) s.destroy();
-  return { connected, refused, perSecond: connected / seconds };
+  await quiesce(pid);
+  return { connected, refused, perSecond: connected / seconds, brokerCpuUs, loadCpuUs };
 }
 
 /**
@@ -66,10 +95,13 @@ async function storm(port: number, username: string, password: string, count = C
  * costs one scrypt. Opens one connection per device, all at once, and returns when the first `firstN` and when all
  * were connected (ms from the first CONNECT).
  */
-async function restartStorm(port: number, devices: Array<{ username: string; password: string }>, firstN: number): Promise<{ firstMs: number; allMs: number; connected: number }> {
+export async function restartStorm(port: number, pid: number, devices: Array<{ username: string; password: string }>, firstN: number): Promise<{ firstMs: number; allMs: number; connected: number; at: number[]; cpuMs: number; mainCpuMs: number }> {
   const started = performance.now();
+  const cpu0 = cpuMs(pid);
+  const main0 = mainThreadCpuMs(pid);
   let connected = 0;
   let firstMs = Number.NaN;
+  const at: number[] = [];
   const sockets: net.Socket[] = [];
   await Promise.all(devices.map((d, i) => new Promise<void>((resolve) => {
     const socket = net.connect(port, HOST);
@@ -79,6 +111,7 @@ async function restartStorm(port: number, devices: Array<{ username: string; pas
     parser.on('packet', (p: { cmd: string; returnCode?: number }) => {
       if (p.cmd !== 'connack') return;
       clearTimeout(timer);
+      if (p.returnCode === 0) at.push(performance.now() - started);
       if (p.returnCode === 0 && ++connected === firstN) firstMs = performance.now() - started;
       resolve();
     });
@@ -88,20 +121,29 @@ async function restartStorm(port: number, devices: Array<{ username: string; pas
     socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: `dev-${i}`, clean: true, keepalive: 120, username: d.username, password: Buffer.from(d.password) }));
   })));
   const allMs = performance.now() - started;
+  const used = { cpuMs: cpuMs(pid) - cpu0, mainCpuMs: mainThreadCpuMs(pid) - main0 };
   for (const s of sockets) s.destroy();
-  return { firstMs, allMs, connected };
+  await quiesce(pid);
+  return { firstMs, allMs, connected, at, ...used };
 }
 
-/** What scrypt alone allows: `count` device-cost verifications over the libuv pool, measured here and now. */
-async function scryptFloorMs(count: number): Promise<number> {
+/**
+ * What scrypt alone allows: `count` device-cost verifications, `at` a time on the libuv pool, from the time of 200
+ * measured here and now. `at` 2 is the login gate's (server/mqtt/login-gate.ts; on 2 cores, both); the whole pool
+ * (4 threads) does no more on 2 cores, but takes a larger share of a machine others are using too.
+ */
+export async function scryptFloorMs(count: number, at: number): Promise<number> {
   const hash = await hashPassword('a password of the usual length', 'device');
-  const sample = 64;
+  const sample = 200;
+  let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: sample }, () => verifyPassword('a password of the usual length', hash)));
+  await Promise.all(Array.from({ length: at }, async () => {
+    while (next++ < sample) await verifyPassword('a password of the usual length', hash);
+  }));
   return ((performance.now() - started) / sample) * count;
 }
 
-async function mosquittoWithPasswords(bin: string, username: string, password: string): Promise<{ port: number; stop(): Promise<void> }> {
+export async function mosquittoWithPasswords(bin: string, username: string, password: string): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const dir = tempDir('mosquitto-logins');
   const port = await freePort();
   const passwords = path.join(dir, 'passwd');
@@ -115,7 +157,7 @@ async function mosquittoWithPasswords(bin: string, username: string, password: s
   const child = spawn(bin, ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
   track(child);
   await waitForPort(port, 5000, () => child.exitCode === null);
-  return { port, stop: async () => void (await stopChild(child), fs.rmSync(dir, { recursive: true, force: true })) };
+  return { port, pid: child.pid!, stop: async () => void (await stopChild(child), fs.rmSync(dir, { recursive: true, force: true })) };
 }
 
 export async function benchLogins(): Promise<BenchResult> {
@@ -134,25 +176,42 @@ export async function benchLogins(): Promise<BenchResult> {
   }
   const hub = await startRumah({ dataDir, removeData: true }, device);
   const figures: Figure[] = [];
-  const notes = [`restart storm: ${DEVICES} device accounts made before the start, one CONNECT each, all at once; the reference is ${DEVICES} device-cost scrypt verifications on the libuv pool (${os.cpus().length} cores) measured in the same process.`, `${CLIENTS.toLocaleString('en-US')} TCP connections, ${CONCURRENCY} CONNECTs outstanding at a time, each kept open; raw CONNECT/CONNACK (MQTT 3.1.1).`];
+  const notes = [`restart storm: ${DEVICES} device accounts made before the start, one CONNECT each, all at once; the reference is ${DEVICES} device-cost scrypt verifications in the bench process, 2 at a time as the login gate runs them (and 4, the whole libuv pool), timed on 200 before and 200 after the storm (${os.cpus().length} cores).`, `${CLIENTS.toLocaleString('en-US')} TCP connections, ${CONCURRENCY} CONNECTs outstanding at a time, each kept open; raw CONNECT/CONNACK (MQTT 3.1.1).`];
   try {
-    const floorMs = await scryptFloorMs(DEVICES);
-    const restart = await restartStorm(hub.port, devices, 1000);
+    // Before and after the storm, averaged: the machine's load changes within a run.
+    const floorBefore = [await scryptFloorMs(DEVICES, 2), await scryptFloorMs(DEVICES, 4)];
+    const restart = await restartStorm(hub.port, hub.pid, devices, 1000);
+    const floorAfter = [await scryptFloorMs(DEVICES, 2), await scryptFloorMs(DEVICES, 4)];
+    const floorMs = (floorBefore[0]! + floorAfter[0]!) / 2;
+    const poolMs = (floorBefore[1]! + floorAfter[1]!) / 2;
+    const quartiles = [0.25, 0.5, 0.75, 1].map((q) => {
+      const at = restart.at[Math.ceil(q * DEVICES) - 1];
+      return `${Math.round(q * 100)}% ${at === undefined ? 'not reached' : `at ${Math.round(at)} ms`}`;
+    }).join(', ');
+    notes.push(`restart storm: ${quartiles} (${restart.connected} of ${DEVICES} connected${restart.connected < DEVICES ? '; the others were refused, CONNACK 3 after waiting mqtt.connectTimeout for their hash' : ''}); hub CPU ${Math.round(restart.cpuMs)} ms over ${Math.round(restart.allMs)} ms (all threads; main thread ${Math.round(restart.mainCpuMs)} ms).`);
     figures.push(
-      { label: `${DEVICES.toLocaleString('en-US')} devices after a restart: first 1,000 online`, unit: 'ms', value: restart.firstMs, lowerIsBetter: true, target: { text: '≤ 3,000 ms', met: restart.firstMs <= 3000 } },
+      {
+        label: `${DEVICES.toLocaleString('en-US')} devices after a restart: first 1,000 online`, unit: 'ms', value: restart.firstMs, lowerIsBetter: true,
+        refs: { 'scrypt alone, 1,000, 2 at a time': (floorMs * 1000) / DEVICES }, target: { text: '≤ 3,000 ms', met: restart.firstMs <= 3000 },
+      },
       {
         label: `${DEVICES.toLocaleString('en-US')} devices after a restart: all online`, unit: 'ms', value: restart.allMs, lowerIsBetter: true,
-        refs: { 'scrypt alone (same run, libuv pool)': floorMs }, note: `${restart.connected} connected`,
+        refs: { [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, 2 at a time`]: floorMs, [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, the whole pool`]: poolMs }, note: `${restart.connected} connected`,
       },
     );
-    const admin = await storm(hub.port, 'admin', 'bench-admin-password');
-    const dev = await storm(hub.port, device.username, device.password);
+    const admin = await storm(hub.port, hub.pid, 'admin', 'bench-admin-password');
+    const dev = await storm(hub.port, hub.pid, device.username, device.password);
     const bin = mosquittoPath();
     const refs: Record<string, number> = {};
+    const cpuRefs: Record<string, number> = {};
+    let mosqLoadCpuUs = Number.NaN;
     if (bin) {
       const mosq = await mosquittoWithPasswords(bin, 'storm', 'storm-password-0123456789');
       try {
-        refs.mosquitto = (await storm(mosq.port, 'storm', 'storm-password-0123456789')).perSecond;
+        const m = await storm(mosq.port, mosq.pid, 'storm', 'storm-password-0123456789');
+        refs.mosquitto = m.perSecond;
+        cpuRefs.mosquitto = m.brokerCpuUs;
+        mosqLoadCpuUs = m.loadCpuUs;
       } finally {
         await mosq.stop();
       }
@@ -160,7 +219,10 @@ export async function benchLogins(): Promise<BenchResult> {
     figures.push(
       { label: 'one admin credential: connects/s', unit: '/s', value: admin.perSecond, refs, target: { text: `≥ 5,000/s, all ${CLIENTS} connected`, met: admin.perSecond >= 5000 && admin.connected === CLIENTS }, note: `${admin.connected} connected, ${admin.refused} refused` },
       { label: 'one device credential: connects/s', unit: '/s', value: dev.perSecond, refs, target: { text: `≥ 5,000/s, all ${CLIENTS} connected`, met: dev.perSecond >= 5000 && dev.connected === CLIENTS }, note: `${dev.connected} connected, ${dev.refused} refused` },
+      { label: 'one admin credential: broker CPU per connect', unit: 'µs', value: admin.brokerCpuUs, lowerIsBetter: true, refs: cpuRefs },
+      { label: 'one device credential: broker CPU per connect', unit: 'µs', value: dev.brokerCpuUs, lowerIsBetter: true, refs: cpuRefs },
     );
+    notes.push(`load generator (this process, on the same cores) CPU per connect: ${Math.round(admin.loadCpuUs)} µs (admin storm), ${Math.round(dev.loadCpuUs)} µs (device storm), ${Math.round(mosqLoadCpuUs)} µs (mosquitto storm).`);
   } finally {
     await hub.stop();
   }

@@ -15,6 +15,7 @@ import { benchFanin5 } from './fanin5.js';
 import { benchExports } from './exports.js';
 import { benchFairShare } from './fair-share.js';
 import { benchFootprint } from './footprint.js';
+import { benchStart } from './start.js';
 import { benchHistory } from './history.js';
 import { benchHistoryChart } from './history-chart.js';
 import { benchLatency } from './latency.js';
@@ -32,7 +33,7 @@ import { markdownTable, textTable, type BenchResult } from './lib/report.js';
  * to docs/benchmarks.md. `--only fanin,latency` runs some of them (and does not touch the docs unless --docs).
  */
 
-const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,history-chart,footprint,persistence,dashboard,devices-page,rules,rules-nodered,tails,broker-store,retained-writes,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
+const usage = `usage: node dist/bench/run.js [--only fanin,fanin5,exports,bridge,latency,logins,history,history-chart,footprint,start,persistence,dashboard,devices-page,rules,rules-nodered,tails,broker-store,retained-writes,devices,fair-share,mqttsn] [--profile] [--step-ms N] [--workers N] [--qos 0,1] [--brokers mosquitto,bare aedes,rumah] [--pair-timeout-s N] [--no-v5-props] [--docs|--no-docs]`;
 
 interface Bench {
   id: string;
@@ -112,6 +113,8 @@ async function main(): Promise<number> {
     // The device page's chart over 30 days of a 1 Hz sensor, beside 1 hour (bench/history-chart.ts, issue 18 item 4).
     { id: 'history-chart', run: () => benchHistoryChart() },
     { id: 'footprint', run: () => benchFootprint() },
+    // exec → first CONNACK of the bundle, of tsc's dist and of bare aedes, alternated (bench/start.ts, issue 19 item 6).
+    { id: 'start', run: () => benchStart() },
     { id: 'persistence', run: () => benchPersistence() },
     { id: 'dashboard', run: () => benchDashboard() },
     // The Devices page with 1,000 devices beside the Home page in the same run (bench/devices-page.ts, issue 18).

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds everything `npm start` and `npm test` run: the TypeScript of the server, devices, rules, tests and
-// benchmarks into dist/, the dashboard's type check and bundle (scripts/build-web.mjs), then dist/.build-stamp.
+// benchmarks into dist/, the hub's bundle (scripts/build-server.mjs), the dashboard's type check and bundle (scripts/build-web.mjs), then dist/.build-stamp.
 // Run by `npm install` (prepare), by `npm run build`, and by scripts/start.mjs and `npm test` when a source is newer
 // than the stamp. Compilers run as child processes of this one Node, not through npm: every nested npm would read the
 // project's configuration and print its warnings again.
@@ -30,6 +30,7 @@ function run(what, args) {
 // A build that fails half way must not look current: the stamp goes first and comes back only at the end.
 fs.rmSync(stampFile, { force: true });
 run('tsc -p tsconfig.json', [tsc, '-p', 'tsconfig.json']);
+run('the hub bundle', [path.join(root, 'scripts/build-server.mjs')]);
 run('tsc -p web/tsconfig.json', [tsc, '-p', 'web/tsconfig.json']);
 run('tsc -p web/sw/tsconfig.json', [tsc, '-p', 'web/sw/tsconfig.json']);
 run('the dashboard bundle', [path.join(root, 'scripts/build-web.mjs')]);

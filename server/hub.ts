@@ -1,3 +1,5 @@
+// First: dependencies loaded after it get loggers that cost nothing while DEBUG is off (see quiet-debug.ts).
+import './quiet-debug.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';
@@ -23,11 +25,10 @@ import { CommandLimit } from './api/command-limit.js';
 import { DevicesApi } from './api/devices.js';
 import { AreasApi } from './api/areas.js';
 import { AreasRepo } from './store/areas-repo.js';
-import { UsersApi } from './api/users.js';
+import type { UsersApi } from './api/users.js';
 import type { RealtimeServer } from './realtime/server.js';
 import { NotificationFeed } from './realtime/notifications.js';
 import { coalesceMs } from './realtime/protocol.js';
-import { BrokerApi } from './api/broker.js';
 import { conventionFactories } from '../devices/conventions.js';
 import { DevicePersister } from './store/device-persister.js';
 import { PairingApi } from './api/pairing.js';
@@ -35,16 +36,16 @@ import { PairingAuthenticator } from '../devices/pairing/authenticator.js';
 import { createSqlitePersistence, type SqlitePersistence } from './mqtt/persistence/sqlite-persistence.js';
 import { CauseTracker } from '../rules/engine/cause-tracker.js';
 import type { Clock } from '../rules/engine/clock.js';
-import { RulesEngine, type RulesEngineOptions } from '../rules/engine/engine.js';
+import type { RulesEngine, RulesEngineOptions } from '../rules/engine/engine.js';
 import type { MqttSnGateway } from './mqttsn/gateway.js';
-import { BackupService } from './backup/service.js';
+import type { BackupService } from './backup/service.js';
 import { prepareDataDir } from './backup/hub-start.js';
-import { Bridges } from './bridge/service.js';
-import { BridgesAdmin } from './bridge/admin.js';
-import { Exports } from './export/exports.js';
+import type { Bridges } from './bridge/service.js';
+import type { BridgesAdmin } from './bridge/admin.js';
+import type { Exports } from './export/exports.js';
 import { isOwnExportTopic } from './export/ha-topics.js';
 import { guardExportTopics } from './export/export-acl.js';
-import { Logbook } from './logbook/logbook.js';
+import type { Logbook } from './logbook/logbook.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -140,8 +141,19 @@ export class Hub {
       this.stops.push(() => this.tls?.stop());
     }
 
+    const brokerLog = log.child({ module: 'broker' });
+    if (config.mqtt.persistence === 'sqlite') {
+      this.persistence = createSqlitePersistence({ file: path.join(config.dataDir, 'broker.db'), log: brokerLog, maxPageCount: this.opts.brokerStoreMaxPages });
+      // aedes never destroys its persistence; this runs after the broker's stop (stops run in reverse).
+      this.stops.push(() => this.persistence?.destroy());
+      // broker.db opens (on libuv's pool) while rumah.db does; the broker's start takes the outcome. Caught here only
+      // so that a failure before then leaves no unhandled rejection; it is thrown by the broker's start.
+      this.persistence.open().catch(() => undefined);
+    }
     this.store = await openStore(config.dataDir, log, {
       checkpointIntervalMs: 1000,
+      // rumah.db's integrity check reads every page (~120 ms for 46 MiB): beside the reads below, before the first write.
+      database: { checkBeside: true },
       history: { maxQueue: config.history.maxQueue, onWritten: this.opts.onHistoryWritten },
       retention: { rawDays: config.history.rawDays, hourlyDays: config.history.hourlyDays },
     });
@@ -157,10 +169,14 @@ export class Hub {
       topicOwner: (topic) => this.pairing?.acl.ownerOf(topic), place: (device) => this.areas.place(device),
       staleness: { factor: config.devices.staleFactor, minSeconds: config.devices.staleMinSeconds, firstSeconds: config.devices.staleFirstSeconds },
     });
-    this.registry.restore(await this.store.devices.all());
-    await this.areas.load();
     this.stops.push(() => this.registry.stop());
-    for (const row of await this.store.state.all()) this.states.restore(row.deviceId, row.property, row.state);
+    // Beside rumah.db's integrity check (openStore above): a read that fails on a damaged page gives way to the
+    // check's own verdict (DB_OPEN, exit 3), which is awaited before the first write (areas.adopt below).
+    await this.restoreFromStore().catch(async (err: unknown) => {
+      await this.store.db.checked;
+      throw err;
+    });
+    await this.store.db.checked;
 
     this.persister = new DevicePersister(this.store.devices, log.child({ module: 'store' }));
     this.persister.attach(this.bus, this.registry);
@@ -175,17 +191,11 @@ export class Hub {
     });
 
     this.auth = new AuthApi(this.store, log.child({ module: 'auth' }));
-    // A first start's admin password is hashed (scrypt, on libuv's pool) while the broker and the rules are built;
-    // awaited before the listeners open. Caught here only so that an earlier failure leaves no unhandled rejection.
+    // A first start's admin password is hashed (scrypt, on libuv's pool) while the broker is built; a login that is
+    // not a device's waits for it (AuthApi.booting), the start after the listeners. Caught here only so that an earlier failure leaves no unhandled rejection.
     const booting = this.auth.bootstrap(this.opts.adminPassword);
     booting.catch(() => undefined);
 
-    const brokerLog = log.child({ module: 'broker' });
-    if (config.mqtt.persistence === 'sqlite') {
-      this.persistence = createSqlitePersistence({ file: path.join(config.dataDir, 'broker.db'), log: brokerLog, maxPageCount: this.opts.brokerStoreMaxPages });
-      // aedes never destroys its persistence; this runs after the broker's stop (stops run in reverse).
-      this.stops.push(() => this.persistence?.destroy());
-    }
     this.deviceLog.attach(this.bus);
     this.pairing = new PairingApi({ store: this.store, bus: this.bus, log: log.child({ module: 'pairing' }), conventions: () => this.registry.conventions, deviceLog: this.deviceLog });
     const authenticator = new PairingAuthenticator(this.auth, this.pairing.window, this.pairing.candidates, (username) => this.bus.emit('candidateChanged', { username, state: 'pending' }));
@@ -203,53 +213,30 @@ export class Hub {
     this.auth.gate = this.broker.loginGate;
     this.pairing.acl.attach(this.bus, this.registry);
     this.bus.on('clientDisconnected', 'pairing', (e) => e.username && this.pairing.candidateDisconnected(e.username));
+    // Held from before its start: a will it publishes for a session that ended while the hub was down waits too.
+    this.broker.startGate.hold();
     await this.broker.start();
     this.stops.push(() => this.broker.stop());
     this.stops.push(() => this.pairing.stop());
-    // Outbound bridges: a remote message enters through the hub's own publish (docs/bridges.md says why).
-    this.bridges = new Bridges({ bridges: config.bridges ?? [], dataDir: config.dataDir, db: this.store.db, bus: this.bus, log: log.child({ module: 'bridge' }), maxPacketSize: config.mqtt.maxPacketSize, publish: (msg) => this.broker.publish(msg) });
-    await this.bridges.start();
-    this.stops.push(() => this.bridges?.stop());
-    this.bridgesAdmin = new BridgesAdmin({ bridges: this.bridges, settings: this.store.settings, yamlNames: new Set((config.bridges ?? []).map((b) => b.name)), log: log.child({ module: 'bridge' }) });
-    await this.bridgesAdmin.load();
-
     this.devices = new DevicesApi({
       registry: this.registry, states: this.states, broker: this.broker, bus: this.bus,
       history: this.store.history, flushHistory: () => this.store.writer.flush(), deviceLog: this.deviceLog,
       commandLimit: new CommandLimit({ rate: config.devices.commandRate, burst: config.devices.commandBurst }),
     });
-
-    this.rules = new RulesEngine({
-      dir: path.join(config.dataDir, 'rules'), bus: this.bus, registry: this.registry, states: this.states, broker: this.broker,
-      commander: this.devices, tracker: this.ruleCauses, db: this.store.db, log: log.child({ module: 'rules' }), clock: this.opts.clock,
-      timezone: config.location?.timezone, ...this.opts.rules,
-      ...(config.location?.latitude !== undefined && config.location.longitude !== undefined ? { location: { latitude: config.location.latitude, longitude: config.location.longitude } } : {}),
-    });
-    await this.rules.start();
-    this.stops.push(() => this.rules.stop());
-
     // Kept from here, as before the dashboard moved after the MQTT listeners: a dashboard opened later still shows them.
     const notifications = new NotificationFeed({ bus: this.bus, intervalMs: coalesceMs, flush: (batch) => this.realtime?.sendNotifications(batch) });
     notifications.start();
     this.stops.push(() => notifications.stop());
-    this.logbook = new Logbook({
-      db: this.store.db, bus: this.bus, log: log.child({ module: 'logbook' }), settings: config.logbook, now,
-      device: (id) => this.registry.get(id), devices: () => this.registry.list(), ruleName: (id) => this.rules.rules.name(id),
-      // No browser can be connected before the web stack is up (after the MQTT listeners): nothing to send until then.
-      live: (everyone, adminsOnly) => this.realtime?.sendLogbook({ entries: everyone }, { entries: adminsOnly }),
-    });
-    await this.logbook.start();
-    this.stops.push(() => this.logbook?.stop());
     this.auth.onLogin = (e) => this.bus.emit('userLogin', { ...e, ts: now() });
-    this.backups = new BackupService({ dataDir: config.dataDir, settings: config.backup, timezone: config.location?.timezone, log: log.child({ module: 'backup' }) });
-    this.backups.start();
-    this.stops.push(() => this.backups.stop());
-    const brokerPage = new BrokerApi({ bus: this.bus, counters: () => this.broker.counters, protocolOf: (clientId) => this.mqttsn?.protocolOf(clientId), outboundBridges: () => this.bridges?.view() ?? [], bridgesAdmin: () => this.bridgesAdmin });
-    brokerPage.start();
-    this.stops.push(() => brokerPage.stop());
-    this.users = new UsersApi({ store: this.store, auth: this.auth, sessionsEnded: (username) => this.realtime?.endUser(username) });
-    this.exports = new Exports({ config: config.exports, bus: this.bus, registry: this.registry, states: this.states, devices: () => this.devices, broker: () => this.broker, store: () => this.store, log: log.child({ module: 'export' }) });
-    this.setupCode = (await booting).setupCode;
+
+    // Start order (issue 19 item 6: a device waiting since a power cut gets its CONNACK first). What a login needs is
+    // up: the accounts, the registry (restored), the ACL, the broker and its sessions. The listeners open now; the rest
+    // (server/after-listen.ts) is loaded and built behind them. Until the broker's start gate is released below,
+    // clients connect, log in and subscribe, while their publishes wait in flow control and the broker's events
+    // (connected, disconnected, wills) are queued in order (server/mqtt/start-gate.ts): the rules, the logbook, the
+    // bridges and the exports see every one of them. Events the hub raises itself meanwhile: a pairing candidate needs
+    // the join window, closed at start; notifications go to the feed started above. A first start's admin may still
+    // be being hashed: a login that is no device account's waits for it (AuthApi.booting).
     const listenerOptions = { broker: this.broker, log: log.child({ module: 'broker' }), host: config.bind, connectionsPerAddress: config.mqtt.connectionsPerAddress };
     let tcp: { port: number } | undefined;
     if (!this.tls || config.tls.plainMqtt) {
@@ -266,6 +253,14 @@ export class Hub {
     if (sn) this.stops.push(() => sn.gateway.stop());
     this.mqttsn = sn?.gateway;
 
+    // Before each part loaded from here on, the CONNECTs already being handled are answered (connectsAnswered): a
+    // part's modules and constructors hold the event loop for tens of milliseconds, and a login would wait behind them.
+    await this.broker.startGate.connectsAnswered();
+    const [parts, bootstrapped] = await Promise.all([import('./after-listen.js'), booting]);
+    this.setupCode = bootstrapped.setupCode;
+    await this.broker.startGate.connectsAnswered();
+    const brokerPage = await parts.startParts(this, this.opts, (stop) => this.stops.push(stop));
+
     await this.replayRetained();
     // The conventions know every device fully now (HA configs, Tasmota prefixes): their owned topics, indexed again.
     this.pairing.acl.reindex(this.registry.list());
@@ -273,12 +268,15 @@ export class Hub {
       for (const msg of convention.startMessages?.() ?? []) await this.broker.publish(msg);
     }
 
-    await this.exports.start();
+    await this.exports!.start();
     this.stops.push(() => this.exports?.stop());
+    // Every listener of the bus is in place: what waited since the listeners opened goes through, in order.
+    this.broker.startGate.release();
     this.rules.hubStarted();
 
     // The dashboard (express, socket.io, MQTT over WebSocket) last: its modules are a third of the start, and a device
     // waiting since a power cut should not wait for them. runtime.json below still means every listener is up.
+    await this.broker.startGate.connectsAnswered();
     const { startWebStack } = await import('./web-stack.js');
     const web = await startWebStack(this, this.opts, { brokerPage, notifications });
     this.realtime = web.realtime;
@@ -296,6 +294,13 @@ export class Hub {
       this.writeRuntime();
     });
     return this.runtime;
+  }
+
+  /** The registry's devices, the areas and the last states, as rumah.db holds them. */
+  private async restoreFromStore(): Promise<void> {
+    this.registry.restore(await this.store.devices.all());
+    await this.areas.load();
+    for (const row of await this.store.state.all()) this.states.restore(row.deviceId, row.property, row.state);
   }
 
   private writeRuntime(): void {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './quiet-debug.js'; // before any dependency that logs with `debug`
 import { loadConfig } from './config/load.js';
 import { isRumahError, ErrorCodes } from './core/errors.js';
 import { createLogger, drainLog } from './core/logger.js';

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { installDir } from './install-dir.js';
 import type { Hub, HubOptions } from './hub.js';
 import type { BrokerApi } from './api/broker.js';
 import type { NotificationFeed } from './realtime/notifications.js';
@@ -47,7 +48,7 @@ export async function startWebStack(hub: Hub, opts: HubOptions, { brokerPage, no
         return revoked;
       },
     },
-    webRoot: opts.webRoot ?? fileURLToPath(new URL('../web/', import.meta.url)),
+    webRoot: opts.webRoot ?? path.join(installDir, 'dist/web'),
     sessionEnded: (token) => realtime.endSession(token), rules: new RulesApi(hub.rules), broker: brokerPage, exportSettings: hub.exports!,
     webhooks: hub.rules.webhooks,
     mqttsnBindings: new MqttSnBindingsApi({ store: hub.store, enabled: config.mqttsn.enabled }),

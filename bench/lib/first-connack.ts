@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RawClient } from './raw-client.js';
+import { hubNodeFlags } from '../../server/node-flags.js';
 import { distRoot, freePort, HOST, mainJs, sleep, stopChild, track } from './procs.js';
 
 // exec → first CONNACK: what a device waiting for the hub after a power cut sees. The port is chosen before the
@@ -65,13 +66,13 @@ async function startTimed(args: string[], env: NodeJS.ProcessEnv, port: number, 
 }
 
 /**
- * `node dist/server/main.js` as startRumah runs it, but on a port chosen here, timed to its first CONNACK. `main`: another
+ * `node <hub flags> dist/server/main.js` as startRumah runs it, but on a port chosen here, timed to its first CONNACK. `main`: another
  * build's entry (e.g. /work/main/dist/server/main.js), to compare two builds by hand in one run.
  */
 export async function startRumahTimed(dataDir: string, creds: { username: string; password: string }, main = mainJs): Promise<Started> {
   const port = await freePort();
   return startTimed(
-    [main, '--data', dataDir, '--mqtt-port', String(port), '--http-port', '0', '--bind', HOST, '--log-level', 'warn'],
+    [...hubNodeFlags, main, '--data', dataDir, '--mqtt-port', String(port), '--http-port', '0', '--bind', HOST, '--log-level', 'warn'],
     { ...process.env, RUMAH_ADMIN_PASSWORD: 'bench-admin-password' }, port, creds, path.join(dataDir, 'runtime.json'),
   );
 }

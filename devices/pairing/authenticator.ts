@@ -34,7 +34,7 @@ export class PairingAuthenticator implements MqttAuthenticator {
     // unknown name apart anyway. Measured: 1,000 devices pairing at once went from 4 scrypts each to 1.
     if (!this.window.isOpen || (await this.accounts.knows(username))) return this.accounts.authenticate(username, password, ctx);
     if (password.length === 0) return undefined;
-    const candidate = await this.candidates.add(username, password, ctx.clientId, ctx.address, this.now());
+    const candidate = await this.candidates.add(username, password, ctx.clientId, ctx.address, this.now(), ctx.hashSlot);
     // Accepted while this login was being checked: it is an account's login (refused until the row is stored).
     if (!candidate) return this.candidates.wasAccepted(username) ? this.accounts.authenticate(username, password, ctx) : undefined;
     this.accounts.remember(username, password, this.candidates.hashOf(username)!);

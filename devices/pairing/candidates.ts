@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { hashPassword } from '../../server/auth/passwords.js';
+import { hashPassword, runNow, type HashSlot } from '../../server/auth/passwords.js';
 
 export interface Candidate {
   username: string;
@@ -35,7 +35,8 @@ export class Candidates {
   /** Names whose first presented password is being hashed. */
   private readonly hashing = new Map<string, { mac: Buffer; done: Promise<Entry | undefined> }>();
 
-  async add(username: string, password: string, clientId: string, address: string, now: number): Promise<Candidate | undefined> {
+  /** The hash of the presented password runs in `slot` (the login gate: server/mqtt/identity.ts). */
+  async add(username: string, password: string, clientId: string, address: string, now: number, slot: HashSlot = runNow): Promise<Candidate | undefined> {
     if (this.rejected.has(username) || this.accepted.has(username)) return undefined;
     const mac = crypto.createHmac('sha256', this.macKey).update(password).digest();
     // The same name with another password is someone else: the first one to present the name keeps it — also
@@ -52,7 +53,7 @@ export class Candidates {
     }
     if (this.entries.size + this.hashing.size >= maxCandidates) return undefined;
     const done = (async (): Promise<Entry | undefined> => {
-      const passwordHash = await hashPassword(password, 'device');
+      const passwordHash = await slot(() => hashPassword(password, 'device'));
       // Rejected while hashing: no candidate session may be made now (it would outlive the admin's decision).
       if (this.rejected.has(username) || this.accepted.has(username)) return undefined;
       const entry: Entry = { username, clientId, address, firstSeen: now, topics: [], announcements: [], subscriptions: [], connected: true, passwordHash, mac };

@@ -1,7 +1,7 @@
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { MqttAuthenticator, MqttIdentity } from '../mqtt/broker.js';
-import { randomSecret, sha256 } from '../auth/passwords.js';
+import type { ConnectContext, MqttAuthenticator, MqttIdentity } from '../mqtt/broker.js';
+import { randomSecret, sha256, type HashSlot } from '../auth/passwords.js';
 import type { Store } from '../store/index.js';
 import type { TokenScope } from '../store/api-tokens-repo.js';
 import { LoginBusy, type LoginGate } from '../mqtt/login-gate.js';
@@ -26,7 +26,8 @@ export class AuthApi implements MqttAuthenticator {
   private readonly failures = new Map<string, { count: number; until: number }>();
   /**
    * The MQTT logins' gate (server/mqtt/login-gate.ts), shared: a dashboard password is a scrypt of 16 MiB too, and
-   * 1,000 logins posted at once were 888 checked at once, beside the devices' logins. Set by the hub.
+   * 1,000 logins posted at once were 888 checked at once, beside the devices' logins. Set by the hub. Only the hash
+   * waits for its turn there.
    */
   gate?: LoginGate;
 
@@ -35,8 +36,21 @@ export class AuthApi implements MqttAuthenticator {
 
   constructor(private readonly store: Store, private readonly log: Logger) {}
 
+  /**
+   * The first start's bootstrap while it runs. The hub opens MQTT before the admin's password is hashed (a scrypt of
+   * 16 MiB, tens of ms that a device's login need not wait for): a login that is no device account's waits for it,
+   * since the admin it makes may be who logs in.
+   */
+  private booting?: Promise<unknown>;
+
   /** First start: the admin from RUMAH_ADMIN_PASSWORD, or a one-time setup code to create one in the browser. */
-  async bootstrap(adminPassword: string | undefined): Promise<{ setupCode?: string; adminCreated?: boolean }> {
+  bootstrap(adminPassword: string | undefined): Promise<{ setupCode?: string; adminCreated?: boolean }> {
+    const running = this.firstStart(adminPassword);
+    this.booting = running.catch(() => undefined);
+    return running;
+  }
+
+  private async firstStart(adminPassword: string | undefined): Promise<{ setupCode?: string; adminCreated?: boolean }> {
     if ((await this.store.users.count()) > 0) return {};
     if (adminPassword) {
       await this.store.users.create('admin', adminPassword, 'admin');
@@ -67,13 +81,17 @@ export class AuthApi implements MqttAuthenticator {
 
   async login(username: string, password: string, address = '?'): Promise<{ token: string; principal: Principal }> {
     this.throttle(address);
-    // Asked again when the check starts: logins that waited their turn behind failures of the same address are
+    // Asked again when the hash starts: logins that waited their turn behind failures of the same address are
     // refused then, without a scrypt (the throttle counts an attempt when it is checked, not when it arrived).
-    const verify = async () => {
-      this.throttle(address);
-      return this.store.users.verify(username, password);
+    const gate = this.gate;
+    const slot: HashSlot = (work) => {
+      const checked = () => {
+        this.throttle(address);
+        return work();
+      };
+      return gate ? gate.run(checked) : checked();
     };
-    const user = await (this.gate ? this.gate.run(verify) : verify()).catch((err: unknown) => {
+    const user = await this.store.users.verify(username, password, slot).catch((err: unknown) => {
       if (err instanceof LoginBusy) throw new RumahError(ErrorCodes.RATE_LIMITED, 'too many logins are being checked; try again in a few seconds');
       throw err;
     });
@@ -108,12 +126,13 @@ export class AuthApi implements MqttAuthenticator {
   }
 
   /** MQTT logins: device accounts first (the repository caches verified passwords), then dashboard admins. */
-  async authenticate(username: string, password: string): Promise<MqttIdentity | undefined> {
+  async authenticate(username: string, password: string, ctx?: Pick<ConnectContext, 'hashSlot'>): Promise<MqttIdentity | undefined> {
     // An account and a user never share a name (accounts-repo.ts): a user's login spends no scrypt on the
     // account it is not; users.verify() spends the one an unknown name costs.
-    const account = await this.store.accounts.verify(username, password, { unknownCostsScrypt: false });
+    const account = await this.store.accounts.verify(username, password, { unknownCostsScrypt: false, slot: ctx?.hashSlot });
     if (account) return { username, kind: account.kind, acl: account.acl };
-    const user = await this.store.users.verify(username, password);
+    await this.booting;
+    const user = await this.store.users.verify(username, password, ctx?.hashSlot);
     return user?.role === 'admin' ? { username, kind: 'admin' } : undefined;
   }
 
@@ -131,6 +150,7 @@ export class AuthApi implements MqttAuthenticator {
 
   /** Whether a name is taken by an account or a user: an unknown name may become a pairing candidate. */
   async knows(username: string): Promise<boolean> {
+    await this.booting;
     return (await this.store.accounts.exists(username)) || (await this.store.users.get(username)) !== undefined;
   }
 

@@ -40,6 +40,16 @@ export async function hashPassword(password: string, cost: PasswordCost = 'perso
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/**
+ * Where a password hash runs: the MQTT login gate (server/mqtt/login-gate.ts) passes one that waits for a free slot,
+ * so at most a few scrypts use libuv's pool at once, in the order the logins came. Only the hash waits there: reading
+ * the row before and after it does not hold a slot.
+ */
+export type HashSlot = <T>(work: () => Promise<T>) => Promise<T>;
+
+/** No gate: the work runs now (the CLI, tests, anything that hashes one password at a time). */
+export const runNow: HashSlot = (work) => work();
+
 const dummyHashes: Partial<Record<PasswordCost, Promise<string>>> = {};
 
 /**

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { runNow, type HashSlot } from './passwords.js';
 
 const maxEntries = 10_000;
 
@@ -30,9 +31,9 @@ export class VerifiedCache {
     return this.verified.has(name);
   }
 
-  remember(name: string, hash: string, password: string): void {
+  remember(name: string, hash: string, password: string, mac = this.mac(password)): void {
     if (!this.verified.has(name) && this.verified.size >= maxEntries) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(name, { hash, mac: this.mac(password) });
+    this.verified.set(name, { hash, mac });
   }
 
   forget(name: string): void {
@@ -40,20 +41,28 @@ export class VerifiedCache {
   }
 
   /**
-   * `password` checked against `hash`: from memory when verified before, else by `scrypt` — shared with any check
-   * of the same name, hash and password already running — and remembered when right.
+   * `password` checked against `hash`: from memory when verified before, else by `scrypt` run in `slot` — shared with
+   * any check of the same name, hash and password already running or waiting for its slot — and remembered when right.
    */
-  async verify(name: string, hash: string, password: string, scrypt: () => Promise<boolean>): Promise<boolean> {
-    if (this.known(name, hash, password)) return true;
-    const key = `${name}\u0000${hash}\u0000${this.mac(password).toString('base64')}`;
-    let running = this.inFlight.get(key);
-    if (!running) {
-      running = scrypt().finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, running);
-    }
-    const ok = await running;
-    if (ok) this.remember(name, hash, password);
+  async verify(name: string, hash: string, password: string, scrypt: () => Promise<boolean>, slot: HashSlot = runNow): Promise<boolean> {
+    const mac = this.mac(password);
+    const entry = this.verified.get(name);
+    if (entry !== undefined && entry.hash === hash && crypto.timingSafeEqual(entry.mac, mac)) return true;
+    const key = `${name}\u0000${hash}\u0000${mac.toString('base64')}`;
+    const shared = this.inFlight.get(key);
+    // The slot of the login that started the check may refuse it (its address throttled, its wait too long): that
+    // says nothing about this login, which then takes a turn of its own.
+    const ok = shared ? await shared.catch(() => this.start(key, scrypt, slot)) : await this.start(key, scrypt, slot);
+    if (ok) this.remember(name, hash, password, mac);
     return ok;
+  }
+
+  private start(key: string, scrypt: () => Promise<boolean>, slot: HashSlot): Promise<boolean> {
+    const running = slot(scrypt).finally(() => {
+      if (this.inFlight.get(key) === running) this.inFlight.delete(key);
+    });
+    this.inFlight.set(key, running);
+    return running;
   }
 
   private mac(password: string): Buffer {

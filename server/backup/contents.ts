@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { latestVersion } from '../store/migrations.js';
+import { installedVersion } from '../install-dir.js';
 import { SCHEMA_VERSION as brokerSchemaVersion } from '../mqtt/persistence/schema.js';
 
 // What a backup holds, and the manifest that lists it. Paths are relative to the data folder.
@@ -33,15 +33,10 @@ export interface Manifest {
 export const knownSchema = { rumah: latestVersion, broker: brokerSchemaVersion };
 
 let version: string | undefined;
-/** package.json's version (dist/server/backup → the checkout's root). */
+/** package.json's version (server/install-dir.ts finds the checkout). */
 export function rumahVersion(): string {
   if (version) return version;
-  try {
-    const file = fileURLToPath(new URL('../../../package.json', import.meta.url));
-    version = (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
-  } catch {
-    version = 'unknown';
-  }
+  version = installedVersion() ?? 'unknown';
   return version;
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { filterError } from '../mqtt/topics.js';
 
 // Outbound bridges (docs/bridges.md "Outbound bridges"): rumah connects out to another broker and passes messages

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import { pinnedRequest } from '../tls/pinned-request.js';
 import type { CliCommand, CliContext } from './commands.js';
-import { renderServiceUnit, underHome, underTmp } from './service-unit.js';
+import { hubEntry, renderServiceUnit, underHome, underTmp } from './service-unit.js';
 
 // `rumah service install | uninstall | status`: the hub as a systemd service (docs/service.md). As root, install
 // does every step; otherwise it changes nothing and prints the unit and the steps to run with sudo.
@@ -102,7 +102,7 @@ async function install(ctx: CliContext): Promise<Out> {
   const user = ctx.user ?? 'rumah';
   if (!userPattern.test(user)) throw new RumahError(ErrorCodes.BAD_REQUEST, `--user "${user}" is not a system user name (lower-case letters, digits, '_' and '-')`);
   if (user === 'root') throw new RumahError(ErrorCodes.BAD_REQUEST, '--user root: the hub needs no privilege and must not run as root (the default is its own user, rumah)');
-  const main = path.join(installDir, 'dist/server/main.js');
+  const main = path.join(installDir, hubEntry);
   if (!fs.existsSync(main)) throw new RumahError(ErrorCodes.NOT_FOUND, `${main} is missing: build the installation first (npm install, or npm run build)`);
   const dataDir = ctx.dataDir;
   const config = serviceConfig(dataDir);

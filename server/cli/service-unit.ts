@@ -1,10 +1,11 @@
 import path from 'node:path';
+import { hubNodeFlags } from '../node-flags.js';
 
 // The systemd unit `rumah service install` writes: pure text from a few facts about the install, so that tests can
 // check it without systemd (systemd-analyze verify, and running its ExecStart). systemd.service(5), systemd.exec(5).
 
 export interface ServiceUnitOptions {
-  /** The installation (this repository): WorkingDirectory, and dist/server/main.js in it. */
+  /** The installation (this repository): WorkingDirectory, and the hub's bundle in it (hubEntry). */
   installDir: string;
   /** The Node binary to run, absolute (process.execPath of the installer: the Node that built dist/). */
   nodePath: string;
@@ -32,9 +33,12 @@ export function nodePrefix(nodePath: string): string {
   return path.dirname(path.dirname(nodePath));
 }
 
-/** The command line systemd runs: Node and the hub's entry point (settings come from the data folder's rumah.yaml). */
+/** The hub as the service runs it: the bundle scripts/build-server.mjs makes (as `npm start` does; a faster start). */
+export const hubEntry = 'dist/server/bundle/main.js';
+
+/** The command line systemd runs: Node, the hub's Node flags and its entry point (settings: the data folder's rumah.yaml). */
 export function execStart(o: Pick<ServiceUnitOptions, 'installDir' | 'nodePath'>): string[] {
-  return [o.nodePath, path.join(o.installDir, 'dist/server/main.js')];
+  return [o.nodePath, ...hubNodeFlags, path.join(o.installDir, hubEntry)];
 }
 
 /** The environment the unit sets, in order. */

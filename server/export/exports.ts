@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -9,6 +8,7 @@ import type { Broker } from '../mqtt/broker.js';
 import type { Store } from '../store/index.js';
 import type { Metric } from '../http/routes/ops.js';
 import { aedesInternals } from '../mqtt/aedes-internals.js';
+import { installedVersion } from '../install-dir.js';
 import { HaDiscoveryExport } from './ha-discovery.js';
 import { InfluxExport } from './influx-export.js';
 import { deviceMetrics } from './device-metrics.js';
@@ -28,13 +28,7 @@ export interface ExportsDeps {
 /** The run-time HA switch, kept in `settings`; it wins over the config once set. */
 const haSettingKey = 'export.homeassistant.enabled';
 
-function version(): string | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
-}
+const version = installedVersion;
 
 /** The exports (docs/exports.md): built by the hub, started after the broker, stopped before it. */
 export class Exports implements ExportSettingsSource {

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 
 /** Validates a request body or query; every problem is reported with its path. */

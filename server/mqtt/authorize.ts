@@ -16,7 +16,8 @@ import { isCommandTopic, malformedText, sysPrefix } from './topics.js';
 export interface AuthorizeDeps {
   config: Config['mqtt'];
   log: Logger;
-  bus: EventBus;
+  /** The broker's gated bus (start-gate.ts): only emit is used. */
+  bus: Pick<EventBus, 'emit'>;
   acl?: MqttAcl;
   identities: WeakMap<Client, MqttIdentity>;
   counters: { deniedPublishes: number; deniedSubscribes: number; retainStripped: number; malformedPackets: number };

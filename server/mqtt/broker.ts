@@ -38,6 +38,7 @@ import { lightenParserInput } from './parser-input.js';
 import { hookConnacks } from './write-hooks.js';
 import { AccountStorage } from './account-storage.js';
 import { Authorizer, deniedCode } from './authorize.js';
+import { StartGate } from './start-gate.js';
 
 export type { ConnectContext, MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 
@@ -98,8 +99,14 @@ export class Broker {
   readonly storage: AccountStorage;
   private readonly authorize: Authorizer;
   private started = false;
+  /** Hub.start's window between the listeners and the rest of the hub (start-gate.ts). */
+  readonly startGate: StartGate;
+  private readonly events: Pick<EventBus, 'emit'>;
+
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
+    this.startGate = new StartGate(opts.bus);
+    this.events = this.startGate.events;
     this.presence = holdsSessions(opts.persistence);
     this.presence?.observe(aedes);
     this.aedes = aedes;
@@ -149,9 +156,9 @@ export class Broker {
     // Publishes pass the account's budget (account-budget.ts), then the client's (flow-control.ts). maxQueued: well
     // below the depth at which mqemitter's recursive drain overflows the stack.
     this.budget = new AccountBudget(budgetOptions(opts.config, opts.bus, () => mq.length >= 500));
-    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: opts.held });
+    this.flow = new FlowControl({ rate: opts.config.publishRate, burst: opts.config.publishBurst, maxQueued: 1000, queued: () => mq.length, held: () => this.startGate.held || (opts.held?.() ?? false) });
     this.authorize = new Authorizer({
-      config: opts.config, log: opts.log, bus: opts.bus, acl: opts.acl, identities: this.identities, counters: this.counters,
+      config: opts.config, log: opts.log, bus: this.events, acl: opts.acl, identities: this.identities, counters: this.counters,
       storage: this.storage, durable: this.durable, flow: this.flow, budget: this.budget,
     });
     this.login = new MqttLogin({
@@ -186,6 +193,7 @@ export class Broker {
       // test/flows/fuzz-preauth.test.ts). Pausing at once closes that gap; authenticate resumes as before.
       preConnect: (client, packet, done) => {
         clientInternals(client).pause();
+        broker!.startGate.connectStarted(client);
         keepaliveWithinLimit(packet, c.keepaliveLimit);
         broker!.aliases.connecting(client, packet);
         broker!.presence?.connecting(client, packet);
@@ -307,7 +315,7 @@ export class Broker {
       username = client ? identity?.username : this.departed.get(clientId);
       admin = identity?.kind === 'admin';
     }
-    this.opts.bus.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username, admin });
+    this.events.emit('message', { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos as 0 | 1 | 2, retain: packet.retain, clientId, username, admin });
   }
 
   private get clients(): Record<string, Client> {
@@ -334,8 +342,10 @@ export class Broker {
   }
 
   private wireEvents(): void {
-    const { bus, log } = this.opts;
+    const { log } = this.opts;
+    const bus = this.events;
     this.aedes.on('clientReady', (client) => {
+      this.startGate.connectAnswered(client);
       bus.emit('clientConnected', { clientId: client.id, username: this.identities.get(client)?.username, protocolVersion: clientInternals(client).version ?? undefined, bridge: this.bridges.has(client) });
       log.debug({ clientId: client.id }, 'client connected');
     });

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { AedesPacket, ClientInternals, PersistenceInternals } from './aedes-internals.js';
+import { isNothingQueued } from './persistence/nothing-queued.js';
 import { topicMatches } from './topics.js';
 
 /**
@@ -39,7 +40,7 @@ export function queuedWithinGrantedQos(persistence: PersistenceInternals): void 
   persistence.outgoingStream = (client) => {
     const c = client as unknown as ClientInternals;
     const source = stream(client) as AsyncIterable<AedesPacket>;
-    if (c.subscriptions === undefined) return source;
+    if (c.subscriptions === undefined || isNothingQueued(source)) return source;
     return Readable.from(
       (async function* bounded(): AsyncGenerator<AedesPacket> {
         for await (const packet of source) {

@@ -1,4 +1,5 @@
 // Who an MQTT client is, how it proves it, and what it may do: the seams between the broker and accounts/ACLs.
+import type { HashSlot } from '../auth/passwords.js';
 
 export interface MqttIdentity {
   username: string;
@@ -13,6 +14,12 @@ export interface ConnectContext {
   address: string;
   /** Names of a verified client certificate (MQTT over TLS with tls.clientCertificates): CN, then DNS SANs. */
   certificateNames?: string[];
+  /**
+   * Where each password hash of this login runs (every scrypt: the account's, an unknown name's, a pairing
+   * candidate's): the login gate, which bounds the hashes running at once and takes them in the order the logins came.
+   * Absent: at once.
+   */
+  hashSlot?: HashSlot;
 }
 
 export interface MqttAuthenticator {

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import tls from 'node:tls';
+// Types only: node:tls (five more built-in modules) is imported by listenTls, when TLS is on (issue 19 item 6).
+import type tls from 'node:tls';
 import type { Logger } from '../core/logger.js';
 import { perAddressLimit } from '../core/address-limit.js';
 import type { Broker } from './broker.js';
@@ -38,10 +39,11 @@ export interface TlsListenerOptions extends TcpListenerOptions {
  * public-key work. A client certificate is requested but not required: a device without one logs in with its
  * password, and one that does not verify is ignored (the broker's authenticate hook decides, and logs why).
  */
-export function listenTls(opts: TlsListenerOptions): Promise<{ server: tls.Server; port: number; destroyAll: () => void }> {
+export async function listenTls(opts: TlsListenerOptions): Promise<{ server: tls.Server; port: number; destroyAll: () => void }> {
+  const { createServer } = await import('node:tls');
   const admit = perAddress(opts);
   const raw = new Set<net.Socket>();
-  const server = tls.createServer({ ...opts.secureContext, requestCert: opts.requestCert, rejectUnauthorized: false, handshakeTimeout: opts.handshakeTimeout }, (socket) => {
+  const server = createServer({ ...opts.secureContext, requestCert: opts.requestCert, rejectUnauthorized: false, handshakeTimeout: opts.handshakeTimeout }, (socket) => {
     opts.broker.handle(socket);
   });
   server.on('connection', (socket: net.Socket) => {

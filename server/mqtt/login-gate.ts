@@ -6,9 +6,11 @@
  * CONNACK piled up (aedes stops reading a client while it authenticates, so even a client that went away held its
  * socket until its turn came).
  *
- * So at most `concurrency` logins are checked at once (2 leaves the pool's other threads for SQLite), up to
+ * So at most `concurrency` password hashes run at once (2 leaves the pool's other threads for SQLite), up to
  * `maxQueued` wait their turn in order, and none waits for its turn longer than `timeoutMs` (the connect timeout):
- * the client then gets CONNACK 3 "server unavailable" and retries, as MQTT clients do.
+ * the client then gets CONNACK 3 "server unavailable" and retries, as MQTT clients do. A slot holds the hash alone
+ * (server/mqtt/identity.ts, hashSlot): the first come are the first online — 1,000 logins after a restart are online
+ * after 1,000 hashes, whatever the number still waiting behind them.
  */
 /** A running check taking this long is considered hung. */
 const hungMs = 30_000;

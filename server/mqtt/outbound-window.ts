@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Aedes, Client } from 'aedes';
 import { aedesInternals, clientInternals, type AedesPacket, type PersistenceInternals } from './aedes-internals.js';
+import { isNothingQueued } from './persistence/nothing-queued.js';
 import { hookWrites, writeNow, type OutgoingPacket, type WriteOptions } from './write-hooks.js';
 
 /** §3.1.2.11.3: the Receive Maximum when the CONNECT has none; also the whole packet identifier space. */
@@ -180,7 +181,7 @@ export function outboundWindow(aedes: Aedes, maxBufferedBytes: number, onOverflo
       const source = stream(client);
       const window = allWindows.get(client);
       // Also called for a session being wiped (aedes emptyOutgoingQueue, the client closed): read at once.
-      if (!window || clientInternals(client as Client).closed) return source;
+      if (!window || clientInternals(client as Client).closed || isNothingQueued(source)) return source;
       return Readable.from(
         (async function* paced(): AsyncGenerator<AedesPacket> {
           for await (const packet of source as AsyncIterable<AedesPacket>) {

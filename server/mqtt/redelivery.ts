@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Aedes } from 'aedes';
 import { aedesInternals, type AedesPacket } from './aedes-internals.js';
+import { isNothingQueued } from './persistence/nothing-queued.js';
 
 /**
  * A resumed session's unacknowledged PUBLISH packets go again with DUP set [MQTT-3.3.1-1] (3.1.1 and 5 alike).
@@ -18,6 +19,7 @@ export function flagRedeliveries(aedes: Aedes): void {
   const stream = persistence.outgoingStream.bind(persistence);
   persistence.outgoingStream = (client) => {
     const source = stream(client) as AsyncIterable<AedesPacket>;
+    if (isNothingQueued(source)) return source;
     return Readable.from(
       (async function* flagged(): AsyncGenerator<AedesPacket> {
         for await (const packet of source) {

@@ -42,6 +42,11 @@ type Hooked = { [hooksKey]?: WriteHook[] };
 
 const exported = mqttPacket as unknown as { writeToStream: WriteToStream };
 const original: WriteToStream = exported.writeToStream;
+// mqtt-packet writes each 2-byte number (a topic's length, a packet identifier) from a cache of all 65,536 of them,
+// made at the first packet it writes: ~6 MiB of Buffer objects kept for good, and at the hub's first CONNACK a
+// young-generation collection copying them, ~10 ms of a device's first login after a start (issue 19 item 6, CPU
+// profile). Without the cache each number is a 2-byte slice of Node's buffer pool, made when it is written.
+original.cacheNumbers = false;
 let hooked: WriteToStream | undefined;
 
 function install(): void {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DevicesApi } from '../api/devices.js';
 import { ErrorCodes, isRumahError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';

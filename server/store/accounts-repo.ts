@@ -1,7 +1,8 @@
 import { ErrorCodes, RumahError } from '../core/errors.js';
-import { hashPassword, randomSecret, verifyPassword, type PasswordCost } from '../auth/passwords.js';
+import { hashPassword, randomSecret, runNow, verifyPassword, type HashSlot, type PasswordCost } from '../auth/passwords.js';
 import { VerifiedCache } from '../auth/verified-cache.js';
 import type { Database } from './database.js';
+import { placeholders, RowsByKey } from './rows-by-key.js';
 import { requireName, requirePassword } from './validate.js';
 
 export type AccountKind = 'device' | 'admin';
@@ -30,12 +31,16 @@ const GENERATED_PASSWORD_BYTES = 24;
 /**
  * MQTT credentials. verify() runs on every CONNECT, and scrypt costs tens of milliseconds of a libuv thread (the
  * same pool SQLite uses): verified passwords are remembered, and concurrent checks shared (server/auth/
- * verified-cache.ts). Revocation is read from the row each time.
+ * verified-cache.ts). Revocation is read from the row each time; the rows of logins arriving together are read in
+ * one query (rows-by-key.ts).
  */
 export class AccountsRepo {
   private readonly verified = new VerifiedCache();
+  private readonly rows: RowsByKey<Row>;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    this.rows = new RowsByKey((names) => db.all<Row>(`SELECT * FROM accounts WHERE username IN (${placeholders(names.length)})`, names), (row) => row.username);
+  }
 
   /** Creates an account with a generated password and returns that password: it is shown once, stored hashed. */
   async create(username: string, kind: AccountKind, now = Date.now()): Promise<string> {
@@ -91,17 +96,24 @@ export class AccountsRepo {
     this.verified.remember(username, hash, password);
   }
 
-  /** The account if the password is right and the account not revoked; otherwise undefined. */
-  async verify(username: string, password: string, opts: { unknownCostsScrypt?: boolean } = {}): Promise<Account | undefined> {
+  /**
+   * The account if the password is right and the account not revoked; otherwise undefined. The hash runs in `slot`
+   * (the login gate); the row is read before it, and again after it: an account revoked or given a new password
+   * while this login waited for its turn is refused, as if the change had come first.
+   */
+  async verify(username: string, password: string, opts: { unknownCostsScrypt?: boolean; slot?: HashSlot } = {}): Promise<Account | undefined> {
+    const slot = opts.slot ?? runNow;
     const row = await this.row(username);
     if (!row) {
       // Same time as a wrong password, so names cannot be probed — unless the caller checks another kind of login
       // next, which then spends that time itself.
-      if (opts.unknownCostsScrypt !== false) await verifyPassword(password, undefined, 'device');
+      if (opts.unknownCostsScrypt !== false) await slot(() => verifyPassword(password, undefined, 'device'));
       return undefined;
     }
-    const ok = await this.verified.verify(row.username, row.password_hash, password, () => verifyPassword(password, row.password_hash));
-    return ok && row.revoked_at === null ? toAccount(row) : undefined;
+    const ok = await this.verified.verify(row.username, row.password_hash, password, () => verifyPassword(password, row.password_hash), slot);
+    if (!ok) return undefined;
+    const now = await this.row(username);
+    return now && now.password_hash === row.password_hash && now.revoked_at === null ? toAccount(now) : undefined;
   }
 
   /**
@@ -163,7 +175,7 @@ export class AccountsRepo {
   }
 
   private row(username: string): Promise<Row | undefined> {
-    return this.db.get<Row>('SELECT * FROM accounts WHERE username = ?', [username]);
+    return this.rows.get(username);
   }
 }
 

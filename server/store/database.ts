@@ -23,6 +23,12 @@ export interface DatabaseOptions {
    * while that takes well under a second; 0 turns it off. Default 64 MiB.
    */
   quickCheckMaxBytes?: number;
+  /**
+   * Run that check beside the caller's first reads instead of before open() returns: `checked` settles when it is
+   * done, and the caller awaits it before its first write (the hub, issue 19 item 6: ~120 ms of a 46 MiB rumah.db's
+   * start were the check alone, the devices' and states' reads then waiting for it).
+   */
+  checkBeside?: boolean;
 }
 
 /** sqlite3 errors carry the SQLite result code name (`SQLITE_FULL`...) in `code`. */
@@ -118,6 +124,8 @@ export class Database implements Sql {
   private txPending = 0;
   private readonly statements = new Set<Statement>();
   private closing?: Promise<void>;
+  /** The integrity check at open: settled already unless opened with `checkBeside`. */
+  checked: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly raw: sqlite3.Database,
@@ -146,9 +154,16 @@ export class Database implements Sql {
       // process crashes and loses at most the last commits on power loss, which is right for sensor history.
       await db.get('PRAGMA journal_mode = WAL');
       await db.exec('PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
-      // Before the larger cache: the check reads every page, and each page it read stayed in a 16 MiB cache for good
-      // (14 MiB more idle RSS with a 46 MiB rumah.db); SQLite's default 2 MiB is what it fills now.
-      await db.quickCheck(opts.quickCheckMaxBytes ?? 64 * 1024 * 1024);
+      // On a connection of its own, closed after: the check reads every page, and each page it read stayed in this
+      // connection's 16 MiB cache for good (14 MiB more idle RSS with a 46 MiB rumah.db).
+      const checking = quickCheck(file, opts.quickCheckMaxBytes ?? 64 * 1024 * 1024);
+      if (opts.checkBeside) {
+        // Handled here so that a start failing before its first write leaves no unhandled rejection.
+        checking.catch(() => undefined);
+        db.checked = checking;
+      } else {
+        await checking;
+      }
       // 16 MiB of page cache instead of SQLite's 2 MiB: each history commit touches an index page per series (1,000
       // series: more pages than 2 MiB holds), re-read every time. Measured: 143,000 → 178,000 rows per CPU second.
       await db.exec(`PRAGMA cache_size = -${pageCacheKiB}`);
@@ -273,20 +288,25 @@ export class Database implements Sql {
     })();
     return this.closing;
   }
+}
 
-  private async quickCheck(maxBytes: number): Promise<void> {
-    if (maxBytes <= 0) return;
-    const size = fs.statSync(this.file).size;
-    if (size === 0 || size > maxBytes) return;
-    const rows = await this.all<{ quick_check: string }>('PRAGMA quick_check(5)');
+/** `PRAGMA quick_check` of `file` on a read-only connection of its own (skipped when larger than `maxBytes`). */
+async function quickCheck(file: string, maxBytes: number): Promise<void> {
+  if (maxBytes <= 0) return;
+  const size = fs.statSync(file).size;
+  if (size === 0 || size > maxBytes) return;
+  const conn = await new Promise<sqlite3.Database>((resolve, reject) => {
+    const c: sqlite3.Database = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => (err ? reject(openError(file, err)) : resolve(c)));
+  });
+  try {
+    const rows = await new Promise<Array<{ quick_check: string }>>((resolve, reject) =>
+      conn.all<{ quick_check: string }>('PRAGMA quick_check(5)', (err, r) => (err ? reject(openError(file, err)) : resolve(r))));
     const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
     if (problems.length > 0) {
-      throw new RumahError(
-        ErrorCodes.DB_OPEN,
-        `The database ${this.file} is damaged (${problems.join('; ')}). ${DAMAGED_ADVICE}`,
-        { file: this.file, problems },
-      );
+      throw new RumahError(ErrorCodes.DB_OPEN, `The database ${file} is damaged (${problems.join('; ')}). ${DAMAGED_ADVICE}`, { file, problems });
     }
+  } finally {
+    await new Promise<void>((resolve) => conn.close(() => resolve()));
   }
 }
 

@@ -9,7 +9,7 @@ import { Database, type DatabaseOptions } from './database.js';
 import { DevicesRepo } from './devices-repo.js';
 import { HistoryRepo } from './history-repo.js';
 import { HistoryWriter, type HistoryWriterOptions } from './history-writer.js';
-import { migrate } from './migrations.js';
+import { latestVersion, migrate } from './migrations.js';
 import { Retention, type RetentionOptions } from './retention.js';
 import { SeriesRepo } from './series-repo.js';
 import { SessionsRepo } from './sessions-repo.js';
@@ -102,6 +102,8 @@ export async function openStore(dataDir: string, log: Logger, opts: StoreOptions
   refuseEmptiedDatabase(dataDir);
   const db = await Database.open(path.join(dataDir, DB_FILE_NAME), log, opts.database);
   try {
+    // A check running beside (DatabaseOptions.checkBeside) still comes before a migration, the first write.
+    if (opts.database?.checkBeside && ((await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0) < latestVersion) await db.checked;
     await migrate(db, storeLog);
   } catch (err) {
     await db.close().catch(() => undefined);

@@ -1,7 +1,8 @@
 import { ErrorCodes, RumahError } from '../core/errors.js';
-import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { hashPassword, runNow, verifyPassword, type HashSlot } from '../auth/passwords.js';
 import { VerifiedCache } from '../auth/verified-cache.js';
 import type { Database } from './database.js';
+import { placeholders, RowsByKey } from './rows-by-key.js';
 import { requireName, requirePassword } from './validate.js';
 
 export type UserRole = 'admin' | 'member';
@@ -23,8 +24,12 @@ interface Row {
 export class UsersRepo {
   /** Admins log in over MQTT too (apps, bridges): their reconnects must not each cost a scrypt. */
   private readonly verified = new VerifiedCache();
+  /** A login reads its row, many logins in one query (rows-by-key.ts). */
+  private readonly rows: RowsByKey<Row>;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    this.rows = new RowsByKey((names) => db.all<Row>(`SELECT * FROM users WHERE username IN (${placeholders(names.length)})`, names), (row) => row.username);
+  }
 
   async create(username: string, password: string, role: UserRole, now = Date.now()): Promise<User> {
     requireName(username, 'username');
@@ -43,21 +48,27 @@ export class UsersRepo {
     return { username, role, createdAt: now };
   }
 
-  /** The user if the password is right, else undefined (an unknown name takes as long as a wrong password). */
-  async verify(username: string, password: string): Promise<User | undefined> {
-    const row = await this.db.get<Row>('SELECT * FROM users WHERE username = ?', [username]);
+  /**
+   * The user if the password is right, else undefined (an unknown name takes as long as a wrong password). The hash
+   * runs in `slot` (the login gate); the row is read again after it, so a user removed, demoted or given a new
+   * password while the login waited for its turn is answered as now.
+   */
+  async verify(username: string, password: string, slot: HashSlot = runNow): Promise<User | undefined> {
+    const row = await this.rows.get(username);
     if (!row) {
-      await verifyPassword(password, undefined);
+      await slot(() => verifyPassword(password, undefined));
       return undefined;
     }
-    const ok = await this.verified.verify(row.username, row.password_hash, password, () => verifyPassword(password, row.password_hash));
-    return ok ? toUser(row) : undefined;
+    const ok = await this.verified.verify(row.username, row.password_hash, password, () => verifyPassword(password, row.password_hash), slot);
+    if (!ok) return undefined;
+    const now = await this.rows.get(username);
+    return now && now.password_hash === row.password_hash ? toUser(now) : undefined;
   }
 
   /** The user when this password was verified before against the current hash (one HMAC), else undefined. */
   async verifyCached(username: string, password: string): Promise<User | undefined> {
     if (!this.verified.has(username)) return undefined;
-    const row = await this.db.get<Row>('SELECT * FROM users WHERE username = ?', [username]);
+    const row = await this.rows.get(username);
     return row && this.verified.known(row.username, row.password_hash, password) ? toUser(row) : undefined;
   }
 

@@ -1,4 +1,4 @@
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { ConnectContext, MqttAuthenticator, MqttIdentity } from '../mqtt/broker.js';
 import type { Account } from '../store/accounts-repo.js';
 
@@ -15,7 +15,8 @@ export interface PeerCertificate {
  * `authorized` says whether it passed. A failed check is reported, never used as an identity.
  */
 export function peerCertificate(conn: unknown): PeerCertificate | undefined {
-  if (!(conn instanceof tls.TLSSocket)) return undefined;
+  // A TLS socket by its shape: every login asks, and node:tls itself is not loaded unless TLS is on (listeners.ts).
+  if (!isTlsSocket(conn)) return undefined;
   const cert = conn.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) return undefined;
   const cn = cert.subject?.CN;
@@ -23,6 +24,10 @@ export function peerCertificate(conn: unknown): PeerCertificate | undefined {
   for (const part of (cert.subjectaltname ?? '').split(', ')) if (part.startsWith('DNS:')) names.push(part.slice(4));
   if (!conn.authorized) return { names, error: String(conn.authorizationError ?? 'not trusted') };
   return { names };
+}
+
+function isTlsSocket(conn: unknown): conn is tls.TLSSocket {
+  return typeof conn === 'object' && conn !== null && (conn as { encrypted?: unknown }).encrypted === true && typeof (conn as tls.TLSSocket).getPeerCertificate === 'function';
 }
 
 interface AccountLookup {

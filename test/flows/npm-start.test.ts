@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tempDir, waitFor } from '../helpers/hub.js';
 import { distRoot } from '../helpers/process.js';
+import { hubNodeFlags } from '../../server/node-flags.js';
 
 // `npm start` on a built tree: no build, no npm warning, the hub from dist/ (scripts/start.mjs, scripts/build-state.mjs).
 
@@ -83,7 +84,9 @@ test('npm start on a built tree prints no npm warning and runs the hub from dist
   assert.doesNotMatch(output, /building first/, 'a built tree is not built again');
   // The hub is scripts/start.mjs's own process (no npm or node in between that would swallow signals or exit codes).
   const cmdline = fs.readFileSync(`/proc/${runtime.pid}/cmdline`, 'utf8').split('\0');
-  assert.ok(cmdline[1]?.endsWith('scripts/start.mjs'), cmdline.join(' '));
+  // ...started with the hub's Node flags (server/node-flags.ts), as the systemd unit and the benchmarks start it.
+  assert.deepEqual(cmdline.slice(1, 1 + hubNodeFlags.length), [...hubNodeFlags], cmdline.join(' '));
+  assert.ok(cmdline[1 + hubNodeFlags.length]?.endsWith('scripts/start.mjs'), cmdline.join(' '));
   process.kill(runtime.pid, 'SIGTERM');
   assert.equal(await exited, 0, output);
 });

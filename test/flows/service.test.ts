@@ -136,7 +136,7 @@ test('without root, install changes nothing and prints the unit and the commands
   assert.ok(r.stdout.includes(`sudo ${process.execPath} ${cliJs} service install --data ${dataDir}`), r.stdout);
   assert.match(r.stdout, /sudo useradd --system --user-group .* rumah/);
   assert.match(r.stdout, /sudo install -m 0644 rumah\.service \/etc\/systemd\/system\/rumah\.service/);
-  assert.match(r.stdout, /\n# \/etc\/systemd\/system\/rumah\.service\n# Written by `rumah service install`[\s\S]*\nExecStart=.*dist\/server\/main\.js\n/);
+  assert.match(r.stdout, /\n# \/etc\/systemd\/system\/rumah\.service\n# Written by `rumah service install`[\s\S]*\nExecStart=.*dist\/server\/bundle\/main\.js\n/);
   assert.deepEqual(fs.readdirSync(dataDir), ['rumah.yaml'], 'nothing written into the data folder');
   const un = await cli(['service', 'uninstall'], asRoot ? { uid: 65534 } : {});
   assert.equal(un.code, 1);

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { maxAreaName, type AreasApi } from '../../api/areas.js';
 import { maxBulkIds, type DeviceBulkApi } from '../../api/device-bulk.js';
 import { requireRole } from '../auth-middleware.js';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuthApi } from '../../api/auth.js';
 import { sessionCookie, sessionToken } from '../auth-middleware.js';
 import { parseBody } from '../validate.js';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DeviceAdminApi } from '../../api/device-admin.js';
 import type { DevicesApi } from '../../api/devices.js';
 import { DEFAULT_BUCKETS, DEFAULT_RAW_LIMIT, MAX_SPAN_MS } from '../../api/history-view.js';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MqttSnBindingsApi } from '../../mqttsn/bindings-api.js';
 import { parseBody } from '../validate.js';
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PairingApi } from '../../api/pairing.js';
 import { parseBody } from '../validate.js';
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ruleKeyReference, validateRuleText } from '../../../rules/schema/index.js';
 import { parseBody } from '../validate.js';
 

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DryRunInput, RulesApi } from '../../api/rules.js';
 import type { StateValue } from '../../core/model.js';
 import { requireRole } from '../auth-middleware.js';

@@ -14,6 +14,7 @@ import { ErrorCodes, RumahError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { Checkpointer } from './checkpointer.js';
 import { IncomingStore } from './incoming-store.js';
+import { nothingQueued } from './nothing-queued.js';
 import { databaseOpenError, openDatabase } from './open-database.js';
 import { resolveOptions, type ResolvedOptions, type SqlitePersistenceOptions } from './options.js';
 import { OutgoingStore, type QueueDropped, type QueueLimit } from './outgoing-store.js';
@@ -55,6 +56,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   readonly #log: Logger;
   #broker: BrokerRef | undefined;
   #db: Opened | undefined;
+  #opening: Promise<void> | undefined;
   #destroyed: Promise<void> | undefined;
 
   constructor(opts: SqlitePersistenceOptions) {
@@ -90,8 +92,22 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
 
   // aedes 1.2 checks that setup is an AsyncFunction (`setup.constructor.name`); keep it `async`.
   async setup(broker: BrokerRef): Promise<void> {
-    if (this.#db) throw new RumahError(ErrorCodes.CONFLICT, `The broker persistence on ${this.#opts.file} is already set up.`);
+    if (this.#broker) throw new RumahError(ErrorCodes.CONFLICT, `The broker persistence on ${this.#opts.file} is already set up.`);
     this.#broker = broker;
+    await this.open();
+  }
+
+  /**
+   * Opens broker.db and loads what it holds; needs no broker. setup() calls it; the hub calls it earlier, so that
+   * the file opens while rumah.db does (issue 19 item 6: the first CONNACK waited for one open after the other).
+   * Idempotent: every caller gets the one open's outcome.
+   */
+  open(): Promise<void> {
+    this.#opening ??= this.#load();
+    return this.#opening;
+  }
+
+  async #load(): Promise<void> {
     const started = performance.now();
     const { file, busyTimeoutMs, maxPageCount } = this.#opts;
     const conn = await openDatabase({ file, busyTimeoutMs, maxPageCount, log: this.#log });
@@ -175,6 +191,10 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   cleanSubscriptions(client: ClientRef): Promise<void> {
+    // aedes calls this at every clean-session CONNECT, and delWill below at every CONNECT: with nothing stored for the
+    // client and nothing waiting to be written, there is nothing to do — no batch, no turn of the event loop before
+    // the CONNACK (a reconnect storm of devices with clean sessions wrote nothing and waited for two batches each).
+    if (this.#nothingFor((db) => db.subscriptions.byClient(client.id).length === 0)) return Promise.resolve();
     return this.#write((db) => (tx) => db.subscriptions.clean(tx, client.id));
   }
 
@@ -230,7 +250,8 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   outgoingStream(client: ClientRef): Readable {
-    return Readable.from(this.#db?.outgoing.stream(client.id) ?? []);
+    const queued = this.#db?.outgoing.stream(client.id) ?? [];
+    return queued.length === 0 ? nothingQueued() : Readable.from(queued);
   }
 
   // --- incoming QoS 2 ---
@@ -266,6 +287,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   delWill(client: ClientRef): Promise<StoredPacket | undefined> {
+    if (this.#nothingFor((db) => db.wills.get(client.id) === undefined)) return Promise.resolve(undefined);
     return this.#write((db) => (tx) => db.wills.delete(tx, client.id));
   }
 
@@ -341,6 +363,8 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   async #close(): Promise<void> {
+    // An open still running (the hub's start failed before the broker's) is let finish, then closed.
+    await this.#opening?.catch(() => undefined);
     const db = this.#db;
     if (!db) return;
     db.checkpointer.stop();
@@ -360,6 +384,12 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
    * Submits a write. `prepare` runs now (copying and encoding what aedes passed, which may throw on
    * bad input and then rejects only this call); the operation it returns runs at flush time.
    */
+  /** Memory says there is nothing of this kind for the client, and memory is the file (nothing being written). */
+  #nothingFor(none: (db: Opened) => boolean): boolean {
+    const db = this.#db;
+    return db !== undefined && !this.#destroyed && db.batcher.idle && none(db);
+  }
+
   #write<T>(prepare: (db: Opened) => Op<T>): Promise<T> {
     try {
       const db = this.#read();

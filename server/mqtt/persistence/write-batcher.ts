@@ -68,6 +68,14 @@ export class WriteBatcher {
     private readonly probeMs = 5000,
   ) {}
 
+  /**
+   * Nothing submitted and nothing being committed: memory is what the file holds, so an operation that memory shows
+   * would change nothing may be skipped (sqlite-persistence.ts: every CONNECT's clean-up of a session that has none).
+   */
+  get idle(): boolean {
+    return !this.#scheduled && !this.#draining && this.#pending.length === 0 && this.#exclusive.length === 0;
+  }
+
   /** False from a failed write until the next successful commit. */
   get healthy(): boolean {
     return this.#healthy;

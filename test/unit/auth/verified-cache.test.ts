@@ -37,3 +37,17 @@ test('a changed hash (rotated, set from the CLI) is checked again', async () => 
   cache.forget('dev');
   assert.equal(cache.known('dev', old, 'first'), false);
 });
+
+test('a check whose slot refuses it (its address throttled, its wait too long) does not refuse the logins sharing it', async () => {
+  const cache = new VerifiedCache();
+  const hash = await hashPassword('right horse battery', 'device');
+  let scrypts = 0;
+  const scrypt = () => (scrypts++, verifyPassword('right horse battery', hash));
+  // The first login's slot refuses it after a while; the second login joined its check meanwhile.
+  const refusing = <T>(): Promise<T> => new Promise((_, reject) => setTimeout(() => reject(new Error('throttled')), 20));
+  const first = cache.verify('app', hash, 'right horse battery', scrypt, refusing);
+  const second = cache.verify('app', hash, 'right horse battery', scrypt);
+  await assert.rejects(first, /throttled/);
+  assert.equal(await second, true, 'the second login took a turn of its own');
+  assert.equal(scrypts, 1);
+});

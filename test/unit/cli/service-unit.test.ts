@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { renderServiceUnit, type ServiceUnitOptions } from '../../../server/cli/service-unit.js';
+import { hubNodeFlags } from '../../../server/node-flags.js';
 import { tempDir } from '../../helpers/hub.js';
 import { unitSettings, unitWords, verifyUnit } from '../../helpers/systemd.js';
 
@@ -14,7 +15,7 @@ test('the unit: its own user, the data folder, no restart on exit 2 or 3, a desc
   assert.equal(one('User'), 'rumah');
   assert.equal(one('Group'), 'rumah');
   assert.equal(one('WorkingDirectory'), '/opt/rumah');
-  assert.deepEqual(unitWords(one('ExecStart')!), [process.execPath, '/opt/rumah/dist/server/main.js']);
+  assert.deepEqual(unitWords(one('ExecStart')!), [process.execPath, ...hubNodeFlags, '/opt/rumah/dist/server/bundle/main.js']);
   assert.deepEqual(s.get('Environment')!.map((e) => unitWords(e)[0]), ['NODE_ENV=production', 'RUMAH_DATA=/var/lib/rumah']);
   assert.equal(one('Restart'), 'on-failure');
   assert.equal(one('RestartPreventExitStatus'), '2 3');
@@ -56,7 +57,7 @@ test('an install under /home: home folders hidden, the install bound back read-o
 test('paths with spaces, quotes and % survive systemd\'s splitting and specifiers', () => {
   const odd = { ...base, installDir: '/opt/my "rumah"', dataDir: '/srv/100% home/data' };
   const s = unitSettings(renderServiceUnit(odd));
-  assert.deepEqual(unitWords(s.get('ExecStart')![0]!), [process.execPath, '/opt/my "rumah"/dist/server/main.js']);
+  assert.deepEqual(unitWords(s.get('ExecStart')![0]!), [process.execPath, ...hubNodeFlags, '/opt/my "rumah"/dist/server/bundle/main.js']);
   assert.equal(s.get('WorkingDirectory')![0], '/opt/my "rumah"', 'one path, taken as written');
   assert.deepEqual(unitWords(s.get('Environment')![1]!), ['RUMAH_DATA=/srv/100% home/data']);
   assert.deepEqual(unitWords(s.get('ReadWritePaths')![0]!), ['/srv/100% home/data']);
@@ -83,4 +84,10 @@ test('systemd-analyze verify accepts every variant of the unit', (t) => {
     }
     assert.deepEqual(verdict.problems, [], `${name}: systemd-analyze verify complained`);
   }
+});
+
+test('the unit runs the hub with its Node flags (server/node-flags.ts; npm-start.test.ts checks npm start)', () => {
+  assert.ok(hubNodeFlags.includes('--max-semi-space-size=32'));
+  const execStart = unitWords(unitSettings(renderServiceUnit(base)).get('ExecStart')!.at(-1)!);
+  assert.deepEqual(execStart.slice(1, -1), [...hubNodeFlags]);
 });

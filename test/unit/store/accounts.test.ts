@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCodes, RumahError } from '../../../server/core/errors.js';
+import type { HashSlot } from '../../../server/auth/passwords.js';
 import { openTestStore } from './helpers.js';
 
 const isCode = (code: string) => (err: unknown) => err instanceof RumahError && err.code === code;
@@ -91,4 +92,40 @@ test('verifyCached answers only for a password verified before against the curre
   const rotated = await store.accounts.rotate('cached-1');
   await store.accounts.verify('cached-1', rotated);
   assert.equal(await store.accounts.verifyCached('cached-1', password), undefined, 'the old password is gone');
+});
+
+// Only the hash waits for a slot of the login gate; the row is read before it (server/store/accounts-repo.ts). A
+// change made while the login waited for its turn must count as if it had come first.
+test('an account revoked, or its password changed by another process, while the login waits for its hash is refused', async (t) => {
+  const store = await openTestStore(t);
+  const password = await store.accounts.create('lamp', 'device');
+  const revokeFirst: HashSlot = async (work) => {
+    await store.accounts.revoke('lamp');
+    return work();
+  };
+  assert.equal(await store.accounts.verify('lamp', password, { slot: revokeFirst }), undefined);
+
+  const fresh = await store.accounts.rotate('lamp');
+  await store.accounts.set('other', 'other-password', 'device');
+  const otherHash = (await store.db.get<{ password_hash: string }>("SELECT password_hash FROM accounts WHERE username = 'other'"))!.password_hash;
+  // As `rumah devices rotate` from the CLI would, on its own connection: the hub is not told.
+  const rotateFirst: HashSlot = async (work) => {
+    await store.db.run("UPDATE accounts SET password_hash = ? WHERE username = 'lamp'", [otherHash]);
+    return work();
+  };
+  assert.equal(await store.accounts.verify('lamp', fresh, { slot: rotateFirst }), undefined);
+  assert.equal((await store.accounts.verify('lamp', 'other-password'))?.username, 'lamp', 'the new password is the one that works');
+});
+
+test('logins of many accounts at once: each gets its own row; right passwords in, wrong and revoked out', async (t) => {
+  const store = await openTestStore(t);
+  const passwords = await Promise.all(Array.from({ length: 12 }, (_, i) => store.accounts.create(`dev-${i}`, 'device')));
+  await store.accounts.revoke('dev-11');
+  const answers = await Promise.all([
+    ...passwords.map((p, i) => store.accounts.verify(`dev-${i}`, p)),
+    ...passwords.map((p, i) => store.accounts.verify(`dev-${i}`, `${p}x`)),
+    store.accounts.verify('nobody', passwords[0]!),
+  ]);
+  assert.deepEqual(answers.slice(0, 12).map((a) => a?.username), [...Array.from({ length: 11 }, (_, i) => `dev-${i}`), undefined]);
+  assert.deepEqual(answers.slice(12), Array.from({ length: 13 }, () => undefined));
 });
