@@ -7,7 +7,7 @@ import { median } from './stats.js';
 /**
  * What MQTT 5 costs per message in the codec alone, in this process: the fan-in's QoS 1 PUBLISH parsed as the hub's
  * parser does (mqtt-packet, fed ~64 KiB reads), the same with the hub's MQTT 5 property-block check
- * (server/mqtt/v5-guard.ts `checkPropertyBlock`, hooked where guardMqtt5 hooks it), and the copy for the subscriber
+ * (server/mqtt/v5-guard.ts `checkPropertyBlock`, hooked where mqtt5Guard hooks it), and the copy for the subscriber
  * encoded (mqtt-packet generate). CPU ns per message (process CPU time, not wall time: the machine is shared),
  * median of rounds in rotated order.
  */
