@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { adminPassword, end, nextMessage, publish, subscribe, tempDir, waitFor } from '../helpers/hub.js';
-import { mainJs, runCli } from '../helpers/process.js';
+import { runCli, spawnMain } from '../helpers/process.js';
 import { freePort } from '../helpers/programs.js';
 import { sessionCookie } from '../e2e/lib/socket-client.js';
 import { Hub } from '../../server/hub.js';
@@ -55,16 +54,7 @@ test('clients that connect the moment MQTT opens: the rules see the publish, the
   const mqttPort = await freePort();
 
   // A first start: no admin yet; RUMAH_ADMIN_PASSWORD makes it.
-  const child = spawn(process.execPath, [mainJs, '--data', dataDir, '--mqtt-port', String(mqttPort), '--http-port', '0', '--bind', '127.0.0.1', '--log-level', 'warn'], {
-    env: { ...process.env, RUMAH_ADMIN_PASSWORD: adminPassword }, stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  });
+  const { stderr } = spawnMain(t, ['--data', dataDir, '--mqtt-port', String(mqttPort), '--http-port', '0'], { RUMAH_ADMIN_PASSWORD: adminPassword });
 
   // Both at once, from before the port opens: the admin's password may still be being hashed when it does.
   const [early, admin] = await Promise.all([
@@ -77,7 +67,7 @@ test('clients that connect the moment MQTT opens: the rules see the publish, the
   await publish(early, 'ourhome/test/hall/button', 'pressed', { qos: 1 });
 
   const runtimeFile = path.join(dataDir, 'runtime.json');
-  const runtime = await waitFor(() => (fs.existsSync(runtimeFile) ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as { httpPort: number }) : undefined), 15_000, `runtime.json (${stderr})`);
+  const runtime = await waitFor(() => (fs.existsSync(runtimeFile) ? (JSON.parse(fs.readFileSync(runtimeFile, 'utf8')) as { httpPort: number }) : undefined), 15_000, `runtime.json (${stderr()})`);
 
   // The rule was loaded after the publish arrived, and ran on it.
   const echo = nextMessage(admin, (topic) => topic === 'ourhome/stats/echo', 10_000);

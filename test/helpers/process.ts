@@ -76,14 +76,11 @@ export interface FirstRunHub {
 }
 
 /**
- * `node dist/server/main.js` on a data folder with no admin (RUMAH_ADMIN_PASSWORD empty), as a first start is: resolves
- * with the setup code it prints. Stopped by its PID after the test.
+ * `node dist/server/main.js <args>` on 127.0.0.1 with warn logs, its stderr kept; stopped by its PID after the test
+ * (SIGTERM, and the exit awaited).
  */
-export async function spawnFirstRun(t: { after(fn: () => unknown): void }, dataDir: string, httpPort = 0): Promise<FirstRunHub> {
-  const child = spawn(process.execPath, [mainJs, '--data', dataDir, '--mqtt-port', '0', '--http-port', String(httpPort), '--bind', '127.0.0.1', '--log-level', 'warn'], {
-    env: { ...process.env, RUMAH_ADMIN_PASSWORD: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+export function spawnMain(t: { after(fn: () => unknown): void }, args: string[], env: Record<string, string> = {}): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [mainJs, ...args, '--bind', '127.0.0.1', '--log-level', 'warn'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -91,12 +88,21 @@ export async function spawnFirstRun(t: { after(fn: () => unknown): void }, dataD
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   });
+  return { child, stderr: () => stderr };
+}
+
+/**
+ * `node dist/server/main.js` on a data folder with no admin (RUMAH_ADMIN_PASSWORD empty), as a first start is: resolves
+ * with the setup code it prints. Stopped by its PID after the test.
+ */
+export async function spawnFirstRun(t: { after(fn: () => unknown): void }, dataDir: string, httpPort = 0): Promise<FirstRunHub> {
+  const { child, stderr } = spawnMain(t, ['--data', dataDir, '--mqtt-port', '0', '--http-port', String(httpPort)], { RUMAH_ADMIN_PASSWORD: '' });
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const code = /one-time setup code (\S+)/.exec(stderr)?.[1];
-    if (code) return { child, setupCode: code, stderr: () => stderr };
-    if (child.exitCode !== null) throw new Error(`hub exited with ${child.exitCode}: ${stderr}`);
-    if (Date.now() > deadline) throw new Error(`no setup code within 15 s: ${stderr}`);
+    const code = /one-time setup code (\S+)/.exec(stderr())?.[1];
+    if (code) return { child, setupCode: code, stderr };
+    if (child.exitCode !== null) throw new Error(`hub exited with ${child.exitCode}: ${stderr()}`);
+    if (Date.now() > deadline) throw new Error(`no setup code within 15 s: ${stderr()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
