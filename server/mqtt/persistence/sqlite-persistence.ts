@@ -136,20 +136,9 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
       throw databaseOpenError(file, err);
     }
     const db = this.#db;
-    this.#log.info(
-      {
-        file,
-        ms: Math.round(performance.now() - started),
-        retained: db.retained.size,
-        sessions: db.subscriptions.count().clientsCount,
-        queued: db.outgoing.size,
-        incoming: db.incoming.size,
-        wills: db.wills.size,
-        expiringSessions: db.sessionExpiry.size,
-        sessionOwners: db.sessionOwners.size,
-      },
-      'broker database loaded',
-    );
+    const counts = { retained: db.retained.size, sessions: db.subscriptions.count().clientsCount, queued: db.outgoing.size, incoming: db.incoming.size };
+    const more = { wills: db.wills.size, expiringSessions: db.sessionExpiry.size, sessionOwners: db.sessionOwners.size };
+    this.#log.info({ file, ms: Math.round(performance.now() - started), ...counts, ...more }, 'broker database loaded');
   }
 
   // --- retained messages ---
@@ -380,16 +369,16 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
     return this.#db;
   }
 
-  /**
-   * Submits a write. `prepare` runs now (copying and encoding what aedes passed, which may throw on
-   * bad input and then rejects only this call); the operation it returns runs at flush time.
-   */
   /** Memory says there is nothing of this kind for the client, and memory is the file (nothing being written). */
   #nothingFor(none: (db: Opened) => boolean): boolean {
     const db = this.#db;
     return db !== undefined && !this.#destroyed && db.batcher.idle && none(db);
   }
 
+  /**
+   * Submits a write. `prepare` runs now (copying and encoding what aedes passed, which may throw on
+   * bad input and then rejects only this call); the operation it returns runs at flush time.
+   */
   #write<T>(prepare: (db: Opened) => Op<T>): Promise<T> {
     try {
       const db = this.#read();
