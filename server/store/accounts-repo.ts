@@ -2,7 +2,7 @@ import { ErrorCodes, RumahError } from '../core/errors.js';
 import { hashPassword, randomSecret, runNow, verifyPassword, type HashSlot, type PasswordCost } from '../auth/passwords.js';
 import { VerifiedCache } from '../auth/verified-cache.js';
 import type { Database } from './database.js';
-import { placeholders, RowsByKey } from './rows-by-key.js';
+import { readIn, RowsByKey } from './rows-by-key.js';
 import { requireName, requirePassword } from './validate.js';
 
 export type AccountKind = 'device' | 'admin';
@@ -39,7 +39,7 @@ export class AccountsRepo {
   private readonly rows: RowsByKey<Row>;
 
   constructor(private readonly db: Database) {
-    this.rows = new RowsByKey((names) => db.all<Row>(`SELECT * FROM accounts WHERE username IN (${placeholders(names.length)})`, names), (row) => row.username);
+    this.rows = new RowsByKey(readIn<Row>(db, 'SELECT * FROM accounts WHERE username IN'), (row) => row.username);
   }
 
   /** Creates an account with a generated password and returns that password: it is shown once, stored hashed. */

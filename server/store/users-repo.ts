@@ -2,7 +2,7 @@ import { ErrorCodes, RumahError } from '../core/errors.js';
 import { hashPassword, runNow, verifyPassword, type HashSlot } from '../auth/passwords.js';
 import { VerifiedCache } from '../auth/verified-cache.js';
 import type { Database } from './database.js';
-import { placeholders, RowsByKey } from './rows-by-key.js';
+import { readIn, RowsByKey } from './rows-by-key.js';
 import { requireName, requirePassword } from './validate.js';
 
 export type UserRole = 'admin' | 'member';
@@ -28,7 +28,7 @@ export class UsersRepo {
   private readonly rows: RowsByKey<Row>;
 
   constructor(private readonly db: Database) {
-    this.rows = new RowsByKey((names) => db.all<Row>(`SELECT * FROM users WHERE username IN (${placeholders(names.length)})`, names), (row) => row.username);
+    this.rows = new RowsByKey(readIn<Row>(db, 'SELECT * FROM users WHERE username IN'), (row) => row.username);
   }
 
   async create(username: string, password: string, role: UserRole, now = Date.now()): Promise<User> {

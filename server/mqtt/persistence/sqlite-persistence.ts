@@ -23,16 +23,8 @@ import { SessionExpiryStore } from './session-expiry-store.js';
 import { SessionOwnerStore } from './session-owner-store.js';
 import type { Connection } from './sqlite-connection.js';
 import { SubscriptionStore } from './subscription-store.js';
-import type {
-  AsyncPersistence,
-  BrokerRef,
-  ClientRef,
-  SessionExpiryPersistence,
-  StoredPacket,
-  SubscriptionInput,
-  SubscriptionRecord,
-  TopicSubscription,
-} from './types.js';
+import type { AsyncPersistence, BrokerRef, ClientRef, SessionExpiryPersistence, StoredPacket } from './types.js';
+import type { SubscriptionInput, SubscriptionRecord, TopicSubscription } from './types.js';
 import { WillStore } from './will-store.js';
 import { WriteBatcher, type BatcherStats, type Op } from './write-batcher.js';
 
@@ -258,6 +250,8 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   cleanIncoming(client: ClientRef): Promise<void> {
+    // At every clean session's CONNACK and close (session-lifecycle.ts): as cleanSubscriptions, nothing to wipe.
+    if (this.#nothingFor((db) => !db.incoming.has(client.id))) return Promise.resolve();
     return this.#write((db) => (tx) => db.incoming.clean(tx, client.id));
   }
 

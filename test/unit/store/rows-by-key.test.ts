@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { test } from 'node:test';
-import { RowsByKey } from '../../../server/store/rows-by-key.js';
+import { Database } from '../../../server/store/database.js';
+import { readIn, RowsByKey } from '../../../server/store/rows-by-key.js';
+import { silentLog, tempDir } from './helpers.js';
 
 interface Row {
   name: string;
@@ -73,4 +76,24 @@ test('more keys than one query may carry are read in several', async () => {
   const all = await Promise.all(Array.from({ length: 1200 }, (_, i) => reader.get(`k${i}`)));
   assert.equal(all.filter(Boolean).length, 1200);
   assert.deepEqual(seen, [500, 500, 200]);
+});
+
+test('readIn: lists of every length find each row once, from one statement prepared per list length', async (t) => {
+  const db = await Database.open(path.join(tempDir(t), 'rows.db'), silentLog());
+  t.after(() => db.close());
+  await db.exec('CREATE TABLE t (name TEXT PRIMARY KEY, version INTEGER)');
+  for (let i = 0; i < 600; i++) await db.run('INSERT INTO t (name, version) VALUES (?, ?)', [`k${i}`, i]);
+  const prepared: string[] = [];
+  const prepare = db.prepare.bind(db);
+  db.prepare = (sql) => (prepared.push(sql), prepare(sql));
+  const read = readIn<Row>(db, 'SELECT * FROM t WHERE name IN');
+  for (const n of [1, 1, 2, 3, 4, 5, 16, 17, 64, 65, 500]) {
+    // Each list holds one name the table lacks: the padding (the last key again) must not find it or repeat a row.
+    const keys = [...Array.from({ length: n - 1 }, (_, i) => `k${(i * 7) % 600}`), 'nobody'];
+    const rows = await read(keys);
+    assert.deepEqual(rows.map((r) => r.name).sort(), keys.filter((k) => k !== 'nobody').sort(), `${n} keys`);
+  }
+  assert.equal((await read(['k5']))[0]?.version, 5);
+  // 1, 4, 16, 64 and 500 placeholders: each prepared once, whatever the number of reads.
+  assert.deepEqual(prepared.map((sql) => sql.split('?').length - 1), [1, 4, 16, 64, 500]);
 });
