@@ -27,6 +27,9 @@ export interface OutgoingPacket {
   topic?: string;
   payload?: Buffer | string;
   properties?: Record<string, unknown>;
+  /** CONNACK (3.1.1). */
+  returnCode?: number;
+  sessionPresent?: boolean;
 }
 export type WriteOptions = { protocolVersion?: number } | undefined;
 /** True when the hook has taken the packet: it is not written now (it may be later, through writeNow). */
@@ -57,6 +60,7 @@ function install(): void {
     if (hooks !== undefined) {
       for (let i = 0; i < hooks.length; i++) if (hooks[i]!(packet, opts)) return true;
     }
+    if (packet.cmd === 'connack' && opts?.protocolVersion !== 5 && typeof packet.returnCode === 'number') return stream.write(connack31(packet));
     return write5(packet, stream, opts);
   } as WriteToStream;
   // MQTT.js sets writeToStream.cacheNumbers on the object it imports; it must still reach mqtt-packet.
@@ -113,4 +117,14 @@ const generate = (mqttPacket as unknown as { generate(packet: OutgoingPacket, op
 function write5(packet: OutgoingPacket, stream: NodeJS.WritableStream, opts: WriteOptions): boolean {
   if (opts?.protocolVersion !== 5 || packet.cmd !== 'publish' || packet.properties === undefined) return original(packet, stream, opts);
   return stream.write(generate(packet, opts));
+}
+
+/**
+ * A 3.1 / 3.1.1 CONNACK, 4 bytes (3.2: type, remaining length 2, the Session Present flag, the return code), as one
+ * buffer and one write: mqtt-packet writes it in four (header, length, flags, code), each through the socket's
+ * buffering, at every login (issue 19 item 1, a reconnect storm's CPU profile). MQTT 5 CONNACKs carry properties and
+ * are mqtt-packet's to encode.
+ */
+function connack31(packet: OutgoingPacket): Buffer {
+  return Buffer.from([0x20, 0x02, packet.sessionPresent ? 0x01 : 0x00, packet.returnCode! & 0xff]);
 }

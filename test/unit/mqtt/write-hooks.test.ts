@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Writable } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
-import { hookWrites, writeNow, type OutgoingPacket } from '../../../server/mqtt/write-hooks.js';
+import { hookConnacks, hookWrites, writeNow, type OutgoingPacket } from '../../../server/mqtt/write-hooks.js';
 
 function sink(): { stream: Writable; bytes: () => number } {
   let n = 0;
@@ -69,4 +69,32 @@ test('a hook that removes itself while a packet goes through does not make the n
   await tick();
   assert.deepEqual(order, ['first', 'second', 'second']);
   assert.ok(s.bytes() > 0);
+});
+
+test('a 3.1.1 CONNACK leaves in one write, the bytes mqtt-packet encodes; an MQTT 5 one is still mqtt-packet\'s', async () => {
+  const unhook = hookConnacks(() => undefined);
+  try {
+    const writes = async (packet: object, protocolVersion: number): Promise<Buffer[]> => {
+      const chunks: Buffer[] = [];
+      const stream = new Writable({ write: (chunk: Buffer, _enc, cb) => (chunks.push(chunk), cb()) });
+      stream.cork(); // as the write coalescer holds a socket for the turn: each write is its own chunk
+      mqttPacket.writeToStream(packet as never, stream, { protocolVersion });
+      stream.uncork();
+      await tick(); // mqtt-packet corks the stream for each packet it encodes until the next tick
+      return chunks;
+    };
+    for (const sessionPresent of [false, true]) {
+      for (const returnCode of [0, 1, 2, 3, 4, 5]) {
+        const packet = { cmd: 'connack', returnCode, sessionPresent };
+        const chunks = await writes(packet, 4);
+        assert.equal(chunks.length, 1, 'one write');
+        assert.deepEqual(chunks[0], mqttPacket.generate(packet as never, { protocolVersion: 4 }));
+        assert.deepEqual((await writes(packet, 3))[0], chunks[0]);
+      }
+    }
+    const v5 = { cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { receiveMaximum: 10 } };
+    assert.deepEqual(Buffer.concat(await writes(v5, 5)), mqttPacket.generate(v5 as never, { protocolVersion: 5 }));
+  } finally {
+    unhook();
+  }
 });
