@@ -172,3 +172,26 @@ test('wills and incoming QoS 2 packets survive a reopen', async (t) => {
   t.after(() => third.destroy());
   await assert.rejects(third.incomingGetPacket(client, { messageId: 42 }), /no such packet/, 'cleanIncoming is durable too');
 });
+
+test('cleanIncoming: a QoS 2 message still being stored is wiped all the same; with none held, nothing is written', async (t) => {
+  const dir = await tempDir();
+  t.after(() => dir.remove());
+  const first = await openPersistence(dir.file);
+  const client = { id: 'door-4' };
+  const packet = { cmd: 'publish', topic: 'home/door-4/state', payload: Buffer.from('open'), qos: 2, retain: false, dup: false, messageId: 7 } as const;
+  // Asked in the same turn as the store, before it is written (a clean session's CONNACK right after a takeover):
+  // memory holds nothing yet, but the store is on its way, and the wipe must come after it.
+  const stored = first.incomingStorePacket(client, packet);
+  const cleaned = first.cleanIncoming(client);
+  await Promise.all([stored, cleaned]);
+  await assert.rejects(first.incomingGetPacket(client, { messageId: 7 }), /no such packet/);
+  const before = first.stats.statements;
+  await first.cleanIncoming(client);
+  await first.cleanIncoming({ id: 'never-seen' });
+  assert.equal(first.stats.statements, before, 'nothing held: nothing to write');
+  await first.destroy();
+
+  const second = await openPersistence(dir.file);
+  t.after(() => second.destroy());
+  await assert.rejects(second.incomingGetPacket(client, { messageId: 7 }), /no such packet/, 'the wipe reached the file');
+});
