@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { cpuMs, freePort, HOST, mosquittoPath, prepareRumahData, RUMAH_YAML, startMosquitto, startRumah, stopChild, tempDir, track, untrack, waitForPort, type Server } from './lib/procs.js';
+import { cpuMs, freePort, mainThreadCpuMs, HOST, mosquittoPath, prepareRumahData, RUMAH_YAML, startMosquitto, startRumah, stopChild, tempDir, track, untrack, waitForPort, type Server } from './lib/procs.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
 
 // Issue 17: outbound bridge throughput to a local mosquitto, QoS 0 and 1, beside mosquitto's own bridge doing the
@@ -20,13 +20,17 @@ interface Run {
   sent: number;
   /** CPU of the bridging broker's process (all threads) over the run, per 1,000 messages that arrived. */
   cpuPer1000?: number;
+  /** The same, its main thread only (the event loop: not SQLite's thread pool nor GC helpers). */
+  mainCpuPer1000?: number;
 }
 
 /** measure() with the bridging broker's CPU over it: a figure that moves far less than the rate on a shared machine. */
 async function measureCpu(pid: number, run: () => Promise<Run>): Promise<Run> {
   const cpu0 = cpuMs(pid);
+  const main0 = mainThreadCpuMs(pid);
   const r = await run();
-  return { ...r, cpuPer1000: ((cpuMs(pid) - cpu0) / Math.max(1, r.received)) * 1000 };
+  const per1000 = (ms: number): number => (ms / Math.max(1, r.received)) * 1000;
+  return { ...r, cpuPer1000: per1000(cpuMs(pid) - cpu0), mainCpuPer1000: per1000(mainThreadCpuMs(pid) - main0) };
 }
 
 function connect(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
@@ -145,7 +149,7 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
         // The same hub without crossing the bridge: its subscriber on the hub itself (what the hub's own path costs).
         const local = await connect(`mqtt://${HOST}:${hub.port}`, { ...hub.subscriber!, clientId: `sub-local-${qos}` });
         const pub2 = await connect(`mqtt://${HOST}:${hub.port}`, { ...hub.subscriber!, clientId: `pub2-${qos}` });
-        hubOnly.set(qos, await measure(pub2, local, 'local/', n, qos, 'local/'));
+        hubOnly.set(qos, await measureCpu(hub.pid, () => measure(pub2, local, 'local/', n, qos, 'local/')));
         pub2.end(true);
         local.end(true);
       } finally {
@@ -163,8 +167,9 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
       } finally {
         await mq.stop();
       }
-      for (const [name, r] of Object.entries(runs)) details.push(`QoS ${qos} ${name}: ${fmt(r.rate)} msg/s, ${r.received} of ${r.sent} arrived, ${r.cpuPer1000?.toFixed(1)} ms CPU per 1,000`);
-      log(details.slice(-2).join('\n'));
+      runs['rumah alone'] = hubOnly.get(qos)!;
+      for (const [name, r] of Object.entries(runs)) details.push(`QoS ${qos} ${name}: ${fmt(r.rate)} msg/s, ${r.received} of ${r.sent} arrived, ${r.cpuPer1000?.toFixed(1)} ms CPU per 1,000 (main thread ${r.mainCpuPer1000?.toFixed(1)})`);
+      log(details.slice(-3).join('\n'));
       figures.push({
         label: `outbound bridge throughput, QoS ${qos} (${fmt(n)} messages of 64 bytes; ${runs.rumah!.received} arrived, mosquitto's bridge ${runs.mosquitto!.received})`,
         unit: 'msg/s',
@@ -178,6 +183,7 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
         unit: 'ms',
         value: runs.rumah!.cpuPer1000 ?? NaN,
         refs: { "mosquitto's bridge": runs.mosquitto!.cpuPer1000 ?? NaN },
+        context: { 'rumah alone (its own subscriber, no bridge)': hubOnly.get(qos)?.cpuPer1000 ?? NaN },
         lowerIsBetter: true,
       });
     }

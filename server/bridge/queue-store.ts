@@ -1,4 +1,4 @@
-import type { Database } from '../store/database.js';
+import type { Database, SqlValue, Statement, Tx } from '../store/database.js';
 import type { Logger } from '../core/logger.js';
 
 /** One QoS 1/2 message waiting to cross a bridge (rumah.db `bridge_queue`, migration 6). */
@@ -10,6 +10,19 @@ export interface QueuedMessage {
   retain: boolean;
 }
 
+/** Where a queued message's row stands: not written yet, written (or loaded), removed before it was written. */
+export type RowState = 'unwritten' | 'written' | 'skipped';
+
+/** A queued message as the store tracks it (the out-queue's own entry: one object per message). */
+export interface StoredMessage extends QueuedMessage {
+  row: RowState;
+}
+
+/** Rows per INSERT statement: a statement is a round trip to SQLite's thread (bench/bridge.ts). */
+const rowsPerInsert = 100;
+/** Id ranges per DELETE statement. */
+const rangesPerDelete = 100;
+
 /**
  * The durable side of every bridge's out-queue. Writes are batched: whatever was queued or acknowledged in one
  * event-loop turn is one transaction (a row insert per message would cost a commit each). Ids are handed out here,
@@ -17,14 +30,21 @@ export interface QueuedMessage {
  */
 export class QueueStore {
   private nextId = 1;
-  private inserts: Array<QueuedMessage & { bridge: string }> = [];
-  /** Ids in `inserts`, not yet taken by a write: acknowledged before then, a message is never written at all. */
-  private unwritten = new Set<number>();
+  /** Messages to insert, and the bridge of each (parallel arrays: no object per message). */
+  private inserts: StoredMessage[] = [];
+  private insertBridges: string[] = [];
+  /**
+   * Ids to delete as ranges [from, to]: acknowledgements come mostly in id order, so a batch of thousands is a few
+   * BETWEENs. Ids whose row was never written are folded in too (deleting a row that never existed is nothing) so the
+   * ranges stay whole; `deleteWritten` says whether any of them has a row at all.
+   */
   private deletes: number[] = [];
+  private deleteWritten = false;
   private scheduled = false;
   /** A write is chained behind the running one; it takes whatever is pending when it starts. */
   private queued = false;
   private writing: Promise<void> = Promise.resolve();
+  private insertFull?: Statement;
   /** Batches that failed (disk full?); the messages stay queued in memory and are sent all the same. */
   failures = 0;
 
@@ -33,29 +53,37 @@ export class QueueStore {
   async open(): Promise<void> {
     const row = await this.db.get<{ id: number | null }>('SELECT max(id) AS id FROM bridge_queue');
     this.nextId = (row?.id ?? 0) + 1;
+    this.insertFull = await this.db.prepare(insertSql(rowsPerInsert));
   }
 
   /** What a bridge left queued, oldest first. */
-  load(bridge: string): Promise<QueuedMessage[]> {
+  load(bridge: string): Promise<StoredMessage[]> {
     return this.db
       .all<{ id: number; topic: string; payload: Buffer; qos: number; retain: number }>('SELECT id, topic, payload, qos, retain FROM bridge_queue WHERE bridge = ? ORDER BY id', [bridge])
-      .then((rows) => rows.map((r) => ({ id: r.id, topic: r.topic, payload: r.payload ?? Buffer.alloc(0), qos: r.qos === 2 ? 2 : 1, retain: r.retain === 1 })));
+      .then((rows) => rows.map((r) => ({ id: r.id, topic: r.topic, payload: r.payload ?? Buffer.alloc(0), qos: r.qos === 2 ? 2 : 1, retain: r.retain === 1, row: 'written' })));
   }
 
-  /** Queues a message durably (written by the end of this turn); returns it with its id. */
-  add(bridge: string, msg: Omit<QueuedMessage, 'id'>): QueuedMessage {
-    const queued = { ...msg, id: this.nextId++ };
-    this.inserts.push({ ...queued, bridge });
-    this.unwritten.add(queued.id);
+  /** Queues a message durably (written by the end of this turn): gives it its id. */
+  add(bridge: string, msg: StoredMessage): void {
+    msg.id = this.nextId++;
+    msg.row = 'unwritten';
+    this.inserts.push(msg);
+    this.insertBridges.push(bridge);
     this.schedule();
-    return queued;
   }
 
   /** The remote acknowledged it, or it was dropped past a bound. */
-  remove(id: number): void {
-    if (this.unwritten.delete(id)) return; // never written: nothing to delete
-    this.deletes.push(id);
-    this.schedule();
+  remove(msg: StoredMessage): void {
+    const written = msg.row === 'written';
+    if (msg.row === 'unwritten') msg.row = 'skipped'; // never written: its insert is skipped
+    const d = this.deletes;
+    const n = d.length;
+    if (n > 0 && d[n - 1] === msg.id - 1) d[n - 1] = msg.id;
+    else d.push(msg.id, msg.id);
+    if (written) {
+      this.deleteWritten = true;
+      this.schedule();
+    }
   }
 
   /** Deletes every queued row of a bridge that was removed. */
@@ -66,7 +94,7 @@ export class QueueStore {
 
   /** Waits for every write asked for so far (stop, tests). */
   async flush(): Promise<void> {
-    if (this.inserts.length > 0 || this.deletes.length > 0) this.write();
+    if (this.inserts.length > 0 || this.deleteWritten) this.write();
     await this.writing;
   }
 
@@ -89,29 +117,58 @@ export class QueueStore {
     this.queued = true;
     this.writing = this.writing.then(() => {
       this.queued = false;
-      const inserts = this.inserts.filter((m) => this.unwritten.has(m.id));
-      const deletes = this.deletes;
+      const params: SqlValue[] = [];
+      for (let i = 0; i < this.inserts.length; i++) {
+        const m = this.inserts[i]!;
+        if (m.row !== 'unwritten') continue;
+        m.row = 'written';
+        params.push(m.id, this.insertBridges[i]!, m.topic, m.payload, m.qos, m.retain ? 1 : 0);
+      }
       this.inserts = [];
-      this.unwritten.clear();
+      this.insertBridges = [];
+      const ranges = this.deleteWritten ? mergeRanges(this.deletes) : [];
       this.deletes = [];
-      if (inserts.length === 0 && deletes.length === 0) return;
+      this.deleteWritten = false;
+      if (params.length === 0 && ranges.length === 0) return;
       return this.db
-        .transaction(async (tx) => {
-          // Many rows per statement: a statement is a round trip to SQLite's thread, and at a few thousand messages a
-          // second one per row was most of the bridge's cost (bench/bridge.ts).
-          for (let i = 0; i < inserts.length; i += 100) {
-            const chunk = inserts.slice(i, i + 100);
-            await tx.run(`INSERT INTO bridge_queue (id, bridge, topic, payload, qos, retain) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, chunk.flatMap((m) => [m.id, m.bridge, m.topic, m.payload, m.qos, m.retain ? 1 : 0]));
-          }
-          for (let i = 0; i < deletes.length; i += 500) {
-            const chunk = deletes.slice(i, i + 500);
-            await tx.run(`DELETE FROM bridge_queue WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk);
-          }
-        })
+        .transaction((tx) => this.statements(tx, params, ranges))
         .catch((err: Error) => {
           this.failures++;
-          this.log.error({ err: err.message, inserts: inserts.length, deletes: deletes.length }, 'bridge queue not written to rumah.db; the messages stay queued in memory until rumah stops');
+          this.log.error({ err: err.message, inserts: params.length / 6, deletes: ranges.length / 2 }, 'bridge queue not written to rumah.db; the messages stay queued in memory until rumah stops');
         });
     });
   }
+
+  private async statements(tx: Tx, params: SqlValue[], ranges: number[]): Promise<void> {
+    // Many rows per statement, the full ones prepared once: at a few thousand messages a second, one statement per
+    // row was most of the bridge's cost (bench/bridge.ts).
+    const full = rowsPerInsert * 6;
+    let i = 0;
+    for (; i + full <= params.length; i += full) await this.insertFull!.run(params.slice(i, i + full), tx);
+    if (i < params.length) await tx.run(insertSql((params.length - i) / 6), params.slice(i));
+    for (let j = 0; j < ranges.length; j += rangesPerDelete * 2) {
+      const chunk = ranges.slice(j, j + rangesPerDelete * 2);
+      await tx.run(`DELETE FROM bridge_queue WHERE ${Array.from({ length: chunk.length / 2 }, () => 'id BETWEEN ? AND ?').join(' OR ')}`, chunk);
+    }
+  }
+}
+
+function insertSql(rows: number): string {
+  return `INSERT INTO bridge_queue (id, bridge, topic, payload, qos, retain) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`;
+}
+
+/** [from, to] pairs sorted and merged where they touch or overlap (acknowledgements out of order). */
+function mergeRanges(pairs: number[]): number[] {
+  const n = pairs.length / 2;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => pairs[2 * a]! - pairs[2 * b]!);
+  const out: number[] = [];
+  for (const i of order) {
+    const from = pairs[2 * i]!;
+    const to = pairs[2 * i + 1]!;
+    const last = out.length - 1;
+    if (last > 0 && from <= out[last]! + 1) out[last] = Math.max(out[last]!, to);
+    else out.push(from, to);
+  }
+  return out;
 }
