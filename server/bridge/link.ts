@@ -90,12 +90,8 @@ export class BridgeLink {
   /** A local message an `out` rule took. QoS 0 goes now or never; QoS 1/2 waits in the durable queue. */
   send(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean): void {
     if (qos === 0) {
-      if (this.state !== 'connected' || !this.client) {
-        this.counters.qos0Dropped++;
-        return;
-      }
-      this.counters.messagesOut++;
-      this.client.publish(topic, payload, { qos: 0, retain });
+      if (this.state !== 'connected' || !this.sender?.publish0(topic, payload, retain)) this.counters.qos0Dropped++;
+      else this.counters.messagesOut++;
       return;
     }
     this.deps.queue.add(topic, payload, qos, retain);

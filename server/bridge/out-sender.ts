@@ -25,8 +25,8 @@ export interface OutSenderDeps {
 
 /**
  * Sends one connection's share of the out-queue: QoS 1/2 PUBLISH packets encoded here and written to the
- * connection's stream, as many as the window has room for in one write, and their acknowledgements matched by packet
- * identifier. MQTT.js's publish() did the same at ~3× the CPU per message (bench/bridge.ts): per message an options
+ * connection's stream, as many as the window has room for in one write per event-loop turn (with the turn's QoS 0
+ * messages), and their acknowledgements matched by packet identifier. MQTT.js's publish() did the same at ~3× the CPU per message (bench/bridge.ts): per message an options
  * object, a closure, a deep copy of the packet (payload included) for its outgoing store that duplicates this queue,
  * and a write (one writev) of its own, and per PUBACK a store lookup and a callback. MQTT.js still owns the
  * connection (CONNECT, SUBSCRIBE, PINGREQ, incoming messages, QoS 0); its ack handler ignores identifiers it did not
@@ -39,6 +39,9 @@ export class OutSender {
   private readonly released = new Set<number>();
   private nextId = 1;
   private inflight = 0;
+  /** QoS 0 PUBLISHes of this turn, written with the next batch. */
+  private loose: Buffer[] = [];
+  private looseBytes = 0;
   private scheduled = false;
   private closed = false;
 
@@ -52,6 +55,21 @@ export class OutSender {
       this.scheduled = false;
       this.fill();
     });
+  }
+
+  /**
+   * A QoS 0 message: written with this turn's batch, never stored (QoS 0 promises nothing, and its order against QoS
+   * 1/2 messages is not kept: MQTT orders messages of the same topic and QoS [MQTT-4.6.0-6]). False when it cannot go.
+   */
+  publish0(topic: string, payload: Buffer, retain: boolean): boolean {
+    if (this.closed) return false;
+    const topicBytes = Buffer.byteLength(topic);
+    if (topicBytes > 0xffff) return false;
+    const head = this.header(0, retain, topic, topicBytes, payload.length, 0);
+    this.loose.push(head, payload);
+    this.looseBytes += head.length + payload.length;
+    this.schedule();
+    return true;
   }
 
   /** The connection is gone: nothing more is written and acknowledgements still parsed are ignored. */
@@ -96,8 +114,10 @@ export class OutSender {
   private fill(): void {
     if (this.closed) return;
     const { queue, window } = this.deps;
-    const chunks: Buffer[] = [];
-    let bytes = 0;
+    const chunks = this.loose;
+    let bytes = this.looseBytes;
+    this.loose = [];
+    this.looseBytes = 0;
     while (this.inflight < window) {
       const msg = queue.next();
       if (!msg) break;
@@ -110,7 +130,7 @@ export class OutSender {
       const id = this.allocate();
       this.pending[id] = msg;
       this.inflight++;
-      const head = this.header(msg, id, topicBytes);
+      const head = this.header(msg.qos, msg.retain, msg.topic, topicBytes, msg.payload.length, id);
       chunks.push(head, msg.payload);
       bytes += head.length + msg.payload.length;
     }
@@ -127,15 +147,16 @@ export class OutSender {
 
   /**
    * A PUBLISH up to its payload [MQTT-3.3]: fixed header (DUP 0, the QoS, RETAIN), remaining length, topic name,
-   * packet identifier, and for MQTT 5 an empty property list [MQTT-3.3.2.3].
+   * packet identifier (QoS 1/2 only), and for MQTT 5 an empty property list [MQTT-3.3.2.3].
    */
-  private header(msg: QueuedMessage, id: number, topicBytes: number): Buffer {
+  private header(qos: number, retain: boolean, topic: string, topicBytes: number, payloadBytes: number, id: number): Buffer {
     const props = this.deps.protocolVersion === 5 ? 1 : 0;
-    const remaining = 2 + topicBytes + 2 + props + msg.payload.length;
+    const idBytes = qos > 0 ? 2 : 0;
+    const remaining = 2 + topicBytes + idBytes + props + payloadBytes;
     const lengthBytes = remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4;
-    const head = Buffer.allocUnsafe(1 + lengthBytes + 2 + topicBytes + 2 + props);
+    const head = Buffer.allocUnsafe(1 + lengthBytes + 2 + topicBytes + idBytes + props);
     let o = 0;
-    head[o++] = 0x30 | (msg.qos << 1) | (msg.retain ? 1 : 0);
+    head[o++] = 0x30 | (qos << 1) | (retain ? 1 : 0);
     for (let n = remaining; ; ) {
       const byte = n & 0x7f;
       n >>>= 7;
@@ -144,9 +165,11 @@ export class OutSender {
     }
     head[o++] = topicBytes >> 8;
     head[o++] = topicBytes & 0xff;
-    o += head.write(msg.topic, o, 'utf8');
-    head[o++] = id >> 8;
-    head[o++] = id & 0xff;
+    o += head.write(topic, o, 'utf8');
+    if (idBytes) {
+      head[o++] = id >> 8;
+      head[o++] = id & 0xff;
+    }
     if (props) head[o++] = 0;
     return head;
   }

@@ -152,5 +152,9 @@ for (const protocolVersion of [4, 5] as const) {
     await subscribe(late, 'far/x/retained');
     assert.deepEqual(await retained, { payload: 'kept', retain: true });
     assert.equal(linkOf(hub.hub).queueDepth, 0, 'every message acknowledged');
+    // QoS 0 goes the same way, without a packet identifier.
+    await new Promise<void>((resolve, reject) => local.publish('x/zero', Buffer.from('0'), { qos: 0 }, (err) => (err ? reject(err) : resolve())));
+    await until('the QoS 0 message at the remote', () => got.length > sent.length);
+    assert.deepEqual(got.slice(sent.length).map((m) => [m.topic, m.payload.toString(), m.qos]), [['far/x/zero', '0', 0]]);
   });
 }

@@ -91,6 +91,9 @@ test('MQTT 5: QoS 2 is PUBLISH, PUBREC, PUBREL, PUBCOMP; a reason code >= 0x80 d
   assert.deepEqual(packets.splice(0), [], 'no PUBREL after a refusing PUBREC');
   assert.deepEqual(done, [{ topic: 'a' }, { topic: 'b', refused: 0x87 }, { topic: 'c', refused: 0x97 }]);
   assert.equal(queue.depth, 0);
+  assert.equal(sender.publish0('z', Buffer.from('q0'), true), true);
+  await turn();
+  assert.deepEqual(packets.splice(0).map((p) => p.cmd === 'publish' && [p.topic, p.payload.toString(), p.qos, p.retain, p.messageId]), [['z', 'q0', 0, true, undefined]]);
   sender.close();
   queue.add('d', Buffer.from('4'), 1, false);
   sender.schedule();
