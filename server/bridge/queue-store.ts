@@ -18,6 +18,16 @@ export interface StoredMessage extends QueuedMessage {
   row: RowState;
 }
 
+/**
+ * Writes start at least this far apart (ms). A transaction has a fixed cost, on the event loop (BEGIN, the statements
+ * and COMMIT are a round trip each to SQLite's thread, and each wakes that thread) and on SQLite's side (the WAL):
+ * started every event-loop turn, at thousands of messages a second that was a few hundred small transactions a
+ * second, ~a quarter of a warm hub's CPU per bridged QoS 1 message (bench/bridge.ts: 23 -> 17 ms per 1,000 in
+ * alternating pairs). It also lets more messages be acknowledged by the remote before their write, and so never be
+ * written. The price: a message reaches rumah.db up to this much later (plus the write running before it); a clean
+ * stop writes everything (flush).
+ */
+const writeGapMs = 10;
 /** At most this many rows, or about this many bytes of JSON, per INSERT statement. */
 const rowsPerInsert = 1000;
 const bytesPerInsert = 1 << 20;
@@ -31,8 +41,8 @@ const insertSql = 'INSERT INTO bridge_queue (id, bridge, topic, payload, qos, re
 const rangesPerDelete = 100;
 
 /**
- * The durable side of every bridge's out-queue. Writes are batched: whatever was queued or acknowledged in one
- * event-loop turn is one transaction (a row insert per message would cost a commit each). Ids are handed out here,
+ * The durable side of every bridge's out-queue. Writes are batched: whatever was queued or acknowledged since the
+ * last write is one transaction, at most one every writeGapMs (a row insert per message would cost a commit each). Ids are handed out here,
  * in order, so a bridge delivers in id order after a restart as before it.
  */
 export class QueueStore {
@@ -52,6 +62,8 @@ export class QueueStore {
   private queued = false;
   private writing: Promise<void> = Promise.resolve();
   private insert?: Statement;
+  /** When the last write started (ms). */
+  private lastWrite = 0;
   /** Batches that failed (disk full?); the messages stay queued in memory and are sent all the same. */
   failures = 0;
 
@@ -70,7 +82,7 @@ export class QueueStore {
       .then((rows) => rows.map((r) => ({ id: r.id, topic: r.topic, payload: r.payload ?? Buffer.alloc(0), qos: r.qos === 2 ? 2 : 1, retain: r.retain === 1, row: 'written' })));
   }
 
-  /** Queues a message durably (written by the end of this turn): gives it its id. */
+  /** Queues a message durably (written within writeGapMs, after the write running now): gives it its id. */
   add(bridge: string, msg: StoredMessage): void {
     msg.id = this.nextId++;
     msg.row = 'unwritten';
@@ -108,22 +120,26 @@ export class QueueStore {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.scheduled = false;
       this.write();
-    });
+    };
+    const wait = this.lastWrite + writeGapMs - Date.now();
+    if (wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   /**
-   * Group commit: a write starts when the one before it has finished, and takes everything pending then. While the
-   * link is up most messages are acknowledged by the remote while the transaction before is still on SQLite's
-   * thread, and are then never written (bench/bridge.ts); while it is down every message is written, as before.
+   * Group commit: a write starts when the one before it has finished and at least writeGapMs after it started, and
+   * takes everything pending then. While the link is up many messages are acknowledged by the remote before then, and
+   * are never written (bench/bridge.ts); while it is down every message is written.
    */
   private write(): void {
     if (this.queued) return;
     this.queued = true;
     this.writing = this.writing.then(() => {
       this.queued = false;
+      this.lastWrite = Date.now();
       // Rows for JSON batches (see insertSql), cut at rowsPerInsert rows or about bytesPerInsert.
       const batches: string[] = [];
       let rows: Array<[number, string, string, string, number, number]> = [];
