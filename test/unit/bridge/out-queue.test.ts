@@ -68,3 +68,25 @@ test('the bounds drop the oldest, in messages and in bytes, and a reopened store
   add(reloaded, msg(999));
   assert.equal(reloaded.next()!.topic, 't/999', 'new ids follow the stored ones');
 });
+
+test('rows written before their acknowledgement leave rumah.db, acknowledged in order (one id range) or scattered (many)', async (t) => {
+  const { store, db } = await open(t);
+  const queue = new OutQueue('b', store, { maxMessages: 10_000, maxBytes: 64 * 1024 * 1024 });
+  const count = async () => (await db.get<{ n: number }>('SELECT count(*) AS n FROM bridge_queue'))!.n;
+  for (let i = 0; i < 300; i++) add(queue, msg(i));
+  await store.flush();
+  assert.equal(await count(), 300, 'written while not acknowledged');
+  const sent: QueuedMessage[] = [];
+  for (let m = queue.next(); m; m = queue.next()) sent.push(m);
+  for (const m of sent.slice(0, 100)) queue.acked(m);
+  await store.flush();
+  assert.equal(await count(), 200, 'in order');
+  // Every third of the next 200, then the rest: first ~67 ranges, then the gaps between them.
+  for (let i = 100; i < 300; i += 3) queue.acked(sent[i]!);
+  await store.flush();
+  assert.equal(await count(), 200 - 67);
+  for (let i = 100; i < 300; i++) queue.acked(sent[i]!);
+  await store.flush();
+  assert.equal(await count(), 0);
+  assert.equal(queue.depth, 0);
+});
