@@ -114,7 +114,7 @@ test('a bridge whose CA file cannot be read stops the start with a coded configu
 });
 
 for (const protocolVersion of [4, 5] as const) {
-  test(`MQTT ${protocolVersion === 4 ? '3.1.1' : '5'}: QoS 1 and 2 messages of every size cross to mosquitto intact and in order, retained ones kept retained`, { skip }, async (t) => {
+  test(`MQTT ${protocolVersion === 4 ? '3.1.1' : '5'}: QoS 1 and 2 messages of every size cross to mosquitto intact, retained ones kept retained`, { skip }, async (t) => {
     // The bridge encodes its PUBLISH packets itself (server/bridge/out-sender.ts): empty and large payloads (1- to
     // 3-byte remaining lengths), a topic longer than 255 bytes (both bytes of its length), UTF-8, QoS 2, RETAIN.
     const remote = await startMosquitto([]);
@@ -140,10 +140,12 @@ for (const protocolVersion of [4, 5] as const) {
       { topic: 'x/300k', payload: bytes(300_000), qos: 2 },
       { topic: 'x/retained', payload: Buffer.from('kept'), qos: 1, retain: true },
     ];
-    for (const m of sent) {
+    // One at a time: mosquitto passes a QoS 2 message on at its PUBREL, so a QoS 1 message sent after it may arrive
+    // first (MQTT orders messages of the same QoS [MQTT-4.6.0-6]); the order of a queue is bridge-out-queue.test.ts's.
+    for (const [i, m] of sent.entries()) {
       await new Promise<void>((resolve, reject) => local.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain ?? false }, (err) => (err ? reject(err) : resolve())));
+      await until(`${m.topic} at the remote`, () => got.length > i);
     }
-    await until('every message at the remote', () => got.length >= sent.length);
     assert.deepEqual(got.map((m) => ({ topic: m.topic, payload: m.payload.toString('hex'), qos: m.qos })), sent.map((m) => ({ topic: `far/${m.topic}`, payload: m.payload.toString('hex'), qos: m.qos })));
     // Retained at the remote: a subscriber that comes later gets it, flagged retained.
     const late = await connect(`mqtt://127.0.0.1:${remote.port}`, { clientId: 'late', protocolVersion });
