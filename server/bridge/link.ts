@@ -61,6 +61,8 @@ export class BridgeLink {
   private readonly tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
   /** QoS 1/2 messages in flight at once on this connection: maxInflight, or less if the remote said so. */
   private window = 1;
+  /** The remote's Maximum Packet Size (MQTT 5 CONNACK), if it gave one. */
+  private remoteMaxPacket?: number;
   /** Sends the out-queue on the current connection, once it is connected (out-sender.ts). */
   private sender?: OutSender;
 
@@ -164,6 +166,7 @@ export class BridgeLink {
       // MQTT.js does not apply it to what it sends, so the window here does.
       const receiveMaximum = connack.properties?.receiveMaximum;
       this.window = Math.min(config.maxInflight, receiveMaximum ?? 65_535);
+      this.remoteMaxPacket = connack.properties?.maximumPacketSize;
       this.counters.connects++;
       this.backoff.reset();
       this.lastError = undefined;
@@ -201,6 +204,7 @@ export class BridgeLink {
     const client = this.client!;
     this.sender = new OutSender({
       stream: client.stream as unknown as ByteStream, protocolVersion: this.deps.config.protocolVersion, queue: this.deps.queue, window: this.window,
+      ...(this.remoteMaxPacket !== undefined ? { maxPacketSize: this.remoteMaxPacket } : {}),
       done: (msg, refused) => this.sent(msg, refused),
     });
     this.sender.schedule();

@@ -19,6 +19,8 @@ export interface OutSenderDeps {
   queue: OutQueue;
   /** QoS 1/2 messages unacknowledged at once: maxInflight, or the remote's Receive Maximum if lower. */
   window: number;
+  /** The largest packet the remote takes (MQTT 5 CONNACK Maximum Packet Size); larger messages are not sent. */
+  maxPacketSize?: number;
   /** The remote acknowledged `msg` (PUBACK; PUBCOMP for QoS 2); `refused` is its reason code when >= 0x80. */
   done: (msg: QueuedMessage, refused?: number) => void;
 }
@@ -64,7 +66,7 @@ export class OutSender {
   publish0(topic: string, payload: Buffer, retain: boolean): boolean {
     if (this.closed) return false;
     const topicBytes = Buffer.byteLength(topic);
-    if (topicBytes > 0xffff) return false;
+    if (this.unsendable(topicBytes, payload.length, 0) !== undefined) return false;
     const head = this.header(0, retain, topic, topicBytes, payload.length, 0);
     this.loose.push(head, payload);
     this.looseBytes += head.length + payload.length;
@@ -122,9 +124,11 @@ export class OutSender {
       const msg = queue.next();
       if (!msg) break;
       const topicBytes = Buffer.byteLength(msg.topic);
-      if (topicBytes > 0xffff) {
-        // A topic name is at most 65,535 bytes [MQTT-1.5.3]: a remote prefix can make a local topic too long to send.
-        this.deps.done(msg, 0x90);
+      const unsendable = this.unsendable(topicBytes, msg.payload.length, msg.qos);
+      if (unsendable !== undefined) {
+        // Sent, the remote would close the connection, and the message would go again at every reconnect: it is
+        // dropped as a refused one (reason code as the remote would give it).
+        this.deps.done(msg, unsendable);
         continue;
       }
       const id = this.allocate();
@@ -135,6 +139,19 @@ export class OutSender {
       bytes += head.length + msg.payload.length;
     }
     if (chunks.length > 0) this.deps.stream.write(Buffer.concat(chunks, bytes));
+  }
+
+  /**
+   * Why a PUBLISH cannot be sent at all: a topic name over 65,535 bytes [MQTT-1.5.3] (a remote prefix can make a local
+   * topic that long), 0x90 Topic Name invalid; a packet over the remote's Maximum Packet Size [MQTT-3.1.2-24], 0x95
+   * Packet too large.
+   */
+  private unsendable(topicBytes: number, payloadBytes: number, qos: number): number | undefined {
+    if (topicBytes > 0xffff) return 0x90;
+    const max = this.deps.maxPacketSize;
+    if (max === undefined) return undefined;
+    const remaining = 2 + topicBytes + (qos > 0 ? 2 : 0) + (this.deps.protocolVersion === 5 ? 1 : 0) + payloadBytes;
+    return 1 + lengthBytes(remaining) + remaining > max ? 0x95 : undefined;
   }
 
   /** The next packet identifier not in flight (the window is at most 65,535, so one is free). */
@@ -153,8 +170,7 @@ export class OutSender {
     const props = this.deps.protocolVersion === 5 ? 1 : 0;
     const idBytes = qos > 0 ? 2 : 0;
     const remaining = 2 + topicBytes + idBytes + props + payloadBytes;
-    const lengthBytes = remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4;
-    const head = Buffer.allocUnsafe(1 + lengthBytes + 2 + topicBytes + idBytes + props);
+    const head = Buffer.allocUnsafe(1 + lengthBytes(remaining) + 2 + topicBytes + idBytes + props);
     let o = 0;
     head[o++] = 0x30 | (qos << 1) | (retain ? 1 : 0);
     for (let n = remaining; ; ) {
@@ -173,4 +189,9 @@ export class OutSender {
     if (props) head[o++] = 0;
     return head;
   }
+}
+
+/** Bytes of a Remaining Length [MQTT-2.2.3]. */
+function lengthBytes(remaining: number): number {
+  return remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4;
 }

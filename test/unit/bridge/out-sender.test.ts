@@ -10,7 +10,7 @@ import { QueueStore, type QueuedMessage } from '../../../server/bridge/queue-sto
 import { silentLog, tempDir } from '../store/helpers.js';
 
 /** A real queue on a real rumah.db, and what the sender writes parsed back by mqtt-packet (MQTT.js's parser). */
-async function setup(t: TestContext, protocolVersion: 4 | 5, window: number) {
+async function setup(t: TestContext, protocolVersion: 4 | 5, window: number, maxPacketSize?: number) {
   const db = await Database.open(path.join(tempDir(t), 'rumah.db'), silentLog());
   t.after(() => db.close());
   await migrate(db, silentLog());
@@ -24,7 +24,7 @@ async function setup(t: TestContext, protocolVersion: 4 | 5, window: number) {
   let writes = 0;
   const done: Array<{ topic: string; refused?: number }> = [];
   const sender = new OutSender({
-    stream: { write: (chunk: Buffer) => (writes++, parser.parse(chunk), true) }, protocolVersion, queue, window,
+    stream: { write: (chunk: Buffer) => (writes++, parser.parse(chunk), true) }, protocolVersion, queue, window, ...(maxPacketSize ? { maxPacketSize } : {}),
     done: (msg: QueuedMessage, refused?: number) => {
       done.push({ topic: msg.topic, ...(refused !== undefined ? { refused } : {}) });
       queue.acked(msg);
@@ -99,4 +99,18 @@ test('MQTT 5: QoS 2 is PUBLISH, PUBREC, PUBREL, PUBCOMP; a reason code >= 0x80 d
   sender.schedule();
   await turn();
   assert.deepEqual(packets, [], 'a closed sender writes nothing');
+});
+
+test('a PUBLISH over the remote\'s Maximum Packet Size, or with a topic over 65,535 bytes, is refused here and not written; the rest go', async (t) => {
+  const { queue, sender, packets, done, turn } = await setup(t, 5, 10, 100);
+  // 100 bytes: fixed header 2, topic length 2 + 1, packet id 2, properties 1: 92 bytes of payload fit, 93 do not.
+  queue.add('a', Buffer.alloc(92), 1, false);
+  queue.add('b', Buffer.alloc(93), 1, false);
+  queue.add('x'.repeat(70_000), Buffer.alloc(0), 1, false);
+  assert.equal(sender.publish0('c', Buffer.alloc(94), false), true, 'QoS 0: no packet id, 94 bytes fit');
+  assert.equal(sender.publish0('d', Buffer.alloc(95), false), false);
+  sender.schedule();
+  await turn();
+  assert.deepEqual(packets.map((p) => p.cmd === 'publish' && [p.topic, p.payload.length]), [['c', 94], ['a', 92]]);
+  assert.deepEqual(done.map((d) => [d.topic.slice(0, 3), d.refused]), [['b', 0x95], ['xxx', 0x90]]);
 });
