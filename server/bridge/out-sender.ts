@@ -36,7 +36,7 @@ export interface OutSenderDeps {
  */
 export class OutSender {
   /** The message in flight under each packet identifier (1..65535) [MQTT-2.3.1-2]. */
-  private readonly pending: Array<QueuedMessage | undefined> = new Array(65536);
+  private readonly pending = new Map<number, QueuedMessage>();
   /** QoS 2 messages whose PUBREC came: PUBREL sent, waiting for PUBCOMP [MQTT-4.3.3]. */
   private readonly released = new Set<number>();
   private nextId = 1;
@@ -84,7 +84,7 @@ export class OutSender {
     if (this.closed) return false;
     const id = packet.messageId;
     if (id === undefined) return false;
-    const msg = this.pending[id];
+    const msg = this.pending.get(id);
     if (!msg) return false;
     const code = packet.reasonCode ?? 0;
     switch (packet.cmd) {
@@ -106,7 +106,7 @@ export class OutSender {
       default:
         return false;
     }
-    this.pending[id] = undefined;
+    this.pending.delete(id);
     this.inflight--;
     this.deps.done(msg, code >= 0x80 ? code : undefined);
     this.schedule();
@@ -132,7 +132,7 @@ export class OutSender {
         continue;
       }
       const id = this.allocate();
-      this.pending[id] = msg;
+      this.pending.set(id, msg);
       this.inflight++;
       const head = this.header(msg.qos, msg.retain, msg.topic, topicBytes, msg.payload.length, id);
       chunks.push(head, msg.payload);
@@ -157,7 +157,7 @@ export class OutSender {
   /** The next packet identifier not in flight (the window is at most 65,535, so one is free). */
   private allocate(): number {
     let id = this.nextId;
-    while (this.pending[id] !== undefined) id = id === 65535 ? 1 : id + 1;
+    while (this.pending.has(id)) id = id === 65535 ? 1 : id + 1;
     this.nextId = id === 65535 ? 1 : id + 1;
     return id;
   }
