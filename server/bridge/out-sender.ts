@@ -4,7 +4,16 @@ import type { QueuedMessage } from './queue-store.js';
 /** What the sender needs of a connection: its byte stream (TCP, TLS or WebSocket, as MQTT.js opened it). */
 export interface ByteStream {
   write(chunk: Buffer): boolean;
+  /** Bytes written and not yet taken by the connection (Node's Writable). */
+  readonly writableLength?: number;
 }
+
+/**
+ * QoS 0 messages are dropped (and counted) while this many bytes wait to be taken by the connection: a remote slower
+ * than the hub's QoS 0 traffic would otherwise grow the connection's buffer without bound. QoS 1/2 need no such bound:
+ * the window and the queue's limits hold them.
+ */
+const qos0BufferLimit = 4 * 1024 * 1024;
 
 /** An acknowledgement as mqtt-packet parses it. */
 export interface AckPacket {
@@ -67,6 +76,7 @@ export class OutSender {
     if (this.closed) return false;
     const topicBytes = Buffer.byteLength(topic);
     if (this.unsendable(topicBytes, payload.length, 0) !== undefined) return false;
+    if ((this.deps.stream.writableLength ?? 0) + this.looseBytes >= qos0BufferLimit) return false;
     const head = this.header(0, retain, topic, topicBytes, payload.length, 0);
     this.loose.push(head, payload);
     this.looseBytes += head.length + payload.length;

@@ -114,3 +114,14 @@ test('a PUBLISH over the remote\'s Maximum Packet Size, or with a topic over 65,
   assert.deepEqual(packets.map((p) => p.cmd === 'publish' && [p.topic, p.payload.length]), [['c', 94], ['a', 92]]);
   assert.deepEqual(done.map((d) => [d.topic.slice(0, 3), d.refused]), [['b', 0x95], ['xxx', 0x90]]);
 });
+
+test('QoS 0 is dropped, not buffered, while the connection has 4 MiB it has not taken', async (t) => {
+  const { sender, packets, turn } = await setup(t, 4, 10);
+  const stream = (sender as unknown as { deps: { stream: { writableLength?: number } } }).deps.stream;
+  stream.writableLength = 4 * 1024 * 1024;
+  assert.equal(sender.publish0('a', Buffer.from('x'), false), false);
+  stream.writableLength = 0;
+  assert.equal(sender.publish0('b', Buffer.from('y'), false), true);
+  await turn();
+  assert.deepEqual(packets.map((p) => p.cmd === 'publish' && p.topic), ['b']);
+});
