@@ -228,11 +228,12 @@ export class BridgeLink {
 
   /** The remote acknowledged a queued message (or refused it: it is dropped all the same). */
   private sent(msg: QueuedMessage, refused: number | undefined): void {
-    // A refusal is the remote's PUBACK/PUBREC reason code >= 0x80 (MQTT 5: not authorised, quota exceeded…): sending
-    // it again would be refused again, forever.
+    // A refusal is the remote's PUBACK/PUBREC reason code >= 0x80 (MQTT 5: not authorised, quota exceeded…), or the
+    // sender's own for a message the remote could not take (out-sender.ts: over its Maximum Packet Size, a topic over
+    // 65,535 bytes): sending it again would be refused again, forever.
     if (refused !== undefined) {
       this.counters.refused++;
-      this.deps.log.warn({ bridge: this.name, topic: msg.topic, reasonCode: refused }, 'remote refused a bridged message; dropped');
+      this.deps.log.warn({ bridge: this.name, topic: msg.topic, reasonCode: refused }, 'bridged message refused (by the remote, or too large for it); dropped');
     } else this.counters.messagesOut++;
     this.deps.queue.acked(msg);
   }
