@@ -21,7 +21,6 @@ export class OutQueue {
   private head = 0;
   /** Index of the first entry not yet sent on this connection. */
   private cursor = 0;
-  private inflightCount = 0;
   bytes = 0;
   dropped = 0;
 
@@ -40,10 +39,6 @@ export class OutQueue {
     return this.entries.length - this.head;
   }
 
-  get inflight(): number {
-    return this.inflightCount;
-  }
-
   add(topic: string, payload: Buffer, qos: 1 | 2, retain: boolean): void {
     // One object per message, the same shape for every one: it is the queue's entry, the store's row and what the
     // sender writes (a spread copy per layer was a visible share of the bridge's CPU, bench/bridge.ts).
@@ -60,7 +55,6 @@ export class OutQueue {
       const e = this.entries[this.cursor++]!;
       if (e.acked) continue;
       e.inflight = true;
-      this.inflightCount++;
       return e;
     }
     return undefined;
@@ -72,7 +66,6 @@ export class OutQueue {
     if (e.acked || !e.inflight) return;
     e.acked = true;
     e.inflight = false;
-    this.inflightCount--;
     this.store.remove(e);
     let n = 0;
     while (this.head + n < this.entries.length && this.entries[this.head + n]!.acked) n++;
@@ -82,7 +75,6 @@ export class OutQueue {
   /** The connection is gone: what was in flight is sent again, in order, on the next one. */
   rewind(): void {
     for (let i = this.head; i < this.entries.length; i++) this.entries[i]!.inflight = false;
-    this.inflightCount = 0;
     this.cursor = this.head;
   }
 
@@ -117,7 +109,6 @@ export class OutQueue {
       if (e.inflight) {
         e.inflight = false;
         e.acked = true;
-        this.inflightCount--;
       }
     }
     this.head += n;
