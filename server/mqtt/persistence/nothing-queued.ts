@@ -18,3 +18,11 @@ export function nothingQueued(): Readable {
 export function isNothingQueued(stream: unknown): boolean {
   return typeof stream === 'object' && stream !== null && empty.has(stream);
 }
+
+/**
+ * aedes's offline-queueing step at every QoS > 0 PUBLISH (aedes.js enqueueOffline) when no session stores anything:
+ * the subscriptions that queue it (none) and the enqueue of them (nothing). Settled once and shared by every call, not
+ * an async function's promise, a trie walk and a `Promise.resolve()` per message; aedes only reads the frozen array.
+ */
+export const noQueueingSubscriptions: Promise<never[]> = Promise.resolve(Object.freeze([]) as never[]);
+export const nothingToEnqueue: Promise<void> = Promise.resolve();

@@ -1,18 +1,31 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PublishOrder, type PublishKind } from '../../../server/mqtt/publish-order.js';
+import { OrderedTask, PublishOrder, type PublishKind } from '../../../server/mqtt/publish-order.js';
 
-/** Runs tasks that record when they start and hand back `route` to finish them later. */
+/** A task that calls `onStart` when started and `onFinish` when finished. */
+class Task extends OrderedTask {
+  constructor(kind: PublishKind, private readonly onStart: (task: Task) => void, private readonly onFinish: () => void) {
+    super(kind);
+  }
+  start(): void {
+    this.onStart(this);
+  }
+  finish(): void {
+    this.onFinish();
+  }
+}
+
+/** Runs tasks that record when they start and hand back `route` to report them routed later. */
 function harness() {
   const order = new PublishOrder();
   const started: string[] = [];
   const acked: string[] = [];
   const route = new Map<string, () => void>();
   const run = (name: string, kind: PublishKind) =>
-    order.run('c', kind, (routed) => {
+    order.run('c', new Task(kind, (task) => {
       started.push(name);
-      route.set(name, () => routed(() => acked.push(name)));
-    });
+      route.set(name, () => order.routed(task));
+    }, () => acked.push(name)));
   return { order, started, acked, route, run };
 }
 
@@ -57,7 +70,7 @@ test('a QoS 0 message waits until every earlier publish of its client is routed;
 test('a task routed at once (synchronously) does not break the order', () => {
   const order = new PublishOrder();
   const acked: number[] = [];
-  for (let i = 0; i < 5; i++) order.run('c', i % 2 ? 'free' : 'pipelined', (routed) => routed(() => acked.push(i)));
+  for (let i = 0; i < 5; i++) order.run('c', new Task(i % 2 ? 'free' : 'pipelined', (task) => order.routed(task), () => acked.push(i)));
   assert.deepEqual(acked, [0, 1, 2, 3, 4]);
   assert.equal(order.idle('c'), true);
 });
