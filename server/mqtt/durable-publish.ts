@@ -3,6 +3,7 @@
 import type { Aedes, Client } from 'aedes';
 import { aedesInternals, clientInternals } from './aedes-internals.js';
 import { copyToPublish, type ClientPublish, type Dispatch, type DispatchedPacket } from './dispatch.js';
+import type { EmitOrder, EmitTurn } from './emit-order.js';
 import { OrderedTask, type PublishKind, type PublishOrder } from './publish-order.js';
 import { sinkTopic } from './sink.js';
 
@@ -10,6 +11,7 @@ export interface DurablePublishDeps {
   aedes: Aedes;
   dispatch: Dispatch;
   order: PublishOrder;
+  emits: EmitOrder;
   /** broker.db stores QoS 1 messages (false with `mqtt.persistence: memory`). */
   durable: boolean;
   /** Whether a QoS 1 message on this topic is queued for an offline session (stored); unknown: assumed so. */
@@ -32,7 +34,7 @@ export class DurablePublish {
       return this.deps.order.run(client.id, new HeldBack(this.deps.order, cb));
     }
     const queued = this.deps.queues?.(packet.topic) ?? true;
-    const kind: PublishKind = queued ? 'serial' : packet.retain ? 'retained' : 'pipelined';
+    const kind: PublishKind = queued ? (packet.retain ? 'serial' : 'queued') : packet.retain ? 'retained' : 'pipelined';
     this.deps.order.run(client.id, new Qos1Publish(kind, this.deps, client, packet as InboundPublish, cb));
   }
 }
@@ -60,7 +62,12 @@ class HeldBack extends OrderedTask {
  * it (finish). A failed store fails the publish: no PUBACK, the client is disconnected and will resend
  * (MQTT-4.4.0-1). A message that stores nothing is acknowledged at its dispatch (dispatch.ts), as bare aedes does.
  */
-class Qos1Publish extends OrderedTask {
+class Qos1Publish extends OrderedTask implements EmitTurn {
+  // Its turn at the router, for a `queued` one (emit-order.ts).
+  after: EmitTurn | undefined = undefined;
+  emitted = false;
+  parked: (() => void) | undefined = undefined;
+  next: EmitTurn | undefined = undefined;
   /** What rumah publishes (dispatch.ts copyToPublish), made when the task starts. */
   private copy: DispatchedPacket | undefined = undefined;
   /** Set by the store's failure: finish() hands it to aedes instead of acknowledging. */
@@ -73,6 +80,14 @@ class Qos1Publish extends OrderedTask {
   start(): void {
     const copy = (this.copy = copyToPublish(this.packet as unknown as ClientPublish));
     if (this.kind === 'pipelined') this.deps.dispatch.expect(copy, this);
+    else if (this.kind === 'queued') {
+      // Started with the group: the one before it in the client's queue (publish-order.ts runs this right after
+      // putting it last) is routed first.
+      const running = this.queue!.running;
+      const before = running.length > 1 ? running[running.length - 2] : undefined;
+      this.after = before instanceof Qos1Publish && !before.emitted ? before : undefined;
+      this.deps.emits.expect(copy, this);
+    }
     aedesInternals(this.deps.aedes).publish(copy, this.client, (err) => this.published(err ?? undefined));
   }
 
@@ -85,6 +100,8 @@ class Qos1Publish extends OrderedTask {
   private published(err: Error | undefined): void {
     // Routed at its dispatch already; a pipelined one still waiting there failed before it and is taken back.
     if (this.kind === 'pipelined' && !this.deps.dispatch.forget(this.copy!)) return;
+    // A queued one reached the router before this callback; if it failed first, the ones behind it go on.
+    if (this.kind === 'queued') this.deps.emits.forget(this.copy!, this);
     this.err = err;
     this.deps.order.routed(this);
   }

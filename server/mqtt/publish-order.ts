@@ -12,8 +12,11 @@
  *              write, then nothing to queue, then the emit), so consecutive ones start together too and their
  *              retained writes share one transaction, each still acknowledged only once committed. One at a time,
  *              a publisher storing 10,000 retained messages waited for 10,000 commits (0.09× of bare aedes).
- *   serial     any other QoS 1 that is stored (queued for an offline session): starts when nothing of this client
- *              is on its way.
+ *   queued     QoS 1, not retained, queued for a stored session: consecutive ones start together, at most
+ *              MAX_QUEUED_TOGETHER of a client, and their queue writes share a transaction, each acknowledged once
+ *              committed; each reaches aedes's router after the one before it (emit-order.ts).
+ *   serial     any other QoS 1 that is stored (retained and queued for a session): starts when nothing of this
+ *              client is on its way.
  *
  * A task is an object (OrderedTask), not closures: the order starts it, the task reports itself routed
  * (`PublishOrder.routed`), and the order finishes routed tasks in arrival order (PUBACKs go out in the order the
@@ -21,7 +24,7 @@
  * (a task, a `routed` callback, a `then`, a slot) were ~0.9 KB of the broker path's allocation per message
  * (bench/tails-profile.ts).
  */
-export type PublishKind = 'free' | 'pipelined' | 'retained' | 'serial';
+export type PublishKind = 'free' | 'pipelined' | 'retained' | 'queued' | 'serial';
 
 /** A publish waiting for its turn or on its way. */
 export abstract class OrderedTask {
@@ -38,8 +41,17 @@ export abstract class OrderedTask {
   abstract finish(): void;
 }
 
-/** Kinds whose routes take the same steps, so several of one kind may be on their way at once. */
-const groupable = (kind: PublishKind): boolean => kind === 'pipelined' || kind === 'retained';
+/**
+ * Kinds of which several of a client may be on their way at once: their routes take the same steps, or (`queued`)
+ * they are put in order at aedes's router (emit-order.ts).
+ */
+const groupable = (kind: PublishKind): boolean => kind === 'pipelined' || kind === 'retained' || kind === 'queued';
+/**
+ * Queued publishes of one client on their way at once, at most. Unbounded, a fast publisher (500 QoS 1 messages a
+ * second on one connection) outran an online persistent subscriber's deliveries: its session queue passed
+ * mqtt.maxQueuedPerSession and the subscriber was disconnected (docs/benchmarks.md, "Tails, eleventh session").
+ */
+const MAX_QUEUED_TOGETHER = 16;
 
 /**
  * A client's tasks. Kept while the client is connected (dropped by forget() at its disconnect): at a few thousand
@@ -87,7 +99,7 @@ export class PublishOrder {
 }
 
 function mayStart(q: ClientQueue, kind: PublishKind): boolean {
-  return q.running.length === 0 || (groupable(kind) && q.group === kind);
+  return q.running.length === 0 || (groupable(kind) && q.group === kind && (kind !== 'queued' || q.running.length < MAX_QUEUED_TOGETHER));
 }
 
 function start(q: ClientQueue, task: OrderedTask): void {

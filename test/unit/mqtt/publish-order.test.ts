@@ -97,3 +97,20 @@ test('retained QoS 1 publishes queued for no one start together (their writes sh
   assert.deepEqual(h.acked, ['r1', 'r2', 'p', 'r3', 's']);
   assert.equal(h.order.idle('c'), true);
 });
+
+test('QoS 1 publishes queued for a stored session start together, 16 of a client at most; other kinds wait for them', () => {
+  const h = harness();
+  for (let i = 0; i < 18; i++) h.run(`q${i}`, 'queued');
+  h.run('p', 'pipelined');
+  assert.deepEqual(h.started, Array.from({ length: 16 }, (_, i) => `q${i}`), 'the 17th waits for a place');
+  h.route.get('q1')!();
+  assert.deepEqual(h.acked, [], 'q1 is acknowledged after q0');
+  h.route.get('q0')!();
+  assert.deepEqual(h.acked, ['q0', 'q1']);
+  assert.deepEqual(h.started.slice(16), ['q16', 'q17'], 'two places freed, two more started');
+  for (let i = 2; i < 18; i++) h.route.get(`q${i}`)!();
+  assert.deepEqual(h.started.at(-1), 'p', 'the pipelined one after the queued group');
+  h.route.get('p')!();
+  assert.equal(h.acked.length, 19);
+  assert.equal(h.order.idle('c'), true);
+});
