@@ -88,3 +88,25 @@ test('MQTT 5: a QoS 1 message the remote refuses (PUBACK 0x87) is counted and dr
   assert.equal(near.hub.bridges!.view()[0]!.queueDepth, 0, 'nothing left waiting for a PUBACK');
   assert.equal(got.includes('ourhome/groundfloor/hall/light OFF'), false);
 });
+
+test('MQTT 5: a message larger than the remote\'s Maximum Packet Size is not sent (it would cost the connection, again at every reconnect): counted as refused; the next one crosses', async (t) => {
+  const far = await startHub({ mqtt: { maxPacketSize: 2048 } });
+  t.after(() => far.stop());
+  const farClient = await connect(far.mqttUrl, { ...admin, clientId: 'far-watcher' });
+  t.after(() => farClient.end(true));
+  const got = collect(farClient);
+  await subscribe(farClient, 'big/#');
+  const near = await startHub({ bridges: [bridge({ url: far.mqttUrl, protocolVersion: 5, username: 'admin', password: adminPassword, topics: ['big/# out 1'] })] });
+  t.after(() => near.stop());
+  await until('the bridge to connect', () => linkOf(near.hub).state === 'connected');
+  const link = near.hub.bridges!.links[0]!;
+  const local = await connect(near.mqttUrl, { ...admin, clientId: 'near' });
+  t.after(() => local.end(true));
+  await publish(local, 'big/one', 'x'.repeat(4000));
+  await publish(local, 'big/two', 'small');
+  await until('the small message at the remote', () => got.length >= 1);
+  assert.deepEqual(got, ['big/two small']);
+  assert.equal(link.counters.refused, 1);
+  assert.equal(link.counters.connects, 1, 'never cut off and reconnected');
+  assert.equal(near.hub.bridges!.view()[0]!.queueDepth, 0);
+});
