@@ -99,6 +99,8 @@ export interface PersistenceInternals {
 
 export interface Mq {
   length: number;
+  /** What aedes's publish calls to route a message (emit-order.ts wraps it); `_do` once a router slot is free. */
+  emit(message: AedesPacket, cb: (err?: Error | null) => void): unknown;
   _do(message: AedesPacket, cb: unknown): unknown;
 }
 
@@ -166,7 +168,7 @@ export function checkAedesContract(aedes: Aedes): void {
   };
   need(typeof a.id === 'string', 'aedes.id');
   need(typeof a.counter === 'number', 'aedes.counter');
-  need(typeof a.mq?._do === 'function' && typeof a.mq.length === 'number', 'aedes.mq._do / mq.length (mqemitter)');
+  need(typeof a.mq?._do === 'function' && typeof a.mq.emit === 'function' && typeof a.mq.length === 'number', 'aedes.mq._do / mq.emit / mq.length (mqemitter)');
   need(a.clients !== undefined && typeof a.clients === 'object', 'aedes.clients');
   need(a.brokers !== undefined && typeof a.brokers === 'object', 'aedes.brokers');
   need(typeof a.publish === 'function' && a.publish.length >= 2, 'aedes.publish(packet, client, done)');

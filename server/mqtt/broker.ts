@@ -7,6 +7,7 @@ import { AccountBudget, budgetOptions } from './account-budget.js';
 import { dedupeWithinDispatch } from './dedupe.js';
 import { Dispatch, type DispatchedPacket } from './dispatch.js';
 import { DurablePublish } from './durable-publish.js';
+import { EmitOrder } from './emit-order.js';
 import { PublishOrder } from './publish-order.js';
 import { slowReaderGuard } from './slow-reader-guard.js';
 import { malformedText, sysPrefix } from './topics.js';
@@ -112,7 +113,7 @@ export class Broker {
     this.aedes = aedes;
     this.storage = new AccountStorage({ config: opts.config, log: opts.log, counters: this.counters, identities: this.identities, clients: () => this.clients, departed: this.departed });
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
-    this.durable = new DurablePublish({ aedes, dispatch: this.dispatch, order: this.order, durable: opts.durable === true, queues: opts.queues });
+    this.durable = new DurablePublish({ aedes, dispatch: this.dispatch, order: this.order, emits: new EmitOrder(aedes), durable: opts.durable === true, queues: opts.queues });
     endAtSink(aedes);
     // At least one packet of the largest size must fit, or such a packet would drop every subscriber it goes to.
     const maxBuffered = Math.max(opts.config.maxBufferedBytes, opts.config.maxPacketSize + 65_536);

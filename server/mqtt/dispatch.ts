@@ -43,10 +43,21 @@ export function copyToPublish(p: ClientPublish): DispatchedPacket & { cmd: 'publ
  *  - a QoS 1 message that stores nothing is acknowledged here, as bare aedes does, not a few event-loop turns later;
  *  - the packet being dispatched, for the duplicate filter (dedupe.ts).
  */
+/** Told when the packet it waits for has been dispatched (a QoS 1 publish acknowledged there, durable-publish.ts). */
+export interface DispatchWaiter {
+  dispatched(): void;
+}
+
 export class Dispatch {
   /** The packet whose handlers are running, if any. */
   current: DispatchedPacket | undefined;
-  private readonly waiting = new Map<number, () => void>();
+  /**
+   * Packets numbered by expect(), by ascending number, with who waits for each. They are dispatched nearly always in
+   * that order (the same steps each), so the first entry is the one; a Map of callbacks was an insert, a delete and
+   * two closures per QoS 1 message, and its table rebuilt every few messages.
+   */
+  private readonly counters: number[] = [];
+  private readonly waiters: DispatchWaiter[] = [];
   private readonly broker: { id: string; counter: number };
 
   constructor(aedes: Aedes, routed: (packet: DispatchedPacket) => void) {
@@ -63,26 +74,40 @@ export class Dispatch {
       } finally {
         this.current = outer;
         routed(message);
-        if (this.waiting.size > 0 && message.brokerId === broker.id) {
-          const emitted = this.waiting.get(message.brokerCounter!);
-          if (emitted) {
-            this.waiting.delete(message.brokerCounter!);
-            emitted();
-          }
-        }
+        if (this.counters.length > 0 && message.brokerId === broker.id) this.take(message.brokerCounter!)?.dispatched();
       }
     };
   }
 
   /**
-   * Numbers `packet` as aedes would (aedes keeps a number it finds) and calls `dispatched` right after its
-   * dispatch. Returns a function that forgets it (the publish failed first): true if it was still waiting.
+   * Numbers `packet` as aedes would (aedes keeps a number it finds) and tells `waiter` right after its dispatch,
+   * unless forget() takes it back first.
    */
-  expect(packet: { brokerId?: string; brokerCounter?: number }, dispatched: () => void): () => boolean {
+  expect(packet: { brokerId?: string; brokerCounter?: number }, waiter: DispatchWaiter): void {
     const counter = ++this.broker.counter;
     packet.brokerId = this.broker.id;
     packet.brokerCounter = counter;
-    this.waiting.set(counter, dispatched);
-    return () => this.waiting.delete(counter);
+    this.counters.push(counter);
+    this.waiters.push(waiter);
+  }
+
+  /** Takes back what expect() registered for `packet` (its publish failed first): true if it was still waiting. */
+  forget(packet: { brokerCounter?: number }): boolean {
+    return this.take(packet.brokerCounter!) !== undefined;
+  }
+
+  /** The waiter for `counter`, removed; undefined if none waits for it. */
+  private take(counter: number): DispatchWaiter | undefined {
+    const counters = this.counters;
+    // Numbers outside the waiting range (every QoS 0 message and every hub publish, numbered later) end here.
+    if (counters.length === 0 || counter < counters[0]! || counter > counters[counters.length - 1]!) return undefined;
+    if (counters[0] === counter) {
+      counters.shift();
+      return this.waiters.shift();
+    }
+    const i = counters.indexOf(counter);
+    if (i < 0) return undefined;
+    counters.splice(i, 1);
+    return this.waiters.splice(i, 1)[0];
   }
 }

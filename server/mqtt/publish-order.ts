@@ -12,78 +12,98 @@
  *              write, then nothing to queue, then the emit), so consecutive ones start together too and their
  *              retained writes share one transaction, each still acknowledged only once committed. One at a time,
  *              a publisher storing 10,000 retained messages waited for 10,000 commits (0.09× of bare aedes).
- *   serial     any other QoS 1 that is stored (queued for an offline session): starts when nothing of this client
- *              is on its way.
+ *   queued     QoS 1, not retained, queued for a stored session: consecutive ones start together, at most
+ *              MAX_QUEUED_TOGETHER of a client, and their queue writes share a transaction, each acknowledged once
+ *              committed; each reaches aedes's router after the one before it (emit-order.ts).
+ *   serial     any other QoS 1 that is stored (retained and queued for a session): starts when nothing of this
+ *              client is on its way.
  *
- * Each task calls `routed(then)` once routed; the `then`s run in arrival order (PUBACKs go out in the order the
- * PUBLISHes came, [MQTT-4.6.0-2]).
+ * A task is an object (OrderedTask), not closures: the order starts it, the task reports itself routed
+ * (`PublishOrder.routed`), and the order finishes routed tasks in arrival order (PUBACKs go out in the order the
+ * PUBLISHes came, [MQTT-4.6.0-2]). At a few thousand QoS 1 messages a second, the closures of the earlier shape
+ * (a task, a `routed` callback, a `then`, a slot) were ~0.9 KB of the broker path's allocation per message
+ * (bench/tails-profile.ts).
  */
-export type PublishKind = 'free' | 'pipelined' | 'retained' | 'serial';
-/** Kinds whose routes take the same steps, so several of one kind may be on their way at once. */
-const groupable = new Set<PublishKind>(['pipelined', 'retained']);
-type Task = (routed: (then: () => void) => void) => void;
+export type PublishKind = 'free' | 'pipelined' | 'retained' | 'queued' | 'serial';
 
-interface ClientQueue {
-  /** Started, their `then` not yet run, oldest first; `then` is set once routed. */
-  running: Array<{ then?: () => void }>;
-  /** The kind every running task shares, when it is a groupable one; undefined when nothing runs. */
-  group: PublishKind | undefined;
-  waiting: Array<{ kind: PublishKind; task: Task }>;
+/** A publish waiting for its turn or on its way. */
+export abstract class OrderedTask {
+  /** The queue of its client, set when it is run. */
+  queue: ClientQueue | undefined = undefined;
+  /** Routed: finished as soon as everything of its client before it is. */
+  routed = false;
+
+  constructor(readonly kind: PublishKind) {}
+
+  /** Starts the route; PublishOrder.routed(this) once routed (at once, or later). */
+  abstract start(): void;
+  /** Runs once routed, in arrival order (the PUBACK, or aedes's callback). */
+  abstract finish(): void;
 }
 
-/** Empty queues kept for reuse at most (see `spare`). */
-const SPARE_QUEUES = 16;
+/**
+ * Kinds of which several of a client may be on their way at once: their routes take the same steps, or (`queued`)
+ * they are put in order at aedes's router (emit-order.ts).
+ */
+const groupable = (kind: PublishKind): boolean => kind === 'pipelined' || kind === 'retained' || kind === 'queued';
+/**
+ * Queued publishes of one client on their way at once, at most. Unbounded, a fast publisher (500 QoS 1 messages a
+ * second on one connection) outran an online persistent subscriber's deliveries: its session queue passed
+ * mqtt.maxQueuedPerSession and the subscriber was disconnected (docs/benchmarks.md, "Tails, eleventh session").
+ */
+const MAX_QUEUED_TOGETHER = 16;
+
+/**
+ * A client's tasks. Kept while the client is connected (dropped by forget() at its disconnect): at a few thousand
+ * QoS 1 messages a second nearly every publish found its client idle, and a queue made or taken per message was a
+ * Map insert and delete each time (the Map's table rebuilt every few messages).
+ */
+export interface ClientQueue {
+  /** Started, not yet finished, oldest first. */
+  readonly running: OrderedTask[];
+  /** The kind every running task shares, when it is a groupable one; undefined when nothing runs. */
+  group: PublishKind | undefined;
+  readonly waiting: OrderedTask[];
+}
 
 export class PublishOrder {
   private readonly clients = new Map<string, ClientQueue>();
-  /**
-   * Queues that emptied, reused for the next client that publishes: at a few thousand QoS 1 messages a second each
-   * publish found its client idle, so a queue and its arrays' backing stores were made and dropped per message
-   * (~1 KB of the broker path's allocation per QoS 1 message, bench/tails.ts).
-   */
-  private readonly spare: ClientQueue[] = [];
 
   /** Nothing of this client is on its way or waiting: a QoS 0 message may go at once. */
   idle(clientId: string): boolean {
-    return !this.clients.has(clientId);
+    const q = this.clients.get(clientId);
+    return q === undefined || (q.running.length === 0 && q.waiting.length === 0);
   }
 
-  run(clientId: string, kind: PublishKind, task: Task): void {
+  run(clientId: string, task: OrderedTask): void {
     let q = this.clients.get(clientId);
-    if (!q) this.clients.set(clientId, (q = this.spare.pop() ?? { running: [], group: undefined, waiting: [] }));
-    if (q.waiting.length === 0 && this.mayStart(q, kind)) this.start(clientId, q, kind, task);
-    else q.waiting.push({ kind, task });
+    if (!q) this.clients.set(clientId, (q = { running: [], group: undefined, waiting: [] }));
+    task.queue = q;
+    if (q.waiting.length === 0 && mayStart(q, task.kind)) start(q, task);
+    else q.waiting.push(task);
   }
 
+  /** `task` is routed: it and every routed task behind it finish once everything before them has. */
+  routed(task: OrderedTask): void {
+    task.routed = true;
+    const q = task.queue!;
+    while (q.running.length > 0 && q.running[0]!.routed) q.running.shift()!.finish();
+    if (q.running.length === 0) q.group = undefined;
+    while (q.waiting.length > 0 && mayStart(q, q.waiting[0]!.kind)) start(q, q.waiting.shift()!);
+  }
+
+  /** The client left. Tasks still on their way keep their queue (out of the map) and finish in order. */
   forget(clientId: string): void {
     this.clients.delete(clientId);
   }
+}
 
-  private mayStart(q: ClientQueue, kind: PublishKind): boolean {
-    return q.running.length === 0 || (groupable.has(kind) && q.group === kind);
-  }
+function mayStart(q: ClientQueue, kind: PublishKind): boolean {
+  return q.running.length === 0 || (groupable(kind) && q.group === kind && (kind !== 'queued' || q.running.length < MAX_QUEUED_TOGETHER));
+}
 
-  private start(clientId: string, q: ClientQueue, kind: PublishKind, task: Task): void {
-    const slot: { then?: () => void } = {};
-    q.running.push(slot);
-    q.group = kind;
-    task((then) => {
-      slot.then = then;
-      this.settle(clientId, q);
-    });
-  }
-
-  private settle(clientId: string, q: ClientQueue): void {
-    while (q.running.length > 0 && q.running[0]!.then) q.running.shift()!.then!();
-    if (q.running.length === 0) q.group = undefined;
-    while (q.waiting.length > 0 && this.mayStart(q, q.waiting[0]!.kind)) {
-      const next = q.waiting.shift()!;
-      this.start(clientId, q, next.kind, next.task);
-    }
-    if (q.running.length === 0 && q.waiting.length === 0 && this.clients.get(clientId) === q) {
-      this.clients.delete(clientId);
-      // Only an empty queue still in the map: one forget() dropped may have tasks on their way.
-      if (this.spare.length < SPARE_QUEUES) this.spare.push(q);
-    }
-  }
+function start(q: ClientQueue, task: OrderedTask): void {
+  q.running.push(task);
+  q.group = task.kind;
+  task.start();
 }

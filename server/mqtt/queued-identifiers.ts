@@ -15,7 +15,8 @@ type Sub = { clientId: string; subscriptionIdentifier?: number };
 export function queueWithIdentifiers(persistence: PersistenceInternals): void {
   const enqueue = persistence.outgoingEnqueueCombi.bind(persistence);
   persistence.outgoingEnqueueCombi = (subs: Sub[], packet: AedesPacket) => {
-    if (!subs.some((s) => s.subscriptionIdentifier !== undefined)) return enqueue(subs, packet);
+    // Nothing stores the message (every QoS 1 publish without an offline session): no closure for some() per message.
+    if (subs.length === 0 || !subs.some((s) => s.subscriptionIdentifier !== undefined)) return enqueue(subs, packet);
     const bare: Sub[] = [];
     const byIdentifier = new Map<number, Sub[]>();
     for (const sub of subs) {

@@ -90,6 +90,44 @@ test('a QoS 1 publish sent right after the CONNACK is acknowledged, while the se
   ]);
 });
 
+/**
+ * A client's publishes wait in its queue while earlier QoS 1 ones are stored (server/mqtt/publish-order.ts), and the
+ * queue is kept until the client disconnects. A connection dropped with stored QoS 1 publishes still on their way,
+ * then taken up again under the same client id, must neither hold the new connection's messages behind the old
+ * queue nor lose or repeat any of them.
+ */
+test('a client dropped with QoS 1 publishes on their way and back under its id: the new messages all arrive, once, in order', async (t) => {
+  const { hub, sub } = await hubWithSubscriber(t, ['ourhome/#', 1]);
+  const got: string[] = [];
+  sub.on('message', (_topic, payload) => got.push(payload.toString()));
+  // An offline persistent session on the topic: every QoS 1 publish there is stored before it is routed (serial).
+  const keeper = await connect(hub.mqttUrl, { ...admin, clientId: 'keeper', clean: false });
+  await subscribe(keeper, 'ourhome/reconnect/#', 1);
+  await end(keeper);
+  const first = await connect(hub.mqttUrl, { ...admin, clientId: 'flaky' });
+  for (let i = 0; i < 50; i++) first.publish('ourhome/reconnect/hall/level', `old-${i}`, { qos: 1 });
+  first.stream.destroy();
+  await end(first);
+  const again = await connect(hub.mqttUrl, { ...admin, clientId: 'flaky' });
+  t.after(() => end(again));
+  const sent = Array.from({ length: 40 }, (_, i) => `new-${i}`);
+  const acked = sent.map((v, i) => (i % 2 ? publish(again, 'ourhome/reconnect/hall/level', v, { qos: 1 }) : (again.publish('ourhome/reconnect/hall/level', v, { qos: 0 }), undefined)));
+  await Promise.all(acked);
+  await waitFor(() => got.filter((v) => v.startsWith('new-')).length === sent.length, 5000, `all ${sent.length} new messages (got ${got.length})`);
+  assert.deepEqual(got.filter((v) => v.startsWith('new-')), sent);
+  const old = got.filter((v) => v.startsWith('old-'));
+  assert.deepEqual(old, old.map((_, i) => `old-${i}`), 'what the dropped connection got through arrived in order, once');
+  // The stored session has the QoS 1 ones of both connections, in order.
+  const back = await connect(hub.mqttUrl, { ...admin, clientId: 'keeper', clean: false });
+  t.after(() => end(back));
+  const queued: string[] = [];
+  back.on('message', (_topic, payload) => queued.push(payload.toString()));
+  const newQos1 = sent.filter((_, i) => i % 2);
+  await waitFor(() => queued.filter((v) => v.startsWith('new-')).length === newQos1.length, 5000, `the session's queue (got ${queued.length})`);
+  assert.deepEqual(queued.filter((v) => v.startsWith('new-')), newQos1);
+  assert.deepEqual(queued.filter((v) => v.startsWith('old-')), old);
+});
+
 test('a device\'s mixed QoS 1 and QoS 0 reports reach the registry in the order sent, while others subscribe', async (t) => {
   const { hub } = await hubWithSubscriber(t, ['ourhome/#', 1]);
   const device = await connect(hub.mqttUrl, await deviceAccount(hub));

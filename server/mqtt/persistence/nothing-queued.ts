@@ -53,3 +53,11 @@ export function skipEmptyQueuePipelines(): void {
   stream.pipeline = pipeline as unknown as Pipeline;
   syncBuiltinESMExports();
 }
+
+/**
+ * aedes's offline-queueing step at every QoS > 0 PUBLISH (aedes.js enqueueOffline) when no session stores anything:
+ * the subscriptions that queue it (none) and the enqueue of them (nothing). Settled once and shared by every call, not
+ * an async function's promise, a trie walk and a `Promise.resolve()` per message; aedes only reads the frozen array.
+ */
+export const noQueueingSubscriptions: Promise<never[]> = Promise.resolve(Object.freeze([]) as never[]);
+export const nothingToEnqueue: Promise<void> = Promise.resolve();

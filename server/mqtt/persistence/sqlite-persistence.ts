@@ -1,9 +1,8 @@
-// A durable aedes persistence on SQLite (the async interface of aedes-persistence 11), one file:
-// `<data>/broker.db`. In-memory indexes answer every read (aedes reads on each PUBLISH and
-// SUBSCRIBE); every change is written through, grouped per event-loop turn into one transaction
-// (write-batcher.ts), and its promise resolves only after COMMIT, so what aedes waits for before
-// PUBREC or SUBACK is stored first. (aedes 1.2 sends a QoS 1 PUBACK before publishing, hence before
-// storing: see docs/persistence.md.) A QoS 0 message that is not retained never reaches this object.
+// A durable aedes persistence on SQLite (the async interface of aedes-persistence 11), one file: `<data>/broker.db`.
+// In-memory indexes answer every read (aedes reads on each PUBLISH and SUBSCRIBE); every change is written through,
+// grouped per event-loop turn into one transaction (write-batcher.ts), and its promise resolves only after COMMIT, so
+// what aedes waits for before PUBREC or SUBACK is stored first. (aedes 1.2 sends a QoS 1 PUBACK before publishing,
+// hence before storing: see docs/persistence.md.) A QoS 0 message that is not retained never reaches this object.
 //
 //   const persistence = createSqlitePersistence({ file: join(dataDir, 'broker.db'), log });
 //   const broker = await Aedes.createBroker({ persistence });   // aedes calls setup()
@@ -14,7 +13,7 @@ import { ErrorCodes, RumahError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { Checkpointer } from './checkpointer.js';
 import { IncomingStore } from './incoming-store.js';
-import { nothingQueued } from './nothing-queued.js';
+import { nothingQueued, nothingToEnqueue, noQueueingSubscriptions } from './nothing-queued.js';
 import { databaseOpenError, openDatabase } from './open-database.js';
 import { resolveOptions, type ResolvedOptions, type SqlitePersistenceOptions } from './options.js';
 import { OutgoingStore, type QueueDropped, type QueueLimit } from './outgoing-store.js';
@@ -183,8 +182,10 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
     return this.#read().subscriptions.byClient(client.id);
   }
 
-  async subscriptionsByTopic(topic: string): Promise<TopicSubscription[]> {
-    return this.#read().subscriptions.byTopic(topic);
+  subscriptionsByTopic(topic: string): Promise<TopicSubscription[]> {
+    // Asked at every QoS > 0 PUBLISH, as outgoingEnqueueCombi: with no stored subscription, settled answers shared by all.
+    if (this.#db?.subscriptions.queuing === false) return noQueueingSubscriptions;
+    return (async () => this.#read().subscriptions.byTopic(topic))();
   }
 
   /** Whether a QoS > 0 message on this topic is queued for a persistent session (synchronous: the broker's hot path). */
@@ -208,8 +209,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: StoredPacket): Promise<void> {
-    // aedes calls this for every QoS > 0 PUBLISH; without a persistent subscriber there is nothing to write.
-    if (subs.length === 0) return Promise.resolve();
+    if (subs.length === 0) return nothingToEnqueue;
     return this.#write((db) => db.outgoing.prepareEnqueue(subs.map((sub) => sub.clientId), packet));
   }
 

@@ -1,18 +1,31 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PublishOrder, type PublishKind } from '../../../server/mqtt/publish-order.js';
+import { OrderedTask, PublishOrder, type PublishKind } from '../../../server/mqtt/publish-order.js';
 
-/** Runs tasks that record when they start and hand back `route` to finish them later. */
+/** A task that calls `onStart` when started and `onFinish` when finished. */
+class Task extends OrderedTask {
+  constructor(kind: PublishKind, private readonly onStart: (task: Task) => void, private readonly onFinish: () => void) {
+    super(kind);
+  }
+  start(): void {
+    this.onStart(this);
+  }
+  finish(): void {
+    this.onFinish();
+  }
+}
+
+/** Runs tasks that record when they start and hand back `route` to report them routed later. */
 function harness() {
   const order = new PublishOrder();
   const started: string[] = [];
   const acked: string[] = [];
   const route = new Map<string, () => void>();
   const run = (name: string, kind: PublishKind) =>
-    order.run('c', kind, (routed) => {
+    order.run('c', new Task(kind, (task) => {
       started.push(name);
-      route.set(name, () => routed(() => acked.push(name)));
-    });
+      route.set(name, () => order.routed(task));
+    }, () => acked.push(name)));
   return { order, started, acked, route, run };
 }
 
@@ -57,7 +70,7 @@ test('a QoS 0 message waits until every earlier publish of its client is routed;
 test('a task routed at once (synchronously) does not break the order', () => {
   const order = new PublishOrder();
   const acked: number[] = [];
-  for (let i = 0; i < 5; i++) order.run('c', i % 2 ? 'free' : 'pipelined', (routed) => routed(() => acked.push(i)));
+  for (let i = 0; i < 5; i++) order.run('c', new Task(i % 2 ? 'free' : 'pipelined', (task) => order.routed(task), () => acked.push(i)));
   assert.deepEqual(acked, [0, 1, 2, 3, 4]);
   assert.equal(order.idle('c'), true);
 });
@@ -82,5 +95,22 @@ test('retained QoS 1 publishes queued for no one start together (their writes sh
   assert.deepEqual(h.started, ['r1', 'r2', 'p', 'r3', 's']);
   h.route.get('s')!();
   assert.deepEqual(h.acked, ['r1', 'r2', 'p', 'r3', 's']);
+  assert.equal(h.order.idle('c'), true);
+});
+
+test('QoS 1 publishes queued for a stored session start together, 16 of a client at most; other kinds wait for them', () => {
+  const h = harness();
+  for (let i = 0; i < 18; i++) h.run(`q${i}`, 'queued');
+  h.run('p', 'pipelined');
+  assert.deepEqual(h.started, Array.from({ length: 16 }, (_, i) => `q${i}`), 'the 17th waits for a place');
+  h.route.get('q1')!();
+  assert.deepEqual(h.acked, [], 'q1 is acknowledged after q0');
+  h.route.get('q0')!();
+  assert.deepEqual(h.acked, ['q0', 'q1']);
+  assert.deepEqual(h.started.slice(16), ['q16', 'q17'], 'two places freed, two more started');
+  for (let i = 2; i < 18; i++) h.route.get(`q${i}`)!();
+  assert.deepEqual(h.started.at(-1), 'p', 'the pipelined one after the queued group');
+  h.route.get('p')!();
+  assert.equal(h.acked.length, 19);
   assert.equal(h.order.idle('c'), true);
 });
