@@ -195,3 +195,26 @@ test('with memory persistence, retained QoS 1 publishes from many connections of
   await waitFor(() => acked === 4000, 30_000, `all 4,000 acknowledged (${acked} so far)`).catch(() => undefined);
   assert.equal(acked, 4000);
 });
+
+test('a burst past mqtt.maxQueuedPerSession to an online stored session drops the oldest and keeps the subscriber connected', async (t) => {
+  const hub = await startHub({ mqtt: { maxQueuedPerSession: 3 } } as Overrides);
+  t.after(() => hub.stop());
+  const a = await deviceAccount(hub, 'panel');
+  const command = 'ourhome/ground/hall/panel/set';
+  const closes: string[] = [];
+  const panel = await connectKeeping(hub.mqttUrl, { ...a, clientId: 'panel-1', clean: false });
+  panel.client.on('close', () => closes.push('close'));
+  t.after(() => end(panel.client));
+  await subscribe(panel.client, command, 1);
+  // Many publishers at once: the queue is cut by its bound many more times than it remembers dropped entries, while
+  // the deliveries of those entries are still on their way (aedes then asks to update entries no longer there).
+  const admins = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => connect(hub.mqttUrl, { username: 'admin', password: adminPassword, clientId: `burst-${n}` })));
+  t.after(() => Promise.all(admins.map(end)));
+  await Promise.all(admins.flatMap((c, n) => Array.from({ length: 300 }, (_, i) => publish(c, command, `cmd-${n}-${i}`, { qos: 1 }))));
+  assert.deepEqual(closes, [], 'the subscriber stayed connected through the burst');
+  await publish(admins[0]!, command, 'after', { qos: 1 });
+  await waitFor(() => panel.got.includes('after') || closes.length > 0, 10_000, 'the message after the burst');
+  assert.deepEqual(closes, [], 'the subscriber stayed connected');
+  assert.equal(panel.client.connected, true);
+  assert.ok(hub.hub.broker.counters.queuedDropped > 0, 'the bound dropped messages');
+});

@@ -39,11 +39,13 @@ export class OutgoingStore {
   #lastSeq = 0;
   #limit: QueueLimit | undefined;
   /**
-   * (brokerId, brokerCounter) of entries dropped by the limit, per client, newest last and bounded. aedes may be
-   * sending a snapshot of the queue (outgoingStream) that still holds them: its outgoingUpdate of one is not an error
-   * (that failed the delivery and closed the client), the message is simply sent.
+   * Clients whose queue the limit has cut (bounded, oldest forgotten first). aedes may still be delivering entries
+   * that were dropped — from a snapshot of the queue (outgoingStream), or live deliveries scheduled before a burst
+   * pushed them out — and its outgoingUpdate of one is not an error (that failed the delivery and closed the client):
+   * the message is simply sent, untracked. Remembered per client, not per entry: a burst can drop any number of
+   * entries before their deliveries run (a per-entry memory of 100 closed the subscriber of a 3,000-message burst).
    */
-  readonly #dropped = new Map<string, Set<string>>();
+  readonly #cut = new Set<string>();
   #onDropped: QueueDropped = () => {};
 
   private constructor(
@@ -134,7 +136,7 @@ export class OutgoingStore {
         return;
       }
       // Its copy was dropped by the queue's bound: matched by counter alone, another copy would take its messageId.
-      if (this.#dropped.get(clientId)?.has(droppedKey(packet))) return;
+      if (this.#cut.has(clientId)) return;
     }
     for (const entry of queue) {
       const current = entry.packet;
@@ -153,7 +155,7 @@ export class OutgoingStore {
         return;
       }
     }
-    if (this.#dropped.get(clientId)?.has(droppedKey(packet))) return;
+    if (this.#cut.has(clientId)) return;
     throw new Error('no such packet');
   }
 
@@ -205,7 +207,7 @@ export class OutgoingStore {
       const entry = this.#removeAt(clientId, queue, index);
       tx.onRollback(() => this.#insertAt(clientId, index, entry));
       tx.run(this.removeSql, [entry.seq]);
-      this.#rememberDropped(clientId, entry.packet, limit.messages);
+      this.#rememberCut(clientId);
       messages++;
       bytes += entry.bytes;
       if (!this.#queues.has(clientId)) break;
@@ -213,15 +215,11 @@ export class OutgoingStore {
     if (messages > 0) this.#onDropped(clientId, messages, bytes);
   }
 
-  #rememberDropped(clientId: string, packet: StoredPacket, keep: number): void {
-    let keys = this.#dropped.get(clientId);
-    if (!keys) {
-      // Bounded over clients too: an old client's keys matter only while a snapshot of its queue is being sent.
-      if (this.#dropped.size >= 1000) this.#dropped.delete(this.#dropped.keys().next().value!);
-      this.#dropped.set(clientId, (keys = new Set()));
-    }
-    keys.add(droppedKey(packet));
-    if (keys.size > Math.max(keep, 100)) keys.delete(keys.values().next().value!);
+  #rememberCut(clientId: string): void {
+    if (this.#cut.has(clientId)) return;
+    // Bounded over clients: an old client's mark matters only while deliveries of its dropped entries are on their way.
+    if (this.#cut.size >= 1000) this.#cut.delete(this.#cut.values().next().value!);
+    this.#cut.add(clientId);
   }
 
   #queue(clientId: string): Entry[] {
@@ -260,10 +258,6 @@ export class OutgoingStore {
     if (!queue || index < 0) return;
     this.#removeAt(clientId, queue, index);
   }
-}
-
-function droppedKey(packet: StoredPacket): string {
-  return `${String(packet.brokerId)}\u0000${String(packet.brokerCounter)}`;
 }
 
 /** Topic + payload bytes of a queued packet (a PUBREL weighs nothing). */
