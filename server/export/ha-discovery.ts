@@ -50,6 +50,12 @@ export class HaDiscoveryExport {
   private readonly dirtyStates = new Set<string>();
   /** When each device's state was last published (for STATE_INTERVAL_MS). */
   private readonly stateSentAt = new Map<string, number>();
+  /**
+   * The availability last published per device: sent again only when it changes (or everything is re-announced), not
+   * with every state. Each is a retained publish, so a write to broker.db: with 1,000 busy devices that was 1,000
+   * writes a second saying `online` again (bench/exports.ts).
+   */
+  private readonly availabilitySent = new Map<string, string>();
   private readonly unsubscribe: Array<() => void> = [];
   private flushTimer?: NodeJS.Timeout;
   private announceTimer?: NodeJS.Timeout;
@@ -93,6 +99,7 @@ export class HaDiscoveryExport {
       this.dirtyStates.clear();
       this.sent.clear();
       this.stateSentAt.clear();
+      this.availabilitySent.clear();
       await this.clearStale();
     }
   }
@@ -187,7 +194,10 @@ export class HaDiscoveryExport {
       for (const [property, s] of Object.entries(this.deps.states.get(id) ?? {})) values[property] = s.value;
       this.stateSentAt.set(id, now);
       await this.send({ topic: stateTopic(id), payload: JSON.stringify(values), qos: 1, retain: true });
-      await this.send({ topic: availabilityTopic(id), payload: device.availability === 'offline' || device.availability === 'stale' ? 'offline' : 'online', qos: 1, retain: true });
+      const availability = device.availability === 'offline' || device.availability === 'stale' ? 'offline' : 'online';
+      if (!all && this.availabilitySent.get(id) === availability) continue;
+      this.availabilitySent.set(id, availability);
+      await this.send({ topic: availabilityTopic(id), payload: availability, qos: 1, retain: true });
     }
   }
 
@@ -196,6 +206,7 @@ export class HaDiscoveryExport {
     this.dirtyConfigs.delete(id);
     this.dirtyStates.delete(id);
     this.stateSentAt.delete(id);
+    this.availabilitySent.delete(id);
     if (!this.sent.delete(id)) return;
     for (const topic of [configTopic(id), stateTopic(id), availabilityTopic(id)]) void this.send({ topic, payload: '', qos: 1, retain: true });
   }

@@ -38,14 +38,23 @@ export function fieldFor(value: StateValue): string | undefined {
   return `text="${escapeString(typeof value === 'string' ? value : JSON.stringify(value))}"`;
 }
 
-/** One line, or undefined when the value has nothing to write. `ts` in ms; written in ns (every store's default). */
-export function line(measurement: string, tags: PointTags, value: StateValue, ts: number): string | undefined {
-  const field = fieldFor(value);
-  if (field === undefined) return undefined;
+/** A line's measurement and tags: the same for every point of a series (the export makes it once per batch). */
+export function seriesKey(measurement: string, tags: PointTags): string {
   let out = escapeMeasurement(measurement);
   for (const key of tagOrder) {
     const v = tags[key] === undefined ? '' : escapeTag(tags[key]!);
     if (v !== '') out += `,${key}=${v}`;
   }
-  return `${out} ${field} ${Math.trunc(ts)}000000`;
+  return out;
+}
+
+/** One line of a series, or undefined when the value has nothing to write. `ts` in ms; written in ns (every store's default). */
+export function seriesLine(key: string, value: StateValue, ts: number): string | undefined {
+  const field = fieldFor(value);
+  return field === undefined ? undefined : `${key} ${field} ${Math.trunc(ts)}000000`;
+}
+
+/** One line, or undefined when the value has nothing to write. */
+export function line(measurement: string, tags: PointTags, value: StateValue, ts: number): string | undefined {
+  return seriesLine(seriesKey(measurement, tags), value, ts);
 }

@@ -258,6 +258,25 @@ test('HA discovery export: a burst of reports ends with HA holding the last valu
   await waitFor(() => JSON.parse(seen.get(`rumah/${tempId}/state`) ?? '{}').temperature === 22, 5000, 'last value on the state topic');
 });
 
+test('HA discovery export: availability is published when it changes, not with every state', async (t) => {
+  const { ha, seen, device, tempId } = await setup(t);
+  const sent = { state: 0, availability: 0 };
+  ha.on('message', (topic) => {
+    if (topic === `rumah/${tempId}/state`) sent.state++;
+    if (topic === `rumah/${tempId}/availability`) sent.availability++;
+  });
+  await waitFor(() => seen.get(`rumah/${tempId}/availability`), 5000, 'first availability');
+  const before = { ...sent };
+  // Three changes a state interval (1 s) apart: three state publishes, the same availability throughout.
+  for (const value of ['22.5', '23.5', '24.5']) {
+    await publish(device, 'ourhome/firstfloor/kitchen/temperature', value);
+    await waitFor(() => JSON.parse(seen.get(`rumah/${tempId}/state`) ?? '{}').temperature === Number(value), 5000, `state ${value}`);
+  }
+  assert.ok(sent.state - before.state >= 3, `state published ${sent.state - before.state} times`);
+  assert.equal(sent.availability - before.availability, 0, 'availability not published again while it stays online');
+  assert.equal(seen.get(`rumah/${tempId}/availability`), 'online');
+});
+
 test('HA discovery export: a device account can neither read another device\'s exported state nor write it', async (t) => {
   const { hub, seen, ha, lightId, tempId } = await setup(t);
   const lightState = await waitFor(() => seen.get(`rumah/${lightId}/state`), 5000, 'light state');
