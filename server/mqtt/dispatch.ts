@@ -1,5 +1,6 @@
 import type { Aedes } from 'aedes';
 import { aedesInternals, type AedesPacket } from './aedes-internals.js';
+import { NumberedPackets } from './numbered-packets.js';
 
 export interface DispatchedPacket {
   topic: string;
@@ -51,18 +52,12 @@ export interface DispatchWaiter {
 export class Dispatch {
   /** The packet whose handlers are running, if any. */
   current: DispatchedPacket | undefined;
-  /**
-   * Packets numbered by expect(), by ascending number, with who waits for each. They are dispatched nearly always in
-   * that order (the same steps each), so the first entry is the one; a Map of callbacks was an insert, a delete and
-   * two closures per QoS 1 message, and its table rebuilt every few messages.
-   */
-  private readonly counters: number[] = [];
-  private readonly waiters: DispatchWaiter[] = [];
-  private readonly broker: { id: string; counter: number };
+  /** Packets numbered by expect(), with who waits for each. */
+  private readonly waiting: NumberedPackets<DispatchWaiter>;
 
   constructor(aedes: Aedes, routed: (packet: DispatchedPacket) => void) {
     const broker = aedesInternals(aedes);
-    this.broker = broker;
+    this.waiting = new NumberedPackets(broker);
     const mq = broker.mq;
     const dispatch = mq._do.bind(mq);
     mq._do = (m: AedesPacket, cb) => {
@@ -74,7 +69,7 @@ export class Dispatch {
       } finally {
         this.current = outer;
         routed(message);
-        if (this.counters.length > 0 && message.brokerId === broker.id) this.take(message.brokerCounter!)?.dispatched();
+        this.waiting.takeFor(message)?.dispatched();
       }
     };
   }
@@ -84,30 +79,11 @@ export class Dispatch {
    * unless forget() takes it back first.
    */
   expect(packet: { brokerId?: string; brokerCounter?: number }, waiter: DispatchWaiter): void {
-    const counter = ++this.broker.counter;
-    packet.brokerId = this.broker.id;
-    packet.brokerCounter = counter;
-    this.counters.push(counter);
-    this.waiters.push(waiter);
+    this.waiting.number(packet, waiter);
   }
 
   /** Takes back what expect() registered for `packet` (its publish failed first): true if it was still waiting. */
   forget(packet: { brokerCounter?: number }): boolean {
-    return this.take(packet.brokerCounter!) !== undefined;
-  }
-
-  /** The waiter for `counter`, removed; undefined if none waits for it. */
-  private take(counter: number): DispatchWaiter | undefined {
-    const counters = this.counters;
-    // Numbers outside the waiting range (every QoS 0 message and every hub publish, numbered later) end here.
-    if (counters.length === 0 || counter < counters[0]! || counter > counters[counters.length - 1]!) return undefined;
-    if (counters[0] === counter) {
-      counters.shift();
-      return this.waiters.shift();
-    }
-    const i = counters.indexOf(counter);
-    if (i < 0) return undefined;
-    counters.splice(i, 1);
-    return this.waiters.splice(i, 1)[0];
+    return this.waiting.take(packet.brokerCounter!) !== undefined;
   }
 }

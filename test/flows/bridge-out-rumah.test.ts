@@ -5,6 +5,23 @@ import { bridge, collect, linkOf, publish, subscribe, until } from '../helpers/b
 
 const admin = { username: 'admin', password: adminPassword };
 
+/**
+ * A bridge from a new (near) hub to `far` over MQTT 5 with one topic rule, as `account`; `got` is what the far hub's
+ * admin sees on `filter`, `local` an admin client on the near hub, `link` the near hub's bridge.
+ */
+async function bridgedTo(t: { after: (fn: () => unknown) => void }, far: { mqttUrl: string }, filter: string, account: { username: string; password: string }, rule: string) {
+  const farClient = await connect(far.mqttUrl, { ...admin, clientId: 'far-watcher' });
+  t.after(() => farClient.end(true));
+  const got = collect(farClient);
+  await subscribe(farClient, filter);
+  const near = await startHub({ bridges: [bridge({ url: far.mqttUrl, protocolVersion: 5, ...account, topics: [rule] })] });
+  t.after(() => near.stop());
+  await until('the bridge to connect', () => linkOf(near.hub).state === 'connected');
+  const local = await connect(near.mqttUrl, { ...admin, clientId: 'near' });
+  t.after(() => local.end(true));
+  return { got, near, local, link: near.hub.bridges!.links[0]! };
+}
+
 test('one rumah bridges to a second rumah over WebSocket (MQTT 5, an account\'s password): both ways once, no echo', async (t) => {
   const far = await startHub();
   t.after(() => far.stop());
@@ -45,17 +62,8 @@ test('MQTT 5: no more QoS 2 messages in flight than the remote\'s Receive Maximu
   // rumah advertises mqtt.maxInflightInbound as its Receive Maximum, and disconnects a client that exceeds it (0x93).
   const far = await startHub({ mqtt: { maxInflightInbound: 3 } });
   t.after(() => far.stop());
-  const farClient = await connect(far.mqttUrl, { ...admin, clientId: 'far-watcher' });
-  t.after(() => farClient.end(true));
-  const got = collect(farClient);
-  await subscribe(farClient, 'q/#');
-  const near = await startHub({ bridges: [bridge({ url: far.mqttUrl, protocolVersion: 5, username: 'admin', password: adminPassword, topics: ['q/# out 2'] })] });
-  t.after(() => near.stop());
-  await until('the bridge to connect', () => linkOf(near.hub).state === 'connected');
+  const { got, local, link } = await bridgedTo(t, far, 'q/#', admin, 'q/# out 2');
   // 60 at once: more than the remote takes in flight, so the bridge must hold the rest back.
-  const link = near.hub.bridges!.links[0]!;
-  const local = await connect(near.mqttUrl, { ...admin, clientId: 'near' });
-  t.after(() => local.end(true));
   await Promise.all(Array.from({ length: 60 }, (_, i) => new Promise<void>((resolve, reject) => local.publish(`q/${i}`, `m${i}`, { qos: 2 }, (err) => (err ? reject(err) : resolve())))));
   await until('every message at the remote', () => got.length >= 60, 60_000);
   assert.deepEqual(got, Array.from({ length: 60 }, (_, i) => `q/${i} m${i}`));
@@ -69,17 +77,7 @@ test('MQTT 5: a QoS 1 message the remote refuses (PUBACK 0x87) is counted and dr
   const owner = await connect(far.mqttUrl, await deviceAccount(far, 'hall-owner'));
   t.after(() => owner.end(true));
   await publish(owner, 'ourhome/groundfloor/hall/light', 'ON');
-  const farClient = await connect(far.mqttUrl, { ...admin, clientId: 'far-watcher' });
-  t.after(() => farClient.end(true));
-  const got = collect(farClient);
-  await subscribe(farClient, 'ourhome/#');
-  const bridgeAccount = await deviceAccount(far, 'near-bridge');
-  const near = await startHub({ bridges: [bridge({ url: far.mqttUrl, protocolVersion: 5, ...bridgeAccount, topics: ['ourhome/# out 1'] })] });
-  t.after(() => near.stop());
-  await until('the bridge to connect', () => linkOf(near.hub).state === 'connected');
-  const link = near.hub.bridges!.links[0]!;
-  const local = await connect(near.mqttUrl, { ...admin, clientId: 'near' });
-  t.after(() => local.end(true));
+  const { got, near, local, link } = await bridgedTo(t, far, 'ourhome/#', await deviceAccount(far, 'near-bridge'), 'ourhome/# out 1');
   await publish(local, 'ourhome/groundfloor/hall/light', 'OFF');
   await publish(local, 'ourhome/groundfloor/porch/light', 'ON');
   await until('the allowed message at the remote', () => got.includes('ourhome/groundfloor/porch/light ON'));
@@ -92,16 +90,7 @@ test('MQTT 5: a QoS 1 message the remote refuses (PUBACK 0x87) is counted and dr
 test('MQTT 5: a message larger than the remote\'s Maximum Packet Size is not sent (it would cost the connection, again at every reconnect): counted as refused; the next one crosses', async (t) => {
   const far = await startHub({ mqtt: { maxPacketSize: 2048 } });
   t.after(() => far.stop());
-  const farClient = await connect(far.mqttUrl, { ...admin, clientId: 'far-watcher' });
-  t.after(() => farClient.end(true));
-  const got = collect(farClient);
-  await subscribe(farClient, 'big/#');
-  const near = await startHub({ bridges: [bridge({ url: far.mqttUrl, protocolVersion: 5, username: 'admin', password: adminPassword, topics: ['big/# out 1'] })] });
-  t.after(() => near.stop());
-  await until('the bridge to connect', () => linkOf(near.hub).state === 'connected');
-  const link = near.hub.bridges!.links[0]!;
-  const local = await connect(near.mqttUrl, { ...admin, clientId: 'near' });
-  t.after(() => local.end(true));
+  const { got, near, local, link } = await bridgedTo(t, far, 'big/#', admin, 'big/# out 1');
   await publish(local, 'big/one', 'x'.repeat(4000));
   await publish(local, 'big/two', 'small');
   await until('the small message at the remote', () => got.length >= 1);
