@@ -7,6 +7,7 @@ import { Backoff } from './backoff.js';
 import type { BridgeConfig } from './config.js';
 import type { OutQueue } from './out-queue.js';
 import { OutSender, type AckPacket, type ByteStream } from './out-sender.js';
+import { OutSession } from './out-session.js';
 import type { QueuedMessage } from './queue-store.js';
 import { TopicRules } from './topic-rules.js';
 
@@ -65,6 +66,10 @@ export class BridgeLink {
   private remoteMaxPacket?: number;
   /** Sends the out-queue on the current connection, once it is connected (out-sender.ts). */
   private sender?: OutSender;
+  /** What is in flight, by packet identifier: kept across connections for a persistent session (out-session.ts). */
+  private readonly session = new OutSession();
+  /** The remote resumed this bridge's session on the current connection (CONNACK Session Present 1). */
+  private resumed = false;
 
   constructor(private readonly deps: LinkDeps) {
     this.rules = new TopicRules(deps.config.topics);
@@ -137,6 +142,8 @@ export class BridgeLink {
       connectTimeout: 30_000,
       queueQoSZero: false,
       resubscribe: false,
+      // The SUBSCRIBE's packet identifier must not be one of the session's in flight [MQTT-2.3.1-2].
+      messageIdProvider: this.session.idProvider(),
     });
     this.client = client;
     if (config.protocolVersion === 4) withBridgeBit(client);
@@ -167,6 +174,7 @@ export class BridgeLink {
       const receiveMaximum = connack.properties?.receiveMaximum;
       this.window = Math.min(config.maxInflight, receiveMaximum ?? 65_535);
       this.remoteMaxPacket = connack.properties?.maximumPacketSize;
+      this.resume(connack.sessionPresent === true);
       this.counters.connects++;
       this.backoff.reset();
       this.lastError = undefined;
@@ -204,6 +212,7 @@ export class BridgeLink {
     const client = this.client!;
     this.sender = new OutSender({
       stream: client.stream as unknown as ByteStream, protocolVersion: this.deps.config.protocolVersion, queue: this.deps.queue, window: this.window,
+      session: this.session, resume: this.resumed,
       ...(this.remoteMaxPacket !== undefined ? { maxPacketSize: this.remoteMaxPacket } : {}),
       done: (msg, refused) => this.sent(msg, refused),
     });
@@ -217,13 +226,29 @@ export class BridgeLink {
     this.sender?.close();
     this.sender = undefined;
     client?.end(true);
-    this.deps.queue.rewind();
     const delay = this.backoff.next();
     if (this.state === 'connected') this.deps.log.warn({ bridge: this.name, err: this.lastError, retryMs: delay }, 'bridge connection lost');
     else this.deps.log.info({ bridge: this.name, err: this.lastError, retryMs: delay }, 'bridge could not connect');
     this.lastError ??= 'connection closed';
     this.setState('down');
     this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  /**
+   * What the remote kept decides what goes again [MQTT-4.4.0-1]. Session Present 1 (a persistent session, MQTT 5:
+   * Clean Start 0 with a session expiry): the remote holds the QoS 2 messages it had under their packet identifiers,
+   * so what was in flight goes again under those, first (out-sender.ts), and the queue continues after it. Otherwise
+   * (a clean session, or a remote that kept nothing): the identifiers are forgotten and everything unacknowledged goes
+   * again from the oldest as new messages (at least once; a QoS 2 message the remote had may arrive twice).
+   */
+  private resume(sessionPresent: boolean): void {
+    this.resumed = !this.deps.config.cleanSession && sessionPresent;
+    if (this.resumed) {
+      if (this.session.pending.size > 0) this.deps.log.info({ bridge: this.name, inFlight: this.session.pending.size }, 'bridge session resumed; sending what was in flight again under its packet identifiers');
+      return;
+    }
+    this.session.clear();
+    this.deps.queue.rewind();
   }
 
   /** The remote acknowledged a queued message (or refused it: it is dropped all the same). */

@@ -105,11 +105,12 @@ export class OutQueue {
     for (let i = this.head; i < this.head + n; i++) {
       const e = this.entries[i]!;
       this.bytes -= e.bytes;
-      e.payload = gone; // kept until compaction: the bytes at least are let go now
       if (e.inflight) {
+        // Dropped past a bound while in flight: a persistent session may still have to send it again under its
+        // packet identifier (out-session.ts), so its payload stays with it until the remote acknowledges it.
         e.inflight = false;
         e.acked = true;
-      }
+      } else e.payload = gone; // kept until compaction: the bytes at least are let go now
     }
     this.head += n;
     this.cursor = Math.max(this.head, this.cursor);

@@ -1,5 +1,6 @@
 import mqttPacket from 'mqtt-packet';
 import type { OutQueue } from './out-queue.js';
+import type { OutSession, Resend } from './out-session.js';
 import type { QueuedMessage } from './queue-store.js';
 
 /** What the sender needs of a connection: its byte stream (TCP, TLS or WebSocket, as MQTT.js opened it). */
@@ -27,6 +28,10 @@ export interface OutSenderDeps {
   stream: ByteStream;
   protocolVersion: 4 | 5;
   queue: OutQueue;
+  /** The bridge's in-flight messages by packet identifier: one per link, kept across connections (out-session.ts). */
+  session: OutSession;
+  /** The remote resumed the session (CONNACK Session Present 1): what the session holds goes again first. */
+  resume?: boolean;
   /** QoS 1/2 messages unacknowledged at once: maxInflight, or the remote's Receive Maximum if lower. */
   window: number;
   /** The largest packet the remote takes (MQTT 5 CONNACK Maximum Packet Size); larger messages are not sent. */
@@ -45,19 +50,32 @@ export interface OutSenderDeps {
  * hand out, and this sender uses none of its identifiers (the subscriptions are acknowledged before the first send).
  */
 export class OutSender {
-  /** The message in flight under each packet identifier (1..65535) [MQTT-2.3.1-2]. */
-  private readonly pending = new Map<number, QueuedMessage>();
-  /** QoS 2 messages whose PUBREC came: PUBREL sent, waiting for PUBCOMP [MQTT-4.3.3]. */
-  private readonly released = new Set<number>();
-  private nextId = 1;
+  /** The session's messages in flight, by packet identifier, and the QoS 2 ones whose PUBREC came (out-session.ts). */
+  private readonly pending: Map<number, QueuedMessage>;
+  private readonly released: Set<number>;
+  /** Messages sent (or sent again) on this connection and not yet acknowledged: what the window counts. */
   private inflight = 0;
+  /**
+   * A resumed session's packets to send again, before anything new (undefined once all went, and on every connection
+   * of a clean-session bridge), the next one's index, and the ids among them not yet sent again on this connection.
+   */
+  private resends?: Resend[];
+  private resendAt = 0;
+  private waiting?: Set<number>;
   /** QoS 0 PUBLISHes of this turn, written with the next batch. */
   private loose: Buffer[] = [];
   private looseBytes = 0;
   private scheduled = false;
   private closed = false;
 
-  constructor(private readonly deps: OutSenderDeps) {}
+  constructor(private readonly deps: OutSenderDeps) {
+    this.pending = deps.session.pending;
+    this.released = deps.session.released;
+    if (deps.resume && this.pending.size > 0) {
+      this.resends = deps.session.resends();
+      this.waiting = new Set(this.pending.keys());
+    }
+  }
 
   /** Sends what the window has room for, at the end of this event-loop turn: one write for all of it. */
   schedule(): void {
@@ -97,6 +115,9 @@ export class OutSender {
     if (id === undefined) return false;
     const msg = this.pending.get(id);
     if (!msg) return false;
+    // An answer for a message not sent again yet on this connection (a remote that had it after all): it is this
+    // connection's from now, and is not sent again.
+    if (this.waiting !== undefined && this.waiting.delete(id)) this.inflight++;
     const code = packet.reasonCode ?? 0;
     switch (packet.cmd) {
       case 'puback':
@@ -131,6 +152,7 @@ export class OutSender {
     let bytes = this.looseBytes;
     this.loose = [];
     this.looseBytes = 0;
+    if (this.resends !== undefined) bytes = this.resend(chunks, bytes);
     while (this.inflight < window) {
       const msg = queue.next();
       if (!msg) break;
@@ -142,7 +164,7 @@ export class OutSender {
         this.deps.done(msg, unsendable);
         continue;
       }
-      const id = this.allocate();
+      const id = this.deps.session.allocate();
       this.pending.set(id, msg);
       this.inflight++;
       const head = this.header(msg.qos, msg.retain, msg.topic, topicBytes, msg.payload.length, id);
@@ -165,12 +187,42 @@ export class OutSender {
     return 1 + lengthBytes(remaining) + remaining > max ? 0x95 : undefined;
   }
 
-  /** The next packet identifier not in flight (the window is at most 65,535, so one is free). */
-  private allocate(): number {
-    let id = this.nextId;
-    while (this.pending.has(id)) id = id === 65535 ? 1 : id + 1;
-    this.nextId = id === 65535 ? 1 : id + 1;
-    return id;
+  /**
+   * A resumed session: what the remote has not acknowledged goes again, in order, as far as the window allows, before
+   * anything new [MQTT-4.4.0-1]: a PUBLISH with its original packet identifier and DUP 1 [MQTT-3.3.1-1], or the
+   * PUBREL of a QoS 2 message whose PUBREC came. Each counts in the window (the remote's Receive Maximum may be lower
+   * than on the connection before); the rest go as acknowledgements make room. Returns `bytes` with what it added.
+   */
+  private resend(chunks: Buffer[], bytes: number): number {
+    const list = this.resends!;
+    const window = this.deps.window;
+    while (this.inflight < window && this.resendAt < list.length) {
+      const { id, msg, pubrel } = list[this.resendAt++]!;
+      // Answered meanwhile (see ack()), or released by a PUBREC that came for it: nothing to send again.
+      if (!this.waiting!.delete(id) || (!pubrel && this.released.has(id))) continue;
+      if (pubrel) {
+        const rel = mqttPacket.generate({ cmd: 'pubrel', messageId: id }, { protocolVersion: this.deps.protocolVersion });
+        chunks.push(rel);
+        bytes += rel.length;
+        this.inflight++;
+        continue;
+      }
+      const topicBytes = Buffer.byteLength(msg.topic);
+      const unsendable = this.unsendable(topicBytes, msg.payload.length, msg.qos);
+      if (unsendable !== undefined) {
+        // The remote's Maximum Packet Size is lower than on the connection it was first sent on.
+        this.pending.delete(id);
+        this.deps.done(msg, unsendable);
+        continue;
+      }
+      const head = this.header(msg.qos, msg.retain, msg.topic, topicBytes, msg.payload.length, id);
+      head[0] = head[0]! | 0x08; // DUP [MQTT-3.3.1-1]
+      chunks.push(head, msg.payload);
+      bytes += head.length + msg.payload.length;
+      this.inflight++;
+    }
+    if (this.resendAt === list.length) this.resends = this.waiting = undefined;
+    return bytes;
   }
 
   /**

@@ -6,6 +6,7 @@ import { Database } from '../../../server/store/database.js';
 import { migrate } from '../../../server/store/migrations.js';
 import { OutQueue } from '../../../server/bridge/out-queue.js';
 import { OutSender } from '../../../server/bridge/out-sender.js';
+import { OutSession } from '../../../server/bridge/out-session.js';
 import { QueueStore, type QueuedMessage } from '../../../server/bridge/queue-store.js';
 import { silentLog, tempDir } from '../store/helpers.js';
 
@@ -23,15 +24,18 @@ async function setup(t: TestContext, protocolVersion: 4 | 5, window: number, max
   parser.on('error', (err) => assert.fail(err));
   let writes = 0;
   const done: Array<{ topic: string; refused?: number }> = [];
-  const sender = new OutSender({
-    stream: { write: (chunk: Buffer) => (writes++, parser.parse(chunk), true) }, protocolVersion, queue, window, ...(maxPacketSize ? { maxPacketSize } : {}),
+  const session = new OutSession();
+  // A sender per connection, all of one bridge's session, as link.ts makes them.
+  const connect = (w: number, resume = false) => new OutSender({
+    stream: { write: (chunk: Buffer) => (writes++, parser.parse(chunk), true) }, protocolVersion, queue, window: w, session, resume, ...(maxPacketSize ? { maxPacketSize } : {}),
     done: (msg: QueuedMessage, refused?: number) => {
       done.push({ topic: msg.topic, ...(refused !== undefined ? { refused } : {}) });
       queue.acked(msg);
     },
   });
+  const sender = connect(window);
   const turn = () => new Promise((r) => setImmediate(r));
-  return { queue, store, sender, packets, done, turn, writes: () => writes };
+  return { queue, store, sender, connect, packets, done, turn, writes: () => writes };
 }
 
 test('70,000 QoS 1 messages through a window of 1,000: never more in flight, packet ids unique among them across the wrap at 65,535, in order, one write per turn', async (t) => {
@@ -124,4 +128,43 @@ test('QoS 0 is dropped, not buffered, while the connection has 4 MiB it has not 
   assert.equal(sender.publish0('b', Buffer.from('y'), false), true);
   await turn();
   assert.deepEqual(packets.map((p) => p.cmd === 'publish' && p.topic), ['b']);
+});
+
+test('a resumed session sends again what was in flight, first and in order, under the original ids with DUP 1 (PUBREL after a PUBREC), within a window that shrank; the queue then goes on', async (t) => {
+  const { queue, sender, connect, packets, done, turn } = await setup(t, 5, 10);
+  type Pub = Packet & { cmd: 'publish'; messageId: number; qos: number; dup: boolean; topic: string };
+  const wire = () => packets.splice(0).map((p) => (p.cmd === 'publish' ? `${p.topic} ${(p as Pub).messageId} q${p.qos}${p.dup ? ' dup' : ''}` : `${p.cmd} ${(p as { messageId: number }).messageId}`));
+  queue.add('a', Buffer.from('1'), 1, false);
+  queue.add('b', Buffer.from('2'), 2, false);
+  queue.add('c', Buffer.from('3'), 2, false);
+  queue.add('d', Buffer.from('4'), 1, false);
+  queue.add('e', Buffer.from('5'), 1, false);
+  sender.schedule();
+  await turn();
+  assert.deepEqual(wire(), ['a 1 q1', 'b 2 q2', 'c 3 q2', 'd 4 q1', 'e 5 q1']);
+  assert.equal(sender.ack({ cmd: 'pubrec', messageId: 2 }), true);
+  assert.equal(sender.ack({ cmd: 'puback', messageId: 4 }), true);
+  assert.deepEqual(wire(), ['pubrel 2']);
+  // The connection drops; the remote resumes the session, now with a Receive Maximum of 2.
+  sender.close();
+  queue.add('f', Buffer.from('6'), 1, false);
+  const again = connect(2, true);
+  again.schedule();
+  await turn();
+  assert.deepEqual(wire(), ['a 1 q1 dup', 'pubrel 2'], 'two in flight: the window counts what goes again');
+  // e is answered before it went again (a remote that had it): taken, and not sent again.
+  assert.equal(again.ack({ cmd: 'puback', messageId: 5 }), true);
+  await turn();
+  assert.deepEqual(wire(), [], 'still two in flight');
+  assert.equal(again.ack({ cmd: 'puback', messageId: 1 }), true);
+  await turn();
+  assert.deepEqual(wire(), ['c 3 q2 dup']);
+  assert.equal(again.ack({ cmd: 'pubcomp', messageId: 2 }), true);
+  await turn();
+  assert.deepEqual(wire(), ['f 6 q1'], 'then the queue, under a new id, DUP 0');
+  assert.equal(again.ack({ cmd: 'pubrec', messageId: 3 }), true);
+  assert.equal(again.ack({ cmd: 'pubcomp', messageId: 3 }), true);
+  assert.equal(again.ack({ cmd: 'puback', messageId: 6 }), true);
+  assert.deepEqual(done.map((d) => d.topic), ['d', 'e', 'a', 'b', 'c', 'f']);
+  assert.equal(queue.depth, 0);
 });
