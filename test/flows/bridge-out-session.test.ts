@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Packet } from 'mqtt-packet';
+import { adminPassword, connect, publish, startHub, subscribe } from '../helpers/hub.js';
+import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
+import { bridge, collect, linkOf, until } from '../helpers/bridge-out.js';
+import { FakeRemote, PUBCOMP, PUBREC, startCutter } from './bridge-wire.js';
+
+// An outbound bridge with a persistent session (cleanSession: false) whose connection drops: what the remote had not
+// acknowledged goes again under its original packet identifier, DUP 1, or as a PUBREL once the PUBREC came
+// [MQTT-4.4.0-1] [MQTT-3.3.1-1], when the remote kept the session; as new messages when it did not (docs/bridges.md).
+
+const admin = { username: 'admin', password: adminPassword };
+const skip = mosquittoBin() ? false : 'mosquitto is not installed';
+
+type Pub = Packet & { cmd: 'publish'; topic: string; messageId: number; qos: number; dup: boolean };
+
+/** What matters of the packets after CONNECT: `publish <topic> <id> q<qos>[ dup]` and `pubrel <id>`, keepalive left out. */
+function wire(packets: Packet[]): string[] {
+  return packets.flatMap((p) => {
+    if (p.cmd === 'publish') {
+      const pub = p as Pub;
+      return [`publish ${pub.topic} ${pub.messageId} q${pub.qos}${pub.dup ? ' dup' : ''}`];
+    }
+    if (p.cmd === 'pubrel') return [`pubrel ${(p as { messageId: number }).messageId}`];
+    return [];
+  });
+}
+
+for (const protocolVersion of [4, 5] as const) {
+  test(`MQTT ${protocolVersion === 5 ? 5 : '3.1.1'}, persistent session: after a drop, Session Present 1 brings what was unacknowledged again under its ids with DUP 1 and a PUBREL for the QoS 2 message whose PUBREC came, before the queue; Session Present 0 brings it all as new messages`, async (t) => {
+    const remote = await FakeRemote.start();
+    t.after(() => remote.stop());
+    const hub = await startHub({ bridges: [bridge({ url: `mqtt://127.0.0.1:${remote.port}`, protocolVersion, cleanSession: false, topics: ['q/# out 2'] })] });
+    t.after(() => hub.stop());
+    const first = await remote.connection(0);
+    const connect0 = first.packets[0] as Packet & { clean: boolean; properties?: { sessionExpiryInterval?: number } };
+    assert.equal(connect0.clean, false, 'CONNECT with Clean Session / Clean Start 0');
+    if (protocolVersion === 5) assert.ok((connect0.properties?.sessionExpiryInterval ?? 0) > 0, 'MQTT 5: a Session Expiry Interval, so that the session outlives the connection');
+    await until('the bridge to connect', () => linkOf(hub.hub).state === 'connected');
+
+    const local = await connect(hub.mqttUrl, { ...admin, clientId: 'near' });
+    t.after(() => local.end(true));
+    const qos = [1, 2, 2, 1, 1] as const;
+    for (let i = 0; i < qos.length; i++) await publish(local, `q/${i}`, `m${i}`, { qos: qos[i]! });
+    await first.until('five PUBLISHes', (p) => wire(p).length === 5);
+    const id = new Map((first.packets.filter((p) => p.cmd === 'publish') as Pub[]).map((p) => [p.topic, p.messageId]));
+    assert.deepEqual(wire(first.packets), [0, 1, 2, 3, 4].map((i) => `publish q/${i} ${id.get(`q/${i}`)} q${qos[i]}`));
+    // q/1 (QoS 2) gets its PUBREC and the bridge releases it; q/3 is acknowledged; q/0, q/2 and q/4 get nothing.
+    first.send({ cmd: 'pubrec', messageId: id.get('q/1') });
+    first.send({ cmd: 'puback', messageId: id.get('q/3') });
+    await first.until('the PUBREL of q/1', (p) => wire(p).includes(`pubrel ${id.get('q/1')}`));
+    await until('q/3 acknowledged', () => linkOf(hub.hub).messagesOut === 1);
+
+    // The connection drops; the remote kept the session.
+    remote.sessionPresent = true;
+    first.close();
+    const second = await remote.connection(1);
+    await second.until('four packets sent again', (p) => wire(p).length >= 4);
+    assert.deepEqual(wire(second.packets).slice(0, 4), [
+      `publish q/0 ${id.get('q/0')} q1 dup`,
+      `pubrel ${id.get('q/1')}`,
+      `publish q/2 ${id.get('q/2')} q2 dup`,
+      `publish q/4 ${id.get('q/4')} q1 dup`,
+    ], 'in their original order, under their original ids, DUP 1; the PUBREL for the one whose PUBREC came');
+    // The queue goes on after them: a new message takes an id not in flight, DUP 0.
+    await publish(local, 'q/5', 'm5', { qos: 1 });
+    await second.until('q/5', (p) => wire(p).length === 5);
+    const q5 = (second.packets.filter((p) => p.cmd === 'publish') as Pub[]).find((p) => p.topic === 'q/5')!;
+    assert.equal(q5.dup, false);
+    assert.ok(![id.get('q/0'), id.get('q/1'), id.get('q/2'), id.get('q/4')].includes(q5.messageId), `q/5's id ${q5.messageId} is one still in flight`);
+
+    // It drops again, and this time the remote kept nothing (Session Present 0): everything unacknowledged goes as
+    // new messages, from the oldest, q/1 as a PUBLISH again (the remote has no PUBREC state for it any more).
+    remote.sessionPresent = false;
+    second.close();
+    const third = await remote.connection(2);
+    await third.until('five messages as new', (p) => wire(p).length >= 5);
+    const again = third.packets.filter((p) => p.cmd === 'publish') as Pub[];
+    assert.deepEqual(wire(third.packets).map((w) => w.replace(/ \d+ q/, ' <id> q')), [0, 1, 2, 4, 5].map((i) => `publish q/${i} <id> q${i === 5 ? 1 : qos[i]}`), 'all DUP 0, no PUBREL');
+    assert.equal(new Set(again.map((p) => p.messageId)).size, 5);
+    // Acknowledged at last: the queue empties.
+    for (const p of again) third.send({ cmd: p.qos === 1 ? 'puback' : 'pubrec', messageId: p.messageId });
+    await third.until('the PUBRELs', (p) => wire(p).filter((w) => w.startsWith('pubrel')).length === 2);
+    for (const p of again.filter((p) => p.qos === 2)) third.send({ cmd: 'pubcomp', messageId: p.messageId });
+    await until('the queue to empty', () => linkOf(hub.hub).queueDepth === 0);
+  });
+
+  test(`MQTT ${protocolVersion === 5 ? 5 : '3.1.1'}, persistent session with mosquitto: QoS 2 messages arrive exactly once, in order, at a QoS 2 subscriber there while the link is cut at a PUBCOMP and at a PUBREC`, { skip }, async (t) => {
+    const mosquitto = await startMosquitto([]);
+    t.after(() => mosquitto.stop());
+    const sink = await connect(`mqtt://127.0.0.1:${mosquitto.port}`, { clientId: 'sink', protocolVersion });
+    t.after(() => sink.end(true));
+    await subscribe(sink, 'site/#', 2);
+    const got = collect(sink);
+    // Between the hub and mosquitto, a proxy that drops the 15th PUBCOMP (mosquitto has delivered that message on its
+    // PUBREL; the bridge does not learn it) and the 60th PUBREC, each with the connection.
+    let pubrecs = 0;
+    let pubcomps = 0;
+    let cuts = 0;
+    const cutter = await startCutter(mosquitto.port, (type) => {
+      const cut = (type === PUBCOMP && ++pubcomps === 15) || (type === PUBREC && ++pubrecs === 60);
+      if (cut) cuts++;
+      return cut;
+    });
+    t.after(() => cutter.stop());
+    // maxInflight 20: mosquitto takes at most max_inflight_messages (20) unreleased QoS 2 messages from a client; MQTT 5
+    // says so in its Receive Maximum, but a 3.1.1 client past it gets a PUBREC and the message is dropped (docs/bridges.md).
+    const hub = await startHub({ bridges: [bridge({ url: `mqtt://127.0.0.1:${cutter.port}`, protocolVersion, cleanSession: false, maxInflight: 20, topics: ['q/# out 2 "" site/'] })] });
+    t.after(() => hub.stop());
+    await until('the bridge to connect', () => linkOf(hub.hub).state === 'connected');
+
+    const local = await connect(hub.mqttUrl, { ...admin, clientId: 'near' });
+    t.after(() => local.end(true));
+    const n = 150;
+    await Promise.all(Array.from({ length: n }, (_, i) => publish(local, 'q/s', `m${i}`, { qos: 2 })));
+    await until('both cuts', () => cuts === 2, 60_000);
+    await until('every message acknowledged by mosquitto', () => linkOf(hub.hub).queueDepth === 0 && linkOf(hub.hub).state === 'connected', 60_000);
+    // A last message on the same topic: once it is at the subscriber, everything before it is too (one topic, one
+    // subscriber, in order [MQTT-4.6.0-6]), a second copy included.
+    await publish(local, 'q/s', 'end', { qos: 2 });
+    await until('the last message at the subscriber', () => got.includes('site/q/s end'), 30_000);
+    assert.deepEqual(got, [...Array.from({ length: n }, (_, i) => `site/q/s m${i}`), 'site/q/s end'], 'each once, in order');
+    assert.ok(hub.hub.bridges!.links[0]!.counters.connects >= 3, 'the bridge connected again after each cut');
+  });
+}
