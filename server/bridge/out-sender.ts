@@ -115,9 +115,6 @@ export class OutSender {
     if (id === undefined) return false;
     const msg = this.pending.get(id);
     if (!msg) return false;
-    // An answer for a message not sent again yet on this connection (a remote that had it after all): it is this
-    // connection's from now, and is not sent again.
-    if (this.waiting !== undefined && this.waiting.delete(id)) this.inflight++;
     const code = packet.reasonCode ?? 0;
     switch (packet.cmd) {
       case 'puback':
@@ -127,6 +124,7 @@ export class OutSender {
         if (msg.qos !== 2 || this.released.has(id)) return false;
         // MQTT 5: a PUBREC with a reason code >= 0x80 ends the exchange; no PUBREL follows [MQTT-4.3.3].
         if (code < 0x80) {
+          if (this.waiting !== undefined) this.take(id);
           this.released.add(id);
           this.deps.stream.write(mqttPacket.generate({ cmd: 'pubrel', messageId: id }, { protocolVersion: this.deps.protocolVersion })); // [MQTT-4.3.3]
           return true;
@@ -138,11 +136,20 @@ export class OutSender {
       default:
         return false;
     }
+    if (this.waiting !== undefined) this.take(id);
     this.pending.delete(id);
     this.inflight--;
     this.deps.done(msg, code >= 0x80 ? code : undefined);
     this.schedule();
     return true;
+  }
+
+  /**
+   * A resumed session's message answered before it went again on this connection (a remote that had it after all):
+   * it is this connection's from now, counted in the window, and is not sent again.
+   */
+  private take(id: number): void {
+    if (this.waiting!.delete(id)) this.inflight++;
   }
 
   private fill(): void {
