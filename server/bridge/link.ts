@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient, Store } from 'mqtt';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Backoff } from './backoff.js';
@@ -11,14 +11,14 @@ import { OutSession } from './out-session.js';
 import type { QueuedMessage } from './queue-store.js';
 import { TopicRules } from './topic-rules.js';
 
-let mqttConnect: typeof import('mqtt').connect | undefined;
+let mqtt: typeof import('mqtt') | undefined;
 
 /**
  * MQTT.js (and the SOCKS and WebSocket code it brings) is loaded when the first bridge opens, not at every start:
  * most hubs have no outbound bridge, and its ~60 ms of loading was on the way to the first CONNACK (issue 19 item 6).
  */
 export async function loadMqttClient(): Promise<void> {
-  mqttConnect ??= (await import('mqtt')).connect;
+  mqtt ??= await import('mqtt');
 }
 
 export type LinkState = 'connecting' | 'connected' | 'down';
@@ -70,6 +70,13 @@ export class BridgeLink {
   private readonly session = new OutSession();
   /** The remote resumed this bridge's session on the current connection (CONNACK Session Present 1). */
   private resumed = false;
+  /**
+   * A persistent session's QoS 2 messages coming in that were answered with PUBREC and wait for their PUBREL: MQTT.js
+   * brings a QoS 2 message in at the PUBREL, and keeps it until then in its incoming store, one per client; the
+   * link makes a client per connection, so the store is the link's, or a PUBREL the remote sends again on a resumed
+   * session [MQTT-4.4.0-1] would find nothing and the message would be lost.
+   */
+  private incoming?: Store;
 
   constructor(private readonly deps: LinkDeps) {
     this.rules = new TopicRules(deps.config.topics);
@@ -122,8 +129,10 @@ export class BridgeLink {
     const { config, log } = this.deps;
     const generation = ++this.generation;
     this.setState('connecting');
-    if (!mqttConnect) throw new Error('bridge: loadMqttClient() must run before a link connects');
-    const client = mqttConnect(config.url, {
+    if (!mqtt) throw new Error('bridge: loadMqttClient() must run before a link connects');
+    // `clean: false`: MQTT.js empties a clean store when its client ends.
+    if (!config.cleanSession) this.incoming ??= new mqtt.Store({ clean: false });
+    const client = mqtt.connect(config.url, {
       protocolVersion: config.protocolVersion,
       manualConnect: true,
       clientId: config.clientId ?? `rumah-${config.name}`,
@@ -144,6 +153,7 @@ export class BridgeLink {
       resubscribe: false,
       // The SUBSCRIBE's packet identifier must not be one of the session's in flight [MQTT-2.3.1-2].
       messageIdProvider: this.session.idProvider(),
+      ...(this.incoming ? { incomingStore: this.incoming } : {}),
     });
     this.client = client;
     if (config.protocolVersion === 4) withBridgeBit(client);
@@ -199,6 +209,15 @@ export class BridgeLink {
       if (generation !== this.generation) return;
       this.lost();
     });
+    // The first packet from the remote is the CONNACK [MQTT-3.2.0-1], seen here before MQTT.js handles it or any packet
+    // after it: a remote that kept no session will send no PUBREL for what the incoming store holds.
+    if (this.incoming) {
+      client.once('packetreceive', (packet) => {
+        if (generation !== this.generation || packet.cmd !== 'connack' || packet.sessionPresent === true || !mqtt) return;
+        this.incoming = new mqtt.Store({ clean: false });
+        client.incomingStore = this.incoming;
+      });
+    }
     // Acknowledgements of what the sender wrote; MQTT.js's own handler then finds no publish of its own and ignores them.
     client.on('packetreceive', (packet) => {
       if (generation === this.generation) this.sender?.ack(packet as AckPacket);

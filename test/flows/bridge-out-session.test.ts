@@ -86,6 +86,32 @@ for (const protocolVersion of [4, 5] as const) {
     await until('the queue to empty', () => linkOf(hub.hub).queueDepth === 0);
   });
 
+  test(`MQTT ${protocolVersion === 5 ? 5 : '3.1.1'}, persistent session: a QoS 2 message coming in whose PUBREC went before a drop is brought into the hub, once, at the PUBREL the remote sends again on the resumed session`, async (t) => {
+    const remote = await FakeRemote.start();
+    t.after(() => remote.stop());
+    const hub = await startHub({ bridges: [bridge({ url: `mqtt://127.0.0.1:${remote.port}`, protocolVersion, cleanSession: false, topics: ['cmd/# in 2'] })] });
+    t.after(() => hub.stop());
+    const first = await remote.connection(0);
+    await until('the bridge to connect', () => linkOf(hub.hub).state === 'connected');
+    const near = await connect(hub.mqttUrl, { ...admin, clientId: 'near' });
+    t.after(() => near.end(true));
+    await subscribe(near, 'cmd/#', 2);
+    const got = collect(near);
+    const acks = (packets: Packet[], cmd: string) => packets.filter((p) => p.cmd === cmd).map((p) => (p as { messageId: number }).messageId);
+    first.send({ cmd: 'publish', topic: 'cmd/a', payload: Buffer.from('one'), qos: 2, messageId: 7, retain: false, dup: false });
+    await first.until('the PUBREC', (p) => acks(p, 'pubrec').includes(7));
+    // The connection drops before the PUBREL; the remote kept the session and sends the PUBREL again [MQTT-4.4.0-1].
+    remote.sessionPresent = true;
+    first.close();
+    const second = await remote.connection(1);
+    second.send({ cmd: 'pubrel', messageId: 7 });
+    await second.until('the PUBCOMP', (p) => acks(p, 'pubcomp').includes(7));
+    // A later message: once it is in the hub, the first is too if it ever will be (the link brings them in in order).
+    second.send({ cmd: 'publish', topic: 'cmd/b', payload: Buffer.from('two'), qos: 1, messageId: 8, retain: false, dup: false });
+    await until('the later message in the hub', () => got.includes('cmd/b two'));
+    assert.deepEqual(got, ['cmd/a one', 'cmd/b two']);
+  });
+
   test(`MQTT ${protocolVersion === 5 ? 5 : '3.1.1'}, persistent session with mosquitto: QoS 2 messages arrive exactly once, in order, at a QoS 2 subscriber there while the link is cut at a PUBCOMP and at a PUBREC`, { skip }, async (t) => {
     const mosquitto = await startMosquitto([]);
     t.after(() => mosquitto.stop());

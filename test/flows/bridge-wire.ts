@@ -19,8 +19,9 @@ export interface WireConnection {
 }
 
 /**
- * An MQTT server that answers CONNECT with CONNACK (Session Present as `sessionPresent` says at that moment) and
- * PINGREQ with PINGRESP, records everything else and acknowledges nothing by itself.
+ * An MQTT server that answers CONNECT with CONNACK (Session Present as `sessionPresent` says at that moment), SUBSCRIBE
+ * with SUBACK (what was asked granted) and PINGREQ with PINGRESP, records everything and acknowledges nothing else by
+ * itself.
  */
 export class FakeRemote {
   readonly connections: WireConnection[] = [];
@@ -74,6 +75,7 @@ export class FakeRemote {
         conn.send(conn.protocolVersion === 5 ? { cmd: 'connack', sessionPresent: this.sessionPresent, reasonCode: 0 } : { cmd: 'connack', sessionPresent: this.sessionPresent, returnCode: 0 });
         this.connections.push(conn);
       } else if (packet.cmd === 'pingreq') conn.send({ cmd: 'pingresp' });
+      else if (packet.cmd === 'subscribe') conn.send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map((sub) => sub.qos) });
     });
     socket.on('data', (chunk) => parser.parse(chunk));
   }
