@@ -12,7 +12,8 @@ interface Entry extends StoredMessage {
 /**
  * One bridge's QoS 1/2 messages on their way out, oldest first, held in memory and in rumah.db (QueueStore). A
  * message leaves only once the remote acknowledged it (PUBACK, or PUBCOMP for QoS 2); a connection that drops sends
- * again, from the oldest, whatever was in flight (at least once: the remote may see one twice, never none).
+ * again, from the oldest, whatever was in flight (at least once: the remote may see one twice, never none), unless the
+ * remote resumed a persistent session (out-session.ts).
  * Bounded in messages and bytes: past either, the oldest is dropped and counted.
  */
 export class OutQueue {
@@ -72,7 +73,11 @@ export class OutQueue {
     if (n > 0) this.shift(n);
   }
 
-  /** The connection is gone: what was in flight is sent again, in order, on the next one. */
+  /**
+   * A new connection on which the remote kept no session of ours (a clean session, or Session Present 0): what was in
+   * flight is sent again, in order, as new messages. A resumed session sends it under its packet ids instead
+   * (out-session.ts) and the queue goes on where it was.
+   */
   rewind(): void {
     for (let i = this.head; i < this.entries.length; i++) this.entries[i]!.inflight = false;
     this.cursor = this.head;

@@ -47,7 +47,8 @@ export interface OutSenderDeps {
  * object, a closure, a deep copy of the packet (payload included) for its outgoing store that duplicates this queue,
  * and a write (one writev) of its own, and per PUBACK a store lookup and a callback. MQTT.js still owns the
  * connection (CONNECT, SUBSCRIBE, PINGREQ, incoming messages, QoS 0); its ack handler ignores identifiers it did not
- * hand out, and this sender uses none of its identifiers (the subscriptions are acknowledged before the first send).
+ * hand out, and this sender uses none of its identifiers (the subscriptions are acknowledged before the first send;
+ * their identifiers avoid the session's, out-session.ts).
  */
 export class OutSender {
   /** The session's messages in flight, by packet identifier, and the QoS 2 ones whose PUBREC came (out-session.ts). */
@@ -205,8 +206,8 @@ export class OutSender {
     const window = this.deps.window;
     while (this.inflight < window && this.resendAt < list.length) {
       const { id, msg, pubrel } = list[this.resendAt++]!;
-      // Answered meanwhile (see ack()), or released by a PUBREC that came for it: nothing to send again.
-      if (!this.waiting!.delete(id) || (!pubrel && this.released.has(id))) continue;
+      // Answered meanwhile (ack(), take()): nothing to send again.
+      if (!this.waiting!.delete(id)) continue;
       if (pubrel) {
         const rel = mqttPacket.generate({ cmd: 'pubrel', messageId: id }, { protocolVersion: this.deps.protocolVersion });
         chunks.push(rel);
