@@ -61,7 +61,7 @@ export class HaDiscoveryExport {
   private announceTimer?: NodeJS.Timeout;
   private enabledNow = false;
   private stopped = false;
-  /** Publishes in order: a config before the state it describes, a removal after the last state. */
+  /** Publishes in order (send): a config before the state it describes, a removal after the last state. */
   private chain: Promise<void> = Promise.resolve();
   readonly counters = { announced: 0, commands: 0, commandsRefused: 0 };
 
@@ -173,6 +173,7 @@ export class HaDiscoveryExport {
     }
     for (const id of states) this.dirtyStates.delete(id);
     if (wait !== Infinity) this.scheduleFlush(Math.max(wait, FLUSH_MS));
+    const out: OutgoingPublish[] = [];
     for (const id of configs) {
       const device = this.deps.registry.get(id);
       // Disabled since it was announced: removed from HA as a forgotten one is; enabled, it is announced again.
@@ -185,7 +186,7 @@ export class HaDiscoveryExport {
       if (!all && this.sent.get(id) === json) continue;
       this.sent.set(id, json);
       this.counters.announced++;
-      await this.send({ topic: configTopic(device.id), payload: json, qos: 1, retain: true });
+      out.push({ topic: configTopic(device.id), payload: json, qos: 1, retain: true });
     }
     for (const id of states) {
       const device = this.deps.registry.get(id);
@@ -193,12 +194,13 @@ export class HaDiscoveryExport {
       const values: Record<string, unknown> = {};
       for (const [property, s] of Object.entries(this.deps.states.get(id) ?? {})) values[property] = s.value;
       this.stateSentAt.set(id, now);
-      await this.send({ topic: stateTopic(id), payload: JSON.stringify(values), qos: 1, retain: true });
+      out.push({ topic: stateTopic(id), payload: JSON.stringify(values), qos: 1, retain: true });
       const availability = device.availability === 'offline' || device.availability === 'stale' ? 'offline' : 'online';
       if (!all && this.availabilitySent.get(id) === availability) continue;
       this.availabilitySent.set(id, availability);
-      await this.send({ topic: availabilityTopic(id), payload: availability, qos: 1, retain: true });
+      out.push({ topic: availabilityTopic(id), payload: availability, qos: 1, retain: true });
     }
+    await this.send(...out);
   }
 
   /** A forgotten device: HA removes it on the empty retained config (HA docs "Removing"), and its topics are cleared. */
@@ -208,7 +210,7 @@ export class HaDiscoveryExport {
     this.stateSentAt.delete(id);
     this.availabilitySent.delete(id);
     if (!this.sent.delete(id)) return;
-    for (const topic of [configTopic(id), stateTopic(id), availabilityTopic(id)]) void this.send({ topic, payload: '', qos: 1, retain: true });
+    void this.send(...[configTopic(id), stateTopic(id), availabilityTopic(id)].map((topic) => ({ topic, payload: '', qos: 1 as const, retain: true })));
   }
 
   /**
@@ -229,7 +231,7 @@ export class HaDiscoveryExport {
     if (!this.enabledNow) {
       for await (const packet of this.deps.retained(hubStatusTopic)) if (packet.payload.length > 0) stale.push(packet.topic);
     }
-    for (const topic of stale) await this.send({ topic, payload: '', qos: 1, retain: true });
+    await this.send(...stale.map((topic) => ({ topic, payload: '', qos: 1 as const, retain: true })));
     if (stale.length > 0) this.deps.log.info({ cleared: stale.length }, 'cleared retained Home Assistant discovery topics of devices no longer exported');
   }
 
@@ -275,10 +277,19 @@ export class HaDiscoveryExport {
     }
   }
 
-  private send(msg: OutgoingPublish): Promise<void> {
-    const next = this.chain.then(() => this.deps.publish(msg)).catch((err: Error) => {
-      this.deps.log.warn({ topic: msg.topic, err: err.message }, 'Home Assistant export: publish failed');
-    });
+  /**
+   * Publishes `msgs` after everything sent before them, all at once among themselves: handed to the broker in one
+   * turn, their retained writes share one broker.db commit, and they reach subscribers in this order (the write
+   * batcher commits and answers them in order). One publish waiting for the last one's commit made a flush of 1,000
+   * busy devices' states 1,000 commits in a row: ~1,400 one-row transactions a second in bench/exports.ts.
+   */
+  private send(...msgs: OutgoingPublish[]): Promise<void> {
+    if (msgs.length === 0) return this.chain;
+    const publishOne = (msg: OutgoingPublish): Promise<void> =>
+      this.deps.publish(msg).catch((err: Error) => {
+        this.deps.log.warn({ topic: msg.topic, err: err.message }, 'Home Assistant export: publish failed');
+      });
+    const next = this.chain.then(() => Promise.all(msgs.map(publishOne))).then(() => undefined);
     this.chain = next;
     return next;
   }

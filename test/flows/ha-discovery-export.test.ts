@@ -318,3 +318,29 @@ test('HA discovery export: a dimmable native light is one HA light; its brightne
   await publish(ha, light.cmd_t, 'ON');
   assert.deepEqual(JSON.parse((await on).payload), { state: 'ON' });
 });
+
+test('HA discovery export: switching on announces every device in a few broker.db commits, each config before its state', async (t) => {
+  const { hub, ha, device } = await setup(t, false);
+  for (let i = 0; i < 40; i++) await publish(device, `ourhome/firstfloor/room${i}/temperature`, String(20 + i));
+  await waitFor(() => hub.hub.registry.list().length >= 42 || undefined, 5000, '42 devices');
+  const order: string[] = [];
+  ha.on('message', (topic, payload) => {
+    if (payload.length > 0) order.push(topic);
+  });
+  const before = hub.hub.persistence!.stats.transactions;
+  const token = await hub.hub.store.apiTokens.create('admin-switch');
+  const res = await fetch(`${hub.httpUrl}/api/settings/ha-discovery`, {
+    method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ enabled: true }),
+  });
+  assert.equal(res.status, 200);
+  await waitFor(() => order.filter((topic) => topic.endsWith('/availability')).length >= 42 || undefined, 10_000, '42 availabilities');
+  // 42 configs, states and availabilities are 126 retained writes; one publish waiting for the last one's commit made
+  // them 126 transactions in a row.
+  const commits = hub.hub.persistence!.stats.transactions - before;
+  assert.ok(commits <= 10, `${commits} broker.db transactions for announcing 42 devices`);
+  for (const d of hub.hub.registry.list()) {
+    const config = order.findIndex((topic) => topic.startsWith('homeassistant/device/') && topic.includes(d.id.replace(/[^A-Za-z0-9_-]/g, '_')));
+    const state = order.indexOf(`rumah/${d.id}/state`);
+    assert.ok(config >= 0 && state > config, `${d.id}: config at ${config}, state at ${state}`);
+  }
+});

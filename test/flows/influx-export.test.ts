@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { connect, deviceAccount, end, publish, startHub, tempDir, waitFor } from '../helpers/hub.js';
-import { readMetrics } from '../helpers/http.js';
+import { loginAsAdmin, readMetrics } from '../helpers/http.js';
 import { exportSeries, freePort, startVictoriaMetrics, victoriaMetricsBin, type VictoriaMetrics } from '../helpers/victoria-metrics.js';
 
 // Issue 17 item 4: history out for analysis. State changes go to Debian's VictoriaMetrics through its InfluxDB
@@ -90,4 +90,14 @@ test('history export: state changes reach VictoriaMetrics with the device\'s tag
     return series[0]?.values.length === 9 ? series[0] : undefined;
   }, 20_000, 'nine points after the hub\'s restart');
   assert.deepEqual(after.values, sent);
+
+  // Renamed and moved: the points from then on carry the new tags (the export keeps each series' escaped tags, and
+  // makes them again when the device's name, floor or room changes).
+  const admin = await loginAsAdmin(hub.httpUrl);
+  const renamed = await admin.patch(`/api/devices/${id}`, { name: 'Pantry, cold = shelf', room: 'Pantry' });
+  assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+  await report(26);
+  const moved = await waitFor(async () => (await exportSeries(vm!, '{__name__="rumah_value",room="Pantry"}'))[0], 20_000, 'a point under the new tags');
+  assert.deepEqual(moved.values, [26]);
+  assert.deepEqual({ ...moved.metric }, { __name__: 'rumah_value', id, name: 'Pantry, cold = shelf', floor: 'First floor', room: 'Pantry', property: 'temperature', unit: '°C' });
 });
