@@ -11,6 +11,16 @@ import { OutSession } from './out-session.js';
 import type { QueuedMessage } from './queue-store.js';
 import { TopicRules } from './topic-rules.js';
 
+/**
+ * QoS 2 messages a 3.1.1 link leaves unreleased (sent, no PUBREC yet) at once. MQTT 5 remotes say how many they take
+ * (CONNACK Receive Maximum); 3.1.1 has no such field, and mosquitto takes `max_inflight_messages` (20 by default)
+ * unreleased QoS 2 messages from a client and, while it holds that many, drops any further QoS 1 or 2 message after a
+ * PUBACK/PUBREC that in 3.1.1 cannot carry its reason (0x97 Quota exceeded): with maxInflight 100, QoS 2 bursts and
+ * the QoS 1 messages among them were lost without a trace (test/flows/bridge-out-session.test.ts). 20 is the lowest
+ * common default (EMQX's max_awaiting_rel is 100); a link that sends only QoS 1 is not bounded by it.
+ */
+const QOS2_WINDOW_V311 = 20;
+
 let mqtt: typeof import('mqtt') | undefined;
 
 /**
@@ -232,6 +242,7 @@ export class BridgeLink {
     this.sender = new OutSender({
       stream: client.stream as unknown as ByteStream, protocolVersion: this.deps.config.protocolVersion, queue: this.deps.queue, window: this.window,
       session: this.session, resume: this.resumed,
+      ...(this.deps.config.protocolVersion === 4 ? { qos2Window: Math.min(this.window, QOS2_WINDOW_V311) } : {}),
       ...(this.remoteMaxPacket !== undefined ? { maxPacketSize: this.remoteMaxPacket } : {}),
       done: (msg, refused) => this.sent(msg, refused),
     });

@@ -34,6 +34,11 @@ export interface OutSenderDeps {
   resume?: boolean;
   /** QoS 1/2 messages unacknowledged at once: maxInflight, or the remote's Receive Maximum if lower. */
   window: number;
+  /**
+   * At most this many QoS 2 messages sent and not yet released (no PUBREC yet), and no message at all sent while that
+   * many are: for MQTT 3.1.1 remotes, which cannot say how many they take (link.ts).
+   */
+  qos2Window?: number;
   /** The largest packet the remote takes (MQTT 5 CONNACK Maximum Packet Size); larger messages are not sent. */
   maxPacketSize?: number;
   /** The remote acknowledged `msg` (PUBACK; PUBCOMP for QoS 2); `refused` is its reason code when >= 0x80. */
@@ -56,6 +61,8 @@ export class OutSender {
   private readonly released: Set<number>;
   /** Messages sent (or sent again) on this connection and not yet acknowledged: what the window counts. */
   private inflight = 0;
+  /** QoS 2 messages sent (or to be sent again) whose PUBREC has not come: what `qos2Window` bounds. */
+  private unreleased = 0;
   /**
    * A resumed session's packets to send again, before anything new (undefined once all went, and on every connection
    * of a clean-session bridge), the next one's index, and the ids among them not yet sent again on this connection.
@@ -75,6 +82,7 @@ export class OutSender {
     if (deps.resume && this.pending.size > 0) {
       this.resends = deps.session.resends();
       this.waiting = new Set(this.pending.keys());
+      for (const [id, msg] of this.pending) if (msg.qos === 2 && !this.released.has(id)) this.unreleased++;
     }
   }
 
@@ -123,6 +131,8 @@ export class OutSender {
         break;
       case 'pubrec':
         if (msg.qos !== 2 || this.released.has(id)) return false;
+        // Released (the PUBREL written now reaches the remote before anything sent after it), or refused.
+        this.unreleased--;
         // MQTT 5: a PUBREC with a reason code >= 0x80 ends the exchange; no PUBREL follows [MQTT-4.3.3].
         if (code < 0x80) {
           if (this.waiting !== undefined) this.take(id);
@@ -161,7 +171,11 @@ export class OutSender {
     this.loose = [];
     this.looseBytes = 0;
     if (this.resends !== undefined) bytes = this.resend(chunks, bytes);
+    const qos2Window = this.deps.qos2Window ?? window;
     while (this.inflight < window) {
+      // Nothing goes while the remote holds qos2Window unreleased QoS 2 messages: mosquitto refuses a QoS 1 message
+      // too while its count of those is full (db__ready_for_flight), and in 3.1.1 that refusal is a plain PUBACK.
+      if (this.unreleased >= qos2Window) break;
       const msg = queue.next();
       if (!msg) break;
       const topicBytes = Buffer.byteLength(msg.topic);
@@ -175,6 +189,7 @@ export class OutSender {
       const id = this.deps.session.allocate();
       this.pending.set(id, msg);
       this.inflight++;
+      if (msg.qos === 2) this.unreleased++;
       const head = this.header(msg.qos, msg.retain, msg.topic, topicBytes, msg.payload.length, id);
       chunks.push(head, msg.payload);
       bytes += head.length + msg.payload.length;
@@ -220,6 +235,7 @@ export class OutSender {
       if (unsendable !== undefined) {
         // The remote's Maximum Packet Size is lower than on the connection it was first sent on.
         this.pending.delete(id);
+        if (msg.qos === 2) this.unreleased--;
         this.deps.done(msg, unsendable);
         continue;
       }
