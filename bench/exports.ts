@@ -4,10 +4,14 @@ import path from 'node:path';
 import { freePort, HOST, mosquittoPath, prepareRumahData, RUMAH_YAML, sleep, startMosquitto, startRumah, stopChild, tempDir, track, untrack, type Server } from './lib/procs.js';
 import { CONNECTIONS, searchAll, TOPICS, type BrokerSpec } from './fanin.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
+import { median } from './lib/stats.js';
 
 // Issue 17: the hub's telemetry fan-in with a bridge and the exports on (every message bridged out to a local
 // mosquitto, Home Assistant discovery, history to VictoriaMetrics through line protocol, Prometheus device gauges), as
 // a ratio to the same hub without them, measured in turn in the same run (bench/fanin.ts's search). Target ≥ 0.9.
+
+/** Alternating steps per hub at the rate both passed, for the CPU per message at equal load. */
+const SAME_RATE_ROUNDS = 3;
 
 export interface ExportsBenchOptions {
   stepMs?: number;
@@ -114,6 +118,32 @@ export async function benchExports(opts: ExportsBenchOptions = {}, log: (s: stri
           label: `hub CPU per message, fan-in QoS ${qos} with a bridge and the exports on (all threads, at each hub's best passing step; the sink and VictoriaMetrics share the 2 cores but not this figure)`,
           unit: 'µs', value: cpuOn, lowerIsBetter: true, refs: { 'rumah, bridge and exports off': cpuOff },
         });
+      }
+      // The same rate for both: each hub's CPU per message at its own best step also moves with that rate (a faster
+      // step packs more messages per read and write), so the cost of the bridge and the exports is read here, at the
+      // highest rate both passed, in alternating single steps.
+      const common = Math.min(plain, withExports);
+      if (common > 0) {
+        const at = new Map<string, { all: number[]; main: number[] }>();
+        for (let round = 0; round < SAME_RATE_ROUNDS; round++) {
+          for (const search of await searchAll(specs, qos, stepMs, workers, log, { startRate: common, maxSteps: 1 })) {
+            const s = search.result.steps[0];
+            if (!s?.pass) continue;
+            const m = at.get(search.spec.name) ?? { all: [], main: [] };
+            m.all.push((s.brokerCpuPct / 100) * 1e6 / s.rate);
+            m.main.push((s.brokerMainCpuPct / 100) * 1e6 / s.rate);
+            at.set(search.spec.name, m);
+          }
+        }
+        const off = at.get('rumah');
+        const on = at.get('rumah + bridge + exports');
+        if (off && on) {
+          figures.push(
+            { label: `hub CPU per message at ${fmt(common)} msg/s for both, QoS ${qos}, with a bridge and the exports on (all threads; median of ${SAME_RATE_ROUNDS} alternating steps)`, unit: 'µs', value: median(on.all), lowerIsBetter: true, refs: { 'rumah, bridge and exports off': median(off.all) } },
+            { label: `the same, main thread only`, unit: 'µs', value: median(on.main), lowerIsBetter: true, refs: { 'rumah, bridge and exports off': median(off.main) } },
+          );
+          details.push(`same rate ${fmt(common)} msg/s, CPU µs per message (all threads / main): off ${off.all.map((v, i) => `${fmt(v)}/${fmt(off.main[i]!)}`).join(', ')}; on ${on.all.map((v, i) => `${fmt(v)}/${fmt(on.main[i]!)}`).join(', ')}`);
+        }
       }
     }
   } finally {

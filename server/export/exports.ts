@@ -52,7 +52,7 @@ export class Exports implements ExportSettingsSource {
     await this.ha.start((await store.settings.get<boolean>(haSettingKey)) ?? config.homeassistant.enabled);
     if (config.influx.enabled && config.influx.url) {
       this.influx = new InfluxExport({
-        db: store.db, settings: store.settings, device: (id) => this.deps.registry.get(id), log: log.child({ export: 'influx' }),
+        db: store.db, settings: store.settings, devices: () => this.deps.registry.list(), bus: this.deps.bus, log: log.child({ export: 'influx' }),
         options: { ...config.influx, url: config.influx.url },
       });
       await this.influx.start();

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { adminPassword, connect, end, nextMessage, publish, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { distRoot, runCli } from '../helpers/process.js';
@@ -19,6 +21,21 @@ test('the bundle starts, answers MQTT, runs rules and serves the dashboard', asy
   const added = await runCli(['devices', 'add', 'bundled', '--json', '--data', dataDir]);
   assert.equal(added.code, 0, added.stderr);
   const device = JSON.parse(added.stdout) as { username: string; password: string };
+  // The history export runs on a worker thread started from a file beside the bundle's chunks (influx-export.ts):
+  // a line-protocol endpoint here receives what it sends.
+  const bodies: string[] = [];
+  const endpoint = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d));
+    req.on('end', () => {
+      bodies.push(body);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => endpoint.close(() => resolve())));
+  const endpointPort = (endpoint.address() as AddressInfo).port;
+  fs.appendFileSync(path.join(dataDir, 'rumah.yaml'), `\nexports:\n  influx:\n    enabled: true\n    url: http://127.0.0.1:${endpointPort}/write\n    intervalMs: 100\n`);
   fs.mkdirSync(path.join(dataDir, 'rules'));
   fs.writeFileSync(path.join(dataDir, 'rules', 'echo.yaml'), [
     'id: echo',
@@ -68,6 +85,8 @@ test('the bundle starts, answers MQTT, runs rules and serves the dashboard', asy
   t.after(() => end(dev));
   await publish(dev, 'ourhome/test/hall/button', 'pressed', { qos: 1 });
   assert.equal((await echo).payload, 'seen');
+  await publish(dev, 'ourhome/test/hall/temperature', '21.5', { qos: 1 });
+  await waitFor(() => bodies.some((b) => /property=temperature.* value=21\.5 \d+\n/.test(b)) || undefined, 10_000, 'the temperature as a line at the endpoint');
 
   const httpUrl = `http://127.0.0.1:${runtime.httpPort}`;
   const page = await fetch(`${httpUrl}/`);
