@@ -27,7 +27,7 @@ export function bridgeMetrics(bridges: Bridges | undefined): Metric[] {
     { name: 'rumah_bridge_queue_depth', help: 'QoS 1/2 messages waiting in an outbound bridge\'s durable queue', type: 'gauge', value: 0, series: per((c) => c.queueDepth) },
     { name: 'rumah_bridge_queue_bytes', help: 'Bytes (topic + payload) waiting in an outbound bridge\'s durable queue', type: 'gauge', value: 0, series: per((c) => c.queueBytes) },
     { name: 'rumah_bridge_queue_dropped_total', help: 'Queued messages dropped (oldest first) past maxQueuedMessages / maxQueuedBytes', type: 'counter', value: 0, series: per((c) => c.queueDropped) },
-    { name: 'rumah_bridge_qos0_dropped_total', help: 'QoS 0 messages not sent because the bridge was not connected', type: 'counter', value: 0, series: per((c) => c.qos0Dropped) },
+    { name: 'rumah_bridge_qos0_dropped_total', help: 'QoS 0 messages not sent: the bridge was not connected, or 4 MiB already waited for the remote to take it', type: 'counter', value: 0, series: per((c) => c.qos0Dropped) },
     { name: 'rumah_bridge_refused_total', help: 'Messages the remote acknowledged with an error reason code (dropped)', type: 'counter', value: 0, series: per((c) => c.refused) },
     { name: 'rumah_bridge_too_large_total', help: 'Remote messages larger than mqtt.maxPacketSize, not brought in', type: 'counter', value: 0, series: per((c) => c.tooLarge) },
     { name: 'rumah_bridge_connects_total', help: 'Connections an outbound bridge made (more than one: reconnects)', type: 'counter', value: 0, series: per((c) => c.connects) },
