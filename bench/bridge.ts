@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import { cpuMs, freePort, mainThreadCpuMs, HOST, mosquittoPath, prepareRumahData, RUMAH_YAML, startMosquitto, startRumah, stopChild, tempDir, track, untrack, waitForPort, type Server } from './lib/procs.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
+import { RawClient } from './lib/raw-client.js';
 
 // Issue 17: outbound bridge throughput to a local mosquitto, QoS 0 and 1, beside mosquitto's own bridge doing the
 // same in the same run: publisher → broker → bridge → mosquitto (the sink) → subscriber. Target at QoS 1: ≥
@@ -33,53 +34,83 @@ async function measureCpu(pid: number, run: () => Promise<Run>): Promise<Run> {
   return { ...r, cpuPer1000: per1000(cpuMs(pid) - cpu0), mainCpuPer1000: per1000(mainThreadCpuMs(pid) - main0) };
 }
 
-function connect(url: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 10_000, ...opts });
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-  });
+/** A raw-socket client (bench/lib/raw-client.ts) of the broker at `port`. */
+function connect(port: number, clientId: string, creds?: { username: string; password: string }): Promise<RawClient> {
+  return RawClient.connect({ host: HOST, port, clientId, ...(creds ?? {}) });
 }
 
-/** Publishes `n` messages on `bench/<i>` (QoS 1: 200 unacknowledged at most) and times them to the sink's subscriber. */
-async function measure(pub: MqttClient, sub: MqttClient, remotePrefix: string, n: number, qos: 0 | 1, publishPrefix = ''): Promise<Run> {
-  await new Promise<void>((resolve, reject) => sub.subscribe(`${remotePrefix}bench/#`, { qos }, (err) => (err ? reject(err) : resolve())));
-  const seen = new Set<number>();
+/**
+ * QoS 1 publishes the publisher leaves unacknowledged: as many as each bridge's own window (1000), so the bridges,
+ * not the publisher's round trip, set the pace.
+ */
+const PUBLISHER_WINDOW = 1000;
+
+/**
+ * Publishes `n` messages of 64 bytes on `<publishPrefix>bench/t` and times them to the sink's subscriber. Both ends
+ * are raw-socket clients (pre-encoded PUBLISHes, PUBACKs in one write per read): with MQTT.js at both ends in this one
+ * process, the bench process was what both bridges waited for (~40k/s each, the bridging brokers at ~40% of a core).
+ */
+async function measure(pub: RawClient, sub: RawClient, remotePrefix: string, n: number, qos: 0 | 1, publishPrefix = ''): Promise<Run> {
+  await sub.subscribe(`${remotePrefix}bench/#`, qos);
+  const base = sub.received;
   let last = 0;
   let resolveAll!: () => void;
   const all = new Promise<void>((r) => (resolveAll = r));
-  sub.on('message', (topic) => {
-    seen.add(Number(topic.slice(topic.lastIndexOf('/') + 1)));
+  sub.onPublish = () => {
     last = performance.now();
-    if (seen.size === n) resolveAll();
-  });
-  const payload = Buffer.alloc(64, 'x');
-  const t0 = performance.now();
-  let outstanding = 0;
-  let wake: (() => void) | undefined;
-  for (let i = 0; i < n; i++) {
-    if (qos === 0) {
-      pub.publish(`${publishPrefix}bench/${i}`, payload, { qos: 0 });
-      if (i % 500 === 499) await new Promise((r) => setImmediate(r));
-      continue;
+    if (sub.received - base === n) resolveAll();
+  };
+  const template = mqttPacket.generate({ cmd: 'publish', topic: `${publishPrefix}bench/t`, payload: Buffer.alloc(64, 'x'), qos, retain: false, dup: false, ...(qos ? { messageId: 1 } : {}) });
+  const idAt = template.length - 64 - 2;
+  let sent = 0;
+  let id = 0;
+  /** Writes as many PUBLISHes as the window has room for (QoS 0: a slice at a time), in one write. */
+  const fill = (room: number): void => {
+    const count = Math.min(room, n - sent);
+    if (count <= 0) return;
+    const out = Buffer.allocUnsafe(count * template.length);
+    for (let i = 0; i < count; i++) {
+      template.copy(out, i * template.length);
+      if (qos) {
+        id = id === 65535 ? 1 : id + 1;
+        out.writeUInt16BE(id, i * template.length + idAt);
+      }
     }
-    while (outstanding >= 200) await new Promise<void>((r) => (wake = r));
-    outstanding++;
-    pub.publish(`${publishPrefix}bench/${i}`, payload, { qos: 1 }, () => {
-      outstanding--;
-      wake?.();
-      wake = undefined;
-    });
+    sent += count;
+    pub.socket.write(out);
+  };
+  const acked0 = pub.acked;
+  const t0 = performance.now();
+  if (qos === 1) {
+    // Refilled once per turn, for all the PUBACKs of the chunks read in it: one write, not one per PUBACK.
+    let scheduled = false;
+    pub.onPuback = () => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        fill(PUBLISHER_WINDOW - (sent - (pub.acked - acked0)));
+      });
+    };
+    fill(PUBLISHER_WINDOW);
+  } else {
+    while (sent < n) {
+      fill(500);
+      await new Promise((r) => setImmediate(r));
+    }
   }
   // Done when every message arrived, or nothing arrived for 2 s (QoS 0 may be dropped), at most 60 s.
   const deadline = Date.now() + 60_000;
-  while (seen.size < n && Date.now() < deadline) {
+  while (sub.received - base < n && Date.now() < deadline) {
     const idle = last > 0 && performance.now() - last > 2000;
     if (idle) break;
     await Promise.race([all, new Promise((r) => setTimeout(r, 100))]);
   }
-  const end = seen.size === n ? last : Math.max(last, t0 + 1);
-  return { rate: seen.size / ((end - t0) / 1000), received: seen.size, sent: n };
+  pub.onPuback = undefined;
+  sub.onPublish = undefined;
+  const received = sub.received - base;
+  const end = received === n ? last : Math.max(last, t0 + 1);
+  return { rate: received / ((end - t0) / 1000), received, sent: n };
 }
 
 /**
@@ -89,12 +120,12 @@ async function measure(pub: MqttClient, sub: MqttClient, remotePrefix: string, n
  * about a tenth in the third run of a scratch measurement); a hub bridges for days. The target is judged on the second
  * run, the first printed beside it. mosquitto's bridge gets the same two runs.
  */
-async function firstAndSecond(pid: number, pub: MqttClient, sinkUrl: string, clientId: string, remotePrefix: string, n: number, qos: 0 | 1): Promise<{ first: Run; second: Run }> {
+async function firstAndSecond(pid: number, pub: RawClient, sinkPort: number, clientId: string, remotePrefix: string, n: number, qos: 0 | 1): Promise<{ first: Run; second: Run }> {
   const runs: Run[] = [];
   for (const phase of ['first', 'second']) {
-    const sub = await connect(sinkUrl, { clientId: `${clientId}-${phase}` });
+    const sub = await connect(sinkPort, `${clientId}-${phase}`);
     runs.push(await measureCpu(pid, () => measure(pub, sub, remotePrefix, n, qos)));
-    sub.end(true);
+    await sub.close();
   }
   return { first: runs[0]!, second: runs[1]! };
 }
@@ -147,7 +178,7 @@ const bridgeYaml = (sinkPort: number, qos: 0 | 1): string => RUMAH_YAML + [
 export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string) => void = console.log): Promise<BenchResult | undefined> {
   const bin = mosquittoPath();
   if (!bin) return { id: 'bridge', title: 'Outbound bridge throughput (bench/bridge.ts)', figures: [], notes: ['mosquitto is not installed: no sink and no reference (apt-get install mosquitto).'] };
-  const n = opts.messages ?? 20_000;
+  const n = opts.messages ?? 50_000;
   const figures: Figure[] = [];
   const details: string[] = [];
   const sink = await startMosquitto(bin);
@@ -161,19 +192,19 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
       const hub = await startRumah({ dataDir, removeData: true }, creds);
       try {
         for (let i = 0; i < 100 && (await hub.metrics())['rumah_bridge_connected{bridge="sink"}'] !== 1; i++) await new Promise((r) => setTimeout(r, 100));
-        const pub = await connect(`mqtt://${HOST}:${hub.port}`, { ...hub.subscriber!, clientId: `pub-${qos}` });
-        const r = await firstAndSecond(hub.pid, pub, `mqtt://${HOST}:${sink.port}`, `sub-rumah-${qos}`, 'rumah/', n, qos);
+        const pub = await connect(hub.port, `pub-${qos}`, hub.subscriber);
+        const r = await firstAndSecond(hub.pid, pub, sink.port, `sub-rumah-${qos}`, 'rumah/', n, qos);
         runs['rumah, first run'] = r.first;
         runs.rumah = r.second;
         const dropped = (await hub.metrics())['rumah_bridge_queue_dropped_total{bridge="sink"}'] ?? 0;
         if (dropped > 0) details.push(`QoS ${qos} rumah: ${dropped} messages dropped past the queue's bound`);
-        pub.end(true);
+        await pub.close();
         // The same hub without crossing the bridge: its subscriber on the hub itself (what the hub's own path costs).
-        const local = await connect(`mqtt://${HOST}:${hub.port}`, { ...hub.subscriber!, clientId: `sub-local-${qos}` });
-        const pub2 = await connect(`mqtt://${HOST}:${hub.port}`, { ...hub.subscriber!, clientId: `pub2-${qos}` });
+        const local = await connect(hub.port, `sub-local-${qos}`, hub.subscriber);
+        const pub2 = await connect(hub.port, `pub2-${qos}`, hub.subscriber);
         hubOnly.set(qos, await measureCpu(hub.pid, () => measure(pub2, local, 'local/', n, qos, 'local/')));
-        pub2.end(true);
-        local.end(true);
+        await pub2.close();
+        await local.close();
       } finally {
         await hub.stop();
       }
@@ -181,11 +212,11 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
       const mq = await startMosquittoBridge(bin, sink.port, qos);
       try {
         await new Promise((r) => setTimeout(r, 500));
-        const pub = await connect(`mqtt://${HOST}:${mq.port}`, { clientId: `pub-mosq-${qos}` });
-        const r = await firstAndSecond(mq.pid, pub, `mqtt://${HOST}:${sink.port}`, `sub-mosq-${qos}`, 'mosquitto/', n, qos);
+        const pub = await connect(mq.port, `pub-mosq-${qos}`);
+        const r = await firstAndSecond(mq.pid, pub, sink.port, `sub-mosq-${qos}`, 'mosquitto/', n, qos);
         runs["mosquitto's bridge, first run"] = r.first;
         runs.mosquitto = r.second;
-        pub.end(true);
+        await pub.close();
       } finally {
         await mq.stop();
       }
@@ -218,7 +249,7 @@ export async function benchBridge(opts: BridgeBenchOptions = {}, log: (s: string
   return {
     id: 'bridge', title: 'Outbound bridge throughput (bench/bridge.ts)', figures, details,
     notes: [
-      'publisher → broker → its bridge → a local mosquitto (the sink) → a subscriber there; the time from the first publish to the last arrival. QoS 1: the publisher keeps 200 unacknowledged, each bridge its own window (both 1000: rumah maxInflight, mosquitto max_inflight_messages).',
+      `publisher → broker → its bridge → a local mosquitto (the sink) → a subscriber there; the time from the first publish to the last arrival. raw-socket publisher and subscriber; QoS 1: the publisher keeps ${PUBLISHER_WINDOW} unacknowledged, each bridge its own window (both 1000: rumah maxInflight, mosquitto max_inflight_messages).`,
       'each bridging broker carries the load twice from its start; the figures are the second run (a fresh Node process compiles its hot paths during the first), the first beside them. "rumah alone" runs after both, in the same hub.',
       'rumah\'s per-client publish rate (mqtt.publishRate) is raised out of reach: the one publisher is the load generator, not what is measured.',
       'rumah writes every QoS 1 message bound for the bridge to rumah.db (bridge_queue) and deletes it on the PUBACK; mosquitto\'s bridge keeps its queue in memory (persistence false).',
