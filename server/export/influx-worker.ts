@@ -2,10 +2,23 @@
 // POSTing them is batch work of ~1–2 µs a row, and at tens of thousands of rows a second it took the hub's event loop
 // from the broker (bench/exports.ts). Here it runs on its own thread with its own read-only connection to rumah.db
 // (WAL: readers never wait for the hub's writers); the hub keeps the cursor (it writes settings) and the devices' tags.
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import sqlite3 from 'sqlite3';
 import { InfluxPump, type DeviceTags, type HistoryReader, type InfluxExportOptions } from './influx-pump.js';
 import type { FromWorker, ToWorker } from './influx-messages.js';
+
+// Background work: on Linux a thread has its own nice value, and setpriority(0) from here lowers this thread's alone
+// (measured: the event loop's thread stays at 0). When the cores are busy the broker's event loop goes first and the
+// export catches up after, from history, where the rows wait anyway. Elsewhere it may change the whole process, so
+// only here.
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(0, 10);
+  } catch {
+    /* not allowed here: the thread runs at the hub's priority */
+  }
+}
 
 const { dbFile, options, cursor } = workerData as { dbFile: string; options: InfluxExportOptions; cursor: number };
 const port = parentPort!;
