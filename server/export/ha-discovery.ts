@@ -39,6 +39,9 @@ const STATE_INTERVAL_MS = 1000;
 /** HA asks for a random delay before re-announcing on its birth, so that every device does not answer at once. */
 const ANNOUNCE_DELAY_MS = 250;
 
+/** Publishes handed to the broker in one turn by send(): they share a broker.db commit. */
+const SEND_GROUP = 256;
+
 /**
  * Home Assistant sees rumah's devices: device-based discovery for every device rumah knows (docs/exports.md).
  * Off by default; switched on by config (`exports.homeassistant.enabled`) or at run time (setEnabled).
@@ -284,13 +287,16 @@ export class HaDiscoveryExport {
    * busy devices' states 1,000 commits in a row: ~1,400 one-row transactions a second in bench/exports.ts.
    */
   private send(...msgs: OutgoingPublish[]): Promise<void> {
-    if (msgs.length === 0) return this.chain;
     const publishOne = (msg: OutgoingPublish): Promise<void> =>
       this.deps.publish(msg).catch((err: Error) => {
         this.deps.log.warn({ topic: msg.topic, err: err.message }, 'Home Assistant export: publish failed');
       });
-    const next = this.chain.then(() => Promise.all(msgs.map(publishOne))).then(() => undefined);
-    this.chain = next;
-    return next;
+    // At most SEND_GROUP a turn: announcing 1,000 devices is 3,000 publishes, which in one turn would hold the event
+    // loop for tens of milliseconds.
+    for (let i = 0; i < msgs.length; i += SEND_GROUP) {
+      const group = msgs.slice(i, i + SEND_GROUP);
+      this.chain = this.chain.then(() => Promise.all(group.map(publishOne))).then(() => undefined);
+    }
+    return this.chain;
   }
 }
