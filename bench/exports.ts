@@ -16,6 +16,9 @@ const SEARCHES = 2;
 /** Alternating steps per hub at the rate both passed, for the CPU per message at equal load. */
 const SAME_RATE_ROUNDS = 3;
 
+/** CPU µs per message from a step's CPU % (of one core) and its rate. */
+const usPerMessage = (cpuPct: number, rate: number): number => (cpuPct / 100) * 1e6 / rate;
+
 export interface ExportsBenchOptions {
   stepMs?: number;
   workers?: number;
@@ -118,7 +121,7 @@ export async function benchExports(opts: ExportsBenchOptions = {}, log: (s: stri
           if (search.result.best > (best.get(key) ?? -1)) {
             best.set(key, search.result.best);
             const top = search.result.steps.filter((s) => s.pass).sort((a, b) => b.rate - a.rate)[0];
-            if (top) cpuPerMessage.set(key, (top.brokerCpuPct / 100) * 1e6 / top.rate);
+            if (top) cpuPerMessage.set(key, usPerMessage(top.brokerCpuPct, top.rate));
           }
           details.push(`${search.spec.name} QoS ${qos}, search ${search2 + 1}: best ${fmt(search.result.best)} msg/s; steps: ` + search.result.steps.map((s) => `${fmt(s.rate / 1000)}k ${s.pass ? 'ok' : 'FAIL'}`).join(', '));
         }
@@ -151,8 +154,8 @@ export async function benchExports(opts: ExportsBenchOptions = {}, log: (s: stri
             const s = search.result.steps[0];
             if (!s?.pass) continue;
             const m = at.get(search.spec.name) ?? { all: [], main: [] };
-            m.all.push((s.brokerCpuPct / 100) * 1e6 / s.rate);
-            m.main.push((s.brokerMainCpuPct / 100) * 1e6 / s.rate);
+            m.all.push(usPerMessage(s.brokerCpuPct, s.rate));
+            m.main.push(usPerMessage(s.brokerMainCpuPct, s.rate));
             at.set(search.spec.name, m);
           }
         }

@@ -254,7 +254,7 @@ export class InfluxPump {
 }
 
 /** The URL without credentials in its query (InfluxDB 1.x takes `u` and `p` there). */
-export function redact(url: string): string {
+function redact(url: string): string {
   try {
     const u = new URL(url);
     for (const k of ['p', 'password', 'token']) if (u.searchParams.has(k)) u.searchParams.set(k, '***');

@@ -4,7 +4,7 @@ import type { Packet } from 'mqtt-packet';
 import { adminPassword, connect, publish, startHub, subscribe } from '../helpers/hub.js';
 import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
 import { bridge, collect, linkOf, until } from '../helpers/bridge-out.js';
-import { FakeRemote, PUBCOMP, PUBREC, startCutter } from './bridge-wire.js';
+import { FakeRemote, PUBCOMP, PUBREC, startCutter } from '../helpers/bridge-wire.js';
 
 // An outbound bridge with a persistent session (cleanSession: false) whose connection drops: what the remote had not
 // acknowledged goes again under its original packet identifier, DUP 1, or as a PUBREL once the PUBREC came

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { waitFor } from '../helpers/hub.js';
+import { waitFor } from './hub.js';
 
 // What the outbound-bridge session tests put on the wire between a hub's bridge and its remote: a fake remote that
 // answers only what the test tells it to (acknowledgements withheld, Session Present chosen), and a proxy in front of a
