@@ -3,6 +3,7 @@
 // password file (its PBKDF2-SHA512 hashes), in the same run. Raw CONNECT/CONNACK over TCP: the client side costs
 // next to nothing, so the figure is the broker's.
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -150,17 +151,27 @@ export async function restartStorm(port: number, pid: number, devices: Array<{ u
 }
 
 /**
- * What scrypt alone allows: `count` device-cost verifications, `at` a time on the libuv pool, from the time of 200
- * measured here and now. `at` 2 is the login gate's (server/mqtt/login-gate.ts; on 2 cores, both); the whole pool
- * (4 threads) does no more on 2 cores, but takes a larger share of a machine others are using too.
+ * What scrypt alone allows: `count` device-cost verifications, `at` a time, from the time of 200 measured here and
+ * now. `threads`: through the hub's own hashing threads (server/auth/scrypt-pool.ts, one per core; `at` 3 is the login
+ * gate's), what a storm can do at best on this machine. `libuv`: crypto.scrypt on libuv's pool, as the hub hashed
+ * before the threads (and as one hash at a time still does).
  */
-export async function scryptFloorMs(count: number, at: number): Promise<number> {
+export async function scryptFloorMs(count: number, at: number, on: 'threads' | 'libuv' = 'threads'): Promise<number> {
   const hash = await hashPassword('a password of the usual length', 'device');
+  const [, n, r, p, salt, key] = hash.split('$') as [string, string, string, string, string, string];
+  const params = { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 };
+  const saltBytes = Buffer.from(salt, 'base64');
+  const keylen = Buffer.from(key, 'base64').length;
+  const one: () => Promise<unknown> = on === 'threads'
+    ? () => verifyPassword('a password of the usual length', hash)
+    : () => new Promise<void>((resolve, reject) => crypto.scrypt('a password of the usual length', saltBytes, keylen, params, (err) => (err ? reject(err) : resolve())));
+  // Warm: the threads start on the second hash at once and take a few tens of ms to come up.
+  await Promise.all(Array.from({ length: at * 4 }, one));
   const sample = 200;
   let next = 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: at }, async () => {
-    while (next++ < sample) await verifyPassword('a password of the usual length', hash);
+    while (next++ < sample) await one();
   }));
   return ((performance.now() - started) / sample) * count;
 }
@@ -198,14 +209,14 @@ export async function benchLogins(): Promise<BenchResult> {
   }
   const hub = await startRumah({ dataDir, removeData: true }, device);
   const figures: Figure[] = [];
-  const notes = [`restart storm: ${DEVICES} device accounts made before the start, one CONNECT each, all at once; the reference is ${DEVICES} device-cost scrypt verifications in the bench process, ${HASHES_AT_ONCE} at a time as the login gate runs them (and 4, the whole libuv pool), timed on 200 before and 200 after the storm (${os.cpus().length} cores).`, `${CLIENTS.toLocaleString('en-US')} TCP connections, ${CONCURRENCY} CONNECTs outstanding at a time, each kept open; raw CONNECT/CONNACK (MQTT 3.1.1).`];
+  const notes = [`restart storm: ${DEVICES} device accounts made before the start, one CONNECT each, all at once; the reference is ${DEVICES} device-cost scrypt verifications in the bench process on the hub's hashing threads (server/auth/scrypt-pool.ts), ${HASHES_AT_ONCE} at a time as the login gate hands them (and on libuv's pool, as the hub hashed before), timed on 200 before and 200 after the storm (${os.cpus().length} cores).`, `${CLIENTS.toLocaleString('en-US')} TCP connections, ${CONCURRENCY} CONNECTs outstanding at a time, each kept open; raw CONNECT/CONNACK (MQTT 3.1.1).`];
   try {
     // Before and after the storm, averaged: the machine's load changes within a run.
-    const floorBefore = [await scryptFloorMs(DEVICES, HASHES_AT_ONCE), await scryptFloorMs(DEVICES, 4)];
+    const floorBefore = [await scryptFloorMs(DEVICES, HASHES_AT_ONCE), await scryptFloorMs(DEVICES, HASHES_AT_ONCE, 'libuv')];
     const restart = await restartStorm(hub.port, hub.pid, devices, 1000);
-    const floorAfter = [await scryptFloorMs(DEVICES, HASHES_AT_ONCE), await scryptFloorMs(DEVICES, 4)];
+    const floorAfter = [await scryptFloorMs(DEVICES, HASHES_AT_ONCE), await scryptFloorMs(DEVICES, HASHES_AT_ONCE, 'libuv')];
     const floorMs = (floorBefore[0]! + floorAfter[0]!) / 2;
-    const poolMs = (floorBefore[1]! + floorAfter[1]!) / 2;
+    const libuvMs = (floorBefore[1]! + floorAfter[1]!) / 2;
     const quartiles = [0.25, 0.5, 0.75, 1].map((q) => {
       const at = restart.at[Math.ceil(q * DEVICES) - 1];
       return `${Math.round(q * 100)}% ${at === undefined ? 'not reached' : `at ${Math.round(at)} ms`}`;
@@ -214,11 +225,11 @@ export async function benchLogins(): Promise<BenchResult> {
     figures.push(
       {
         label: `${DEVICES.toLocaleString('en-US')} devices after a restart: first 1,000 online`, unit: 'ms', value: restart.firstMs, lowerIsBetter: true,
-        refs: { [`scrypt alone, 1,000, ${HASHES_AT_ONCE} at a time`]: (floorMs * 1000) / DEVICES }, target: { text: '≤ 3,000 ms', met: restart.firstMs <= 3000 },
+        refs: { [`scrypt alone, 1,000, ${HASHES_AT_ONCE} at a time on the threads`]: (floorMs * 1000) / DEVICES }, target: { text: '≤ 3,000 ms', met: restart.firstMs <= 3000 },
       },
       {
         label: `${DEVICES.toLocaleString('en-US')} devices after a restart: all online`, unit: 'ms', value: restart.allMs, lowerIsBetter: true,
-        refs: { [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${HASHES_AT_ONCE} at a time`]: floorMs, [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, the whole pool`]: poolMs }, note: `${restart.connected} connected`,
+        refs: { [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${HASHES_AT_ONCE} at a time on the threads`]: floorMs, [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${HASHES_AT_ONCE} at a time on libuv`]: libuvMs }, note: `${restart.connected} connected`,
       },
     );
     const admin = await storm(hub.port, hub.pid, 'admin', 'bench-admin-password');

@@ -35,7 +35,7 @@ const packagesOutside = {
 fs.rmSync(out, { recursive: true, force: true });
 await build({
   // The history export's thread is started from a file next to the chunk that starts it (influx-export.ts).
-  entryPoints: { hub: path.join(root, 'dist/server/main.js'), 'quiet-debug': path.join(root, 'dist/server/quiet-debug.js'), 'influx-worker': path.join(root, 'dist/server/export/influx-worker.js') },
+  entryPoints: { hub: path.join(root, 'dist/server/main.js'), 'quiet-debug': path.join(root, 'dist/server/quiet-debug.js'), 'influx-worker': path.join(root, 'dist/server/export/influx-worker.js'), 'scrypt-worker': path.join(root, 'dist/server/auth/scrypt-worker.js') },
   outdir: out,
   bundle: true,
   splitting: true,

@@ -11,6 +11,7 @@ import type { Logger } from './core/logger.js';
 import type { QueuedChange } from './store/change-columns.js';
 import { Registry } from './core/registry.js';
 import { StateStore } from './core/state-store.js';
+import { scryptPool } from './auth/scrypt-pool.js';
 import { DeviceLog } from './core/device-log.js';
 import { LoopLag } from './core/loop-lag.js';
 import { Broker } from './mqtt/broker.js';
@@ -132,6 +133,7 @@ export class Hub {
     await prepareDataDir(config.dataDir, log);
     this.loopLag.start();
     this.stops.push(() => this.loopLag.stop());
+    scryptPool.onThreadError = (err) => log.error({ err }, 'a password-hashing thread failed; logins hash on libuv for a minute, then threads are tried again');
     if (config.tls.enabled) {
       // First, so a certificate that cannot be used stops the start before anything else is opened.
       // Modules only some setups use (TLS, MQTT-SN) are imported when configured: the first CONNACK waits for every import.

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { scryptPool } from './scrypt-pool.js';
 
 // Passwords (chosen by people, so guessable) get scrypt: slow and memory-hard. Tokens and generated secrets are
 // 32 random bytes, which no one can guess, so a fast sha256 of them is enough and keeps each request cheap.
@@ -25,12 +26,8 @@ const KEY_BYTES = 32;
 const MAX_N = 1 << 20;
 
 function scrypt(password: string, salt: Buffer, keylen: number, n: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // maxmem: scrypt needs 128·N·r bytes; node's default cap (32 MiB) would refuse a larger N.
-    crypto.scrypt(password, salt, keylen, { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    );
-  });
+  // maxmem: scrypt needs 128·N·r bytes; node's default cap (32 MiB) would refuse a larger N.
+  return scryptPool.derive(password, salt, keylen, { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 });
 }
 
 export async function hashPassword(password: string, cost: PasswordCost = 'person'): Promise<string> {

@@ -1,0 +1,152 @@
+// Where password hashes run when many are wanted at once (issue 19 item 1: a power cut reconnects every device, and
+// each first login is one scrypt).
+//
+// One hash at a time goes to libuv's pool (crypto.scrypt), as Node runs it. From the second hash at once, the pool
+// starts one thread per core (scrypt-worker.ts) and hands them the hashes; they stop after `idleMs` without one, so
+// an idle hub keeps no extra isolate (~6 MiB each). Why threads of our own, measured on 2 cores (bench/logins.ts):
+//   - a libuv hash ends with a trip through the event loop before the next can start, and the login gate's slot sits
+//     idle meanwhile; a thread here takes its next hash from its own queue at once: 2 threads hash 1,000 device
+//     passwords in ~2.0 s where crypto.scrypt 3 at a time takes ~2.2 s;
+//   - the threads run below the event loop's priority (nice 5): libuv's threads ran at the event loop's and took its
+//     core at every wake-up, so CONNACKs, the next hand-off and other devices' telemetry waited behind hashes;
+//   - SQLite keeps libuv's 4 threads to itself during a storm.
+// A thread that fails hands its hashes back to libuv, and no thread is started for a minute after.
+import crypto from 'node:crypto';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { ScryptJob, ScryptParams, ScryptResult } from './scrypt-messages.js';
+
+interface Pending {
+  job: ScryptJob;
+  resolve(key: Buffer): void;
+  reject(err: Error): void;
+}
+
+interface Thread {
+  worker: Worker;
+  online: boolean;
+  assigned: Map<number, Pending>;
+}
+
+export interface ScryptPoolOptions {
+  /** Hashing threads while busy (default: the cores, at most 4). */
+  threads?: number;
+  /** Their nice value on Linux (higher is lower priority). */
+  nice?: number;
+  /** How long the threads stay without a hash. */
+  idleMs?: number;
+}
+
+const retryAfterFailureMs = 60_000;
+
+function onLibuv(password: string, salt: Uint8Array, keylen: number, params: ScryptParams): Promise<Buffer> {
+  return new Promise((resolve, reject) => crypto.scrypt(password, salt, keylen, params, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
+export class ScryptPool {
+  readonly #threadCount: number;
+  readonly #nice: number;
+  readonly #idleMs: number;
+  #threads: Thread[] = [];
+  #inProgress = 0;
+  #nextId = 1;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #noThreadsUntil = 0;
+  /** Hashes each path took (tests read them). */
+  readonly counts = { libuv: 0, threads: 0, threadFailures: 0 };
+  /** Told when a thread fails (the hub logs it): hashes keep working on libuv, only slower in a storm. */
+  onThreadError: ((err: unknown) => void) | undefined;
+
+  constructor(opts: ScryptPoolOptions = {}) {
+    this.#threadCount = Math.max(1, opts.threads ?? Math.min(4, os.availableParallelism()));
+    this.#nice = opts.nice ?? 5;
+    this.#idleMs = opts.idleMs ?? 10_000;
+  }
+
+  /** Threads running now (0 when idle). */
+  get threads(): number {
+    return this.#threads.length;
+  }
+
+  async derive(password: string, salt: Uint8Array, keylen: number, params: ScryptParams): Promise<Buffer> {
+    this.#inProgress++;
+    clearTimeout(this.#idleTimer);
+    try {
+      const thread = this.#pick();
+      if (thread) {
+        this.counts.threads++;
+        return await this.#send(thread, { id: this.#nextId++, password, salt, keylen, ...params });
+      }
+      if (this.#inProgress > 1) this.#start();
+      this.counts.libuv++;
+      return await onLibuv(password, salt, keylen, params);
+    } finally {
+      this.#inProgress--;
+      if (this.#inProgress === 0 && this.#threads.length > 0) this.#idleTimer = setTimeout(() => this.stop(), this.#idleMs).unref();
+    }
+  }
+
+  /** Ends the threads; hashes they still hold finish on libuv. */
+  stop(): void {
+    clearTimeout(this.#idleTimer);
+    for (const thread of this.#threads.splice(0)) {
+      this.#handBack(thread);
+      void thread.worker.terminate();
+    }
+  }
+
+  /** The online thread with the fewest hashes queued. */
+  #pick(): Thread | undefined {
+    let best: Thread | undefined;
+    for (const t of this.#threads) if (t.online && (!best || t.assigned.size < best.assigned.size)) best = t;
+    return best;
+  }
+
+  #send(thread: Thread, job: ScryptJob): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      thread.assigned.set(job.id, { job, resolve, reject });
+      thread.worker.postMessage(job);
+    });
+  }
+
+  #start(): void {
+    if (this.#threads.length > 0 || Date.now() < this.#noThreadsUntil) return;
+    for (let i = 0; i < this.#threadCount; i++) {
+      const worker = new Worker(new URL('./scrypt-worker.js', import.meta.url), { workerData: { nice: this.#nice } });
+      worker.unref();
+      const thread: Thread = { worker, online: false, assigned: new Map() };
+      worker.once('online', () => (thread.online = true));
+      worker.on('message', (result: ScryptResult) => {
+        const pending = thread.assigned.get(result.id);
+        if (!pending) return;
+        thread.assigned.delete(result.id);
+        if ('key' in result) pending.resolve(Buffer.from(result.key.buffer, result.key.byteOffset, result.key.byteLength));
+        else pending.reject(new Error(result.error));
+      });
+      const failed = (err: unknown): void => {
+        const i = this.#threads.indexOf(thread);
+        if (i < 0) return;
+        this.#threads.splice(i, 1);
+        this.counts.threadFailures++;
+        this.onThreadError?.(err);
+        this.#noThreadsUntil = Date.now() + retryAfterFailureMs;
+        this.#handBack(thread);
+      };
+      worker.on('error', failed);
+      worker.on('exit', (code) => failed(new Error(`password-hashing thread exited with code ${code}`)));
+      this.#threads.push(thread);
+    }
+  }
+
+  /** What a thread still held runs on libuv instead: a login never waits on a thread that is gone. */
+  #handBack(thread: Thread): void {
+    for (const { job, resolve, reject } of thread.assigned.values()) {
+      this.counts.libuv++;
+      onLibuv(job.password, job.salt, job.keylen, job).then(resolve, reject);
+    }
+    thread.assigned.clear();
+  }
+}
+
+/** The process's pool: every password hash (passwords.ts) goes through it. */
+export const scryptPool = new ScryptPool();
