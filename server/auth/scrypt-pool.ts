@@ -7,8 +7,10 @@
 //   - a libuv hash ends with a trip through the event loop before the next can start, and the login gate's slot sits
 //     idle meanwhile; a thread here takes its next hash from its own queue at once: 2 threads hash 1,000 device
 //     passwords in ~2.0 s where crypto.scrypt 3 at a time takes ~2.2 s;
-//   - the threads run below the event loop's priority (nice 5): libuv's threads ran at the event loop's and took its
-//     core at every wake-up, so CONNACKs, the next hand-off and other devices' telemetry waited behind hashes;
+//   - the threads run below the event loop's priority (nice 5): a storm's hashes are background work, and the
+//     telemetry of the devices already online, the CONNACKs of finished logins and the next hand-off go first (the
+//     restart storm itself measured the same at nice 0, 5 and 10 on an otherwise idle machine; it is the house's
+//     other traffic that gains);
 //   - SQLite keeps libuv's 4 threads to itself during a storm.
 // A thread that fails hands its hashes back to libuv, and no thread is started for a minute after.
 import crypto from 'node:crypto';

@@ -6,17 +6,19 @@
  * CONNACK piled up (aedes stops reading a client while it authenticates, so even a client that went away held its
  * socket until its turn came).
  *
- * So at most `concurrency` password hashes run at once (HASHES_AT_ONCE, which leaves a pool thread for SQLite), up to
+ * So at most `concurrency` password hashes run at once (HASHES_AT_ONCE), up to
  * `maxQueued` wait their turn in order, and none waits for its turn longer than `timeoutMs` (the connect timeout):
  * the client then gets CONNACK 3 "server unavailable" and retries, as MQTT clients do. A slot holds the hash alone
  * (server/mqtt/identity.ts, hashSlot): the first come are the first online — 1,000 logins after a restart are online
  * after 1,000 hashes, whatever the number still waiting behind them.
  */
 /**
- * Password hashes run at once: 3 of libuv's 4 threads, one left for SQLite. On a 2-core server 3 keep both cores
- * hashing: with 2, a finished hash's slot stayed idle until the event loop got round to starting the next one, and
- * the first 1,000 devices of a restart storm were online after 3.96–3.98 s instead of 3.28–3.32 s (bench/logins.ts,
- * alternating pairs, scrypt alone 2.6–2.9 s). More would not hash faster on 2 cores and would leave SQLite no thread.
+ * Password hashes run at once. On libuv's pool (one hash alone, or before the hashing threads are up), 3 of its 4
+ * threads, one left for SQLite; with 2, a finished hash's slot stayed idle until the event loop got round to starting
+ * the next one, and the first 1,000 devices of a restart storm were online after 3.96–3.98 s instead of 3.28–3.32 s
+ * (bench/logins.ts, alternating pairs). On the hashing threads (server/auth/scrypt-pool.ts, one per core) the third
+ * waits in a thread's own queue, so a thread never waits for the event loop between two hashes; 4, 6 or 16 at once
+ * measured the same as 3 there (2.79–3.04 s, within the run-to-run spread).
  */
 export const HASHES_AT_ONCE = 3;
 
