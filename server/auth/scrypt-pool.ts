@@ -3,7 +3,9 @@
 //
 // One hash at a time goes to libuv's pool (crypto.scrypt), as Node runs it. From the second hash at once, the pool
 // starts one thread per core (scrypt-worker.ts) and hands them the hashes; they stop after `idleMs` without one, so
-// an idle hub keeps no extra isolate (~6 MiB each). Why threads of our own, measured on 2 cores (bench/logins.ts):
+// an idle hub keeps no extra isolate. Memory, measured alone (160 device hashes, 2 cores): +32 MiB RSS while the two
+// threads hash, +17 MiB left with the allocator after they stop; libuv's pool hashing the same kept +9 MiB.
+// Why threads of our own, measured on 2 cores (bench/logins.ts):
 //   - a libuv hash ends with a trip through the event loop before the next can start, and the login gate's slot sits
 //     idle meanwhile; a thread here takes its next hash from its own queue at once: 2 threads hash 1,000 device
 //     passwords in ~2.0 s where crypto.scrypt 3 at a time takes ~2.2 s;
@@ -144,7 +146,7 @@ export class ScryptPool {
   #handBack(thread: Thread): void {
     for (const { job, resolve, reject } of thread.assigned.values()) {
       this.counts.libuv++;
-      onLibuv(job.password, job.salt, job.keylen, job).then(resolve, reject);
+      onLibuv(job.password, job.salt, job.keylen, { N: job.N, r: job.r, p: job.p, maxmem: job.maxmem }).then(resolve, reject);
     }
     thread.assigned.clear();
   }
