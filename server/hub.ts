@@ -133,7 +133,10 @@ export class Hub {
     await prepareDataDir(config.dataDir, log);
     this.loopLag.start();
     this.stops.push(() => this.loopLag.stop());
-    scryptPool.onThreadError = (err) => log.error({ err }, 'a password-hashing thread failed; logins hash on libuv for a minute, then threads are tried again');
+    // The pool is the process's; the last hub started reports its failures, until it stops (tests run several).
+    const onHashThreadError = (err: unknown): void => log.error({ err }, 'a password-hashing thread failed; logins hash on libuv for a minute, then threads are tried again');
+    scryptPool.onThreadError = onHashThreadError;
+    this.stops.push(() => void (scryptPool.onThreadError === onHashThreadError && (scryptPool.onThreadError = undefined)));
     if (config.tls.enabled) {
       // First, so a certificate that cannot be used stops the start before anything else is opened.
       // Modules only some setups use (TLS, MQTT-SN) are imported when configured: the first CONNACK waits for every import.
