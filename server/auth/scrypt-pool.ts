@@ -108,6 +108,8 @@ export class ScryptPool {
 
   #send(thread: Thread, job: ScryptJob): Promise<Buffer> {
     return new Promise((resolve, reject) => {
+      // Held by the process while it has work (a CLI awaiting its hash must not exit), let go when idle.
+      if (thread.assigned.size === 0) thread.worker.ref();
       thread.assigned.set(job.id, { job, resolve, reject });
       thread.worker.postMessage(job);
     });
@@ -124,6 +126,7 @@ export class ScryptPool {
         const pending = thread.assigned.get(result.id);
         if (!pending) return;
         thread.assigned.delete(result.id);
+        if (thread.assigned.size === 0) worker.unref();
         if ('key' in result) pending.resolve(Buffer.from(result.key.buffer, result.key.byteOffset, result.key.byteLength));
         else pending.reject(new Error(result.error));
       });
