@@ -8,7 +8,8 @@ import { ScryptPool } from '../../../server/auth/scrypt-pool.js';
 // (server/auth/scrypt-pool.ts). Whatever path a hash takes, the key must be scrypt's.
 
 const params = { N: 1024, r: 8, p: 1, maxmem: 32 * 1024 * 1024 };
-const inputs = Array.from({ length: 24 }, (_, i) => ({ password: `password-${i}`, salt: crypto.randomBytes(16) }));
+// Non-ASCII among them: a thread gets the password as a string and must encode it as crypto.scrypt does (UTF-8).
+const inputs = Array.from({ length: 24 }, (_, i) => ({ password: i % 3 === 0 ? `pässwörd-${i}-🔑` : `password-${i}`, salt: crypto.randomBytes(16) }));
 const expected = (i: number): Buffer => crypto.scryptSync(inputs[i]!.password, inputs[i]!.salt, 32, params);
 
 test('one hash at a time runs on libuv and starts no thread', async () => {
