@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { DeviceAcl } from '../devices/pairing/acl.js';
 import { hashPassword } from '../server/auth/passwords.js';
-import { HASHES_AT_ONCE } from '../server/mqtt/login-gate.js';
+import { MAX_HASHES_AT_ONCE } from '../server/mqtt/login-gate.js';
 import { startSimulation, type ConventionName, type Simulation } from '../devices/simulator/index.js';
 import { cpuMs, HOST, sleep } from './lib/procs.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
@@ -67,7 +67,7 @@ export async function benchDevices(opts: DevicesOptions = {}, log: (s: string) =
         `Discovery: a fresh hub per convention (devices.maxPerAccount 5,000, mqtt.connectionsPerAddress 5,000: every device is on 127.0.0.1), ${fmt(count)} devices of the simulator (devices/simulator) in the bench process, ` +
           'one MQTT connection each, all started at once; telemetry at the simulator\'s default rate (one report per device every 5 s). ' +
           'Credentials: one shared device account made with the CLI (`rumah devices add`) before the hub starts. So only the first logins cost a scrypt; ' +
-          `the rest hit the verified-password cache (one HMAC). With an account per device every first login is one scrypt, ${HASHES_AT_ONCE} at a time (see the pairing figures for what that costs). ` +
+          `the rest hit the verified-password cache (one HMAC). With an account per device every first login is one scrypt, ${MAX_HASHES_AT_ONCE} at a time (see the pairing figures for what that costs). ` +
           `Time 0 is just before the simulation starts; the bench polls GET /api/devices every ${POLL_MS} ms (admin session) and stops when ${fmt(count)} devices are online.`,
       );
     }
@@ -135,18 +135,18 @@ async function discovery(template: Template, convention: ConventionName, count: 
 // --- 2. pairing --------------------------------------------------------------------------------------------------
 
 /**
- * ms per device-password hash (the hub's own function and cost) with HASHES_AT_ONCE running, as the hub's login gate
+ * ms per device-password hash (the hub's own function and cost) with MAX_HASHES_AT_ONCE running, as the hub's login gate
  * runs them: on its hashing threads (server/auth/scrypt-pool.ts), warmed first (they start at the second hash at once
  * and take tens of ms to come up, which 16 timed hashes once counted as hashing).
  */
 async function scryptMs(rounds = 60): Promise<number> {
   const one = async (): Promise<void> => void (await hashPassword('bench-password', 'device'));
-  await Promise.all(Array.from({ length: HASHES_AT_ONCE * 4 }, one));
+  await Promise.all(Array.from({ length: MAX_HASHES_AT_ONCE * 4 }, one));
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: HASHES_AT_ONCE }, async () => {
+  await Promise.all(Array.from({ length: MAX_HASHES_AT_ONCE }, async () => {
     for (let i = 0; i < rounds; i++) await one();
   }));
-  return (performance.now() - t0) / (HASHES_AT_ONCE * rounds);
+  return (performance.now() - t0) / (MAX_HASHES_AT_ONCE * rounds);
 }
 
 async function pairing(template: Template, count: number, timeoutMs: number, log: (s: string) => void, figures: Figure[], notes: string[], details: string[]): Promise<void> {
@@ -233,7 +233,7 @@ async function pairing(template: Template, count: number, timeoutMs: number, log
       `${int(seen.size)} candidates seen (all by ${fmt(allSeenMs)} ms), ${int(accepted.size)} accepted (all by ${fmt(allAcceptedMs)} ms), ${int(last.registered)} registered, ${int(last.online)} online (first at ${fmt(firstOnlineMs)} ms); ` +
       `${int(acceptErrors)} accept errors${lastAcceptError ? ` (last: ${lastAcceptError})` : ''}; ${int(busy)} logins refused busy (CONNACK 3: waited > mqtt.connectTimeout for a login slot); ` +
       `simulator: ${int(s.attempts)} connection attempts, ${int(s.refused)} refused, ${int(s.errors)} errors (the CONNACK 3s among them); hub CPU ${fmt(hubCpu)} ms over ${fmt(endMs)} ms (${fmt((100 * hubCpu) / endMs)}% of one core, ` +
-      `${fmt(hubCpu / Math.max(1, scryptsDone))} ms per scrypt done); scrypt alone: ${fmt(perScrypt)} ms per scrypt with ${HASHES_AT_ONCE} at once (bench process, after the run)`;
+      `${fmt(hubCpu / Math.max(1, scryptsDone))} ms per scrypt done); scrypt alone: ${fmt(perScrypt)} ms per scrypt with ${MAX_HASHES_AT_ONCE} at once (bench process, after the run)`;
     log(`  ${detail}`);
     log(`  pairing timeline (candidates seen / accepted / online): ${timeline.join(', ')}`);
     details.push(detail, `pairing timeline (candidates seen / accepted / online): ${timeline.join(', ')}`);
@@ -241,7 +241,7 @@ async function pairing(template: Template, count: number, timeoutMs: number, log
       label: `pairing: ${fmt(count)} simulated devices with fresh credentials, join window open → every candidate accepted (REST, ${ACCEPT_CONCURRENCY} at a time) → all registered and online` +
         (Number.isFinite(doneMs) ? '' : ` — PROJECTED (stopped at ${fmt(endMs)} ms with ${int(last.online)} online; login work done so far, extrapolated)`),
       unit: 'ms', value: Number.isFinite(doneMs) ? doneMs : projectedMs, lowerIsBetter: true,
-      context: { [`scrypt alone, ${SCRYPTS_PER_DEVICE} per device, ${HASHES_AT_ONCE} at a time`]: floorMs, 'first device online': firstOnlineMs },
+      context: { [`scrypt alone, ${SCRYPTS_PER_DEVICE} per device, ${MAX_HASHES_AT_ONCE} at a time`]: floorMs, 'first device online': firstOnlineMs },
       target: { text: `< ${fmt(TARGET_MS)} ms`, met: Number.isFinite(doneMs) && doneMs < TARGET_MS },
     });
     notes.push(
@@ -252,8 +252,8 @@ async function pairing(template: Template, count: number, timeoutMs: number, log
         (Number.isFinite(doneMs) ? '' : ` Stopped after ${fmt(timeoutMs)} ms to keep the benchmark under a minute (\`--pair-timeout-s 180\` runs it to the end); ` +
           `the figure is projected: elapsed × ${fmt(count)} ÷ the scrypts done so far (one per candidate seen).`),
       `What pairing costs: one scrypt per paired device, at the device-password cost (N 2048, r 8: 2 MiB; people's passwords get N 16384), in the MQTT login gate, ` +
-        `which checks ${HASHES_AT_ONCE} logins at once (on the hub's hashing threads): the hash of the password it presents as a candidate, primed into the verified cache. ` +
-        `At ${fmt(perScrypt)} ms per hash with ${HASHES_AT_ONCE} at once on this machine that is ${fmt(floorMs)} ms for ${fmt(count)} devices. ` +
+        `which checks ${MAX_HASHES_AT_ONCE} logins at once (on the hub's hashing threads): the hash of the password it presents as a candidate, primed into the verified cache. ` +
+        `At ${fmt(perScrypt)} ms per hash with ${MAX_HASHES_AT_ONCE} at once on this machine that is ${fmt(floorMs)} ms for ${fmt(count)} devices. ` +
         'An accepted device\'s reconnection is verified before (one HMAC) and skips the gate, so it does not wait behind the candidates still being hashed ' +
         '(it did: nothing came online before ~10 s, when the queue\'s limit answered CONNACK 3).',
     );

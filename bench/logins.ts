@@ -11,7 +11,7 @@ import os from 'node:os';
 import mqttPacket from 'mqtt-packet';
 import { hashPassword, verifyPassword } from '../server/auth/passwords.js';
 import { createLogger } from '../server/core/logger.js';
-import { HASHES_AT_ONCE } from '../server/mqtt/login-gate.js';
+import { HASHES_AT_ONCE, MAX_HASHES_AT_ONCE } from '../server/mqtt/login-gate.js';
 import { openStore } from '../server/store/index.js';
 import { cpuMs, freePort, HOST, mainThreadCpuMs, mosquittoPath, prepareRumahData, sleep, startRumah, stopChild, tempDir, track, waitForPort } from './lib/procs.js';
 import type { BenchResult, Figure } from './lib/report.js';
@@ -209,12 +209,12 @@ export async function benchLogins(): Promise<BenchResult> {
   }
   const hub = await startRumah({ dataDir, removeData: true }, device);
   const figures: Figure[] = [];
-  const notes = [`restart storm: ${DEVICES} device accounts made before the start, one CONNECT each, all at once; the reference is ${DEVICES} device-cost scrypt verifications in the bench process on the hub's hashing threads (server/auth/scrypt-pool.ts), ${HASHES_AT_ONCE} at a time as the login gate hands them (and on libuv's pool, as the hub hashed before), timed on 200 before and 200 after the storm (${os.cpus().length} cores).`, `${CLIENTS.toLocaleString('en-US')} TCP connections, ${CONCURRENCY} CONNECTs outstanding at a time, each kept open; raw CONNECT/CONNACK (MQTT 3.1.1).`];
+  const notes = [`restart storm: ${DEVICES} device accounts made before the start, one CONNECT each, all at once; the reference is ${DEVICES} device-cost scrypt verifications in the bench process on the hub's hashing threads (server/auth/scrypt-pool.ts), ${MAX_HASHES_AT_ONCE} at a time as the login gate hands them (and ${HASHES_AT_ONCE} at a time on libuv's pool, as the hub hashed before), timed on 200 before and 200 after the storm (${os.cpus().length} cores).`, `${CLIENTS.toLocaleString('en-US')} TCP connections, ${CONCURRENCY} CONNECTs outstanding at a time, each kept open; raw CONNECT/CONNACK (MQTT 3.1.1).`];
   try {
     // Before and after the storm, averaged: the machine's load changes within a run.
-    const floorBefore = [await scryptFloorMs(DEVICES, HASHES_AT_ONCE), await scryptFloorMs(DEVICES, HASHES_AT_ONCE, 'libuv')];
+    const floorBefore = [await scryptFloorMs(DEVICES, MAX_HASHES_AT_ONCE), await scryptFloorMs(DEVICES, HASHES_AT_ONCE, 'libuv')];
     const restart = await restartStorm(hub.port, hub.pid, devices, 1000);
-    const floorAfter = [await scryptFloorMs(DEVICES, HASHES_AT_ONCE), await scryptFloorMs(DEVICES, HASHES_AT_ONCE, 'libuv')];
+    const floorAfter = [await scryptFloorMs(DEVICES, MAX_HASHES_AT_ONCE), await scryptFloorMs(DEVICES, HASHES_AT_ONCE, 'libuv')];
     const floorMs = (floorBefore[0]! + floorAfter[0]!) / 2;
     const libuvMs = (floorBefore[1]! + floorAfter[1]!) / 2;
     const quartiles = [0.25, 0.5, 0.75, 1].map((q) => {
@@ -225,11 +225,11 @@ export async function benchLogins(): Promise<BenchResult> {
     figures.push(
       {
         label: `${DEVICES.toLocaleString('en-US')} devices after a restart: first 1,000 online`, unit: 'ms', value: restart.firstMs, lowerIsBetter: true,
-        refs: { [`scrypt alone, 1,000, ${HASHES_AT_ONCE} at a time on the threads`]: (floorMs * 1000) / DEVICES }, target: { text: '≤ 3,000 ms', met: restart.firstMs <= 3000 },
+        refs: { [`scrypt alone, 1,000, ${MAX_HASHES_AT_ONCE} at a time on the threads`]: (floorMs * 1000) / DEVICES }, target: { text: '≤ 3,000 ms', met: restart.firstMs <= 3000 },
       },
       {
         label: `${DEVICES.toLocaleString('en-US')} devices after a restart: all online`, unit: 'ms', value: restart.allMs, lowerIsBetter: true,
-        refs: { [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${HASHES_AT_ONCE} at a time on the threads`]: floorMs, [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${HASHES_AT_ONCE} at a time on libuv`]: libuvMs }, note: `${restart.connected} connected`,
+        refs: { [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${MAX_HASHES_AT_ONCE} at a time on the threads`]: floorMs, [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${HASHES_AT_ONCE} at a time on libuv`]: libuvMs }, note: `${restart.connected} connected`,
       },
     );
     const admin = await storm(hub.port, hub.pid, 'admin', 'bench-admin-password');

@@ -72,6 +72,18 @@ export class ScryptPool {
     return this.#threads.length;
   }
 
+  /** Threads that take hashes now (started and up). */
+  get onlineThreads(): number {
+    let n = 0;
+    for (const t of this.#threads) if (t.online) n++;
+    return n;
+  }
+
+  /** Threads the pool starts when busy. */
+  get maxThreads(): number {
+    return this.#threadCount;
+  }
+
   async derive(password: string, salt: Uint8Array, keylen: number, params: ScryptParams): Promise<Buffer> {
     this.#inProgress++;
     clearTimeout(this.#idleTimer);

@@ -4,7 +4,7 @@ import type { HashSlot } from '../auth/passwords.js';
 import type { Logger } from '../core/logger.js';
 import { peerCertificate } from '../tls/client-auth.js';
 import type { MqttAuthenticator, MqttIdentity } from './identity.js';
-import { HASHES_AT_ONCE, LoginBusy, LoginGate } from './login-gate.js';
+import { hashesAtOnce, LoginBusy, LoginGate } from './login-gate.js';
 import { LoginThrottle } from './login-throttle.js';
 import { authorizeWill } from './wills.js';
 
@@ -32,7 +32,7 @@ export class MqttLogin {
 
   constructor(private readonly deps: MqttLoginDeps) {
     this.throttle = new LoginThrottle(deps.config.loginFailures);
-    this.gate = new LoginGate({ concurrency: HASHES_AT_ONCE, maxQueued: deps.config.maxPendingLogins, timeoutMs: deps.config.connectTimeout });
+    this.gate = new LoginGate({ concurrency: hashesAtOnce, maxQueued: deps.config.maxPendingLogins, timeoutMs: deps.config.connectTimeout });
   }
 
   authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {

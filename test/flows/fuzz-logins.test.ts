@@ -26,7 +26,7 @@ function login(port: number, clientId: string, username: string, password: strin
 
 /**
  * A flood of logins with wrong passwords (each one a scrypt), as from many addresses (the per-address throttle is
- * off here). Checks run 3 at a time (login-gate.ts HASHES_AT_ONCE) and wait at most the connect timeout: every client gets an answer in bounded
+ * off here). Checks run a few at a time (login-gate.ts hashesAtOnce(): 3 on 2 cores) and wait at most the connect timeout: every client gets an answer in bounded
  * time (4 "bad password", or 3 "server unavailable" when the queue was full or the wait too long), and a
  * well-behaved client's QoS 1 messages are not held up behind the password checks.
  */
