@@ -12,7 +12,8 @@
 //   - the threads run below the event loop's priority (nice 5): a storm's hashes are background work, and the
 //     telemetry of the devices already online, the CONNACKs of finished logins and the next hand-off go first (the
 //     restart storm itself measured the same at nice 0, 5 and 10 on an otherwise idle machine; it is the house's
-//     other traffic that gains);
+//     other traffic that gains). The price: on a server whose other services are busy at the same time, the hashes
+//     get about a third of a nice-0 process's share of a core, and a storm lasts longer there;
 //   - SQLite keeps libuv's 4 threads to itself during a storm.
 // A thread that fails hands its hashes back to libuv, and no thread is started for a minute after.
 import crypto from 'node:crypto';
