@@ -30,7 +30,7 @@ export const HASHES_AT_ONCE = 3;
  * Pi 4) 5, where 3 left a core without a hash. Before the threads are up, libuv's 3.
  */
 export function hashesAtOnce(): number {
-  return scryptPool.onlineThreads > 0 ? Math.max(HASHES_AT_ONCE, scryptPool.maxThreads + 1) : HASHES_AT_ONCE;
+  return scryptPool.onlineThreads > 0 ? MAX_HASHES_AT_ONCE : HASHES_AT_ONCE;
 }
 
 /** The most hashes the gate lets run at once on this machine (tests bound the work of a burst with it). */
