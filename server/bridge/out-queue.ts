@@ -14,14 +14,20 @@ interface Entry extends StoredMessage {
  * message leaves only once the remote acknowledged it (PUBACK, or PUBCOMP for QoS 2); a connection that drops sends
  * again, from the oldest, whatever was in flight (at least once: the remote may see one twice, never none), unless the
  * remote resumed a persistent session (out-session.ts).
- * Bounded in messages and bytes: past either, the oldest is dropped and counted.
+ * Bounded in messages and bytes: past either, the oldest message still waiting to be sent is dropped and counted. One
+ * in flight is not dropped: the remote may already have it (a drop counted for a delivered message would be a lie), and
+ * a resumed session must send it again under its packet identifier. So the bound holds to within the window in flight.
  */
 export class OutQueue {
   private entries: Entry[] = [];
   /** Index of the oldest entry still queued: entries before it are gone (compacted now and then, not per message). */
   private head = 0;
-  /** Index of the first entry not yet sent on this connection. */
+  /** Index of the first entry not yet sent on this connection: every entry before it is in flight or acknowledged. */
   private cursor = 0;
+  /** Messages not yet acknowledged (in flight or waiting), and their bytes. */
+  private live = 0;
+  /** Entries acknowledged or dropped still in the array: before the head, and behind messages in flight. */
+  private gone = 0;
   bytes = 0;
   dropped = 0;
 
@@ -36,8 +42,9 @@ export class OutQueue {
     this.trim();
   }
 
+  /** Messages the remote has not acknowledged yet: in flight or waiting. */
   get depth(): number {
-    return this.entries.length - this.head;
+    return this.live;
   }
 
   add(topic: string, payload: Buffer, qos: 1 | 2, retain: boolean): void {
@@ -46,6 +53,7 @@ export class OutQueue {
     const e: Entry = { id: 0, topic, payload, qos, retain, row: 'unwritten', bytes: payload.length + Buffer.byteLength(topic), inflight: false, acked: false };
     this.store.add(this.bridge, e);
     this.entries.push(e);
+    this.live++;
     this.bytes += e.bytes;
     this.trim();
   }
@@ -67,10 +75,11 @@ export class OutQueue {
     if (e.acked || !e.inflight) return;
     e.acked = true;
     e.inflight = false;
+    this.live--;
+    this.gone++;
+    this.bytes -= e.bytes;
     this.store.remove(e);
-    let n = 0;
-    while (this.head + n < this.entries.length && this.entries[this.head + n]!.acked) n++;
-    if (n > 0) this.shift(n);
+    this.shiftGone();
   }
 
   /**
@@ -86,44 +95,54 @@ export class OutQueue {
   private push(m: StoredMessage): void {
     const e: Entry = { id: m.id, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, row: m.row, bytes: m.payload.length + Buffer.byteLength(m.topic), inflight: false, acked: false };
     this.entries.push(e);
+    this.live++;
     this.bytes += e.bytes;
   }
 
+  /** Drops the oldest waiting messages while over a bound; never one in flight, and never the newest. */
   private trim(): void {
-    let n = 0;
-    let bytes = this.bytes;
-    while (n < this.depth - 1 && (this.depth - n > this.limits.maxMessages || bytes > this.limits.maxBytes)) {
-      const e = this.entries[this.head + n++]!;
-      bytes -= e.bytes;
-      if (!e.acked) {
-        this.dropped++;
-        this.store.remove(e);
-      }
+    const last = this.entries.length - 1;
+    let i = this.cursor;
+    while (this.live > this.limits.maxMessages || this.bytes > this.limits.maxBytes) {
+      while (i < last && this.entries[i]!.acked) i++;
+      // Only messages in flight and the newest are left. A single message larger than maxBytes is kept: it is the
+      // newest, and dropping it would leave nothing to show for the bound.
+      if (i >= last) break;
+      const e = this.entries[i++]!;
+      e.acked = true;
+      e.payload = gone;
+      this.live--;
+      this.gone++;
+      this.bytes -= e.bytes;
+      this.dropped++;
+      this.store.remove(e);
     }
-    // A single message larger than maxBytes is kept (n stops at the last): it is the newest, and dropping it would
-    // leave nothing to show for the bound.
-    if (n > 0) this.shift(n);
+    // Everything from the cursor up to i is dropped now: the next trim starts past it (a stalled remote with a full
+    // queue would otherwise make every new message walk all the earlier drops).
+    this.cursor = i;
+    this.shiftGone();
   }
 
-  /** Forgets the `n` oldest entries. */
-  private shift(n: number): void {
-    for (let i = this.head; i < this.head + n; i++) {
-      const e = this.entries[i]!;
-      this.bytes -= e.bytes;
-      if (e.inflight) {
-        // Dropped past a bound while in flight: a persistent session may still have to send it again under its
-        // packet identifier (out-session.ts), so its payload stays with it until the remote acknowledges it.
-        e.inflight = false;
-        e.acked = true;
-      } else e.payload = gone; // kept until compaction: the bytes at least are let go now
-    }
-    this.head += n;
+  /** Forgets the oldest entries while they are acknowledged or dropped. */
+  private shiftGone(): void {
+    // Kept until compaction: the bytes at least are let go now.
+    for (; this.head < this.entries.length && this.entries[this.head]!.acked; this.head++) this.entries[this.head]!.payload = gone;
     this.cursor = Math.max(this.head, this.cursor);
-    // Compacted once the gone part is most of the array: amortised O(1) per message, not a splice per PUBACK.
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
-      this.cursor -= this.head;
+    // Compacted once the gone entries are most of the array: amortised O(1) per message, not a splice per PUBACK. Drops
+    // behind a message in flight that is never acknowledged (a stalled remote) are let go too, not only the head's.
+    if (this.gone > 1024 && this.gone * 2 > this.entries.length) {
+      const kept: Entry[] = [];
+      let cursor = 0;
+      for (let i = this.head; i < this.entries.length; i++) {
+        const e = this.entries[i]!;
+        if (e.acked) continue;
+        if (i < this.cursor) cursor++;
+        kept.push(e);
+      }
+      this.entries = kept;
       this.head = 0;
+      this.cursor = cursor;
+      this.gone = 0;
     }
   }
 }
