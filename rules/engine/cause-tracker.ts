@@ -22,6 +22,12 @@ interface Expected {
 /** A publish that never comes back (refused by the broker) is forgotten after this long. */
 const EXPECT_TTL_MS = 10_000;
 const MAX_PER_TOPIC = 256;
+/**
+ * Topics with a list before the expired are swept out (then again at twice as many). A list is dropped when its last publish comes back, but
+ * one that never comes back (a topic the broker does not route, such as `$SYS/...`) was only ever dropped by a later
+ * publish on the same topic: a rule publishing on templated topics piled them up.
+ */
+const MAX_TOPICS = 1024;
 /** How long a device has to answer a rule's command for its report to count as the answer. */
 const ANSWER_TTL_MS = 5_000;
 /** Commands waiting for an answer, at most (the oldest are forgotten first). */
@@ -31,12 +37,18 @@ export class CauseTracker {
   private readonly expected = new Map<string, Expected[]>();
   private current?: { msg: MqttMessage; cause?: Cause };
   private readonly answers = new Map<string, Expected>();
+  private sweepAt = MAX_TOPICS;
 
   /** The hub is about to publish this (a rule's publish, or a command: then without payload, any payload matches). */
   expect(topic: string, payload: Buffer | undefined, cause: Cause): void {
     const now = Date.now();
     let list = this.expected.get(topic);
     if (!list) {
+      if (this.expected.size >= this.sweepAt) {
+        this.sweep();
+        // Next when the topics have doubled: a sweep that finds everything current is not repeated at every new topic.
+        this.sweepAt = Math.max(MAX_TOPICS, this.expected.size * 2);
+      }
       list = [];
       this.expected.set(topic, list);
     }
@@ -90,5 +102,14 @@ export class CauseTracker {
     const [found] = list.splice(i, 1);
     if (list.length === 0) this.expected.delete(msg.topic);
     return found!.cause;
+  }
+
+  /** Drops the expired publishes, and the topics left with none. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [topic, list] of this.expected) {
+      while (list.length > 0 && now - list[0]!.at > EXPECT_TTL_MS) list.shift();
+      if (list.length === 0) this.expected.delete(topic);
+    }
   }
 }
