@@ -23,9 +23,9 @@ interface Expected {
 const EXPECT_TTL_MS = 10_000;
 const MAX_PER_TOPIC = 256;
 /**
- * Topics with a list before the expired are swept out (then again at twice as many). A list is dropped when its last publish comes back, but
- * one that never comes back (a topic the broker does not route, such as `$SYS/...`) was only ever dropped by a later
- * publish on the same topic: a rule publishing on templated topics piled them up.
+ * Topics with a list before the expired are swept out (then again at twice as many). A list is dropped when its last
+ * publish comes back, but one that never comes back (a topic the broker does not route, such as `$SYS/...`) was only
+ * ever dropped by a later publish on the same topic: a rule publishing on templated topics piled them up.
  */
 const MAX_TOPICS = 1024;
 /** How long a device has to answer a rule's command for its report to count as the answer. */
