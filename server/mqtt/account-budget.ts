@@ -245,11 +245,9 @@ export class AccountBudget {
 
   private schedule(account: Account): void {
     if (account.timer || this.waitingForTurn.has(account)) return;
-    const now = this.now();
-    refill(account, now);
-    if (account.address) refill(account.address, now);
-    // Held by its share of the turn only: it goes on in the next turn (spend() has scheduled it).
-    if (account.turnSpent >= turnUnits(account.rate) && account.tokens >= 1 && (!account.address || account.address.tokens >= 1)) {
+    // Held by its share of the turn: it tries again in the next turn (spend() has scheduled it), which waits for tokens
+    // in turn if they are what is short then.
+    if (account.turnSpent >= turnUnits(account.rate)) {
       this.waitingForTurn.add(account);
       return;
     }

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import mqttPacket from 'mqtt-packet';
 import type { MqttClient } from 'mqtt';
 import { connect, deviceAccount, end, publish, startHub, subscribe, waitFor } from '../helpers/hub.js';
 import { readMetrics } from '../helpers/http.js';
@@ -86,4 +88,26 @@ test('device accounts at one address share its budget (mqtt.addressPublishRate);
   assert.ok(held(metrics, 'same-a') > 0 && held(metrics, 'same-b') > 0, `both waited: ${held(metrics, 'same-a')}, ${held(metrics, 'same-b')}`);
   assert.equal(hub.hub.states.value('ourhome-groundfloor-lab-a', 'n'), 149);
   assert.equal(hub.hub.states.value('ourhome-groundfloor-lab-b', 'n'), 49);
+});
+
+test('a burst that one read brings in is spread over turns: 300 publishes in one write wait for their turn, all arrive in order', async (t) => {
+  // Default budgets: the account's burst (2,000 units) holds all 300, its share of one turn (100) does not.
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const watcher = await connect(hub.mqttUrl, { username: 'admin', password: 'test-admin-password' });
+  t.after(() => end(watcher));
+  await subscribe(watcher, 'ourhome/groundfloor/hall/#', 0);
+  const got: string[] = [];
+  watcher.on('message', (_topic, payload) => got.push(payload.toString()));
+
+  const creds = await deviceAccount(hub, 'burst');
+  const socket = net.connect(Number(new URL(hub.mqttUrl).port), '127.0.0.1');
+  t.after(() => socket.destroy());
+  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'burst-1', keepalive: 60, username: creds.username, password: Buffer.from(creds.password) } as never));
+  await new Promise((resolve) => socket.once('data', resolve));
+  const n = 300;
+  socket.write(Buffer.concat(Array.from({ length: n }, (_, i) => mqttPacket.generate({ cmd: 'publish', topic: 'ourhome/groundfloor/hall/sensor', payload: Buffer.from(`{"n":${i}}`), qos: 0, retain: false, dup: false } as never))));
+  await waitFor(() => got.length === n, 20_000, 'every publish delivered');
+  assert.deepEqual(got, Array.from({ length: n }, (_, i) => `{"n":${i}}`), 'in the order they were sent');
+  assert.ok(held(await readMetrics(hub), 'burst') > 0, 'publishes past the turn\'s share waited for the next turn');
 });
