@@ -215,7 +215,7 @@ export class Hub {
       held: () => this.store.writer.behind || (this.rules !== undefined && this.rules.backlog.behind),
     });
     this.pairing.attachBroker(this.broker);
-    this.auth.gate = this.broker.loginGate;
+    this.auth.gate = this.broker.login.gate;
     this.pairing.acl.attach(this.bus, this.registry);
     this.bus.on('clientDisconnected', 'pairing', (e) => e.username && this.pairing.candidateDisconnected(e.username));
     // Held from before its start: a will it publishes for a session that ended while the hub was down waits too.

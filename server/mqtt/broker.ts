@@ -28,7 +28,7 @@ import { isSharedTopic, shareSubscriptions } from './shared-subscriptions.js';
 import { outboundWindow } from './outbound-window.js';
 import { OutboundAliases } from './outbound-aliases.js';
 import { SessionPresence } from './session-present.js';
-import { MqttLogin } from './mqtt-login.js';
+import { MqttLogin, type NewConnection } from './mqtt-login.js';
 import { keepaliveWithinLimit } from './keepalive-limit.js';
 import { WriteCoalescer, type Corkable } from './write-coalescer.js';
 import { BridgeClients, isOwnConnectionTopic } from './bridge-clients.js';
@@ -78,7 +78,8 @@ export class Broker {
   readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0, clientIdRefused: 0, sessionQuotaRefused: 0, retainedQuotaRefused: 0, queuedDropped: 0, inboundQos2QuotaExceeded: 0 };
   private readonly flow: FlowControl;
   readonly budget: AccountBudget;
-  private readonly login: MqttLogin;
+  /** Its gate (how many passwords are checked at once) and line (new connections, in order, in a storm). */
+  readonly login: MqttLogin;
   private readonly order = new PublishOrder();
   private readonly writes = new WriteCoalescer();
   /** Installs a client's delivery wrappers at its first subscription (dedupe.ts): an idle client has none. */
@@ -103,7 +104,6 @@ export class Broker {
   /** Hub.start's window between the listeners and the rest of the hub (start-gate.ts). */
   readonly startGate: StartGate;
   private readonly events: Pick<EventBus, 'emit'>;
-
 
   private constructor(private readonly opts: BrokerOptions, aedes: Aedes) {
     this.startGate = new StartGate(opts.bus);
@@ -167,13 +167,9 @@ export class Broker {
       willRefused: (identity, topic, clientId) =>
         malformedText(topic) ?? this.authorize.topicRefused(topic, clientId) ?? (isOwnConnectionTopic(topic, clientId) ? undefined : opts.acl?.publish(identity, topic, clientId)),
       admit: (client, identity) => this.storage.admit(client, identity),
+      hand: (conn, req) => this.handleNow(conn as Parameters<Aedes['handle']>[0], req as Parameters<Aedes['handle']>[1]),
     });
     this.wireEvents();
-  }
-
-  /** Logins being checked at once, and how long one may wait (server/mqtt/login-gate.ts). */
-  get loginGate(): MqttLogin['gate'] {
-    return this.login.gate;
   }
 
   /** Publishes flow control held back (per-client rate, too many being routed, or `held`). */
@@ -248,13 +244,18 @@ export class Broker {
     }
   }
 
-  /**
-   * Hands a new connection (TCP socket or WebSocket stream) to aedes, with rumah's guards. What an idle connection
-   * costs beyond aedes's own is a few properties: the guards are functions of the broker's, shared by every client
-   * (`this` the client, its parser or its socket), and per-client state is made when first needed (the dedupe's at
-   * the first subscription, the outbound window's at a CONNECT with a Receive Maximum).
-   */
+  /** A new connection (TCP or TLS socket, WebSocket stream): to aedes in its turn (connection-line.ts). */
   handle(conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): void {
+    this.login.line.arrive(conn as unknown as NewConnection, req);
+  }
+
+  /**
+   * Hands a new connection to aedes, with rumah's guards. What an idle connection costs beyond aedes's own is a few
+   * properties: the guards are functions of the broker's, shared by every client (`this` the client, its parser or its
+   * socket), and per-client state is made when first needed (the dedupe's at the first subscription, the outbound
+   * window's at a CONNECT with a Receive Maximum).
+   */
+  private handleNow(conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): void {
     this.writes.attach(conn as unknown as Corkable);
     const client = this.aedes.handle(conn, req);
     // GHSA-52qw-whmv-87c5, as for the broker's maps: a subscription to `__proto__` is a subscription, not a prototype.

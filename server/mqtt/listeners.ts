@@ -16,7 +16,8 @@ export interface TcpListenerOptions {
 /** MQTT over TCP. Resolves with the bound port once listening. */
 export function listenTcp(opts: TcpListenerOptions): Promise<{ server: net.Server; port: number }> {
   const admit = perAddress(opts);
-  const server = net.createServer((socket) => {
+  // Accepted paused: a connection that waits in line for its login (connection-line.ts) is not even read.
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     if (!admit(socket)) return;
     // MQTT is small request/response packets; with Nagle's algorithm on, a QoS 0 subscriber waited 17 ms per
     // message at 20,000 msg/s on loopback (Nagle holding small writes while the peer delays its ACK).

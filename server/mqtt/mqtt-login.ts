@@ -7,6 +7,13 @@ import type { MqttAuthenticator, MqttIdentity } from './identity.js';
 import { hashesAtOnce, LoginBusy, LoginGate } from './login-gate.js';
 import { LoginThrottle } from './login-throttle.js';
 import { authorizeWill } from './wills.js';
+import { ConnectionLine } from './connection-line.js';
+
+/** A new connection as the listeners hand it over (TCP or TLS socket, WebSocket stream). */
+export interface NewConnection {
+  destroyed: boolean;
+  destroy(): void;
+}
 
 export interface MqttLoginDeps {
   config: Config['mqtt'];
@@ -19,7 +26,20 @@ export interface MqttLoginDeps {
   willRefused(identity: MqttIdentity, topic: string, clientId: string): string | undefined;
   /** Last word on a checked login: why this identity may not take this client id (client-id-owner.ts). */
   admit?(client: Client, identity: MqttIdentity): Promise<{ returnCode: 2; why: string } | undefined>;
+  /** Gives a connection its turn at the broker (connection-line.ts). */
+  hand(conn: NewConnection, req: unknown): void;
 }
+
+/**
+ * Logins in progress above which new connections wait in line (connection-line.ts): ~0.3 s of password hashes on 2
+ * cores. Not tied to mqtt.maxPendingLogins: a waiting connection is not read, so a device whose password was
+ * verified before (which skips the gate) waits in line like any other; with the line engaged only past a few hundred
+ * logins at once, a flood of wrong passwords smaller than that (or from one address, which the throttle stops) does
+ * not hold such a device up, and the gate refuses what is past its own bound with CONNACK 3 as before.
+ */
+const loginWindow = 256;
+/** Connections handed to aedes per turn of the event loop while some wait. */
+const handedPerTurn = 64;
 
 /**
  * aedes's authenticate hook: anonymous and certificate logins, the per-address throttle, the bounded gate of password
@@ -28,14 +48,25 @@ export interface MqttLoginDeps {
 export class MqttLogin {
   /** Logins being checked at once, and how long one may wait; shared with the dashboard's login (api/auth.ts). */
   readonly gate: LoginGate;
+  /** New connections, in order, while many logins are in progress (a restart storm). */
+  readonly line: ConnectionLine<NewConnection>;
   private readonly throttle: LoginThrottle;
 
   constructor(private readonly deps: MqttLoginDeps) {
     this.throttle = new LoginThrottle(deps.config.loginFailures);
     this.gate = new LoginGate({ concurrency: hashesAtOnce, maxQueued: deps.config.maxPendingLogins, timeoutMs: deps.config.connectTimeout });
+    this.line = new ConnectionLine<NewConnection>({
+      hand: deps.hand, drop: (conn) => conn.destroy(), closed: (conn) => conn.destroyed,
+      window: loginWindow, perTurn: handedPerTurn, maxWaitMs: deps.config.connectTimeout,
+    });
   }
 
-  authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+  authenticate(client: Client, username: string | undefined, password: Buffer | undefined, answer: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+    this.line.loginStarted();
+    const done = (err: AuthenticateError | null, ok: boolean | null): void => {
+      this.line.loginEnded();
+      answer(err, ok);
+    };
     forgetConnect(client);
     const address = remoteAddress(client);
     const refuse = (returnCode: 4 | 5, why: string): void => {
@@ -116,6 +147,7 @@ export class MqttLogin {
 
   stop(): void {
     this.gate.stop();
+    this.line.stop();
   }
 }
 

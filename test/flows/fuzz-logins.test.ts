@@ -58,7 +58,7 @@ test('login flood: every bad login is answered in bounded time, and a good clien
   assert.ok((codes.get(3) ?? 0) > 0, 'the rest were refused as server unavailable, not left waiting');
   assert.ok(results.every((r) => r.ms < connectTimeout + 1000), 'no login waited much past the connect timeout');
   assert.ok(Math.max(...rtts) < 500, `QoS 1 round trips during the flood: ${rtts.join(', ')} ms`);
-  assert.equal(hub.hub.broker.loginGate.waiting, 0);
+  assert.equal(hub.hub.broker.login.gate.waiting, 0);
   const metrics = await readMetrics(hub);
   assert.match(metrics, new RegExp(`^rumah_mqtt_logins_busy_total ${codes.get(3)}$`, 'm'));
 });
@@ -81,10 +81,10 @@ test('login flood: a device that logged in before is not queued behind the passw
     while (flooding) await badLogin(port, sent++);
   }));
   t.after(() => { flooding = false; });
-  while (hub.hub.broker.loginGate.waiting < 4) await new Promise((r) => setTimeout(r, 5));
+  while (hub.hub.broker.login.gate.waiting < 4) await new Promise((r) => setTimeout(r, 5));
   const codes: Array<number | 'closed'> = [];
   for (let i = 0; i < 5; i++) codes.push((await login(port, 'lamp', 'flood-lamp', password)).code);
-  const queued = hub.hub.broker.loginGate.waiting;
+  const queued = hub.hub.broker.login.gate.waiting;
   flooding = false;
   await flood;
   t.diagnostic(`${sent} bad logins sent; gate queue ${queued} while the device logged in`);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { adminPassword, startHub } from '../helpers/hub.js';
+import { readMetrics } from '../helpers/http.js';
 
 /** One CONNECT; resolves with the CONNACK return code, or 'closed'. The socket is kept until `sockets` are closed. */
 function login(port: number, sockets: net.Socket[], clientId: string, username: string, password: string): Promise<number | 'closed'> {
@@ -52,5 +53,34 @@ test('a burst of first logins: every right password connects; wrong ones, unknow
   assert.deepEqual(await Promise.all(answers.unknown), [4, 4, 4]);
   assert.deepEqual(await Promise.all(answers.admin), Array.from({ length: 50 }, () => 0));
   assert.equal(hub.hub.broker.connectedClients, 29 + 50);
-  assert.equal(hub.hub.broker.loginGate.waiting, 0);
+  assert.equal(hub.hub.broker.login.gate.waiting, 0);
+});
+
+test('a restart storm waits in line: 600 first logins at once all connect, and sockets that send nothing do not hold them up', async (t) => {
+  // The window of logins in progress is 256 (server/mqtt/mqtt-login.ts): 600 at once must wait in line.
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const port = Number(new URL(hub.mqttUrl).port);
+  const sockets: net.Socket[] = [];
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  const { accounts } = hub.hub.store;
+  const devices: Array<{ username: string; password: string }> = [];
+  for (let i = 0; i < 600; i += 50) {
+    devices.push(...(await Promise.all(Array.from({ length: 50 }, async (_, k) => ({ username: `storm-${i + k}`, password: await accounts.create(`storm-${i + k}`, 'device') })))));
+  }
+  // First, 300 connections that never send a CONNECT (a scanner, a half-booted device): they must not take the places
+  // of the devices behind them.
+  for (let i = 0; i < 300; i++) {
+    const silent = net.connect(port, '127.0.0.1');
+    silent.on('error', () => {});
+    sockets.push(silent);
+  }
+  const answers = await Promise.all(devices.map((d, i) => login(port, sockets, `storm-${i}`, d.username, d.password)));
+  assert.deepEqual(answers, devices.map(() => 0), 'every device connected');
+  assert.equal(hub.hub.broker.connectedClients, 600);
+  const metrics = await readMetrics(hub);
+  const waited = Number(/^rumah_mqtt_connections_waited_total (\d+)$/m.exec(metrics)?.[1]);
+  assert.ok(waited > 0, `connections waited in line (${waited})`);
+  assert.match(metrics, /^rumah_mqtt_connections_waiting 0$/m, 'none left waiting');
+  assert.match(metrics, /^rumah_mqtt_connections_expired_total 0$/m, 'none waited past mqtt.connectTimeout');
 });
