@@ -78,8 +78,7 @@ export class Broker {
   readonly counters = { messagesIn: 0, messagesOut: 0, refusedLogins: 0, throttledLogins: 0, oversizePackets: 0, slowReadersDropped: 0, deniedPublishes: 0, deniedSubscribes: 0, retainStripped: 0, inflightInboundExceeded: 0, tooLargeForClient: 0, malformedPackets: 0, clientIdRefused: 0, sessionQuotaRefused: 0, retainedQuotaRefused: 0, queuedDropped: 0, inboundQos2QuotaExceeded: 0 };
   private readonly flow: FlowControl;
   readonly budget: AccountBudget;
-  /** Its gate (how many passwords are checked at once) and line (new connections, in order, in a storm). */
-  readonly login: MqttLogin;
+  readonly login: MqttLogin; // its gate (passwords checked at once) and line (new connections, in order, in a storm)
   private readonly order = new PublishOrder();
   private readonly writes = new WriteCoalescer();
   /** Installs a client's delivery wrappers at its first subscription (dedupe.ts): an idle client has none. */
