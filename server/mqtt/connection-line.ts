@@ -18,7 +18,7 @@
  * time, and retries, as after a CONNACK 3. The price: a connection in line is not read, so a device whose password
  * was verified before (which skips the login gate) waits in it like any other.
  */
-export interface Waiting<C> {
+interface Waiting<C> {
   conn: C;
   req: unknown;
   at: number;
@@ -57,11 +57,9 @@ export class ConnectionLine<C> {
     return this.queue.length - this.head;
   }
 
-  get loginsInProgress(): number {
-    return this.inProgress;
-  }
-
   arrive(conn: C, req?: unknown): void {
+    // After stop nothing would take it: closed at once rather than left paused and unread.
+    if (this.stopped) return this.opts.drop(conn);
     if (this.waiting === 0 && this.hasRoom()) return this.handNow(conn, req);
     this.counts.waited++;
     this.queue.push({ conn, req, at: this.now() });

@@ -101,6 +101,9 @@ test('a connection that waited mqtt.connectTimeout is closed unread; one that cl
   l.stop();
   assert.equal(left.destroyed, true, 'stop closes what still waits');
   assert.equal(l.waiting, 0);
+  const late = conn(7);
+  l.arrive(late);
+  assert.equal(late.destroyed, true, 'one that comes after stop is closed, not kept');
 });
 
 test('the oldest waiting connection is closed at its time even when no login ends', async () => {
