@@ -10,6 +10,7 @@ import path from 'node:path';
 import os from 'node:os';
 import mqttPacket from 'mqtt-packet';
 import { hashPassword, verifyPassword } from '../server/auth/passwords.js';
+import { scryptEngine } from '../server/auth/scrypt-kdf.js';
 import { createLogger } from '../server/core/logger.js';
 import { HASHES_AT_ONCE, MAX_HASHES_AT_ONCE } from '../server/mqtt/login-gate.js';
 import { openStore } from '../server/store/index.js';
@@ -182,8 +183,8 @@ export async function restartStorm(port: number, pid: number, devices: Array<{ u
 /**
  * What scrypt alone allows: `count` device-cost verifications, `at` a time, from the time of 200 measured here and
  * now. `threads`: through the hub's own hashing threads (server/auth/scrypt-pool.ts, one per core; `at` 3 is the login
- * gate's), what a storm can do at best on this machine. `libuv`: crypto.scrypt on libuv's pool, as the hub hashed
- * before the threads (and as one hash at a time still does).
+ * gate's), with the hub's scrypt (libsodium's when installed, server/auth/scrypt-kdf.ts), what a storm can do at best
+ * on this machine. `libuv`: OpenSSL's (crypto.scrypt) on libuv's pool, as the hub hashed before the threads.
  */
 export async function scryptFloorMs(count: number, at: number, on: 'threads' | 'libuv' = 'threads'): Promise<number> {
   const hash = await hashPassword('a password of the usual length', 'device');
@@ -239,7 +240,7 @@ export async function benchLogins(): Promise<BenchResult> {
   }
   const hub = await startRumah({ dataDir, removeData: true }, device);
   const figures: Figure[] = [];
-  const notes = [`restart storm: ${DEVICES} device accounts made before the start, one CONNECT each, all at once (opened 200 per turn of the load generator), each device connecting again 1 s after a refusal or a close without CONNACK (MQTT.js's reconnectPeriod); default login settings; the reference is ${DEVICES} device-cost scrypt verifications in the bench process on the hub's hashing threads (server/auth/scrypt-pool.ts), ${MAX_HASHES_AT_ONCE} at a time as the login gate hands them (and ${HASHES_AT_ONCE} at a time on libuv's pool, as the hub hashed before), timed on 200 before and 200 after the storm (${os.cpus().length} cores).`, `${CLIENTS.toLocaleString('en-US')} TCP connections, ${CONCURRENCY} CONNECTs outstanding at a time, each kept open; raw CONNECT/CONNACK (MQTT 3.1.1).`];
+  const notes = [`restart storm: ${DEVICES} device accounts made before the start, one CONNECT each, all at once (opened 200 per turn of the load generator), each device connecting again 1 s after a refusal or a close without CONNACK (MQTT.js's reconnectPeriod); default login settings; the reference is ${DEVICES} device-cost scrypt verifications in the bench process on the hub's hashing threads (server/auth/scrypt-pool.ts, scrypt by ${scryptEngine()}), ${MAX_HASHES_AT_ONCE} at a time as the login gate hands them (and OpenSSL's, crypto.scrypt, ${HASHES_AT_ONCE} at a time on libuv's pool, as the hub hashed before the thirteenth session), timed on 200 before and 200 after the storm (${os.cpus().length} cores).`, `${CLIENTS.toLocaleString('en-US')} TCP connections, ${CONCURRENCY} CONNECTs outstanding at a time, each kept open; raw CONNECT/CONNACK (MQTT 3.1.1).`];
   try {
     // Before and after the storm, averaged: the machine's load changes within a run.
     const floorBefore = [await scryptFloorMs(DEVICES, MAX_HASHES_AT_ONCE), await scryptFloorMs(DEVICES, HASHES_AT_ONCE, 'libuv')];
@@ -259,7 +260,7 @@ export async function benchLogins(): Promise<BenchResult> {
       },
       {
         label: `${DEVICES.toLocaleString('en-US')} devices after a restart: all online`, unit: 'ms', value: restart.allMs, lowerIsBetter: true,
-        refs: { [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${MAX_HASHES_AT_ONCE} at a time on the threads`]: floorMs, [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${HASHES_AT_ONCE} at a time on libuv`]: libuvMs }, note: `${restart.connected} connected`,
+        refs: { [`scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${MAX_HASHES_AT_ONCE} at a time on the threads`]: floorMs, [`OpenSSL's scrypt alone, ${DEVICES.toLocaleString('en-US')}, ${HASHES_AT_ONCE} at a time on libuv`]: libuvMs }, note: `${restart.connected} connected`,
       },
     );
     const admin = await storm(hub.port, hub.pid, 'admin', 'bench-admin-password');

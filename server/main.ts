@@ -5,6 +5,7 @@ import { isRumahError, ErrorCodes } from './core/errors.js';
 import { createLogger, drainLog } from './core/logger.js';
 import { Hub } from './hub.js';
 import { printBanner } from './banner.js';
+import { scryptEngine } from './auth/scrypt-kdf.js';
 
 /** Process entry: configuration, signals and exit codes. Everything else is built by the Hub. */
 async function main(): Promise<void> {
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
     const runtime = await hub.start();
     printBanner(config, runtime, hub.setupCode);
     log.info({ ...runtime, dataDir: config.dataDir }, 'rumah is running');
+    // After the start, not during it: loading libsodium takes a few milliseconds (server/auth/scrypt-kdf.ts).
+    if (scryptEngine() === 'openssl') log.info('passwords are hashed with OpenSSL\'s scrypt: the optional sodium-native is not installed for this platform, so a reconnect storm after a restart takes ~1.25× longer');
   } catch (err) {
     const message = isRumahError(err) ? `${err.code}: ${err.message}` : (err as Error).stack;
     process.stderr.write(`rumah: cannot start: ${message}\n`);

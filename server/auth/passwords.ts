@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { FAST_SALT_BYTES, scryptEngine } from './scrypt-kdf.js';
 import { scryptPool } from './scrypt-pool.js';
 
 // Passwords (chosen by people, so guessable) get scrypt: slow and memory-hard. Tokens and generated secrets are
@@ -20,7 +21,8 @@ const COST: Record<PasswordCost, { N: number; r: number; p: number }> = {
   person: { N: 16384, r: 8, p: 1 },
   device: { N: 2048, r: 8, p: 1 },
 };
-const SALT_BYTES = 16;
+/** 32 bytes since 2026-12-07 (16 before): the salt libsodium's faster scrypt takes (scrypt-kdf.ts). */
+const SALT_BYTES = FAST_SALT_BYTES;
 const KEY_BYTES = 32;
 /** Refuse parameters a tampered row could use to make one verify eat the machine. */
 const MAX_N = 1 << 20;
@@ -71,6 +73,24 @@ export async function verifyPassword(password: string, stored: string | undefine
   if (salt.length === 0 || expected.length < 16 || expected.length > 128) return false;
   const actual = await scrypt(password, salt, expected.length, n, r, p);
   return crypto.timingSafeEqual(actual, expected);
+}
+
+/**
+ * True when `stored` would hash faster with a new salt: its salt is not the length libsodium takes (the 16-byte salts
+ * of hashes stored before 2026-12-07) and libsodium is here to use it. Its parameters are ones libsodium can run.
+ */
+export function hasLegacySalt(stored: string): boolean {
+  if (scryptEngine() !== 'libsodium') return false;
+  const parts = stored.split('$');
+  return parts.length === 6 && parts[0] === 'scrypt' && parts[2] === '8' && parts[3] === '1' && Buffer.from(parts[4]!, 'base64').length !== SALT_BYTES;
+}
+
+/** The same password under the same parameters and key length as `stored`, with a new salt of today's length. */
+export async function resalted(password: string, stored: string): Promise<string> {
+  const [, n, r, p, , key] = stored.split('$') as [string, string, string, string, string, string];
+  const salt = crypto.randomBytes(SALT_BYTES);
+  const derived = await scrypt(password, salt, Buffer.from(key, 'base64').length, Number(n), Number(r), Number(p));
+  return `scrypt$${n}$${r}$${p}$${salt.toString('base64')}$${derived.toString('base64')}`;
 }
 
 /** A random secret for generated passwords and tokens: `bytes` random bytes, base64url (URL- and MQTT-safe). */

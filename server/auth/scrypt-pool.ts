@@ -1,7 +1,7 @@
 // Where password hashes run when many are wanted at once (issue 19 item 1: a power cut reconnects every device, and
 // each first login is one scrypt).
 //
-// One hash at a time goes to libuv's pool (crypto.scrypt), as Node runs it. From the second hash at once, the pool
+// One hash at a time goes to libuv's pool, as Node runs it (scrypt-kdf.ts: libsodium's or OpenSSL's scrypt). From the second hash at once, the pool
 // starts one thread per core (scrypt-worker.ts) and hands them the hashes; they stop after `idleMs` without one, so
 // an idle hub keeps no extra isolate. Memory, measured alone (160 device hashes, 2 cores): +32 MiB RSS while the two
 // threads hash, +17 MiB left with the allocator after they stop; libuv's pool hashing the same kept +9 MiB.
@@ -16,9 +16,9 @@
 //     get about a third of a nice-0 process's share of a core, and a storm lasts longer there;
 //   - SQLite keeps libuv's 4 threads to itself during a storm.
 // A thread that fails hands its hashes back to libuv, and no thread is started for a minute after.
-import crypto from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { scryptAsync } from './scrypt-kdf.js';
 import type { ScryptJob, ScryptParams, ScryptResult } from './scrypt-messages.js';
 
 interface Pending {
@@ -44,10 +44,6 @@ export interface ScryptPoolOptions {
 
 const retryAfterFailureMs = 60_000;
 
-function onLibuv(password: string, salt: Uint8Array, keylen: number, params: ScryptParams): Promise<Buffer> {
-  return new Promise((resolve, reject) => crypto.scrypt(password, salt, keylen, params, (err, key) => (err ? reject(err) : resolve(key))));
-}
-
 export class ScryptPool {
   readonly #threadCount: number;
   readonly #nice: number;
@@ -66,6 +62,11 @@ export class ScryptPool {
     this.#threadCount = Math.max(1, opts.threads ?? Math.min(4, os.availableParallelism()));
     this.#nice = opts.nice ?? 5;
     this.#idleMs = opts.idleMs ?? 10_000;
+  }
+
+  /** No hash in progress. */
+  get idle(): boolean {
+    return this.#inProgress === 0;
   }
 
   /** Threads running now (0 when idle). */
@@ -96,7 +97,7 @@ export class ScryptPool {
       }
       if (this.#inProgress > 1) this.#start();
       this.counts.libuv++;
-      return await onLibuv(password, salt, keylen, params);
+      return await scryptAsync(password, salt, keylen, params);
     } finally {
       this.#inProgress--;
       if (this.#inProgress === 0 && this.#threads.length > 0) this.#idleTimer = setTimeout(() => this.stop(), this.#idleMs).unref();
@@ -162,7 +163,7 @@ export class ScryptPool {
   #handBack(thread: Thread): void {
     for (const { job, resolve, reject } of thread.assigned.values()) {
       this.counts.libuv++;
-      onLibuv(job.password, job.salt, job.keylen, { N: job.N, r: job.r, p: job.p, maxmem: job.maxmem }).then(resolve, reject);
+      scryptAsync(job.password, job.salt, job.keylen, { N: job.N, r: job.r, p: job.p, maxmem: job.maxmem }).then(resolve, reject);
     }
     thread.assigned.clear();
   }

@@ -1,8 +1,8 @@
 // A password-hashing thread of scrypt-pool.ts: derives keys one after another, in the order they were sent, without
 // a trip through any event loop between two of them.
-import crypto from 'node:crypto';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { scryptSync } from './scrypt-kdf.js';
 import type { ScryptJob, ScryptResult } from './scrypt-messages.js';
 
 // Below the event loop: on Linux a thread has its own nice value and setpriority(0) from here lowers this thread's
@@ -21,7 +21,7 @@ const port = parentPort!;
 port.on('message', (job: ScryptJob) => {
   let result: ScryptResult;
   try {
-    const key = crypto.scryptSync(job.password, job.salt, job.keylen, { N: job.N, r: job.r, p: job.p, maxmem: job.maxmem });
+    const key = scryptSync(job.password, job.salt, job.keylen, { N: job.N, r: job.r, p: job.p, maxmem: job.maxmem });
     result = { id: job.id, key };
   } catch (err) {
     result = { id: job.id, error: err instanceof Error ? err.message : String(err) };

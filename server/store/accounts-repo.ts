@@ -1,5 +1,6 @@
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import { hashPassword, randomSecret, runNow, verifyPassword, type HashSlot, type PasswordCost } from '../auth/passwords.js';
+import { Resalt } from '../auth/resalt.js';
 import { VerifiedCache } from '../auth/verified-cache.js';
 import type { Database } from './database.js';
 import { readIn, RowsByKey } from './rows-by-key.js';
@@ -37,9 +38,15 @@ const GENERATED_PASSWORD_BYTES = 24;
 export class AccountsRepo {
   private readonly verified = new VerifiedCache();
   private readonly rows: RowsByKey<Row>;
+  /** Old hashes get today's salt after a quiet login (auth/resalt.ts). */
+  readonly resalt: Resalt;
 
   constructor(private readonly db: Database) {
     this.rows = new RowsByKey(readIn<Row>(db, 'SELECT * FROM accounts WHERE username IN'), (row) => row.username);
+    this.resalt = new Resalt(this.verified, async (username, stored, next) => {
+      const { changes } = await db.run('UPDATE accounts SET password_hash = ? WHERE username = ? AND password_hash = ?', [next, username, stored]);
+      return changes === 1;
+    });
   }
 
   /** Creates an account with a generated password and returns that password: it is shown once, stored hashed. */
@@ -113,7 +120,12 @@ export class AccountsRepo {
     const ok = await this.verified.verify(row.username, row.password_hash, password, () => verifyPassword(password, row.password_hash), slot);
     if (!ok) return undefined;
     const now = await this.row(username);
-    return now && now.password_hash === row.password_hash && now.revoked_at === null ? toAccount(now) : undefined;
+    // A new hash of the same password (a resalt meanwhile) is known to the cache; a changed password is not.
+    if (!now || now.revoked_at !== null || (now.password_hash !== row.password_hash && !this.verified.known(now.username, now.password_hash, password))) {
+      return undefined;
+    }
+    this.resalt.offer(now.username, now.password_hash, password);
+    return toAccount(now);
   }
 
   /**
@@ -123,7 +135,9 @@ export class AccountsRepo {
   async verifyCached(username: string, password: string): Promise<Account | undefined> {
     if (!this.verified.has(username)) return undefined;
     const row = await this.row(username);
-    return row && row.revoked_at === null && this.verified.known(row.username, row.password_hash, password) ? toAccount(row) : undefined;
+    if (!row || row.revoked_at !== null || !this.verified.known(row.username, row.password_hash, password)) return undefined;
+    this.resalt.offer(row.username, row.password_hash, password);
+    return toAccount(row);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import { hashPassword, runNow, verifyPassword, type HashSlot } from '../auth/passwords.js';
+import { Resalt } from '../auth/resalt.js';
 import { VerifiedCache } from '../auth/verified-cache.js';
 import type { Database } from './database.js';
 import { readIn, RowsByKey } from './rows-by-key.js';
@@ -27,8 +28,15 @@ export class UsersRepo {
   /** A login reads its row, many logins in one query (rows-by-key.ts). */
   private readonly rows: RowsByKey<Row>;
 
+  /** Old hashes get today's salt after a quiet login (auth/resalt.ts). */
+  readonly resalt: Resalt;
+
   constructor(private readonly db: Database) {
     this.rows = new RowsByKey(readIn<Row>(db, 'SELECT * FROM users WHERE username IN'), (row) => row.username);
+    this.resalt = new Resalt(this.verified, async (username, stored, next) => {
+      const { changes } = await db.run('UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?', [next, username, stored]);
+      return changes === 1;
+    });
   }
 
   async create(username: string, password: string, role: UserRole, now = Date.now()): Promise<User> {
@@ -62,14 +70,19 @@ export class UsersRepo {
     const ok = await this.verified.verify(row.username, row.password_hash, password, () => verifyPassword(password, row.password_hash), slot);
     if (!ok) return undefined;
     const now = await this.rows.get(username);
-    return now && now.password_hash === row.password_hash ? toUser(now) : undefined;
+    // A new hash of the same password (a resalt meanwhile) is known to the cache; a changed password is not.
+    if (!now || (now.password_hash !== row.password_hash && !this.verified.known(now.username, now.password_hash, password))) return undefined;
+    this.resalt.offer(now.username, now.password_hash, password);
+    return toUser(now);
   }
 
   /** The user when this password was verified before against the current hash (one HMAC), else undefined. */
   async verifyCached(username: string, password: string): Promise<User | undefined> {
     if (!this.verified.has(username)) return undefined;
     const row = await this.rows.get(username);
-    return row && this.verified.known(row.username, row.password_hash, password) ? toUser(row) : undefined;
+    if (!row || !this.verified.known(row.username, row.password_hash, password)) return undefined;
+    this.resalt.offer(row.username, row.password_hash, password);
+    return toUser(row);
   }
 
   async get(username: string): Promise<User | undefined> {

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hashPassword, randomSecret, sha256, verifyPassword } from '../../../server/auth/passwords.js';
+import crypto from 'node:crypto';
+import { hashPassword, hasLegacySalt, randomSecret, resalted, sha256, verifyPassword } from '../../../server/auth/passwords.js';
+import { scryptEngine } from '../../../server/auth/scrypt-kdf.js';
 
 test('hashPassword stores scrypt parameters, salt and key, never the password', async () => {
   const stored = await hashPassword('correct horse');
   assert.ok(stored.startsWith('scrypt$16384$8$1$'), stored);
   assert.ok(!stored.includes('correct horse'));
   const [, , , , salt, key] = stored.split('$');
-  assert.equal(Buffer.from(salt!, 'base64').length, 16);
+  assert.equal(Buffer.from(salt!, 'base64').length, 32, 'the salt libsodium takes (scrypt-kdf.ts)');
   assert.equal(Buffer.from(key!, 'base64').length, 32);
   assert.notEqual(await hashPassword('correct horse'), stored, 'each hash has its own salt');
 });
@@ -42,4 +44,21 @@ test('randomSecret is base64url of the asked length; sha256 is hex and stable', 
   assert.match(s, /^[A-Za-z0-9_-]{43}$/);
   assert.notEqual(randomSecret(32), s);
   assert.equal(sha256('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
+
+test('a hash stored with a 16-byte salt still verifies, and is told apart for a rewrite with the same parameters', async () => {
+  const salt = crypto.randomBytes(16);
+  const key = crypto.scryptSync('old secret', salt, 32, { N: 2048, r: 8, p: 1 });
+  const old = `scrypt$2048$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
+  assert.equal(await verifyPassword('old secret', old), true);
+  assert.equal(await verifyPassword('old secreT', old), false);
+  const libsodium = scryptEngine() === 'libsodium';
+  assert.equal(hasLegacySalt(old), libsodium, 'only worth a rewrite where libsodium hashes');
+  assert.equal(hasLegacySalt(await hashPassword('new secret', 'device')), false);
+  assert.equal(hasLegacySalt(old.replace('$8$1$', '$8$2$')), false, 'p 2 runs on OpenSSL whatever its salt');
+  const next = await resalted('old secret', old);
+  assert.ok(next.startsWith('scrypt$2048$8$1$'), next);
+  assert.equal(Buffer.from(next.split('$')[4]!, 'base64').length, 32);
+  assert.equal(await verifyPassword('old secret', next), true);
+  assert.equal(hasLegacySalt(next), false);
 });
