@@ -10,13 +10,15 @@ const maxPending = 1_000;
  * password, so that its next check runs on libsodium's faster scrypt (scrypt-kdf.ts): what a house's devices
  * stored before keeps the restart storm slow until then. Same parameters, same password: nothing else changes.
  *
- * It costs one more hash, so it waits `delayMs` after the login and runs only if no other hash is in progress then:
- * in a reconnect storm it gives way, and the account is rewritten at a later, quiet login (cached logins count,
- * since the password is proven either way). Nothing is queued beyond that delay: a password is not kept in memory
- * waiting for a quiet moment.
+ * It costs one more hash, so it waits `delayMs` after the login, then takes its turn among the rewrites (one at a
+ * time, so that a house's devices coming back together are all rewritten, one after another), and runs only if no
+ * login's hash is in progress then: in a reconnect storm it gives way, and the account is rewritten at a later, quiet
+ * login (cached logins count, since the password is proven either way). A password is kept in memory for that delay
+ * and its turn only, never to wait for a quiet moment.
  */
 export class Resalt {
   readonly #pending = new Set<string>();
+  #turns: Promise<void> = Promise.resolve();
   /** Rewrites done (tests read it). */
   done = 0;
 
@@ -35,7 +37,8 @@ export class Resalt {
     if (this.#pending.has(name) || this.#pending.size >= maxPending || !hasLegacySalt(stored)) return;
     this.#pending.add(name);
     setTimeout(() => {
-      this.#rewrite(name, stored, password)
+      this.#turns = this.#turns
+        .then(() => this.#rewrite(name, stored, password))
         // Best effort (the database closed with the hub, say): the next quiet login tries again.
         .catch(() => undefined)
         .finally(() => this.#pending.delete(name));
@@ -43,6 +46,7 @@ export class Resalt {
   }
 
   async #rewrite(name: string, stored: string, password: string): Promise<void> {
+    // The previous rewrite's hash has ended: a hash in progress now is a login's.
     if (!scryptPool.idle) return;
     const next = await resalted(password, stored);
     // Remembered before it is written: a login that reads the new row meanwhile finds its password verified.

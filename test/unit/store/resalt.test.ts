@@ -79,3 +79,17 @@ test('a dashboard user stored with a 16-byte salt is rewritten the same way, at 
   assert.ok(await store.users.verify('ann', 'correct horse battery'));
   assert.equal(await store.users.verify('ann', 'correct horse batterY'), undefined);
 });
+
+test('devices coming back together are all rewritten, one after another', onLibsodium, async (t) => {
+  const store = await openTestStore(t);
+  const names = ['hall', 'porch', 'attic', 'cellar', 'garage'];
+  const olds = names.map((name) => legacyHash(`the password of the ${name} sensor`, 2048));
+  for (const [i, name] of names.entries()) await store.accounts.createHashed(name, olds[i]!, 'device');
+  const logins = await Promise.all(names.map((name) => store.accounts.verify(name, `the password of the ${name} sensor`)));
+  assert.ok(logins.every(Boolean));
+  for (const [i, name] of names.entries()) {
+    const now = await changedFrom(store.db, 'accounts', name, olds[i]!);
+    assert.equal(saltBytes(now), 32, `${name} rewritten`);
+  }
+  assert.equal(store.accounts.resalt.done, names.length);
+});
