@@ -1,3 +1,4 @@
+import { scryptEngine } from './auth/scrypt-kdf.js';
 import type { Hub } from './hub.js';
 import type { Health, Metric } from './http/routes/ops.js';
 import { bridgeHealth, bridgeMetrics } from './bridge/ops.js';
@@ -40,6 +41,14 @@ export function hubMetrics(hub: Hub): Metric[] {
     { name: 'rumah_mqtt_connections_waited_total', help: 'New MQTT connections that waited in line for their login\'s turn', type: 'counter', value: hub.broker.login.line.counts.waited },
     { name: 'rumah_mqtt_connections_expired_total', help: 'New MQTT connections closed unread after waiting mqtt.connectTimeout in line (the device retries)', type: 'counter', value: hub.broker.login.line.counts.expired },
     { name: 'rumah_mqtt_logins_busy_total', help: 'MQTT logins refused (CONNACK 3) because too many were waiting to be checked', type: 'counter', value: hub.broker.login.gate.refused },
+    {
+      name: 'rumah_password_scrypt_info', help: 'Which scrypt hashes passwords with 32-byte salts: libsodium (the optional sodium-native), or OpenSSL without it', type: 'gauge',
+      value: 1, series: [{ labels: { engine: scryptEngine() }, value: 1 }],
+    },
+    {
+      name: 'rumah_password_hashes_resalted_total', help: 'Password hashes stored with 16-byte salts rewritten with 32-byte ones after a login, so that libsodium hashes them', type: 'counter',
+      value: hub.store.accounts.resalt.done + hub.store.users.resalt.done,
+    },
     { name: 'rumah_mqtt_client_id_refused_total', help: 'MQTT logins refused: the client id is connected or holds a session under another account', type: 'counter', value: b.clientIdRefused },
     { name: 'rumah_mqtt_session_quota_refused_total', help: 'MQTT logins refused: the account holds mqtt.maxSessionsPerAccount persistent sessions', type: 'counter', value: b.sessionQuotaRefused },
     { name: 'rumah_mqtt_retained_quota_refused_total', help: 'Retained publishes refused: the account is over its retained quota', type: 'counter', value: b.retainedQuotaRefused },
