@@ -1,9 +1,9 @@
 // Where password hashes run when many are wanted at once (issue 19 item 1: a power cut reconnects every device, and
 // each first login is one scrypt).
 //
-// One hash at a time goes to libuv's pool, as Node runs it (scrypt-kdf.ts: libsodium's or OpenSSL's scrypt). From the second hash at once, the pool
-// starts one thread per core (scrypt-worker.ts) and hands them the hashes; they stop after `idleMs` without one, so
-// an idle hub keeps no extra isolate. Memory, measured alone (160 device hashes, 2 cores): +32 MiB RSS while the two
+// One hash at a time goes to libuv's pool, as Node runs it (scrypt-kdf.ts: libsodium's or OpenSSL's scrypt). From
+// the second hash at once, the pool starts one thread per core (scrypt-worker.ts) and hands them the hashes; they
+// stop after `idleMs` without one, so an idle hub keeps no extra isolate. Memory, measured alone (160 device hashes, 2 cores): +32 MiB RSS while the two
 // threads hash, +17 MiB left with the allocator after they stop; libuv's pool hashing the same kept +9 MiB.
 // Why threads of our own, measured on 2 cores (bench/logins.ts):
 //   - a libuv hash ends with a trip through the event loop before the next can start, and the login gate's slot sits
