@@ -3,8 +3,9 @@
 //
 // One hash at a time goes to libuv's pool, as Node runs it (scrypt-kdf.ts: libsodium's or OpenSSL's scrypt). From
 // the second hash at once, the pool starts one thread per core (scrypt-worker.ts) and hands them the hashes; they
-// stop after `idleMs` without one, so an idle hub keeps no extra isolate. Memory, measured alone (160 device hashes, 2 cores): +32 MiB RSS while the two
-// threads hash, +17 MiB left with the allocator after they stop; libuv's pool hashing the same kept +9 MiB.
+// stop after `idleMs` without one, so an idle hub keeps no extra isolate. Memory, measured alone (160 device hashes,
+// 2 cores): +32 MiB RSS while the two threads hash, +17 MiB left with the allocator after they stop; libuv's pool
+// hashing the same kept +9 MiB.
 // Why threads of our own, measured on 2 cores (bench/logins.ts):
 //   - a libuv hash ends with a trip through the event loop before the next can start, and the login gate's slot sits
 //     idle meanwhile; a thread here takes its next hash from its own queue at once: 2 threads hash 1,000 device
