@@ -82,7 +82,7 @@ export async function verifyPassword(password: string, stored: string | undefine
 export function hasLegacySalt(stored: string): boolean {
   if (scryptEngine() !== 'libsodium') return false;
   const parts = stored.split('$');
-  return parts.length === 6 && parts[0] === 'scrypt' && parts[2] === '8' && parts[3] === '1' && Buffer.from(parts[4]!, 'base64').length !== SALT_BYTES;
+  return parts.length === 6 && parts[0] === 'scrypt' && parts[2] === '8' && parts[3] === '1' && Buffer.byteLength(parts[4]!, 'base64') !== SALT_BYTES;
 }
 
 /** The same password under the same parameters and key length as `stored`, with a new salt of today's length. */

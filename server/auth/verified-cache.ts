@@ -27,6 +27,15 @@ export class VerifiedCache {
     return entry !== undefined && entry.hash === hash && crypto.timingSafeEqual(entry.mac, this.mac(password));
   }
 
+  /**
+   * Whether a login that verified `password` against `before` may go on now that the row holds `now`: the same hash,
+   * or a new hash of the same password (a resalt, auth/resalt.ts, remembers it before writing it). A password
+   * changed meanwhile (set, rotate, the CLI) is neither.
+   */
+  stillHolds(name: string, before: string, now: string, password: string): boolean {
+    return now === before || this.known(name, now, password);
+  }
+
   /** Whether `name` has a remembered success at all (cheap; says nothing about a given password). */
   has(name: string): boolean {
     return this.verified.has(name);

@@ -120,10 +120,7 @@ export class AccountsRepo {
     const ok = await this.verified.verify(row.username, row.password_hash, password, () => verifyPassword(password, row.password_hash), slot);
     if (!ok) return undefined;
     const now = await this.row(username);
-    // A new hash of the same password (a resalt meanwhile) is known to the cache; a changed password is not.
-    if (!now || now.revoked_at !== null || (now.password_hash !== row.password_hash && !this.verified.known(now.username, now.password_hash, password))) {
-      return undefined;
-    }
+    if (!now || now.revoked_at !== null || !this.verified.stillHolds(now.username, row.password_hash, now.password_hash, password)) return undefined;
     this.resalt.offer(now.username, now.password_hash, password);
     return toAccount(now);
   }

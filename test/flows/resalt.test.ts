@@ -2,21 +2,19 @@
 // OpenSSL's scrypt takes. Each is rewritten with a 32-byte salt after a login over MQTT, so that the next restart
 // storm hashes it on libsodium (server/auth/resalt.ts, server/auth/scrypt-kdf.ts).
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { scryptEngine } from '../../server/auth/scrypt-kdf.js';
 import { startHub } from '../helpers/hub.js';
+import { legacyHash } from '../helpers/legacy-hash.js';
 import { readMetrics } from '../helpers/http.js';
 
 test('an old device password is rewritten with a 32-byte salt after its MQTT login, and keeps working', { skip: scryptEngine() !== 'libsodium' && 'sodium-native is not installed' }, async (t) => {
   const hub = await startHub();
   t.after(() => hub.stop());
   const password = 'set in the device before the upgrade';
-  const salt = crypto.randomBytes(16);
-  const old = `scrypt$2048$8$1$${salt.toString('base64')}$${crypto.scryptSync(password, salt, 32, { N: 2048, r: 8, p: 1 }).toString('base64')}`;
-  await hub.hub.store.accounts.createHashed('old-plug', old, 'device');
+  await hub.hub.store.accounts.createHashed('old-plug', legacyHash(password), 'device');
 
   const connect = (clientId: string) => mqtt.connectAsync(hub.mqttUrl, { clientId, username: 'old-plug', password, reconnectPeriod: 0 });
   const first = await connect('old-plug-1');

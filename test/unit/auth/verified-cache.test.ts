@@ -51,3 +51,14 @@ test('a check whose slot refuses it (its address throttled, its wait too long) d
   assert.equal(await second, true, 'the second login took a turn of its own');
   assert.equal(scrypts, 1);
 });
+
+test('a login goes on past a changed row only when the new hash is one the cache knows for its password (a resalt)', () => {
+  const cache = new VerifiedCache();
+  assert.equal(cache.stillHolds('plug', 'hash-1', 'hash-1', 'pw'), true, 'the same row');
+  assert.equal(cache.stillHolds('plug', 'hash-1', 'hash-2', 'pw'), false, 'a new hash nobody remembered: a changed password');
+  cache.remember('plug', 'hash-2', 'pw');
+  assert.equal(cache.stillHolds('plug', 'hash-1', 'hash-2', 'pw'), true, 'the resalt remembered it for this password');
+  assert.equal(cache.stillHolds('plug', 'hash-1', 'hash-2', 'another'), false, 'not for another password');
+  cache.forget('plug');
+  assert.equal(cache.stillHolds('plug', 'hash-1', 'hash-2', 'pw'), false, 'forgotten when the password was set');
+});

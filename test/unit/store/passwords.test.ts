@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import crypto from 'node:crypto';
 import { hashPassword, hasLegacySalt, randomSecret, resalted, sha256, verifyPassword } from '../../../server/auth/passwords.js';
 import { scryptEngine } from '../../../server/auth/scrypt-kdf.js';
+import { legacyHash } from '../../helpers/legacy-hash.js';
 
 test('hashPassword stores scrypt parameters, salt and key, never the password', async () => {
   const stored = await hashPassword('correct horse');
@@ -47,9 +47,7 @@ test('randomSecret is base64url of the asked length; sha256 is hex and stable', 
 });
 
 test('a hash stored with a 16-byte salt still verifies, and is told apart for a rewrite with the same parameters', async () => {
-  const salt = crypto.randomBytes(16);
-  const key = crypto.scryptSync('old secret', salt, 32, { N: 2048, r: 8, p: 1 });
-  const old = `scrypt$2048$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
+  const old = legacyHash('old secret');
   assert.equal(await verifyPassword('old secret', old), true);
   assert.equal(await verifyPassword('old secreT', old), false);
   const libsodium = scryptEngine() === 'libsodium';

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { scryptEngine } from '../../../server/auth/scrypt-kdf.js';
 import type { Database } from '../../../server/store/database.js';
+import { legacyHash } from '../../helpers/legacy-hash.js';
 import { openTestStore } from './helpers.js';
 
 // Hashes stored before 2026-12-07 have 16-byte salts; libsodium's faster scrypt takes 32 (server/auth/resalt.ts).
 const onLibsodium = { skip: scryptEngine() !== 'libsodium' && 'sodium-native is not installed: nothing to rewrite for' };
-
-function legacyHash(password: string, N: number): string {
-  const salt = crypto.randomBytes(16);
-  return `scrypt$${N}$8$1$${salt.toString('base64')}$${crypto.scryptSync(password, salt, 32, { N, r: 8, p: 1, maxmem: 64 << 20 }).toString('base64')}`;
-}
 
 async function storedHash(db: Database, table: 'accounts' | 'users', username: string): Promise<string> {
   const row = await db.get<{ password_hash: string }>(`SELECT password_hash FROM ${table} WHERE username = ?`, [username]);
