@@ -147,9 +147,9 @@ export async function restartStorm(port: number, pid: number, devices: Array<{ u
     socket.on('data', (b) => {
       if (head.length >= 4) return;
       head = Buffer.concat([head, b]);
-      if (head.length < 4) return;
-      // CONNACK: 0x20, remaining length 2, flags, return code.
-      if (head[0] !== 0x20 || head[3] !== 0) return void socket.destroy();
+      const code = connackCode(head);
+      if (code === undefined) return;
+      if (code !== 0) return void socket.destroy();
       at.push(performance.now() - started);
       if (++connected === firstN) firstMs = performance.now() - started;
       resolve(true);

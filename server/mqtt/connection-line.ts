@@ -7,9 +7,10 @@
  * parser and a CONNECT read and checked per connection, and the scavenges of all of it) while the password hashes
  * waited for a core: the first 1,000 devices were online after 4.1–4.8 s where their hashes alone take ~2.3 s
  * (bench/logins.ts's restart storm with 10,000 devices, the gate's bound raised so that none was refused); on default
- * settings most were refused by the gate, retried, and the first 1,000 were online after ~8 s. Here a connection beyond what the logins in
- * progress leave room for waits as a bare socket (the TCP listener accepts paused, so not even its CONNECT is read)
- * until a login ends; so the work of a storm is spread over it, and the first to come are the first checked.
+ * settings most were refused by the gate, retried, and the first 1,000 were online after ~8 s. Here a connection
+ * beyond what the logins in progress leave room for waits as a bare socket (the TCP listener accepts paused, so not
+ * even its CONNECT is read) until a login ends; so the work of a storm is spread over it, and the first to come are
+ * the first checked.
  *
  * What counts is logins in progress (aedes's authenticate hook, from the CONNECT to its answer) and the connections
  * handed over in this turn of the event loop (their CONNECTs are read in the next), never connections that have sent
