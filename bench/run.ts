@@ -147,6 +147,7 @@ async function main(): Promise<number> {
   const results: BenchResult[] = [];
   const failures: string[] = [];
   let first = true;
+  const runStarted = performance.now();
   for (const bench of benches) {
     if (only && !only.includes(bench.id)) continue;
     if (!first) await settle();
@@ -178,7 +179,8 @@ async function main(): Promise<number> {
     // What people wrote below the marker (analysis, causes) survives a new run; the figures above it are replaced.
     const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     const kept = previous.includes(HAND_WRITTEN) ? previous.slice(previous.indexOf(HAND_WRITTEN)) : `${HAND_WRITTEN}\n`;
-    fs.writeFileSync(file, `${docs(results, `${machine}; load average at start ${loadAtStart}`, failures)}\n${kept}`);
+    const minutes = Math.round((performance.now() - runStarted) / 60_000);
+    fs.writeFileSync(file, `${docs(results, `${machine}; load average at start ${loadAtStart}`, failures, minutes)}\n${kept}`);
     console.log(`\nwritten to ${path.relative(process.cwd(), file) || file}`);
   }
   return failures.length ? 1 : 0;
@@ -186,7 +188,7 @@ async function main(): Promise<number> {
 
 const HAND_WRITTEN = '<!-- Everything below this line is written by hand and kept when npm run bench rewrites the figures above. -->';
 
-function docs(results: BenchResult[], machine: string, failures: string[]): string {
+function docs(results: BenchResult[], machine: string, failures: string[], minutes: number): string {
   const out = [
     '# Benchmarks',
     '',
@@ -210,7 +212,7 @@ function docs(results: BenchResult[], machine: string, failures: string[]): stri
     out.push('');
   }
   if (failures.length) out.push('## Failures', '', '```', ...failures, '```', '');
-  out.push('Run `npm run bench` to measure again (about 8 minutes on the shared 2-core machine); `node dist/bench/run.js --only fanin --profile` for one benchmark with a CPU profile of rumah.', '');
+  out.push(`Run \`npm run bench\` to measure again (this run took ${minutes} minutes); \`node dist/bench/run.js --only fanin --profile\` for one benchmark with a CPU profile of rumah.`, '');
   return out.join('\n');
 }
 
