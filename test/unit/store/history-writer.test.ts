@@ -85,6 +85,27 @@ test('numbers are stored as REAL, other values as JSON text; query returns them 
   assert.deepEqual(await store.history.query('dev', 'other', 0, 20_000), []);
 });
 
+test('rows are inserted by series and time, and samples of a series in the same millisecond keep the order they came in', async (t) => {
+  const store = await openTestStore(t, { history: { intervalMs: 60_000 } });
+  // 3,000 changes of 300 series in arrival order (time), as a busy second gathers them; one series reports five
+  // values in one millisecond among them, one of them a repeat.
+  const same = ['a', 'b', 'c', 'b', 'e'];
+  for (let i = 0; i < 3000; i++) {
+    store.writer.enqueue(change(`d${i % 300}`, 'power', i, 1000 + i));
+    if (i % 600 === 0) store.writer.enqueue(change('burst', 'mode', same[i / 600]!, 5000));
+  }
+  await store.writer.flush();
+  assert.equal(await store.history.count(), 3005);
+  assert.deepEqual((await store.history.query('burst', 'mode', 0, 10_000)).map((s) => s.value), same);
+  const d7 = await store.history.query('d7', 'power', 0, 10_000);
+  assert.deepEqual(d7.map((s) => s.value), Array.from({ length: 10 }, (_, k) => 7 + k * 300));
+  // In the file, each series' rows of the batch are next to each other (rowid order), which is what makes the
+  // index insert cheap; the writer's own order was by time.
+  const rows = await store.db.all<{ series_id: number }>('SELECT series_id FROM history ORDER BY rowid');
+  const runs = rows.filter((r, i) => i === 0 || r.series_id !== rows[i - 1]!.series_id).length;
+  assert.equal(runs, 301);
+});
+
 test('a failed batch (disk full) is kept and retried; healthy is false until a write succeeds', async (t) => {
   const { log, records } = memoryLog();
   const store = await openTestStore(t, { history: { intervalMs: 10, retryMs: 30 } }, log);
