@@ -63,9 +63,9 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 // libuv thread pool); this reaches ~450,000. Both statements are prepared once.
 // Inserted in (series, time) order, then the order they came in (j.key, the array index: two samples of a series
 // in the same millisecond keep it): the (series_id, ts) index, ~75% of an insert's cost, then takes each series'
-// rows at one place instead of hopping between a leaf page per series for every row. 20,000 rows of 400 series
-// cost SQLite 51–52 against 53–64 ms of CPU with the hub's 16 MiB cache, 47–49 against 65–93 ms with SQLite's
-// default 2 MiB (docs/benchmarks.md, seventeenth session).
+// rows at one place instead of hopping between a leaf page per series for every row. 20,000 rows cost SQLite
+// 51–52 against 53–64 ms of CPU over 400 series and 57–61 against 78–95 ms over 2,000, with the hub's 16 MiB
+// cache (docs/benchmarks.md, seventeenth session).
 const INSERT_HISTORY = `INSERT INTO history (series_id, ts, value)
   SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?) AS j ORDER BY 1, 2, j.key`;
 // "WHERE true" is required by SQLite's grammar for an upsert whose source is a SELECT.
