@@ -151,7 +151,7 @@ async function npmStartMs(dataDir: string): Promise<number | undefined> {
 interface Idle {
   /** RSS IDLE_MS after start (the young generation still as large as start-up made it). */
   early: number;
-  /** RSS after SETTLE_MS idle: V8's memory reducer has shrunk the heap (rumah's young generation 32 → 1 MiB). */
+  /** RSS after SETTLE_MS idle: V8's memory reducer has shrunk the heap (the young generation shrinks to 1 MiB). */
   rss: number;
   /** (RSS with IDLE_CONNECTIONS open, settled) − rss, ÷ IDLE_CONNECTIONS. */
   perConnection: number;
@@ -338,7 +338,7 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
         `runtime.json (every listener up, the dashboard included) in the same starts: empty ${list(readyEmpty)}; ` +
         `${fmt(devices)} devices + ${fmt(historyRows)} rows ${list(bigRuns.b.map((r) => r.readyMs ?? NaN))}.`,
       `Idle RSS beside the brokers: VmRSS of the three running at once, ${SETTLE_MS / 1000} s after start (V8's memory reducer shrinks an idle heap 20-30 s after start: ` +
-        `rumah's young generation from 32 MiB to 1 MiB); ${IDLE_MS / 1000} s after start: rumah ${fmt(idle.rumah.early, 'B')}, bare aedes ${fmt(idle.aedes.early, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.early, 'B')}` : ''}. ` +
+        `the young generation shrinks to 1 MiB); ${IDLE_MS / 1000} s after start: rumah ${fmt(idle.rumah.early, 'B')}, bare aedes ${fmt(idle.aedes.early, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.early, 'B')}` : ''}. ` +
         `rumah on a folder with the device account only; bare aedes as above; mosquitto ${idle.mosquitto ? '' : '(not installed) '}with the benchmarks' config. ` +
         `Per idle connection: ${fmt(IDLE_CONNECTIONS)} connections to each, opened 100 at a time, each CONNECTed (rumah: the device account's credentials, cached after the first scrypt; the brokers: anonymous), ` +
         `RSS ${SETTLE_MS / 1000} s after the last one (the lowest of ${LOADED_WINDOW_MS / 1000} s more, read each second: V8's memory reducer gives back the young generation they grew, 23-33 s after them here) minus the settled idle RSS (after 10 connections had come and gone: mqtt-packet's number cache, ~6 MiB, is made at the first write), divided by the count.`,

@@ -87,7 +87,7 @@ test('systemd-analyze verify accepts every variant of the unit', (t) => {
 });
 
 test('the unit runs the hub with its Node flags (server/node-flags.ts; npm-start.test.ts checks npm start)', () => {
-  assert.ok(hubNodeFlags.includes('--max-semi-space-size=32'));
+  assert.ok(hubNodeFlags.includes('--max-semi-space-size=16'));
   const execStart = unitWords(unitSettings(renderServiceUnit(base)).get('ExecStart')!.at(-1)!);
   assert.deepEqual(execStart.slice(1, -1), [...hubNodeFlags]);
 });
