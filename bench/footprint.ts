@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { DB_FILE_NAME, openStore } from '../server/store/index.js';
 import { homeTopics, publishTemplate, writePublish } from './lib/packets.js';
 import { bundleJs, HOST, mosquittoPath, prepareRumahData, rebundle, repoRoot, RUMAH_YAML, rssBytes, sleep, startMosquitto, startNodeServer, startRumah, tempDir, track, type Rumah, type Server } from './lib/procs.js';
+import { InspectorGc } from './lib/inspector-gc.js';
 import { RawClient } from './lib/raw-client.js';
 import { openIdle, startAedesTimed, startRumahTimed, type Started } from './lib/first-connack.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
@@ -50,8 +51,8 @@ const TARGET_PER_CONNECTION = 8 * 1024;
 const IDLE_CONNECTIONS = 2000;
 /** Long enough for V8's memory reducer to shrink an idle heap (it ran 20-30 s after start here). */
 const SETTLE_MS = 40_000;
-/** After SETTLE_MS with the connections open, RSS is read each second for this long more and the lowest kept. */
-const LOADED_WINDOW_MS = 20_000;
+/** With the connections open, RSS is read this long after the last one (and again after a full GC). */
+const CONNECTED_MS = 5000;
 
 /** Starts `a` and `b` alternately `runs` times, each timed from exec to its first CONNACK, and stops each at once. */
 async function alternate(runs: number, a: () => Promise<Started>, b: () => Promise<Started>): Promise<{ a: Started[]; b: Started[] }> {
@@ -153,14 +154,22 @@ interface Idle {
   early: number;
   /** RSS after SETTLE_MS idle: V8's memory reducer has shrunk the heap (the young generation shrinks to 1 MiB). */
   rss: number;
-  /** (RSS with IDLE_CONNECTIONS open, settled) − rss, ÷ IDLE_CONNECTIONS. */
+  /** (RSS with IDLE_CONNECTIONS open − RSS before them) ÷ IDLE_CONNECTIONS, each read after a full GC (Node servers). */
   perConnection: number;
+  /** The same from RSS as found, without the GC: the connections' garbage and the young generation they grew count. */
+  perConnectionAsFound: number;
 }
+
+/** The Node servers run with their inspector on a loopback port the OS picks: the bench asks it for full GCs. */
+const INSPECT = ['--inspect=127.0.0.1:0'];
 
 /**
  * Idle RSS and RSS per idle connection of rumah, bare aedes and mosquitto, all three running at once (one wait for all):
  * read just after start, again once idle long enough for V8's memory reducer (it ran 20-30 s after start here; a hub
- * stays up for months), then with IDLE_CONNECTIONS idle authenticated connections on each, settled the same way.
+ * stays up for months), then with IDLE_CONNECTIONS idle authenticated connections on each. Per connection, the two Node
+ * servers' readings (before and with the connections) are each taken after a full GC asked for over their inspector:
+ * without it, whether V8's memory reducer had shrunk the young generation yet decided the figure (4.8 or 15 KB in two
+ * runs of the same build, the seventeenth session).
  */
 async function idleFootprints(dataDir: string, creds: { username: string; password: string }): Promise<Record<'rumah' | 'aedes', Idle> & { mosquitto?: Idle }> {
   // All from 127.0.0.1: mqtt.connectionsPerAddress (1,000 by default) raised for this start only.
@@ -170,34 +179,38 @@ async function idleFootprints(dataDir: string, creds: { username: string; passwo
   doc.setIn(['mqtt', 'connectionsPerAddress'], IDLE_CONNECTIONS * 2);
   fs.writeFileSync(yamlFile, String(doc));
   const bin = mosquittoPath();
-  const servers: Array<{ name: 'rumah' | 'aedes' | 'mosquitto'; server: Server; creds: { username?: string; password?: string } }> = [];
+  const servers: Array<{ name: 'rumah' | 'aedes' | 'mosquitto'; server: Server; creds: { username?: string; password?: string }; gc?: InspectorGc }> = [];
   try {
-    servers.push({ name: 'aedes', server: await startNodeServer('bare aedes', 'aedes.js'), creds: {} });
-    servers.push({ name: 'rumah', server: await startRumah({ dataDir }, creds), creds });
+    servers.push({ name: 'aedes', server: await startNodeServer('bare aedes', 'aedes.js', INSPECT), creds: {} });
+    servers.push({ name: 'rumah', server: await startRumah({ dataDir, nodeArgs: INSPECT }, creds), creds });
     if (bin) servers.push({ name: 'mosquitto', server: await startMosquitto(bin), creds: {} });
+    for (const s of servers) if (s.name !== 'mosquitto') s.gc = await InspectorGc.connect(s.server.name, s.server.output);
+    const rss = (): number[] => servers.map((s) => rssBytes(s.server.pid));
+    const collect = (): Promise<unknown> => Promise.all(servers.map((s) => s.gc?.collect()));
     await sleep(IDLE_MS);
-    const early = servers.map((s) => rssBytes(s.server.pid));
+    const early = rss();
     // One-time allocations of a first connection are not per connection: mqtt-packet's cache of the 65,536 two-byte
     // numbers (~6 MiB of Buffer objects) is made at the first packet written. 10 connections come and go first.
     for (const s of servers) await Promise.all((await openIdle(s.server.port, 10, s.creds)).map((c) => c.close()));
     await sleep(SETTLE_MS - IDLE_MS);
-    const settled = servers.map((s) => rssBytes(s.server.pid));
+    const settled = rss();
+    await collect();
+    const before = rss();
     const clients: RawClient[] = [];
     for (const s of servers) clients.push(...(await openIdle(s.server.port, IDLE_CONNECTIONS, s.creds)));
-    await sleep(SETTLE_MS);
-    // The lowest of LOADED_WINDOW_MS more, each server's own: V8's memory reducer, which gives back the young
-    // generation 2,000 connections grew (~36 MiB), ran 23-33 s after them here, and in some runs not yet at 40 s
-    // (rumah then read ~26 KB per connection instead of ~7.5). It only ever shrinks the heap.
-    const loaded = servers.map((s) => rssBytes(s.server.pid));
-    for (let waited = 0; waited < LOADED_WINDOW_MS; waited += 1000) {
-      await sleep(1000);
-      servers.forEach((s, i) => (loaded[i] = Math.min(loaded[i]!, rssBytes(s.server.pid))));
-    }
+    await sleep(CONNECTED_MS);
+    const found = rss();
+    await collect();
+    const loaded = rss();
     await Promise.all(clients.map((c) => c.close()));
     const out: Partial<Record<'rumah' | 'aedes' | 'mosquitto', Idle>> = {};
-    servers.forEach((s, i) => (out[s.name] = { early: early[i]!, rss: settled[i]!, perConnection: (loaded[i]! - settled[i]!) / IDLE_CONNECTIONS }));
+    servers.forEach((s, i) => (out[s.name] = {
+      early: early[i]!, rss: settled[i]!,
+      perConnection: (loaded[i]! - before[i]!) / IDLE_CONNECTIONS, perConnectionAsFound: (found[i]! - settled[i]!) / IDLE_CONNECTIONS,
+    }));
     return out as Record<'rumah' | 'aedes', Idle> & { mosquitto?: Idle };
   } finally {
+    for (const s of servers) s.gc?.close();
     for (const s of servers) await s.server.stop();
     fs.writeFileSync(yamlFile, yaml);
   }
@@ -341,7 +354,10 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
         `the young generation shrinks to 1 MiB); ${IDLE_MS / 1000} s after start: rumah ${fmt(idle.rumah.early, 'B')}, bare aedes ${fmt(idle.aedes.early, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.early, 'B')}` : ''}. ` +
         `rumah on a folder with the device account only; bare aedes as above; mosquitto ${idle.mosquitto ? '' : '(not installed) '}with the benchmarks' config. ` +
         `Per idle connection: ${fmt(IDLE_CONNECTIONS)} connections to each, opened 100 at a time, each CONNECTed (rumah: the device account's credentials, cached after the first scrypt; the brokers: anonymous), ` +
-        `RSS ${SETTLE_MS / 1000} s after the last one (the lowest of ${LOADED_WINDOW_MS / 1000} s more, read each second: V8's memory reducer gives back the young generation they grew, 23-33 s after them here) minus the settled idle RSS (after 10 connections had come and gone: mqtt-packet's number cache, ~6 MiB, is made at the first write), divided by the count.`,
+        `RSS with them open minus RSS just before them (after 10 connections had come and gone: mqtt-packet's number cache, ~6 MiB, is made at the first write), divided by the count; ` +
+        `for rumah and bare aedes each of the two readings after two full GCs asked for over their inspector (--inspect=127.0.0.1:0, HeapProfiler.collectGarbage) and 1 s: ` +
+        `without them the figure depended on whether V8's memory reducer had given back the young generation yet (4.8 or 15 KB for the same build). ` +
+        `As found, ${CONNECTED_MS / 1000} s after the last connection, without the GCs, minus the settled idle RSS: rumah ${fmt(idle.rumah.perConnectionAsFound, 'B')}, bare aedes ${fmt(idle.aedes.perConnectionAsFound, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.perConnectionAsFound, 'B')}` : ''}.`,
       `RSS is VmRSS of the rumah process (node dist/server/main.js, its own process), read ${IDLE_MS / 1000} s after it went idle. ` +
         `The ${DEVICES} devices were created by one publish on each of ${DEVICES} topics (devices.maxPerAccount raised to 5000 in rumah.yaml).`,
       `Start to listening: from spawn to <data>/runtime.json written (which rumah does after its MQTT and HTTP listeners are up), Node's own start-up included. ` +
