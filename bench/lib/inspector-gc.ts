@@ -28,6 +28,8 @@ export class InspectorGc {
       socket.once('open', resolve);
       socket.once('error', (err) => reject(new Error(`bench: ${name}'s inspector at ${url}: ${err.message}`)));
     });
+    // A later error (the server stopped) closes the socket, which fails a call in flight (below), not the bench.
+    socket.on('error', () => undefined);
     return new InspectorGc(socket);
   }
 
@@ -47,19 +49,21 @@ export class InspectorGc {
   private call(method: string): Promise<void> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.socket.off('message', onMessage);
-        reject(new Error(`bench: the inspector did not answer ${method} within 30 s`));
-      }, 30_000);
-      const onMessage = (data: WebSocket.RawData): void => {
-        const msg = JSON.parse(data.toString()) as { id?: number; error?: { message: string } };
-        if (msg.id !== id) return;
+      const done = (err?: Error): void => {
         clearTimeout(timer);
         this.socket.off('message', onMessage);
-        if (msg.error) reject(new Error(`bench: ${method}: ${msg.error.message}`));
+        this.socket.off('close', onClose);
+        if (err) reject(err);
         else resolve();
       };
+      const timer = setTimeout(() => done(new Error(`bench: the inspector did not answer ${method} within 30 s`)), 30_000);
+      const onClose = (): void => done(new Error(`bench: the inspector closed before answering ${method}`));
+      const onMessage = (data: WebSocket.RawData): void => {
+        const msg = JSON.parse(data.toString()) as { id?: number; error?: { message: string } };
+        if (msg.id === id) done(msg.error ? new Error(`bench: ${method}: ${msg.error.message}`) : undefined);
+      };
       this.socket.on('message', onMessage);
+      this.socket.on('close', onClose);
       this.socket.send(JSON.stringify({ id, method }));
     });
   }
