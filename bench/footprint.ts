@@ -356,7 +356,7 @@ export async function benchFootprint(opts: FootprintOptions = {}, log: (s: strin
         `Per idle connection: ${fmt(IDLE_CONNECTIONS)} connections to each, opened 100 at a time, each CONNECTed (rumah: the device account's credentials, cached after the first scrypt; the brokers: anonymous), ` +
         `RSS with them open minus RSS just before them (after 10 connections had come and gone: mqtt-packet's number cache, ~6 MiB, is made at the first write), divided by the count; ` +
         `for rumah and bare aedes each of the two readings after two full GCs asked for over their inspector (--inspect=127.0.0.1:0, HeapProfiler.collectGarbage) and 1 s ` +
-        `(both run with the inspector listening and its session open from the start, so the idle RSS figures above are read with it too: idle RSS 87-92 MiB with it, 93.7 MiB in the last run without): ` +
+        `(both run with the inspector listening and its session open from the start, so the idle RSS figures above count it too; within their spread, docs/benchmarks.md, eighteenth session): ` +
         `without them the figure depended on whether V8's memory reducer had given back the young generation yet (4.8 or 15 KB for the same build). ` +
         `As found, ${CONNECTED_MS / 1000} s after the last connection, without the GCs, minus the settled idle RSS: rumah ${fmt(idle.rumah.perConnectionAsFound, 'B')}, bare aedes ${fmt(idle.aedes.perConnectionAsFound, 'B')}${idle.mosquitto ? `, mosquitto ${fmt(idle.mosquitto.perConnectionAsFound, 'B')}` : ''}.`,
       `RSS is VmRSS of the rumah process (node dist/server/main.js, its own process), read ${IDLE_MS / 1000} s after it went idle. ` +
