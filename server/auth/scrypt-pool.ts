@@ -1,11 +1,11 @@
 // Where password hashes run when many are wanted at once (issue 19 item 1: a power cut reconnects every device, and
 // each first login is one scrypt).
 //
-// One hash at a time goes to libuv's pool, as Node runs it (scrypt-kdf.ts: libsodium's or OpenSSL's scrypt). From
-// the second hash at once, the pool starts one thread per core (scrypt-worker.ts) and hands them the hashes; they
-// stop after `idleMs` without one, so an idle hub keeps no extra isolate. Memory, measured alone (160 device hashes,
-// 2 cores): +32 MiB RSS while the two threads hash, +17 MiB left with the allocator after they stop; libuv's pool
-// hashing the same kept +9 MiB.
+// One or two hashes at a time go to libuv's pool, as Node runs them (scrypt-kdf.ts: libsodium's or OpenSSL's scrypt).
+// From the third at once (`threadsFrom`), the pool starts one thread per core (scrypt-worker.ts) and hands them the
+// hashes; they stop after `idleMs` without one, so an idle hub keeps no extra isolate. Memory, measured alone (160
+// device hashes, 2 cores): +32 MiB RSS while the two threads hash, +17 MiB left with the allocator after they stop;
+// libuv's pool hashing the same kept +9 MiB.
 // Why threads of our own, measured on 2 cores (bench/logins.ts):
 //   - a libuv hash ends with a trip through the event loop before the next can start, and the login gate's slot sits
 //     idle meanwhile; a thread here takes its next hash from its own queue at once: 2 threads hash 1,000 device
@@ -44,6 +44,15 @@ export interface ScryptPoolOptions {
 }
 
 const retryAfterFailureMs = 60_000;
+
+/**
+ * Hashes at once from which the threads start: a storm, not two logins that happen to meet. Two run side by side on
+ * libuv's pool as well (it has 4 threads), while starting the threads costs two isolates (~6 ms of the event loop
+ * each, their boot on the cores the hashes need, +32 MiB while they run). With 2 here a first start's admin hash and
+ * the first device login started them, and that device's CONNACK waited for it. A storm reaches 3 at once within its
+ * first logins (the login gate runs 3 before the threads are up), so it starts them as before.
+ */
+const threadsFrom = 3;
 
 export class ScryptPool {
   readonly #threadCount: number;
@@ -96,7 +105,7 @@ export class ScryptPool {
         this.counts.threads++;
         return await this.#send(thread, { id: this.#nextId++, password, salt, keylen, ...params });
       }
-      if (this.#inProgress > 1) this.#start();
+      if (this.#inProgress >= threadsFrom) this.#start();
       this.counts.libuv++;
       return await scryptAsync(password, salt, keylen, params);
     } finally {

@@ -19,6 +19,23 @@ test('one hash at a time runs on libuv and starts no thread', async () => {
   assert.deepEqual(pool.counts, { libuv: 3, threads: 0, threadFailures: 0 });
 });
 
+test('two hashes at once run side by side on libuv and start no thread; a third at once starts them', async () => {
+  const pool = new ScryptPool({ threads: 2, idleMs: 60_000 });
+  try {
+    for (let round = 0; round < 3; round++) {
+      const keys = await Promise.all(inputs.slice(0, 2).map((x) => pool.derive(x.password, x.salt, 32, params)));
+      keys.forEach((key, i) => assert.deepEqual(key, expected(i), `key ${i}`));
+    }
+    assert.equal(pool.threads, 0, 'two at once: no thread (a first start\'s admin hash and one login, two devices meeting)');
+    assert.deepEqual(pool.counts, { libuv: 6, threads: 0, threadFailures: 0 });
+    const keys = await Promise.all(inputs.slice(0, 3).map((x) => pool.derive(x.password, x.salt, 32, params)));
+    keys.forEach((key, i) => assert.deepEqual(key, expected(i), `key ${i}`));
+    assert.equal(pool.threads, 2, 'three at once start the threads');
+  } finally {
+    pool.stop();
+  }
+});
+
 test('many hashes at once start the threads, which give the same keys and stop when idle', async () => {
   const pool = new ScryptPool({ threads: 2, idleMs: 200 });
   // The first burst starts the threads; the ones asked while they come up still run on libuv.
@@ -36,11 +53,11 @@ test('many hashes at once start the threads, which give the same keys and stop w
 
 test('hashes a thread still holds when it is stopped finish on libuv with the right key', async () => {
   const pool = new ScryptPool({ threads: 1, idleMs: 60_000 });
-  await Promise.all(inputs.slice(0, 2).map((x) => pool.derive(x.password, x.salt, 32, params)));
+  await Promise.all(inputs.slice(0, 3).map((x) => pool.derive(x.password, x.salt, 32, params)));
   for (let wait = 0; wait < 100; wait++) {
     // Wait until the thread is online and takes hashes.
     const before = pool.counts.threads;
-    await Promise.all(inputs.slice(0, 2).map((x) => pool.derive(x.password, x.salt, 32, params)));
+    await Promise.all(inputs.slice(0, 3).map((x) => pool.derive(x.password, x.salt, 32, params)));
     if (pool.counts.threads > before) break;
     await sleep(10);
   }
