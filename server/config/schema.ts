@@ -1,7 +1,7 @@
 // A namespace import: esbuild then bundles only the parts of zod in use (scripts/build-server.mjs), not its 50 locales.
 import * as z from 'zod';
-import nodeCron from 'node-cron';
 import { bridgesSchema } from '../bridge/config.js';
+import { DEFAULT_BACKUP_SCHEDULE, validBackupSchedule } from './backup-schedule.js';
 
 // zod compiles each object schema into a function (new Function) at its first parse: for rumah.yaml, parsed once at
 // start, that cost 10 ms more than it saved (issue 19 item 6), and the hub's own rule is no eval. Process-wide: the
@@ -218,7 +218,7 @@ export const configSchema = z
       .object({
         enabled: z.boolean(),
         /** node-cron syntax (5 fields, or 6 with seconds first), in location.timezone. */
-        schedule: z.string().refine((s) => nodeCron.validate(s), { message: 'a cron schedule such as "30 3 * * *" (03:30 every day)' }),
+        schedule: z.string().refine(validBackupSchedule, { message: 'a cron schedule such as "30 3 * * *" (03:30 every day)' }),
         /** Automatic backups kept; older ones are deleted (manual and pre-migration ones are kept). */
         keep: z.number().int().min(1).max(1000),
       })
@@ -310,6 +310,6 @@ export const defaults: Config = {
     influx: { enabled: false, measurement: 'rumah', batchSize: 5000, intervalMs: 5000, maxRetryMs: 60_000, timeoutMs: 10_000 },
     prometheus: { deviceStates: false },
   },
-  backup: { enabled: true, schedule: '30 3 * * *', keep: 7 },
+  backup: { enabled: true, schedule: DEFAULT_BACKUP_SCHEDULE, keep: 7 },
   bridges: [],
 };
