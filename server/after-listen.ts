@@ -10,9 +10,9 @@ import { UsersApi } from './api/users.js';
 import { Exports } from './export/exports.js';
 
 // The parts Hub.start builds after the MQTT listeners are open (server/hub.ts, "Start order", says why), in one module
-// so that they load as one import, begun while the start waits for its databases and built once a device can already
-// log in: the outbound bridges (MQTT.js), the rules engine (with its schema, expressions and schedules), the logbook,
-// the scheduled backups, the broker page, the users and the exports. Until the hub releases the broker's start gate (server/mqtt/start-gate.ts) no client publish reaches
+// so that they load as one import once a device can already log in: the outbound bridges (MQTT.js), the rules engine
+// (with its schema, expressions and schedules), the logbook, the scheduled backups, the broker page, the users and
+// the exports. Until the hub releases the broker's start gate (server/mqtt/start-gate.ts) no client publish reaches
 // them, and the broker's events wait for them in order.
 
 /** Builds and starts them in order on `hub`; `stop` is given each one's stop, run in reverse by Hub.stop. */

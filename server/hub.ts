@@ -155,14 +155,6 @@ export class Hub {
       // so that a failure before then leaves no unhandled rejection; it is thrown by the broker's start.
       this.persistence.open().catch(() => undefined);
     }
-    // The parts built after the listeners (server/after-listen.ts) start loading now, while the start waits for
-    // rumah.db, broker.db and the first admin's hash on libuv's pool: their compile fills those waits instead of
-    // holding the event loop right after the listeners open, when a device waiting for the port sends its CONNECT
-    // (first CONNACK 34 → 23 ms after the listener, medians of 11 alternated starts; the listener itself no later).
-    // Built only after the listeners, as before. Caught here only so that an earlier failure leaves no unhandled
-    // rejection; awaited below.
-    const partsLoading = import('./after-listen.js');
-    partsLoading.catch(() => undefined);
     this.store = await openStore(config.dataDir, log, {
       checkpointIntervalMs: 1000,
       // rumah.db's integrity check reads every page (~120 ms for 46 MiB): beside the reads below, before the first write.
@@ -244,7 +236,7 @@ export class Hub {
 
     // Start order (issue 19 item 6: a device waiting since a power cut gets its CONNACK first). What a login needs is
     // up: the accounts, the registry (restored), the ACL, the broker and its sessions. The listeners open now; the rest
-    // (server/after-listen.ts, loaded since the databases were opened) is built behind them. Until the broker's start gate is released below,
+    // (server/after-listen.ts) is loaded and built behind them. Until the broker's start gate is released below,
     // clients connect, log in and subscribe, while their publishes wait in flow control and the broker's events
     // (connected, disconnected, wills) are queued in order (server/mqtt/start-gate.ts): the rules, the logbook, the
     // bridges and the exports see every one of them. Events the hub raises itself meanwhile: a pairing candidate needs
@@ -266,10 +258,10 @@ export class Hub {
     if (sn) this.stops.push(() => sn.gateway.stop());
     this.mqttsn = sn?.gateway;
 
-    // Before each part built from here on, the CONNECTs already being handled are answered (connectsAnswered): a
-    // part's constructors and start hold the event loop for milliseconds each, and a login would wait behind them.
+    // Before each part loaded from here on, the CONNECTs already being handled are answered (connectsAnswered): a
+    // part's modules and constructors hold the event loop for tens of milliseconds, and a login would wait behind them.
     await this.broker.startGate.connectsAnswered();
-    const [parts, bootstrapped] = await Promise.all([partsLoading, booting]);
+    const [parts, bootstrapped] = await Promise.all([import('./after-listen.js'), booting]);
     this.setupCode = bootstrapped.setupCode;
     await this.broker.startGate.connectsAnswered();
     const brokerPage = await parts.startParts(this, this.opts, (stop) => this.stops.push(stop));
