@@ -80,9 +80,10 @@ export async function verifyPassword(password: string, stored: string | undefine
  * of hashes stored before 2026-12-07) and libsodium is here to use it. Its parameters are ones libsodium can run.
  */
 export function hasLegacySalt(stored: string): boolean {
-  if (scryptEngine() !== 'libsodium') return false;
   const parts = stored.split('$');
-  return parts.length === 6 && parts[0] === 'scrypt' && parts[2] === '8' && parts[3] === '1' && Buffer.byteLength(parts[4]!, 'base64') !== SALT_BYTES;
+  const legacy = parts.length === 6 && parts[0] === 'scrypt' && parts[2] === '8' && parts[3] === '1' && Buffer.byteLength(parts[4]!, 'base64') !== SALT_BYTES;
+  // Asked only then: it loads libsodium, which a login with today's salt has no need of (scrypt-kdf.ts says why late).
+  return legacy && scryptEngine() === 'libsodium';
 }
 
 /** The same password under the same parameters and key length as `stored`, with a new salt of today's length. */

@@ -23,7 +23,7 @@ type Sodium = {
 
 let sodium: Sodium | undefined | null = null;
 
-/** libsodium, loaded at the first hash rather than at the start (a few milliseconds), or undefined without it. */
+/** libsodium, loaded when first wanted rather than at the start, or undefined without it. */
 function lib(): Sodium | undefined {
   if (sodium === null) {
     try {
@@ -33,6 +33,32 @@ function lib(): Sodium | undefined {
     }
   }
   return sodium;
+}
+
+/**
+ * How long after the first hash on the event loop's side libsodium is loaded. Loading it (a native module) takes 5–9
+ * ms of the event loop here, and the first hash is a start's first login or its first admin's password: it ran in
+ * that device's CONNACK, or before the MQTT listeners. The hashes before then run on OpenSSL (the same function,
+ * ~1 ms slower for a device's), and a storm's hashes on the hashing threads, which load their own.
+ */
+const libsodiumAfterMs = 1000;
+let loadScheduled = false;
+
+/**
+ * From this N on (a person's password, 16 MiB: a first start's admin, a dashboard login) libsodium is loaded for the
+ * hash itself: OpenSSL's ~25% more on a hash of ~25–40 ms costs a core more than the load costs the event loop, and a
+ * first start measured slower with it deferred (exec → first CONNACK, 30 alternated pairs).
+ */
+const loadNowFromN = 16384;
+
+/** libsodium if loaded; otherwise undefined, and its load scheduled. */
+function libLoaded(): Sodium | undefined {
+  if (sodium !== null) return sodium;
+  if (!loadScheduled) {
+    loadScheduled = true;
+    setTimeout(lib, libsodiumAfterMs).unref();
+  }
+  return undefined;
 }
 
 /** Which implementation hashes with a 32-byte salt in this process (logged after the start, read by tests and benches). */
@@ -48,30 +74,31 @@ export const FAST_SALT_BYTES = 32;
  * opslimit < memlimit / 32: r 8, p 1, N the largest power of two ≤ opslimit / 32) gives back exactly N when
  * opslimit is 32·N and memlimit is over 1024·N.
  */
-function sodiumLimits(password: string, salt: Uint8Array, keylen: number, { N, r, p }: ScryptParams): { ops: number; mem: number } | undefined {
-  const sodium = lib();
+function sodiumLimits(native: Sodium | undefined, password: string, salt: Uint8Array, keylen: number, { N, r, p }: ScryptParams): { ops: number; mem: number } | undefined {
   // An empty password (MQTT allows one) goes to OpenSSL: sodium-native's async call refuses it.
-  if (!sodium || password.length === 0 || salt.length !== sodium.crypto_pwhash_scryptsalsa208sha256_SALTBYTES || r !== 8 || p !== 1) return undefined;
-  if (N < 1024 || N > 1 << 20 || (N & (N - 1)) !== 0 || keylen < sodium.crypto_pwhash_scryptsalsa208sha256_BYTES_MIN) return undefined;
-  return { ops: 32 * N, mem: Math.max(sodium.crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_MIN, 2048 * N) };
+  if (!native || password.length === 0 || salt.length !== native.crypto_pwhash_scryptsalsa208sha256_SALTBYTES || r !== 8 || p !== 1) return undefined;
+  if (N < 1024 || N > 1 << 20 || (N & (N - 1)) !== 0 || keylen < native.crypto_pwhash_scryptsalsa208sha256_BYTES_MIN) return undefined;
+  return { ops: 32 * N, mem: Math.max(native.crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_MIN, 2048 * N) };
 }
 
 /** scrypt on this thread (the pool's threads). */
 export function scryptSync(password: string, salt: Uint8Array, keylen: number, params: ScryptParams): Buffer {
-  const limits = sodiumLimits(password, salt, keylen, params);
+  const native = lib();
+  const limits = sodiumLimits(native, password, salt, keylen, params);
   if (!limits) return crypto.scryptSync(password, salt, keylen, params);
   const key = Buffer.alloc(keylen);
-  lib()!.crypto_pwhash_scryptsalsa208sha256(key, Buffer.from(password, 'utf8'), salt, limits.ops, limits.mem);
+  native!.crypto_pwhash_scryptsalsa208sha256(key, Buffer.from(password, 'utf8'), salt, limits.ops, limits.mem);
   return key;
 }
 
-/** scrypt on libuv's pool (one hash at a time, before the pool's threads are up). */
+/** scrypt on libuv's pool (one or two hashes at a time, or before the pool's threads are up). */
 export async function scryptAsync(password: string, salt: Uint8Array, keylen: number, params: ScryptParams): Promise<Buffer> {
-  const limits = sodiumLimits(password, salt, keylen, params);
+  const native = params.N >= loadNowFromN ? lib() : libLoaded();
+  const limits = sodiumLimits(native, password, salt, keylen, params);
   if (!limits) {
     return new Promise((resolve, reject) => crypto.scrypt(password, salt, keylen, params, (err, key) => (err ? reject(err) : resolve(key))));
   }
   const key = Buffer.alloc(keylen);
-  await lib()!.crypto_pwhash_scryptsalsa208sha256_async(key, Buffer.from(password, 'utf8'), salt, limits.ops, limits.mem);
+  await native!.crypto_pwhash_scryptsalsa208sha256_async(key, Buffer.from(password, 'utf8'), salt, limits.ops, limits.mem);
   return key;
 }
