@@ -36,10 +36,10 @@ function lib(): Sodium | undefined {
 }
 
 /**
- * How long after the first hash on the event loop's side libsodium is loaded. Loading it (a native module) takes 5–9
- * ms of the event loop here, and the first hash is a start's first login or its first admin's password: it ran in
- * that device's CONNACK, or before the MQTT listeners. The hashes before then run on OpenSSL (the same function,
- * ~1 ms slower for a device's), and a storm's hashes on the hashing threads, which load their own.
+ * How long after the first device-cost hash on the event loop's side libsodium is loaded. Loading it (a native module)
+ * takes 5–9 ms of the event loop here, and that hash is mostly a restart's first login: the load ran in that device's
+ * CONNACK. The hashes before then run on OpenSSL (the same function, ~1 ms slower for a device's), and a storm's
+ * hashes on the hashing threads, which load their own.
  */
 const libsodiumAfterMs = 1000;
 let loadScheduled = false;
