@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     const runtime = await hub.start();
     printBanner(config, runtime, hub.setupCode);
     log.info({ ...runtime, dataDir: config.dataDir }, 'rumah is running');
-    // After the start, not during it: loading libsodium takes a few milliseconds (server/auth/scrypt-kdf.ts).
+    // After the start, not during it: this loads libsodium (5–9 ms) if no hash has yet (server/auth/scrypt-kdf.ts).
     if (scryptEngine() === 'openssl') log.info('passwords are hashed with OpenSSL\'s scrypt: the optional sodium-native is not installed for this platform, so a reconnect storm after a restart takes ~1.25× longer');
   } catch (err) {
     const message = isRumahError(err) ? `${err.code}: ${err.message}` : (err as Error).stack;

@@ -36,10 +36,11 @@ function lib(): Sodium | undefined {
 }
 
 /**
- * How long after the first device-cost hash on the event loop's side libsodium is loaded. Loading it (a native module)
- * takes 5–9 ms of the event loop here, and that hash is mostly a restart's first login: the load ran in that device's
- * CONNACK. The hashes before then run on OpenSSL (the same function, ~1 ms slower for a device's), and a storm's
- * hashes on the hashing threads, which load their own.
+ * How long after the first device-cost hash on the event loop's side libsodium is loaded, unless something asks for
+ * it sooner (the hub's main.ts asks scryptEngine() for its log line once the start is done). Loading it (a native
+ * module) takes 5–9 ms of the event loop here, and that hash is mostly a restart's first login: the load ran in that
+ * device's CONNACK. The hashes before then run on OpenSSL (the same function, ~1 ms slower for a device's), and a
+ * storm's hashes on the hashing threads, which load their own.
  */
 const libsodiumAfterMs = 1000;
 let loadScheduled = false;
