@@ -35,7 +35,7 @@ const packagesOutside = {
 fs.rmSync(out, { recursive: true, force: true });
 await build({
   // The history export's thread is started from a file next to the chunk that starts it (influx-export.ts).
-  entryPoints: { hub: path.join(root, 'dist/server/main.js'), 'quiet-debug': path.join(root, 'dist/server/quiet-debug.js'), 'influx-worker': path.join(root, 'dist/server/export/influx-worker.js'), 'scrypt-worker': path.join(root, 'dist/server/auth/scrypt-worker.js') },
+  entryPoints: { hub: path.join(root, 'dist/server/main.js'), 'quiet-debug': path.join(root, 'dist/server/quiet-debug.js'), 'core-streams': path.join(root, 'dist/server/core-streams.js'), 'influx-worker': path.join(root, 'dist/server/export/influx-worker.js'), 'scrypt-worker': path.join(root, 'dist/server/auth/scrypt-worker.js') },
   outdir: out,
   bundle: true,
   splitting: true,
@@ -56,11 +56,13 @@ await build({
 });
 // The entry. An ES module's imports all run before its own code, and in a chunk esbuild puts every external import
 // (aedes, mqtt-packet, pino...) at the top: server/quiet-debug.ts, which must patch `debug` before mqtt-packet makes
-// its loggers, would run after them. So it is an entry of its own, run first; the hub is imported once it has.
+// its loggers, and server/core-streams.ts, which must set READABLE_STREAM before bl loads readable-stream, would run
+// after them. So each is an entry of its own, run first; the hub is imported once they have.
 fs.writeFileSync(path.join(out, 'main.js'), [
   '#!/usr/bin/env node',
-  '// Written by scripts/build-server.mjs: server/quiet-debug.ts first, then the hub (see there why).',
+  '// Written by scripts/build-server.mjs: server/quiet-debug.ts and server/core-streams.ts first, then the hub (see there why).',
   "import './quiet-debug.js';",
+  "import './core-streams.js';",
   "await import('./hub.js');",
   '',
 ].join('\n'), { mode: 0o755 });

@@ -1,5 +1,7 @@
-// First: dependencies loaded after it get loggers that cost nothing while DEBUG is off (see quiet-debug.ts).
+// First: dependencies loaded after it get loggers that cost nothing while DEBUG is off (see quiet-debug.ts), and
+// readable-stream hands out Node's own streams (see core-streams.ts).
 import './quiet-debug.js';
+import './core-streams.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';

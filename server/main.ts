@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import './quiet-debug.js'; // before any dependency that logs with `debug`
+import './core-streams.js'; // before mqtt-packet loads readable-stream
 import { loadConfig } from './config/load.js';
 import { isRumahError, ErrorCodes } from './core/errors.js';
 import { createLogger, drainLog } from './core/logger.js';

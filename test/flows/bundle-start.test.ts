@@ -45,7 +45,8 @@ test('the bundle starts, answers MQTT, runs rules and serves the dashboard', asy
   ].join('\n'));
 
   // Whether server/quiet-debug.ts has patched `debug` when mqtt-packet's first file is compiled (it makes its loggers
-  // then): in a bundle whose chunks import their dependencies first, it had not (scripts/build-server.mjs).
+  // then): in a bundle whose chunks import their dependencies first, it had not (scripts/build-server.mjs). And
+  // whether any file of readable-stream's own copy is compiled: server/core-streams.ts must run before bl loads it.
   const probe = path.join(dataDir, 'probe.mjs');
   fs.writeFileSync(probe, [
     "import Module, { createRequire } from 'node:module';",
@@ -53,6 +54,7 @@ test('the bundle starts, answers MQTT, runs rules and serves the dashboard', asy
     'const compile = Module.prototype._compile;',
     'let told = false;',
     'Module.prototype._compile = function (content, filename) {',
+    "  if (filename.includes('/node_modules/readable-stream/lib/internal/')) process.stderr.write(`probe: readable-stream's copy compiled: ${filename}\\n`);",
     "  if (!told && filename.includes('/node_modules/mqtt-packet/')) {",
     '    told = true;',
     '    process.stderr.write(`probe: debug quiet when mqtt-packet loads: ${Module._cache[debugEntry]?.exports?.quiet === true}\\n`);',
@@ -95,6 +97,7 @@ test('the bundle starts, answers MQTT, runs rules and serves the dashboard', asy
   assert.equal((await fetch(`${httpUrl}/healthz`)).status, 200);
 
   assert.match(stderr, /probe: debug quiet when mqtt-packet loads: true/);
+  assert.doesNotMatch(stderr, /probe: readable-stream's copy compiled/);
 
   child.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
