@@ -56,7 +56,8 @@ export interface BrokerOptions {
   persistence?: unknown;
   /** The persistence is durable: a QoS 1 publish is acknowledged only once stored (authorize.ts). */
   durable?: boolean;
-  /** Whether a QoS 1 message on this topic is queued for an offline session (stored); unknown: assumed so. */
+  /** Whether a QoS 1 message on this topic is queued for an offline session (stored); unknown: assumed so. The
+   *  broker adds the connected persistent members of shared subscriptions (shared-subscriptions.ts). */
   queues?: (topic: string) => boolean;
   /** Every client's publishes wait while this is true (the history writer far behind). */
   held?: () => boolean;
@@ -112,7 +113,7 @@ export class Broker {
     this.aedes = aedes;
     this.storage = new AccountStorage({ config: opts.config, log: opts.log, counters: this.counters, identities: this.identities, clients: () => this.clients, departed: this.departed });
     this.dispatch = new Dispatch(aedes, (packet) => this.routed(packet));
-    this.durable = new DurablePublish({ aedes, dispatch: this.dispatch, order: this.order, emits: new EmitOrder(aedes), durable: opts.durable === true, queues: opts.queues });
+    this.durable = new DurablePublish({ aedes, dispatch: this.dispatch, order: this.order, emits: new EmitOrder(aedes), durable: opts.durable === true, queues: opts.queues && ((topic) => opts.queues!(topic) || this.shared.queues(topic)) });
     endAtSink(aedes);
     // At least one packet of the largest size must fit, or such a packet would drop every subscriber it goes to.
     const maxBuffered = Math.max(opts.config.maxBufferedBytes, opts.config.maxPacketSize + 65_536);

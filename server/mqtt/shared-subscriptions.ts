@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { aedesInternals, clientInternals, type AedesPacket, type ClientInternals } from './aedes-internals.js';
 import type { OutgoingPacket } from './write-hooks.js';
 import { windowFull } from './outbound-window.js';
+import { topicMatches } from './topics.js';
 
 /**
  * MQTT 5 Shared Subscriptions (§4.8.2), for one hub: a subscription to `$share/<ShareName>/<filter>` joins the group
@@ -37,9 +38,10 @@ import { windowFull } from './outbound-window.js';
  *   session and is sent again when it returns ([MQTT-4.8.2]: "the Server MAY wait for the Client to reconnect and
  *   retransmit the message to that Client"), not to another member. (aedes also needs the entry: for a persistent
  *   session it records the packet identifier on the queued message before sending, and fails the delivery without it.)
- *   The publisher's PUBACK does not wait for that entry to be stored when no ordinary persistent subscription
- *   matches (Broker `queues` looks at stored subscriptions by topic, which the renamed one never matches): a crash
- *   in between loses the message for that member, as it would for a clean member.
+ *   The publisher's PUBACK waits for that entry to be stored: the broker's `queues` (durable-publish.ts), which looks
+ *   at stored subscriptions by topic and never matches the renamed one, also asks the groups (`queues` below), and
+ *   the message's routing ends only once the entry is stored. (Before, a crash between the PUBACK and that commit
+ *   lost the message for that member.)
  * - No retained messages on a new shared subscription ([MQTT-4.8.2]: retained messages are not sent to shared
  *   subscriptions): the subscription's Retain Handling is set to 2.
  * - A malformed shared filter (empty ShareName, `+`/`#` in it, no filter after it [MQTT-4.8.2-1], [MQTT-4.8.2-2]) and
@@ -97,9 +99,14 @@ class Group {
         // With the subscription's identifier, as aedes's delivery will send it [MQTT-3.3.4-3] (and as the store matches
         // the sent copy to its entry, outgoing-store.ts update): a copy sent again at reconnect still carries it.
         const queued = sub.si === undefined ? packet : { ...packet, properties: { ...packet.properties, subscriptionIdentifier: sub.si } };
-        persistence()
+        const stored = persistence()
           .outgoingEnqueue({ clientId: c.id }, queued)
           .catch((err: Error) => log.warn({ clientId: c.id, err: err.message }, 'could not queue a shared subscription message in the member\'s session'));
+        // The routing of this message ends once the entry is stored: the publisher's PUBACK waits for that (the broker
+        // asks `queues` below and takes the stored path, durable-publish.ts), so a crash cannot lose an acknowledged
+        // message for this member.
+        sub.func(packet, () => void stored.then(() => cb()));
+        return;
       }
       sub.func(packet, cb);
     };
@@ -131,6 +138,18 @@ class Group {
     return [this.members[fallback]!, clientInternals(this.members[fallback]!).subscriptions[this.name]!];
   }
 
+  /**
+   * Whether a QoS 1/2 message on `topic` may be queued in a member's session by `deliver`: the filter matches and a
+   * connected member has a persistent session. Which member gets it is decided at delivery, so any such one counts.
+   */
+  queues(topic: string): boolean {
+    if (!topicMatches(this.filter, topic)) return false;
+    return this.members.some((client) => {
+      const c = clientInternals(client);
+      return c.connected && !c.closed && !c.clean;
+    });
+  }
+
   add(client: Client): void {
     if (!this.members.includes(client)) this.members.push(client);
   }
@@ -147,7 +166,7 @@ class Group {
  * Makes aedes accept and route shared subscriptions; returns what the broker calls for each packet a client sends
  * (`packet`, parser-hooks.ts) and for each CONNACK it writes (`connack`, write-hooks.ts).
  */
-export function shareSubscriptions(aedes: Aedes, log: Logger): { packet(packet: unknown): void; connack(packet: OutgoingPacket): void } {
+export function shareSubscriptions(aedes: Aedes, log: Logger): { packet(packet: unknown): void; connack(packet: OutgoingPacket): void; queues(topic: string): boolean } {
   const a = aedesInternals(aedes);
   const groups = new Map<string, Group>();
   /** Subscriptions that must be refused (see the choices above), with the filter the client sent. */
@@ -256,6 +275,11 @@ export function shareSubscriptions(aedes: Aedes, log: Logger): { packet(packet: 
     // queues it until the CONNACK is sent; before prototype-topics.ts, which may take a SUBSCRIBE and subscribe its
     // filters one by one.
     packet: (packet) => renameShared(packet as { cmd: string; subscriptions?: Subscription[]; unsubscriptions?: string[] } | undefined),
+    // Asked for every QoS 1 PUBLISH (durable-publish.ts): whether a persistent member's session may store a copy.
+    queues: (topic) => {
+      for (const group of groups.values()) if (group.queues(topic)) return true;
+      return false;
+    },
     // §3.2.2.3.13: aedes sends Shared Subscription Available = 0 in every MQTT 5 CONNACK; absent or 1 means available.
     connack: (packet) => {
       const p = packet.properties;

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { connect, end, startHub, subscribe, tempDir, waitFor } from '../helpers/hub.js';
-import { connect5, publish5, sleep, subscribe5, until, type V5Client } from '../helpers/mqtt5.js';
+import type { IPublishPacket } from 'mqtt-packet';
+import { connect5, publish5, RawClient, sleep, subscribe5, until, type V5Client } from '../helpers/mqtt5.js';
 import type { HubProcess } from '../helpers/process.js';
 import { admin, kill, mqttUrlOf, withHub } from '../helpers/crash.js';
 import { createLogger } from '../../server/core/logger.js';
@@ -278,4 +279,44 @@ test('a lowered mqtt.maxSessionExpiry applies, at the next start, to the session
   const kept = await deadlineOf(dataDir, 'v5-gone-1h');
   assert.equal(kept?.expiry_interval, 86_400, 'its interval lowered to the cap');
   assert.ok(kept?.expires_at && kept.expires_at < Date.now() + day, 'its deadline brought within a day of when it left');
+});
+
+/** Takes broker.db's write lock from a connection of the test's own (BEGIN IMMEDIATE): nothing the hub writes there
+ *  commits until `release` (the hub waits for it, up to its busy timeout of 5 s). */
+function holdWriteLock(file: string): Promise<{ release: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, (err) => {
+      if (err) return reject(err);
+      db.exec('BEGIN IMMEDIATE', (e) => (e ? reject(e) : resolve({
+        release: () => new Promise<void>((done, fail) => db.exec('ROLLBACK', (r) => db.close(() => (r ? fail(r) : done())))),
+      })));
+    });
+  });
+}
+
+test('a QoS 1 message a persistent shared-subscription member gets is acknowledged to its publisher once it is stored in that session, and is sent again after a crash', async (t) => {
+  const { dataDir, start } = withHub(t);
+  const hub = await start();
+  // A raw client: it never sends PUBACK, so the message stays queued in its session.
+  const session = { clientId: 'shared-sleepy', clean: false, properties: { sessionExpiryInterval: 3600 } };
+  const { raw: member } = await RawClient.connect(t, hub.runtime.mqttPort, 5, session);
+  member.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/workers/jobs/#', qos: 1 }] });
+  await member.next('suback');
+  const pub = await connect5(t, url(hub), { clientId: 'shared-pub' });
+
+  const lock = await holdWriteLock(path.join(dataDir, 'broker.db'));
+  let acknowledged = false;
+  const puback = publish5(pub.client, 'jobs/42', 'work', { qos: 1 }).then(() => (acknowledged = true));
+  await sleep(500);
+  assert.equal(acknowledged, false, 'no PUBACK while the copy in the member\'s session cannot be stored');
+  await lock.release();
+  await puback;
+  await until(() => member.packets.some((p) => p.cmd === 'publish'), 'the member got the message');
+  await kill(hub);
+
+  const again = await start();
+  const { raw: back, connack } = await RawClient.connect(t, again.runtime.mqttPort, 5, session);
+  assert.equal(connack.sessionPresent, true);
+  const resent = (await back.next('publish')) as IPublishPacket;
+  assert.deepEqual([resent.topic, String(resent.payload), resent.qos], ['jobs/42', 'work', 1]);
 });
