@@ -104,7 +104,7 @@ class Group {
           .catch((err: Error) => log.warn({ clientId: c.id, err: err.message }, 'could not queue a shared subscription message in the member\'s session'));
         // The routing of this message ends once the entry is stored: the publisher's PUBACK waits for that (the broker
         // asks `queues` below and takes the stored path, durable-publish.ts), so a crash cannot lose an acknowledged
-        // message for this member.
+        // message for this member. A failed store is only logged: mqemitter's delivery callbacks carry no error back.
         sub.func(packet, () => void stored.then(() => cb()));
         return;
       }
