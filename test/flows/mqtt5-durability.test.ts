@@ -287,8 +287,9 @@ function holdWriteLock(file: string): Promise<{ release: () => Promise<void> }> 
   return new Promise((resolve, reject) => {
     const db = new sqlite3.Database(file, (err) => {
       if (err) return reject(err);
+      let released: Promise<void> | undefined;
       db.exec('BEGIN IMMEDIATE', (e) => (e ? reject(e) : resolve({
-        release: () => new Promise<void>((done, fail) => db.exec('ROLLBACK', (r) => db.close(() => (r ? fail(r) : done())))),
+        release: () => (released ??= new Promise<void>((done, fail) => db.exec('ROLLBACK', (r) => db.close(() => (r ? fail(r) : done()))))),
       })));
     });
   });
@@ -305,6 +306,7 @@ test('a QoS 1 message a persistent shared-subscription member gets is acknowledg
   const pub = await connect5(t, url(hub), { clientId: 'shared-pub' });
 
   const lock = await holdWriteLock(path.join(dataDir, 'broker.db'));
+  t.after(() => lock.release());
   let acknowledged = false;
   const puback = publish5(pub.client, 'jobs/42', 'work', { qos: 1 }).then(() => (acknowledged = true));
   await sleep(500);
