@@ -56,7 +56,7 @@ export interface BrokerOptions {
   persistence?: unknown;
   /** The persistence is durable: a QoS 1 publish is acknowledged only once stored (authorize.ts). */
   durable?: boolean;
-  /** Whether a QoS 1 message on this topic is stored for a session (the broker adds shared groups'); unknown: assumed so. */
+  /** Whether a QoS 1 message on this topic is queued for a stored session; unknown: assumed so. Shared groups added. */
   queues?: (topic: string) => boolean;
   /** Every client's publishes wait while this is true (the history writer far behind). */
   held?: () => boolean;
