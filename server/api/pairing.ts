@@ -2,6 +2,7 @@ import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { Logger } from '../core/logger.js';
 import type { Broker } from '../mqtt/broker.js';
+import type { AccountStorageView } from '../mqtt/storage-quotas.js';
 import type { Store } from '../store/index.js';
 import type { Account } from '../store/accounts-repo.js';
 import { Candidates, type Candidate } from '../../devices/pairing/candidates.js';
@@ -19,6 +20,8 @@ export interface PairingState {
 
 export interface AccountView extends Account {
   denied?: DenialCount;
+  /** Its retained messages against its quota, and what its quotas refused or dropped (docs/limits.md). */
+  storage?: AccountStorageView;
 }
 
 const maxWindowSeconds = 3600;
@@ -113,7 +116,10 @@ export class PairingApi {
   }
 
   async accounts(): Promise<AccountView[]> {
-    return (await this.deps.store.accounts.list()).map((a) => ({ ...a, denied: this.acl.denied.get(a.username) }));
+    const quotas = this.broker?.storage.quotas;
+    return (await this.deps.store.accounts.list()).map((a) => ({
+      ...a, denied: this.acl.denied.get(a.username), ...(quotas ? { storage: quotas.viewOf(a.username, a.kind === 'admin') } : {}),
+    }));
   }
 
   accountLog(username: string): LogEntry[] {

@@ -18,6 +18,19 @@ export interface AccountQuotaCount {
   queuedDroppedBytes: number;
 }
 
+/**
+ * One account's storage as `GET /api/accounts` shows it: the retained messages it holds against its quota (admins have
+ * none: null), and what it was refused or lost since the start. Queues are bounded per session, not per account.
+ */
+export interface AccountStorageView {
+  retained: { messages: number; bytes: number; maxMessages: number | null; maxBytes: number | null };
+  retainedRefused: number;
+  queuedDropped: number;
+  queuedDroppedBytes: number;
+  /** mqtt.maxQueuedPerSession and mqtt.maxQueuedBytesPerSession: the bound of each of its sessions' queues. */
+  queueBound: { messages: number; bytes: number };
+}
+
 export interface StorageQuotaDeps {
   config: Config['mqtt'];
   log: Logger;
@@ -131,6 +144,19 @@ export class StorageQuotas {
   /** Retained messages and bytes an account holds. */
   retainedUsage(username: string): { messages: number; bytes: number } {
     return { ...(this.usage.get(username) ?? { messages: 0, bytes: 0 }) };
+  }
+
+  /** What `username` holds and has lost; `admin`: an admin account, which has no retained quota. */
+  viewOf(username: string, admin: boolean): AccountStorageView {
+    const c = this.deps.config;
+    const count = this.counts.get(username);
+    return {
+      retained: { ...this.retainedUsage(username), maxMessages: admin ? null : c.maxRetainedPerAccount, maxBytes: admin ? null : c.maxRetainedBytesPerAccount },
+      retainedRefused: count?.retainedRefused ?? 0,
+      queuedDropped: count?.queuedDropped ?? 0,
+      queuedDroppedBytes: count?.queuedDroppedBytes ?? 0,
+      queueBound: { messages: c.maxQueuedPerSession, bytes: c.maxQueuedBytesPerSession },
+    };
   }
 
   /** Per account: publishes refused and queued messages dropped since the start. */

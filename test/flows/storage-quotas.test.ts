@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { adminPassword, connect, connectKeeping, deviceAccount, end, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
-import { readMetrics } from '../helpers/http.js';
+import { loginAsAdmin, readMetrics } from '../helpers/http.js';
 import { RawClient } from '../helpers/mqtt5.js';
 
 type Overrides = Parameters<typeof startHub>[0];
@@ -62,6 +62,16 @@ test('retained quota: over it MQTT 5 gets 0x97 and nothing is stored; 3.1.1 is a
   assert.deepEqual(await retainedTopics(hub, 'ourhome/b/#'), ['ourhome/b/room/t1']);
   assert.equal(hub.hub.broker.counters.retainedQuotaRefused, 3);
   assert.match(await readMetrics(hub), /^rumah_mqtt_retained_quota_refused_total 3$/m);
+  // Per account, where an admin looks: GET /api/accounts.
+  const api = await loginAsAdmin(hub.httpUrl);
+  const listed = (await api.get('/api/accounts')).body.accounts as Array<{ username: string; storage?: { retained: Record<string, number | null>; retainedRefused: number } }>;
+  const storageOf = (name: string) => listed.find((x) => x.username === name)?.storage;
+  assert.deepEqual(storageOf('sensor-a')?.retained, { messages: 3, bytes: storageOf('sensor-a')!.retained.bytes, maxMessages: 3, maxBytes: 4096 });
+  assert.ok(Number(storageOf('sensor-a')!.retained.bytes) > 0);
+  assert.equal(storageOf('sensor-a')?.retainedRefused, 2, 'the 4th (MQTT 5) and the 3.1.1 one');
+  assert.equal(storageOf('sensor-b')?.retained.messages, 1);
+  assert.ok(Number(storageOf('sensor-b')!.retained.bytes) >= 3000, 'its 3,000-byte message counted');
+  assert.equal(storageOf('sensor-b')?.retainedRefused, 1);
 
   // A delete frees a slot.
   assert.equal(await pubackCode(a5, 'ourhome/a/room/t1', ''), 0);
@@ -104,6 +114,11 @@ test('a session queue past mqtt.maxQueuedPerSession drops the oldest, counted pe
   assert.equal(hub.hub.broker.counters.queuedDropped, 2);
   assert.equal(hub.hub.broker.storage.quotas.byAccount().get(a.username)?.queuedDropped, 2, 'counted against the session\'s account');
   assert.match(await readMetrics(hub), /^rumah_mqtt_queued_dropped_total 2$/m);
+  const lamp = ((await (await loginAsAdmin(hub.httpUrl)).get('/api/accounts')).body.accounts as Array<{ username: string; storage?: { queuedDropped: number; queuedDroppedBytes: number; queueBound: { messages: number } } }>)
+    .find((x) => x.username === a.username)?.storage;
+  assert.equal(lamp?.queuedDropped, 2, 'GET /api/accounts shows it per account');
+  assert.ok(Number(lamp?.queuedDroppedBytes) > 0);
+  assert.equal(lamp?.queueBound.messages, 3);
 
   // Full at the restart; the bound still holds after it.
   await hub.stop();
