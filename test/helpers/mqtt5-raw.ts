@@ -165,6 +165,11 @@ export async function strictSubscriber(port: number, who: { username: string; pa
       pending = pending.subarray(bodyStart + len);
     }
   });
+  // It sends nothing else, so it pings as any client must: the hub closes a connection silent for 1.5 × its keepalive
+  // (60 s here), and a fuzz run longer than 90 s lost its strict subscriber that way.
+  const ping = setInterval(() => raw.send(Buffer.from([0xc0, 0x00])), 20_000);
+  ping.unref();
+  raw.socket.once('close', () => clearInterval(ping));
   const from = raw.received.length;
   raw.send(subscribe5(1, noProps, filters.map((f): [string, number] => [f, 0])));
   if (!(await raw.next('suback', 5000, from))) throw new Error('no SUBACK for the strict subscriber');
