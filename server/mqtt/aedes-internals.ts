@@ -75,6 +75,10 @@ export interface ClientInternals {
   deliverQoS: Deliver;
   waitForDrain(done: (err: Error | null, client: Client) => void): void;
   pause(): void;
+  /** Packets of the last read not yet handled, the read loop, and its pause (lib/client.js nextBatch; read-pieces.ts). */
+  _parsingBatch: number;
+  _nextBatch(): void;
+  _paused?: boolean;
   disconnect(opts: { reasonCode: number; properties?: Record<string, unknown> }, done?: () => void): void;
   close(done?: () => void): void;
 }
@@ -188,6 +192,8 @@ export function checkAedesContract(aedes: Aedes): void {
     need(typeof client.deliver0 === 'function' && typeof client.deliverQoS === 'function', 'client.deliver0 / deliverQoS');
     need(typeof client.waitForDrain === 'function', 'client.waitForDrain');
     need(typeof client.pause === 'function', 'client.pause');
+    need(typeof client._nextBatch === 'function' && typeof client._parsingBatch === 'number', 'client._nextBatch / _parsingBatch (aedes lib/client.js; read-pieces.ts)');
+    need(typeof (client._parser as unknown as { parse?: unknown }).parse === 'function' && !Object.hasOwn(client._parser, 'parse'), 'client._parser.parse on its prototype (mqtt-packet; read-pieces.ts)');
     need(typeof client.disconnect === 'function', 'client.disconnect({reasonCode})');
     need(client._parser !== undefined && typeof client._parser.on === 'function', 'client._parser (mqtt-packet parser)');
     need(typeof (client._parser as unknown as { _parseProperties?: unknown })?._parseProperties === 'function', 'client._parser._parseProperties (mqtt-packet; v5-guard.ts)');

@@ -36,6 +36,7 @@ import { endAtSink } from './sink.js';
 import { mqtt5Guard } from './v5-guard.js';
 import { hookParsers } from './parser-hooks.js';
 import { lightenParserInput } from './parser-input.js';
+import { readInPieces } from './read-pieces.js';
 import { hookConnacks } from './write-hooks.js';
 import { AccountStorage } from './account-storage.js';
 import { Authorizer, deniedCode } from './authorize.js';
@@ -122,8 +123,7 @@ export class Broker {
       this.counters.slowReadersDropped++;
       opts.log.warn({ clientId: client.id, held, limit: maxBuffered }, 'subscriber not acknowledging: over mqtt.maxBufferedBytes waiting for a slot in its Receive Maximum; disconnected');
     });
-    // MQTT 5 property blocks and packets checked on the wire before aedes acts on them; the spec's CONNACK or
-    // DISCONNECT 0x81/0x82, for this client only (v5-guard.ts).
+    // MQTT 5 packets checked on the wire before aedes acts: CONNACK or DISCONNECT 0x81/0x82, for this client only.
     this.v5 = mqtt5Guard((client, why, code) => {
       this.counters.malformedPackets++;
       opts.log.info({ clientId: client.id, reasonCode: code, why }, 'MQTT 5 protocol violation; connection closed');
@@ -183,10 +183,9 @@ export class Broker {
     const aedesOptions: AedesOptions = {
       persistence: opts.persistence,
       ...aedesLimits(c),
-      // aedes 1.2 handles a CONNECT in two steps, a setImmediate apart, and pauses the client only in the second:
-      // a packet completed by a later read in the same turn (a PUBLISH over 64 KiB sent right behind the CONNECT)
-      // was handled before authentication — routed with a wrong password, past the ACL (found by the MQTT fuzz;
-      // test/flows/fuzz-preauth.test.ts). Pausing at once closes that gap; authenticate resumes as before.
+      // aedes 1.2 handled a CONNECT in two steps a setImmediate apart, pausing only in the second: a packet completed
+      // by a later read in that turn (a PUBLISH over 64 KiB right behind the CONNECT) was handled before the login,
+      // past the ACL (found by the MQTT fuzz; test/flows/fuzz-preauth.test.ts). Paused at once; authenticate resumes.
       preConnect: (client, packet, done) => {
         clientInternals(client).pause();
         broker!.startGate.connectStarted(client);
@@ -249,10 +248,10 @@ export class Broker {
   }
 
   /**
-   * Hands a new connection to aedes, with rumah's guards. What an idle connection costs beyond aedes's own is a few
-   * properties: the guards are functions of the broker's, shared by every client (`this` the client, its parser or its
-   * socket), and per-client state is made when first needed (the dedupe's at the first subscription, the outbound
-   * window's at a CONNECT with a Receive Maximum).
+   * Hands a new connection to aedes, with rumah's guards: functions of the broker's shared by every client (`this` the
+   * client, its parser or its socket), so an idle connection costs a few properties beyond aedes's own; per-client
+   * state is made when first needed (the dedupe's at the first subscription, the outbound window's at a CONNECT with
+   * a Receive Maximum). Its bytes are parsed a piece at a time (read-pieces.ts).
    */
   private handleNow(conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): void {
     this.writes.attach(conn as unknown as Corkable);
@@ -260,6 +259,7 @@ export class Broker {
     // GHSA-52qw-whmv-87c5, as for the broker's maps: a subscription to `__proto__` is a subscription, not a prototype.
     clientInternals(client).subscriptions = nullPrototypeRecord();
     lightenParserInput(client);
+    readInPieces(client);
     this.parsers(client);
     this.v5.attach(client);
     this.slowReader(client);
