@@ -97,8 +97,8 @@ async function main(): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-// Every file under dist/test is run by `npm test` (node --test runs all .js files below a "test" folder): there,
-// this file must do nothing.
+// `npm test` runs only the *.test.js files, but `node --test dist/test` runs every .js file below a "test" folder:
+// there, this file must do nothing.
 if (process.env.NODE_TEST_CONTEXT === undefined) {
   main().then((code) => process.exit(code), (err: unknown) => {
     console.error(err);
