@@ -43,17 +43,18 @@ function readPiece(this: Conn, size?: number | null): unknown {
 }
 
 function parsePiece(this: Parser, buf: Buffer): unknown {
+  const parse = (Object.getPrototypeOf(this) as Parser).parse;
   const client = this.client;
-  const conn = client === undefined ? undefined : clientInternals(client).conn;
-  if (conn === undefined) return (Object.getPrototypeOf(this) as Parser).parse.call(this, buf);
-  parsing.add(conn);
+  if (client === undefined) return parse.call(this, buf);
+  const c = clientInternals(client);
+  parsing.add(c.conn);
   let result: unknown;
   try {
-    result = (Object.getPrototypeOf(this) as Parser).parse.call(this, buf);
+    result = parse.call(this, buf);
   } finally {
-    parsing.delete(conn);
+    parsing.delete(c.conn);
   }
-  if (conn.readableLength > 0 && clientInternals(client!)._parsingBatch === 0) setImmediate(readOn, client!);
+  if (c.conn.readableLength > 0 && c._parsingBatch === 0) setImmediate(readOn, client);
   return result;
 }
 

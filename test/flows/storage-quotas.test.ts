@@ -9,6 +9,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { adminPassword, connect, connectKeeping, deviceAccount, end, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { loginAsAdmin, readMetrics } from '../helpers/http.js';
 import { RawClient } from '../helpers/mqtt5.js';
+import { retainedBytes } from '../../server/mqtt/persistence/retained-store.js';
 
 type Overrides = Parameters<typeof startHub>[0];
 
@@ -66,11 +67,11 @@ test('retained quota: over it MQTT 5 gets 0x97 and nothing is stored; 3.1.1 is a
   const api = await loginAsAdmin(hub.httpUrl);
   const listed = (await api.get('/api/accounts')).body.accounts as Array<{ username: string; storage?: { retained: Record<string, number | null>; retainedRefused: number } }>;
   const storageOf = (name: string) => listed.find((x) => x.username === name)?.storage;
-  assert.deepEqual(storageOf('sensor-a')?.retained, { messages: 3, bytes: storageOf('sensor-a')!.retained.bytes, maxMessages: 3, maxBytes: 4096 });
-  assert.ok(Number(storageOf('sensor-a')!.retained.bytes) > 0);
+  const held = retainedBytes('ourhome/a/room/t1', '1') + retainedBytes('ourhome/a/room/t2', 'two, replaced') + retainedBytes('ourhome/a/room/t3', '3');
+  assert.deepEqual(storageOf('sensor-a')?.retained, { messages: 3, bytes: held, maxMessages: 3, maxBytes: 4096 });
   assert.equal(storageOf('sensor-a')?.retainedRefused, 2, 'the 4th (MQTT 5) and the 3.1.1 one');
   assert.equal(storageOf('sensor-b')?.retained.messages, 1);
-  assert.ok(Number(storageOf('sensor-b')!.retained.bytes) >= 3000, 'its 3,000-byte message counted');
+  assert.equal(storageOf('sensor-b')?.retained.bytes, retainedBytes('ourhome/b/room/t1', 'x'.repeat(3000)), 'its 3,000-byte message counted');
   assert.equal(storageOf('sensor-b')?.retainedRefused, 1);
 
   // A delete frees a slot.
