@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminPassword, startHub, tempDir, waitFor } from '../helpers/hub.js';
-import fs from 'node:fs';
 import { launchPersistent, logIn, screenshot, watchedPage } from './lib/browser.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 /** Width and height from a PNG's IHDR chunk (bytes 16-23). */
 function pngSize(data: Buffer): string {
@@ -15,7 +15,7 @@ test('the dashboard installs as an app: manifest, icons, service worker, and the
   const hub = await startHub();
   t.after(() => hub.stop());
   const profile = tempDir('rumah-pwa-profile-');
-  t.after(() => fs.rmSync(profile, { recursive: true, force: true }));
+  removeWhenDone(profile);
   const context = await launchPersistent(profile, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   t.after(() => context.close());
   const { page, problems } = await watchedPage(context);

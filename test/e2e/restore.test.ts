@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { adminPassword, startHub, tempDir } from '../helpers/hub.js';
 import { runCli, spawnFirstRun } from '../helpers/process.js';
@@ -9,11 +8,12 @@ import { loadKit } from '../../server/backup/kit.js';
 import { launch, logIn, screenshot, watchedPage } from './lib/browser.js';
 // A fixed port: the restarted hub must come back on the page's own origin, so port 0 will not do here.
 import { freePort } from '../helpers/programs.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 
 test('restore a backup from the first-run page in Chromium; the restored house\'s admin logs in', async (t) => {
   const work = tempDir('rumah-restore-e2e-');
-  t.after(() => fs.rmSync(work, { recursive: true, force: true }));
+  removeWhenDone(work);
   const source = await startHub({}, { dataDir: path.join(work, 'source') });
   await furnish(source, 5);
   await source.stop();

@@ -7,7 +7,7 @@ import { Database, DB_FILE_NAME } from '../../server/store/index.js';
 import { migrate, migrations } from '../../server/store/migrations.js';
 import type { AreaView } from '../../server/realtime/protocol.js';
 import path from 'node:path';
-import fs from 'node:fs';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 interface Session {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
@@ -46,7 +46,7 @@ const place = (hub: TestHub, id: string): [string | undefined, string | undefine
 
 test('free-text floors and rooms of an older rumah.db become areas, deduplicated; they stay one after a restart', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   await seedVersion6(dataDir);
   let hub = await startHub({}, { dataDir });
   let admin = await session(hub.httpUrl, 'admin', adminPassword);

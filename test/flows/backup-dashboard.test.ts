@@ -7,6 +7,7 @@ import { runCli, spawnFirstRun } from '../helpers/process.js';
 import { furnish, RETAINED_TOPIC, sensor, TEMPERATURE_TOPIC } from '../helpers/house.js';
 import { loginAsAdmin } from '../helpers/http.js';
 import { loadKit } from '../../server/backup/kit.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // The first-run page's "restore a backup", through the real HTTP route of a real `node dist/server/main.js`: the
 // upload is checked, the hub restarts itself onto the restored folder, and the old house's admin logs in.
@@ -19,7 +20,7 @@ interface Runtime {
 
 test('a fresh hub restores a backup from its first-run page and restarts onto it', async (t) => {
   const work = tempDir('rumah-restore-web-');
-  t.after(() => fs.rmSync(work, { recursive: true, force: true }));
+  removeWhenDone(work);
   const source = await startHub({}, { dataDir: path.join(work, 'source') });
   const house = await furnish(source);
   await source.stop();

@@ -15,6 +15,7 @@ import { knownSchema } from '../../server/backup/contents.js';
 import { BackupService } from '../../server/backup/service.js';
 import { defaults } from '../../server/config/schema.js';
 import { canMountTmpfs, mountTmpfs } from '../helpers/tmpfs.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 /** Every file under `dir` with its sha256: "untouched" means this is the same before and after. */
 function folderPrint(dir: string): Record<string, string> {
@@ -33,7 +34,7 @@ function folderPrint(dir: string): Record<string, string> {
 
 test('backup under load, restore on a fresh folder: devices, credentials, rules, retained messages and history are back', async (t) => {
   const work = tempDir('rumah-backup-');
-  t.after(() => fs.rmSync(work, { recursive: true, force: true }));
+  removeWhenDone(work);
   // TLS on: its local CA and certificate are part of the house (and the CLI reaches the hub over pinned HTTPS).
   const tls = { ...defaults.tls, enabled: true, mqttPort: 0 };
   const yaml = 'history:\n  rawDays: 3650\n';
@@ -109,7 +110,7 @@ test('backup under load, restore on a fresh folder: devices, credentials, rules,
 
 test('a corrupt, a truncated, a wrongly keyed and a too new backup are refused, and the data folder is untouched', async (t) => {
   const work = tempDir('rumah-backup-bad-');
-  t.after(() => fs.rmSync(work, { recursive: true, force: true }));
+  removeWhenDone(work);
   const hub = await startHub({}, { dataDir: path.join(work, 'house') });
   const house = await furnish(hub, 5);
   await hub.stop();

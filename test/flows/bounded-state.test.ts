@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { adminPassword, connect, deviceAccount, end, publish, startHub, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { loginAsAdmin, type Api } from '../helpers/http.js';
 import { liveConnect, sessionCookie } from '../e2e/lib/socket-client.js';
 import { MAX_DEVICE_STATE_CHARS, MAX_STATE_VALUE_CHARS } from '../../devices/shared/limits.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // Every stored value is bounded (issue 15, item 5): through the real broker, SQLite and socket.io. A device that
 // sends more than the bounds gets its report refused (the reason in its device log), never a state of hundreds of
@@ -123,7 +123,7 @@ function onDatabase(file: string, sql: string, params: unknown[]): Promise<void>
 
 test('a rumah.db holding an oversized state from before the bounds starts and serves the dashboard', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const first = await startHub({}, { dataDir });
   const account = await deviceAccount(first);
   const client = await connect(first.mqttUrl, account);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { test } from 'node:test';
 import { adminPassword, connect, startHub, tempDir } from '../helpers/hub.js';
 import { client, loginAsAdmin } from '../helpers/http.js';
 import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
 import { bridge, collect, linkOf, publish, subscribe, until } from '../helpers/bridge-out.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const skip = mosquittoBin() ? false : 'mosquitto is not installed';
 
@@ -12,7 +12,7 @@ test('an admin makes, changes and deletes an outbound bridge over the API; it ru
   const remote = await startMosquitto([]);
   t.after(() => remote.stop());
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const yaml = [bridge({ name: 'from-yaml', url: `mqtt://127.0.0.1:${remote.port}`, topics: ['y/# out 0'] })];
   let hub = await startHub({ bridges: yaml }, { dataDir });
   t.after(() => hub.stop());

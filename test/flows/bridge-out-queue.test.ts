@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { adminPassword, connect, startHub, tempDir } from '../helpers/hub.js';
 import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
 import { bridge, collect, linkOf, publish, subscribe, until } from '../helpers/bridge-out.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const admin = { username: 'admin', password: adminPassword };
 const skip = mosquittoBin() ? false : 'mosquitto is not installed';
@@ -13,7 +14,7 @@ const n = 40;
 test('QoS 1 messages published while the remote is down wait in rumah.db, survive a rumah restart, and all arrive in order when it is back', { skip }, async (t) => {
   // The remote keeps a persistent session for its subscriber across its own restart (persistence on, in our dir).
   const store = tempDir('mosquitto-store-');
-  t.after(() => fs.rmSync(store, { recursive: true, force: true }));
+  removeWhenDone(store);
   // Started as root, mosquitto drops to its own user before it writes its store.
   fs.chmodSync(store, 0o777);
   const persist = ['persistence true', `persistence_location ${store}${path.sep}`];
@@ -25,7 +26,7 @@ test('QoS 1 messages published while the remote is down wait in rumah.db, surviv
   sink.end(true);
 
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const bridges = [bridge({ url: `mqtt://127.0.0.1:${port}`, topics: ['q/# out 1 "" site/'] })];
   let hub = await startHub({ bridges }, { dataDir });
   t.after(() => hub.stop());

@@ -6,6 +6,7 @@ import { adminPassword, connect, startHub, tempDir } from '../helpers/hub.js';
 import { freePort, mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
 import { userPki } from '../helpers/tls.js';
 import { bridge, collect, linkOf, publish, subscribe, until } from '../helpers/bridge-out.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const admin = { username: 'admin', password: adminPassword };
 const skip = mosquittoBin() ? false : 'mosquitto is not installed';
@@ -13,7 +14,7 @@ const skip = mosquittoBin() ? false : 'mosquitto is not installed';
 test('a bridge over TLS to mosquitto: the remote\'s CA from `ca`, a client certificate from `cert`/`key`; without the CA it is refused', { skip }, async (t) => {
   const pki = await userPki();
   const dir = tempDir('bridge-tls-');
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  removeWhenDone(dir);
   const server = await pki.server(dir, { name: 'remote' });
   const caFile = path.join(dir, 'ca.pem');
   fs.writeFileSync(caFile, pki.caPem);
@@ -28,7 +29,7 @@ test('a bridge over TLS to mosquitto: the remote\'s CA from `ca`, a client certi
   t.after(() => remote.stop());
 
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   // cert and key relative to the data dir, ca absolute: both forms are read.
   fs.copyFileSync(path.join(dir, 'client.crt'), path.join(dataDir, 'bridge.crt'));
   fs.copyFileSync(path.join(dir, 'client.key'), path.join(dataDir, 'bridge.key'));

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { defaults, type Config } from '../../server/config/schema.js';
@@ -7,6 +6,7 @@ import { Hub } from '../../server/hub.js';
 import { adminPassword, connect, startHub, tempDir } from '../helpers/hub.js';
 import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
 import { bridge, collect, linkOf, publish, subscribe, until } from '../helpers/bridge-out.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const admin = { username: 'admin', password: adminPassword };
 const skip = mosquittoBin() ? false : 'mosquitto is not installed';
@@ -103,7 +103,7 @@ test('a remote message larger than mqtt.maxPacketSize is not brought in, and cou
 
 test('a bridge whose CA file cannot be read stops the start with a coded configuration error naming it', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const config: Config = {
     ...defaults, dataDir, bind: '127.0.0.1', log: { level: 'silent' }, mqtt: { ...defaults.mqtt, port: 0 }, http: { ...defaults.http, port: 0 },
     bridges: [bridge({ name: 'cloud', url: 'mqtts://127.0.0.1:1', ca: 'missing-ca.pem', topics: ['a/# out 1'] })],

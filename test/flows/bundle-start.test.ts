@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { adminPassword, connect, end, nextMessage, publish, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { distRoot, runCli } from '../helpers/process.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // The hub as `npm start` and the systemd unit run it: the bundle scripts/build-server.mjs makes of dist/server (the
 // other tests run tsc's dist/ itself). It starts, a device logs in and publishes, the rules (a chunk loaded after the
@@ -17,7 +18,7 @@ const bundle = path.join(distRoot, 'server/bundle/main.js');
 test('the bundle starts, answers MQTT, runs rules and serves the dashboard', async (t) => {
   assert.ok(fs.existsSync(bundle), `${bundle} is missing: npm run build makes it`);
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const added = await runCli(['devices', 'add', 'bundled', '--json', '--data', dataDir]);
   assert.equal(added.code, 0, added.stderr);
   const device = JSON.parse(added.stdout) as { username: string; password: string };

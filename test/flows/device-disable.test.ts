@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { connect, deviceAccount, end, publish, startHub, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { loginAsAdmin, type Api } from '../helpers/http.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // Issue 18 item 1: a device disabled from the Devices page (bulk) or its page (PATCH) is ignored by the hub — its
 // reports change nothing, commands to it are refused — until it is enabled again; the choice survives a restart.
@@ -19,7 +19,7 @@ async function state(api: Api, id: string): Promise<unknown> {
 
 test('a disabled device is ignored (no state change, commands refused) until enabled; bulk and PATCH; kept across a restart', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   let hub = await startHub({}, { dataDir });
   let stopped = false;
   t.after(() => (stopped ? undefined : hub.stop()));

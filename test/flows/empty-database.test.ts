@@ -6,12 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/hub.js';
 import { runMain, spawnHub } from '../helpers/process.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const args = (dataDir: string) => ['--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1'];
 
 test('a 0-byte rumah.db in a folder with broker.db and rules: exit 3, saying what happened and what to do; nothing written', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   // A real house first: one start makes rumah.db and broker.db; then a rule, and rumah.db truncated (a full disk).
   const hub = await spawnHub(dataDir);
   hub.child.kill('SIGTERM');
@@ -30,7 +31,7 @@ test('a 0-byte rumah.db in a folder with broker.db and rules: exit 3, saying wha
 
 test('a 0-byte rumah.db alone (a folder made by hand) is a fresh install', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   fs.writeFileSync(path.join(dataDir, 'rumah.db'), '');
   const hub = await spawnHub(dataDir);
   hub.child.kill('SIGTERM');

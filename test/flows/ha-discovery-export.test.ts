@@ -6,6 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 import { loginAsAdmin, readMetrics } from '../helpers/http.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // Issue 17 item 3: Home Assistant sees rumah's devices. What HA would receive is read back by a real MQTT.js
 // subscriber on homeassistant/# and checked against device-based discovery (test/fixtures/ha-device-discovery-schema.json).
@@ -228,7 +229,7 @@ test('HA discovery export: off by default; the admin switch announces, and switc
 
 test('HA discovery export: started again with the export off, the hub removes what it announced before (no ghost devices in HA)', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const first = await startHub({ exports: { homeassistant: { enabled: true } } } as never, { dataDir });
   const device = await connect(first.mqttUrl, await deviceAccount(first, 'hall'));
   await publish(device, 'ourhome/groundfloor/hall/light', 'on');

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { connect, deviceAccount, end, publish, startHub, tempDir, waitFor } from '../helpers/hub.js';
 import { loginAsAdmin, readMetrics } from '../helpers/http.js';
 import { exportSeries, freePort, startVictoriaMetrics, victoriaMetricsBin, type VictoriaMetrics } from '../helpers/victoria-metrics.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // Issue 17 item 4: history out for analysis. State changes go to Debian's VictoriaMetrics through its InfluxDB
 // line-protocol endpoint and are read back through its export API; while it is stopped, nothing is lost: the
@@ -14,12 +14,12 @@ const missing = victoriaMetricsBin() ? false : 'victoria-metrics is not installe
 test('history export: state changes reach VictoriaMetrics with the device\'s tags, and an outage is back-filled', { skip: missing }, async (t) => {
   const port = await freePort();
   const storage = tempDir('vm-');
-  t.after(() => fs.rmSync(storage, { recursive: true, force: true }));
+  removeWhenDone(storage);
   let vm: VictoriaMetrics | undefined = await startVictoriaMetrics(port, storage);
   t.after(() => vm?.stop());
 
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const config = { exports: { influx: { enabled: true, url: `http://127.0.0.1:${port}/write`, intervalMs: 200, maxRetryMs: 400 }, prometheus: { deviceStates: true } } } as never;
   let hub = await startHub(config, { dataDir });
   t.after(() => hub.stop());

@@ -1,6 +1,5 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { connect, end, startHub, subscribe, tempDir, waitFor } from '../helpers/hub.js';
@@ -10,6 +9,7 @@ import type { HubProcess } from '../helpers/process.js';
 import { admin, kill, mqttUrlOf, withHub } from '../helpers/crash.js';
 import { createLogger } from '../../server/core/logger.js';
 import { createSqlitePersistence } from '../../server/mqtt/persistence/sqlite-persistence.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // MQTT 5 sessions across a crash: each case kills the hub with SIGKILL and starts it again on the same data dir.
 // Session Expiry (server/mqtt/session-expiry.ts) and Message Expiry are kept in broker.db, not only in timers.
@@ -261,7 +261,7 @@ test('in a running hub the stored deadline follows the session: takeover, DISCON
 
 test('a lowered mqtt.maxSessionExpiry applies, at the next start, to the sessions stored under the old one', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   // broker.db as a previous run with a 30-day cap left it: two sessions gone 2 days and 1 hour ago, 30 days each.
   const day = 86_400_000;
   const old = createSqlitePersistence({ file: path.join(dataDir, 'broker.db'), log: createLogger('silent') });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { IClientOptions } from 'mqtt';
 import { connect5, flush, hubFor, portOf, publish5, RawClient, sleep, subscribe5, until, type V5Client } from '../helpers/mqtt5.js';
 import { startHub, tempDir, type TestHub } from '../helpers/hub.js';
-import fs from 'node:fs';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // Sessions and wills as MQTT 5 defines them: Session Expiry (at CONNECT and at DISCONNECT), resuming with Clean
 // Start 0, Will Delay, and the DISCONNECT packets the hub sends.
@@ -187,7 +187,7 @@ test('hub stop: MQTT 5 clients get DISCONNECT 0x8B', async (t) => {
 
 test('a will left behind by a hub stop is published at the next start with its properties', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const first = await startHub({}, { dataDir });
   t.after(() => first.stop());
   const device = await connect5(undefined, first.mqttUrl, {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { connect, deviceAccount, end, nextMessage, publish, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { SnClient, admin, flags, snHub } from '../helpers/mqttsn-client.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 /** §6.3 CONNECT with the Will flag: WILLTOPICREQ → WILLTOPIC → WILLMSGREQ → WILLMSG → CONNACK. */
 async function connectWithWill(sn: SnClient, clientId: string, duration: number, willTopic: string, willMsg: string): Promise<number> {
@@ -103,7 +103,7 @@ test('MQTT-SN retransmission (§6.13): an unanswered delivery is sent again with
 
 test('MQTT-SN sleeping client across a hub restart: its QoS 1 messages are kept by the broker session (broker.db) and delivered when it connects again', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   let hub = await snHub({}, {}, { dataDir });
   const account = await deviceAccount(hub, 'durable-sn');
   await hub.hub.store.accounts.setAcl(account.username, ['sn/#']);

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import { prettify } from '../../server/core/prettify.js';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, tempDir, waitFor, type TestHub } from '../helpers/hub.js';
 import { loadFixture, payloadText } from '../helpers/fixtures.js';
 import { loginAsAdmin } from '../helpers/http.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 test('native home topics: every message of the native fixture behaves as its expect says', async (t) => {
   const hub = await startHub();
@@ -139,7 +139,7 @@ test('a device\'s last raw messages are kept (10, payloads cut at 256 characters
 
 test('topics whose names slug alike (spaces and dashes, names in other scripts) are separate devices, also after a restart', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const topics = ['ourhome/ground floor/living room/light', 'ourhome/ground-floor/living-room/light', 'ourhome/一楼/客厅/灯', 'ourhome/二楼/卧室/灯'];
   const states = (hub: TestHub) => topics.map((topic) => {
     const device = hub.hub.registry.list().find((d) => d.topic === topic);

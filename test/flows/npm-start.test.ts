@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { tempDir, waitFor } from '../helpers/hub.js';
 import { distRoot } from '../helpers/process.js';
 import { hubNodeFlags } from '../../server/node-flags.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // `npm start` on a built tree: no build, no npm warning, the hub from dist/ (scripts/start.mjs, scripts/build-state.mjs).
 
@@ -16,7 +17,7 @@ type BuildState = { staleReason(): string | undefined };
 test('the staleness check: no stamp, a source newer than the stamp, and a current build', async (t) => {
   // The module finds the repository from its own place: a copy in a folder of its own judges that folder.
   const root = tempDir('rumah-build-state-');
-  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+  removeWhenDone(root);
   fs.mkdirSync(path.join(root, 'scripts'));
   fs.copyFileSync(path.join(repoRoot, 'scripts/build-state.mjs'), path.join(root, 'scripts/build-state.mjs'));
   fs.mkdirSync(path.join(root, 'server/core'), { recursive: true });
@@ -49,7 +50,7 @@ test('npm start on a built tree prints no npm warning and runs the hub from dist
     return;
   }
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const npm = spawn('npm', ['start', '--', '--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--log-level', 'warn'], {
     cwd: repoRoot,
     env: { ...process.env, RUMAH_ADMIN_PASSWORD: 'test-admin-password' },

@@ -9,12 +9,13 @@ import { promisify } from 'node:util';
 import { tempDir, waitFor } from '../helpers/hub.js';
 import { client } from '../helpers/http.js';
 import { mainJs, runCli, runMain, spawnHub } from '../helpers/process.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const exec = promisify(execFile);
 
 test('the CLI makes device credentials; mosquitto_pub with them makes a device; SIGINT stops within 2 s losing nothing', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const hub = await spawnHub(dataDir);
   t.after(() => hub.child.kill('SIGKILL'));
 
@@ -93,7 +94,7 @@ test('a port another program holds is named, with what to do', async (t) => {
   t.after(() => holder.close());
   const busy = (holder.address() as net.AddressInfo).port;
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const res = await runMain(['--data', dataDir, '--mqtt-port', String(busy), '--http-port', '0', '--bind', '127.0.0.1'], { RUMAH_ADMIN_PASSWORD: 'test-admin-password' });
   assert.equal(res.code, 1);
   assert.match(res.stderr, new RegExp(`cannot listen for MQTT on 127\\.0\\.0\\.1:${busy}: .*EADDRINUSE.*Another program .* has port ${busy}; stop it, or pick another port with --mqtt-port`));
@@ -101,7 +102,7 @@ test('a port another program holds is named, with what to do', async (t) => {
 
 test('a failed start exits even when stdout is a closed pipe (it once hung in the logger, deaf to SIGTERM)', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   // 198.51.100.0/24 is for documentation (RFC 5737): no machine has it, so the first listener fails (MQTT's: it opens
   // before the dashboard's, docs/benchmarks.md "Memory and start-up").
   const args = [mainJs, '--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '198.51.100.77'];
@@ -122,7 +123,7 @@ test('a failed start exits even when stdout is a closed pipe (it once hung in th
 
 test('a second hub on the same data folder is refused (exit 3, naming the first); a killed hub leaves no stale lock', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const first = await spawnHub(dataDir);
   t.after(() => first.child.kill('SIGKILL'));
   const second = await runMain(['--data', dataDir, '--mqtt-port', '0', '--http-port', '0', '--bind', '127.0.0.1']);

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { connect, deviceAccount, end, publish, startHub, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { loginAsAdmin } from '../helpers/http.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 test('a restart does not bring back, from retained messages, devices that were forgotten or refused by devices.maxPerAccount', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const config = { devices: { maxPerAccount: 3 } as never };
   const topics = [0, 1, 2, 3, 4].map((i) => `ourhome/groundfloor/room${i}/temperature`);
   const ids = (hub: { hub: { registry: { list(): Array<{ id: string }> } } }) => hub.hub.registry.list().map((d) => d.id).sort();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { MqttClient } from 'mqtt';
 import { connect, deviceAccount, end, startHub, subscribe, tempDir } from '../helpers/hub.js';
 import { admin, kill, mqttUrlOf, withHub } from '../helpers/crash.js';
-import fs from 'node:fs';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // Retained QoS 1 publishes of one client in flight together share broker.db transactions, written as multi-row
 // statements (server/mqtt/persistence/sql-script.ts); each PUBACK still follows the commit of its row
@@ -79,7 +79,7 @@ test('retained QoS 1 updates in flight together: after a kill -9 right after the
 
 test('a transaction that fails while many retained publishes are in flight acknowledges none of them; every acknowledged one is stored', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   // broker.db capped at 40 pages (160 KiB): 200 payloads of 3,000 bytes, sent at once, fill it partway through.
   const hub = await startHub({}, { dataDir, brokerStoreMaxPages: 40 });
   let stopped = false;

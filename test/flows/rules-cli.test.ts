@@ -5,10 +5,11 @@ import path from 'node:path';
 import { validateRuleText } from '../../rules/schema/index.js';
 import { tempDir } from '../helpers/hub.js';
 import { runCli } from '../helpers/process.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 test('rules examples copies the shipped rules once; rules check validates them, and exits 1 with file:line:col for a broken one', async (t) => {
   const dataDir = tempDir('rumah-cli-rules-');
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const copied = await runCli(['rules', 'examples', '--data', dataDir]);
   assert.equal(copied.code, 0);
   assert.equal(copied.stdout, 'copied kitchen-hot-fan.yaml (disabled)\ncopied lights-on-count.yaml (disabled)\ncopied morning-lights.yaml (disabled)\n'
@@ -44,7 +45,7 @@ test('rules examples copies the shipped rules once; rules check validates them, 
 
 test('rules test replays a fixture against a rule and prints every evaluation and publish', async (t) => {
   const dataDir = tempDir('rumah-cli-rules-');
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   await runCli(['rules', 'examples', '--data', dataDir]);
   const fixture = path.join(dataDir, 'hot.json');
   fs.writeFileSync(fixture, JSON.stringify([

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { connect, end, publish, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { ManualClock } from '../../rules/engine/clock.js';
 import { account, examples, observer, startRulesHub, traces, type RulesHub } from './rules-helpers.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const HOUR = 3_600_000;
 
 function cleanup(t: { after(fn: () => unknown): void }, dataDir: string): void {
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
 }
 
 async function listen(t: { after(fn: () => unknown): void }, h: RulesHub, filter: string): Promise<string[]> {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { tempDir, waitFor } from '../helpers/hub.js';
 import { cliJs, distRoot } from '../helpers/process.js';
 import { unitSettings, unitWords, verifyUnit } from '../helpers/systemd.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // `rumah service install | status`. The tests never install for real (no user is created, nothing is written to
 // /etc, no systemd is needed): --output writes the unit where the test says, and the unit's own ExecStart, with its
@@ -96,7 +97,7 @@ test('install --output writes a unit that systemd accepts, and its ExecStart sta
 
 test('a port below 1024 in rumah.yaml gives the unit CAP_NET_BIND_SERVICE; a bad --user, or root, is refused', async (t) => {
   const dataDir = dataFolder('http:\n  port: 80\n');
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const file = path.join(dataDir, 'rumah.service');
   const r = await cli(['service', 'install', '--data', dataDir, '--output', file]);
   assert.equal(r.code, 0, r.stderr);
@@ -128,7 +129,7 @@ test('without root, install changes nothing and prints the unit and the commands
   }
   const dataDir = dataFolder();
   fs.chmodSync(dataDir, 0o755); // readable by the unprivileged user below
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   // As root, the CLI runs as nobody (65534); as anyone else, as itself.
   const r = await cli(['service', 'install', '--data', dataDir], asRoot ? { uid: 65534 } : {});
   assert.equal(r.code, 1, `not installed: exit 1 (${r.stderr})`);

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { adminPassword, connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { loginAsAdmin, readMetrics } from '../helpers/http.js';
 import { liveConnect, sessionCookie } from '../e2e/lib/socket-client.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // Honest states (issue 18 item 3): a device that stops talking becomes `stale` on the hub, over the live socket,
 // in the REST answers, in /metrics and to rules; a device that speaks for its own availability keeps that as the
@@ -116,7 +117,7 @@ test('an admin sets a device\'s stale window on the hub; a bad one is refused; t
 
 test('the setting is kept across a restart', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   let hub = await startHub({}, { dataDir });
   const device = await connect(hub.mqttUrl, await deviceAccount(hub));
   await publish(device, sensor, '21.5', { qos: 1 });

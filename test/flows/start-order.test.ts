@@ -10,6 +10,7 @@ import { adminPassword, connect, end, tempDir, waitFor } from '../helpers/hub.js
 import { liveConnect, sessionCookie } from '../e2e/lib/socket-client.js';
 import { startRulesHub } from './rules-helpers.js';
 import { isRumahError } from '../../server/core/errors.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // Start order (docs/benchmarks.md, "Memory and start-up"): the MQTT listeners open before the dashboard's modules are
 // loaded, and runtime.json is written only once every listener, the dashboard's included, is up. Seen from outside
@@ -30,7 +31,7 @@ test('MQTT answers before the dashboard is up; runtime.json waits for both', asy
   await new Promise((r) => probe.close(r));
 
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const config: Config = {
     ...defaults, dataDir, bind: '127.0.0.1', log: { level: 'silent' },
     mqtt: { ...defaults.mqtt, port: mqttPort }, http: { ...defaults.http, port: httpPort },

@@ -13,6 +13,7 @@ import { Hub } from '../../server/hub.js';
 import { defaults, type Config } from '../../server/config/schema.js';
 import { ErrorCodes, isRumahError } from '../../server/core/errors.js';
 import { DB_FILE_NAME, openStore } from '../../server/store/index.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // The start window (server/hub.ts, "Start order"): the MQTT listener opens before the rules, the logbook, the broker
 // page and the rest are loaded, and before a first start's admin is hashed. Seen from outside, without timing: clients
@@ -45,7 +46,7 @@ async function connectWhenOpen(port: number, opts: IClientOptions): Promise<Mqtt
 
 test('clients that connect the moment MQTT opens: the rules see the publish, the broker page the client, the first admin logs in', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const added = await runCli(['devices', 'add', 'early', '--json', '--data', dataDir]);
   assert.equal(added.code, 0, added.stderr);
   const device = JSON.parse(added.stdout) as { username: string; password: string };
@@ -83,7 +84,7 @@ test('clients that connect the moment MQTT opens: the rules see the publish, the
 
 test('a damaged rumah.db: its integrity check, now run beside the first reads, still stops the start before MQTT opens', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const store = await openStore(dataDir, pino({ level: 'silent' }));
   // Pages that no read at start touches (the start's reads would not find this damage; only the check does).
   await store.db.exec('PRAGMA journal_mode = DELETE; CREATE TABLE spare (v TEXT); CREATE INDEX spare_v ON spare (v);');

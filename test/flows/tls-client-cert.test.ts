@@ -6,6 +6,7 @@ import type { Client } from 'aedes';
 import { connect, end, nextMessage, publish, subscribe, tempDir, waitFor } from '../helpers/hub.js';
 import { runCli } from '../helpers/process.js';
 import { run, startTlsHub, userPki, type TlsTestHub } from '../helpers/tls.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const admin = { username: 'admin', password: 'test-admin-password' };
 
@@ -17,7 +18,7 @@ function identities(hub: TlsTestHub): Map<string, unknown> {
 
 test('client certificates: `devices cert NAME` issues one; mosquitto_pub and MQTT.js log in with it and get the account\'s identity and ACL', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const hub = await startTlsHub({ clientCertificates: true }, {}, { dataDir });
   t.after(() => hub.stop());
   await hub.hub.store.accounts.create('garage-door', 'device');

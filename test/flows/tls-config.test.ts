@@ -4,10 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../server/config/load.js';
 import { tempDir } from '../helpers/hub.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 test('tls settings: off by default; --tls, RUMAH_TLS*, rumah.yaml; certFile without keyFile and bad host names are reported with their paths', (t) => {
   const dir = tempDir();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  removeWhenDone(dir);
   const off = loadConfig({ argv: ['--data', dir], env: {} });
   assert.deepEqual(off.tls, { enabled: false, mqttPort: 8883, hostnames: [], plainMqtt: true, plainHttp: true, clientCertificates: false });
   assert.equal(loadConfig({ argv: ['--data', dir, '--tls', '--tls-mqtt-port', '8884'], env: {} }).tls.mqttPort, 8884);

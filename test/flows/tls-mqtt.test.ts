@@ -7,12 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, deviceAccount, end, nextMessage, publish, startHub, subscribe, tempDir } from '../helpers/hub.js';
 import { request, run, startTlsHub } from '../helpers/tls.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const admin = { username: 'admin', password: 'test-admin-password' };
 
 test('first start with TLS: a local CA (10 years) and a server certificate for this host, keys 0600, the same CA after a restart', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const first = await startTlsHub({ hostnames: ['hub.example.lan', '192.0.2.7'] }, {}, { dataDir });
   t.after(() => first.stop());
   const tlsDir = path.join(dataDir, 'tls');

@@ -7,12 +7,13 @@ import { pino } from 'pino';
 import { defaults } from '../../server/config/schema.js';
 import { TlsService } from '../../server/tls/service.js';
 import { tempDir } from '../helpers/hub.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const day = 86_400_000;
 
 test('the generated server certificate is renewed before it expires and when the names change; the CA stays', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   let now = Date.now();
   const config = { ...defaults.tls, enabled: true };
   const service = new TlsService({ config, dataDir, bind: '127.0.0.1', log: pino({ level: 'silent' }), now: () => now });
@@ -42,7 +43,7 @@ test('the generated server certificate is renewed before it expires and when the
 
 test('a CA key that is damaged stops the start with RUMAH_ERR_TLS_CERT instead of silently making a new CA', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const make = (): TlsService => new TlsService({ config: { ...defaults.tls, enabled: true }, dataDir, bind: '127.0.0.1', log: pino({ level: 'silent' }) });
   const ok = make();
   await ok.start();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { connect, end, tempDir, waitFor } from '../helpers/hub.js';
 import { runMain } from '../helpers/process.js';
 import { presentedCertificate, request, startTlsHub, userPki } from '../helpers/tls.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const admin = { username: 'admin', password: 'test-admin-password' };
 
@@ -17,7 +18,7 @@ function refusedStart(dataDir: string, certFile: string, keyFile: string): Promi
 
 test('an expired user certificate, a key that does not match, or a missing file: the start stops with RUMAH_ERR_TLS_CERT and exit code 2', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const pki = await userPki();
   const expired = await pki.server(dataDir, { expired: true, name: 'expired' });
   const good = await pki.server(dataDir, { name: 'good' });
@@ -43,7 +44,7 @@ test('an expired user certificate, a key that does not match, or a missing file:
 
 test('a user certificate replaces the generated one; a changed file is reloaded without a restart (a new client sees the new serial), a broken one is not', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const pki = await userPki();
   const first = await pki.server(dataDir, { name: 'hub' });
   // Relative paths are read from the data directory.
@@ -58,7 +59,7 @@ test('a user certificate replaces the generated one; a changed file is reloaded 
 
   // Renewal as certbot does it: new files written in place (here: a new key, then the new certificate).
   const tmp = tempDir();
-  t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  removeWhenDone(tmp);
   const renewed = await pki.server(tmp, { name: 'hub' });
   fs.copyFileSync(renewed.keyFile, path.join(dataDir, 'hub.key'));
   fs.copyFileSync(renewed.certFile, path.join(dataDir, 'hub.crt'));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { tempDir } from '../helpers/hub.js';
 import { runCli, spawnHub } from '../helpers/process.js';
 import { request, startTlsHub } from '../helpers/tls.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 const login = JSON.stringify({ username: 'admin', password: 'test-admin-password' });
 
@@ -34,7 +35,7 @@ test('HTTPS: the session cookie is Secure; plain HTTP on the same port gets a 30
 
 test('a hub process with --tls: the banner shows the CA fingerprint and /ca.crt; the CLI reaches it over HTTPS, pinning its certificate', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const hub = await spawnHub(dataDir, ['--tls', '--tls-mqtt-port', '0']);
   t.after(() => hub.child.kill('SIGKILL'));
   const runtime = JSON.parse(fs.readFileSync(path.join(dataDir, 'runtime.json'), 'utf8'));

@@ -2,14 +2,14 @@
 // when the CLI revokes it, and at the next revalidation when the token vanished behind the hub's back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { tempDir } from '../helpers/hub.js';
 import { runCli, spawnHub } from '../helpers/process.js';
 import { liveConnect } from '../e2e/lib/socket-client.js';
+import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 test('rumah tokens revoke closes the socket.io connection opened with that token at once; the token no longer opens one', async (t) => {
   const dataDir = tempDir();
-  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  removeWhenDone(dataDir);
   const hub = await spawnHub(dataDir);
   t.after(() => hub.child.kill('SIGKILL'));
   const httpUrl = `http://127.0.0.1:${hub.runtime.httpPort}`;

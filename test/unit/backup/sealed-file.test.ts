@@ -6,13 +6,14 @@ import path from 'node:path';
 import { tempDir } from '../../helpers/hub.js';
 import { formatKey, keyId, parseKey } from '../../../server/backup/kit.js';
 import { readHeader, seal, unseal } from '../../../server/backup/sealed-file.js';
+import { removeWhenDone } from '../../helpers/remove-when-done.js';
 
 const header = { createdAt: 1, rumahVersion: 'test', schema: { rumah: 1, broker: 1 } };
 const MiB = 1024 * 1024;
 
 function sealed(t: { after: (fn: () => void) => void }, size: number): Promise<{ dir: string; plain: Buffer; file: string; key: Buffer }> {
   const dir = tempDir('rumah-sealed-');
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  removeWhenDone(dir);
   const plain = crypto.randomBytes(size);
   fs.writeFileSync(path.join(dir, 'plain'), plain);
   const key = crypto.randomBytes(32);

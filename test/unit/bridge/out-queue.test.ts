@@ -8,7 +8,7 @@ import { QueueStore } from '../../../server/bridge/queue-store.js';
 import type { QueuedMessage } from '../../../server/bridge/queue-store.js';
 import { silentLog, tempDir } from '../store/helpers.js';
 
-async function open(t: TestContext, file = path.join(tempDir(t), 'rumah.db')): Promise<{ store: QueueStore; db: Database; file: string }> {
+async function open(t: TestContext, file = path.join(tempDir(), 'rumah.db')): Promise<{ store: QueueStore; db: Database; file: string }> {
   const db = await Database.open(file, silentLog());
   t.after(() => db.close());
   await migrate(db, silentLog());

@@ -12,7 +12,7 @@ import { silentLog, tempDir } from '../store/helpers.js';
 
 /** A real queue on a real rumah.db, and what the sender writes parsed back by mqtt-packet (MQTT.js's parser). */
 async function setup(t: TestContext, protocolVersion: 4 | 5, window: number, maxPacketSize?: number) {
-  const db = await Database.open(path.join(tempDir(t), 'rumah.db'), silentLog());
+  const db = await Database.open(path.join(tempDir(), 'rumah.db'), silentLog());
   t.after(() => db.close());
   await migrate(db, silentLog());
   const store = new QueueStore(db, silentLog());

@@ -6,6 +6,7 @@ import { renderServiceUnit, type ServiceUnitOptions } from '../../../server/cli/
 import { hubNodeFlags } from '../../../server/node-flags.js';
 import { tempDir } from '../../helpers/hub.js';
 import { unitSettings, unitWords, verifyUnit } from '../../helpers/systemd.js';
+import { removeWhenDone } from '../../helpers/remove-when-done.js';
 
 const base: ServiceUnitOptions = { installDir: '/opt/rumah', nodePath: process.execPath, dataDir: '/var/lib/rumah', user: 'rumah', ports: [1883, 8080] };
 
@@ -66,7 +67,7 @@ test('paths with spaces, quotes and % survive systemd\'s splitting and specifier
 
 test('systemd-analyze verify accepts every variant of the unit', (t) => {
   const dir = tempDir('rumah-unit-');
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  removeWhenDone(dir);
   const variants: Array<[string, ServiceUnitOptions]> = [
     ['plain', base],
     ['low port', { ...base, ports: [80, 1883] }],

@@ -4,11 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../../server/config/load.js';
 import { tempDir } from '../../helpers/hub.js';
+import { removeWhenDone } from '../../helpers/remove-when-done.js';
 
 // The logbook's keys (server/config/schema.ts, README Configuration): defaults, set in rumah.yaml, bounds checked.
 test('logbook settings: defaults, rumah.yaml, and out-of-range values reported with their path', (t) => {
   const dir = tempDir();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  removeWhenDone(dir);
   assert.deepEqual({ ...loadConfig({ argv: ['--data', dir], env: {} }).logbook }, { maxEntries: 100_000, days: 30, maxPerSource: 20_000, sourceRatePerMinute: 20, sourceBurst: 60 });
   fs.writeFileSync(path.join(dir, 'rumah.yaml'), 'logbook:\n  days: 7\n  maxPerSource: 500\n');
   const set = loadConfig({ argv: ['--data', dir], env: {} }).logbook;

@@ -25,10 +25,10 @@ async function tokensOnDisk(store: Store, dir: string): Promise<string[]> {
 }
 
 test('with checkpoints (the hub), a commit is in rumah.db itself within about a second; without (the CLI), only in the WAL', async (t) => {
-  const hubDir = path.join(tempDir(t), 'hub');
+  const hubDir = path.join(tempDir(), 'hub');
   const hub = await openStore(hubDir, silentLog(), { checkpointIntervalMs: 200 });
   t.after(() => hub.close());
-  const cliDir = path.join(tempDir(t), 'cli');
+  const cliDir = path.join(tempDir(), 'cli');
   const cli = await openStore(cliDir, silentLog());
   t.after(() => cli.close());
 

@@ -7,13 +7,13 @@ import { Database } from '../../../server/store/database.js';
 import { silentLog, tempDir } from './helpers.js';
 
 async function open(t: import('node:test').TestContext): Promise<Database> {
-  const db = await Database.open(path.join(tempDir(t), 'test.db'), silentLog());
+  const db = await Database.open(path.join(tempDir(), 'test.db'), silentLog());
   t.after(() => db.close());
   return db;
 }
 
 test('open creates the file and sets WAL, NORMAL sync, busy timeout, foreign keys and a 16 MB page cache', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir();
   const file = path.join(dir, 'new.db');
   const db = await Database.open(file, silentLog());
   t.after(() => db.close());
@@ -111,7 +111,7 @@ test('a prepared statement given the Tx runs inside the transaction and rolls ba
 });
 
 test('prepared statements run repeatedly; close finalizes them and is idempotent', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir();
   const db = await Database.open(path.join(dir, 'p.db'), silentLog());
   await db.exec('CREATE TABLE t (v INTEGER)');
   const ins = await db.prepare('INSERT INTO t VALUES (?)');
@@ -123,7 +123,7 @@ test('prepared statements run repeatedly; close finalizes them and is idempotent
 });
 
 test('a file of garbage gives DB_OPEN naming the file and what to do', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir();
   const file = path.join(dir, 'rumah.db');
   fs.writeFileSync(file, Buffer.alloc(8192, 0x5a));
   await assert.rejects(Database.open(file, silentLog()), (err: unknown) => {
@@ -136,7 +136,7 @@ test('a file of garbage gives DB_OPEN naming the file and what to do', async (t)
 });
 
 test('a damaged page found by quick_check gives DB_OPEN', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir();
   const file = path.join(dir, 'rumah.db');
   const db = await Database.open(file, silentLog());
   await db.exec('PRAGMA journal_mode = DELETE; CREATE TABLE t (v TEXT); CREATE INDEX t_v ON t (v);');
@@ -157,7 +157,7 @@ test('a damaged page found by quick_check gives DB_OPEN', async (t) => {
 });
 
 test('a file that cannot be opened gives DB_OPEN with the file name', async (t) => {
-  const file = path.join(tempDir(t), 'missing-folder', 'rumah.db');
+  const file = path.join(tempDir(), 'missing-folder', 'rumah.db');
   await assert.rejects(Database.open(file, silentLog()), (err: unknown) => {
     assert.ok(err instanceof RumahError);
     assert.equal(err.code, ErrorCodes.DB_OPEN);

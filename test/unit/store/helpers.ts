@@ -7,11 +7,12 @@ import { createLogger, type Logger } from '../../../server/core/logger.js';
 import type { StateChange } from '../../../server/core/events.js';
 import type { StateValue } from '../../../server/core/model.js';
 import { openStore, type Store, type StoreOptions } from '../../../server/store/index.js';
+import { removeWhenDone } from '../../helpers/remove-when-done.js';
 
-/** A fresh temp folder, removed when the test ends. */
-export function tempDir(t: TestContext): string {
+/** A fresh temp folder, removed when the test file's process exits. */
+export function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rumah-store-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  removeWhenDone(dir);
   return dir;
 }
 
@@ -37,7 +38,7 @@ export function change(deviceId: string, property: string, value: StateValue, ts
 
 /** A real store in a temp folder, closed when the test ends. */
 export async function openTestStore(t: TestContext, opts: StoreOptions = {}, log: Logger = silentLog()): Promise<Store> {
-  const store = await openStore(tempDir(t), log, opts);
+  const store = await openStore(tempDir(), log, opts);
   t.after(() => store.close());
   return store;
 }

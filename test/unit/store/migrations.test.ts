@@ -19,7 +19,7 @@ async function userVersion(db: Database): Promise<number> {
 }
 
 test('a fresh file gets every table and the latest user_version', async (t) => {
-  const db = await openAt(t, path.join(tempDir(t), 'm.db'));
+  const db = await openAt(t, path.join(tempDir(), 'm.db'));
   assert.equal(await migrate(db, silentLog()), latestVersion);
   assert.equal(await userVersion(db), latestVersion);
   const tables = await db.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
@@ -32,7 +32,7 @@ test('a fresh file gets every table and the latest user_version', async (t) => {
 });
 
 test('migrating again, and after a reopen, changes nothing and keeps the data', async (t) => {
-  const file = path.join(tempDir(t), 'm.db');
+  const file = path.join(tempDir(), 'm.db');
   const first = await Database.open(file, silentLog());
   await migrate(first, silentLog());
   await first.run("INSERT INTO settings (key, value) VALUES ('k', '1')");
@@ -45,7 +45,7 @@ test('migrating again, and after a reopen, changes nothing and keeps the data', 
 });
 
 test('two processes migrating a fresh file at once both succeed (the CLI beside a starting hub)', async (t) => {
-  const file = path.join(tempDir(t), 'm.db');
+  const file = path.join(tempDir(), 'm.db');
   const a = await openAt(t, file);
   const b = await openAt(t, file);
   // Both read user_version 0 before either takes the write lock; the second must not run CREATE TABLE again.
@@ -54,7 +54,7 @@ test('two processes migrating a fresh file at once both succeed (the CLI beside 
 });
 
 test('only newer migrations run, and a failing one rolls back entirely', async (t) => {
-  const db = await openAt(t, path.join(tempDir(t), 'm.db'));
+  const db = await openAt(t, path.join(tempDir(), 'm.db'));
   const list = [
     { version: 1, sql: 'CREATE TABLE a (x)' },
     { version: 2, sql: 'CREATE TABLE b (x); CREATE TABLE a (x)' }, // second statement fails
@@ -72,13 +72,13 @@ test('only newer migrations run, and a failing one rolls back entirely', async (
 });
 
 test('a file from a newer rumah is refused with DB_OPEN', async (t) => {
-  const db = await openAt(t, path.join(tempDir(t), 'm.db'));
+  const db = await openAt(t, path.join(tempDir(), 'm.db'));
   await db.exec(`PRAGMA user_version = ${latestVersion + 1}`);
   await assert.rejects(migrate(db, silentLog()), (err: unknown) => err instanceof RumahError && err.code === ErrorCodes.DB_OPEN && /newer/.test(err.message));
 });
 
 test('migration versions must increase', async (t) => {
-  const db = await openAt(t, path.join(tempDir(t), 'm.db'));
+  const db = await openAt(t, path.join(tempDir(), 'm.db'));
   await assert.rejects(migrate(db, silentLog(), [{ version: 2, sql: '' }, { version: 1, sql: '' }]), /increasing/);
   assert.ok(migrations.every((m, i) => i === 0 || m.version > migrations[i - 1]!.version));
 });

@@ -79,7 +79,7 @@ test('more keys than one query may carry are read in several', async () => {
 });
 
 test('readIn: lists of every length find each row once, from one statement prepared per list length', async (t) => {
-  const db = await Database.open(path.join(tempDir(t), 'rows.db'), silentLog());
+  const db = await Database.open(path.join(tempDir(), 'rows.db'), silentLog());
   t.after(() => db.close());
   await db.exec('CREATE TABLE t (name TEXT PRIMARY KEY, version INTEGER)');
   for (let i = 0; i < 600; i++) await db.run('INSERT INTO t (name, version) VALUES (?, ?)', [`k${i}`, i]);

@@ -7,7 +7,7 @@ import { openStore } from '../../../server/store/index.js';
 import { change, silentLog, tempDir } from './helpers.js';
 
 test('openStore creates <dataDir>/rumah.db; close flushes the writer and survives a reopen', async (t) => {
-  const dir = path.join(tempDir(t), 'data', 'nested');
+  const dir = path.join(tempDir(), 'data', 'nested');
   const store = await openStore(dir, silentLog(), { history: { intervalMs: 60_000 } });
   assert.ok(fs.existsSync(path.join(dir, 'rumah.db')));
   for (let i = 0; i < 100; i++) store.writer.enqueue(change('d', 'p', i, i));
@@ -19,7 +19,7 @@ test('openStore creates <dataDir>/rumah.db; close flushes the writer and survive
 });
 
 test('a corrupt rumah.db gives DB_OPEN with the file name and what to do', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir();
   const file = path.join(dir, 'rumah.db');
   fs.writeFileSync(file, Buffer.from('this is not a database, just garbage bytes '.repeat(200)));
   await assert.rejects(openStore(dir, silentLog()), (err: unknown) => {
@@ -32,7 +32,7 @@ test('a corrupt rumah.db gives DB_OPEN with the file name and what to do', async
 });
 
 test('a data folder that cannot be created gives DATA_DIR_UNWRITABLE', async (t) => {
-  const blocker = path.join(tempDir(t), 'a-file');
+  const blocker = path.join(tempDir(), 'a-file');
   fs.writeFileSync(blocker, '');
   await assert.rejects(
     openStore(path.join(blocker, 'data'), silentLog()),
