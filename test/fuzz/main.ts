@@ -48,8 +48,8 @@ async function main(): Promise<number> {
     lag.enable();
     const t0 = Date.now();
     const report = setInterval(() => {
-      const rss = process.memoryUsage().rss / 1e6;
-      console.log(`${Math.round((Date.now() - t0) / 1000)} s: rss ${rss.toFixed(0)} MB, loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, MQTT clients ${hub.hub.broker.connectedClients}, good messages ${received.length}/${sent}`);
+      const { rss, heapUsed } = process.memoryUsage();
+      console.log(`${Math.round((Date.now() - t0) / 1000)} s: rss ${(rss / 1e6).toFixed(0)} MB (heap ${(heapUsed / 1e6).toFixed(0)} MB), loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, MQTT clients ${hub.hub.broker.connectedClients}, good messages ${received.length}/${sent}`);
       lag.reset();
     }, 10_000);
     const plainPort = Number(new URL(hub.mqttUrl).port);
