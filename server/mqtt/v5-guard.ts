@@ -112,6 +112,10 @@ function badString(s: Buffer): string | undefined {
   return undefined;
 }
 
+/** Each place as one bit, and each property's places as a mask of them: a test per property, not a list search. */
+const placeBit = new Map<Place, number>([...places].map((p, i) => [p as Place, 1 << i]));
+const placeMask = new Map<number, number>(Object.entries(properties).map(([id, p]) => [Number(id), p.places.reduce((m, pl) => m | placeBit.get(pl)!, 0)]));
+
 /**
  * Checks the property block at `start` of a packet whose body (after the fixed header) is `b[0, packetEnd)`, in
  * `place`, as sent by a client (or, `fromServer`, a PUBLISH as a server sends it: Subscription Identifiers allowed,
@@ -126,31 +130,42 @@ export function checkPropertyBlock(b: Bytes, start: number, packetEnd: number, p
   if (isViolation(len)) return { code: MALFORMED, why: `Property Length: ${len.why}` };
   const blockEnd = start + len.size + len.value;
   if (blockEnd > end) return { code: MALFORMED, why: 'Property Length runs past the packet' };
-  const seen = new Set<number>();
-  let at = start + len.size;
-  while (at < blockEnd) {
-    const id = b.readUInt8(at++);
+  if (len.value === 0) return { end: blockEnd };
+  // The block taken out once: mqtt-packet keeps its input in a list of buffers, whose readUInt8 looks up the buffer
+  // for each byte (a view when the block lies in one buffer, as it nearly always does).
+  const blk = b.slice(start + len.size, blockEnd);
+  const size = blk.length;
+  const bit = placeBit.get(place)!;
+  // Identifiers seen, as bits (all are below 64).
+  let seenLow = 0;
+  let seenHigh = 0;
+  let at = 0;
+  while (at < size) {
+    const id = blk[at++]!;
     const p = properties[id];
     if (!p) return { code: MALFORMED, why: `unknown property identifier 0x${id.toString(16)}` };
-    if (!p.places.includes(place)) return { code: MALFORMED, why: `${p.name} is not a property of ${place === 'will' ? 'a will' : place.toUpperCase()}` };
+    if (!(placeMask.get(id)! & bit)) return { code: MALFORMED, why: `${p.name} is not a property of ${place === 'will' ? 'a will' : place.toUpperCase()}` };
     const forwardedSi = fromServer && id === 0x0b && place === 'publish';
     if (id !== 0x26 && !forwardedSi) {
-      if (seen.has(id)) return { code: PROTOCOL_ERROR, why: `${p.name} more than once` };
-      seen.add(id);
+      const flag = 1 << (id & 31);
+      const seen = id < 32 ? seenLow : seenHigh;
+      if (seen & flag) return { code: PROTOCOL_ERROR, why: `${p.name} more than once` };
+      if (id < 32) seenLow |= flag;
+      else seenHigh |= flag;
     }
     if (id === 0x0b && place === 'publish' && !fromServer) return { code: PROTOCOL_ERROR, why: 'Subscription Identifier in a PUBLISH from a client [MQTT-3.3.4-6]' };
     let value: number | undefined;
     switch (p.kind) {
       case 'byte': case 'u16': case 'u32': {
-        const size = p.kind === 'byte' ? 1 : p.kind === 'u16' ? 2 : 4;
-        if (at + size > blockEnd) return { code: MALFORMED, why: `${p.name} cut short` };
+        const n = p.kind === 'byte' ? 1 : p.kind === 'u16' ? 2 : 4;
+        if (at + n > size) return { code: MALFORMED, why: `${p.name} cut short` };
         value = 0;
-        for (let i = 0; i < size; i++) value = value * 256 + b.readUInt8(at + i);
-        at += size;
+        for (let i = 0; i < n; i++) value = value * 256 + blk[at + i]!;
+        at += n;
         break;
       }
       case 'vbi': {
-        const v = readVbi(b, at, blockEnd);
+        const v = readVbi(blk, at, size);
         if (isViolation(v)) return { code: MALFORMED, why: `${p.name}: ${v.why}` };
         value = v.value;
         at += v.size;
@@ -158,14 +173,14 @@ export function checkPropertyBlock(b: Bytes, start: number, packetEnd: number, p
       }
       default: {
         for (let n = p.kind === 'pair' ? 2 : 1; n > 0; n--) {
-          if (at + 2 > blockEnd) return { code: MALFORMED, why: `${p.name} cut short` };
-          const size = b.readUInt8(at) * 256 + b.readUInt8(at + 1);
-          if (at + 2 + size > blockEnd) return { code: MALFORMED, why: `${p.name} runs past the Property Length` };
+          if (at + 2 > size) return { code: MALFORMED, why: `${p.name} cut short` };
+          const length = blk[at]! * 256 + blk[at + 1]!;
+          if (at + 2 + length > size) return { code: MALFORMED, why: `${p.name} runs past the Property Length` };
           if (p.kind !== 'bin') {
-            const bad = badString(b.slice(at + 2, at + 2 + size));
+            const bad = badString(blk.subarray(at + 2, at + 2 + length));
             if (bad) return { code: MALFORMED, why: `${bad} in ${p.name}` };
           }
-          at += 2 + size;
+          at += 2 + length;
         }
       }
     }
@@ -219,9 +234,11 @@ export function mqtt5Guard(report: (client: Client, why: string, code: number) =
   const check = (parser: ParserInternals): void => {
     const packet = parser.packet as Marked;
     const start = parser._pos;
-    const n = (packet[blocksOf] = (packet[blocksOf] ?? 0) + 1);
+    // A CONNECT has two blocks, its own and its will's; other packets one, and they are not marked (a property added
+    // to every PUBLISH would give it a shape of its own on its way through aedes).
+    const will = packet.cmd === 'connect' && (packet[blocksOf] = (packet[blocksOf] ?? 0) + 1) > 1;
     if (packet[violationOf] === undefined) {
-      const place = packet.cmd === 'connect' && n > 1 ? 'will' : packet.cmd;
+      const place = will ? 'will' : packet.cmd;
       if (places.has(place)) {
         const checked = checkPropertyBlock(parser._list, start, packet.length, place as Place);
         if (isViolation(checked)) packet[violationOf] = checked;
