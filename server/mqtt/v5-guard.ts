@@ -112,9 +112,10 @@ function badString(s: Buffer): string | undefined {
   return undefined;
 }
 
-/** Each place as one bit, and each property's places as a mask of them: a test per property, not a list search. */
+/** Each place as one bit, and each property's places as a mask of them (by identifier): a test, not a list search. */
 const placeBit = new Map<Place, number>([...places].map((p, i) => [p as Place, 1 << i]));
-const placeMask = new Map<number, number>(Object.entries(properties).map(([id, p]) => [Number(id), p.places.reduce((m, pl) => m | placeBit.get(pl)!, 0)]));
+const placeMask: number[] = [];
+for (const [id, p] of Object.entries(properties)) placeMask[Number(id)] = p.places.reduce((m, pl) => m | placeBit.get(pl)!, 0);
 
 /**
  * Checks the property block at `start` of a packet whose body (after the fixed header) is `b[0, packetEnd)`, in
@@ -144,7 +145,7 @@ export function checkPropertyBlock(b: Bytes, start: number, packetEnd: number, p
     const id = blk[at++]!;
     const p = properties[id];
     if (!p) return { code: MALFORMED, why: `unknown property identifier 0x${id.toString(16)}` };
-    if (!(placeMask.get(id)! & bit)) return { code: MALFORMED, why: `${p.name} is not a property of ${place === 'will' ? 'a will' : place.toUpperCase()}` };
+    if (!(placeMask[id]! & bit)) return { code: MALFORMED, why: `${p.name} is not a property of ${place === 'will' ? 'a will' : place.toUpperCase()}` };
     const forwardedSi = fromServer && id === 0x0b && place === 'publish';
     if (id !== 0x26 && !forwardedSi) {
       const flag = 1 << (id & 31);

@@ -59,8 +59,9 @@ test('a burst of first logins: every right password connects; wrong ones, unknow
 test('a restart storm waits in line: 600 first logins at once all connect, and sockets that send nothing do not hold them up', async (t) => {
   // The window of logins in progress is 256 (server/mqtt/mqtt-login.ts): 600 at once must wait in line. A connection
   // waiting longer than mqtt.connectTimeout is refused (CONNACK 3); the line's last waited 2.8 s of the default 10 with
-  // the machine to itself, and the suite runs two files at once on a slower machine: the timeout is raised, and the silent sockets below, still open when the last device is in, show they
-  // held no place (had they, the devices would have waited for the hub to drop them at that timeout).
+  // the machine to itself, and the suite runs two files at once. So the timeout is raised, and the silent sockets
+  // below, still open when the last device is in, show they held no place (had they, the devices would have waited
+  // for the hub to drop them at that timeout).
   const hub = await startHub({ mqtt: { connectTimeout: 60_000 } as never });
   t.after(() => hub.stop());
   const port = Number(new URL(hub.mqttUrl).port);
