@@ -69,7 +69,9 @@ test('the Logbook page: what happened, newest first, older on scroll, live arriv
   // Area: the first floor holds the bedroom window only.
   await page.getByLabel('Cause', { exact: true }).selectOption({ label: 'Everything' });
   await page.getByLabel('Area', { exact: true }).selectOption({ label: 'First floor' }); // topic levels made areas (issue 18 item 2)
-  // Once (of many full runs, not alone) this timed out: what the page showed then is in the message, for the next time.
+  // Twice in full runs this timed out showing older entries of every area under the first floor's: the end-of-list
+  // observer's stale call (fixed, and made to happen on purpose in logbook-filters.test.ts). What the page showed is
+  // still put in the message.
   await waitFor(async () => (await items.count()) === 1 && (await items.locator('.logbook-message').textContent()) === 'Bedroom window is open', 10_000, 'the first floor only').catch(async (err: Error) => {
     throw new Error(`${err.message}; shown: ${JSON.stringify(await items.locator('.logbook-message').allTextContents())} at ${page.url()}`);
   });

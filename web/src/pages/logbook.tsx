@@ -121,8 +121,11 @@ export function LogbookPage(): JSX.Element {
   useEffect(() => {
     const el = end.current;
     if (!el || !more || loading || typeof IntersectionObserver === 'undefined') return;
+    // Its callback can come after the filter changed (before this effect's clean-up, or queued before it): `load` and
+    // `entries` here are those of the old filter, and its older entries would join the new filter's list.
+    const mine = generation.current;
     const observer = new IntersectionObserver((seen) => {
-      if (seen.some((s) => s.isIntersecting)) void load(entries.at(-1)?.id);
+      if (mine === generation.current && seen.some((s) => s.isIntersecting)) void load(entries.at(-1)?.id);
     });
     observer.observe(el);
     return () => observer.disconnect();
