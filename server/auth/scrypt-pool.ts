@@ -143,7 +143,6 @@ export class ScryptPool {
     if (this.#threads.length > 0 || Date.now() < this.#noThreadsUntil) return;
     for (let i = 0; i < this.#threadCount; i++) {
       const worker = new Worker(new URL('./scrypt-worker.js', import.meta.url), { workerData: { nice: this.#nice } });
-      worker.unref();
       const thread: Thread = { worker, online: false, assigned: new Map() };
       worker.once('online', () => (thread.online = true));
       worker.on('message', (result: ScryptResult) => {
@@ -165,6 +164,9 @@ export class ScryptPool {
       };
       worker.on('error', failed);
       worker.on('exit', (code) => failed(new Error(`password-hashing thread exited with code ${code}`)));
+      // After the 'message' listener: adding it refs the thread's port again, and an idle thread must hold no process
+      // (a CLI or a test would wait for the idle stop before it could exit).
+      worker.unref();
       this.#threads.push(thread);
     }
   }

@@ -86,7 +86,7 @@ test('a QoS 1 publish sent right after the CONNACK is acknowledged, while the se
   t.after(() => end(back));
   await Promise.race([
     publish(back, 'ourhome/groundfloor/hall/eager', 'now', { qos: 1 }),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('no PUBACK')), 10000)),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('no PUBACK')), 10000).unref()),
   ]);
 });
 

@@ -29,6 +29,8 @@ export interface MqttFuzzStats {
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A bound raced against a connection's end: it must not keep the process alive after the connection ended. */
+const atMost = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 /**
  * Opens connection after connection for `durationMs`, each sending a seeded mix of valid and broken packets of
@@ -85,17 +87,17 @@ export async function fuzzMqtt(opts: MqttFuzzOptions): Promise<MqttFuzzStats> {
       }
       stats.packets++;
       if (wait && p === packets[0]) {
-        await Promise.race([answered, done, pause(1000)]);
+        await Promise.race([answered, done, atMost(1000)]);
         sessionEnd = Math.max(sessionEnd, Date.now() + 200);
       }
     }
     if (!closed) {
       const how = r.int(0, 2);
-      if (how === 1) await Promise.race([done, pause(r.int(0, 200))]);
+      if (how === 1) await Promise.race([done, atMost(r.int(0, 200))]);
       weClosed = !closed;
       if (how === 0) socket.end();
       else socket.destroy();
-      await Promise.race([done, pause(2000)]);
+      await Promise.race([done, atMost(2000)]);
       if (!closed) socket.destroy();
     }
     await done;

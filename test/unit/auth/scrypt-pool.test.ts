@@ -69,3 +69,28 @@ test('hashes a thread still holds when it is stopped finish on libuv with the ri
   assert.ok(pool.counts.libuv > libuvBefore, 'what the stopped thread held was handed to libuv');
   assert.equal(pool.threads, 0);
 });
+
+test('idle threads keep no process open: a CLI or a test exits when its hashes are done, not at the idle stop', async () => {
+  // What keeps the event loop alive; a thread's message port counted there held every process that had started the
+  // threads for the whole idle time (10 s by default), because listening for 'message' refs it again after unref().
+  const holding = (): number => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort' || r === 'Worker').length;
+  const before = holding();
+  const pool = new ScryptPool({ threads: 2, idleMs: 60_000 });
+  try {
+    for (let wait = 0; pool.counts.threads === 0 && wait < 100; wait++) {
+      await Promise.all(inputs.slice(0, 4).map((x) => pool.derive(x.password, x.salt, 32, params)));
+      await sleep(10);
+    }
+    assert.ok(pool.counts.threads > 0, `hashes went to the threads: ${JSON.stringify(pool.counts)}`);
+    assert.equal(pool.threads, 2, 'the threads are still up, waiting for the idle stop');
+    assert.equal(holding(), before, `nothing of the idle threads keeps the process: ${process.getActiveResourcesInfo().join(', ')}`);
+    // While a hash is on a thread the process is held (a CLI awaiting its hash must not exit).
+    const busy = Promise.all(inputs.slice(0, 4).map((x) => pool.derive(x.password, x.salt, 32, params)));
+    const heldBusy = holding();
+    await busy;
+    assert.ok(heldBusy > before, 'held while a thread has a hash');
+    assert.equal(holding(), before, 'let go again once done');
+  } finally {
+    pool.stop();
+  }
+});
