@@ -43,7 +43,9 @@ describe('paho MQTT 5: a Home-Assistant-like client (HA 2026.6+: Subscription Id
   });
 });
 
-describe('paho MQTT 5: the Paho interoperability scenarios, in our own words', () => {
+// Scenarios wait on MQTT's second-granular timers (keepalive, Will Delay, expiries) and share nothing but the hub and
+// its accounts (topics and client ids carry a prefix of their own): three run at once.
+describe('paho MQTT 5: the Paho interoperability scenarios, in our own words', { concurrency: 3 }, () => {
   let hub: TestHub;
   let device: { username: string; password: string };
   before(async () => {
@@ -119,7 +121,7 @@ describe('paho MQTT 5: the hub\'s limits (mqtt.keepaliveLimit 60, mqtt.maxPacket
   });
 });
 
-describe('paho MQTT 3.1.1 (protocol=MQTTv311): device firmware\'s protocol stays first class', () => {
+describe('paho MQTT 3.1.1 (protocol=MQTTv311): device firmware\'s protocol stays first class', { concurrency: 3 }, () => {
   let hub: TestHub;
   let device: { username: string; password: string };
   before(async () => {
