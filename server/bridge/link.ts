@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { IClientOptions, MqttClient, Store } from 'mqtt';
+import type { IPublishPacket } from 'mqtt-packet';
 import { ErrorCodes, RumahError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Backoff } from './backoff.js';
@@ -9,6 +10,7 @@ import type { OutQueue } from './out-queue.js';
 import { OutSender, type AckPacket, type ByteStream } from './out-sender.js';
 import { OutSession } from './out-session.js';
 import type { QueuedMessage } from './queue-store.js';
+import { decodeIncoming, encodeIncoming, sessionFor, type SavedSession } from './saved-session.js';
 import { TopicRules } from './topic-rules.js';
 
 /**
@@ -49,6 +51,8 @@ export interface LinkDeps {
   deliver: (msg: InboundMessage) => Promise<void>;
   /** The hub's mqtt.maxPacketSize: a larger remote message is not brought in (MQTT 5: the remote is told). */
   maxPacketSize: number;
+  /** What the last run's clean stop kept of this bridge's persistent session (saved-session.ts). */
+  saved?: SavedSession;
   /** Test seam: reconnect delays. */
   backoff?: Backoff;
 }
@@ -101,6 +105,30 @@ export class BridgeLink {
     };
     // Read once at start: a missing file is a configuration error, reported then rather than at every reconnect.
     this.tls = { ca: file(deps.config.ca, 'ca'), cert: file(deps.config.cert, 'cert'), key: file(deps.config.key, 'key') };
+    if (deps.saved && !deps.config.cleanSession) this.takeUp(deps.saved);
+  }
+
+  /** The session as a clean stop keeps it (saved-session.ts); undefined for a clean-session bridge. */
+  async save(): Promise<SavedSession | undefined> {
+    if (this.deps.config.cleanSession) return undefined;
+    const incoming: string[] = [];
+    if (this.incoming) {
+      for await (const packet of this.incoming.createStream() as AsyncIterable<IPublishPacket>) incoming.push(encodeIncoming(packet, this.deps.config.protocolVersion));
+    }
+    if (this.session.pending.size === 0 && incoming.length === 0) return undefined;
+    return { for: sessionFor(this.deps.config), ...this.session.save(), incoming };
+  }
+
+  /** The last run's session: its messages in flight are the queue's again, and the incoming QoS 2 ones wait for PUBREL. */
+  private takeUp(saved: SavedSession): void {
+    const messages = this.deps.queue.resumeInFlight(saved.pending.map(([, row]) => row));
+    this.session.restore(saved, messages);
+    const incoming = decodeIncoming(saved.incoming, this.deps.config.protocolVersion);
+    if (incoming.length > 0 && mqtt) {
+      this.incoming = new mqtt.Store({ clean: false });
+      for (const packet of incoming) this.incoming.put(packet, () => undefined);
+    }
+    this.deps.log.info({ bridge: this.name, inFlight: this.session.pending.size, awaitingPubrel: incoming.length }, 'bridge session of the last run taken up; it goes on if the remote kept its half');
   }
 
   get name(): string {

@@ -62,7 +62,8 @@ export class OutQueue {
   next(): QueuedMessage | undefined {
     while (this.cursor < this.entries.length) {
       const e = this.entries[this.cursor++]!;
-      if (e.acked) continue;
+      // In flight ahead of the cursor only after a restart's resumeInFlight: those go again under their ids.
+      if (e.acked || e.inflight) continue;
       e.inflight = true;
       return e;
     }
@@ -92,6 +93,23 @@ export class OutQueue {
     this.cursor = this.head;
   }
 
+  /**
+   * After a restart, the messages of `rows` (queue row ids) were in flight under a session the remote may have kept
+   * (saved-session.ts): marked so, they are sent again by the session under their packet identifiers, not by next().
+   * A rewind (the remote kept nothing) makes them ordinary waiting messages again. Returns them by row id.
+   */
+  resumeInFlight(rows: Iterable<number>): Map<number, QueuedMessage> {
+    const wanted = new Set(rows);
+    const found = new Map<number, QueuedMessage>();
+    for (let i = this.head; i < this.entries.length && found.size < wanted.size; i++) {
+      const e = this.entries[i]!;
+      if (e.acked || !wanted.has(e.id)) continue;
+      e.inflight = true;
+      found.set(e.id, e);
+    }
+    return found;
+  }
+
   private push(m: StoredMessage): void {
     const e: Entry = { id: m.id, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, row: m.row, bytes: m.payload.length + Buffer.byteLength(m.topic), inflight: false, acked: false };
     this.entries.push(e);
@@ -104,7 +122,8 @@ export class OutQueue {
     const last = this.entries.length - 1;
     let i = this.cursor;
     while (this.live > this.limits.maxMessages || this.bytes > this.limits.maxBytes) {
-      while (i < last && this.entries[i]!.acked) i++;
+      // Past the cursor a message is in flight only after a restart (resumeInFlight): kept like any other in flight.
+      while (i < last && (this.entries[i]!.acked || this.entries[i]!.inflight)) i++;
       // Only messages in flight and the newest are left. A single message larger than maxBytes is kept: it is the
       // newest, and dropping it would leave nothing to show for the bound.
       if (i >= last) break;

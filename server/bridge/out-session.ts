@@ -19,8 +19,9 @@ export interface Resend {
  * identifier [MQTT-4.4.0-1]: a PUBLISH with DUP 1 [MQTT-3.3.1-1], or the PUBREL once the PUBREC came. Sent under a new
  * identifier, a QoS 2 message the remote already holds would be a second message to it, delivered twice.
  *
- * Held in memory only: a hub restart starts a new one (docs/bridges.md, "Persistent sessions"). A clean-session
- * bridge, or a remote that kept nothing (Session Present 0), starts a new one at each connection.
+ * Held in memory while the hub runs, and kept over a clean stop (saved-session.ts): a crash loses the identifiers
+ * (docs/bridges.md, "Persistent sessions"). A clean-session bridge, or a remote that kept nothing (Session Present
+ * 0), starts a new one at each connection.
  */
 export class OutSession {
   /** The message in flight under each packet identifier (1..65535) [MQTT-2.3.1-2], in the order they were sent. */
@@ -33,6 +34,25 @@ export class OutSession {
   clear(): void {
     this.pending.clear();
     this.released.clear();
+  }
+
+  /** What a clean stop keeps: each identifier in flight with its queue row's id, in the order sent. */
+  save(): { pending: Array<[number, number]>; released: number[]; nextId: number } {
+    return { pending: [...this.pending].map(([id, msg]) => [id, msg.id]), released: [...this.released], nextId: this.nextId };
+  }
+
+  /**
+   * Takes up what the last run saved at its clean stop, with the queue's messages for its rows (out-queue.ts
+   * `resumeInFlight`). An identifier whose message is not in the queue any more is left out (its PUBREL included).
+   */
+  restore(saved: { pending: ReadonlyArray<readonly [number, number]>; released: readonly number[]; nextId: number }, messages: ReadonlyMap<number, QueuedMessage>): void {
+    this.clear();
+    for (const [id, row] of saved.pending) {
+      const msg = messages.get(row);
+      if (msg && validId(id)) this.pending.set(id, msg);
+    }
+    for (const id of saved.released) if (this.pending.has(id) && this.pending.get(id)!.qos === 2) this.released.add(id);
+    this.nextId = validId(saved.nextId) ? saved.nextId : 1;
   }
 
   /** The next packet identifier not in flight (a window is at most 65,535, so one is free). */
@@ -79,3 +99,5 @@ export class OutSession {
     };
   }
 }
+
+const validId = (id: number): boolean => Number.isInteger(id) && id >= 1 && id <= 65535;

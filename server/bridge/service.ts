@@ -8,6 +8,8 @@ import type { BridgeConfig } from './config.js';
 import { BridgeLink, loadMqttClient, type InboundMessage, type LinkState } from './link.js';
 import { OutQueue } from './out-queue.js';
 import { QueueStore } from './queue-store.js';
+import { saveSession, takeSavedSession } from './saved-session.js';
+import { SettingsRepo } from '../store/settings-repo.js';
 
 export interface BridgesDeps {
   bridges: readonly BridgeConfig[];
@@ -69,8 +71,13 @@ export class Bridges {
   private timer?: NodeJS.Timeout;
   private started = false;
 
+  private readonly settings: SettingsRepo;
+  /** Bridges opened in this run: only their first opening takes up a session the last run saved. */
+  private readonly opened = new Set<string>();
+
   constructor(private readonly deps: BridgesDeps) {
     this.store = new QueueStore(deps.db, deps.log);
+    this.settings = new SettingsRepo(deps.db);
   }
 
   async start(): Promise<void> {
@@ -115,8 +122,12 @@ export class Bridges {
     const queue = new OutQueue(config.name, this.store, { maxMessages: config.maxQueuedMessages, maxBytes: config.maxQueuedBytes });
     await queue.load();
     if (queue.depth > 0) this.deps.log.info({ bridge: config.name, queued: queue.depth }, 'bridge messages queued before will be sent');
+    // Taken when the bridge first opens in this run (rumah.yaml's at start, the dashboard's as they load): a bridge
+    // changed in the dashboard later starts a new session, as documented.
+    const saved = this.opened.has(config.name) ? undefined : await takeSavedSession(this.settings, config);
+    this.opened.add(config.name);
     const link: BridgeLink = new BridgeLink({
-      config, dataDir: this.deps.dataDir, queue, log: this.deps.log, maxPacketSize: this.deps.maxPacketSize,
+      config, dataDir: this.deps.dataDir, queue, log: this.deps.log, maxPacketSize: this.deps.maxPacketSize, ...(saved ? { saved } : {}),
       deliver: (msg) => {
         this.marks.set(msg.payload, link);
         return this.deps.publish(msg);
@@ -135,7 +146,12 @@ export class Bridges {
     this.off?.();
     this.off = undefined;
     await Promise.all(this.links.map((l) => l.stop()));
+    // The queue's rows first: a saved session names its messages by row.
     await this.store.flush();
+    for (const link of this.links) {
+      const session = await link.save();
+      if (session) await saveSession(this.settings, link.name, session).catch((err: Error) => this.deps.log.warn({ bridge: link.name, err: err.message }, 'bridge session not saved; after the restart what was in flight goes again as new messages'));
+    }
   }
 
   view(): OutboundBridgeView[] {
