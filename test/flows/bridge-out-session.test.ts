@@ -4,7 +4,8 @@ import type { Packet } from 'mqtt-packet';
 import { adminPassword, connect, publish, startHub, subscribe } from '../helpers/hub.js';
 import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
 import { bridge, collect, linkOf, until } from '../helpers/bridge-out.js';
-import { FakeRemote, PUBCOMP, PUBREC, startCutter } from '../helpers/bridge-wire.js';
+import { fiveInFlight, sentAgainThenNew } from '../helpers/bridge-session.js';
+import { FakeRemote, idsOf, wire, type WirePublish as Pub, PUBCOMP, PUBREC, startCutter } from '../helpers/bridge-wire.js';
 
 // An outbound bridge with a persistent session (cleanSession: false) whose connection drops: what the remote had not
 // acknowledged goes again under its original packet identifier, DUP 1, or as a PUBREL once the PUBREC came
@@ -13,19 +14,6 @@ import { FakeRemote, PUBCOMP, PUBREC, startCutter } from '../helpers/bridge-wire
 const admin = { username: 'admin', password: adminPassword };
 const skip = mosquittoBin() ? false : 'mosquitto is not installed';
 
-type Pub = Packet & { cmd: 'publish'; topic: string; messageId: number; qos: number; dup: boolean };
-
-/** What matters of the packets after CONNECT: `publish <topic> <id> q<qos>[ dup]` and `pubrel <id>`, keepalive left out. */
-function wire(packets: Packet[]): string[] {
-  return packets.flatMap((p) => {
-    if (p.cmd === 'publish') {
-      const pub = p as Pub;
-      return [`publish ${pub.topic} ${pub.messageId} q${pub.qos}${pub.dup ? ' dup' : ''}`];
-    }
-    if (p.cmd === 'pubrel') return [`pubrel ${(p as { messageId: number }).messageId}`];
-    return [];
-  });
-}
 
 for (const protocolVersion of [4, 5] as const) {
   test(`MQTT ${protocolVersion === 5 ? 5 : '3.1.1'}, persistent session: after a drop, Session Present 1 brings what was unacknowledged again under its ids with DUP 1 and a PUBREL for the QoS 2 message whose PUBREC came, before the queue; Session Present 0 brings it all as new messages`, async (t) => {
@@ -42,33 +30,14 @@ for (const protocolVersion of [4, 5] as const) {
     const local = await connect(hub.mqttUrl, { ...admin, clientId: 'near' });
     t.after(() => local.end(true));
     const qos = [1, 2, 2, 1, 1] as const;
-    for (let i = 0; i < qos.length; i++) await publish(local, `q/${i}`, `m${i}`, { qos: qos[i]! });
-    await first.until('five PUBLISHes', (p) => wire(p).length === 5);
-    const id = new Map((first.packets.filter((p) => p.cmd === 'publish') as Pub[]).map((p) => [p.topic, p.messageId]));
-    assert.deepEqual(wire(first.packets), [0, 1, 2, 3, 4].map((i) => `publish q/${i} ${id.get(`q/${i}`)} q${qos[i]}`));
-    // q/1 (QoS 2) gets its PUBREC and the bridge releases it; q/3 is acknowledged; q/0, q/2 and q/4 get nothing.
-    first.send({ cmd: 'pubrec', messageId: id.get('q/1') });
-    first.send({ cmd: 'puback', messageId: id.get('q/3') });
-    await first.until('the PUBREL of q/1', (p) => wire(p).includes(`pubrel ${id.get('q/1')}`));
-    await until('q/3 acknowledged', () => linkOf(hub.hub).messagesOut === 1);
+    const id = await fiveInFlight(hub.hub, local, first);
 
     // The connection drops; the remote kept the session.
     remote.sessionPresent = true;
     first.close();
     const second = await remote.connection(1);
-    await second.until('four packets sent again', (p) => wire(p).length >= 4);
-    assert.deepEqual(wire(second.packets).slice(0, 4), [
-      `publish q/0 ${id.get('q/0')} q1 dup`,
-      `pubrel ${id.get('q/1')}`,
-      `publish q/2 ${id.get('q/2')} q2 dup`,
-      `publish q/4 ${id.get('q/4')} q1 dup`,
-    ], 'in their original order, under their original ids, DUP 1; the PUBREL for the one whose PUBREC came');
     // The queue goes on after them: a new message takes an id not in flight, DUP 0.
-    await publish(local, 'q/5', 'm5', { qos: 1 });
-    await second.until('q/5', (p) => wire(p).length === 5);
-    const q5 = (second.packets.filter((p) => p.cmd === 'publish') as Pub[]).find((p) => p.topic === 'q/5')!;
-    assert.equal(q5.dup, false);
-    assert.ok(![id.get('q/0'), id.get('q/1'), id.get('q/2'), id.get('q/4')].includes(q5.messageId), `q/5's id ${q5.messageId} is one still in flight`);
+    await sentAgainThenNew(second, id, local);
 
     // It drops again, and this time the remote kept nothing (Session Present 0): everything unacknowledged goes as
     // new messages, from the oldest, q/1 as a PUBLISH again (the remote has no PUBREC state for it any more).
@@ -97,15 +66,14 @@ for (const protocolVersion of [4, 5] as const) {
     t.after(() => near.end(true));
     await subscribe(near, 'cmd/#', 2);
     const got = collect(near);
-    const acks = (packets: Packet[], cmd: string) => packets.filter((p) => p.cmd === cmd).map((p) => (p as { messageId: number }).messageId);
     first.send({ cmd: 'publish', topic: 'cmd/a', payload: Buffer.from('one'), qos: 2, messageId: 7, retain: false, dup: false });
-    await first.until('the PUBREC', (p) => acks(p, 'pubrec').includes(7));
+    await first.until('the PUBREC', (p) => idsOf(p, 'pubrec').includes(7));
     // The connection drops before the PUBREL; the remote kept the session and sends the PUBREL again [MQTT-4.4.0-1].
     remote.sessionPresent = true;
     first.close();
     const second = await remote.connection(1);
     second.send({ cmd: 'pubrel', messageId: 7 });
-    await second.until('the PUBCOMP', (p) => acks(p, 'pubcomp').includes(7));
+    await second.until('the PUBCOMP', (p) => idsOf(p, 'pubcomp').includes(7));
     // A later message: once it is in the hub, the first is too if it ever will be (the link brings them in in order).
     second.send({ cmd: 'publish', topic: 'cmd/b', payload: Buffer.from('two'), qos: 1, messageId: 8, retain: false, dup: false });
     await until('the later message in the hub', () => got.includes('cmd/b two'));

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Packet } from 'mqtt-packet';
 import { adminPassword, connect, publish, startHub, subscribe, tempDir } from '../helpers/hub.js';
 import { bridge, collect, linkOf, until } from '../helpers/bridge-out.js';
-import { FakeRemote } from '../helpers/bridge-wire.js';
+import { fiveInFlight, sentAgainThenNew } from '../helpers/bridge-session.js';
+import { FakeRemote, idsOf, wire, type WirePublish as Pub } from '../helpers/bridge-wire.js';
 import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // An outbound bridge with a persistent session (cleanSession: false) across a clean stop of the hub (an upgrade, the
@@ -13,21 +13,6 @@ import { removeWhenDone } from '../helpers/remove-when-done.js';
 // remote's PUBREL for a QoS 2 message coming in found nothing, so that message was lost.
 
 const admin = { username: 'admin', password: adminPassword };
-type Pub = Packet & { cmd: 'publish'; topic: string; messageId: number; qos: number; dup: boolean };
-
-/** `publish <topic> <id> q<qos>[ dup]` and `pubrel <id>`, in the order sent; keepalive and the rest left out. */
-function wire(packets: Packet[]): string[] {
-  return packets.flatMap((p) => {
-    if (p.cmd === 'publish') {
-      const pub = p as Pub;
-      return [`publish ${pub.topic} ${pub.messageId} q${pub.qos}${pub.dup ? ' dup' : ''}`];
-    }
-    if (p.cmd === 'pubrel') return [`pubrel ${(p as { messageId: number }).messageId}`];
-    return [];
-  });
-}
-
-const ids = (packets: Packet[], cmd: string): number[] => packets.filter((p) => p.cmd === cmd).map((p) => (p as { messageId: number }).messageId);
 
 for (const protocolVersion of [4, 5] as const) {
   const v = protocolVersion === 5 ? 'MQTT 5' : 'MQTT 3.1.1';
@@ -42,15 +27,7 @@ for (const protocolVersion of [4, 5] as const) {
     const first = await remote.connection(0);
     await until('the bridge to connect', () => linkOf(hub.hub).state === 'connected');
     const local = await connect(hub.mqttUrl, { ...admin, clientId: 'near' });
-    const qos = [1, 2, 2, 1, 1] as const;
-    for (let i = 0; i < qos.length; i++) await publish(local, `q/${i}`, `m${i}`, { qos: qos[i]! });
-    await first.until('five PUBLISHes', (p) => wire(p).length === 5);
-    const id = new Map((first.packets.filter((p) => p.cmd === 'publish') as Pub[]).map((p) => [p.topic, p.messageId]));
-    // q/1 (QoS 2) gets its PUBREC and is released; q/3 is acknowledged; q/0, q/2 and q/4 get nothing.
-    first.send({ cmd: 'pubrec', messageId: id.get('q/1') });
-    first.send({ cmd: 'puback', messageId: id.get('q/3') });
-    await first.until('the PUBREL of q/1', (p) => wire(p).includes(`pubrel ${id.get('q/1')}`));
-    await until('q/3 acknowledged', () => linkOf(hub.hub).messagesOut === 1);
+    const id = await fiveInFlight(hub.hub, local, first);
     local.end(true);
     await hub.stop();
 
@@ -59,21 +36,9 @@ for (const protocolVersion of [4, 5] as const) {
     const again = await startHub(config, { dataDir });
     t.after(() => again.stop());
     const second = await remote.connection(1);
-    await second.until('four packets sent again', (p) => wire(p).length >= 4);
-    assert.deepEqual(wire(second.packets).slice(0, 4), [
-      `publish q/0 ${id.get('q/0')} q1 dup`,
-      `pubrel ${id.get('q/1')}`,
-      `publish q/2 ${id.get('q/2')} q2 dup`,
-      `publish q/4 ${id.get('q/4')} q1 dup`,
-    ], 'in their first order, under their ids, DUP 1; q/1 as its PUBREL; q/3 (acknowledged) not at all');
-    // New messages take ids not in flight, DUP 0, after them.
     const near = await connect(again.mqttUrl, { ...admin, clientId: 'near' });
     t.after(() => near.end(true));
-    await publish(near, 'q/5', 'm5', { qos: 1 });
-    await second.until('q/5', (p) => wire(p).length === 5);
-    const q5 = (second.packets.filter((p) => p.cmd === 'publish') as Pub[]).find((p) => p.topic === 'q/5')!;
-    assert.equal(q5.dup, false);
-    assert.ok(![id.get('q/0'), id.get('q/1'), id.get('q/2'), id.get('q/4')].includes(q5.messageId), `q/5's id ${q5.messageId} is one in flight`);
+    const q5 = await sentAgainThenNew(second, id, near);
     // Acknowledged at last, the queue empties: nothing waits twice.
     second.send({ cmd: 'puback', messageId: id.get('q/0') });
     second.send({ cmd: 'pubcomp', messageId: id.get('q/1') });
@@ -96,7 +61,7 @@ for (const protocolVersion of [4, 5] as const) {
     const first = await remote.connection(0);
     await until('the bridge to connect', () => linkOf(hub.hub).state === 'connected');
     first.send({ cmd: 'publish', topic: 'cmd/a', payload: Buffer.from('one'), qos: 2, messageId: 7, retain: false, dup: false, ...(protocolVersion === 5 ? { properties: { userProperties: { from: 'remote' } } } : {}) });
-    await first.until('the PUBREC', (p) => ids(p, 'pubrec').includes(7));
+    await first.until('the PUBREC', (p) => idsOf(p, 'pubrec').includes(7));
     await hub.stop();
 
     remote.sessionPresent = true;
@@ -109,7 +74,7 @@ for (const protocolVersion of [4, 5] as const) {
     await subscribe(near, 'cmd/#', 2);
     const got = collect(near);
     second.send({ cmd: 'pubrel', messageId: 7 });
-    await second.until('the PUBCOMP', (p) => ids(p, 'pubcomp').includes(7));
+    await second.until('the PUBCOMP', (p) => idsOf(p, 'pubcomp').includes(7));
     // A later message: once it is in the hub, the first is too if it ever will be (the link brings them in in order).
     second.send({ cmd: 'publish', topic: 'cmd/b', payload: Buffer.from('two'), qos: 1, messageId: 8, retain: false, dup: false });
     await until('the later message in the hub', () => got.includes('cmd/b two'));

@@ -81,6 +81,24 @@ export class FakeRemote {
   }
 }
 
+/** A PUBLISH as mqtt-packet parses it, with what the session tests look at. */
+export type WirePublish = Packet & { cmd: 'publish'; topic: string; messageId: number; qos: number; dup: boolean };
+
+/** What matters of the packets after CONNECT: `publish <topic> <id> q<qos>[ dup]` and `pubrel <id>`, keepalive left out. */
+export function wire(packets: Packet[]): string[] {
+  return packets.flatMap((p) => {
+    if (p.cmd === 'publish') {
+      const pub = p as WirePublish;
+      return [`publish ${pub.topic} ${pub.messageId} q${pub.qos}${pub.dup ? ' dup' : ''}`];
+    }
+    if (p.cmd === 'pubrel') return [`pubrel ${(p as { messageId: number }).messageId}`];
+    return [];
+  });
+}
+
+/** The packet identifiers of the packets of one type (`pubrec`, `pubcomp`…), in the order they came. */
+export const idsOf = (packets: Packet[], cmd: string): number[] => packets.filter((p) => p.cmd === cmd).map((p) => (p as { messageId: number }).messageId);
+
 /** MQTT control packet types (the high nibble of the first byte) [MQTT-2.2.1]. */
 export const PUBREC = 5;
 export const PUBCOMP = 7;
