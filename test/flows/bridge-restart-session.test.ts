@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { adminPassword, connect, publish, startHub, subscribe, tempDir } from '../helpers/hub.js';
 import { bridge, collect, linkOf, until } from '../helpers/bridge-out.js';
 import { fiveInFlight, sentAgainThenNew } from '../helpers/bridge-session.js';
-import { FakeRemote, idsOf, wire, type WirePublish as Pub } from '../helpers/bridge-wire.js';
+import { FakeRemote, idsOf, PUBCOMP, startCutter, wire } from '../helpers/bridge-wire.js';
+import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
 import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // An outbound bridge with a persistent session (cleanSession: false) across a clean stop of the hub (an upgrade, the
@@ -13,6 +14,7 @@ import { removeWhenDone } from '../helpers/remove-when-done.js';
 // remote's PUBREL for a QoS 2 message coming in found nothing, so that message was lost.
 
 const admin = { username: 'admin', password: adminPassword };
+const skip = mosquittoBin() ? false : 'mosquitto is not installed';
 
 for (const protocolVersion of [4, 5] as const) {
   const v = protocolVersion === 5 ? 'MQTT 5' : 'MQTT 3.1.1';
@@ -79,6 +81,39 @@ for (const protocolVersion of [4, 5] as const) {
     second.send({ cmd: 'publish', topic: 'cmd/b', payload: Buffer.from('two'), qos: 1, messageId: 8, retain: false, dup: false });
     await until('the later message in the hub', () => got.includes('cmd/b two'));
     assert.deepEqual(got, ['cmd/a one', 'cmd/b two']);
+  });
+
+  test(`${v}, with mosquitto: a QoS 2 message whose PUBCOMP had not come at a clean restart is released again, not sent again: the subscriber there gets every message once`, { skip }, async (t) => {
+    const mosquitto = await startMosquitto([]);
+    t.after(() => mosquitto.stop());
+    const sink = await connect(`mqtt://127.0.0.1:${mosquitto.port}`, { clientId: 'sink', protocolVersion });
+    t.after(() => sink.end(true));
+    await subscribe(sink, 'site/#', 2);
+    const got = collect(sink);
+    // The third PUBCOMP never reaches the hub: mosquitto delivered that message at its PUBREL, the bridge waits.
+    let pubcomps = 0;
+    const cutter = await startCutter(mosquitto.port, (type) => (type === PUBCOMP && ++pubcomps === 3 ? 'drop' : false));
+    t.after(() => cutter.stop());
+    const dataDir = tempDir();
+    removeWhenDone(dataDir);
+    const config = { bridges: [bridge({ url: `mqtt://127.0.0.1:${cutter.port}`, protocolVersion, cleanSession: false, maxInflight: 20, topics: ['q/# out 2 "" site/'] })] };
+    const hub = await startHub(config, { dataDir });
+    await until('the bridge to connect', () => linkOf(hub.hub).state === 'connected');
+    const local = await connect(hub.mqttUrl, { ...admin, clientId: 'near' });
+    for (let i = 0; i < 5; i++) await publish(local, 'q/s', `m${i}`, { qos: 2 });
+    await until('the five at the subscriber, one still in flight', () => got.length === 5 && linkOf(hub.hub).queueDepth === 1);
+    local.end(true);
+    await hub.stop();
+
+    const again = await startHub(config, { dataDir });
+    t.after(() => again.stop());
+    await until('the last one released and completed', () => linkOf(again.hub).state === 'connected' && linkOf(again.hub).queueDepth === 0);
+    // A last message on the same topic: once it is at the subscriber, a second copy of any before it would be too.
+    const near = await connect(again.mqttUrl, { ...admin, clientId: 'near' });
+    t.after(() => near.end(true));
+    await publish(near, 'q/s', 'end', { qos: 2 });
+    await until('the last message at the subscriber', () => got.includes('site/q/s end'));
+    assert.deepEqual(got, ['m0', 'm1', 'm2', 'm3', 'm4', 'end'].map((m) => `site/q/s ${m}`), 'each once, in order');
   });
 }
 

@@ -106,9 +106,10 @@ export const PUBCOMP = 7;
 /**
  * A TCP proxy in front of a broker that passes every byte, and, for what the broker sends, asks `cut` about each
  * packet (its type, from the fixed header): true drops that packet and closes both sides at once, so the bridge
- * loses exactly that acknowledgement with its connection.
+ * loses exactly that acknowledgement with its connection; 'drop' drops the packet alone (an acknowledgement that never
+ * comes on a connection that stays up).
  */
-export async function startCutter(targetPort: number, cut: (type: number) => boolean): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startCutter(targetPort: number, cut: (type: number) => boolean | 'drop'): Promise<{ port: number; stop(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
@@ -135,7 +136,9 @@ export async function startCutter(targetPort: number, cut: (type: number) => boo
         if (size === undefined || buffered.length < size) return;
         const packet = buffered.subarray(0, size);
         buffered = buffered.subarray(size);
-        if (cut(packet[0]! >> 4)) {
+        const verdict = cut(packet[0]! >> 4);
+        if (verdict === 'drop') continue;
+        if (verdict) {
           client.destroy();
           upstream.destroy();
           return;
