@@ -19,9 +19,9 @@ export interface Resend {
  * identifier [MQTT-4.4.0-1]: a PUBLISH with DUP 1 [MQTT-3.3.1-1], or the PUBREL once the PUBREC came. Sent under a new
  * identifier, a QoS 2 message the remote already holds would be a second message to it, delivered twice.
  *
- * Held in memory while the hub runs, and kept over a clean stop (saved-session.ts): a crash loses the identifiers
- * (docs/bridges.md, "Persistent sessions"). A clean-session bridge, or a remote that kept nothing (Session Present
- * 0), starts a new one at each connection.
+ * Held in memory while the hub runs, kept over a clean stop and a change on the Broker page (saved-session.ts); a
+ * crash loses the identifiers (docs/bridges.md, "Persistent sessions"). A clean-session bridge, or a remote that kept
+ * nothing (Session Present 0), starts a new one at each connection.
  */
 export class OutSession {
   /** The message in flight under each packet identifier (1..65535) [MQTT-2.3.1-2], in the order they were sent. */

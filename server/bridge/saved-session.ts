@@ -28,13 +28,17 @@ export function sessionFor(config: BridgeConfig): string {
   return `${config.url} ${config.clientId ?? `rumah-${config.name}`} v${config.protocolVersion}`;
 }
 
+/** A persistent-session bridge that still goes to the remote, as the client, the session was for. */
+export function sameSession(saved: SavedSession, config: BridgeConfig): boolean {
+  return !config.cleanSession && saved.for === sessionFor(config);
+}
+
 /** Takes the session a clean stop saved for this bridge, if it is for the same remote; it is deleted either way. */
 export async function takeSavedSession(settings: SettingsRepo, config: BridgeConfig): Promise<SavedSession | undefined> {
   const saved = await settings.get<SavedSession>(keyOf(config.name));
   if (saved === undefined) return undefined;
   await settings.delete(keyOf(config.name));
-  if (config.cleanSession || !isSaved(saved) || saved.for !== sessionFor(config)) return undefined;
-  return saved;
+  return isSaved(saved) && sameSession(saved, config) ? saved : undefined;
 }
 
 export function saveSession(settings: SettingsRepo, name: string, session: SavedSession): Promise<void> {

@@ -8,7 +8,7 @@ import type { BridgeConfig } from './config.js';
 import { BridgeLink, loadMqttClient, type InboundMessage, type LinkState } from './link.js';
 import { OutQueue } from './out-queue.js';
 import { QueueStore } from './queue-store.js';
-import { saveSession, takeSavedSession } from './saved-session.js';
+import { sameSession, saveSession, takeSavedSession, type SavedSession } from './saved-session.js';
 import { SettingsRepo } from '../store/settings-repo.js';
 
 export interface BridgesDeps {
@@ -91,10 +91,18 @@ export class Bridges {
     this.started = true;
   }
 
-  /** Adds a bridge, or replaces the one of that name (its queue is kept), while the hub runs (the dashboard). */
+  /**
+   * Adds a bridge, or replaces the one of that name while the hub runs (the dashboard): its queue is kept, and its
+   * persistent session too if it still goes to the same remote as the same client (saved-session.ts).
+   */
   async set(config: BridgeConfig): Promise<void> {
-    if (this.configs.has(config.name)) await this.remove(config.name, { keepQueue: true });
-    const link = await this.open(config);
+    const old = this.links.find((l) => l.name === config.name);
+    let carried: SavedSession | undefined;
+    if (old) {
+      await this.remove(config.name, { keepQueue: true });
+      carried = await old.save();
+    }
+    const link = await this.open(config, carried && sameSession(carried, config) ? carried : undefined);
     if (this.started) link.start();
   }
 
@@ -117,14 +125,14 @@ export class Bridges {
     return this.configs.get(name);
   }
 
-  private async open(config: BridgeConfig): Promise<BridgeLink> {
+  private async open(config: BridgeConfig, carried?: SavedSession): Promise<BridgeLink> {
     await loadMqttClient();
     const queue = new OutQueue(config.name, this.store, { maxMessages: config.maxQueuedMessages, maxBytes: config.maxQueuedBytes });
     await queue.load();
     if (queue.depth > 0) this.deps.log.info({ bridge: config.name, queued: queue.depth }, 'bridge messages queued before will be sent');
-    // Taken when the bridge first opens in this run (rumah.yaml's at start, the dashboard's as they load): a bridge
-    // changed in the dashboard later starts a new session, as documented.
-    const saved = this.opened.has(config.name) ? undefined : await takeSavedSession(this.settings, config);
+    // What the last run saved is taken when the bridge first opens in this run (rumah.yaml's at start, the dashboard's
+    // as they load); a bridge changed in the dashboard later carries its own over (set).
+    const saved = carried ?? (this.opened.has(config.name) ? undefined : await takeSavedSession(this.settings, config));
     this.opened.add(config.name);
     const link: BridgeLink = new BridgeLink({
       config, dataDir: this.deps.dataDir, queue, log: this.deps.log, maxPacketSize: this.deps.maxPacketSize, ...(saved ? { saved } : {}),

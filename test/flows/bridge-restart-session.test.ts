@@ -117,6 +117,23 @@ for (const protocolVersion of [4, 5] as const) {
   });
 }
 
+test('a bridge changed while the hub runs (the dashboard), to the same remote as the same client, keeps its session: Session Present 1 gets what was in flight under its ids', async (t) => {
+  const remote = await FakeRemote.start();
+  t.after(() => remote.stop());
+  const fields = { url: `mqtt://127.0.0.1:${remote.port}`, cleanSession: false, topics: ['q/# out 2'] };
+  const hub = await startHub({ bridges: [bridge(fields)] });
+  t.after(() => hub.stop());
+  const first = await remote.connection(0);
+  await until('the bridge to connect', () => linkOf(hub.hub).state === 'connected');
+  const local = await connect(hub.mqttUrl, { ...admin, clientId: 'near' });
+  t.after(() => local.end(true));
+  const id = await fiveInFlight(hub.hub, local, first);
+  remote.sessionPresent = true;
+  await hub.hub.bridges!.set(bridge({ ...fields, keepalive: 30 }));
+  const second = await remote.connection(1);
+  await sentAgainThenNew(second, id, local);
+});
+
 test('a session saved for another remote is not taken up: the bridge pointed elsewhere sends what was in flight as new messages', async (t) => {
   const remote = await FakeRemote.start();
   t.after(() => remote.stop());
