@@ -45,6 +45,11 @@ export function saveSession(settings: SettingsRepo, name: string, session: Saved
   return settings.set(keyOf(name), session);
 }
 
+/** Before a stop saves: what is left was saved for bridges this run never opened (removed since), so stale. */
+export function forgetSavedSessions(settings: SettingsRepo): Promise<number> {
+  return settings.deletePrefix(keyOf(''));
+}
+
 /** An incoming QoS 2 PUBLISH as saved: its bytes on the wire, so that properties and all come back as they were. */
 export function encodeIncoming(packet: IPublishPacket, protocolVersion: 4 | 5): string {
   return mqttPacket.generate(packet, { protocolVersion }).toString('base64');

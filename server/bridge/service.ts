@@ -8,7 +8,7 @@ import type { BridgeConfig } from './config.js';
 import { BridgeLink, loadMqttClient, type InboundMessage, type LinkState } from './link.js';
 import { OutQueue } from './out-queue.js';
 import { QueueStore } from './queue-store.js';
-import { sameSession, saveSession, takeSavedSession, type SavedSession } from './saved-session.js';
+import { forgetSavedSessions, sameSession, saveSession, takeSavedSession, type SavedSession } from './saved-session.js';
 import { SettingsRepo } from '../store/settings-repo.js';
 
 export interface BridgesDeps {
@@ -156,6 +156,7 @@ export class Bridges {
     await Promise.all(this.links.map((l) => l.stop()));
     // The queue's rows first: a saved session names its messages by row.
     await this.store.flush();
+    await forgetSavedSessions(this.settings).catch(() => 0);
     for (const link of this.links) {
       const session = await link.save();
       if (session) await saveSession(this.settings, link.name, session).catch((err: Error) => this.deps.log.warn({ bridge: link.name, err: err.message }, 'bridge session not saved; after the restart what was in flight goes again as new messages'));

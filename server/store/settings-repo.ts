@@ -21,4 +21,9 @@ export class SettingsRepo {
   async delete(key: string): Promise<boolean> {
     return (await this.db.run('DELETE FROM settings WHERE key = ?', [key])).changes > 0;
   }
+
+  /** Deletes every key that starts with `prefix` (compared as text: no LIKE wildcards). */
+  async deletePrefix(prefix: string): Promise<number> {
+    return (await this.db.run('DELETE FROM settings WHERE substr(key, 1, length(?1)) = ?1', [prefix])).changes;
+  }
 }
