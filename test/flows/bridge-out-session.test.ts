@@ -4,7 +4,7 @@ import type { Packet } from 'mqtt-packet';
 import { adminPassword, connect, publish, startHub, subscribe } from '../helpers/hub.js';
 import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
 import { bridge, collect, linkOf, until } from '../helpers/bridge-out.js';
-import { fiveInFlight, sentAgainThenNew } from '../helpers/bridge-session.js';
+import { fiveInFlight, mosquittoWithSink, sentAgainThenNew } from '../helpers/bridge-session.js';
 import { FakeRemote, idsOf, wire, type WirePublish as Pub, PUBCOMP, PUBREC, startCutter } from '../helpers/bridge-wire.js';
 
 // An outbound bridge with a persistent session (cleanSession: false) whose connection drops: what the remote had not
@@ -81,12 +81,8 @@ for (const protocolVersion of [4, 5] as const) {
   });
 
   test(`MQTT ${protocolVersion === 5 ? 5 : '3.1.1'}, persistent session with mosquitto: QoS 2 messages arrive exactly once, in order, at a QoS 2 subscriber there while the link is cut at a PUBCOMP and at a PUBREC`, { skip }, async (t) => {
-    const mosquitto = await startMosquitto([]);
-    t.after(() => mosquitto.stop());
-    const sink = await connect(`mqtt://127.0.0.1:${mosquitto.port}`, { clientId: 'sink', protocolVersion });
-    t.after(() => sink.end(true));
-    await subscribe(sink, 'site/#', 2);
-    const got = collect(sink);
+    const mosquitto = await mosquittoWithSink(t, protocolVersion);
+    const got = mosquitto.got;
     // Between the hub and mosquitto, a proxy that drops the 15th PUBCOMP (mosquitto has delivered that message on its
     // PUBREL; the bridge does not learn it) and the 60th PUBREC, each with the connection.
     let pubrecs = 0;

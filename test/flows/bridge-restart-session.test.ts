@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { adminPassword, connect, publish, startHub, subscribe, tempDir } from '../helpers/hub.js';
 import { bridge, collect, linkOf, until } from '../helpers/bridge-out.js';
-import { fiveInFlight, sentAgainThenNew } from '../helpers/bridge-session.js';
+import { fiveInFlight, mosquittoWithSink, sentAgainThenNew } from '../helpers/bridge-session.js';
 import { FakeRemote, idsOf, PUBCOMP, startCutter, wire } from '../helpers/bridge-wire.js';
-import { mosquittoBin, startMosquitto } from '../helpers/mosquitto.js';
+import { mosquittoBin } from '../helpers/mosquitto.js';
 import { removeWhenDone } from '../helpers/remove-when-done.js';
 
 // An outbound bridge with a persistent session (cleanSession: false) across a clean stop of the hub (an upgrade, the
@@ -84,12 +84,8 @@ for (const protocolVersion of [4, 5] as const) {
   });
 
   test(`${v}, with mosquitto: a QoS 2 message whose PUBCOMP had not come at a clean restart is released again, not sent again: the subscriber there gets every message once`, { skip }, async (t) => {
-    const mosquitto = await startMosquitto([]);
-    t.after(() => mosquitto.stop());
-    const sink = await connect(`mqtt://127.0.0.1:${mosquitto.port}`, { clientId: 'sink', protocolVersion });
-    t.after(() => sink.end(true));
-    await subscribe(sink, 'site/#', 2);
-    const got = collect(sink);
+    const mosquitto = await mosquittoWithSink(t, protocolVersion);
+    const got = mosquitto.got;
     // The third PUBCOMP never reaches the hub: mosquitto delivered that message at its PUBREL, the bridge waits.
     let pubcomps = 0;
     const cutter = await startCutter(mosquitto.port, (type) => (type === PUBCOMP && ++pubcomps === 3 ? 'drop' : false));

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { publish } from './hub.js';
-import { linkOf, until } from './bridge-out.js';
+import { connect, publish, subscribe } from './hub.js';
+import { collect, linkOf, until } from './bridge-out.js';
+import { startMosquitto } from './mosquitto.js';
 import { wire, type WireConnection, type WirePublish } from './bridge-wire.js';
 import type { Hub } from '../../server/hub.js';
 
@@ -44,4 +46,14 @@ export async function sentAgainThenNew(second: WireConnection, id: Map<string, n
   assert.equal(q5.dup, false);
   assert.ok(![id.get('q/0'), id.get('q/1'), id.get('q/2'), id.get('q/4')].includes(q5.messageId), `q/5's id ${q5.messageId} is one still in flight`);
   return q5;
+}
+
+/** A real mosquitto with a QoS 2 subscriber on `site/#` there, whose messages are collected; stopped with the test. */
+export async function mosquittoWithSink(t: TestContext, protocolVersion: 4 | 5): Promise<{ port: number; got: string[] }> {
+  const mosquitto = await startMosquitto([]);
+  t.after(() => mosquitto.stop());
+  const sink = await connect(`mqtt://127.0.0.1:${mosquitto.port}`, { clientId: 'sink', protocolVersion });
+  t.after(() => sink.end(true));
+  await subscribe(sink, 'site/#', 2);
+  return { port: mosquitto.port, got: collect(sink) };
 }
