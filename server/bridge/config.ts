@@ -100,3 +100,8 @@ export const bridgesSchema = z
   .array(bridgeSchema)
   .max(20)
   .refine((list) => new Set(list.map((b) => b.name)).size === list.length, { message: 'bridge names must be unique' });
+
+/** A bridge URL may carry `user:password@`: never shown, and not part of what the remote is. */
+export function withoutCredentials(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}

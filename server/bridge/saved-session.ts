@@ -1,6 +1,6 @@
 import mqttPacket, { type IPublishPacket } from 'mqtt-packet';
 import type { SettingsRepo } from '../store/settings-repo.js';
-import type { BridgeConfig } from './config.js';
+import { withoutCredentials, type BridgeConfig } from './config.js';
 
 /**
  * What a bridge with a persistent session had under way with its remote at a clean stop, kept in rumah.db (`settings`)
@@ -23,9 +23,9 @@ export interface SavedSession {
 
 const keyOf = (name: string): string => `bridge.session:${name}`;
 
-/** The session's identity: another remote, client id or protocol is another session. */
+/** The session's identity: another remote, client id or protocol is another session (credentials in the URL are not). */
 export function sessionFor(config: BridgeConfig): string {
-  return `${config.url} ${config.clientId ?? `rumah-${config.name}`} v${config.protocolVersion}`;
+  return `${withoutCredentials(config.url)} ${config.clientId ?? `rumah-${config.name}`} v${config.protocolVersion}`;
 }
 
 /** A persistent-session bridge that still goes to the remote, as the client, the session was for. */

@@ -4,7 +4,7 @@ import type { EventBus } from '../core/event-bus.js';
 import type { Logger } from '../core/logger.js';
 import type { MqttMessage } from '../core/events.js';
 import type { Database } from '../store/database.js';
-import type { BridgeConfig } from './config.js';
+import { withoutCredentials, type BridgeConfig } from './config.js';
 import { BridgeLink, loadMqttClient, type InboundMessage, type LinkState } from './link.js';
 import { OutQueue } from './out-queue.js';
 import { QueueStore } from './queue-store.js';
@@ -169,7 +169,7 @@ export class Bridges {
       const queue = this.queues.get(link.name)!;
       const rate = this.rates.get(link.name)!;
       return {
-        name: link.name, url: redact(c.url), state: link.state, since: link.since, ...(link.lastError ? { lastError: link.lastError } : {}),
+        name: link.name, url: withoutCredentials(c.url), state: link.state, since: link.since, ...(link.lastError ? { lastError: link.lastError } : {}),
         topics: c.topics.map((r) => `${r.pattern || '""'} ${r.direction} ${r.qos} ${r.local || '""'} ${r.remote || '""'}`),
         queueDepth: queue.depth, queueBytes: queue.bytes, queueDropped: queue.dropped,
         messagesOut: link.counters.messagesOut, messagesIn: link.counters.messagesIn, rateOut: rate.out, rateIn: rate.in, required: c.required,
@@ -224,9 +224,4 @@ export class Bridges {
   private config(link: BridgeLink): BridgeConfig {
     return this.configs.get(link.name)!;
   }
-}
-
-/** A URL may carry `user:password@`: never shown. */
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//');
 }
