@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { FlowControl } from './flow-control.js';
 import { AccountBudget, budgetOptions } from './account-budget.js';
 import { dedupeWithinDispatch } from './dedupe.js';
+import { sendRetainedAhead } from './retained-ahead.js';
 import { Dispatch, type DispatchedPacket } from './dispatch.js';
 import { DurablePublish } from './durable-publish.js';
 import { EmitOrder } from './emit-order.js';
@@ -84,6 +85,7 @@ export class Broker {
   private readonly writes = new WriteCoalescer();
   /** Installs a client's delivery wrappers at its first subscription (dedupe.ts): an idle client has none. */
   private readonly dedupe: (client: Client) => void;
+  private readonly retainedAhead = sendRetainedAhead();
   private readonly shared: ReturnType<typeof shareSubscriptions>;
   private readonly v5: ReturnType<typeof mqtt5Guard>;
   /** Puts the broker's one parser `emit` on a client's parser (parser-hooks.ts). */
@@ -199,9 +201,11 @@ export class Broker {
       authenticate: (client, username, password, done) => broker!.login.authenticate(client, username, password, done),
       authorizePublish: (client, packet, cb) => broker!.authorize.publish(client, packet, cb),
       // aedes calls it for each subscription (live, or restored with a session) before it reads the client's delivery
-      // functions for it: the dedupe's wrappers are put there at the first one (dedupe.ts).
+      // functions for it: the dedupe's wrappers are put there at the first one (dedupe.ts), then the retained
+      // messages' pace around them (retained-ahead.ts).
       authorizeSubscribe: (client, sub, cb) => {
         broker!.dedupe(client);
+        broker!.retainedAhead(client);
         broker!.authorize.subscribe(client, sub, cb);
       },
       authorizeForward: (client, packet) => broker!.forward(client, packet),

@@ -70,6 +70,11 @@ class Window {
     return this.closed || this.inflight.size + this.waiting < this.max;
   }
 
+  /** How many more would go out now, counting those already waiting. */
+  get slotsFree(): number {
+    return this.closed ? Infinity : Math.max(0, this.max - this.inflight.size - this.waiting);
+  }
+
   /** The write hook: false lets aedes write the packet now; true keeps it until a slot is free. */
   readonly gate = (packet: OutgoingPacket, opts: WriteOptions): boolean => {
     if (packet.cmd !== 'publish') return false;
@@ -160,6 +165,11 @@ const allWindows = new WeakMap<object, Window>();
 export function windowFull(client: Client): boolean {
   const w = allWindows.get(client);
   return w !== undefined && !w.hasRoom;
+}
+
+/** How many more QoS 1/2 messages `client` takes now before they wait for its acknowledgements (Infinity: no window). */
+export function windowSlotsFree(client: Client): number {
+  return allWindows.get(client)?.slotsFree ?? Infinity;
 }
 
 /**

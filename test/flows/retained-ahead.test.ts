@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { IPublishPacket } from 'mqtt-packet';
+import { connect5, hubFor, portOf, publish5, RawClient, subscribe5, until, type V5Client } from '../helpers/mqtt5.js';
+
+// The retained messages a SUBSCRIBE matches go out many per event-loop turn (server/mqtt/retained-ahead.ts); aedes
+// alone took two turns for each. The hub runs in this process, so the turns are counted here: a callback that
+// queues itself with setImmediate runs once per turn of the loop. The subscriber is a raw socket whose parser reads
+// each chunk at once and answers nothing (MQTT.js takes turns of its own per packet).
+
+const count = 2000;
+
+/** Counts the turns of the event loop until stopped: a callback that queues itself with setImmediate runs once a turn. */
+function turnCounter(): { stop(): number } {
+  let turns = 0;
+  let on = true;
+  const tick = (): void => {
+    turns++;
+    if (on) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    stop: () => {
+      on = false;
+      return turns;
+    },
+  };
+}
+
+async function retainedSet(pub: V5Client, n = count, pad = ''): Promise<string[]> {
+  const topics = Array.from({ length: n }, (_, i) => `kept/${Math.floor(i / 100)}/${i % 100}/state`);
+  await Promise.all(topics.map((topic, i) => publish5(pub.client, topic, JSON.stringify({ i, pad }), { qos: 1, retain: true })));
+  return topics;
+}
+
+function checkAll(got: IPublishPacket[], topics: string[], qos: number): void {
+  assert.equal(got.length, topics.length, 'each retained message once');
+  assert.deepEqual(new Set(got.map((p) => p.topic)), new Set(topics));
+  for (const p of got) {
+    assert.equal(p.retain, true, `${p.topic} with RETAIN set (sent at SUBSCRIBE)`);
+    assert.equal(p.qos, qos, `${p.topic} at the subscription's QoS`);
+    assert.equal(JSON.parse(p.payload.toString()).i, topics.indexOf(p.topic), `${p.topic}: its own payload`);
+  }
+  if (qos > 0) assert.equal(new Set(got.map((p) => p.messageId)).size, got.length, 'a packet identifier each');
+}
+
+for (const qos of [0, 1] as const) {
+  test(`a SUBSCRIBE (QoS ${qos}) over ${count} retained messages gets them all, many per turn of the hub's event loop`, async (t) => {
+    const hub = await hubFor(t);
+    const pub = await connect5(t, hub.mqttUrl, { protocolVersion: 4 });
+    const topics = await retainedSet(pub);
+    const { raw } = await RawClient.connect(t, portOf(hub.mqttUrl), 4);
+    const got = (): IPublishPacket[] => raw.packets.filter((p): p is IPublishPacket => p.cmd === 'publish');
+    const turns = turnCounter();
+    let used = Infinity;
+    // After the raw client's own listener: the chunk is parsed by then. Stopped at the last message's arrival, not
+    // at the polling below (an idle loop turns ~100,000 times a second).
+    raw.socket.on('data', () => {
+      if (used === Infinity && got().length >= count) used = turns.stop();
+    });
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'kept/#', qos }] });
+    await until(() => got().length >= count, `${count} retained messages`);
+    checkAll(got(), topics, qos);
+    // aedes's own pace is two turns per message (a setImmediate to write it, another to call back): 4,000 and more.
+    assert.ok(used < count / 2, `${used} turns of the event loop for ${count} retained messages`);
+  });
+}
+
+test('a client with a Receive Maximum gets every retained message at its window\'s pace, and is not dropped', async (t) => {
+  // The window holds what waits for a slot within mqtt.maxBufferedBytes (max(65,536, 2,048 + 64 KiB) here): the
+  // 128 messages of ~1 KB that may go ahead of a client without a window would pass that and drop this one.
+  const hub = await hubFor(t, { mqtt: { maxBufferedBytes: 65_536, maxPacketSize: 2048 } });
+  const pub = await connect5(t, hub.mqttUrl);
+  const topics = await retainedSet(pub, 400, 'x'.repeat(1000));
+  const sub = await connect5(t, hub.mqttUrl, { properties: { receiveMaximum: 5 } });
+  await subscribe5(sub.client, 'kept/#', { qos: 1 });
+  await until(() => sub.messages.length >= topics.length || !sub.client.connected, `${topics.length} retained messages`);
+  assert.equal(!sub.client.connected, false, `dropped after ${sub.messages.length} retained messages`);
+  checkAll(sub.messages, topics, 1);
+});
