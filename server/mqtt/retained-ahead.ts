@@ -5,7 +5,7 @@ import { windowSlotsFree } from './outbound-window.js';
 /** Retained messages of one SUBSCRIBE on their way to a client before the stream of them waits. */
 export const retainedAheadCount = 128;
 /** ... and their topic and payload bytes (one larger message still goes alone). */
-export const retainedAheadBytes = 1024 * 1024;
+export const retainedAheadBytes = 64 * 1024;
 
 /**
  * The retained messages a SUBSCRIBE matches go out many per event-loop turn, not one per two turns.
