@@ -78,3 +78,22 @@ test('a client with a Receive Maximum gets every retained message at its window\
   assert.equal(!sub.client.connected, false, `dropped after ${sub.messages.length} retained messages`);
   checkAll(sub.messages, topics, 1);
 });
+
+test('a retained message replaced while a SUBSCRIBE\'s retained messages are on their way leaves the subscriber with the new one', async (t) => {
+  const hub = await hubFor(t);
+  const pub = await connect5(t, hub.mqttUrl, { protocolVersion: 4 });
+  const topics = await retainedSet(pub);
+  const last = topics.at(-1)!;
+  const { raw } = await RawClient.connect(t, portOf(hub.mqttUrl), 4);
+  const got = (): IPublishPacket[] => raw.packets.filter((p): p is IPublishPacket => p.cmd === 'publish');
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'kept/#', qos: 1 }] });
+  // The new state of a topic sent late in the replay, published as the SUBSCRIBE goes out: it is routed live to the
+  // subscriber (subscribed by then), and the copy of the old one must not come after it.
+  await publish5(pub.client, last, JSON.stringify({ i: 'new' }), { qos: 1, retain: true });
+  await until(() => got().filter((p) => p.topic === last).some((p) => p.payload.toString().includes('new')), 'the new state');
+  await until(() => got().filter((p) => p.topic !== last).length >= count - 1, 'every other retained message');
+  await publish5(pub.client, 'kept/marker', 'm', { qos: 1 });
+  await until(() => got().some((p) => p.topic === 'kept/marker'), 'the marker');
+  const states = got().filter((p) => p.topic === last).map((p) => p.payload.toString());
+  assert.match(states.at(-1)!, /new/, `the subscriber's last ${last}: ${states.join(' then ')}`);
+});
