@@ -41,8 +41,11 @@ export function sendRetainedAhead(): (client: Client) => void {
 function ahead(client: Client, deliver: Deliver): Deliver {
   let count = 0;
   let bytes = 0;
-  /** The transform's callback, held while the bound is reached (the transform sends one message at a time). */
-  let held: (() => void) | undefined;
+  /**
+   * The transforms' callbacks held while the bound is reached: one per SUBSCRIBE whose messages are on their way (a
+   * transform sends one message at a time, and each SUBSCRIBE packet has its own).
+   */
+  const held: Array<() => void> = [];
   // `count` includes the message just handed over, so this is room for one more.
   const hasRoom = (): boolean => count < retainedAheadCount && bytes < retainedAheadBytes && count < windowSlotsFree(client);
   return (packet: AedesPacket, cb: () => void): void => {
@@ -53,15 +56,13 @@ function ahead(client: Client, deliver: Deliver): Deliver {
     deliver(packet, () => {
       count--;
       bytes -= weight;
-      // With none left on its way the next one goes whatever the room (a full Receive Maximum frees a slot at an
-      // acknowledgement, which calls nothing here: the window itself holds that one, as it did before).
-      if (held !== undefined && (count === 0 || hasRoom())) {
-        const next = held;
-        held = undefined;
-        next();
-      }
+      // With none left on its way every held stream goes on whatever the room: a stream released earlier may have had
+      // nothing more to send, and a full Receive Maximum frees a slot at an acknowledgement, which calls nothing here
+      // (the window itself holds that message, as it did before).
+      if (count === 0) for (const next of held.splice(0)) next();
+      else if (held.length > 0 && hasRoom()) held.shift()!();
     });
     if (hasRoom()) cb();
-    else held = cb;
+    else held.push(cb);
   };
 }

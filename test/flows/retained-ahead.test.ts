@@ -97,3 +97,19 @@ test('a retained message replaced while a SUBSCRIBE\'s retained messages are on 
   const states = got().filter((p) => p.topic === last).map((p) => p.payload.toString());
   assert.match(states.at(-1)!, /new/, `the subscriber's last ${last}: ${states.join(' then ')}`);
 });
+
+test('two SUBSCRIBEs at once each get all their retained messages', async (t) => {
+  const hub = await hubFor(t);
+  const pub = await connect5(t, hub.mqttUrl, { protocolVersion: 4 });
+  const topics = await retainedSet(pub);
+  const { raw } = await RawClient.connect(t, portOf(hub.mqttUrl), 4);
+  const got = (): IPublishPacket[] => raw.packets.filter((p): p is IPublishPacket => p.cmd === 'publish');
+  // Two packets, so two streams of retained messages run side by side; together well past what may go ahead.
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'kept/+/+/state', qos: 1 }] });
+  raw.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'kept/#', qos: 1 }] });
+  await until(() => got().length >= 2 * count, `${2 * count} retained messages`);
+  const times = new Map<string, number>();
+  for (const p of got()) times.set(p.topic, (times.get(p.topic) ?? 0) + 1);
+  assert.deepEqual([...times.keys()].sort(), [...topics].sort());
+  assert.ok([...times.values()].every((n) => n === 2), 'each retained message once per SUBSCRIBE');
+});
