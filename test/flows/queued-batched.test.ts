@@ -109,3 +109,38 @@ test('a full broker store while many queued QoS 1 publishes are on their way: th
   t.after(() => end(again));
   await publish(again, 'ourhome/full/again/level', 'ok', { qos: 1 });
 });
+
+test('a stored session\'s backlog of QoS 1 messages goes out without a commit per message, in order, and none comes again', async (t) => {
+  const hub = await startHub();
+  t.after(() => hub.stop());
+  const session = await connect(hub.mqttUrl, { ...admin, clientId: 'backlog-keeper', clean: false });
+  await subscribe(session, 'ourhome/backlog/#', 1);
+  await end(session);
+  const pub = await connect(hub.mqttUrl, { ...admin, clientId: 'backlog-publisher' });
+  t.after(() => end(pub));
+  const messages = Array.from({ length: 400 }, (_, i): [string, string] => [`ourhome/backlog/t${i % 5}/level`, String(i)]);
+  assert.equal((await publishAll(pub, messages)).length, messages.length);
+
+  // aedes sends a session's queue one message at a time, each when the one before is written; recording each one's
+  // packet identifier was a commit that the next waited for: at least one transaction per message (515–558 here
+  // with the PUBACKs' own). The records now share transactions with the PUBACKs (~200).
+  const before = hub.hub.persistence!.stats.transactions;
+  const got: Array<{ payload: string; dup: boolean }> = [];
+  const back = await connect(hub.mqttUrl, { ...admin, clientId: 'backlog-keeper', clean: false }, (c) =>
+    c.on('message', (_topic, payload, packet) => got.push({ payload: payload.toString(), dup: packet.dup })),
+  );
+  await until(() => got.length >= messages.length, `the session's ${messages.length} queued messages (got ${got.length})`);
+  const commits = hub.hub.persistence!.stats.transactions - before;
+  assert.deepEqual(got.map((m) => m.payload), messages.map(([, payload]) => payload));
+  assert.ok(got.every((m) => !m.dup), 'sent once each: none marked as sent before');
+  assert.ok(commits < messages.length, `${commits} broker.db transactions for a backlog of ${messages.length}`);
+
+  // Acknowledged (MQTT.js answers each), so nothing is left for the next connection.
+  await end(back);
+  const again: string[] = [];
+  const third = await connect(hub.mqttUrl, { ...admin, clientId: 'backlog-keeper', clean: false }, (c) => c.on('message', (_topic, payload) => again.push(payload.toString())));
+  t.after(() => end(third));
+  await publishAll(pub, [['ourhome/backlog/t0/level', 'after']]);
+  await until(() => again.includes('after'), 'a new message');
+  assert.deepEqual(again, ['after'], 'nothing of the backlog comes again');
+});
