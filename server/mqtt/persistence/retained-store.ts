@@ -132,7 +132,7 @@ export class RetainedStore {
    * The retained messages matching each pattern in turn, in the trie's order: those committed read from the file,
    * those not yet committed from memory. Read and handed out a chunk at a time (at most `readChunk` rows or
    * `readBytes`), as the consumer pulls: a SUBSCRIBE to `#` (or the hub's replay at start) never holds every payload
-   * at once. A message replaced or removed after the walk is left out when its turn comes.
+   * at once. Each topic gives what it holds when its turn comes (a message replaced after the walk, the new one).
    */
   async *match(patterns: readonly string[]): AsyncGenerator<StoredPacket> {
     const entries = patterns.flatMap((pattern) => this.#trie.match(pattern));
@@ -149,12 +149,15 @@ export class RetainedStore {
         for (const row of found) rows.set(row.topic, decodePacket(row.meta, row.payload));
       }
       for (const entry of chunk) {
-        // Replaced or removed since the walk: the newer message goes to this subscriber live (aedes subscribes before
-        // it asks for the retained ones, and routes a retained publish after storing it), so a copy of the old one now
-        // would come after it and leave the subscriber on a stale state (test/flows/retained-ahead.test.ts).
-        if (this.#trie.get(entry.topic) !== entry) continue;
+        // What the topic holds now, not at the walk: a message replaced since goes to this subscriber live as well
+        // (aedes subscribes before it asks for the retained ones, and routes a retained publish after storing it), so
+        // a copy of the old one now would come after it and leave the subscriber on a stale state
+        // (test/flows/retained-ahead.test.ts). The new one while it is in memory (not yet committed, or small); a
+        // committed large one is left to its live copy (the row read above may be either); a removed one is left out.
+        const current = this.#trie.get(entry.topic);
+        if (current === undefined) continue;
+        const packet = current.packet ?? (current === entry ? rows.get(entry.topic) : undefined);
         // A copy each time: a topic matched by two filters comes twice [MQTT-3.8.4-4], and aedes may change it.
-        const packet = entry.packet ?? rows.get(entry.topic);
         if (packet) yield { ...packet };
       }
     }
