@@ -11,6 +11,7 @@ import { commonRate } from './lib/common-rate.js';
 import { encodeQos1, publishPipelined, type PipelinedRun } from './lib/pipeline.js';
 import { HOST, prepareRumahData, RUMAH_YAML, sleep, startMosquitto, startRumah, tempDir, type Rumah, type Server } from './lib/procs.js';
 import { RawClient } from './lib/raw-client.js';
+import { timeBacklog, timeSubscribe } from './lib/subscriber-timing.js';
 import { fmt, type BenchResult, type Figure } from './lib/report.js';
 import { median } from './lib/stats.js';
 
@@ -153,70 +154,6 @@ async function publishRetained(server: Server, prefix: string, messages: Array<[
   }
 }
 
-/** SUBSCRIBE `filter` on a new connection: ms from the SUBSCRIBE written until `expected` PUBLISHes arrived. */
-async function timeSubscribe(server: Server, filter: string, qos: 0 | 1, expected: number, clientId: string): Promise<{ ms: number; received: number }> {
-  const sub = await RawClient.connect({ host: HOST, port: server.port, clientId, ...server.subscriber });
-  try {
-    let done = NaN;
-    const all = new Promise<void>((resolve) => {
-      sub.onPublish = () => {
-        if (sub.received === expected) {
-          done = performance.now();
-          resolve();
-        }
-      };
-    });
-    const t0 = performance.now();
-    const subacked = sub.subscribe(filter, qos);
-    await Promise.race([all, sleep(10_000)]);
-    await subacked;
-    await sleep(100); // anything more than expected would show here
-    return { ms: done - t0, received: sub.received };
-  } finally {
-    await sub.close();
-  }
-}
-
-/**
- * A clean=false subscriber of `bench/backlog/<id>/#` goes away, `BACKLOG` QoS 1 messages are queued for it, and it comes back:
- * ms from its CONNECT written until the last queued PUBLISH arrived (it PUBACKs each). Its session is ended after.
- */
-async function timeBacklog(server: Server, id: string): Promise<{ ms: number; received: number }> {
-  const session = { host: HOST, port: server.port, clientId: id, clean: false, ...server.subscriber };
-  const away = await RawClient.connect(session);
-  await away.subscribe(`bench/backlog/${id}/#`, 1);
-  await away.close();
-  const pub = await RawClient.connect({ host: HOST, port: server.port, clientId: `${id}-pub`, username: server.username, password: server.password });
-  try {
-    const messages = Array.from({ length: BACKLOG }, (_, i): [string, Buffer] => [`bench/backlog/${id}/d${i % 10}/state`, PAYLOAD(i)]);
-    const run = await publishPipelined([pub], [encodeQos1(messages, false)], RETAINED_WINDOW, 30_000);
-    if (!run.complete) throw new Error(`${server.name}: ${fmt(run.acked)} of ${fmt(BACKLOG)} queued publishes acknowledged within 30 s`);
-  } finally {
-    await pub.close();
-  }
-  const t0 = performance.now();
-  // Resolves at the CONNACK; PUBLISHes read in the same chunk are counted already.
-  const back = await RawClient.connect(session);
-  try {
-    let ms = back.received >= BACKLOG ? performance.now() - t0 : NaN;
-    if (Number.isNaN(ms)) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 10_000);
-        back.onPublish = () => {
-          if (!Number.isNaN(ms) || back.received < BACKLOG) return;
-          ms = performance.now() - t0;
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    return { ms, received: back.received };
-  } finally {
-    await back.close();
-    await (await RawClient.connect({ ...session, clean: true })).close();
-  }
-}
-
 interface SubscribeFigures {
   qos1: number[];
   qos0: number[];
@@ -261,7 +198,7 @@ async function retainedAndSubscribe(start: (name: string) => Promise<Rumah>, mos
       fill[b.name] = filled.rate;
       subs[b.name] = await subscribeRuns(server, `bench-${b.name.replace(/\W/g, '')}`);
       backlogs[b.name] = [];
-      for (let i = 0; i < BACKLOG_RUNS; i++) backlogs[b.name]!.push(await timeBacklog(server, `bench-bl-${b.name.replace(/\W/g, '')}-${i}`));
+      for (let i = 0; i < BACKLOG_RUNS; i++) backlogs[b.name]!.push(await timeBacklog(server, `bench-bl-${b.name.replace(/\W/g, '')}-${i}`, BACKLOG, RETAINED_WINDOW));
       log(`    ${b.name}: retained ${fmt(run.rate)}/s (${fmt(run.acked)} in ${fmt(run.elapsedMs)} ms), one connection ${fmt(single[b.name]!)}/s, then ${fmt(filled.rate)}/s for the 10,000 under ourhome/; ` +
         `SUBSCRIBE ourhome/# → all ${fmt(SUBSCRIBE_RETAINED)}: QoS 1 ${subs[b.name]!.qos1.map((m) => fmt(m)).join(', ')} ms; QoS 0 ${subs[b.name]!.qos0.map((m) => fmt(m)).join(', ')} ms` +
         ` (received ${[...new Set(subs[b.name]!.received)].join('/')})`);

@@ -201,8 +201,7 @@ export class Broker {
       authenticate: (client, username, password, done) => broker!.login.authenticate(client, username, password, done),
       authorizePublish: (client, packet, cb) => broker!.authorize.publish(client, packet, cb),
       // aedes calls it for each subscription (live, or restored with a session) before it reads the client's delivery
-      // functions for it: the dedupe's wrappers are put there at the first one (dedupe.ts), then the retained
-      // messages' pace around them (retained-ahead.ts).
+      // functions for it: the dedupe's wrappers (dedupe.ts), then retained-ahead.ts's, are put there at the first one.
       authorizeSubscribe: (client, sub, cb) => {
         broker!.dedupe(client);
         broker!.retainedAhead(client);

@@ -214,13 +214,8 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
   }
 
   /**
-   * Records the packet identifier a queued message is sent with. aedes sends the message only when this resolves, so
-   * a QoS 1 message does not wait for its commit: each delivery of a backlog (aedes sends a session's queue one
-   * message at a time) or to a persistent subscriber waited a commit of its own, 1,000 queued messages ~0.4–0.7 s
-   * against mosquitto's ~10 ms. The write still goes into the next transaction; if the hub stops before it commits,
-   * the message is sent again at the next connection under a new identifier: a duplicate, which QoS 1 allows (as a
-   * power cut's lost suffix already does). QoS 2 waits (sent again under another identifier, it would be delivered
-   * twice), as does a PUBREL.
+   * Records a queued message's packet identifier; aedes sends the message when this resolves. A QoS 1 message does not
+   * wait for the commit (docs/persistence.md "What a crash ... can lose": a crash before it means a duplicate).
    */
   outgoingUpdate(client: ClientRef, packet: StoredPacket): Promise<void> {
     const written = this.#write((db) => (tx) => db.outgoing.update(tx, client.id, packet));
