@@ -5,7 +5,7 @@ import { windowSlotsFree } from './outbound-window.js';
 /** Retained messages of one SUBSCRIBE on their way to a client before the stream of them waits. */
 export const retainedAheadCount = 128;
 /** ... and their topic and payload bytes (one larger message still goes alone). */
-export const retainedAheadBytes = 64 * 1024;
+export const retainedAheadBytes = 32 * 1024;
 
 /**
  * The retained messages a SUBSCRIBE matches go out many per event-loop turn, not one per two turns.
@@ -18,11 +18,13 @@ export const retainedAheadBytes = 64 * 1024;
  *
  * Here the transform is answered as soon as a message is handed over, while fewer than `retainedAheadCount`
  * messages and `retainedAheadBytes` are on their way (handed over, not yet written); past that it is answered when one
- * of them is written. Their writes go in order (setImmediate runs its callbacks first in, first out), and what waits
- * is bounded: aedes's write still waits for a full socket to drain, so the slow-reader guard sees what it saw. For a
- * client with an MQTT 5 Receive Maximum (outbound-window.ts, inside this wrapper) no more go ahead than its window
- * has free slots: the window keeps what waits for a slot in its bytes bound, and would drop a client that merely
- * subscribed to more than that.
+ * of them is written. Their writes go in order (setImmediate runs its callbacks first in, first out). They wait, too,
+ * while the client's socket holds more than it takes (until 'drain'): a client that reads slower than they come gets
+ * them at its pace. Before, nothing waited for a reader there (the slow-reader guard answers every write at once, so
+ * that one client cannot hold the router), and a client that merely subscribed to more retained messages than the
+ * kernel's buffers and mqtt.maxBufferedBytes hold was dropped. For a client with an MQTT 5 Receive Maximum
+ * (outbound-window.ts, inside this wrapper) no more go ahead than its window has free slots: the window keeps what
+ * waits for a slot within the same bytes bound.
  *
  * Only retained copies made at SUBSCRIBE take this path: aedes numbers them with no broker (`brokerId` null, so they
  * are never deduplicated); live and queued messages keep aedes's pace (a router slot each, answered when written).
@@ -39,8 +41,10 @@ export function sendRetainedAhead(): (client: Client) => void {
 }
 
 function ahead(client: Client, deliver: Deliver): Deliver {
+  const conn = clientInternals(client).conn;
   let count = 0;
   let bytes = 0;
+  let awaitingDrain = false;
   /**
    * The transforms' callbacks held while the bound is reached: one per SUBSCRIBE whose messages are on their way (a
    * transform sends one message at a time, and each SUBSCRIBE packet has its own).
@@ -48,6 +52,27 @@ function ahead(client: Client, deliver: Deliver): Deliver {
   const held: Array<() => void> = [];
   // `count` includes the message just handed over, so this is room for one more.
   const hasRoom = (): boolean => count < retainedAheadCount && bytes < retainedAheadBytes && count < windowSlotsFree(client);
+  // The client reads slower than they come (a write was refused: 'drain' is sure to come): wait for its socket to
+  // drain rather than fill it. What is buffered then stays under ~16 KiB (the socket's mark) + what is on its way, within
+  // mqtt.maxBufferedBytes (at least 64 KiB + mqtt.maxPacketSize), past which the slow-reader guard would drop a client
+  // that only subscribed to a large retained set.
+  const backedUp = (): boolean => conn.writableNeedDrain && !conn.destroyed;
+  const release = (): void => {
+    if (held.length === 0 || awaitingDrain) return;
+    if (backedUp()) {
+      awaitingDrain = true;
+      conn.once('drain', () => {
+        awaitingDrain = false;
+        release();
+      });
+      return;
+    }
+    // With none left on its way every held stream goes on whatever the room: a stream released earlier may have had
+    // nothing more to send, and a full Receive Maximum frees a slot at an acknowledgement, which calls nothing here
+    // (the window itself holds that message, as it did before).
+    if (count === 0) for (const next of held.splice(0)) next();
+    else if (hasRoom()) held.shift()!();
+  };
   return (packet: AedesPacket, cb: () => void): void => {
     if (packet.brokerId !== null || packet.retain !== true) return deliver(packet, cb);
     const weight = packet.topic.length + packet.payload.length;
@@ -56,13 +81,10 @@ function ahead(client: Client, deliver: Deliver): Deliver {
     deliver(packet, () => {
       count--;
       bytes -= weight;
-      // With none left on its way every held stream goes on whatever the room: a stream released earlier may have had
-      // nothing more to send, and a full Receive Maximum frees a slot at an acknowledgement, which calls nothing here
-      // (the window itself holds that message, as it did before).
-      if (count === 0) for (const next of held.splice(0)) next();
-      else if (held.length > 0 && hasRoom()) held.shift()!();
+      release();
     });
-    if (hasRoom()) cb();
-    else held.push(cb);
+    if (hasRoom() && !backedUp()) return cb();
+    held.push(cb);
+    release();
   };
 }

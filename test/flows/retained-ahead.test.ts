@@ -116,3 +116,23 @@ test('two SUBSCRIBEs at once each get all their retained messages', async (t) =>
   assert.deepEqual([...times.keys()].sort(), [...topics].sort());
   assert.ok([...times.values()].every((n) => n === 2), 'each retained message once per SUBSCRIBE');
 });
+
+test('a subscriber that stops reading is sent its retained messages at its pace, not dropped for their size', async (t) => {
+  // 3,000 messages of ~2 KB: more than the kernel's socket buffers hold on loopback (~4 MB) plus mqtt.maxBufferedBytes
+  // (the minimum, 65,536 + 64 KiB here). Past that the slow-reader guard drops a client; for retained messages at
+  // SUBSCRIBE the hub waits for the socket to drain instead.
+  const hub = await hubFor(t, { mqtt: { maxBufferedBytes: 65_536, maxPacketSize: 4096 } });
+  const pub = await connect5(t, hub.mqttUrl, { protocolVersion: 4 });
+  const n = 3000;
+  const topics = await retainedSet(pub, n, 'x'.repeat(2000));
+  const { raw, got } = await rawSubscriber(t, hub.mqttUrl);
+  raw.socket.pause();
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'kept/#', qos: 0 }] });
+  // Long enough for the hub to fill every buffer on the way, had it not waited.
+  await new Promise((r) => setTimeout(r, 1500));
+  raw.socket.resume();
+  await until(() => got().length >= n || raw.isClosed, `${n} retained messages`, 30_000);
+  assert.equal(raw.isClosed, false, `dropped after ${got().length} retained messages`);
+  checkAll(got(), topics, 0);
+  assert.equal(hub.hub.broker.counters.slowReadersDropped, 0);
+});
