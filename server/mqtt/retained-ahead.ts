@@ -53,9 +53,9 @@ function ahead(client: Client, deliver: Deliver): Deliver {
   // `count` includes the message just handed over, so this is room for one more.
   const hasRoom = (): boolean => count < retainedAheadCount && bytes < retainedAheadBytes && count < windowSlotsFree(client);
   // The client reads slower than they come (a write was refused: 'drain' is sure to come): wait for its socket to
-  // drain rather than fill it. What is buffered then stays under ~16 KiB (the socket's mark) + what is on its way, within
-  // mqtt.maxBufferedBytes (at least 64 KiB + mqtt.maxPacketSize), past which the slow-reader guard would drop a client
-  // that only subscribed to a large retained set.
+  // drain rather than fill it. What is buffered then stays under ~16 KiB (the socket's mark) + what is on its way,
+  // within mqtt.maxBufferedBytes (at least 64 KiB + mqtt.maxPacketSize), past which the slow-reader guard would drop
+  // a client that only subscribed to a large retained set.
   const backedUp = (): boolean => conn.writableNeedDrain && !conn.destroyed;
   const release = (): void => {
     if (held.length === 0 || awaitingDrain) return;
