@@ -6,6 +6,7 @@ import { FlowControl } from './flow-control.js';
 import { AccountBudget, budgetOptions } from './account-budget.js';
 import { dedupeWithinDispatch } from './dedupe.js';
 import { sendRetainedAhead } from './retained-ahead.js';
+import { retainedNow, stillRetained, type RetainedNow } from './retained-now.js';
 import { Dispatch, type DispatchedPacket } from './dispatch.js';
 import { DurablePublish } from './durable-publish.js';
 import { EmitOrder } from './emit-order.js';
@@ -14,7 +15,7 @@ import { slowReaderGuard } from './slow-reader-guard.js';
 import { malformedText, sysPrefix } from './topics.js';
 import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 import { publishOrphanedWills, stripWillDelay } from './wills.js';
-import { aedesInternals, checkAedesContract, clientInternals, nullPrototypeRecord } from './aedes-internals.js';
+import { aedesInternals, checkAedesContract, clientInternals, nullPrototypeRecord, type AedesPacket } from './aedes-internals.js';
 import { aedesLimits } from './aedes-limits.js';
 import { limitInboundQos2 } from './inbound-qos2-limit.js';
 import { manageSessions } from './session-lifecycle.js';
@@ -85,7 +86,11 @@ export class Broker {
   private readonly writes = new WriteCoalescer();
   /** Installs a client's delivery wrappers at its first subscription (dedupe.ts): an idle client has none. */
   private readonly dedupe: (client: Client) => void;
-  private readonly retainedAhead = sendRetainedAhead();
+  /** Set at start, over the persistence aedes was given (retained-now.ts). */
+  private retainedNow: RetainedNow | undefined;
+  /** Whether a retained copy made at a SUBSCRIBE is still what its topic holds, as it is about to be sent. */
+  private readonly retainedCurrent = (packet: AedesPacket): boolean => stillRetained(this.retainedNow?.(packet.topic), packet.payload);
+  private readonly retainedAhead = sendRetainedAhead(this.retainedCurrent);
   private readonly shared: ReturnType<typeof shareSubscriptions>;
   private readonly v5: ReturnType<typeof mqtt5Guard>;
   /** Puts the broker's one parser `emit` on a client's parser (parser-hooks.ts). */
@@ -124,7 +129,7 @@ export class Broker {
     const window = outboundWindow(aedes, maxBuffered, (client, held) => {
       this.counters.slowReadersDropped++;
       opts.log.warn({ clientId: client.id, held, limit: maxBuffered }, 'subscriber not acknowledging: over mqtt.maxBufferedBytes waiting for a slot in its Receive Maximum; disconnected');
-    });
+    }, this.retainedCurrent);
     // MQTT 5 packets checked on the wire before aedes acts: CONNACK or DISCONNECT 0x81/0x82, for this client only.
     this.v5 = mqtt5Guard((client, why, code) => {
       this.counters.malformedPackets++;
@@ -221,6 +226,7 @@ export class Broker {
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
     this.storage.attach(this.aedes, persistence);
+    this.retainedNow = retainedNow(persistence);
     queueWithIdentifiers(persistence);
     queuedWithinGrantedQos(persistence);
     flagRedeliveries(this.aedes);

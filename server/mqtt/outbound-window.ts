@@ -175,10 +175,11 @@ export function windowSlotsFree(client: Client): number {
 /**
  * Returns what the broker calls for each packet a client sends (parser-hooks.ts; it runs before aedes's own
  * listener: the CONNECT is seen before aedes answers it, an acknowledgement as it arrives). `maxBufferedBytes` bounds
- * what waits for a client (with what its socket buffers), `onOverflow` reports one dropped for going past it. A
- * client with no Receive Maximum costs nothing here: its window is made at its CONNECT, only when it sets one.
+ * what waits for a client (with what its socket buffers), `onOverflow` reports one dropped for going past it,
+ * `retainedCurrent` says whether a retained copy made at SUBSCRIBE is still its topic's message. A client with no
+ * Receive Maximum costs nothing here: its window is made at its CONNECT, only when it sets one.
  */
-export function outboundWindow(aedes: Aedes, maxBufferedBytes: number, onOverflow: (client: Client, bytes: number) => void): (client: Client, packet: unknown) => void {
+export function outboundWindow(aedes: Aedes, maxBufferedBytes: number, onOverflow: (client: Client, bytes: number) => void, retainedCurrent: (packet: AedesPacket) => boolean = () => true): (client: Client, packet: unknown) => void {
   let paced: PersistenceInternals | undefined;
 
   /** A queued session's messages at reconnect are read as the window has room (see above). */
@@ -216,7 +217,8 @@ export function outboundWindow(aedes: Aedes, maxBufferedBytes: number, onOverflo
     const deliverQoS = c.deliverQoS;
     c.deliverQoS = (packet, cb) => {
       if (packet.brokerId !== null || !packet.qos || w.hasRoom) return deliverQoS(packet, cb);
-      void w.room().then(() => deliverQoS(packet, cb));
+      // Asked again once it has room: its topic may have been replaced while it waited (retained-now.ts).
+      void w.room().then(() => (retainedCurrent(packet) ? deliverQoS(packet, cb) : cb()));
     };
     c.conn.once('close', () => {
       unhook();

@@ -29,18 +29,22 @@ export const retainedAheadBytes = 32 * 1024;
  * Only retained copies made at SUBSCRIBE take this path: aedes numbers them with no broker (`brokerId` null, so they
  * are never deduplicated); live and queued messages keep aedes's pace (a router slot each, answered when written).
  * Put on a client at its first subscription, after the dedupe's wrappers (dedupe.ts), so that it is the outermost.
+ *
+ * A copy whose topic was replaced or removed since the store's stream took it is not sent (`current` false,
+ * retained-now.ts): the client has the replacement live (aedes subscribes before it streams, and routes a retained
+ * publish after storing it), and the old copy would come after it and leave the client on a stale state.
  */
-export function sendRetainedAhead(): (client: Client) => void {
+export function sendRetainedAhead(current: (packet: AedesPacket) => boolean): (client: Client) => void {
   const installed = new WeakSet<Client>();
   return (client) => {
     if (installed.has(client)) return;
     installed.add(client);
     const c = clientInternals(client);
-    c.deliverQoS = ahead(client, c.deliverQoS);
+    c.deliverQoS = ahead(client, c.deliverQoS, current);
   };
 }
 
-function ahead(client: Client, deliver: Deliver): Deliver {
+function ahead(client: Client, deliver: Deliver, current: (packet: AedesPacket) => boolean): Deliver {
   const conn = clientInternals(client).conn;
   let count = 0;
   let bytes = 0;
@@ -75,6 +79,7 @@ function ahead(client: Client, deliver: Deliver): Deliver {
   };
   return (packet: AedesPacket, cb: () => void): void => {
     if (packet.brokerId !== null || packet.retain !== true) return deliver(packet, cb);
+    if (!current(packet)) return cb();
     const weight = packet.topic.length + packet.payload.length;
     count++;
     bytes += weight;

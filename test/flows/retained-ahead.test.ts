@@ -34,8 +34,8 @@ async function retainedSet(pub: V5Client, n = count, pad = ''): Promise<string[]
 }
 
 /** A raw 3.1.1 subscriber (admin) and the PUBLISH packets it has received so far. */
-async function rawSubscriber(t: TestContext, mqttUrl: string): Promise<{ raw: RawClient; got: () => IPublishPacket[] }> {
-  const { raw } = await RawClient.connect(t, portOf(mqttUrl), 4);
+async function rawSubscriber(t: TestContext, mqttUrl: string, clientId?: string): Promise<{ raw: RawClient; got: () => IPublishPacket[] }> {
+  const { raw } = await RawClient.connect(t, portOf(mqttUrl), 4, clientId === undefined ? {} : { clientId });
   return { raw, got: () => raw.packets.filter((p): p is IPublishPacket => p.cmd === 'publish') };
 }
 
@@ -100,6 +100,57 @@ test('a retained message replaced while a SUBSCRIBE\'s retained messages are on 
   await until(() => got().some((p) => p.topic === 'kept/marker'), 'the marker');
   const states = got().filter((p) => p.topic === last).map((p) => p.payload.toString());
   assert.match(states.at(-1)!, /new/, `the subscriber's last ${last}: ${states.join(' then ')}`);
+});
+
+for (const persistence of ['sqlite', 'memory'] as const) {
+  test(`retained messages replaced while a SUBSCRIBE's copies wait for the client's Receive Maximum are not sent stale (${persistence})`, async (t) => {
+    const hub = await hubFor(t, { mqtt: { persistence } });
+    const pub = await connect5(t, hub.mqttUrl, { protocolVersion: 4 });
+    const n = 200;
+    const topics = await retainedSet(pub, n);
+    // Receive Maximum 2 and no PUBACK yet: two copies go out, the store's stream has taken the next ones (up to 32
+    // in Node's and aedes's stream buffers) and waits.
+    const { raw } = await RawClient.connect(t, portOf(hub.mqttUrl), 5, { properties: { receiveMaximum: 2 } });
+    const got = (): IPublishPacket[] => raw.packets.filter((p): p is IPublishPacket => p.cmd === 'publish');
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'kept/#', qos: 1 }] });
+    await until(() => got().length >= 2, 'the first two copies');
+    await new Promise((r) => setTimeout(r, 100));
+    // Every topic but the stream's last gets a new state: routed live to the subscriber, behind the two in flight.
+    const last = topics.at(-1)!;
+    await Promise.all(topics.slice(0, -1).map((topic) => publish5(pub.client, topic, JSON.stringify({ i: 'new' }), { qos: 1, retain: true })));
+    const acked = new Set<IPublishPacket>();
+    // The last topic's copy is the stream's last message: every copy taken before it has been sent or skipped by then.
+    await until(() => {
+      for (const p of got()) if (!acked.has(p)) (acked.add(p), raw.send({ cmd: 'puback', messageId: p.messageId }));
+      return got().some((p) => p.topic === last);
+    }, 'the last retained copy');
+    const stale = topics.slice(0, -1).filter((topic) => !got().filter((p) => p.topic === topic).at(-1)?.payload.toString().includes('new'));
+    for (const topic of stale) t.diagnostic(topic + ': ' + got().filter((p) => p.topic === topic).map((p) => `${p.payload} r${Number(p.retain)} id${p.messageId}`).join(' | '));
+    assert.deepEqual(stale, [], 'topics whose last message was the old state, after the new one');
+    assert.ok(got().filter((p) => p.topic !== last).length >= n - 1, 'every new state arrived');
+  });
+}
+
+test('retained messages replaced while a SUBSCRIBE\'s copies wait for a subscriber that stopped reading are not sent stale', async (t) => {
+  // ~5 MB of retained messages (payloads small enough to stay in memory) fill the kernel's buffers of a subscriber
+  // that does not read; the hub then waits for 'drain' with the store's stream holding the next copies.
+  const hub = await hubFor(t, { mqtt: { maxBufferedBytes: 16 * 1024 * 1024 } });
+  const pub = await connect5(t, hub.mqttUrl, { protocolVersion: 4 });
+  const n = 5000;
+  const topics = await retainedSet(pub, n, 'x'.repeat(1000));
+  const { raw, got } = await rawSubscriber(t, hub.mqttUrl, 'paused');
+  raw.socket.pause();
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'kept/#', qos: 0 }] });
+  const conn = ((hub.hub.broker.aedes as unknown as { clients: unknown }).clients as Record<string, { conn: { writableNeedDrain: boolean } }>).paused!.conn;
+  await until(() => conn.writableNeedDrain, 'the subscriber\'s socket full');
+  const last = topics.at(-1)!;
+  await Promise.all(topics.slice(0, -1).map((topic) => publish5(pub.client, topic, JSON.stringify({ i: 'new' }), { qos: 1, retain: true })));
+  raw.socket.resume();
+  await until(() => got().some((p) => p.topic === last && p.retain) || raw.isClosed, 'the last retained copy', 30_000);
+  const lastOf = new Map<string, IPublishPacket>();
+  for (const p of got()) lastOf.set(p.topic, p);
+  const stale = topics.slice(0, -1).filter((topic) => !lastOf.get(topic)?.payload.toString().includes('new'));
+  assert.deepEqual(stale, [], 'topics whose last message was the old state');
 });
 
 test('two SUBSCRIBEs at once each get all their retained messages', async (t) => {

@@ -163,6 +163,12 @@ export class RetainedStore {
     }
   }
 
+  /** The topic's retained payload now: null when it has none, undefined when it is only in the file (a large one). */
+  now(topic: string): StoredPacket['payload'] | null | undefined {
+    const entry = this.#trie.get(topic);
+    return entry === undefined ? null : entry.packet?.payload;
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.upsertSql.finalize(), this.removeSql.finalize()]);
   }

@@ -149,6 +149,11 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
     return this.#db?.retained.takeLoadedOwnership() ?? [];
   }
 
+  /** The topic's retained payload as stored now (retained-now.ts); undefined for a large one, which is on disk only. */
+  retainedNow(topic: string): StoredPacket['payload'] | null | undefined {
+    return this.#db?.retained.now(topic);
+  }
+
   /** Deprecated by aedes-persistence in favour of createRetainedStreamCombi; kept for the interface. */
   createRetainedStream(pattern: string): Readable {
     return this.createRetainedStreamCombi([pattern]);
