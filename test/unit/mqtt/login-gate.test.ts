@@ -53,3 +53,23 @@ test('a fixed bound still starts one waiting login per release', async () => {
   assert.equal(most, 2);
   gate.stop();
 });
+
+test('a login that waits past the timeout is refused as busy while the check before it still runs; a full queue refuses at once', async () => {
+  const gate = new LoginGate({ concurrency: 1, maxQueued: 1, timeoutMs: 50 });
+  const end = deferred();
+  let ran = 0;
+  const first = gate.run(async () => {
+    ran++;
+    await end.promise;
+    return 'checked';
+  });
+  const waiting = gate.run(async () => void ran++);
+  await assert.rejects(gate.run(async () => void ran++), (err: Error) => err.name === 'LoginBusy' && /1 logins already waiting/.test(err.message));
+  await assert.rejects(waiting, (err: Error) => err.name === 'LoginBusy' && /waited 50 ms/.test(err.message));
+  assert.equal(gate.waiting, 0, 'the refused one left the queue');
+  assert.equal(ran, 1, 'only the first check ran; it is still running');
+  assert.equal(gate.refused, 2);
+  end.resolve();
+  assert.equal(await first, 'checked', 'a check that started is let finish');
+  gate.stop();
+});
