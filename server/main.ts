@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     if (exiting) return;
     exiting = true;
     log.info({ signal }, 'stopping');
-    // Stop must finish within 2 s (history flushed, database closed); if something hangs, leave anyway.
+    // Stop takes ~30 ms to a few hundred (history flushed, databases closed); if something hangs, leave after 5 s.
     const force = setTimeout(() => {
       log.error('stop took longer than 5 s; exiting without waiting');
       process.exit(code || 1);

