@@ -6,7 +6,7 @@ import { FlowControl } from './flow-control.js';
 import { AccountBudget, budgetOptions } from './account-budget.js';
 import { dedupeWithinDispatch } from './dedupe.js';
 import { sendRetainedAhead } from './retained-ahead.js';
-import { retainedNow, stillRetained, type RetainedNow } from './retained-now.js';
+import { retainedCurrent, type RetainedCurrent } from './retained-now.js';
 import { Dispatch, type DispatchedPacket } from './dispatch.js';
 import { DurablePublish } from './durable-publish.js';
 import { EmitOrder } from './emit-order.js';
@@ -87,9 +87,9 @@ export class Broker {
   /** Installs a client's delivery wrappers at its first subscription (dedupe.ts): an idle client has none. */
   private readonly dedupe: (client: Client) => void;
   /** Set at start, over the persistence aedes was given (retained-now.ts). */
-  private retainedNow: RetainedNow | undefined;
+  private retainedNow: RetainedCurrent | undefined;
   /** Whether a retained copy made at a SUBSCRIBE is still what its topic holds, as it is about to be sent. */
-  private readonly retainedCurrent = (packet: AedesPacket): boolean => stillRetained(this.retainedNow?.(packet.topic), packet.payload);
+  private readonly retainedCurrent = (packet: AedesPacket): boolean => this.retainedNow?.(packet.topic, packet.payload) ?? true;
   private readonly retainedAhead = sendRetainedAhead(this.retainedCurrent);
   private readonly shared: ReturnType<typeof shareSubscriptions>;
   private readonly v5: ReturnType<typeof mqtt5Guard>;
@@ -226,7 +226,7 @@ export class Broker {
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
     this.storage.attach(this.aedes, persistence);
-    this.retainedNow = retainedNow(persistence);
+    this.retainedNow = retainedCurrent(persistence);
     queueWithIdentifiers(persistence);
     queuedWithinGrantedQos(persistence);
     flagRedeliveries(this.aedes);

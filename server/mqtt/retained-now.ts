@@ -3,21 +3,19 @@ import type { PersistenceInternals } from './aedes-internals.js';
 /** A retained payload as aedes carries it. */
 export type Payload = Buffer | Uint8Array | string;
 
-/**
- * The payload of a topic's retained message as the store holds it now: null when it holds none, undefined when it
- * cannot say at once (the SQLite store keeps large payloads only in broker.db).
- */
-export type RetainedNow = (topic: string) => Payload | null | undefined;
+/** Whether `payload` is what the topic's retained message holds now (false when it holds none). */
+export type RetainedCurrent = (topic: string, payload: Payload) => boolean;
 
 /**
- * What retained-ahead.ts asks before it hands on a retained message copied at a SUBSCRIBE: the store's stream of
- * them runs ahead of the client (Readable.from and aedes's transform hold up to 32 copies while the client's socket or
- * Receive Maximum is full), and a copy taken before its topic was replaced or removed would reach the client after the
- * live message that replaced it. The SQLite store answers from its trie (retained-store.ts `now`); for aedes's memory
- * store, whose map is private, the payloads it is given are kept here as well (references: it holds them anyway).
+ * What retained-ahead.ts and outbound-window.ts ask before they send on a retained message copied at a SUBSCRIBE: the
+ * store's stream of them runs ahead of the client (Readable.from and aedes's transform hold up to 32 copies while the
+ * client's socket or Receive Maximum is full), and a copy taken before its topic was replaced or removed would reach
+ * the client after the live message that replaced it. The SQLite store answers from its trie (retained-store.ts
+ * `isCurrent`); for aedes's memory store, whose map is private, the payloads it is given are kept here as well
+ * (references: it holds them anyway).
  */
-export function retainedNow(persistence: PersistenceInternals): RetainedNow {
-  const own = (persistence as { retainedNow?: RetainedNow }).retainedNow;
+export function retainedCurrent(persistence: PersistenceInternals): RetainedCurrent {
+  const own = (persistence as { retainedCurrent?: RetainedCurrent }).retainedCurrent;
   if (own) return own.bind(persistence);
   const payloads = new Map<string, Payload>();
   const store = persistence.storeRetained.bind(persistence);
@@ -29,12 +27,15 @@ export function retainedNow(persistence: PersistenceInternals): RetainedNow {
     else payloads.set(packet.topic, payload);
     return done;
   };
-  return (topic) => payloads.get(topic) ?? null;
+  return (topic, payload) => {
+    const now = payloads.get(topic);
+    return now !== undefined && samePayload(now, payload);
+  };
 }
 
-/** Whether a copy's payload is what the topic holds now (the same bytes; undefined now: cannot tell, so yes). */
-export function stillRetained(now: Payload | null | undefined, payload: Payload): boolean {
-  if (now === undefined || now === payload) return true;
-  if (now === null || typeof now === 'string' || typeof payload === 'string') return false;
-  return Buffer.compare(now, payload) === 0;
+/** The same object, or the same bytes (a message replaced by an equal one may be sent either way). */
+export function samePayload(a: Payload, b: Payload): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' || typeof b === 'string') return false;
+  return Buffer.compare(a, b) === 0;
 }

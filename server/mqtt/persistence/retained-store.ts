@@ -9,6 +9,7 @@
 // and the row is not there yet), and for good when its payload is small (`inlineBytes`): a house's states are mostly
 // a few hundred bytes of JSON, and a SUBSCRIBE to 10,000 of them read from the file cost a SELECT per 500 rows where
 // memory answers at once; bounded by the count quota (5,000 per account × 1 KiB). bench/retained-memory.ts measures.
+import { samePayload } from '../retained-now.js';
 import { decodePacket, encodePacket } from './packet-codec.js';
 import { RetainedTrie } from './retained-trie.js';
 import type { Connection, PreparedStatement } from './sqlite-connection.js';
@@ -51,6 +52,8 @@ const readBytes = 8 * 1024 * 1024;
 
 export class RetainedStore {
   readonly #trie = new RetainedTrie<Entry>();
+  /** The entry each payload read from the file by match() was read for: isCurrent() for a large message. */
+  readonly #readFor = new WeakMap<object, Entry>();
   /** Read at open, handed once to the quotas (retained rows are not read again). */
   #loaded: RetainedOwnership[] | undefined = [];
 
@@ -157,16 +160,23 @@ export class RetainedStore {
         const current = this.#trie.get(entry.topic);
         if (current === undefined) continue;
         const packet = current.packet ?? (current === entry ? rows.get(entry.topic) : undefined);
+        if (packet && packet !== current.packet && typeof packet.payload === 'object') this.#readFor.set(packet.payload, current);
         // A copy each time: a topic matched by two filters comes twice [MQTT-3.8.4-4], and aedes may change it.
         if (packet) yield { ...packet };
       }
     }
   }
 
-  /** The topic's retained payload now: null when it has none, undefined when it is only in the file (a large one). */
-  now(topic: string): StoredPacket['payload'] | null | undefined {
+  /**
+   * Whether `payload`, handed out by match(), is the topic's retained message now: the same bytes as the one in
+   * memory, or, for a large one read from the file, read for the entry the topic still holds.
+   */
+  isCurrent(topic: string, payload: NonNullable<StoredPacket['payload']>): boolean {
     const entry = this.#trie.get(topic);
-    return entry === undefined ? null : entry.packet?.payload;
+    if (entry === undefined) return false;
+    if (entry.packet?.payload !== undefined) return samePayload(entry.packet.payload, payload);
+    const readFor = typeof payload === 'object' ? this.#readFor.get(payload) : undefined;
+    return readFor === undefined || readFor === entry;
   }
 
   async close(): Promise<void> {

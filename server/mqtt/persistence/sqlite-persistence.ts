@@ -149,9 +149,9 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
     return this.#db?.retained.takeLoadedOwnership() ?? [];
   }
 
-  /** The topic's retained payload as stored now (retained-now.ts); undefined for a large one, which is on disk only. */
-  retainedNow(topic: string): StoredPacket['payload'] | null | undefined {
-    return this.#db?.retained.now(topic);
+  /** Whether `payload` is the topic's retained message now (retained-now.ts). */
+  retainedCurrent(topic: string, payload: NonNullable<StoredPacket['payload']>): boolean {
+    return this.#db?.retained.isCurrent(topic, payload) ?? true;
   }
 
   /** Deprecated by aedes-persistence in favour of createRetainedStreamCombi; kept for the interface. */
