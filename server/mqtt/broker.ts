@@ -6,7 +6,7 @@ import { FlowControl } from './flow-control.js';
 import { AccountBudget, budgetOptions } from './account-budget.js';
 import { dedupeWithinDispatch } from './dedupe.js';
 import { sendRetainedAhead } from './retained-ahead.js';
-import { retainedCurrent, type RetainedCurrent } from './retained-now.js';
+import { RetainedCheck } from './retained-current.js';
 import { Dispatch, type DispatchedPacket } from './dispatch.js';
 import { DurablePublish } from './durable-publish.js';
 import { EmitOrder } from './emit-order.js';
@@ -15,7 +15,7 @@ import { slowReaderGuard } from './slow-reader-guard.js';
 import { malformedText, sysPrefix } from './topics.js';
 import type { MqttAcl, MqttAuthenticator, MqttIdentity } from './identity.js';
 import { publishOrphanedWills, stripWillDelay } from './wills.js';
-import { aedesInternals, checkAedesContract, clientInternals, nullPrototypeRecord, type AedesPacket } from './aedes-internals.js';
+import { aedesInternals, checkAedesContract, clientInternals, nullPrototypeRecord } from './aedes-internals.js';
 import { aedesLimits } from './aedes-limits.js';
 import { limitInboundQos2 } from './inbound-qos2-limit.js';
 import { manageSessions } from './session-lifecycle.js';
@@ -86,11 +86,9 @@ export class Broker {
   private readonly writes = new WriteCoalescer();
   /** Installs a client's delivery wrappers at its first subscription (dedupe.ts): an idle client has none. */
   private readonly dedupe: (client: Client) => void;
-  /** Set at start, over the persistence aedes was given (retained-now.ts). */
-  private retainedNow: RetainedCurrent | undefined;
-  /** Whether a retained copy made at a SUBSCRIBE is still what its topic holds, as it is about to be sent. */
-  private readonly retainedCurrent = (packet: AedesPacket): boolean => this.retainedNow?.(packet.topic, packet.payload) ?? true;
-  private readonly retainedAhead = sendRetainedAhead(this.retainedCurrent);
+  /** Whether a retained copy made at a SUBSCRIBE still holds as it is sent (retained-current.ts). */
+  private readonly retainedCheck = new RetainedCheck();
+  private readonly retainedAhead = sendRetainedAhead(this.retainedCheck.stillHeld);
   private readonly shared: ReturnType<typeof shareSubscriptions>;
   private readonly v5: ReturnType<typeof mqtt5Guard>;
   /** Puts the broker's one parser `emit` on a client's parser (parser-hooks.ts). */
@@ -129,7 +127,7 @@ export class Broker {
     const window = outboundWindow(aedes, maxBuffered, (client, held) => {
       this.counters.slowReadersDropped++;
       opts.log.warn({ clientId: client.id, held, limit: maxBuffered }, 'subscriber not acknowledging: over mqtt.maxBufferedBytes waiting for a slot in its Receive Maximum; disconnected');
-    }, this.retainedCurrent);
+    }, this.retainedCheck.stillHeld);
     // MQTT 5 packets checked on the wire before aedes acts: CONNACK or DISCONNECT 0x81/0x82, for this client only.
     this.v5 = mqtt5Guard((client, why, code) => {
       this.counters.malformedPackets++;
@@ -226,7 +224,7 @@ export class Broker {
     const persistence = aedesInternals(this.aedes).persistence;
     restoreOneByOne(this.aedes);
     this.storage.attach(this.aedes, persistence);
-    this.retainedNow = retainedCurrent(persistence);
+    this.retainedCheck.attach(persistence);
     queueWithIdentifiers(persistence);
     queuedWithinGrantedQos(persistence);
     flagRedeliveries(this.aedes);

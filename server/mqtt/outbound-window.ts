@@ -217,7 +217,7 @@ export function outboundWindow(aedes: Aedes, maxBufferedBytes: number, onOverflo
     const deliverQoS = c.deliverQoS;
     c.deliverQoS = (packet, cb) => {
       if (packet.brokerId !== null || !packet.qos || w.hasRoom) return deliverQoS(packet, cb);
-      // Asked again once it has room: its topic may have been replaced while it waited (retained-now.ts).
+      // Asked again once it has room: its topic may have been replaced while it waited (retained-current.ts).
       void w.room().then(() => (retainedCurrent(packet) ? deliverQoS(packet, cb) : cb()));
     };
     c.conn.once('close', () => {

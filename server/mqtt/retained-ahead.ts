@@ -31,7 +31,7 @@ export const retainedAheadBytes = 32 * 1024;
  * Put on a client at its first subscription, after the dedupe's wrappers (dedupe.ts), so that it is the outermost.
  *
  * A copy whose topic was replaced or removed since the store's stream took it is not sent (`current` false,
- * retained-now.ts): the client has the replacement live (aedes subscribes before it streams, and routes a retained
+ * retained-current.ts): the client has the replacement live (aedes subscribes before it streams, and routes a retained
  * publish after storing it), and the old copy would come after it and leave the client on a stale state.
  */
 export function sendRetainedAhead(current: (packet: AedesPacket) => boolean): (client: Client) => void {

@@ -9,7 +9,7 @@
 // and the row is not there yet), and for good when its payload is small (`inlineBytes`): a house's states are mostly
 // a few hundred bytes of JSON, and a SUBSCRIBE to 10,000 of them read from the file cost a SELECT per 500 rows where
 // memory answers at once; bounded by the count quota (5,000 per account × 1 KiB). bench/retained-memory.ts measures.
-import { samePayload } from '../retained-now.js';
+import { samePayload } from '../retained-current.js';
 import { decodePacket, encodePacket } from './packet-codec.js';
 import { RetainedTrie } from './retained-trie.js';
 import type { Connection, PreparedStatement } from './sqlite-connection.js';

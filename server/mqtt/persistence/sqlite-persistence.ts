@@ -149,7 +149,7 @@ export class SqlitePersistence implements AsyncPersistence, SessionExpiryPersist
     return this.#db?.retained.takeLoadedOwnership() ?? [];
   }
 
-  /** Whether `payload` is the topic's retained message now (retained-now.ts). */
+  /** Whether `payload` is the topic's retained message now (retained-current.ts). */
   retainedCurrent(topic: string, payload: NonNullable<StoredPacket['payload']>): boolean {
     return this.#db?.retained.isCurrent(topic, payload) ?? true;
   }

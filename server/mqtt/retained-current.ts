@@ -1,4 +1,4 @@
-import type { PersistenceInternals } from './aedes-internals.js';
+import type { AedesPacket, PersistenceInternals } from './aedes-internals.js';
 
 /** A retained payload as aedes carries it. */
 export type Payload = Buffer | Uint8Array | string;
@@ -31,6 +31,18 @@ export function retainedCurrent(persistence: PersistenceInternals): RetainedCurr
     const now = payloads.get(topic);
     return now !== undefined && samePayload(now, payload);
   };
+}
+
+/** Set over the persistence at the broker's start; until then every copy counts as current. */
+export class RetainedCheck {
+  #current: RetainedCurrent | undefined;
+
+  attach(persistence: PersistenceInternals): void {
+    this.#current = retainedCurrent(persistence);
+  }
+
+  /** Whether a retained copy made at a SUBSCRIBE is still what its topic holds, as it is about to be sent. */
+  readonly stillHeld = (packet: AedesPacket): boolean => this.#current?.(packet.topic, packet.payload) ?? true;
 }
 
 /** The same object, or the same bytes (a message replaced by an equal one may be sent either way). */
