@@ -61,6 +61,8 @@ export interface ClientInternals {
   /** MQTT 5: Clean Start as the CONNECT said it (connect.js); `clean` is the session-expiry axis. */
   _cleanStart?: boolean;
   sessionExpiryInterval: number;
+  /** MQTT 5: the Session Expiry Interval the CONNECT asked for (connect.js); a DISCONNECT may not raise 0. */
+  _connectSessionExpiryInterval?: number;
   /** MQTT 5: the client's own Maximum Packet Size and Receive Maximum (CONNECT properties). */
   maximumPacketSize?: number;
   receiveMaximum?: number;

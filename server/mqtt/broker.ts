@@ -135,10 +135,12 @@ export class Broker {
     });
     const v5 = this.v5;
     const shared = this.shared;
+    const presence = this.presence;
     this.parsers = hookParsers({
       packet: (client, parser, packet) => {
         if (v5.packet(client, parser, packet)) return true;
         window(client, packet);
+        presence?.packet(client, packet as { cmd?: string });
         shared.packet(packet);
         // …and a SUBSCRIBE naming `__proto__` among other filters never reaches aedes's plain-object dedupe.
         return subscribeOneByOne(client, packet);

@@ -23,20 +23,43 @@ export class SessionPresence {
    * the deletion is written in the background, and a client back at once must not be told its old session is there.
    */
   private readonly ended = new Set<string>();
+  /** Connections whose session end was marked at their DISCONNECT (packet()). */
+  private readonly endedAtDisconnect = new WeakSet<Client>();
 
   constructor(private readonly holds: (clientId: string) => boolean) {}
 
   /** Follows aedes's session ends. */
   observe(aedes: Aedes): void {
-    const end = (id: string): void => {
-      if (this.ended.size >= maxEnded) this.ended.delete(this.ended.values().next().value!);
-      this.ended.add(id);
-    };
     aedes.on('clientDisconnect', (client) => {
+      // Marked at its DISCONNECT already: marked again now, after a new connection of the id took the mark, it would
+      // make that new session look ended at its own next CONNECT.
+      if (this.endedAtDisconnect.has(client)) return;
       const c = clientInternals(client);
-      if (c.version === 5 ? c.sessionExpiryInterval === 0 : c.clean) end(client.id);
+      if (c.version === 5 ? c.sessionExpiryInterval === 0 : c.clean) this.end(client.id);
     });
-    aedes.on('sessionExpired', (client) => end(client.id));
+    aedes.on('sessionExpired', (client) => this.end(client.id));
+  }
+
+  private end(id: string): void {
+    if (this.ended.size >= maxEnded) this.ended.delete(this.ended.values().next().value!);
+    this.ended.add(id);
+  }
+
+  /**
+   * A packet from a client (the broker's parser hook): a DISCONNECT that ends the session with the connection (MQTT 5
+   * Session Expiry Interval 0, on the DISCONNECT or left from the CONNECT; 3.1.1 Clean Session 1) marks it ended at
+   * once. aedes ends it only once the connection has closed and its subscriptions are removed from the store, and a
+   * client that connects again at once was answered Session Present 1 (20 of 20 in test/flows/session-end-race).
+   */
+  packet(client: Client, packet: { cmd?: string; properties?: { sessionExpiryInterval?: number } }): void {
+    if (packet.cmd !== 'disconnect' || !client.id) return;
+    const c = clientInternals(client);
+    if (!c.connected) return;
+    // aedes ignores a DISCONNECT raising 0 to more (a Protocol Error [MQTT-3.14.2-2]): the session still ends.
+    const sei = c.version === 5 ? (c._connectSessionExpiryInterval === 0 ? 0 : (packet.properties?.sessionExpiryInterval ?? c.sessionExpiryInterval)) : c.clean ? 0 : 1;
+    if (sei !== 0) return;
+    this.end(client.id);
+    this.endedAtDisconnect.add(client);
   }
 
   /** At CONNECT (preConnect): remembers whether this client id has session state now. */
