@@ -108,7 +108,7 @@ for (const [persistence, pad] of [['sqlite', ''], ['memory', ''], ['sqlite', 'x'
   test(`retained messages replaced while a SUBSCRIBE's copies wait for the client's Receive Maximum are not sent stale (${persistence}${pad ? ', large payloads' : ''})`, async (t) => {
     const hub = await hubFor(t, { mqtt: { persistence } });
     const pub = await connect5(t, hub.mqttUrl, { protocolVersion: 4 });
-    const n = 200;
+    const n = 100;
     const topics = await retainedSet(pub, n, pad);
     // Receive Maximum 2 and no PUBACK yet: two copies go out, the store's stream has taken the next ones (up to 32
     // in Node's and aedes's stream buffers) and waits.
