@@ -179,7 +179,7 @@ export function windowSlotsFree(client: Client): number {
  * `retainedCurrent` says whether a retained copy made at SUBSCRIBE is still its topic's message. A client with no
  * Receive Maximum costs nothing here: its window is made at its CONNECT, only when it sets one.
  */
-export function outboundWindow(aedes: Aedes, maxBufferedBytes: number, onOverflow: (client: Client, bytes: number) => void, retainedCurrent: (packet: AedesPacket) => boolean = () => true): (client: Client, packet: unknown) => void {
+export function outboundWindow(aedes: Aedes, maxBufferedBytes: number, onOverflow: (client: Client, bytes: number) => void, retainedCurrent: (packet: AedesPacket) => boolean): (client: Client, packet: unknown) => void {
   let paced: PersistenceInternals | undefined;
 
   /** A queued session's messages at reconnect are read as the window has room (see above). */

@@ -14,7 +14,7 @@ export type RetainedCurrent = (topic: string, payload: Payload) => boolean;
  * `isCurrent`); for aedes's memory store, whose map is private, the payloads it is given are kept here as well
  * (references: it holds them anyway).
  */
-export function retainedCurrent(persistence: PersistenceInternals): RetainedCurrent {
+function retainedCurrent(persistence: PersistenceInternals): RetainedCurrent {
   const own = (persistence as { retainedCurrent?: RetainedCurrent }).retainedCurrent;
   if (own) return own.bind(persistence);
   const payloads = new Map<string, Payload>();
